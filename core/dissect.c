@@ -1,0 +1,89 @@
+/*
+ * dissect.c -- bytes -> layer index, without copying.
+ *
+ * Each step asks the current protocol for its header length and for the
+ * extent its header claims; bytes past the extent become Padding (placed
+ * after the inner layers, as Scapy does), bytes that do not parse become
+ * Raw and the packet is marked truncated.  Nothing is ever read past
+ * p->len: every hook receives the number of bytes available.
+ */
+#include "sf.h"
+
+#define PAD_DEPTH SF_MAX_LAYERS
+
+int sf_linktype_proto(int linktype, const uint8_t *d, size_t n) {
+  switch (linktype) {
+    case 1: return SF_ETHER;
+    case 228: return SF_IPV4;
+    case 229: return SF_IPV6;
+    case 101: case 12: case 14:  /* raw IP: the version nibble decides */
+      if (n > 0 && (d[0] >> 4) == 6) return SF_IPV6;
+      if (n > 0 && (d[0] >> 4) == 4) return SF_IPV4;
+      return SF_RAW;
+    default: return SF_RAW;
+  }
+}
+
+/* Which protocol follows layer li, or SF_RAW. */
+static int next_proto(const sf_pkt *p, int li, int *quoted) {
+  const sf_layer *l = &p->layers[li];
+  const sf_proto *pr = sf_proto_get(l->proto);
+  int next = pr->next ? pr->next(p, li) : -1;
+  if (next >= 0 && (next & SF_NEXT_QUOTED)) {
+    *quoted = SF_L_QUOTED;
+    next &= ~SF_NEXT_QUOTED;
+  }
+  if (next == -1 && pr->next_field >= 0) {
+    const sf_field *f = &pr->fields[pr->next_field];
+    if ((size_t)(f->bitoff + f->bits) <= l->hlen * 8u)
+      next = sf_lookup(l->proto, sf_getbits(p->data + l->off, f->bitoff, f->bits));
+  }
+  return next < 0 ? SF_RAW : next;
+}
+
+/* Room for the Raw and Padding layers that may still be needed. */
+static int room(const sf_pkt *p, int npad) {
+  return p->nlayers + npad + 2 < SF_MAX_LAYERS;
+}
+
+int sf_dissect(sf_pkt *p, int proto) {
+  size_t off = 0, end = p->len, pad_from[PAD_DEPTH], pad_to[PAD_DEPTH];
+  int npad = 0, quoted = 0;
+  p->nlayers = 0;
+  p->flags = (uint16_t)((p->flags & ~(SF_P_TRUNC | SF_P_DIRTY)) | SF_P_PARSED);
+  while (off < end) {
+    const sf_proto *pr = sf_proto_get(proto);
+    size_t hl, ext, lend;
+    int flags = quoted;
+    if (!pr || proto == SF_RAW || proto == SF_PADDING || !room(p, npad)) {
+      sf_pkt_push_layer(p, SF_RAW, off, end - off, end, quoted);
+      break;
+    }
+    hl = pr->hdr_len(p->data + off, end - off);
+    if (hl == 0 || hl > end - off) {  /* header cut short or malformed */
+      sf_pkt_push_layer(p, SF_RAW, off, end - off, end, quoted | SF_L_TRUNC);
+      p->flags |= SF_P_TRUNC;
+      break;
+    }
+    ext = pr->extent ? pr->extent(p->data + off, hl, end - off) : (size_t)-1;
+    if (ext < hl) ext = hl;
+    if (ext != (size_t)-1 && ext > end - off) {  /* snaplen cut it */
+      flags |= SF_L_TRUNC;
+      if (!quoted) p->flags |= SF_P_TRUNC;
+    }
+    lend = (ext == (size_t)-1 || ext > end - off) ? end : off + ext;
+    if (lend < end && npad < PAD_DEPTH) {
+      pad_from[npad] = lend;
+      pad_to[npad++] = end;
+    }
+    sf_pkt_push_layer(p, proto, off, hl, lend, flags);
+    proto = next_proto(p, p->nlayers - 1, &quoted);
+    off += hl;
+    end = lend;
+  }
+  while (npad-- > 0)  /* innermost padding first: it comes first in bytes */
+    if (pad_to[npad] > pad_from[npad])
+      sf_pkt_push_layer(p, SF_PADDING, pad_from[npad],
+                        pad_to[npad] - pad_from[npad], pad_to[npad], 0);
+  return SF_OK;
+}

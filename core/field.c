@@ -1,0 +1,371 @@
+/*
+ * field.c -- generic field access over descriptors, and text forms.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sf.h"
+
+/* ---- bits --------------------------------------------------------------- */
+
+uint64_t sf_getbits(const uint8_t *h, unsigned bitoff, unsigned bits) {
+  uint64_t v = 0;
+  unsigned first = bitoff >> 3, last = (bitoff + bits - 1) >> 3, i;
+  if ((bitoff & 7) == 0 && (bits & 7) == 0) {  /* byte aligned: common */
+    for (i = first; i <= last; i++) v = (v << 8) | h[i];
+    return v;
+  }
+  for (i = first; i <= last; i++) v = (v << 8) | h[i];
+  v >>= (8 - ((bitoff + bits) & 7)) & 7;
+  return bits == 64 ? v : v & ((UINT64_C(1) << bits) - 1);
+}
+
+void sf_setbits(uint8_t *h, unsigned bitoff, unsigned bits, uint64_t v) {
+  unsigned i;
+  for (i = 0; i < bits; i++) {  /* from the least significant bit */
+    unsigned pos = bitoff + bits - 1 - i;
+    uint8_t mask = (uint8_t)(0x80 >> (pos & 7));
+    if ((v >> i) & 1) h[pos >> 3] |= mask;
+    else h[pos >> 3] &= (uint8_t)~mask;
+  }
+}
+
+static void setbytes_be(uint8_t *h, unsigned byteoff, unsigned n, uint64_t v) {
+  while (n--) {
+    h[byteoff + n] = (uint8_t)v;
+    v >>= 8;
+  }
+}
+
+uint64_t sf_field_max(const sf_field *f) {
+  return f->bits >= 64 ? UINT64_MAX : (UINT64_C(1) << f->bits) - 1;
+}
+
+/* ---- descriptor-level access ------------------------------------------- */
+
+static const sf_proto *lproto(const sf_pkt *p, int li) {
+  return sf_proto_get(p->layers[li].proto);
+}
+
+int sf_field_present(const sf_pkt *p, int li, int fi) {
+  const sf_proto *pr = lproto(p, li);
+  const sf_layer *l = &p->layers[li];
+  const sf_field *f = &pr->fields[fi];
+  if (f->cond && pr->present &&
+      !pr->present(p->data + l->off, l->hlen, f->cond))
+    return 0;
+  if (f->type != SF_T_BYTES && (size_t)(f->bitoff + f->bits) > l->hlen * 8u)
+    return 0;  /* header cut short */
+  return 1;
+}
+
+int sf_field_resolve(const sf_pkt *p, int li, int fi) {
+  const sf_proto *pr = lproto(p, li);
+  int f;
+  for (f = fi; f >= 0; f = pr->alt[f])
+    if (sf_field_present(p, li, f)) return f;
+  return -1;
+}
+
+static void var_span(const sf_pkt *p, int li, int fi, size_t *off,
+                     size_t *len) {
+  const sf_layer *l = &p->layers[li];
+  const sf_proto *pr = lproto(p, li);
+  *off = 0;
+  *len = 0;
+  if (pr->var) pr->var(p->data + l->off, l->hlen, fi, off, len);
+  if (*off > l->hlen) *off = l->hlen;
+  if (*off + *len > l->hlen) *len = l->hlen - *off;
+}
+
+int sf_field_get(const sf_pkt *p, int li, int fi, sf_val *v) {
+  const sf_field *f = &lproto(p, li)->fields[fi];
+  const uint8_t *h = p->data + p->layers[li].off;
+  if (!sf_field_present(p, li, fi)) return SF_E_ABSENT;
+  v->u = 0;
+  v->p = NULL;
+  v->n = 0;
+  switch (f->type) {
+    case SF_T_UINT:
+    case SF_T_FLAGS:
+      v->u = sf_getbits(h, f->bitoff, f->bits);
+      if (f->flags & SF_FF_LE) {
+        uint64_t be = v->u, le = 0;
+        unsigned i;
+        for (i = 0; i < f->bits / 8u; i++, be >>= 8) le = (le << 8) | (be & 0xff);
+        v->u = le;
+      }
+      break;
+    case SF_T_MAC: case SF_T_IP4: case SF_T_IP6:
+      v->p = h + f->bitoff / 8u;
+      v->n = f->bits / 8u;
+      break;
+    default: {
+      size_t off, len;
+      var_span(p, li, fi, &off, &len);
+      v->p = h + off;
+      v->n = len;
+    }
+  }
+  return SF_OK;
+}
+
+/* Which conditional fields apply now (bit per field). */
+static uint64_t present_mask(const sf_pkt *p, int li) {
+  const sf_proto *pr = lproto(p, li);
+  uint64_t m = 0;
+  int i;
+  for (i = 0; i < pr->nfields && i < 64; i++)
+    if (sf_field_present(p, li, i)) m |= UINT64_C(1) << i;
+  return m;
+}
+
+static int resize_header(sf_pkt *p, int li) {
+  const sf_proto *pr = lproto(p, li);
+  sf_layer *l = &p->layers[li];
+  size_t want = pr->shape_len(p->data + l->off, l->hlen);
+  if (want > l->hlen)
+    return sf_pkt_splice(p, li, l->off + l->hlen, 0, NULL, want - l->hlen);
+  if (want < l->hlen)
+    return sf_pkt_splice(p, li, l->off + want, l->hlen - want, NULL, 0);
+  return SF_OK;
+}
+
+/* A new variant (ICMP type, say): resize the header and give the fields
+   that now apply their defaults, keeping those that applied before. */
+static int reshape(sf_pkt *p, int li, uint64_t before) {
+  const sf_proto *pr = lproto(p, li);
+  uint64_t now;
+  int i, rc;
+  if (!pr->shape_len) return SF_OK;
+  if ((rc = resize_header(p, li)) != SF_OK) return rc;
+  now = present_mask(p, li) & ~before;
+  for (i = 0; i < pr->nfields && i < 64; i++)
+    if (((now >> i) & 1) && !sf_isset(p, li, i) &&
+        pr->fields[i].type != SF_T_BYTES &&
+        (rc = sf_field_default(p, li, i)) != SF_OK)
+      return rc;
+  return SF_OK;
+}
+
+static int set_var(sf_pkt *p, int li, int fi, const sf_val *v) {
+  const sf_field *f = &lproto(p, li)->fields[fi];
+  size_t off, len, n = v->n, padded = v->n;
+  uint8_t stackbuf[256], *tmp = stackbuf;
+  int rc;
+  var_span(p, li, fi, &off, &len);
+  if (f->pad > 1) padded = (n + f->pad - 1) / f->pad * f->pad;
+  if (padded > sizeof stackbuf && !(tmp = malloc(padded))) return SF_E_NOMEM;
+  memcpy(tmp, v->p, n);
+  memset(tmp + n, 0, padded - n);  /* zero padding, as Scapy's EOL padding */
+  rc = sf_pkt_splice(p, li, p->layers[li].off + off, len, tmp, padded);
+  if (tmp != stackbuf) free(tmp);
+  return rc;
+}
+
+int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
+  const sf_field *f = &lproto(p, li)->fields[fi];
+  uint64_t before = 0;
+  uint8_t *h;
+  int rc;
+  if (f->cond && !sf_field_present(p, li, fi)) return SF_E_ABSENT;
+  if ((f->type == SF_T_UINT || f->type == SF_T_FLAGS) && v->u > sf_field_max(f))
+    return SF_E_RANGE;
+  if ((f->type == SF_T_MAC || f->type == SF_T_IP4 || f->type == SF_T_IP6) &&
+      v->n != f->bits / 8u)
+    return SF_E_VALUE;
+  if ((rc = sf_pkt_writable(p)) != SF_OK) return rc;
+  if (f->flags & SF_FF_SHAPE) before = present_mask(p, li);
+  p->layers[li].set |= UINT64_C(1) << (fi & 63);
+  p->flags |= SF_P_DIRTY;
+  if (f->type == SF_T_BYTES) return set_var(p, li, fi, v);
+  if (f->type != SF_T_BYTES && (size_t)(f->bitoff + f->bits) > p->layers[li].hlen * 8u)
+    return SF_E_ABSENT;  /* truncated header */
+  h = p->buf->data + p->layers[li].off;
+  switch (f->type) {
+    case SF_T_UINT: case SF_T_FLAGS:
+      if (f->flags & SF_FF_LE) {
+        unsigned i;
+        for (i = 0; i < f->bits / 8u; i++) h[f->bitoff / 8u + i] = (uint8_t)(v->u >> (8 * i));
+      } else if ((f->bitoff & 7) == 0 && (f->bits & 7) == 0) {
+        setbytes_be(h, f->bitoff / 8u, f->bits / 8u, v->u);
+      } else {
+        sf_setbits(h, f->bitoff, f->bits, v->u);
+      }
+      break;
+    default:
+      memcpy(h + f->bitoff / 8u, v->p, v->n);
+  }
+  if (f->flags & SF_FF_SHAPE) return reshape(p, li, before);
+  return SF_OK;
+}
+
+/* Back to the descriptor's default and automatic again (Scapy's `del`). */
+int sf_field_default(sf_pkt *p, int li, int fi) {
+  const sf_proto *pr = lproto(p, li);
+  const sf_field *f = &pr->fields[fi];
+  sf_val v = {0, NULL, 0};
+  uint8_t addr[16];
+  int rc;
+  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) v.u = f->def;
+  else if (f->type == SF_T_MAC) { sf_parse_mac(f->defstr, addr); v.p = addr; v.n = 6; }
+  else if (f->type == SF_T_IP4) { sf_parse_ip4(f->defstr, addr); v.p = addr; v.n = 4; }
+  else if (f->type == SF_T_IP6) { sf_parse_ip6(f->defstr, addr); v.p = addr; v.n = 16; }
+  else { v.p = (const uint8_t *)""; v.n = 0; }
+  rc = sf_field_set(p, li, fi, &v);
+  p->layers[li].set &= ~(UINT64_C(1) << (fi & 63));
+  return rc;
+}
+
+/* ---- raw accessors used by protocol fixups ---------------------------- */
+
+uint64_t sf_lget(const sf_pkt *p, int li, int fi) {
+  const sf_field *f = &lproto(p, li)->fields[fi];
+  return sf_getbits(p->data + p->layers[li].off, f->bitoff, f->bits);
+}
+
+int sf_isset(const sf_pkt *p, int li, int fi) {
+  return (p->layers[li].set >> (fi & 63)) & 1;
+}
+
+/* Write an automatic value unless the user set the field.  The packet is
+   already writable: sf_finalize makes it so. */
+void sf_lput(sf_pkt *p, int li, int fi, uint64_t v) {
+  const sf_field *f = &lproto(p, li)->fields[fi];
+  if (sf_isset(p, li, fi)) return;
+  if ((size_t)(f->bitoff + f->bits) > p->layers[li].hlen * 8u) return;
+  sf_setbits(p->buf->data + p->layers[li].off, f->bitoff, f->bits,
+             v & sf_field_max(f));
+}
+
+/* ---- text forms ---------------------------------------------------------- */
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = tolower(c);
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+int sf_parse_mac(const char *s, uint8_t out[6]) {
+  int i;
+  for (i = 0; i < 6; i++) {
+    int hi = hexval((unsigned char)s[0]), lo;
+    if (hi < 0) return SF_E_VALUE;
+    lo = hexval((unsigned char)s[1]);
+    if (lo < 0) return SF_E_VALUE;
+    out[i] = (uint8_t)(hi << 4 | lo);
+    s += 2;
+    if (i < 5) {
+      if (*s != ':' && *s != '-') return SF_E_VALUE;
+      s++;
+    }
+  }
+  return *s ? SF_E_VALUE : SF_OK;
+}
+
+int sf_parse_ip4(const char *s, uint8_t out[4]) {
+  return inet_pton(AF_INET, s, out) == 1 ? SF_OK : SF_E_VALUE;
+}
+
+int sf_parse_ip6(const char *s, uint8_t out[16]) {
+  return inet_pton(AF_INET6, s, out) == 1 ? SF_OK : SF_E_VALUE;
+}
+
+void sf_format_mac(const uint8_t *m, char out[18]) {
+  static const char hx[] = "0123456789abcdef";
+  int i;
+  for (i = 0; i < 6; i++) {
+    out[i * 3] = hx[m[i] >> 4];
+    out[i * 3 + 1] = hx[m[i] & 15];
+    out[i * 3 + 2] = i < 5 ? ':' : '\0';
+  }
+}
+
+void sf_format_ip4(const uint8_t *a, char out[16]) {
+  snprintf(out, 16, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+}
+
+void sf_format_ip6(const uint8_t *a, char out[46]) {
+  inet_ntop(AF_INET6, a, out, 46);
+}
+
+/* Flag names are single letters ("FSRPAUECN") or words joined by '+'. */
+static int flags_are_letters(const sf_field *f) {
+  const sf_enum *e;
+  for (e = f->enums; e && e->name; e++)
+    if (strlen(e->name) != 1) return 0;
+  return 1;
+}
+
+static int flag_bit(const sf_field *f, const char *s, size_t n, uint64_t *bit) {
+  const sf_enum *e;
+  for (e = f->enums; e && e->name; e++)
+    if (strlen(e->name) == n && strncmp(e->name, s, n) == 0) {
+      *bit = UINT64_C(1) << e->value;
+      return 1;
+    }
+  return 0;
+}
+
+int sf_parse_flags(const sf_field *f, const char *s, uint64_t *out) {
+  uint64_t v = 0, bit;
+  char *end;
+  if (isdigit((unsigned char)*s)) {
+    *out = strtoull(s, &end, 0);
+    return *end ? SF_E_VALUE : SF_OK;
+  }
+  if (flags_are_letters(f)) {
+    for (; *s; s++) {
+      if (!flag_bit(f, s, 1, &bit)) return SF_E_VALUE;
+      v |= bit;
+    }
+  } else {
+    while (*s) {
+      size_t n = strcspn(s, "+|, ");
+      if (n && !flag_bit(f, s, n, &bit)) return SF_E_VALUE;
+      if (n) v |= bit;
+      s += n;
+      if (*s) s++;
+    }
+  }
+  *out = v;
+  return SF_OK;
+}
+
+size_t sf_format_flags(const sf_field *f, uint64_t v, char *out, size_t n) {
+  const sf_enum *e;
+  size_t w = 0;
+  int letters = flags_are_letters(f);
+  out[0] = '\0';
+  for (e = f->enums; e && e->name; e++) {
+    if (!((v >> e->value) & 1)) continue;
+    w += (size_t)snprintf(out + w, w < n ? n - w : 0, "%s%s",
+                          (!letters && w) ? "+" : "", e->name);
+    v &= ~(UINT64_C(1) << e->value);
+  }
+  if (v) w += (size_t)snprintf(out + w, w < n ? n - w : 0, "%s0x%llx",
+                               w ? "+" : "", (unsigned long long)v);
+  return w;
+}
+
+int sf_enum_value(const sf_field *f, const char *s, uint64_t *out) {
+  const sf_enum *e;
+  for (e = f->enums; e && e->name; e++)
+    if (strcmp(e->name, s) == 0) {
+      *out = e->value;
+      return SF_OK;
+    }
+  return SF_E_VALUE;
+}
+
+const char *sf_enum_name(const sf_field *f, uint64_t v) {
+  const sf_enum *e;
+  if (f->type != SF_T_UINT) return NULL;
+  for (e = f->enums; e && e->name; e++)
+    if (e->value == v) return e->name;
+  return NULL;
+}

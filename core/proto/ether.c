@@ -1,0 +1,129 @@
+/*
+ * ether.c -- Ethernet II, 802.1Q / 802.1ad VLAN tags, ARP.
+ */
+#include "common.h"
+
+static const sf_enum ether_types[] = {
+  {0x0800, "IPv4"}, {0x0806, "ARP"}, {0x86dd, "IPv6"}, {0x8100, "802.1Q"},
+  {0x88a8, "802.1AD"}, {0x9100, "802.1Q-9100"}, {0x8035, "RARP"},
+  {0x8847, "MPLS"}, {0x8848, "MPLS-multicast"}, {0x8863, "PPPoED"},
+  {0x8864, "PPPoE"}, {0x888e, "EAPOL"}, {0x88cc, "LLDP"}, {0x9000, "LOOP"},
+  {0, NULL}
+};
+
+/* ---- Ethernet II ------------------------------------------------------ */
+
+static const sf_field ether_fields[] = {
+  MACF("dst", 0, "ff:ff:ff:ff:ff:ff", 0),
+  MACF("src", 48, "00:00:00:00:00:00", 0),
+  UINTF("type", 96, 16, 0x9000, SF_FF_HEX, ether_types, 0),
+};
+
+static size_t ether_len(const uint8_t *h, size_t n) {
+  (void)h;
+  return n >= 14 ? 14 : 0;
+}
+
+/* A type of 1500 or less is an 802.3 length: what follows it is padding. */
+static size_t ether_extent(const uint8_t *h, size_t hlen, size_t n) {
+  unsigned t = rd16(h + 12);
+  (void)hlen;
+  (void)n;
+  return t <= 1500 ? 14u + t : (size_t)-1;
+}
+
+static sf_proto ether = {
+  .name = "Ether", .display = "Ethernet", .kind = "Ethernet",
+  .fields = ether_fields, .nfields = NFIELDS(ether_fields), .minlen = 14,
+  .next_field = 2, .hdr_len = ether_len, .extent = ether_extent,
+};
+
+/* ---- 802.1Q and 802.1ad ------------------------------------------------- */
+
+static const sf_field dot1q_fields[] = {
+  UINTF("prio", 0, 3, 0, 0, NULL, 0),
+  UINTF("id", 3, 1, 0, 0, NULL, 0),
+  UINTF("vlan", 4, 12, 1, 0, NULL, 0),
+  UINTF("type", 16, 16, 0, SF_FF_HEX, ether_types, 0),
+};
+
+static size_t dot1q_len(const uint8_t *h, size_t n) {
+  (void)h;
+  return n >= 4 ? 4 : 0;
+}
+
+static sf_proto dot1q = {
+  .name = "Dot1Q", .display = "802.1Q", .kind = "Dot1Q",
+  .fields = dot1q_fields, .nfields = NFIELDS(dot1q_fields), .minlen = 4,
+  .next_field = 3, .hdr_len = dot1q_len,
+};
+
+static sf_proto dot1ad = {
+  .name = "Dot1AD", .display = "802.1AD", .kind = "Dot1AD",
+  .fields = dot1q_fields, .nfields = NFIELDS(dot1q_fields), .minlen = 4,
+  .next_field = 3, .hdr_len = dot1q_len,
+};
+
+/* ---- ARP ---------------------------------------------------------------- */
+
+static const sf_enum arp_ops[] = {
+  {1, "who-has"}, {2, "is-at"}, {3, "RARP-req"}, {4, "RARP-rep"},
+  {5, "Dyn-RARP-req"}, {6, "Dyn-RAR-rep"}, {7, "Dyn-RARP-err"},
+  {8, "InARP-req"}, {9, "InARP-rep"}, {0, NULL}
+};
+
+static const sf_enum arp_hwtypes[] = {{1, "Ethernet (10Mb)"}, {6, "IEEE 802"}, {0, NULL}};
+
+enum { ARP_ETH_IP = 1 };  /* addresses are Ethernet and IPv4 */
+
+static const sf_field arp_fields[] = {
+  UINTF("hwtype", 0, 16, 1, SF_FF_HEX, arp_hwtypes, 0),
+  UINTF("ptype", 16, 16, 0x0800, SF_FF_HEX, ether_types, 0),
+  UINTF("hwlen", 32, 8, 6, 0, NULL, 0),
+  UINTF("plen", 40, 8, 4, 0, NULL, 0),
+  UINTF("op", 48, 16, 1, 0, arp_ops, 0),
+  MACF("hwsrc", 64, "00:00:00:00:00:00", ARP_ETH_IP),
+  IP4F("psrc", 112, "0.0.0.0", ARP_ETH_IP),
+  MACF("hwdst", 144, "00:00:00:00:00:00", ARP_ETH_IP),
+  IP4F("pdst", 192, "0.0.0.0", ARP_ETH_IP),
+};
+
+static size_t arp_len(const uint8_t *h, size_t n) {
+  size_t want;
+  if (n < 8) return 0;
+  want = 8 + 2u * ((size_t)h[4] + h[5]);
+  return want <= n ? want : 0;
+}
+
+static int arp_present(const uint8_t *h, size_t hlen, int cond) {
+  (void)cond;
+  return hlen >= 28 && h[4] == 6 && h[5] == 4;
+}
+
+/* Addresses of other sizes are not named fields: show them as payload. */
+static sf_proto arp = {
+  .name = "ARP", .display = "ARP", .kind = "Arp",
+  .fields = arp_fields, .nfields = NFIELDS(arp_fields), .minlen = 28,
+  .next_field = -1, .hdr_len = arp_len, .present = arp_present,
+};
+
+void sf_register_ether(void) {
+  sf_register(&ether);
+  sf_register(&dot1q);
+  sf_register(&dot1ad);
+  sf_register(&arp);
+  sf_bind(SF_ETHER, 0x0800, SF_IPV4);
+  sf_bind(SF_ETHER, 0x86dd, SF_IPV6);
+  sf_bind(SF_ETHER, 0x0806, SF_ARP);
+  sf_bind(SF_ETHER, 0x8100, SF_DOT1Q);
+  sf_bind(SF_ETHER, 0x88a8, SF_DOT1AD);
+  sf_bind(SF_ETHER, 0x9100, SF_DOT1Q);
+  sf_bind(SF_DOT1Q, 0x0800, SF_IPV4);
+  sf_bind(SF_DOT1Q, 0x86dd, SF_IPV6);
+  sf_bind(SF_DOT1Q, 0x0806, SF_ARP);
+  sf_bind(SF_DOT1Q, 0x8100, SF_DOT1Q);
+  sf_bind(SF_DOT1AD, 0x0800, SF_IPV4);
+  sf_bind(SF_DOT1AD, 0x86dd, SF_IPV6);
+  sf_bind(SF_DOT1AD, 0x0806, SF_ARP);
+  sf_bind(SF_DOT1AD, 0x8100, SF_DOT1Q);
+}

@@ -1,0 +1,102 @@
+/*
+ * icmp.c -- ICMP (RFC 792 and successors).  The fields after the checksum
+ * depend on the message type, as in Scapy; error messages quote the
+ * offending IP header, which is dissected as layers of its own.
+ */
+#include "common.h"
+
+static const sf_enum icmp_types[] = {
+  {0, "echo-reply"}, {3, "dest-unreach"}, {4, "source-quench"},
+  {5, "redirect"}, {8, "echo-request"}, {9, "router-advertisement"},
+  {10, "router-solicitation"}, {11, "time-exceeded"},
+  {12, "parameter-problem"}, {13, "timestamp-request"},
+  {14, "timestamp-reply"}, {15, "information-request"},
+  {16, "information-response"}, {17, "address-mask-request"},
+  {18, "address-mask-reply"}, {0, NULL}
+};
+
+/* conditions: which types carry a field */
+enum { C_IDSEQ = 1, C_TS, C_GW, C_PTR, C_RESERVED, C_LENGTH, C_MASK, C_MTU,
+       C_UNUSED16, C_UNUSED32 };
+
+static const sf_field icmp_fields[] = {
+  UINTF("type", 0, 8, 8, SF_FF_SHAPE, icmp_types, 0),
+  UINTF("code", 8, 8, 0, 0, NULL, 0),
+  UINTF("chksum", 16, 16, 0, SF_FF_AUTO | SF_FF_HEX, NULL, 0),
+  UINTF("id", 32, 16, 0, SF_FF_HEX, NULL, C_IDSEQ),
+  UINTF("seq", 48, 16, 0, SF_FF_HEX, NULL, C_IDSEQ),
+  UINTF("ts_ori", 64, 32, 0, 0, NULL, C_TS),
+  UINTF("ts_rx", 96, 32, 0, 0, NULL, C_TS),
+  UINTF("ts_tx", 128, 32, 0, 0, NULL, C_TS),
+  IP4F("gw", 32, "0.0.0.0", C_GW),
+  UINTF("ptr", 32, 8, 0, 0, NULL, C_PTR),
+  UINTF("reserved", 32, 8, 0, 0, NULL, C_RESERVED),
+  UINTF("length", 40, 8, 0, 0, NULL, C_LENGTH),
+  IP4F("addr_mask", 64, "0.0.0.0", C_MASK),
+  UINTF("nexthopmtu", 48, 16, 0, 0, NULL, C_MTU),
+  UINTF("unused", 48, 16, 0, 0, NULL, C_UNUSED16),
+  UINTF("unused", 32, 32, 0, 0, NULL, C_UNUSED32),
+};
+
+static int is_idseq(unsigned t) {
+  return t == 0 || t == 8 || (t >= 13 && t <= 18);
+}
+
+static int icmp_present(const uint8_t *h, size_t hlen, int cond) {
+  unsigned t = h[0];
+  (void)hlen;
+  switch (cond) {
+    case C_IDSEQ: return is_idseq(t);
+    case C_TS: return t == 13 || t == 14;
+    case C_GW: return t == 5;
+    case C_PTR: return t == 12;
+    case C_RESERVED: return t == 3 || t == 11;
+    case C_LENGTH: return t == 3 || t == 11 || t == 12;
+    case C_MASK: return t == 17 || t == 18;
+    case C_MTU: return t == 3;
+    case C_UNUSED16: return t == 11 || t == 12;
+    case C_UNUSED32: return !is_idseq(t) && t != 3 && t != 5 && t != 11 && t != 12;
+    default: return 1;
+  }
+}
+
+static size_t type_len(unsigned t) {
+  if (t == 13 || t == 14) return 20;
+  if (t == 17 || t == 18) return 12;
+  return 8;
+}
+
+static size_t icmp_hdr_len(const uint8_t *h, size_t n) {
+  size_t want;
+  if (n < 8) return 0;
+  want = type_len(h[0]);
+  return want <= n ? want : 0;
+}
+
+static size_t icmp_shape(const uint8_t *h, size_t hlen) {
+  (void)hlen;
+  return type_len(h[0]);
+}
+
+/* Errors quote the datagram that caused them. */
+static int icmp_next(const sf_pkt *p, int li) {
+  unsigned t = p->data[p->layers[li].off];
+  if (t == 3 || t == 4 || t == 5 || t == 11 || t == 12)
+    return SF_IPV4 | SF_NEXT_QUOTED;
+  return -2;
+}
+
+static void icmp_fixup(sf_pkt *p, int li) {
+  const sf_layer *l = &p->layers[li];
+  if (clear_checksum(p, li, 2))
+    put_checksum(p, li, 2, sf_fold(sf_sum16(p->data + l->off, l->end - l->off, 0)));
+}
+
+static sf_proto icmp = {
+  .name = "ICMP", .display = "ICMP", .kind = "Icmp",
+  .fields = icmp_fields, .nfields = NFIELDS(icmp_fields), .minlen = 8,
+  .next_field = -1, .hdr_len = icmp_hdr_len, .next = icmp_next,
+  .fixup = icmp_fixup, .present = icmp_present, .shape_len = icmp_shape,
+};
+
+void sf_register_icmp(void) { sf_register(&icmp); }

@@ -1,0 +1,218 @@
+/*
+ * icmpv6.c -- ICMPv6 (RFC 4443) and neighbour discovery (RFC 4861) with
+ * its options.  Like ICMP, the body depends on the type; ND options are
+ * layers of their own, as in Scapy.
+ */
+#include "common.h"
+
+static const sf_enum icmp6_types[] = {
+  {1, "Destination unreachable"}, {2, "Packet too big"},
+  {3, "Time exceeded"}, {4, "Parameter problem"},
+  {128, "Echo Request"}, {129, "Echo Reply"},
+  {130, "MLD Query"}, {131, "MLD Report"}, {132, "MLD Done"},
+  {133, "Router Solicitation"}, {134, "Router Advertisement"},
+  {135, "Neighbor Solicitation"}, {136, "Neighbor Advertisement"},
+  {137, "Redirect Message"}, {0, NULL}
+};
+
+static const sf_enum ra_prefs[] = {{0, "Medium (default)"}, {1, "High"},
+  {2, "Reserved"}, {3, "Low"}, {0, NULL}};
+
+enum { C_UNUSED = 1, C_MTU, C_PTR, C_ECHO, C_RS, C_RA, C_NS, C_NA, C_REDIR,
+       C_TGT, C_OTHER };
+
+static const sf_field icmp6_fields[] = {
+  UINTF("type", 0, 8, 128, SF_FF_SHAPE, icmp6_types, 0),
+  UINTF("code", 8, 8, 0, 0, NULL, 0),
+  UINTF("cksum", 16, 16, 0, SF_FF_AUTO | SF_FF_HEX, NULL, 0),
+  UINTF("unused", 32, 32, 0, SF_FF_HEX, NULL, C_UNUSED),
+  UINTF("mtu", 32, 32, 1280, 0, NULL, C_MTU),
+  UINTF("ptr", 32, 32, 6, SF_FF_HEX, NULL, C_PTR),
+  UINTF("id", 32, 16, 0, SF_FF_HEX, NULL, C_ECHO),
+  UINTF("seq", 48, 16, 0, SF_FF_HEX, NULL, C_ECHO),
+  BYTESF("data", 64, 0, NULL, NULL, C_ECHO),
+  UINTF("res", 32, 32, 0, SF_FF_HEX, NULL, C_RS),
+  UINTF("chlim", 32, 8, 0, 0, NULL, C_RA),
+  UINTF("M", 40, 1, 0, 0, NULL, C_RA),
+  UINTF("O", 41, 1, 0, 0, NULL, C_RA),
+  UINTF("H", 42, 1, 0, 0, NULL, C_RA),
+  UINTF("prf", 43, 2, 1, 0, ra_prefs, C_RA),
+  UINTF("P", 45, 1, 0, 0, NULL, C_RA),
+  UINTF("res", 46, 2, 0, 0, NULL, C_RA),
+  UINTF("routerlifetime", 48, 16, 1800, 0, NULL, C_RA),
+  UINTF("reachabletime", 64, 32, 0, 0, NULL, C_RA),
+  UINTF("retranstimer", 96, 32, 0, 0, NULL, C_RA),
+  UINTF("res", 32, 32, 0, SF_FF_HEX, NULL, C_NS),
+  UINTF("R", 32, 1, 1, 0, NULL, C_NA),
+  UINTF("S", 33, 1, 0, 0, NULL, C_NA),
+  UINTF("O", 34, 1, 1, 0, NULL, C_NA),
+  UINTF("res", 35, 29, 0, SF_FF_HEX, NULL, C_NA),
+  UINTF("res", 32, 32, 0, SF_FF_HEX, NULL, C_REDIR),
+  IP6F("tgt", 64, "::", C_TGT),
+  IP6F("dst", 192, "::", C_REDIR),
+  BYTESF("msgbody", 32, 0, NULL, NULL, C_OTHER),
+};
+
+static int known_type(unsigned t) {
+  return (t >= 1 && t <= 4) || (t >= 128 && t <= 129) || (t >= 133 && t <= 137);
+}
+
+static int icmp6_present(const uint8_t *h, size_t hlen, int cond) {
+  unsigned t = h[0];
+  (void)hlen;
+  switch (cond) {
+    case C_UNUSED: return t == 1 || t == 3;
+    case C_MTU: return t == 2;
+    case C_PTR: return t == 4;
+    case C_ECHO: return t == 128 || t == 129;
+    case C_RS: return t == 133;
+    case C_RA: return t == 134;
+    case C_NS: return t == 135;
+    case C_NA: return t == 136;
+    case C_REDIR: return t == 137;
+    case C_TGT: return t >= 135 && t <= 137;
+    case C_OTHER: return !known_type(t);
+    default: return 1;
+  }
+}
+
+/* Header length by type; 0 = the body runs to the end of the message. */
+static size_t fixed_len(unsigned t) {
+  switch (t) {
+    case 1: case 2: case 3: case 4: case 133: return 8;
+    case 134: return 16;
+    case 135: case 136: return 24;
+    case 137: return 40;
+    case 128: case 129: return 0;
+    default: return 0;
+  }
+}
+
+static size_t icmp6_hdr_len(const uint8_t *h, size_t n) {
+  size_t want;
+  if (n < 4) return 0;
+  want = fixed_len(h[0]);
+  if (want == 0) return (h[0] == 128 || h[0] == 129) ? (n >= 8 ? n : 0) : n;
+  return want <= n ? want : 0;
+}
+
+static size_t icmp6_shape(const uint8_t *h, size_t hlen) {
+  size_t want = fixed_len(h[0]);
+  if (want) return want;
+  if (h[0] == 128 || h[0] == 129) return hlen < 8 ? 8 : hlen;
+  return hlen < 4 ? 4 : hlen;
+}
+
+static int icmp6_next(const sf_pkt *p, int li) {
+  unsigned t = p->data[p->layers[li].off];
+  if (t >= 1 && t <= 4) return SF_IPV6 | SF_NEXT_QUOTED;
+  if (t >= 133 && t <= 137) return SF_NDOPT;
+  return -2;
+}
+
+static void icmp6_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
+                       size_t *len) {
+  (void)h;
+  *off = icmp6_fields[fi].bitoff / 8u;
+  *len = hlen > *off ? hlen - *off : 0;
+}
+
+static void icmp6_fixup(sf_pkt *p, int li) {
+  int ok;
+  uint16_t ck;
+  if (!clear_checksum(p, li, 2)) return;
+  ck = sf_l4_checksum(p, li, 58, &ok);
+  if (ok) put_checksum(p, li, 2, ck);
+}
+
+static sf_proto icmpv6 = {
+  .name = "ICMPv6", .display = "ICMPv6", .kind = "Icmpv6",
+  .fields = icmp6_fields, .nfields = NFIELDS(icmp6_fields), .minlen = 8,
+  .next_field = -1, .hdr_len = icmp6_hdr_len, .next = icmp6_next,
+  .fixup = icmp6_fixup, .present = icmp6_present, .shape_len = icmp6_shape,
+  .var = icmp6_span,
+};
+
+/* ---- neighbour discovery options ---------------------------------------- */
+
+static const sf_enum ndopt_types[] = {
+  {1, "Source Link-Layer Address"}, {2, "Target Link-Layer Address"},
+  {3, "Prefix Information"}, {4, "Redirected Header"}, {5, "MTU"},
+  {25, "Recursive DNS Server"}, {31, "DNS Search List"}, {0, NULL}
+};
+
+enum { O_LLADDR = 1, O_PREFIX, O_MTU, O_OTHER };
+
+static const sf_field ndopt_fields[] = {
+  UINTF("type", 0, 8, 1, SF_FF_SHAPE, ndopt_types, 0),
+  UINTF("len", 8, 8, 1, SF_FF_AUTO, NULL, 0),
+  MACF("lladdr", 16, "00:00:00:00:00:00", O_LLADDR),
+  UINTF("prefixlen", 16, 8, 64, 0, NULL, O_PREFIX),
+  UINTF("L", 24, 1, 1, 0, NULL, O_PREFIX),
+  UINTF("A", 25, 1, 1, 0, NULL, O_PREFIX),
+  UINTF("R", 26, 1, 0, 0, NULL, O_PREFIX),
+  UINTF("res1", 27, 5, 0, 0, NULL, O_PREFIX),
+  UINTF("validlifetime", 32, 32, 0xffffffff, SF_FF_HEX, NULL, O_PREFIX),
+  UINTF("preferredlifetime", 64, 32, 0xffffffff, SF_FF_HEX, NULL, O_PREFIX),
+  UINTF("res2", 96, 32, 0, SF_FF_HEX, NULL, O_PREFIX),
+  IP6F("prefix", 128, "::", O_PREFIX),
+  UINTF("res", 16, 16, 0, SF_FF_HEX, NULL, O_MTU),
+  UINTF("mtu", 32, 32, 1280, 0, NULL, O_MTU),
+  BYTESF("data", 16, 0, NULL, NULL, O_OTHER),
+};
+
+static int ndopt_present(const uint8_t *h, size_t hlen, int cond) {
+  unsigned t = h[0];
+  (void)hlen;
+  switch (cond) {
+    case O_LLADDR: return t == 1 || t == 2;
+    case O_PREFIX: return t == 3;
+    case O_MTU: return t == 5;
+    case O_OTHER: return t != 1 && t != 2 && t != 3 && t != 5;
+    default: return 1;
+  }
+}
+
+static size_t ndopt_len(const uint8_t *h, size_t n) {
+  size_t want;
+  if (n < 2 || h[1] == 0) return 0;  /* a zero length would loop forever */
+  want = (size_t)h[1] * 8;
+  return want <= n ? want : 0;
+}
+
+static size_t ndopt_shape(const uint8_t *h, size_t hlen) {
+  if (h[0] == 3) return 32;
+  if (h[0] == 1 || h[0] == 2 || h[0] == 5) return 8;
+  return hlen;
+}
+
+static int ndopt_next(const sf_pkt *p, int li) {
+  (void)p;
+  (void)li;
+  return SF_NDOPT;
+}
+
+static void ndopt_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
+                       size_t *len) {
+  (void)h;
+  (void)fi;
+  *off = 2;
+  *len = hlen - 2;
+}
+
+static void ndopt_fixup(sf_pkt *p, int li) {
+  sf_lput(p, li, 1, (p->layers[li].hlen + 7) / 8);
+}
+
+static sf_proto ndopt = {
+  .name = "ICMPv6NDOpt", .display = "ICMPv6 ND Option",
+  .kind = "Icmpv6NdOpt", .fields = ndopt_fields,
+  .nfields = NFIELDS(ndopt_fields), .minlen = 8, .next_field = -1,
+  .hdr_len = ndopt_len, .next = ndopt_next, .fixup = ndopt_fixup,
+  .present = ndopt_present, .shape_len = ndopt_shape, .var = ndopt_span,
+};
+
+void sf_register_icmpv6(void) {
+  sf_register(&icmpv6);
+  sf_register(&ndopt);
+}

@@ -1,0 +1,59 @@
+/*
+ * tcp.c -- TCP (RFC 9293) with options.
+ */
+#include "common.h"
+
+static const sf_enum tcp_flags[] = {
+  {0, "F"}, {1, "S"}, {2, "R"}, {3, "P"}, {4, "A"}, {5, "U"}, {6, "E"},
+  {7, "C"}, {8, "N"}, {0, NULL}
+};
+
+enum { F_SPORT, F_DPORT, F_SEQ, F_ACK, F_DATAOFS, F_RESERVED, F_FLAGS,
+       F_WINDOW, F_CHKSUM, F_URGPTR, F_OPTIONS };
+
+static const sf_field tcp_fields[] = {
+  UINTF("sport", 0, 16, 20, 0, NULL, 0),
+  UINTF("dport", 16, 16, 80, 0, NULL, 0),
+  UINTF("seq", 32, 32, 0, 0, NULL, 0),
+  UINTF("ack", 64, 32, 0, 0, NULL, 0),
+  UINTF("dataofs", 96, 4, 5, SF_FF_AUTO, NULL, 0),
+  UINTF("reserved", 100, 3, 0, 0, NULL, 0),
+  FLAGF("flags", 103, 9, 2, tcp_flags, 0),
+  UINTF("window", 112, 16, 8192, 0, NULL, 0),
+  UINTF("chksum", 128, 16, 0, SF_FF_AUTO | SF_FF_HEX, NULL, 0),
+  UINTF("urgptr", 144, 16, 0, 0, NULL, 0),
+  BYTESF("options", 160, 4, "tcp_options", NULL, 0),
+};
+
+static size_t tcp_hdr_len(const uint8_t *h, size_t n) {
+  size_t hl;
+  if (n < 20) return 0;
+  hl = (size_t)(h[12] >> 4) * 4;
+  return (hl >= 20 && hl <= n) ? hl : 0;
+}
+
+static void tcp_fixup(sf_pkt *p, int li) {
+  int ok;
+  uint16_t ck;
+  sf_lput(p, li, F_DATAOFS, p->layers[li].hlen / 4);
+  if (!clear_checksum(p, li, F_CHKSUM)) return;
+  ck = sf_l4_checksum(p, li, 6, &ok);
+  if (ok) put_checksum(p, li, F_CHKSUM, ck);
+}
+
+static void tcp_options(const uint8_t *h, size_t hlen, int fi, size_t *off,
+                        size_t *len) {
+  (void)h;
+  (void)fi;
+  *off = 20;
+  *len = hlen - 20;
+}
+
+static sf_proto tcp = {
+  .name = "TCP", .display = "TCP", .kind = "Tcp",
+  .fields = tcp_fields, .nfields = NFIELDS(tcp_fields), .minlen = 20,
+  .next_field = -1, .hdr_len = tcp_hdr_len, .fixup = tcp_fixup,
+  .var = tcp_options,
+};
+
+void sf_register_tcp(void) { sf_register(&tcp); }

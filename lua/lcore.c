@@ -1,0 +1,178 @@
+/*
+ * lcore.c -- the module "stackforge.core": protocol introspection for the
+ * Lua half, constructors' entry point, and the registry tables the other
+ * binding files share.
+ */
+#include <string.h>
+
+#include "lsf.h"
+
+/* A protocol named by LayerKind number, constructor table or name. */
+int lsf_proto_arg(lua_State *L, int idx) {
+  int id = -1;
+  switch (lua_type(L, idx)) {
+    case LUA_TNUMBER: id = (int)lua_tointeger(L, idx); break;
+    case LUA_TTABLE:
+      if (lua_getfield(L, idx, "kind") == LUA_TNUMBER) id = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      break;
+    case LUA_TSTRING: id = sf_proto_find(lua_tostring(L, idx)); break;
+    default: break;
+  }
+  if (!sf_proto_get(id))
+    luaL_argerror(L, idx, lua_pushfstring(L, "expected a layer (TCP, "
+                  "LayerKind.Tcp or \"TCP\"), got %s", luaL_tolstring(L, idx, NULL)));
+  return id;
+}
+
+/* Other spellings users bring from Stackforge and older Scapy. */
+static const struct { int proto; const char *alias, *field; } aliases[] = {
+  {SF_DOT1Q, "dei", "id"}, {SF_DOT1AD, "dei", "id"},
+  {SF_IPV6, "hop_limit", "hlim"}, {SF_IPV6, "next_header", "nh"},
+  {SF_IPV6, "traffic_class", "tc"}, {SF_IPV6, "flow_label", "fl"},
+  {SF_IPV4, "checksum", "chksum"}, {SF_TCP, "checksum", "chksum"},
+  {SF_UDP, "checksum", "chksum"}, {SF_ICMP, "checksum", "chksum"},
+  {SF_ICMPV6, "chksum", "cksum"}, {-1, NULL, NULL}
+};
+
+/* names[id+1] = {field name -> first field index} */
+static void add_names(lua_State *L, int id) {
+  const sf_proto *pr = sf_proto_get(id);
+  int fi, a;
+  lua_getfield(L, LUA_REGISTRYINDEX, LSF_NAMES);
+  lua_newtable(L);
+  for (fi = pr->nfields - 1; fi >= 0; fi--) {  /* first of a name wins */
+    lua_pushinteger(L, fi);
+    lua_setfield(L, -2, pr->fields[fi].name);
+  }
+  for (a = 0; aliases[a].alias; a++)
+    if (aliases[a].proto == id) {
+      lua_pushinteger(L, sf_field_find(pr, aliases[a].field));
+      lua_setfield(L, -2, aliases[a].alias);
+    }
+  lua_rawseti(L, -2, id + 1);
+  lua_pop(L, 1);
+}
+
+static const char *type_name(int t) {
+  static const char *const names[] = {"uint", "flags", "mac", "ip4", "ip6", "bytes"};
+  return names[t];
+}
+
+static void push_enums(lua_State *L, const sf_field *f) {
+  const sf_enum *e;
+  lua_newtable(L);
+  for (e = f->enums; e && e->name; e++) {
+    lua_pushstring(L, e->name);
+    lua_rawseti(L, -2, (lua_Integer)e->value);
+  }
+}
+
+static void push_field_info(lua_State *L, const sf_field *f) {
+  lua_createtable(L, 0, 9);
+  lua_pushstring(L, f->name);
+  lua_setfield(L, -2, "name");
+  lua_pushstring(L, type_name(f->type));
+  lua_setfield(L, -2, "type");
+  lua_pushinteger(L, f->bits);
+  lua_setfield(L, -2, "bits");
+  lua_pushboolean(L, f->flags & SF_FF_HEX);
+  lua_setfield(L, -2, "hex");
+  lua_pushboolean(L, f->flags & SF_FF_AUTO);
+  lua_setfield(L, -2, "auto");
+  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
+    lua_pushinteger(L, (lua_Integer)f->def);
+    lua_setfield(L, -2, "default");
+  } else if (f->defstr && f->type != SF_T_BYTES) {
+    lua_pushstring(L, f->defstr);
+    lua_setfield(L, -2, "default");
+  }
+  if (f->enums) {
+    push_enums(L, f);
+    lua_setfield(L, -2, f->type == SF_T_FLAGS ? "flag_names" : "enums");
+  }
+  if (f->codec) {
+    lua_pushstring(L, f->codec);
+    lua_setfield(L, -2, "codec");
+  }
+}
+
+/* core.protos() -> {[id+1] = {id=, name=, display=, kind=, fields={...}}} */
+static int core_protos(lua_State *L) {
+  int id, fi, n = sf_proto_count();
+  lua_createtable(L, n, 0);
+  for (id = 0; id < n; id++) {
+    const sf_proto *pr = sf_proto_get(id);
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, id);
+    lua_setfield(L, -2, "id");
+    lua_pushstring(L, pr->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, pr->display);
+    lua_setfield(L, -2, "display");
+    lua_pushstring(L, pr->kind);
+    lua_setfield(L, -2, "kind");
+    lua_createtable(L, pr->nfields, 0);
+    for (fi = 0; fi < pr->nfields; fi++) {
+      push_field_info(L, &pr->fields[fi]);
+      lua_rawseti(L, -2, fi + 1);
+    }
+    lua_setfield(L, -2, "fields");
+    lua_rawseti(L, -2, id + 1);
+  }
+  return 1;
+}
+
+/* core.checksum(bytes) -> the Internet checksum (RFC 1071) */
+static int core_checksum(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  lua_pushinteger(L, sf_fold(sf_sum16((const uint8_t *)s, n, 0)));
+  return 1;
+}
+
+/* core.pton("192.0.2.1" or "2001:db8::1") -> 4 or 16 bytes, or nil */
+static int core_pton(lua_State *L) {
+  const char *s = luaL_checkstring(L, 1);
+  uint8_t a[16];
+  if (sf_parse_ip4(s, a) == SF_OK) lua_pushlstring(L, (const char *)a, 4);
+  else if (sf_parse_ip6(s, a) == SF_OK) lua_pushlstring(L, (const char *)a, 16);
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* core.ntop(4 or 16 bytes) -> text */
+static int core_ntop(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char out[46];
+  luaL_argcheck(L, n == 4 || n == 16, 1, "expected 4 or 16 bytes");
+  if (n == 4) sf_format_ip4((const uint8_t *)s, out);
+  else sf_format_ip6((const uint8_t *)s, out);
+  lua_pushstring(L, out);
+  return 1;
+}
+
+static const luaL_Reg core_funcs[] = {
+  {"pton", core_pton}, {"ntop", core_ntop},
+  {"protos", core_protos}, {"packet", lsf_packet_new},
+  {"construct", lsf_construct}, {"checksum", core_checksum}, {NULL, NULL}
+};
+
+int luaopen_stackforge_core(lua_State *L) {
+  int id;
+  sf_init();
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, LSF_NAMES);
+  for (id = 0; id < sf_proto_count(); id++) add_names(L, id);
+  luaL_newlib(L, core_funcs);
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, LSF_CODECS);
+  lua_setfield(L, -2, "codecs");  /* the Lua half registers codecs here */
+  lsf_open_packet(L);
+  lua_setfield(L, -2, "Packet");  /* methods; the Lua half adds more */
+  lua_pushliteral(L, SF_VERSION);
+  lua_setfield(L, -2, "version");
+  return 1;
+}

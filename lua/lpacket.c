@@ -1,0 +1,510 @@
+/*
+ * lpacket.c -- the Packet userdata and its layer views.
+ *
+ * A Packet built from a Lua string borrows the string's bytes (kept alive
+ * in the userdata's user value) and is dissected on first use.  A layer
+ * view (p[TCP]) is a packet reference plus a layer index.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lsf.h"
+
+/* property codes in the keys table (methods are functions there) */
+enum { P_LAYER_COUNT = 1, P_TIME, P_TIME_NS, P_WIRELEN, P_LINKTYPE, P_FIELDS,
+       P_TRUNCATED };
+
+sf_pkt *lsf_checkpacket(lua_State *L, int idx) {
+  return (sf_pkt *)luaL_checkudata(L, idx, LSF_PACKET);
+}
+
+sf_pkt *lsf_newpacket(lua_State *L) {
+  sf_pkt *p = (sf_pkt *)lua_newuserdatauv(L, sizeof(sf_pkt), 1);
+  sf_pkt_init(p);
+  luaL_setmetatable(L, LSF_PACKET);
+  return p;
+}
+
+static int first_proto(const sf_pkt *p) {
+  return sf_linktype_proto(p->linktype, p->data, p->len);
+}
+
+/* The packet at idx, dissected if it was not yet. */
+sf_pkt *lsf_parsed(lua_State *L, int idx) {
+  sf_pkt *p = lsf_checkpacket(L, idx);
+  if (!(p->flags & SF_P_PARSED)) sf_dissect(p, first_proto(p));
+  return p;
+}
+
+int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
+              int validx) {
+  const sf_proto *pr = p ? sf_proto_get(p->layers[li].proto) : NULL;
+  const sf_field *f = pr && fi >= 0 ? &pr->fields[fi] : NULL;
+  switch (rc) {
+    case SF_E_RANGE:
+      return luaL_error(L, "%s.%s: value %s out of range (0..%I)", pr->name,
+                        f->name, luaL_tolstring(L, validx, NULL),
+                        (lua_Integer)sf_field_max(f));
+    case SF_E_ABSENT:
+      return luaL_error(L, "%s.%s: field does not apply to this %s (type %d)",
+                        pr->name, f->name, pr->name,
+                        (int)p->data[p->layers[li].off]);
+    case SF_E_TOOBIG: return luaL_error(L, "packet too large");
+    case SF_E_NOMEM: return luaL_error(L, "not enough memory");
+    default:
+      return luaL_error(L, "%s.%s: bad value %s", pr ? pr->name : "?",
+                        f ? f->name : "?", luaL_tolstring(L, validx, NULL));
+  }
+}
+
+static void check(lua_State *L, int rc) {
+  if (rc != SF_OK) lsf_raise(L, rc, NULL, 0, -1, 0);
+}
+
+/* ---- construction --------------------------------------------------------- */
+
+/* Packet(raw [, {linktype=, time=}]) */
+int lsf_packet_new(lua_State *L) {
+  size_t n;
+  const char *raw = luaL_checklstring(L, 1, &n);
+  sf_pkt *p;
+  luaL_argcheck(L, n <= SF_MAX_LEN, 1, "packet too large");
+  p = lsf_newpacket(L);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);  /* keep the borrowed bytes alive */
+  sf_pkt_borrow(p, (const uint8_t *)raw, n);
+  if (lua_istable(L, 2)) {
+    if (lua_getfield(L, 2, "linktype") != LUA_TNIL)
+      p->linktype = (int32_t)luaL_checkinteger(L, -1);
+    if (lua_getfield(L, 2, "time") != LUA_TNIL)
+      p->time_ns = (int64_t)(luaL_checknumber(L, -1) * 1e9 + 0.5);
+    if (lua_getfield(L, 2, "wirelen") != LUA_TNIL)
+      p->wirelen = (uint32_t)luaL_checkinteger(L, -1);
+    lua_pop(L, 3);
+  }
+  return 1;
+}
+
+/* Apply t's fields to layer li: variant-selecting fields (ICMP type) first,
+   so the fields they bring in exist when the others are set. */
+static void apply_pass(lua_State *L, sf_pkt *p, int li, int t, int shape) {
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    int fi;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_error(L, "%s: field names must be strings, got %s", pr->name,
+                 luaL_typename(L, -2));
+    fi = lsf_field_index(L, pr->id, lua_absindex(L, -2));
+    if (fi < 0) lsf_field_error(L, pr->id, lua_tostring(L, -2));
+    if (!!(pr->fields[fi].flags & SF_FF_SHAPE) == shape) {
+      fi = sf_field_resolve(p, li, fi) >= 0 ? sf_field_resolve(p, li, fi) : fi;
+      lsf_set_field(L, p, li, fi, -1);
+    }
+    lua_pop(L, 1);
+  }
+}
+
+/* __call of a constructor: TCP{dport=80} */
+int lsf_construct(lua_State *L) {
+  int proto;
+  sf_pkt *p;
+  lua_getfield(L, 1, "kind");
+  proto = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  p = lsf_newpacket(L);
+  check(L, sf_pkt_new_layer(p, proto));
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    apply_pass(L, p, 0, 2, 1);
+    apply_pass(L, p, 0, 2, 0);
+  }
+  return 1;
+}
+
+/* The operand at idx as a packet: a string becomes Raw. */
+static sf_pkt *operand(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    sf_pkt *p = lsf_newpacket(L);
+    sf_val v = {0, (const uint8_t *)s, n};
+    check(L, sf_pkt_new_layer(p, SF_RAW));
+    check(L, sf_field_set(p, 0, 0, &v));
+    lua_replace(L, idx);
+    return p;
+  }
+  if (!luaL_testudata(L, idx, LSF_PACKET))
+    luaL_error(L, "attempt to stack a %s onto a packet (use a layer like "
+               "TCP{} or a string)", luaL_typename(L, idx));
+  return lsf_parsed(L, idx);
+}
+
+static int pkt_div(lua_State *L) {
+  sf_pkt *a = operand(L, 1), *b = operand(L, 2);
+  sf_pkt *r = lsf_newpacket(L);
+  check(L, sf_pkt_concat(r, a, b));
+  return 1;
+}
+
+/* ---- methods ------------------------------------------------------------ */
+
+static sf_pkt *finalized(lua_State *L, int idx) {
+  sf_pkt *p = lsf_parsed(L, idx);
+  check(L, sf_finalize(p));
+  return p;
+}
+
+static int pkt_bytes(lua_State *L) {
+  sf_pkt *p = finalized(L, 1);
+  if (!p->buf && lua_getiuservalue(L, 1, 1) == LUA_TSTRING)
+    return 1;  /* unchanged borrowed bytes: the string itself */
+  lua_pushlstring(L, (const char *)p->data, p->len);
+  return 1;
+}
+
+static int pkt_build(lua_State *L) {
+  sf_pkt *p = lsf_parsed(L, 1);
+  sf_pkt *r = lsf_newpacket(L);
+  check(L, sf_pkt_copy(r, p));
+  if (!r->buf) {  /* borrowed: the copy keeps the same string alive */
+    lua_getiuservalue(L, 1, 1);
+    lua_setiuservalue(L, -2, 1);
+  }
+  check(L, sf_finalize(r));
+  return 1;
+}
+
+static int pkt_parse(lua_State *L) {
+  lsf_parsed(L, 1);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int pkt_summary(lua_State *L) {
+  sf_pkt *p = lsf_parsed(L, 1);
+  luaL_Buffer b;
+  int i;
+  luaL_buffinit(L, &b);
+  for (i = 0; i < p->nlayers; i++) {
+    if (i) luaL_addstring(&b, " / ");
+    luaL_addstring(&b, sf_proto_get(p->layers[i].proto)->display);
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static int find_layer(const sf_pkt *p, int proto) {
+  int i;
+  for (i = 0; i < p->nlayers; i++)
+    if (p->layers[i].proto == proto) return i;
+  return -1;
+}
+
+static int pkt_has_layer(lua_State *L) {
+  sf_pkt *p = lsf_parsed(L, 1);
+  lua_pushboolean(L, find_layer(p, lsf_proto_arg(L, 2)) >= 0);
+  return 1;
+}
+
+/* The field called by the string at keyidx in layer li, variant resolved;
+   -1 when the layer's protocol has no such field, -2 when absent here. */
+static int layer_field(lua_State *L, const sf_pkt *p, int li, int keyidx) {
+  int fi = lsf_field_index(L, p->layers[li].proto, keyidx);
+  if (fi < 0) return -1;
+  fi = sf_field_resolve(p, li, fi);
+  return fi < 0 ? -2 : fi;
+}
+
+static int pkt_getfieldval(lua_State *L) {
+  sf_pkt *p = lsf_parsed(L, 1);
+  int proto = lsf_proto_arg(L, 2), li = find_layer(p, proto), fi;
+  luaL_checktype(L, 3, LUA_TSTRING);
+  if (lsf_field_index(L, proto, 3) < 0) lsf_field_error(L, proto, lua_tostring(L, 3));
+  if (li < 0 || (fi = layer_field(L, p, li, 3)) < 0) return 0;
+  lsf_push_field(L, p, li, fi);
+  return 1;
+}
+
+static int pkt_get_layer_bytes(lua_State *L) {
+  sf_pkt *p = finalized(L, 1);
+  int li = find_layer(p, lsf_proto_arg(L, 2));
+  if (li < 0) return 0;
+  lua_pushlstring(L, (const char *)p->data + p->layers[li].off,
+                  p->layers[li].end - p->layers[li].off);
+  return 1;
+}
+
+static void push_view(lua_State *L, int pidx, int li) {
+  lsf_layerview *v;
+  pidx = lua_absindex(L, pidx);
+  v = (lsf_layerview *)lua_newuserdatauv(L, sizeof *v, 1);
+  v->li = li;
+  lua_pushvalue(L, pidx);
+  lua_setiuservalue(L, -2, 1);
+  luaL_setmetatable(L, LSF_LAYER);
+}
+
+/* p:layer(i): the i-th layer (1-based, negative from the end) */
+static int pkt_layer(lua_State *L) {
+  sf_pkt *p = lsf_parsed(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2);
+  if (i < 0) i += p->nlayers + 1;
+  if (i < 1 || i > p->nlayers) return 0;
+  push_view(L, 1, (int)i - 1);
+  return 1;
+}
+
+/* p:_layer_info(i) -> proto id, offset, header length, end, flags */
+static int pkt_layer_info(lua_State *L) {
+  sf_pkt *p = lsf_parsed(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2);
+  const sf_layer *l;
+  if (i < 1 || i > p->nlayers) return 0;
+  l = &p->layers[i - 1];
+  lua_pushinteger(L, l->proto);
+  lua_pushinteger(L, l->off);
+  lua_pushinteger(L, l->hlen);
+  lua_pushinteger(L, l->end);
+  lua_pushinteger(L, l->flags);
+  return 5;
+}
+
+/* p:_field(i, fi) -> value (nil when the field does not apply) */
+static int pkt_field_at(lua_State *L) {
+  sf_pkt *p = finalized(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2), fi = luaL_checkinteger(L, 3);
+  if (i < 1 || i > p->nlayers || fi < 0 ||
+      fi >= sf_proto_get(p->layers[i - 1].proto)->nfields ||
+      !sf_field_present(p, (int)i - 1, (int)fi))
+    return 0;
+  lsf_push_field(L, p, (int)i - 1, (int)fi);
+  return 1;
+}
+
+/* names of the fields present in layers [from, to) */
+static void push_fields(lua_State *L, const sf_pkt *p, int from, int to) {
+  int li, fi, n = 0;
+  lua_newtable(L);
+  for (li = from; li < to; li++) {
+    const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+    for (fi = 0; fi < pr->nfields; fi++)
+      if (sf_field_present(p, li, fi)) {
+        lua_pushstring(L, pr->fields[fi].name);
+        lua_rawseti(L, -2, ++n);
+      }
+  }
+}
+
+static int property(lua_State *L, sf_pkt *p, int code) {
+  switch (code) {
+    case P_LAYER_COUNT: lua_pushinteger(L, p->nlayers); break;
+    case P_TIME: lua_pushnumber(L, (lua_Number)p->time_ns / 1e9); break;
+    case P_TIME_NS: lua_pushinteger(L, p->time_ns); break;
+    case P_WIRELEN: lua_pushinteger(L, p->wirelen ? p->wirelen : p->len); break;
+    case P_LINKTYPE: lua_pushinteger(L, p->linktype); break;
+    case P_FIELDS: push_fields(L, p, 0, p->nlayers); break;
+    case P_TRUNCATED: lua_pushboolean(L, p->flags & SF_P_TRUNC); break;
+    default: lua_pushnil(L);
+  }
+  return 1;
+}
+
+static int set_property(lua_State *L, sf_pkt *p, int code) {
+  switch (code) {
+    case P_TIME: p->time_ns = (int64_t)(luaL_checknumber(L, 3) * 1e9 + 0.5); break;
+    case P_TIME_NS: p->time_ns = luaL_checkinteger(L, 3); break;
+    case P_WIRELEN: p->wirelen = (uint32_t)luaL_checkinteger(L, 3); break;
+    case P_LINKTYPE: p->linktype = (int32_t)luaL_checkinteger(L, 3); break;
+    default: return luaL_error(L, "Packet.%s is read-only", lua_tostring(L, 2));
+  }
+  return 0;
+}
+
+/* Is the string at idx a field name of any protocol? */
+static int known_field(lua_State *L, int idx) {
+  int i, n = sf_proto_count();
+  for (i = 0; i < n; i++)
+    if (lsf_field_index(L, i, idx) >= 0) return 1;
+  return 0;
+}
+
+/* p.name: a method, a property, or the field of the outermost layer that
+   has it; a name no protocol has is an error (a typo, not a nil). */
+static int pkt_index(lua_State *L) {
+  sf_pkt *p = lsf_checkpacket(L, 1);
+  int li, t;
+  lua_pushvalue(L, 2);
+  t = lua_rawget(L, lua_upvalueindex(1));
+  if (t == LUA_TFUNCTION) return 1;
+  if (t == LUA_TNUMBER) return property(L, lsf_parsed(L, 1), (int)lua_tointeger(L, -1));
+  lua_pop(L, 1);
+  p = lsf_parsed(L, 1);
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    for (li = 0; li < p->nlayers; li++) {
+      int fi = layer_field(L, p, li, 2);
+      if (fi >= 0) {
+        check(L, sf_finalize(p));
+        lsf_push_field(L, p, li, fi);
+        return 1;
+      }
+    }
+    if (known_field(L, 2)) return 0;
+    if (sf_proto_find(lua_tostring(L, 2)) < 0) {
+      lua_pushcfunction(L, pkt_summary);
+      lua_pushvalue(L, 1);
+      lua_call(L, 1, 1);
+      return luaL_error(L, "no layer of this packet (%s) has a field '%s'",
+                        lua_tostring(L, -1), lua_tostring(L, 2));
+    }
+  }
+  li = find_layer(p, lsf_proto_arg(L, 2));  /* p[TCP] */
+  if (li < 0) return 0;
+  push_view(L, 1, li);
+  return 1;
+}
+
+static int pkt_newindex(lua_State *L) {
+  sf_pkt *p = lsf_checkpacket(L, 1);
+  int li, t;
+  lua_pushvalue(L, 2);
+  t = lua_rawget(L, lua_upvalueindex(1));
+  lua_pop(L, 1);
+  if (t == LUA_TNUMBER) {
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    return set_property(L, p, (int)lua_tointeger(L, -1));
+  }
+  p = lsf_parsed(L, 1);
+  luaL_checktype(L, 2, LUA_TSTRING);
+  for (li = 0; li < p->nlayers; li++) {
+    int fi = layer_field(L, p, li, 2);
+    if (fi >= 0) {
+      lsf_set_field(L, p, li, fi, 3);
+      return 0;
+    }
+  }
+  lua_pushcfunction(L, pkt_summary);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  return luaL_error(L, "no layer of this packet (%s) has a field '%s'",
+                    lua_tostring(L, -1), lua_tostring(L, 2));
+}
+
+static int pkt_len(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)finalized(L, 1)->len);
+  return 1;
+}
+
+static int pkt_eq(lua_State *L) {
+  sf_pkt *a = finalized(L, 1), *b = finalized(L, 2);
+  lua_pushboolean(L, a->len == b->len && memcmp(a->data, b->data, a->len) == 0);
+  return 1;
+}
+
+static int pkt_gc(lua_State *L) {
+  sf_pkt_free(lsf_checkpacket(L, 1));
+  return 0;
+}
+
+/* ---- layer views --------------------------------------------------------- */
+
+static sf_pkt *view_packet(lua_State *L, int idx, int *li) {
+  lsf_layerview *v = (lsf_layerview *)luaL_checkudata(L, idx, LSF_LAYER);
+  sf_pkt *p;
+  lua_getiuservalue(L, idx, 1);
+  p = lsf_parsed(L, -1);
+  lua_pop(L, 1);
+  if (v->li >= p->nlayers) luaL_error(L, "layer view no longer valid");
+  *li = v->li;
+  return p;
+}
+
+static int view_index(lua_State *L) {
+  int li, fi;
+  sf_pkt *p = view_packet(L, 1, &li);
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  const char *k = luaL_checkstring(L, 2);
+  fi = layer_field(L, p, li, 2);
+  if (fi >= 0) {
+    check(L, sf_finalize(p));
+    lsf_push_field(L, p, li, fi);
+  } else if (fi == -2) {
+    lua_pushnil(L);
+  } else if (strcmp(k, "fields") == 0) {
+    push_fields(L, p, li, li + 1);
+  } else if (strcmp(k, "name") == 0) {
+    lua_pushstring(L, pr->display);
+  } else if (strcmp(k, "kind") == 0) {
+    lua_pushinteger(L, pr->id);
+  } else {
+    lsf_field_error(L, pr->id, k);
+  }
+  return 1;
+}
+
+static int view_newindex(lua_State *L) {
+  int li, fi;
+  sf_pkt *p = view_packet(L, 1, &li);
+  luaL_checkstring(L, 2);
+  fi = lsf_field_index(L, p->layers[li].proto, 2);
+  if (fi < 0) return lsf_field_error(L, p->layers[li].proto, lua_tostring(L, 2));
+  if (sf_field_resolve(p, li, fi) >= 0) fi = sf_field_resolve(p, li, fi);
+  lsf_set_field(L, p, li, fi, 3);
+  return 0;
+}
+
+static int view_tostring(lua_State *L) {
+  int li;
+  sf_pkt *p = view_packet(L, 1, &li);
+  lua_pushfstring(L, "<%s layer>", sf_proto_get(p->layers[li].proto)->display);
+  return 1;
+}
+
+/* ---- registration --------------------------------------------------------- */
+
+static const luaL_Reg pkt_methods[] = {
+  {"bytes", pkt_bytes}, {"build", pkt_build}, {"parse", pkt_parse},
+  {"summary", pkt_summary}, {"has_layer", pkt_has_layer},
+  {"getfieldval", pkt_getfieldval}, {"get_layer_bytes", pkt_get_layer_bytes},
+  {"layer", pkt_layer}, {"_layer_info", pkt_layer_info},
+  {"_field", pkt_field_at}, {NULL, NULL}
+};
+
+static const char *const pkt_properties[] = {
+  "layer_count", "time", "time_ns", "wirelen", "linktype", "fields",
+  "truncated", NULL
+};
+
+static const luaL_Reg pkt_meta[] = {
+  {"__index", pkt_index}, {"__newindex", pkt_newindex}, {"__div", pkt_div},
+  {"__len", pkt_len}, {"__eq", pkt_eq}, {"__tostring", pkt_summary},
+  {"__gc", pkt_gc}, {"__close", pkt_gc}, {NULL, NULL}
+};
+
+static const luaL_Reg view_meta[] = {
+  {"__index", view_index}, {"__newindex", view_newindex},
+  {"__tostring", view_tostring}, {NULL, NULL}
+};
+
+/* Leaves the keys table (methods and property codes) on the stack. */
+void lsf_open_packet(lua_State *L) {
+  int i;
+  luaL_newmetatable(L, LSF_PACKET);
+  lua_newtable(L);  /* keys */
+  luaL_setfuncs(L, pkt_methods, 0);
+  for (i = 0; pkt_properties[i]; i++) {
+    lua_pushinteger(L, i + 1);
+    lua_setfield(L, -2, pkt_properties[i]);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, LSF_KEYS);
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, pkt_meta, 1);  /* every metamethod sees the keys */
+  lua_pop(L, 1);
+  lua_remove(L, -2);  /* metatable */
+  luaL_newmetatable(L, LSF_LAYER);
+  luaL_setfuncs(L, view_meta, 0);
+  lua_pop(L, 1);
+}

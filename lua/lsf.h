@@ -1,0 +1,45 @@
+/*
+ * lsf.h -- shared declarations of the Lua binding ("stackforge.core").
+ * The binding is thin: conversions between Lua values and the engine's,
+ * and metatables; all packet logic lives in core/.
+ */
+#ifndef LSF_H
+#define LSF_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "../core/sf.h"
+
+#define LSF_PACKET "stackforge.Packet"
+#define LSF_LAYER "stackforge.Layer"
+
+/* registry keys */
+#define LSF_NAMES "stackforge.names"    /* [proto+1] = {field name -> index} */
+#define LSF_CODECS "stackforge.codecs"  /* codec name -> {encode=, decode=} */
+#define LSF_KEYS "stackforge.keys"      /* packet method/property table */
+
+typedef struct lsf_layerview {
+  int li;
+} lsf_layerview;
+
+/* lpacket.c */
+sf_pkt *lsf_checkpacket(lua_State *L, int idx);
+sf_pkt *lsf_newpacket(lua_State *L);
+sf_pkt *lsf_parsed(lua_State *L, int idx);
+void lsf_open_packet(lua_State *L);  /* pushes the methods table */
+int lsf_packet_new(lua_State *L);    /* Packet(raw [, opts]) */
+int lsf_construct(lua_State *L);     /* ctor(t): a one-layer packet */
+int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
+              int validx);
+
+/* lvalue.c */
+void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi);
+int lsf_set_field(lua_State *L, sf_pkt *p, int li, int fi, int validx);
+int lsf_field_index(lua_State *L, int proto, int keyidx);
+int lsf_field_error(lua_State *L, int proto, const char *name);
+
+/* lcore.c */
+int lsf_proto_arg(lua_State *L, int idx);  /* kind, constructor or name */
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * lvalue.c -- field values between Lua and the engine.
+ *
+ * Integers are Lua integers, flags read as their names ("SA", "MF+DF"),
+ * addresses as text, variable fields as byte strings or, when the field
+ * has a codec (TCP options, say), as the Lua structure the codec makes.
+ */
+#include <string.h>
+
+#include "lsf.h"
+
+/* The field index of the string at keyidx in proto, or -1. */
+int lsf_field_index(lua_State *L, int proto, int keyidx) {
+  int fi;
+  lua_getfield(L, LUA_REGISTRYINDEX, LSF_NAMES);
+  if (lua_rawgeti(L, -1, proto + 1) != LUA_TTABLE) {
+    lua_pop(L, 2);
+    return -1;
+  }
+  lua_pushvalue(L, keyidx);
+  fi = lua_rawget(L, -2) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : -1;
+  lua_pop(L, 3);
+  return fi;
+}
+
+/* "TCP has no field 'dprot' (fields: sport, dport, ...)" */
+int lsf_field_error(lua_State *L, int proto, const char *name) {
+  const sf_proto *pr = sf_proto_get(proto);
+  luaL_Buffer b;
+  int i, j;
+  luaL_buffinit(L, &b);
+  for (i = 0; i < pr->nfields; i++) {
+    for (j = 0; j < i; j++)  /* variants share a name: list it once */
+      if (strcmp(pr->fields[j].name, pr->fields[i].name) == 0) break;
+    if (j < i) continue;
+    if (i) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, pr->fields[i].name);
+  }
+  luaL_pushresult(&b);
+  return luaL_error(L, "%s has no field '%s' (fields: %s)", pr->name, name,
+                    lua_tostring(L, -1));
+}
+
+/* Replace the value at the top with codecs[codec][fn](value). */
+static void call_codec(lua_State *L, const char *codec, const char *fn) {
+  int v = lua_gettop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, LSF_CODECS);
+  if (lua_getfield(L, -1, codec) != LUA_TTABLE ||
+      lua_getfield(L, -1, fn) != LUA_TFUNCTION) {
+    lua_settop(L, v);  /* no codec: the bytes stay bytes */
+    return;
+  }
+  lua_pushvalue(L, v);
+  lua_call(L, 1, 1);
+  lua_replace(L, v);
+  lua_settop(L, v);
+}
+
+void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi) {
+  const sf_field *f = &sf_proto_get(p->layers[li].proto)->fields[fi];
+  sf_val v;
+  char text[64];
+  if (sf_field_get(p, li, fi, &v) != SF_OK) {
+    lua_pushnil(L);
+    return;
+  }
+  switch (f->type) {
+    case SF_T_UINT: lua_pushinteger(L, (lua_Integer)v.u); break;
+    case SF_T_FLAGS:
+      sf_format_flags(f, v.u, text, sizeof text);
+      lua_pushstring(L, text);
+      break;
+    case SF_T_MAC: sf_format_mac(v.p, text); lua_pushstring(L, text); break;
+    case SF_T_IP4: sf_format_ip4(v.p, text); lua_pushstring(L, text); break;
+    case SF_T_IP6: sf_format_ip6(v.p, text); lua_pushstring(L, text); break;
+    default:
+      lua_pushlstring(L, (const char *)v.p, v.n);
+      if (f->codec) call_codec(L, f->codec, "decode");
+  }
+}
+
+static int bad_value(lua_State *L, const sf_pkt *p, int li, int fi,
+                     int validx, const char *expected) {
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  return luaL_error(L, "%s.%s: bad value %s (expected %s)", pr->name,
+                    pr->fields[fi].name, luaL_tolstring(L, validx, NULL),
+                    expected);
+}
+
+static int to_uint(lua_State *L, const sf_field *f, int idx, uint64_t *out) {
+  int isnum;
+  lua_Integer n;
+  if (lua_isboolean(L, idx)) {
+    *out = (uint64_t)lua_toboolean(L, idx);
+    return SF_OK;
+  }
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, idx);
+    if (f->type == SF_T_FLAGS) return sf_parse_flags(f, s, out);
+    if (sf_enum_value(f, s, out) == SF_OK) return SF_OK;
+  }
+  n = lua_tointegerx(L, idx, &isnum);
+  if (!isnum) return SF_E_TYPE;
+  if (n < 0) return SF_E_RANGE;
+  *out = (uint64_t)n;
+  return SF_OK;
+}
+
+static int to_addr(lua_State *L, const sf_field *f, int idx, uint8_t *out) {
+  const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+  if (!s) return SF_E_TYPE;
+  if (f->type == SF_T_MAC) return sf_parse_mac(s, out);
+  if (f->type == SF_T_IP4) return sf_parse_ip4(s, out);
+  return sf_parse_ip6(s, out);
+}
+
+static const char *expected(const sf_field *f) {
+  switch (f->type) {
+    case SF_T_FLAGS: return "flag names or an integer";
+    case SF_T_MAC: return "a MAC address like \"00:11:22:33:44:55\"";
+    case SF_T_IP4: return "an IPv4 address like \"192.0.2.1\"";
+    case SF_T_IP6: return "an IPv6 address like \"2001:db8::1\"";
+    case SF_T_BYTES: return f->codec ? "a string or a list" : "a string";
+    default: return f->enums ? "an integer or a name" : "an integer";
+  }
+}
+
+/* Set field fi of layer li from the Lua value at validx; nil restores the
+   default and makes an automatic field automatic again. */
+int lsf_set_field(lua_State *L, sf_pkt *p, int li, int fi, int validx) {
+  const sf_field *f = &sf_proto_get(p->layers[li].proto)->fields[fi];
+  sf_val v = {0, NULL, 0};
+  uint8_t addr[16];
+  int rc = SF_OK;
+  validx = lua_absindex(L, validx);
+  if (lua_isnil(L, validx)) {
+    rc = sf_field_default(p, li, fi);
+    return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
+  }
+  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
+    rc = to_uint(L, f, validx, &v.u);
+  } else if (f->type == SF_T_BYTES) {
+    if (lua_type(L, validx) != LUA_TSTRING && f->codec) {
+      lua_pushvalue(L, validx);
+      call_codec(L, f->codec, "encode");
+      lua_replace(L, validx);
+    }
+    if (lua_type(L, validx) != LUA_TSTRING) rc = SF_E_TYPE;
+    v.p = (const uint8_t *)lua_tolstring(L, validx, &v.n);
+  } else {
+    rc = to_addr(L, f, validx, addr);
+    v.p = addr;
+    v.n = f->bits / 8u;
+  }
+  if (rc == SF_E_TYPE || rc == SF_E_VALUE)
+    return bad_value(L, p, li, fi, validx, expected(f));
+  if (rc == SF_OK) rc = sf_field_set(p, li, fi, &v);
+  return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
+}

@@ -1,0 +1,248 @@
+-- codecs.lua: structured values of variable-length fields (option lists,
+-- address lists) to and from their bytes.  The engine stores bytes; these
+-- give users Scapy's shapes: {{"MSS", 1460}, {"NOP"}, {"WScale", 7}}.
+local core = require("stackforge.core")
+
+local spack, sunpack, srep = string.pack, string.unpack, string.rep
+
+local M = {}
+
+-- Look a name up in a {[number]=name} table, or take a number.
+local function option_number(names, numbers, name, what)
+  if math.type(name) == "integer" then return name end
+  local n = numbers[name]
+  if not n then
+    local known = {}
+    for _, v in pairs(names) do known[#known + 1] = v end
+    table.sort(known)
+    error(("unknown %s option '%s' (known: %s)"):format(what, tostring(name),
+      table.concat(known, ", ")), 0)
+  end
+  return n
+end
+
+local function invert(t)
+  local r = {}
+  for k, v in pairs(t) do r[v] = k end
+  return r
+end
+
+local function pad_to(s, unit, fill)
+  local rem = #s % unit
+  return rem == 0 and s or s .. srep(fill or "\0", unit - rem)
+end
+
+-- ---- TCP options (RFC 9293 and successors) -------------------------------
+
+local tcp_names = {[0] = "EOL", [1] = "NOP", [2] = "MSS", [3] = "WScale",
+  [4] = "SAckOK", [5] = "SAck", [8] = "Timestamp", [14] = "AltChkSum",
+  [15] = "AltChkSumOpt", [19] = "MD5", [28] = "UTO", [29] = "AO", [34] = "TFO"}
+local tcp_numbers = invert(tcp_names)
+
+local tcp_value = {
+  [2] = function(d) return (sunpack(">I2", d)) end,
+  [3] = function(d) return d:byte() end,
+  [4] = function() return "" end,
+  [5] = function(d)
+    local r = {}
+    for i = 1, #d - 3, 4 do r[#r + 1] = (sunpack(">I4", d, i)) end
+    return r
+  end,
+  [8] = function(d) return {sunpack(">I4I4", d)} end,
+  [28] = function(d) return (sunpack(">I2", d)) end,
+}
+
+local tcp_encode_value = {
+  [2] = function(v) return spack(">I2", v) end,
+  [3] = function(v) return spack("B", v) end,
+  [4] = function() return "" end,
+  [5] = function(v)
+    local r = {}
+    for i, x in ipairs(v) do r[i] = spack(">I4", x) end
+    return table.concat(r)
+  end,
+  [8] = function(v) return spack(">I4I4", v[1] or 0, v[2] or 0) end,
+  [28] = function(v) return spack(">I2", v) end,
+}
+
+-- Parse a kind-length-value list; single-byte kinds have no length.
+local function decode_klv(d, names, values, single, stop_at)
+  local r, i = {}, 1
+  while i <= #d do
+    local kind = d:byte(i)
+    if single[kind] then
+      r[#r + 1] = {names[kind]}
+      i = i + 1
+      if kind == stop_at then break end
+    else
+      local len = d:byte(i + 1)
+      if not len or len < 2 or i + len - 1 > #d then
+        r[#r + 1] = {kind, d:sub(i + 1)}  -- malformed: keep the bytes
+        break
+      end
+      local body = d:sub(i + 2, i + len - 1)
+      local dec = values[kind]
+      local ok, v = pcall(function() return dec and dec(body) end)
+      if dec and ok then r[#r + 1] = {names[kind] or kind, v}
+      else r[#r + 1] = {names[kind] or kind, body} end
+      i = i + len
+    end
+  end
+  return r
+end
+
+local function encode_klv(list, names, numbers, encoders, single, what)
+  if type(list) == "string" then return list end
+  local out = {}
+  for _, opt in ipairs(list) do
+    local kind = option_number(names, numbers, opt[1], what)
+    if single[kind] then
+      out[#out + 1] = string.char(kind)
+    else
+      local v = opt[2]
+      local body = type(v) == "string" and v
+        or (encoders[kind] and encoders[kind](v, opt))
+        or error(("%s option %s needs a value"):format(what, tostring(opt[1])), 0)
+      out[#out + 1] = string.char(kind, #body + 2) .. body
+    end
+  end
+  return table.concat(out)
+end
+
+local tcp_single = {[0] = true, [1] = true}
+
+M.tcp_options = {
+  decode = function(d) return decode_klv(d, tcp_names, tcp_value, tcp_single, 0) end,
+  encode = function(list)
+    return pad_to(encode_klv(list, tcp_names, tcp_numbers, tcp_encode_value,
+      tcp_single, "TCP"), 4)
+  end,
+}
+
+-- ---- IPv4 options (RFC 791) ------------------------------------------------
+
+local ip_names = {[0] = "EOL", [1] = "NOP", [7] = "RR", [68] = "Timestamp",
+  [82] = "Traceroute", [130] = "Security", [131] = "LSRR", [136] = "Stream_Id",
+  [137] = "SSRR", [148] = "Router_Alert", [11] = "MTU_Probe", [12] = "MTU_Reply"}
+local ip_numbers = invert(ip_names)
+
+-- Route options: a pointer, then addresses.
+local function decode_route(d)
+  local r = {}
+  for i = 2, #d - 3, 4 do r[#r + 1] = core.ntop(d:sub(i, i + 3)) end
+  return r
+end
+
+local function encode_route(v, opt)
+  local r = {spack("B", opt.pointer or opt[3] or 4)}
+  for _, a in ipairs(v or {}) do
+    r[#r + 1] = core.pton(a) or error("bad IPv4 address in route option: " .. tostring(a), 0)
+  end
+  return table.concat(r)
+end
+
+local ip_value = {[7] = decode_route, [131] = decode_route, [137] = decode_route,
+  [148] = function(d) return (sunpack(">I2", d)) end,
+  [136] = function(d) return (sunpack(">I2", d)) end}
+local ip_encode_value = {[7] = encode_route, [131] = encode_route, [137] = encode_route,
+  [148] = function(v) return spack(">I2", v or 0) end,
+  [136] = function(v) return spack(">I2", v or 0) end}
+local ip_single = {[0] = true, [1] = true}
+
+M.ip_options = {
+  decode = function(d)
+    local r = decode_klv(d, ip_names, ip_value, ip_single, 0)
+    for _, o in ipairs(r) do  -- route options also report their pointer
+      local n = ip_numbers[o[1]]
+      if n == 7 or n == 131 or n == 137 then
+        local at = d:find(string.char(n), 1, true)
+        o.pointer = at and d:byte(at + 2) or nil
+      end
+    end
+    return r
+  end,
+  encode = function(list)
+    return pad_to(encode_klv(list, ip_names, ip_numbers, ip_encode_value,
+      ip_single, "IP"), 4)
+  end,
+}
+
+-- ---- IPv6 hop-by-hop and destination options (RFC 8200 4.2) --------------
+
+local ip6_names = {[0] = "Pad1", [1] = "PadN", [5] = "RouterAlert",
+  [194] = "Jumbo", [201] = "HAO"}
+local ip6_numbers = invert(ip6_names)
+-- alignment requirements xn+y (RFC 8200 4.2; RFC 2711, 2675, 6275)
+local ip6_align = {[5] = {2, 0}, [194] = {4, 2}, [201] = {8, 6}}
+
+local ip6_value = {
+  [1] = function(d) return #d end,
+  [5] = function(d) return (sunpack(">I2", d)) end,
+  [194] = function(d) return (sunpack(">I4", d)) end,
+  [201] = function(d) return #d == 16 and core.ntop(d) or d end,
+}
+local ip6_encode_value = {
+  [1] = function(v) return srep("\0", v or 0) end,
+  [5] = function(v) return spack(">I2", v or 0) end,
+  [194] = function(v) return spack(">I4", v or 0) end,
+  [201] = function(v) return core.pton(v) or error("bad IPv6 address in HAO: " .. tostring(v), 0) end,
+}
+
+local function ip6_padding(n)
+  if n == 0 then return "" end
+  if n == 1 then return "\0" end
+  return string.char(1, n - 2) .. srep("\0", n - 2)
+end
+
+M.ipv6_options = {
+  decode = function(d)
+    return decode_klv(d, ip6_names, ip6_value, {[0] = true}, nil)
+  end,
+  -- Options are aligned as their RFCs ask and the header padded to a
+  -- multiple of 8 octets, as Scapy's autopad does.
+  encode = function(list)
+    if type(list) == "string" then
+      return list .. ip6_padding((8 - (#list + 2) % 8) % 8)
+    end
+    local out, pos = {}, 2
+    for _, opt in ipairs(list) do
+      local kind = option_number(ip6_names, ip6_numbers, opt[1], "IPv6")
+      local al = ip6_align[kind]
+      if al then
+        local x, y = al[1], al[2]
+        local delta = x * ((pos - y + x - 1) // x) + y - pos
+        out[#out + 1] = ip6_padding(delta)
+        pos = pos + delta
+      end
+      local one = encode_klv({opt}, ip6_names, ip6_numbers, ip6_encode_value,
+        {[0] = true}, "IPv6")
+      out[#out + 1] = one
+      pos = pos + #one
+    end
+    out[#out + 1] = ip6_padding((8 - pos % 8) % 8)
+    return table.concat(out)
+  end,
+}
+
+-- ---- a list of IPv6 addresses (routing header) ------------------------------
+
+M.ip6_list = {
+  decode = function(d)
+    local r = {}
+    for i = 1, #d - 15, 16 do r[#r + 1] = core.ntop(d:sub(i, i + 15)) end
+    return r
+  end,
+  encode = function(list)
+    local r = {}
+    for i, a in ipairs(list) do
+      local b = core.pton(a)
+      if not b or #b ~= 16 then error("bad IPv6 address in list: " .. tostring(a), 0) end
+      r[i] = b
+    end
+    return table.concat(r)
+  end,
+}
+
+for name, codec in pairs(M) do core.codecs[name] = codec end
+
+return M

@@ -1,0 +1,29 @@
+-- stackforge: Scapy-style packets on a C engine.
+--   local sf = require("stackforge")
+--   local p = sf.Ether() / sf.IP{dst="192.0.2.1"} / sf.TCP{dport=80, flags="S"}
+-- The C half is "stackforge.core"; this file gathers the public names.
+local core = require("stackforge.core")
+local layers = require("stackforge.layers")
+local show = require("stackforge.show")
+require("stackforge.codecs")
+
+local M = {
+  version = core.version,
+  LayerKind = layers.LayerKind,
+  Packet = core.packet,
+  show = show.show,
+  hexdump = show.hexdump,
+  ls = show.ls,
+  completions = show.completions,
+  checksum = core.checksum,
+}
+
+for name, v in pairs(layers) do
+  if getmetatable(v) == layers.Constructor then M[name] = v end
+end
+
+-- Scapy spellings that users type from habit.
+M.Ethernet = M.Ether
+M.IPv4 = M.IP
+
+return M

@@ -1,0 +1,149 @@
+-- show.lua: human-readable forms: show(), hexdump(), ls(), and the
+-- completion lists the REPL asks for.
+local core = require("stackforge.core")
+local layers = require("stackforge.layers")
+
+local M = {}
+
+local protos = layers.protos
+
+-- Lua-literal form of a decoded value: {{"MSS", 1460}, {"NOP"}}
+local function repr(v)
+  if type(v) == "string" then return ("%q"):format(v):gsub("\\\n", "\\n") end
+  if type(v) ~= "table" then return tostring(v) end
+  local parts = {}
+  for _, x in ipairs(v) do parts[#parts + 1] = repr(x) end
+  for k, x in pairs(v) do
+    if math.type(k) ~= "integer" then parts[#parts + 1] = k .. "=" .. repr(x) end
+  end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+M.repr = repr
+
+local function display(field, v)
+  if v == nil then return "None" end
+  if field.type == "uint" then
+    local name = field.enums and field.enums[v]
+    if name then return name end
+    if field.hex then return ("0x%x"):format(v) end
+    return tostring(v)
+  end
+  if field.type == "bytes" then return repr(v) end
+  return tostring(v)
+end
+
+-- Scapy-like: one block per layer, "  name      = value".
+function M.show(p)
+  local out = {}
+  for i = 1, p.layer_count do
+    local id, _, _, _, flags = p:_layer_info(i)
+    local info = protos[id + 1]
+    out[#out + 1] = ("###[ %s ]###%s"):format(info.display,
+      (flags & 4) ~= 0 and " (truncated)" or "")
+    for fi, field in ipairs(info.fields) do
+      local v = p:_field(i, fi - 1)
+      if v ~= nil or field.type == "bytes" then
+        if not (v == nil and field.type == "bytes") then
+          out[#out + 1] = ("  %-10s= %s"):format(field.name, display(field, v))
+        end
+      end
+    end
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- "0000  45 00 00 28 ...  E..(" with 16 bytes a line, as Scapy's hexdump.
+function M.hexdump(x)
+  local s = type(x) == "string" and x or x:bytes()
+  local out = {}
+  for off = 0, #s - 1, 16 do
+    local chunk = s:sub(off + 1, off + 16)
+    local hex = chunk:gsub(".", function(c) return ("%02X "):format(c:byte()) end)
+    local txt = chunk:gsub("[^\32-\126]", ".")
+    out[#out + 1] = ("%04x  %-48s %s"):format(off, hex, txt)
+  end
+  return table.concat(out, "\n")
+end
+
+local function type_label(f)
+  if f.type == "uint" or f.type == "flags" then
+    return ("%s%d"):format(f.type == "flags" and "flags" or "uint", f.bits)
+  end
+  return f.codec or f.type
+end
+
+local function default_label(f)
+  if f.auto then return "auto" end
+  if f.default == nil then return f.type == "bytes" and '""' or "None" end
+  if f.type == "uint" and f.enums and f.enums[f.default] then
+    return ("%s (%s)"):format(f.default, f.enums[f.default])
+  end
+  if f.type == "flags" then
+    local names = {}
+    for bit, name in pairs(f.flag_names) do
+      if (f.default >> bit) & 1 == 1 then names[#names + 1] = {bit, name} end
+    end
+    table.sort(names, function(a, b) return a[1] < b[1] end)
+    local s = {}
+    for i, n in ipairs(names) do s[i] = n[2] end
+    return ("%d (%s)"):format(f.default, table.concat(s, #f.flag_names[0] == 1 and "" or "+"))
+  end
+  return tostring(f.default)
+end
+
+-- ls(TCP): the fields of a layer with their types and defaults;
+-- ls(packet): its layers with their values.
+function M.ls(x)
+  if getmetatable(x) == layers.Constructor then
+    local out, seen = {}, {}
+    for _, f in ipairs(protos[x.kind + 1].fields) do
+      if not seen[f.name] then
+        seen[f.name] = true
+        out[#out + 1] = ("%-17s: %-12s = %s"):format(f.name, type_label(f), default_label(f))
+      end
+    end
+    return table.concat(out, "\n")
+  end
+  if type(x) == "userdata" and x.layer_count then return M.show(x) end
+  local names = {}
+  for name, v in pairs(layers) do
+    if getmetatable(v) == layers.Constructor then names[#names + 1] = name end
+  end
+  table.sort(names)
+  local out = {}
+  for _, name in ipairs(names) do
+    out[#out + 1] = ("%-22s: %s"):format(name, layers[name].display)
+  end
+  return table.concat(out, "\n")
+end
+
+-- Names the REPL offers after "value." or "value:".
+function M.completions(v)
+  local names, seen = {}, {}
+  local function add(n)
+    if type(n) == "string" and not seen[n] and not n:find("^_") then
+      seen[n] = true
+      names[#names + 1] = n
+    end
+  end
+  if type(v) == "userdata" then
+    local ok, fields = pcall(function() return v.fields end)
+    if ok and type(fields) == "table" then for _, n in ipairs(fields) do add(n) end end
+    if ok and v.layer_count then
+      for k in pairs(core.Packet) do add(k) end
+    end
+  elseif type(v) == "table" then
+    for k in pairs(v) do add(k) end
+    if getmetatable(v) == layers.Constructor then
+      for _, f in ipairs(protos[v.kind + 1].fields) do add(f.name) end
+    end
+  end
+  table.sort(names)
+  return names
+end
+
+-- Methods every Packet has in Lua.
+core.Packet.show = M.show
+core.Packet.hexdump = M.hexdump
+
+return M

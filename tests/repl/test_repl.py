@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Drive the sflua REPL through a pseudo-terminal.
+
+usage: test_repl.py path/to/sflua
+
+Checks expression printing, multi-line input, Ctrl-C (in a running chunk
+and at the prompt), tab completion, Ctrl-D and the history file. Standard
+library only; every wait has a timeout, so it cannot hang.
+"""
+
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+TIMEOUT = 10.0  # seconds, for any single wait
+
+# terminal control sequences readline writes (cursor moves, bracketed paste)
+ANSI = re.compile(rb"\x1b(\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>])")
+
+
+class Failure(Exception):
+    pass
+
+
+class Repl:
+    """An sflua process on the slave side of a pty."""
+
+    def __init__(self, exe, env):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # child: the pty is its controlling terminal
+            try:
+                os.execve(exe, [exe], env)
+            finally:
+                os._exit(127)
+        self.raw = b""
+        self.pos = 0  # where the next 'expect' starts looking
+        self.status = None
+
+    def text(self):
+        """Output so far, without control sequences and carriage returns."""
+        cleaned = ANSI.sub(b"", self.raw).replace(b"\r", b"")
+        return cleaned.decode("utf-8", "replace")
+
+    def read_some(self, timeout):
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            data = os.read(self.fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            data = b""
+        self.raw += data
+        return bool(data)
+
+    def expect(self, pattern, what, timeout=TIMEOUT):
+        """Wait for 'pattern' (a multiline regex) after the last match."""
+        regex = re.compile(pattern, re.M)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = regex.search(self.text(), self.pos)
+            if m:
+                self.pos = m.end()
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                tail = self.text()[self.pos:][-600:]
+                raise Failure(f"timed out waiting for {what} ({pattern!r});"
+                              f" output since last match:\n{tail}")
+            if not self.read_some(min(left, 0.2)) and self.exited():
+                tail = self.text()[self.pos:][-600:]
+                raise Failure(f"sflua exited while waiting for {what};"
+                              f" output:\n{tail}")
+
+    def send(self, data):
+        os.write(self.fd, data.encode())
+
+    def line(self, text):
+        self.send(text + "\r")
+
+    def prompt(self):
+        self.expect(r"sf> $", "the prompt 'sf> '")
+
+    def exited(self):
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid != 0:
+                self.status = status
+        return self.status is not None
+
+    def wait_exit(self, timeout=TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while not self.exited():
+            if time.monotonic() > deadline:
+                raise Failure("sflua did not exit")
+            self.read_some(0.1)
+        return os.waitstatus_to_exitcode(self.status)
+
+    def kill(self):
+        if not self.exited():
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.status = 0
+        os.close(self.fd)
+
+
+def tests(repl, histfile):
+    """The checks, in order; each yields its name when it has passed."""
+    repl.expect(r"^sflua \S+ \(Lua 5\.4", "the banner")
+    repl.prompt()
+    yield "banner and prompt"
+
+    repl.line("1+1")
+    repl.expect(r"^2$", "the value 2")
+    repl.prompt()
+    yield "bare expression prints its value"
+
+    repl.line('return 1, "a", nil')
+    repl.expect(r"^1\ta\tnil$", "tab-separated values")
+    repl.prompt()
+    yield "all return values printed"
+
+    repl.line("function f(x)")
+    repl.expect(r"sf>> $", "the continuation prompt")
+    repl.line("return x*2")
+    repl.expect(r"sf>> $", "the continuation prompt")
+    repl.line("end")
+    repl.prompt()
+    repl.line("f(21)")
+    repl.expect(r"^42$", "f(21) == 42")
+    repl.prompt()
+    yield "multi-line input"
+
+    repl.line("x = 5")
+    repl.prompt()
+    repl.line("x")
+    repl.expect(r"^5$", "the value of x")
+    repl.prompt()
+    yield "statement, then global"
+
+    repl.line("error('oops')")
+    repl.expect(r"oops", "the error message")
+    repl.prompt()
+    yield "error keeps the REPL alive"
+
+    repl.line("while true do end")
+    time.sleep(0.5)  # let the loop start
+    repl.send("\x03")
+    repl.expect(r"interrupted!", "'interrupted!'")
+    repl.prompt()
+    repl.line('print("alive")')
+    repl.expect(r"^alive$", "'alive'")
+    repl.prompt()
+    yield "Ctrl-C interrupts a running chunk"
+
+    repl.send("garbage (")
+    time.sleep(0.2)
+    repl.send("\x03")
+    repl.prompt()
+    repl.line('print("fresh")')
+    repl.expect(r"^fresh$", "'fresh'")
+    repl.prompt()
+    yield "Ctrl-C at the prompt discards the line"
+
+    repl.send("pri")
+    time.sleep(0.2)
+    repl.send("\t")
+    time.sleep(0.2)
+    repl.line('("tab-ok")')
+    repl.expect(r"^tab-ok$", "'tab-ok' (pri<TAB> -> print)")
+    repl.prompt()
+    yield "tab completes a global"
+
+    repl.line("tbl = {alpha=1}")
+    repl.prompt()
+    repl.send("tbl.al")
+    time.sleep(0.2)
+    repl.send("\t")
+    time.sleep(0.2)
+    repl.line("")
+    repl.expect(r"^1$", "the value of tbl.alpha (tbl.al<TAB>)")
+    repl.prompt()
+    yield "tab completes a table field"
+
+    repl.line("s = 'x'")
+    repl.prompt()
+    repl.send("s:up")
+    time.sleep(0.2)
+    repl.send("\t")
+    time.sleep(0.2)
+    repl.line("()")
+    repl.expect(r"^X$", "'X' (s:up<TAB> -> s:upper)")
+    repl.prompt()
+    yield "tab completes a method"
+
+    for weird in ['"abc".', "1.", "((", "a..b.", "t[[", "x[1].", "f().x"]:
+        repl.send(weird + "\t\t")
+        time.sleep(0.1)
+        repl.send("\x03")
+        repl.prompt()
+    repl.line('print("still-here")')
+    repl.expect(r"^still-here$", "'still-here' after odd completions")
+    repl.prompt()
+    yield "completion survives odd input"
+
+    repl.send("\x04")
+    code = repl.wait_exit()
+    if code != 0:
+        raise Failure(f"Ctrl-D: exit status {code}, expected 0")
+    yield "Ctrl-D exits with status 0"
+
+    try:
+        with open(histfile, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise Failure(f"history file: {e}")
+    if "1+1" not in lines or "x = 5" not in lines:
+        raise Failure(f"history file lacks '1+1' or 'x = 5': {lines!r}")
+    yield "history file written"
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: test_repl.py path/to/sflua", file=sys.stderr)
+        return 2
+    exe = os.path.abspath(sys.argv[1])
+    if not os.access(exe, os.X_OK):
+        print(f"FAIL: {exe} is not an executable", file=sys.stderr)
+        return 1
+    tmp = tempfile.mkdtemp(prefix="sflua-repl-")
+    histfile = os.path.join(tmp, "history")
+    env = dict(os.environ, HOME=tmp, SFLUA_HISTORY=histfile,
+               TERM="xterm", INPUTRC="/dev/null", LC_ALL="C")
+    env.pop("LUA_INIT", None)
+    env.pop("LUA_INIT_5_4", None)
+    passed = failed = 0
+    repl = Repl(exe, env)
+    try:
+        for name in tests(repl, histfile):
+            passed += 1
+            print(f"ok   {name}")
+    except Failure as e:
+        failed += 1
+        print(f"FAIL {e}")
+    finally:
+        repl.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

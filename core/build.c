@@ -2,8 +2,10 @@
  * build.c -- automatic fields and checksums.
  *
  * sf_finalize() walks the layers from the innermost out, so that a layer's
- * fixup sees its payload complete: type numbers first (generic, from the
- * dissector tables), then the protocol's own lengths and checksums.
+ * fixup sees its payload complete: type numbers (generic, from the
+ * dissector tables) and the protocol's own lengths.  A second walk fills
+ * checksums, which need every length and address final (an IPv6 routing
+ * header's last address, neighbour discovery's multicast destination).
  */
 #include <string.h>
 
@@ -93,6 +95,11 @@ int sf_finalize(sf_pkt *p) {
     if (p->layers[li].flags & SF_L_QUOTED) continue;
     fill_next_type(p, li);
     if (pr->fixup) pr->fixup(p, li);
+  }
+  for (li = p->nlayers - 1; li >= 0; li--) {
+    const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+    if (pr->checksum && !(p->layers[li].flags & SF_L_QUOTED))
+      pr->checksum(p, li);
   }
   p->flags &= (uint16_t)~SF_P_DIRTY;
   return SF_OK;

@@ -126,8 +126,10 @@ struct sf_proto {
   /* next protocol decided by the header itself: >= 0 proto id,
      -1 consult the dissector table, -2 the payload is Raw */
   int (*next)(const sf_pkt *p, int li);
-  /* fill in automatic fields of layer li (inner layers already done) */
+  /* fill in automatic lengths and such of layer li (inner layers done) */
   void (*fixup)(sf_pkt *p, int li);
+  /* fill in the checksum of layer li, once every length is final */
+  void (*checksum)(sf_pkt *p, int li);
   /* does conditional field fi apply to this header? */
   int (*present)(const uint8_t *h, size_t hlen, int cond);
   /* header length a header of this variant should have (SHAPE changes) */

@@ -105,20 +105,24 @@ static void apply_pass(lua_State *L, sf_pkt *p, int li, int t, int shape) {
   }
 }
 
-/* __call of a constructor: TCP{dport=80} */
+/* __call of a constructor: TCP{dport=80}.  A variant's preset
+   (ICMP.echo_request's type) goes under the user's fields. */
 int lsf_construct(lua_State *L) {
-  int proto;
+  int proto, preset;
   sf_pkt *p;
+  lua_settop(L, 2);  /* constructor, fields */
   lua_getfield(L, 1, "kind");
   proto = (int)lua_tointeger(L, -1);
-  lua_pop(L, 1);
+  preset = lua_getfield(L, 1, "preset") == LUA_TTABLE ? lua_gettop(L) : 0;
+  if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2))
+    return luaL_error(L, "bad argument to '%s' (table of fields expected, "
+                      "got %s)", sf_proto_get(proto)->name, luaL_typename(L, 2));
   p = lsf_newpacket(L);
   check(L, sf_pkt_new_layer(p, proto));
-  if (!lua_isnoneornil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
-    apply_pass(L, p, 0, 2, 1);
-    apply_pass(L, p, 0, 2, 0);
-  }
+  if (preset) apply_pass(L, p, 0, preset, 1);
+  if (lua_istable(L, 2)) apply_pass(L, p, 0, 2, 1);
+  if (preset) apply_pass(L, p, 0, preset, 0);
+  if (lua_istable(L, 2)) apply_pass(L, p, 0, 2, 0);
   return 1;
 }
 

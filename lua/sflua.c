@@ -1079,8 +1079,10 @@ static void init_readline (void) {
   rl_outstream = stdout;
   rl_catch_signals = 0;  /* SIGINT is ours: see 'prompt_sigint' */
   rl_attempted_completion_function = sflua_completion;
-  /* '.', ':', '[', ']' and quotes stay in the word: 'pkt[IP].ds' */
-  rl_completer_word_break_characters = " \t\n`@$><=;|&{(),+-*/%^~#!?";
+  /* '.', ':', '[', ']' and quotes stay in the word ('pkt[IP].ds'); so
+     do '/' and '~', which readline would skip at the start of a quoted
+     file name ("/tmp/x.pcap"); 'can_start_chain' finds where names start */
+  rl_completer_word_break_characters = " \t\n`@$><=;|&{(),+-*%^#!?";
   rl_completer_quote_characters = "\"'";
   init_history();
 }

@@ -86,7 +86,7 @@ static int icmp_next(const sf_pkt *p, int li) {
   return -2;
 }
 
-static void icmp_fixup(sf_pkt *p, int li) {
+static void icmp_checksum(sf_pkt *p, int li) {
   const sf_layer *l = &p->layers[li];
   if (clear_checksum(p, li, 2))
     put_checksum(p, li, 2, sf_fold(sf_sum16(p->data + l->off, l->end - l->off, 0)));
@@ -96,7 +96,7 @@ static sf_proto icmp = {
   .name = "ICMP", .display = "ICMP", .kind = "Icmp",
   .fields = icmp_fields, .nfields = NFIELDS(icmp_fields), .minlen = 8,
   .next_field = -1, .hdr_len = icmp_hdr_len, .next = icmp_next,
-  .fixup = icmp_fixup, .present = icmp_present, .shape_len = icmp_shape,
+  .checksum = icmp_checksum, .present = icmp_present, .shape_len = icmp_shape,
 };
 
 void sf_register_icmp(void) { sf_register(&icmp); }

@@ -117,7 +117,7 @@ static void icmp6_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
   *len = hlen > *off ? hlen - *off : 0;
 }
 
-static void icmp6_fixup(sf_pkt *p, int li) {
+static void icmp6_checksum(sf_pkt *p, int li) {
   int ok;
   uint16_t ck;
   if (!clear_checksum(p, li, 2)) return;
@@ -129,7 +129,7 @@ static sf_proto icmpv6 = {
   .name = "ICMPv6", .display = "ICMPv6", .kind = "Icmpv6",
   .fields = icmp6_fields, .nfields = NFIELDS(icmp6_fields), .minlen = 8,
   .next_field = -1, .hdr_len = icmp6_hdr_len, .next = icmp6_next,
-  .fixup = icmp6_fixup, .present = icmp6_present, .shape_len = icmp6_shape,
+  .checksum = icmp6_checksum, .present = icmp6_present, .shape_len = icmp6_shape,
   .var = icmp6_span,
 };
 

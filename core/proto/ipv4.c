@@ -57,6 +57,10 @@ static void ip_fixup(sf_pkt *p, int li) {
   const sf_layer *l = &p->layers[li];
   sf_lput(p, li, F_IHL, l->hlen / 4);
   sf_lput(p, li, F_LEN, l->end - l->off);
+}
+
+static void ip_checksum(sf_pkt *p, int li) {
+  const sf_layer *l = &p->layers[li];
   if (clear_checksum(p, li, F_CHKSUM))
     put_checksum(p, li, F_CHKSUM, sf_fold(sf_sum16(p->data + l->off, l->hlen, 0)));
 }
@@ -73,7 +77,8 @@ static sf_proto ipv4 = {
   .name = "IP", .display = "IPv4", .kind = "Ipv4",
   .fields = ip_fields, .nfields = NFIELDS(ip_fields), .minlen = 20,
   .next_field = F_PROTO, .hdr_len = ip_hdr_len, .extent = ip_extent,
-  .next = ip_next, .fixup = ip_fixup, .var = ip_options,
+  .next = ip_next, .fixup = ip_fixup, .checksum = ip_checksum,
+  .var = ip_options,
 };
 
 void sf_register_ipv4(void) {

@@ -33,9 +33,12 @@ static size_t tcp_hdr_len(const uint8_t *h, size_t n) {
 }
 
 static void tcp_fixup(sf_pkt *p, int li) {
+  sf_lput(p, li, F_DATAOFS, p->layers[li].hlen / 4);
+}
+
+static void tcp_checksum(sf_pkt *p, int li) {
   int ok;
   uint16_t ck;
-  sf_lput(p, li, F_DATAOFS, p->layers[li].hlen / 4);
   if (!clear_checksum(p, li, F_CHKSUM)) return;
   ck = sf_l4_checksum(p, li, 6, &ok);
   if (ok) put_checksum(p, li, F_CHKSUM, ck);
@@ -53,6 +56,7 @@ static sf_proto tcp = {
   .name = "TCP", .display = "TCP", .kind = "Tcp",
   .fields = tcp_fields, .nfields = NFIELDS(tcp_fields), .minlen = 20,
   .next_field = -1, .hdr_len = tcp_hdr_len, .fixup = tcp_fixup,
+  .checksum = tcp_checksum,
   .var = tcp_options,
 };
 

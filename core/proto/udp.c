@@ -28,9 +28,12 @@ static size_t udp_extent(const uint8_t *h, size_t hlen, size_t n) {
 /* A computed checksum of 0 is sent as 0xffff: 0 means "none". */
 static void udp_fixup(sf_pkt *p, int li) {
   const sf_layer *l = &p->layers[li];
+  sf_lput(p, li, F_LEN, l->end - l->off);
+}
+
+static void udp_checksum(sf_pkt *p, int li) {
   int ok;
   uint16_t ck;
-  sf_lput(p, li, F_LEN, l->end - l->off);
   if (!clear_checksum(p, li, F_CHKSUM)) return;
   ck = sf_l4_checksum(p, li, 17, &ok);
   if (ok) put_checksum(p, li, F_CHKSUM, ck ? ck : 0xffff);
@@ -40,7 +43,7 @@ static sf_proto udp = {
   .name = "UDP", .display = "UDP", .kind = "Udp",
   .fields = udp_fields, .nfields = NFIELDS(udp_fields), .minlen = 8,
   .next_field = -1, .hdr_len = udp_hdr_len, .extent = udp_extent,
-  .fixup = udp_fixup,
+  .fixup = udp_fixup, .checksum = udp_checksum,
 };
 
 void sf_register_udp(void) { sf_register(&udp); }

@@ -48,7 +48,10 @@ local tcp_value = {
     for i = 1, #d - 3, 4 do r[#r + 1] = (sunpack(">I4", d, i)) end
     return r
   end,
-  [8] = function(d) return {sunpack(">I4I4", d)} end,
+  [8] = function(d)
+    local val, ecr = sunpack(">I4I4", d)
+    return {val, ecr}
+  end,
   [28] = function(d) return (sunpack(">I2", d)) end,
 }
 
@@ -66,7 +69,10 @@ local tcp_encode_value = {
 }
 
 -- Parse a kind-length-value list; single-byte kinds have no length.
-local function decode_klv(d, names, values, single, stop_at)
+-- `hl` is what the length byte counts beyond the value itself: 2 (type and
+-- length octets) for TCP and IPv4, 0 for IPv6 options.
+local function decode_klv(d, names, values, single, stop_at, hl)
+  hl = hl or 2
   local r, i = {}, 1
   while i <= #d do
     local kind = d:byte(i)
@@ -76,6 +82,7 @@ local function decode_klv(d, names, values, single, stop_at)
       if kind == stop_at then break end
     else
       local len = d:byte(i + 1)
+      len = len and len + 2 - hl
       if not len or len < 2 or i + len - 1 > #d then
         r[#r + 1] = {kind, d:sub(i + 1)}  -- malformed: keep the bytes
         break
@@ -91,7 +98,8 @@ local function decode_klv(d, names, values, single, stop_at)
   return r
 end
 
-local function encode_klv(list, names, numbers, encoders, single, what)
+local function encode_klv(list, names, numbers, encoders, single, what, hl)
+  hl = hl or 2
   if type(list) == "string" then return list end
   local out = {}
   for _, opt in ipairs(list) do
@@ -103,7 +111,7 @@ local function encode_klv(list, names, numbers, encoders, single, what)
       local body = type(v) == "string" and v
         or (encoders[kind] and encoders[kind](v, opt))
         or error(("%s option %s needs a value"):format(what, tostring(opt[1])), 0)
-      out[#out + 1] = string.char(kind, #body + 2) .. body
+      out[#out + 1] = string.char(kind, #body + hl) .. body
     end
   end
   return table.concat(out)
@@ -196,7 +204,7 @@ end
 
 M.ipv6_options = {
   decode = function(d)
-    return decode_klv(d, ip6_names, ip6_value, {[0] = true}, nil)
+    return decode_klv(d, ip6_names, ip6_value, {[0] = true}, nil, 0)
   end,
   -- Options are aligned as their RFCs ask and the header padded to a
   -- multiple of 8 octets, as Scapy's autopad does.
@@ -215,7 +223,7 @@ M.ipv6_options = {
         pos = pos + delta
       end
       local one = encode_klv({opt}, ip6_names, ip6_numbers, ip6_encode_value,
-        {[0] = true}, "IPv6")
+        {[0] = true}, "IPv6", 0)
       out[#out + 1] = one
       pos = pos + #one
     end

@@ -5,24 +5,11 @@ local core = require("stackforge.core")
 local M = {}
 
 -- One metatable for every constructor: calling it builds a one-layer
--- packet; the preset (for variants) is merged under the user's fields.
+-- packet (in C, so errors point at the caller's line); a variant's preset
+-- fields go under the user's.
 local Constructor = {}
 Constructor.__index = Constructor
-
-function Constructor.__call(self, t)
-  if t ~= nil and type(t) ~= "table" then
-    error(("bad argument to '%s' (table of fields expected, got %s)")
-      :format(self.name, type(t)), 2)
-  end
-  local preset = rawget(self, "preset")
-  if preset then
-    local merged = {}
-    for k, v in pairs(preset) do merged[k] = v end
-    for k, v in pairs(t or {}) do merged[k] = v end
-    t = merged
-  end
-  return core.construct(self, t)
-end
+Constructor.__call = core.construct
 
 function Constructor.__tostring(self)
   return ("<layer %s>"):format(self.name)

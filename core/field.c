@@ -24,12 +24,16 @@ uint64_t sf_getbits(const uint8_t *h, unsigned bitoff, unsigned bits) {
 }
 
 void sf_setbits(uint8_t *h, unsigned bitoff, unsigned bits, uint64_t v) {
-  unsigned i;
-  for (i = 0; i < bits; i++) {  /* from the least significant bit */
-    unsigned pos = bitoff + bits - 1 - i;
-    uint8_t mask = (uint8_t)(0x80 >> (pos & 7));
-    if ((v >> i) & 1) h[pos >> 3] |= mask;
-    else h[pos >> 3] &= (uint8_t)~mask;
+  unsigned end = bitoff + bits, i = (end - 1) >> 3;
+  unsigned shift = (8 - (end & 7)) & 7;  /* bits right of the field */
+  while (bits) {  /* from the last byte backwards */
+    unsigned take = 8 - shift < bits ? 8 - shift : bits;
+    uint8_t mask = (uint8_t)(((1u << take) - 1) << shift);
+    h[i] = (uint8_t)((h[i] & ~mask) | ((v << shift) & mask));
+    v >>= take;
+    bits -= take;
+    shift = 0;
+    i--;
   }
 }
 
@@ -184,7 +188,7 @@ int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   if (f->type == SF_T_BYTES) return set_var(p, li, fi, v);
   if (f->type != SF_T_BYTES && (size_t)(f->bitoff + f->bits) > p->layers[li].hlen * 8u)
     return SF_E_ABSENT;  /* truncated header */
-  h = p->buf->data + p->layers[li].off;
+  h = (uint8_t *)p->data + p->layers[li].off;
   switch (f->type) {
     case SF_T_UINT: case SF_T_FLAGS:
       if (f->flags & SF_FF_LE) {
@@ -237,7 +241,7 @@ void sf_lput(sf_pkt *p, int li, int fi, uint64_t v) {
   const sf_field *f = &lproto(p, li)->fields[fi];
   if (sf_isset(p, li, fi)) return;
   if ((size_t)(f->bitoff + f->bits) > p->layers[li].hlen * 8u) return;
-  sf_setbits(p->buf->data + p->layers[li].off, f->bitoff, f->bits,
+  sf_setbits((uint8_t *)p->data + p->layers[li].off, f->bitoff, f->bits,
              v & sf_field_max(f));
 }
 

@@ -1,9 +1,11 @@
 /*
  * packet.c -- refcounted bytes and the layer index.
  *
- * Bytes are either borrowed (the host keeps them alive, e.g. a Lua string)
- * or owned by a refcounted sf_buf that several packets may share.  Any
- * change goes through sf_pkt_writable(), which copies once when shared.
+ * Bytes are borrowed (the host keeps them alive, e.g. a Lua string), held
+ * in the packet's inline store (memory the host allocated along with the
+ * packet object, so small built packets need no malloc), or owned by a
+ * refcounted sf_buf that several packets may share.  Every change goes
+ * through own_bytes(), which copies once when the bytes are not p's own.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,19 @@ void sf_pkt_init(sf_pkt *p) {
   p->data = (const uint8_t *)"";
 }
 
+void sf_pkt_set_store(sf_pkt *p, uint8_t *store, size_t cap) {
+  p->store = store;
+  p->store_cap = cap;
+}
+
+int sf_pkt_on_heap(const sf_pkt *p) {
+  return p->buf != NULL || p->layers != p->inl;
+}
+
+static int in_store(const sf_pkt *p) {
+  return p->store && p->data == p->store;
+}
+
 void sf_pkt_free(sf_pkt *p) {
   buf_release(p->buf);
   p->buf = NULL;
@@ -40,6 +55,15 @@ void sf_pkt_free(sf_pkt *p) {
   p->nlayers = 0;
   p->data = (const uint8_t *)"";
   p->len = 0;
+}
+
+/* Forget bytes, layers and metadata, keeping the store: a fresh packet. */
+static void pkt_reset(sf_pkt *p) {
+  sf_pkt_free(p);
+  p->flags = 0;
+  p->linktype = 1;
+  p->time_ns = 0;
+  p->wirelen = 0;
 }
 
 int sf_pkt_borrow(sf_pkt *p, const uint8_t *data, size_t len) {
@@ -69,30 +93,22 @@ static int reserve_layers(sf_pkt *p, size_t n) {
   return SF_OK;
 }
 
-int sf_pkt_copy(sf_pkt *dst, const sf_pkt *src) {
-  int rc;
-  sf_pkt_init(dst);
-  if ((rc = reserve_layers(dst, src->nlayers)) != SF_OK) return rc;
-  memcpy(dst->layers, src->layers, src->nlayers * sizeof(sf_layer));
-  dst->nlayers = src->nlayers;
-  dst->flags = src->flags;
-  dst->linktype = src->linktype;
-  dst->time_ns = src->time_ns;
-  dst->wirelen = src->wirelen;
-  dst->data = src->data;
-  dst->len = src->len;
-  dst->buf = src->buf;
-  if (dst->buf) dst->buf->refs++;
-  return SF_OK;
-}
-
-/* Give p bytes of its own, with room for `extra` more. */
+/* Give p bytes of its own with room for `extra` more: in place when they
+   are its own already, else in the store when they fit, else on the heap. */
 static int own_bytes(sf_pkt *p, size_t extra) {
+  size_t need = p->len + extra;
   sf_buf *b;
-  if (p->buf && p->buf->refs == 1 && p->len + extra <= p->buf->cap)
+  if (p->buf && p->buf->refs == 1 && need <= p->buf->cap) return SF_OK;
+  if (in_store(p) && need <= p->store_cap) return SF_OK;
+  if (need > SF_MAX_LEN) return SF_E_TOOBIG;
+  if (p->store && need <= p->store_cap) {
+    memmove(p->store, p->data, p->len);
+    buf_release(p->buf);
+    p->buf = NULL;
+    p->data = p->store;
     return SF_OK;
-  if (p->len + extra > SF_MAX_LEN) return SF_E_TOOBIG;
-  b = buf_new(p->len + extra + 64);
+  }
+  b = buf_new(need + 64);
   if (!b) return SF_E_NOMEM;
   memcpy(b->data, p->data, p->len);
   buf_release(p->buf);
@@ -102,6 +118,25 @@ static int own_bytes(sf_pkt *p, size_t extra) {
 }
 
 int sf_pkt_writable(sf_pkt *p) { return own_bytes(p, 0); }
+
+/* dst gets src's layers and metadata; the bytes are shared when they are
+   refcounted or borrowed, copied when they live in src's own store. */
+int sf_pkt_copy(sf_pkt *dst, const sf_pkt *src) {
+  int rc;
+  pkt_reset(dst);
+  if ((rc = reserve_layers(dst, src->nlayers)) != SF_OK) return rc;
+  memcpy(dst->layers, src->layers, src->nlayers * sizeof(sf_layer));
+  dst->nlayers = src->nlayers;
+  dst->flags = src->flags & (uint16_t)~SF_P_HOST;
+  dst->linktype = src->linktype;
+  dst->time_ns = src->time_ns;
+  dst->wirelen = src->wirelen;
+  dst->data = src->data;
+  dst->len = src->len;
+  dst->buf = src->buf;
+  if (dst->buf) dst->buf->refs++;
+  return in_store(src) ? own_bytes(dst, 0) : SF_OK;
+}
 
 int sf_pkt_push_layer(sf_pkt *p, int proto, size_t off, size_t hlen,
                       size_t end, int flags) {
@@ -121,9 +156,9 @@ int sf_pkt_new_layer(sf_pkt *p, int proto) {
   const sf_proto *pr = sf_proto_get(proto);
   int rc;
   if (!pr) return SF_E_VALUE;
-  sf_pkt_free(p);
+  pkt_reset(p);
   if ((rc = own_bytes(p, pr->minlen)) != SF_OK) return rc;
-  memcpy(p->buf->data, pr->tmpl, pr->minlen);
+  memcpy((uint8_t *)p->data, pr->tmpl, pr->minlen);
   p->len = pr->minlen;
   p->flags = SF_P_PARSED | SF_P_DIRTY;
   return sf_pkt_push_layer(p, proto, 0, pr->minlen, pr->minlen, SF_L_BUILT);
@@ -132,17 +167,15 @@ int sf_pkt_new_layer(sf_pkt *p, int proto) {
 /* a / b: b's layers become the payload of a's innermost layers. */
 int sf_pkt_concat(sf_pkt *dst, const sf_pkt *a, const sf_pkt *b) {
   size_t n = (size_t)a->nlayers + b->nlayers, i;
-  sf_buf *buf;
+  uint8_t *d;
   int rc;
-  sf_pkt_init(dst);
+  pkt_reset(dst);
   if (a->len + b->len > SF_MAX_LEN) return SF_E_TOOBIG;
   if ((rc = reserve_layers(dst, n)) != SF_OK) return rc;
-  buf = buf_new(a->len + b->len + 64);
-  if (!buf) return SF_E_NOMEM;
-  memcpy(buf->data, a->data, a->len);
-  memcpy(buf->data + a->len, b->data, b->len);
-  dst->buf = buf;
-  dst->data = buf->data;
+  if ((rc = own_bytes(dst, a->len + b->len)) != SF_OK) return rc;
+  d = (uint8_t *)dst->data;
+  memcpy(d, a->data, a->len);
+  memcpy(d + a->len, b->data, b->len);
   dst->len = a->len + b->len;
   for (i = 0; i < a->nlayers; i++) {
     dst->layers[i] = a->layers[i];
@@ -162,8 +195,9 @@ int sf_pkt_concat(sf_pkt *dst, const sf_pkt *a, const sf_pkt *b) {
 }
 
 /*
- * Replace bytes [off, off+oldlen) of layer li's header with newlen bytes,
- * moving everything behind them and adjusting every layer's offsets.
+ * Replace bytes [off, off+oldlen) of layer li's header with newlen bytes
+ * (zeros when data is NULL), moving everything behind them and adjusting
+ * every layer's offsets.
  */
 int sf_pkt_splice(sf_pkt *p, int li, size_t off, size_t oldlen,
                   const uint8_t *data, size_t newlen) {
@@ -173,7 +207,7 @@ int sf_pkt_splice(sf_pkt *p, int li, size_t off, size_t oldlen,
   int rc;
   if ((rc = own_bytes(p, newlen > oldlen ? newlen - oldlen : 0)) != SF_OK)
     return rc;
-  d = p->buf->data;
+  d = (uint8_t *)p->data;
   tail = p->len - (off + oldlen);
   memmove(d + off + newlen, d + off + oldlen, tail);
   if (data) memcpy(d + off, data, newlen);

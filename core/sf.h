@@ -89,6 +89,7 @@ typedef struct sf_buf {
 #define SF_P_PARSED  0x01  /* layer index is valid */
 #define SF_P_DIRTY   0x02  /* automatic fields need recomputing */
 #define SF_P_TRUNC   0x04  /* dissection stopped at malformed bytes */
+#define SF_P_HOST    0x8000  /* reserved for the host (the Lua binding) */
 
 #define SF_INLINE_LAYERS 8
 #define SF_MAX_LAYERS 64
@@ -97,7 +98,9 @@ typedef struct sf_buf {
 typedef struct sf_pkt {
   const uint8_t *data;   /* the bytes */
   size_t len;
-  sf_buf *buf;           /* owner of data; NULL when borrowed from the host */
+  sf_buf *buf;           /* owner of data; NULL when borrowed or in store */
+  uint8_t *store;        /* inline storage the host gave, never shared */
+  size_t store_cap;
   sf_layer *layers;
   uint16_t nlayers, cap;
   uint16_t flags;
@@ -166,7 +169,10 @@ int sf_bind_value(int lower, int upper, uint64_t *value);  /* reverse */
 /* ---- packet operations -------------------------------------------------- */
 
 void sf_pkt_init(sf_pkt *p);
-void sf_pkt_free(sf_pkt *p);
+/* give p inline storage (e.g. memory after the host's object) */
+void sf_pkt_set_store(sf_pkt *p, uint8_t *store, size_t cap);
+void sf_pkt_free(sf_pkt *p);                     /* keeps the store */
+int sf_pkt_on_heap(const sf_pkt *p);             /* holds malloc'd memory? */
 int sf_pkt_borrow(sf_pkt *p, const uint8_t *data, size_t len);
 int sf_pkt_copy(sf_pkt *dst, const sf_pkt *src);  /* shares the bytes */
 int sf_pkt_writable(sf_pkt *p);                  /* copy-on-write */

@@ -7,6 +7,8 @@
 
 #include "lsf.h"
 
+const char lsf_names_key = 'n';
+
 /* A protocol named by LayerKind number, constructor table or name. */
 int lsf_proto_arg(lua_State *L, int idx) {
   int id = -1;
@@ -39,7 +41,7 @@ static const struct { int proto; const char *alias, *field; } aliases[] = {
 static void add_names(lua_State *L, int id) {
   const sf_proto *pr = sf_proto_get(id);
   int fi, a;
-  lua_getfield(L, LUA_REGISTRYINDEX, LSF_NAMES);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_names_key);
   lua_newtable(L);
   for (fi = pr->nfields - 1; fi >= 0; fi--) {  /* first of a name wins */
     lua_pushinteger(L, fi);
@@ -163,7 +165,7 @@ int luaopen_stackforge_core(lua_State *L) {
   int id;
   sf_init();
   lua_newtable(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, LSF_NAMES);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &lsf_names_key);
   for (id = 0; id < sf_proto_count(); id++) add_names(L, id);
   luaL_newlib(L, core_funcs);
   lua_newtable(L);

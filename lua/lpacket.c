@@ -2,8 +2,12 @@
  * lpacket.c -- the Packet userdata and its layer views.
  *
  * A Packet built from a Lua string borrows the string's bytes (kept alive
- * in the userdata's user value) and is dissected on first use.  A layer
- * view (p[TCP]) is a packet reference plus a layer index.
+ * in the userdata's user value) and is dissected on first use.  A built
+ * packet keeps its bytes inline, after the sf_pkt in the same userdata.
+ * Such packets own no C memory and need no finalizer, which matters when
+ * millions are made a second: a packet gets the metatable with __gc only
+ * once the engine gives it heap memory (lsf_track).  A layer view (p[TCP])
+ * is a packet reference plus a layer index.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,15 +18,68 @@
 enum { P_LAYER_COUNT = 1, P_TIME, P_TIME_NS, P_WIRELEN, P_LINKTYPE, P_FIELDS,
        P_TRUNCATED };
 
-sf_pkt *lsf_checkpacket(lua_State *L, int idx) {
-  return (sf_pkt *)luaL_checkudata(L, idx, LSF_PACKET);
+/* registry keys of the two packet metatables: without and with __gc */
+static const char light_key = 'l', heavy_key = 'h';
+
+#define STORE_MAX 16384   /* larger packets keep their bytes on the heap */
+#define STORE_SLACK 48    /* room to grow an option or two in place */
+
+/* Type checks run on every operation, so the two metatables' addresses
+   are cached per thread (and per Lua state, by its registry). */
+typedef struct mt_cache {
+  const void *registry, *light, *heavy;
+} mt_cache;
+
+static _Thread_local mt_cache mts;
+
+static void load_mts(lua_State *L) {
+  mts.registry = lua_topointer(L, LUA_REGISTRYINDEX);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &light_key);
+  mts.light = lua_topointer(L, -1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &heavy_key);
+  mts.heavy = lua_topointer(L, -1);
+  lua_pop(L, 2);
 }
 
-sf_pkt *lsf_newpacket(lua_State *L) {
-  sf_pkt *p = (sf_pkt *)lua_newuserdatauv(L, sizeof(sf_pkt), 1);
-  sf_pkt_init(p);
-  luaL_setmetatable(L, LSF_PACKET);
+sf_pkt *lsf_testpacket(lua_State *L, int idx) {
+  sf_pkt *p = (sf_pkt *)lua_touserdata(L, idx);
+  const void *mt;
+  if (!p || !lua_getmetatable(L, idx)) return NULL;
+  mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
+  if (mt == mts.light || mt == mts.heavy) {
+    if (mts.registry == lua_topointer(L, LUA_REGISTRYINDEX)) return p;
+  }
+  load_mts(L);  /* another state, or the first call in this one */
+  return (mt == mts.light || mt == mts.heavy) ? p : NULL;
+}
+
+sf_pkt *lsf_checkpacket(lua_State *L, int idx) {
+  sf_pkt *p = lsf_testpacket(L, idx);
+  if (!p) luaL_typeerror(L, idx, "Packet");
   return p;
+}
+
+sf_pkt *lsf_newpacket_store(lua_State *L, size_t cap) {
+  sf_pkt *p;
+  if (cap > STORE_MAX) cap = 0;
+  p = (sf_pkt *)lua_newuserdatauv(L, sizeof(sf_pkt) + cap, 1);
+  sf_pkt_init(p);
+  if (cap) sf_pkt_set_store(p, (uint8_t *)(p + 1), cap);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &light_key);
+  lua_setmetatable(L, -2);
+  return p;
+}
+
+sf_pkt *lsf_newpacket(lua_State *L) { return lsf_newpacket_store(L, 0); }
+
+/* A packet that now holds heap memory must be finalized: arm __gc. */
+void lsf_track(lua_State *L, int idx, sf_pkt *p) {
+  if ((p->flags & SF_P_HOST) || !sf_pkt_on_heap(p)) return;
+  idx = lua_absindex(L, idx);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &heavy_key);
+  lua_setmetatable(L, idx);
+  p->flags |= SF_P_HOST;
 }
 
 static int first_proto(const sf_pkt *p) {
@@ -32,7 +89,10 @@ static int first_proto(const sf_pkt *p) {
 /* The packet at idx, dissected if it was not yet. */
 sf_pkt *lsf_parsed(lua_State *L, int idx) {
   sf_pkt *p = lsf_checkpacket(L, idx);
-  if (!(p->flags & SF_P_PARSED)) sf_dissect(p, first_proto(p));
+  if (!(p->flags & SF_P_PARSED)) {
+    sf_dissect(p, first_proto(p));
+    lsf_track(L, idx, p);  /* many layers: the index went to the heap */
+  }
   return p;
 }
 
@@ -61,6 +121,12 @@ static void check(lua_State *L, int rc) {
   if (rc != SF_OK) lsf_raise(L, rc, NULL, 0, -1, 0);
 }
 
+/* Run an engine call's result through lsf_track before checking it. */
+static void checked(lua_State *L, int idx, sf_pkt *p, int rc) {
+  lsf_track(L, idx, p);
+  check(L, rc);
+}
+
 /* ---- construction --------------------------------------------------------- */
 
 /* Packet(raw [, {linktype=, time=}]) */
@@ -87,7 +153,8 @@ int lsf_packet_new(lua_State *L) {
 
 /* Apply t's fields to layer li: variant-selecting fields (ICMP type) first,
    so the fields they bring in exist when the others are set. */
-static void apply_pass(lua_State *L, sf_pkt *p, int li, int t, int shape) {
+static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
+                       int shape) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
   lua_pushnil(L);
   while (lua_next(L, t)) {
@@ -97,18 +164,25 @@ static void apply_pass(lua_State *L, sf_pkt *p, int li, int t, int shape) {
                  luaL_typename(L, -2));
     fi = lsf_field_index(L, pr->id, lua_absindex(L, -2));
     if (fi < 0) lsf_field_error(L, pr->id, lua_tostring(L, -2));
-    if (!!(pr->fields[fi].flags & SF_FF_SHAPE) == shape) {
+    if (!(pr->fields[fi].flags & SF_FF_SHAPE) == !shape) {
       fi = sf_field_resolve(p, li, fi) >= 0 ? sf_field_resolve(p, li, fi) : fi;
-      lsf_set_field(L, p, li, fi, -1);
+      lsf_set_field(L, pidx, p, li, fi, -1);
     }
     lua_pop(L, 1);
   }
 }
 
+static int has_shape_field(const sf_proto *pr) {
+  int i;
+  for (i = 0; i < pr->nfields; i++)
+    if (pr->fields[i].flags & SF_FF_SHAPE) return 1;
+  return 0;
+}
+
 /* __call of a constructor: TCP{dport=80}.  A variant's preset
    (ICMP.echo_request's type) goes under the user's fields. */
 int lsf_construct(lua_State *L) {
-  int proto, preset;
+  int proto, preset, pidx;
   sf_pkt *p;
   lua_settop(L, 2);  /* constructor, fields */
   lua_getfield(L, 1, "kind");
@@ -117,12 +191,15 @@ int lsf_construct(lua_State *L) {
   if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2))
     return luaL_error(L, "bad argument to '%s' (table of fields expected, "
                       "got %s)", sf_proto_get(proto)->name, luaL_typename(L, 2));
-  p = lsf_newpacket(L);
-  check(L, sf_pkt_new_layer(p, proto));
-  if (preset) apply_pass(L, p, 0, preset, 1);
-  if (lua_istable(L, 2)) apply_pass(L, p, 0, 2, 1);
-  if (preset) apply_pass(L, p, 0, preset, 0);
-  if (lua_istable(L, 2)) apply_pass(L, p, 0, 2, 0);
+  p = lsf_newpacket_store(L, sf_proto_get(proto)->minlen + STORE_SLACK);
+  pidx = lua_gettop(L);
+  checked(L, pidx, p, sf_pkt_new_layer(p, proto));
+  if (has_shape_field(sf_proto_get(proto))) {
+    if (preset) apply_pass(L, pidx, p, 0, preset, 1);
+    if (lua_istable(L, 2)) apply_pass(L, pidx, p, 0, 2, 1);
+  }
+  if (preset) apply_pass(L, pidx, p, 0, preset, 0);
+  if (lua_istable(L, 2)) apply_pass(L, pidx, p, 0, 2, 0);
   return 1;
 }
 
@@ -131,14 +208,14 @@ static sf_pkt *operand(lua_State *L, int idx) {
   if (lua_type(L, idx) == LUA_TSTRING) {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
-    sf_pkt *p = lsf_newpacket(L);
+    sf_pkt *p = lsf_newpacket_store(L, n);
     sf_val v = {0, (const uint8_t *)s, n};
-    check(L, sf_pkt_new_layer(p, SF_RAW));
-    check(L, sf_field_set(p, 0, 0, &v));
+    checked(L, -1, p, sf_pkt_new_layer(p, SF_RAW));
+    checked(L, -1, p, sf_field_set(p, 0, 0, &v));
     lua_replace(L, idx);
     return p;
   }
-  if (!luaL_testudata(L, idx, LSF_PACKET))
+  if (!lsf_testpacket(L, idx))
     luaL_error(L, "attempt to stack a %s onto a packet (use a layer like "
                "TCP{} or a string)", luaL_typename(L, idx));
   return lsf_parsed(L, idx);
@@ -146,8 +223,8 @@ static sf_pkt *operand(lua_State *L, int idx) {
 
 static int pkt_div(lua_State *L) {
   sf_pkt *a = operand(L, 1), *b = operand(L, 2);
-  sf_pkt *r = lsf_newpacket(L);
-  check(L, sf_pkt_concat(r, a, b));
+  sf_pkt *r = lsf_newpacket_store(L, a->len + b->len + STORE_SLACK);
+  checked(L, -1, r, sf_pkt_concat(r, a, b));
   return 1;
 }
 
@@ -155,7 +232,7 @@ static int pkt_div(lua_State *L) {
 
 static sf_pkt *finalized(lua_State *L, int idx) {
   sf_pkt *p = lsf_parsed(L, idx);
-  check(L, sf_finalize(p));
+  if (p->flags & SF_P_DIRTY) checked(L, idx, p, sf_finalize(p));
   return p;
 }
 
@@ -169,13 +246,13 @@ static int pkt_bytes(lua_State *L) {
 
 static int pkt_build(lua_State *L) {
   sf_pkt *p = lsf_parsed(L, 1);
-  sf_pkt *r = lsf_newpacket(L);
-  check(L, sf_pkt_copy(r, p));
-  if (!r->buf) {  /* borrowed: the copy keeps the same string alive */
-    lua_getiuservalue(L, 1, 1);
-    lua_setiuservalue(L, -2, 1);
-  }
-  check(L, sf_finalize(r));
+  sf_pkt *r = lsf_newpacket_store(L, p->store ? p->len + STORE_SLACK : 0);
+  checked(L, -1, r, sf_pkt_copy(r, p));
+  if (lua_getiuservalue(L, 1, 1) != LUA_TNIL)
+    lua_setiuservalue(L, -2, 1);  /* borrowed: keep the same string alive */
+  else
+    lua_pop(L, 1);
+  checked(L, -1, r, sf_finalize(r));
   return 1;
 }
 
@@ -348,7 +425,7 @@ static int pkt_index(lua_State *L) {
     for (li = 0; li < p->nlayers; li++) {
       int fi = layer_field(L, p, li, 2);
       if (fi >= 0) {
-        check(L, sf_finalize(p));
+        if (p->flags & SF_P_DIRTY) checked(L, 1, p, sf_finalize(p));
         lsf_push_field(L, p, li, fi);
         return 1;
       }
@@ -384,7 +461,7 @@ static int pkt_newindex(lua_State *L) {
   for (li = 0; li < p->nlayers; li++) {
     int fi = layer_field(L, p, li, 2);
     if (fi >= 0) {
-      lsf_set_field(L, p, li, fi, 3);
+      lsf_set_field(L, 1, p, li, fi, 3);
       return 0;
     }
   }
@@ -413,12 +490,12 @@ static int pkt_gc(lua_State *L) {
 
 /* ---- layer views --------------------------------------------------------- */
 
+/* The viewed packet, pushed on the stack (its index is the new top). */
 static sf_pkt *view_packet(lua_State *L, int idx, int *li) {
   lsf_layerview *v = (lsf_layerview *)luaL_checkudata(L, idx, LSF_LAYER);
   sf_pkt *p;
   lua_getiuservalue(L, idx, 1);
   p = lsf_parsed(L, -1);
-  lua_pop(L, 1);
   if (v->li >= p->nlayers) luaL_error(L, "layer view no longer valid");
   *li = v->li;
   return p;
@@ -426,12 +503,15 @@ static sf_pkt *view_packet(lua_State *L, int idx, int *li) {
 
 static int view_index(lua_State *L) {
   int li, fi;
-  sf_pkt *p = view_packet(L, 1, &li);
-  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  sf_pkt *p;
+  const sf_proto *pr;
   const char *k = luaL_checkstring(L, 2);
+  lua_settop(L, 2);
+  p = view_packet(L, 1, &li);  /* at index 3 */
+  pr = sf_proto_get(p->layers[li].proto);
   fi = layer_field(L, p, li, 2);
   if (fi >= 0) {
-    check(L, sf_finalize(p));
+    if (p->flags & SF_P_DIRTY) checked(L, 3, p, sf_finalize(p));
     lsf_push_field(L, p, li, fi);
   } else if (fi == -2) {
     lua_pushnil(L);
@@ -449,12 +529,14 @@ static int view_index(lua_State *L) {
 
 static int view_newindex(lua_State *L) {
   int li, fi;
-  sf_pkt *p = view_packet(L, 1, &li);
+  sf_pkt *p;
   luaL_checkstring(L, 2);
+  lua_settop(L, 3);
+  p = view_packet(L, 1, &li);  /* at index 4 */
   fi = lsf_field_index(L, p->layers[li].proto, 2);
   if (fi < 0) return lsf_field_error(L, p->layers[li].proto, lua_tostring(L, 2));
   if (sf_field_resolve(p, li, fi) >= 0) fi = sf_field_resolve(p, li, fi);
-  lsf_set_field(L, p, li, fi, 3);
+  lsf_set_field(L, 4, p, li, fi, 3);
   return 0;
 }
 
@@ -491,10 +573,31 @@ static const luaL_Reg view_meta[] = {
   {"__tostring", view_tostring}, {NULL, NULL}
 };
 
-/* Leaves the keys table (methods and property codes) on the stack. */
+/* A packet metatable; every metamethod sees the keys table (at -1). */
+static void packet_metatable(lua_State *L, const void *key, int with_gc) {
+  lua_newtable(L);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, pkt_meta, 1);
+  if (!with_gc) {
+    lua_pushnil(L);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pushliteral(L, LSF_PACKET);
+  lua_setfield(L, -2, "__name");
+  if (!with_gc) {  /* the light one is also the named type */
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, LSF_PACKET);
+  }
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
+/* Leaves the keys table (methods and property codes) on the stack.  A
+   second require (busted's insulation does that) reuses the first one's
+   tables, so packets made before it stay packets. */
 void lsf_open_packet(lua_State *L) {
   int i;
-  luaL_newmetatable(L, LSF_PACKET);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LSF_KEYS) == LUA_TTABLE) return;
+  lua_pop(L, 1);
   lua_newtable(L);  /* keys */
   luaL_setfuncs(L, pkt_methods, 0);
   for (i = 0; pkt_properties[i]; i++) {
@@ -503,11 +606,8 @@ void lsf_open_packet(lua_State *L) {
   }
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, LSF_KEYS);
-  lua_pushvalue(L, -2);
-  lua_pushvalue(L, -2);
-  luaL_setfuncs(L, pkt_meta, 1);  /* every metamethod sees the keys */
-  lua_pop(L, 1);
-  lua_remove(L, -2);  /* metatable */
+  packet_metatable(L, &light_key, 0);
+  packet_metatable(L, &heavy_key, 1);
   luaL_newmetatable(L, LSF_LAYER);
   luaL_setfuncs(L, view_meta, 0);
   lua_pop(L, 1);

@@ -15,7 +15,7 @@
 #define LSF_LAYER "stackforge.Layer"
 
 /* registry keys */
-#define LSF_NAMES "stackforge.names"    /* [proto+1] = {field name -> index} */
+extern const char lsf_names_key;        /* [proto+1] = {field name -> index} */
 #define LSF_CODECS "stackforge.codecs"  /* codec name -> {encode=, decode=} */
 #define LSF_KEYS "stackforge.keys"      /* packet method/property table */
 
@@ -25,7 +25,9 @@ typedef struct lsf_layerview {
 
 /* lpacket.c */
 sf_pkt *lsf_checkpacket(lua_State *L, int idx);
-sf_pkt *lsf_newpacket(lua_State *L);
+sf_pkt *lsf_newpacket(lua_State *L);  /* bytes on the heap or borrowed */
+sf_pkt *lsf_newpacket_store(lua_State *L, size_t cap);  /* + inline bytes */
+void lsf_track(lua_State *L, int idx, sf_pkt *p);  /* after engine calls */
 sf_pkt *lsf_parsed(lua_State *L, int idx);
 void lsf_open_packet(lua_State *L);  /* pushes the methods table */
 int lsf_packet_new(lua_State *L);    /* Packet(raw [, opts]) */
@@ -35,7 +37,8 @@ int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
 
 /* lvalue.c */
 void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi);
-int lsf_set_field(lua_State *L, sf_pkt *p, int li, int fi, int validx);
+int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
+                  int validx);
 int lsf_field_index(lua_State *L, int proto, int keyidx);
 int lsf_field_error(lua_State *L, int proto, const char *name);
 

@@ -12,7 +12,7 @@
 /* The field index of the string at keyidx in proto, or -1. */
 int lsf_field_index(lua_State *L, int proto, int keyidx) {
   int fi;
-  lua_getfield(L, LUA_REGISTRYINDEX, LSF_NAMES);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_names_key);
   if (lua_rawgeti(L, -1, proto + 1) != LUA_TTABLE) {
     lua_pop(L, 2);
     return -1;
@@ -127,14 +127,17 @@ static const char *expected(const sf_field *f) {
 
 /* Set field fi of layer li from the Lua value at validx; nil restores the
    default and makes an automatic field automatic again. */
-int lsf_set_field(lua_State *L, sf_pkt *p, int li, int fi, int validx) {
+int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
+                  int validx) {
   const sf_field *f = &sf_proto_get(p->layers[li].proto)->fields[fi];
   sf_val v = {0, NULL, 0};
   uint8_t addr[16];
   int rc = SF_OK;
   validx = lua_absindex(L, validx);
+  pidx = lua_absindex(L, pidx);
   if (lua_isnil(L, validx)) {
     rc = sf_field_default(p, li, fi);
+    lsf_track(L, pidx, p);
     return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
   }
   if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
@@ -154,6 +157,9 @@ int lsf_set_field(lua_State *L, sf_pkt *p, int li, int fi, int validx) {
   }
   if (rc == SF_E_TYPE || rc == SF_E_VALUE)
     return bad_value(L, p, li, fi, validx, expected(f));
-  if (rc == SF_OK) rc = sf_field_set(p, li, fi, &v);
+  if (rc == SF_OK) {
+    rc = sf_field_set(p, li, fi, &v);
+    lsf_track(L, pidx, p);
+  }
   return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
 }

@@ -53,7 +53,7 @@ static void nd_overloads(sf_pkt *p, int li) {
   if (t < 133 || t > 137) return;
   sf_lput(p, li, F_HLIM, 255);
   if (!sf_isset(p, li, F_DST))
-    memcpy(p->buf->data + p->layers[li].off + 24,
+    memcpy((uint8_t *)p->data + p->layers[li].off + 24,
            t == 133 ? all_routers : all_nodes, 16);
 }
 

@@ -72,8 +72,9 @@ static lua_State *globalL = NULL;  /* for 'laction' and the completer */
 
 static const char *progname = "sflua";
 
-/* set by Ctrl-C while the REPL waits for input */
+/* set by Ctrl-C / Ctrl-Z while the REPL waits for input */
 static volatile sig_atomic_t prompt_interrupted = 0;
+static volatile sig_atomic_t prompt_suspended = 0;
 
 /* is the REPL reading from a terminal (readline) or from a pipe? */
 static int interactive = 0;
@@ -127,6 +128,16 @@ static void laction (int sig) {
 static void prompt_sigint (int sig) {
   (void)sig;
   prompt_interrupted = 1;
+}
+
+
+/*
+** Ctrl-Z while the REPL is reading: noted too, as the terminal must be
+** restored before stopping (see 'suspend').
+*/
+static void prompt_sigtstp (int sig) {
+  (void)sig;
+  prompt_suspended = 1;
 }
 
 /* }================================================================== */
@@ -394,9 +405,9 @@ static int collectargs (char **argv, int *first) {
           return has_error;  /* invalid option */
         args |= has_v;
         break;
-      case 'e':
-        args |= has_e;  /* FALLTHROUGH */
-      case 'l':  /* both options need an argument */
+      case 'e':  case 'l':  /* both options need an argument */
+        if (argv[i][1] == 'e')
+          args |= has_e;
         if (argv[i][2] == '\0') {  /* no concatenated argument? */
           i++;  /* try next 'argv' */
           if (argv[i] == NULL || argv[i][0] == '-')
@@ -514,7 +525,7 @@ static void push_exe_stdlib (lua_State *L) {
 static void push_stdlib_dir (lua_State *L, int noenv) {
   const char *env = noenv ? NULL : getenv("SFLUA_STDLIB");
   int top = lua_gettop(L);
-  if (env != NULL && is_dir(env))  /* the user's word is final */
+  if (env != NULL && is_dir(env))  /* the user's choice, module or not */
     lua_pushstring(L, env);
   else if (has_stackforge(L, SFLUA_BUILD_STDLIB))
     lua_pushstring(L, SFLUA_BUILD_STDLIB);
@@ -1109,35 +1120,65 @@ static void cancel_line (void) {
 
 
 /*
-** Reads a line with readline's callback interface, so that Ctrl-C at the
-** prompt is seen here, in normal code: SIGINT is blocked except inside
-** 'pselect', and the handler only sets a flag.
+** Ctrl-Z at the prompt: hand the shell a sane terminal, stop, and take
+** the terminal back (redrawing the line) when continued by 'fg'.
+*/
+static void suspend (void) {
+  struct sigaction handler;
+  sigset_t tstp;
+  sigemptyset(&tstp);
+  sigaddset(&tstp, SIGTSTP);
+  prompt_suspended = 0;
+  rl_cleanup_after_signal();  /* terminal as it was before readline */
+  setsignal(SIGTSTP, SIG_DFL, &handler);
+  raise(SIGTSTP);  /* pending, as SIGTSTP is blocked here */
+  sigprocmask(SIG_UNBLOCK, &tstp, NULL);  /* stops until continued */
+  sigprocmask(SIG_BLOCK, &tstp, NULL);
+  sigaction(SIGTSTP, &handler, NULL);
+  rl_reset_after_signal();  /* terminal as readline wants it */
+  rl_forced_update_display();
+}
+
+
+/*
+** Reads a line with readline's callback interface, so that Ctrl-C and
+** Ctrl-Z at the prompt are seen here, in normal code: SIGINT and SIGTSTP
+** are blocked except inside 'pselect', and the handlers only set flags.
 */
 static int tty_readline (const char *prompt, char **line) {
   int status = -1;
   int fd = fileno(stdin);
-  sigset_t intr, oldmask, waitmask;
-  sigemptyset(&intr);
-  sigaddset(&intr, SIGINT);
-  sigprocmask(SIG_BLOCK, &intr, &oldmask);
+  struct sigaction oldtstp;
+  sigset_t sigs, oldmask, waitmask;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTSTP);
+  sigprocmask(SIG_BLOCK, &sigs, &oldmask);
   waitmask = oldmask;
   sigdelset(&waitmask, SIGINT);
-  prompt_interrupted = 0;
+  sigdelset(&waitmask, SIGTSTP);
+  sigaction(SIGTSTP, NULL, &oldtstp);
+  if (oldtstp.sa_handler != SIG_IGN)  /* no job control: leave it ignored */
+    setsignal(SIGTSTP, prompt_sigtstp, NULL);
+  prompt_interrupted = prompt_suspended = 0;
   rl_got_line = 0;
   rl_line = NULL;
   rl_callback_handler_install(prompt, on_line);
   while (status < 0) {
     fd_set fds;
-    int n;
+    int n, err;
     FD_ZERO(&fds);
     FD_SET(fd, &fds);
     n = pselect(fd + 1, &fds, NULL, NULL, NULL, &waitmask);
+    err = errno;  /* before 'suspend' changes it */
+    if (prompt_suspended)
+      suspend();
     if (prompt_interrupted) {
       cancel_line();
       status = READ_CANCEL;
     }
     else if (n < 0) {
-      if (errno != EINTR) status = READ_EOF;  /* EINTR: e.g. SIGWINCH */
+      if (err != EINTR) status = READ_EOF;  /* EINTR: signals, SIGWINCH */
     }
     else if (n > 0) {
       rl_callback_read_char();
@@ -1145,6 +1186,7 @@ static int tty_readline (const char *prompt, char **line) {
     }
   }
   rl_callback_handler_remove();  /* terminal back to normal for the chunk */
+  sigaction(SIGTSTP, &oldtstp, NULL);
   sigprocmask(SIG_SETMASK, &oldmask, NULL);
   *line = (status == READ_LINE) ? rl_line : NULL;
   if (status != READ_LINE) free(rl_line);

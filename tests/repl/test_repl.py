@@ -148,8 +148,9 @@ def tests(repl, histfile):
     repl.prompt()
     yield "error keeps the REPL alive"
 
-    repl.line("while true do end")
-    time.sleep(0.5)  # let the loop start
+    repl.line('print("looping") while true do end')
+    repl.expect(r"^looping$", "the loop to start")
+    time.sleep(0.2)
     repl.send("\x03")
     repl.expect(r"interrupted!", "'interrupted!'")
     repl.prompt()

@@ -1,0 +1,159 @@
+/*
+ * pcap.c -- the classic libpcap format: a 24-byte file header, then
+ * records of a 16-byte header and the captured bytes.  Either byte order,
+ * microsecond or nanosecond magic, and the "modified" (Kuznetzov) variant
+ * whose record headers carry 8 more bytes.
+ *
+ * We write little-endian files, microsecond unless asked for nanoseconds.
+ */
+#include <string.h>
+
+#include "iopriv.h"
+
+#define MAGIC_US 0xa1b2c3d4u
+#define MAGIC_NS 0xa1b23c4du
+#define MAGIC_KUZ 0xa1b2cd34u  /* "modified" pcap, microseconds */
+#define FILE_HDR 24
+#define LT_MASK 0x03ffffffu   /* upper bits carry FCS information */
+#define DEFAULT_SNAPLEN 262144u
+
+/* ---- reading ----------------------------------------------------------- */
+
+static int known_magic(uint32_t m) {
+  return m == MAGIC_US || m == MAGIC_NS || m == MAGIC_KUZ;
+}
+
+int sf_pcap_probe(const uint8_t *h, size_t n) {
+  return n >= 4 && (known_magic(sf_get32(h, 0)) || known_magic(sf_get32(h, 1)));
+}
+
+static int pcap_next(sf_reader *r, sf_rec *rec);
+
+int sf_pcap_open(sf_reader *r) {
+  size_t avail = 0;
+  const uint8_t *h = sf_src_peek(&r->src, FILE_HDR, &avail);
+  uint32_t magic;
+  unsigned major, minor;
+  if (!h) return sf_rd_fail(r, avail, "truncated pcap file header (%zu of %d bytes)",
+                            avail, FILE_HDR);
+  r->big = known_magic(sf_get32(h, 1));
+  magic = sf_get32(h, r->big);
+  major = sf_get16(h + 4, r->big);
+  minor = sf_get16(h + 6, r->big);
+  if (major != 2)
+    return sf_rd_fail(r, 4, "unsupported pcap version %u.%u", major, minor);
+  r->format = SF_FMT_PCAP;
+  r->nano = magic == MAGIC_NS;
+  r->kuznetzov = magic == MAGIC_KUZ;
+  r->snaplen = sf_get32(h + 16, r->big);
+  r->linktype = (int32_t)(sf_get32(h + 20, r->big) & LT_MASK);
+  r->next = pcap_next;
+  sf_src_advance(&r->src, FILE_HDR);
+  return SF_OK;
+}
+
+/* Validate a record's lengths against the file and our limits. */
+static int check_caplen(sf_reader *r, uint64_t off, uint32_t caplen) {
+  if (caplen > SF_IO_MAX_CAPLEN)
+    return sf_rd_fail(r, off, "packet record has a captured length of %u > %u, "
+                      "the largest accepted", caplen, (unsigned)SF_IO_MAX_CAPLEN);
+  if (r->snaplen && caplen > r->snaplen && !r->lenient)
+    return sf_rd_fail(r, off, "packet record has a captured length of %u > "
+                      "the file's snaplen of %u (read it with strict=false)",
+                      caplen, r->snaplen);
+  return SF_OK;
+}
+
+static int pcap_next(sf_reader *r, sf_rec *rec) {
+  size_t hl = r->kuznetzov ? 24 : 16, avail = 0;
+  uint64_t off = r->src.off;
+  const uint8_t *h = sf_src_peek(&r->src, hl, &avail);
+  uint32_t sec, frac, caplen;
+  if (!h) {
+    if (r->src.ioerr) return sf_rd_fail(r, off + avail, "read error: %s",
+                                        strerror(r->src.ioerr));
+    if (avail == 0) return SF_IO_EOF;
+    return sf_rd_fail(r, off, "truncated packet record header (%zu of %zu bytes)",
+                      avail, hl);
+  }
+  sec = sf_get32(h, r->big);
+  frac = sf_get32(h + 4, r->big);
+  caplen = sf_get32(h + 8, r->big);
+  rec->wirelen = sf_get32(h + 12, r->big);
+  if (check_caplen(r, off, caplen) != SF_OK) return SF_IO_ERR;
+  if (!(h = sf_src_peek(&r->src, hl + caplen, &avail))) {
+    if (r->src.ioerr) return sf_rd_fail(r, off + avail, "read error: %s",
+                                        strerror(r->src.ioerr));
+    return sf_rd_fail(r, off, "truncated packet record (%u bytes captured, "
+                      "%zu present)", caplen, avail - hl);
+  }
+  rec->data = h + hl;
+  rec->caplen = caplen;
+  rec->time_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (r->nano ? 1 : 1000);
+  rec->linktype = r->linktype;
+  rec->interface_id = 0;
+  rec->comment = NULL;
+  rec->comment_len = 0;
+  rec->offset = off;
+  sf_src_advance(&r->src, hl + caplen);
+  return SF_IO_REC;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static uint32_t snaplen(const sf_writer *w) {
+  return w->o.snaplen ? w->o.snaplen : DEFAULT_SNAPLEN;
+}
+
+static int write_header(sf_writer *w, int32_t linktype) {
+  uint8_t h[FILE_HDR];
+  sf_put32(h, w->o.nanosecond ? MAGIC_NS : MAGIC_US);
+  sf_put16(h + 4, 2);
+  sf_put16(h + 6, 4);
+  sf_put32(h + 8, 0);   /* thiszone: times are UTC */
+  sf_put32(h + 12, 0);  /* sigfigs */
+  sf_put32(h + 16, snaplen(w));
+  sf_put32(h + 20, (uint32_t)linktype);
+  w->o.linktype = linktype;
+  w->started = 1;
+  if (sf_out_put(&w->out, h, sizeof h) != 0)
+    return sf_wr_fail(w, "%s", strerror(w->out.err));
+  return SF_OK;
+}
+
+int sf_pcap_finish(sf_writer *w) {
+  if (w->started) return SF_OK;
+  return write_header(w, w->o.linktype >= 0 ? w->o.linktype : 1);
+}
+
+/* pcap times are unsigned 32-bit seconds: 1970 to 2106. */
+static int check_time(sf_writer *w, int64_t t) {
+  if (t < 0 || t / 1000000000 > (int64_t)UINT32_MAX)
+    return sf_wr_fail(w, "packet %llu: time %lld ns does not fit a pcap file "
+                      "(1970..2106; use pcapng)", (unsigned long long)w->count + 1,
+                      (long long)t);
+  return SF_OK;
+}
+
+int sf_pcap_write(sf_writer *w, const sf_rec *rec) {
+  uint8_t h[16];
+  uint32_t caplen = rec->caplen < snaplen(w) ? rec->caplen : snaplen(w);
+  int64_t t = rec->time_ns;
+  if (!w->started && write_header(w, w->o.linktype >= 0 ? w->o.linktype
+                                                        : rec->linktype) != SF_OK)
+    return SF_IO_ERR;
+  if (rec->linktype != w->o.linktype)
+    return sf_wr_fail(w, "packet %llu has link type %d but a pcap file holds one "
+                      "link type (%d here); write pcapng to mix them",
+                      (unsigned long long)w->count + 1, (int)rec->linktype,
+                      (int)w->o.linktype);
+  if (check_time(w, t) != SF_OK) return SF_IO_ERR;
+  sf_put32(h, (uint32_t)(t / 1000000000));
+  sf_put32(h + 4, (uint32_t)(w->o.nanosecond ? t % 1000000000 : t % 1000000000 / 1000));
+  sf_put32(h + 8, caplen);
+  sf_put32(h + 12, rec->wirelen > rec->caplen ? rec->wirelen : rec->caplen);
+  if (sf_out_put(&w->out, h, sizeof h) != 0 ||
+      sf_out_put(&w->out, rec->data, caplen) != 0)
+    return sf_wr_fail(w, "%s", strerror(w->out.err));
+  return SF_OK;
+}

@@ -1,0 +1,77 @@
+/*
+ * loopback.c -- the BSD loopback / null link layers: a 4-byte address
+ * family before the packet.  Link type 0 (DLT_NULL) stores it in the
+ * capturing host's byte order, little-endian nearly always (Scapy's
+ * Loopback); link type 108 (DLT_LOOP) in network order (LoopbackBE).
+ * Either way the next layer is found from the family in whichever byte
+ * order gives a small number, as Wireshark does.  IPv6's family differs
+ * between the BSDs: 24 (NetBSD, OpenBSD), 28 (FreeBSD), 30 (macOS).
+ */
+#include "common.h"
+
+static const sf_enum families[] = {
+  {2, "IPv4"}, {7, "OSI"}, {16, "Appletalk"}, {23, "Netware IPX/SPX"},
+  {24, "IPv6"}, {28, "IPv6"}, {30, "IPv6"}, {0, NULL}
+};
+
+static const sf_field lo_fields[] = {
+  UINTF("type", 0, 32, 2, SF_FF_LE, families, 0),
+};
+
+static const sf_field lobe_fields[] = {
+  UINTF("type", 0, 32, 2, 0, families, 0),
+};
+
+static size_t lo_len(const uint8_t *h, size_t n) {
+  (void)h;
+  return n >= 4 ? 4 : 0;
+}
+
+static uint32_t family(const uint8_t *h) {
+  uint32_t le = (uint32_t)h[3] << 24 | (uint32_t)h[2] << 16 | (uint32_t)h[1] << 8 | h[0];
+  uint32_t be = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+  return le <= 0xffff ? le : be;
+}
+
+static int lo_next(const sf_pkt *p, int li) {
+  int next = sf_lookup(SF_LOOPBACK, family(p->data + p->layers[li].off));
+  return next >= 0 ? next : -2;
+}
+
+/* The little-endian type is filled here: the generic fill writes
+   big-endian. */
+static void lo_fixup(sf_pkt *p, int li) {
+  uint8_t *h = (uint8_t *)p->data + p->layers[li].off;
+  uint64_t v;
+  if (sf_isset(p, li, 0) || li + 1 >= p->nlayers || p->layers[li].hlen < 4) return;
+  if (!sf_bind_value(SF_LOOPBACK, p->layers[li + 1].proto, &v)) return;
+  h[0] = (uint8_t)v;
+  h[1] = (uint8_t)(v >> 8);
+  h[2] = (uint8_t)(v >> 16);
+  h[3] = (uint8_t)(v >> 24);
+}
+
+static sf_proto lo = {
+  .name = "Loopback", .display = "Loopback", .kind = "Loopback",
+  .fields = lo_fields, .nfields = NFIELDS(lo_fields), .minlen = 4,
+  .next_field = -1, .hdr_len = lo_len, .next = lo_next, .fixup = lo_fixup,
+};
+
+static sf_proto lobe = {
+  .name = "LoopbackBE", .display = "Loopback", .kind = "LoopbackBE",
+  .fields = lobe_fields, .nfields = NFIELDS(lobe_fields), .minlen = 4,
+  .next_field = 0, .hdr_len = lo_len, .next = lo_next,
+};
+
+void sf_register_loopback(void) {
+  int i;
+  static const uint32_t ipv6[] = {24, 28, 30};
+  sf_register(&lo);
+  sf_register(&lobe);
+  for (i = 0; i < 2; i++) {
+    int id = i ? SF_LOOPBACK_BE : SF_LOOPBACK;
+    size_t k;
+    sf_bind(id, 2, SF_IPV4);
+    for (k = 0; k < sizeof ipv6 / sizeof ipv6[0]; k++) sf_bind(id, ipv6[k], SF_IPV6);
+  }
+}

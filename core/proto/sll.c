@@ -1,0 +1,94 @@
+/*
+ * sll.c -- Linux "cooked" capture headers: SLL (link type 113) and SLL2
+ * (276), which tcpdump -i any writes.  Field names are Scapy's
+ * (CookedLinux, CookedLinuxV2); the protocol field is an EtherType.
+ */
+#include "common.h"
+
+static const sf_enum sll_pkttypes[] = {
+  {0, "unicast"}, {1, "broadcast"}, {2, "multicast"}, {3, "unicast-to-another-host"},
+  {4, "sent-by-us"}, {0, NULL}
+};
+
+static const sf_enum sll_protos[] = {
+  {0x0800, "IPv4"}, {0x0806, "ARP"}, {0x86dd, "IPv6"}, {0x8100, "802.1Q"},
+  {0x88a8, "802.1AD"}, {0x0004, "802.2 LLC"}, {0x0001, "802.3"}, {0, NULL}
+};
+
+/* src: the sender's link-layer address, 8 bytes whatever its length */
+static void src_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
+                     size_t *len) {
+  (void)h;
+  (void)hlen;
+  (void)fi;
+  *off = 6;
+  *len = 8;
+}
+
+static const sf_field sll_fields[] = {
+  UINTF("pkttype", 0, 16, 0, 0, sll_pkttypes, 0),
+  UINTF("lladdrtype", 16, 16, 512, SF_FF_HEX, NULL, 0),
+  UINTF("lladdrlen", 32, 16, 0, 0, NULL, 0),
+  BYTESF("src", 48, 8, NULL, "0000000000000000", 0),
+  UINTF("proto", 112, 16, 0x0800, SF_FF_HEX, sll_protos, 0),
+};
+
+static size_t sll_len(const uint8_t *h, size_t n) {
+  (void)h;
+  return n >= 16 ? 16 : 0;
+}
+
+static sf_proto sll = {
+  .name = "CookedLinux", .display = "Linux cooked", .kind = "CookedLinux",
+  .fields = sll_fields, .nfields = NFIELDS(sll_fields), .minlen = 16,
+  .next_field = 4, .hdr_len = sll_len, .var = src_span,
+};
+
+/* ---- SLL2 ---------------------------------------------------------------- */
+
+static void src2_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
+                      size_t *len) {
+  (void)h;
+  (void)hlen;
+  (void)fi;
+  *off = 12;
+  *len = 8;
+}
+
+static const sf_field sll2_fields[] = {
+  UINTF("proto", 0, 16, 0x0800, SF_FF_HEX, sll_protos, 0),
+  UINTF("reserved", 16, 16, 0, 0, NULL, 0),
+  UINTF("ifindex", 32, 32, 0, 0, NULL, 0),
+  UINTF("lladdrtype", 64, 16, 512, SF_FF_HEX, NULL, 0),
+  UINTF("pkttype", 80, 8, 0, 0, sll_pkttypes, 0),
+  UINTF("lladdrlen", 88, 8, 0, 0, NULL, 0),
+  BYTESF("src", 96, 8, NULL, "0000000000000000", 0),
+};
+
+static size_t sll2_len(const uint8_t *h, size_t n) {
+  (void)h;
+  return n >= 20 ? 20 : 0;
+}
+
+static sf_proto sll2 = {
+  .name = "CookedLinuxV2", .display = "Linux cooked v2", .kind = "CookedLinuxV2",
+  .fields = sll2_fields, .nfields = NFIELDS(sll2_fields), .minlen = 20,
+  .next_field = 0, .hdr_len = sll2_len, .var = src2_span,
+};
+
+/* The EtherTypes both carry; the first binding of a pair is what builds
+   write, so IPv4 before the others. */
+static void bind_ethertypes(int id) {
+  sf_bind(id, 0x0800, SF_IPV4);
+  sf_bind(id, 0x86dd, SF_IPV6);
+  sf_bind(id, 0x0806, SF_ARP);
+  sf_bind(id, 0x8100, SF_DOT1Q);
+  sf_bind(id, 0x88a8, SF_DOT1AD);
+}
+
+void sf_register_sll(void) {
+  sf_register(&sll);
+  sf_register(&sll2);
+  bind_ethertypes(SF_SLL);
+  bind_ethertypes(SF_SLL2);
+}

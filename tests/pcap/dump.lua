@@ -1,0 +1,19 @@
+-- dump.lua FILE [lenient]: one line per packet as the interop checks compare them:
+--   time_ns caplen wirelen interface_id linktype hex(bytes) comment
+-- then "ERROR <message>" if the reader stopped at damage.  Runs under
+-- sflua or lua5.4 with the build's paths.
+local sf = require("stackforge")
+
+local function hex(s)
+  return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
+end
+
+local r = sf.PcapReader(arg[1], {strict = arg[2] ~= "lenient"})
+local ok, err = pcall(function()
+  for p in r do
+    local b = p:bytes()
+    io.write(("%d\t%d\t%d\t%d\t%d\t%s\t%s\n"):format(p.time_ns, #b, p.wirelen,
+      p.interface_id, p.linktype, hex(b), (p.comment or ""):gsub("[\t\n]", " ")))
+  end
+end)
+if not ok then io.write("ERROR\t", tostring(err), "\n") end

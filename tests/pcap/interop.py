@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Interop checks of sflua's capture readers and writers, with Wireshark's
+tools as the oracles (issue 3, item 5).
+
+    interop.py SFLUA DATADIR CONFORMANCE_DIR
+
+1. read: every capture tshark opens, sflua reads with the same packets
+   (MD5 of the bytes), times (ns), captured and wire lengths, link types,
+   comments -- including the pcapng conformance suite (le/ and be/).
+2. editcap -F pcapng / -F nsecpcap and mergecap (two link types) outputs
+   are read the same way.
+3. write: files sflua writes (pcap us/ns, pcapng us/ns) open in capinfos
+   without a warning, and tshark sees in them what it saw in the source.
+4. fields: a mixed capture (TCP, UDP, ICMP, IPv6, VLAN) built and written
+   by sflua has the field values tshark reports, on every packet.
+5. damage: a capture cut short delivers tshark's good packets, then an
+   error naming the file and a byte offset.
+Exit status 77 (skipped) without tshark.
+"""
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SFLUA, DATA, CONF = sys.argv[1], sys.argv[2], sys.argv[3]
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAILS = []
+ROOT_WARNING = 'Running as user "root"'
+
+# first dissector tshark names -> link types it may come from
+FIRST_PROTO = {"eth": {1}, "null": {0, 108}, "sll": {113, 276}, "raw": {101, 228, 229},
+               "ipv6": {229, 101}, "ip": {228, 101}, "radiotap": {127}, "wlan": {105},
+               "wpan": {195, 230}}
+
+
+def fail(what):
+    FAILS.append(what)
+    print("FAIL", what)
+
+
+def clean_stderr(s):
+    return "\n".join(l for l in s.splitlines() if l.strip() and ROOT_WARNING not in l)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def tshark_rows(path):
+    """tshark's packets: [md5, time, caplen, len, protocols, comment]."""
+    r = run(["tshark", "-n", "-r", path, "-o", "frame.generate_md5_hash:TRUE",
+             "-T", "fields", "-E", "separator=/t", "-e", "frame.md5_hash",
+             "-e", "frame.time_epoch", "-e", "frame.cap_len", "-e", "frame.len",
+             "-e", "frame.interface_id", "-e", "frame.protocols", "-e", "frame.comment"])
+    rows = []
+    for line in r.stdout.splitlines():
+        c = line.split("\t")
+        c += [""] * (7 - len(c))
+        # pcapng custom and decryption-secrets blocks show up as records
+        # without an interface; they are not packets
+        if path.endswith(".pcapng") and c[4] == "" and c[5] == "data":
+            continue
+        rows.append(c)
+    return rows, clean_stderr(r.stderr)
+
+
+def sflua_rows(path, lenient=False):
+    r = run([SFLUA, os.path.join(HERE, "dump.lua"), path] + (["lenient"] if lenient else []))
+    rows, err = [], None
+    for line in r.stdout.splitlines():
+        c = line.split("\t")
+        if c[0] == "ERROR":
+            err = c[1]
+            continue
+        t = int(c[0])
+        rows.append({"time": "%d.%09d" % (t // 10**9, t % 10**9), "caplen": c[1],
+                     "len": c[2], "iface": c[3], "linktype": int(c[4]),
+                     "md5": hashlib.md5(bytes.fromhex(c[5])).hexdigest(),
+                     "comment": c[6] if len(c) > 6 else ""})
+    if r.returncode != 0:
+        err = err or clean_stderr(r.stderr) or "exit %d" % r.returncode
+    return rows, err
+
+
+def same_time(ts, ours, precision_ns=1):
+    if ts == "":
+        return ours == "0.000000000"  # simple packet blocks carry no time
+    sec, _, frac = ts.partition(".")
+    want = int(sec) * 10**9 + int((frac + "000000000")[:9])
+    osec, _, ofrac = ours.partition(".")
+    got = int(osec) * 10**9 + int(ofrac)
+    return want // precision_ns == got // precision_ns
+
+
+def compare(path, label=None, precision_ns=1, expect_error=False):
+    """sflua reads path as tshark does."""
+    label = label or path
+    want, _ = tshark_rows(path)
+    got, err = sflua_rows(path)
+    if err and "strict=false" in err:  # caplen > snaplen: reported, then read leniently
+        print("ok  %s: reported %s" % (label, err.split(": ", 1)[-1]))
+        got, err = sflua_rows(path, lenient=True)
+    if err and not expect_error:
+        return fail("%s: sflua error: %s" % (label, err))
+    if len(got) != len(want):
+        return fail("%s: %d packets, tshark has %d" % (label, len(got), len(want)))
+    for i, (w, g) in enumerate(zip(want, got), 1):
+        md5, ts, caplen, wlen, _, protos, comment = w[:7]
+        first = protos.split(":")[0]
+        problems = []
+        if md5 != g["md5"]:
+            problems.append("bytes differ")
+        if not same_time(ts, g["time"], precision_ns):
+            problems.append("time %s != tshark %s" % (g["time"], ts))
+        if caplen != g["caplen"] or wlen != g["len"]:
+            problems.append("lengths %s/%s != tshark %s/%s" % (g["caplen"], g["len"], caplen, wlen))
+        if first in FIRST_PROTO and g["linktype"] not in FIRST_PROTO[first]:
+            problems.append("link type %d but tshark dissects %s" % (g["linktype"], first))
+        if comment.split(",")[0] != g["comment"] and "," not in g["comment"]:
+            problems.append("comment %r != tshark %r" % (g["comment"], comment))
+        if problems:
+            return fail("%s packet %d: %s" % (label, i, "; ".join(problems)))
+    print("ok  read %s (%d packets)" % (label, len(got)))
+    return got
+
+
+def captures():
+    files = sorted(glob.glob(os.path.join(DATA, "*.pcap")) +
+                   glob.glob(os.path.join(DATA, "*.pcapng")) +
+                   glob.glob(os.path.join(DATA, "*.pcap.gz")) +
+                   glob.glob(os.path.join(DATA, "*.pcapng.gz")))
+    return [f for f in files if "damaged" not in f]
+
+
+def conformance():
+    return sorted(glob.glob(os.path.join(CONF, "*", "*", "*.pcapng")))
+
+
+def check_reads():
+    for f in captures() + conformance():
+        compare(f, os.path.relpath(f, os.path.dirname(DATA)))
+
+
+def check_editcap(tmp):
+    for f in captures():
+        base = os.path.basename(f)
+        for fmt in ("pcapng", "nsecpcap"):
+            out = os.path.join(tmp, "%s.%s" % (base, fmt))
+            r = run(["editcap", "-F", fmt, f, out])
+            if r.returncode != 0:
+                fail("editcap -F %s %s: %s" % (fmt, base, clean_stderr(r.stderr)))
+                continue
+            compare(out, "editcap -F %s %s" % (fmt, base))
+    merged = os.path.join(tmp, "merged.pcapng")
+    srcs = [os.path.join(DATA, n) for n in ("http.pcap", "LINKTYPE_IPV6.pcap", "quic_handshake.pcap")]
+    r = run(["mergecap", "-w", merged] + srcs)
+    if r.returncode != 0:
+        return fail("mergecap: %s" % clean_stderr(r.stderr))
+    got = compare(merged, "mergecap http+LINKTYPE_IPV6+quic_handshake")
+    if got and len({g["linktype"] for g in got}) != 3:
+        fail("mergecap: expected three link types, got %s" % {g["linktype"] for g in got})
+
+
+def sflua_convert(src, dst, opts):
+    code = ("local sf = require('stackforge'); "
+            "sf.wrpcap(arg[2], sf.PcapReader(arg[1], {strict=false}), %s)" % opts)
+    script = os.path.join(os.path.dirname(dst), "convert.lua")
+    with open(script, "w") as fh:
+        fh.write(code)
+    return run([SFLUA, script, src, dst])
+
+
+def check_writes(tmp):
+    variants = [("pcap", "{nanosecond=false}", 1000), ("pcap", "{nanosecond=true}", 1),
+                ("pcapng", "{nanosecond=true}", 1), ("pcapng", "{nanosecond=false}", 1000)]
+    sources = [f for f in captures() if not f.endswith(".gz")]
+    sources += [os.path.join(tmp, "merged.pcapng")]
+    sources += [c for c in conformance() if os.path.basename(c) in
+                ("test202.pcapng", "test009.pcapng", "test006.pcapng")]
+    for src in sources:
+        if not os.path.exists(src):
+            continue
+        want, _ = tshark_rows(src)
+        lts = set()
+        got_src, _ = sflua_rows(src, lenient=True)
+        lts = {g["linktype"] for g in got_src}
+        for i, (ext, opts, prec) in enumerate(variants):
+            if ext == "pcap" and len(lts) > 1:
+                continue  # one link type per pcap file
+            out = os.path.join(tmp, "w%d_%s.%s" % (i, os.path.basename(src), ext))
+            label = "write %s %s -> %s" % (ext, opts, os.path.basename(src))
+            r = sflua_convert(src, out, opts)
+            late = any(int(g["time"].split(".")[0]) >= 2**32 for g in got_src)
+            if ext == "pcap" and late:  # past 2106: pcap cannot hold it
+                if r.returncode == 0 or "does not fit" not in r.stderr:
+                    fail("%s: no error for a time past 2106" % label)
+                else:
+                    print("ok  %s: refused, time past 2106" % label)
+                continue
+            if r.returncode != 0:
+                fail("%s: %s" % (label, clean_stderr(r.stderr)))
+                continue
+            ci = run(["capinfos", out])
+            if ci.returncode != 0 or clean_stderr(ci.stderr):
+                fail("%s: capinfos: %s" % (label, clean_stderr(ci.stderr) or ci.returncode))
+                continue
+            got, err = tshark_rows(out)
+            if err:
+                fail("%s: tshark: %s" % (label, err))
+                continue
+            if len(got) != len(want):
+                fail("%s: tshark sees %d packets, source has %d" % (label, len(got), len(want)))
+                continue
+            bad = [n for n, (w, g) in enumerate(zip(want, got), 1)
+                   if w[0] != g[0] or w[2:4] != g[2:4] or
+                   not same_time(w[1] or "0.000000000", (g[1] + ".")[:g[1].find(".") + 10]
+                                 if g[1] else "0.000000000", prec) or
+                   (ext == "pcapng" and w[6] != g[6])]
+            if bad:
+                n = bad[0]
+                fail("%s: packet %d differs: %s vs %s" % (label, n, want[n - 1], got[n - 1]))
+            else:
+                print("ok  %s (%d packets)" % (label, len(got)))
+
+
+def check_fields(tmp):
+    cap = os.path.join(tmp, "mixed.pcap")
+    r = run([SFLUA, os.path.join(HERE, "gen_mixed.lua"), cap])
+    if r.returncode != 0:
+        return fail("gen_mixed.lua: %s" % clean_stderr(r.stderr))
+    fields = ["frame.len", "frame.time_epoch", "eth.src", "ip.src", "ip.dst", "ipv6.src",
+              "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.flags", "udp.length"]
+    args = ["tshark", "-n", "-r", cap, "-T", "fields", "-E", "separator=/t",
+            "-E", "occurrence=f"]
+    for f in fields:
+        args += ["-e", f]
+    want = run(args).stdout.splitlines()
+    got = run([SFLUA, os.path.join(HERE, "fields.lua"), cap]).stdout.splitlines()
+    if len(want) != len(got) or len(got) < 50:
+        return fail("fields: %d packets vs tshark %d" % (len(got), len(want)))
+    for i, (w, g) in enumerate(zip(want, got), 1):
+        if w.split("\t") != g.split("\t"):
+            diff = [(f, a, b) for f, a, b in zip(fields, w.split("\t"), g.split("\t")) if a != b]
+            return fail("fields: packet %d: %s" % (i, diff))
+    print("ok  fields of %d mixed packets equal tshark's" % len(got))
+
+
+def check_damage(tmp):
+    src = os.path.join(DATA, "http.pcap")
+    data = open(src, "rb").read()
+    for cut in (len(data) - 7, len(data) - 200, 24 + 10):
+        out = os.path.join(tmp, "cut%d.pcap" % cut)
+        open(out, "wb").write(data[:cut])
+        want, _ = tshark_rows(out)
+        got, err = sflua_rows(out)
+        label = "damage: http.pcap cut at %d" % cut
+        if not err or "byte offset" not in err or out not in err:
+            fail("%s: error %r lacks the file and offset" % (label, err))
+        elif [g["md5"] for g in got] != [w[0] for w in want]:
+            fail("%s: %d good packets, tshark has %d" % (label, len(got), len(want)))
+        else:
+            print("ok  %s: %d good packets, then %s" % (label, len(got), err))
+
+
+def main():
+    if not shutil.which("tshark"):
+        print("tshark not installed: skipped")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="sflua-pcap-")
+    try:
+        check_reads()
+        check_editcap(tmp)
+        check_writes(tmp)
+        check_fields(tmp)
+        check_damage(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d failure(s)" % len(FAILS))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -32,18 +32,61 @@ uint16_t sf_fold(uint64_t acc) {
 }
 
 /* IPv6 upper-layer checksums use the final destination of a routing
-   header still to be walked (RFC 8200 section 8.1). */
+   header still to be walked (RFC 8200 section 8.1): the last address of a
+   type 0-style list, the first of a segment routing header's list (RFC
+   8754, which stores it reversed).  Built headers count their segments
+   left only at fixup, which has run: lengths come before checksums. */
 static const uint8_t *ipv6_final_dst(const sf_pkt *p, int ip, int li) {
   const uint8_t *dst = p->data + p->layers[ip].off + 24;
   int j;
   for (j = ip + 1; j < li; j++) {
     const sf_layer *l = &p->layers[j];
     const uint8_t *h = p->data + l->off;
-    if (l->proto == SF_IPV6_ROUTING && l->hlen >= 8 && h[3] > 0 &&
-        l->hlen >= 8u + 16u * (h[1] / 2u) && h[1] >= 2)
-      dst = h + 8 + 16 * (h[1] / 2u - 1);
+    size_t naddr = l->hlen >= 8 ? (l->hlen - 8) / 16 : 0;
+    if (l->proto != SF_IPV6_ROUTING || naddr == 0 || h[3] == 0) continue;
+    dst = h[2] == 4 ? h + 8 : h + 8 + 16 * (naddr - 1);
+    break;  /* the first routing header decides */
   }
   return dst;
+}
+
+/* With one loose or strict source route, TCP and UDP checksums use its
+   last address: the final destination (RFC 791, RFC 9293 3.1; as Scapy
+   and Linux).  With several, the header's destination stays. */
+static const uint8_t *ipv4_final_dst(const uint8_t *h, size_t hlen) {
+  const uint8_t *last = NULL;
+  size_t i = 20;
+  int routes = 0;
+  while (i < hlen && h[i] != 0) {
+    size_t n = h[i] == 1 ? 1 : (i + 1 < hlen ? h[i + 1] : 0);
+    if (n < 1 || (h[i] != 1 && n < 2) || i + n > hlen) break;
+    if (h[i] == 131 || h[i] == 137) {
+      routes++;
+      last = n >= 7 ? h + i + n - 4 : NULL;
+    }
+    i += n;
+  }
+  return (routes == 1 && last) ? last : h + 16;
+}
+
+/* A home address option (RFC 6275 6.3) in a destination options header
+   stands for the source in upper-layer checksums. */
+static const uint8_t *ipv6_home_src(const sf_pkt *p, int ip, int li) {
+  const uint8_t *src = p->data + p->layers[ip].off + 8;
+  int j;
+  for (j = ip + 1; j < li; j++) {
+    const sf_layer *l = &p->layers[j];
+    const uint8_t *h = p->data + l->off;
+    size_t i = 2;
+    if (l->proto != SF_IPV6_DEST) continue;
+    while (i < l->hlen) {
+      size_t n = h[i] == 0 ? 1 : (i + 1 < l->hlen ? (size_t)h[i + 1] + 2 : 0);
+      if (n == 0 || i + n > l->hlen) break;
+      if (h[i] == 201 && n == 18) return h + i + 2;
+      i += n;
+    }
+  }
+  return src;
 }
 
 int sf_pseudo_sum(const sf_pkt *p, int li, uint8_t proto, size_t len,
@@ -53,11 +96,12 @@ int sf_pseudo_sum(const sf_pkt *p, int li, uint8_t proto, size_t len,
     const sf_layer *l = &p->layers[j];
     const uint8_t *h = p->data + l->off;
     if (l->proto == SF_IPV4 && l->hlen >= 20) {
-      *acc = sf_sum16(h + 12, 8, *acc) + proto + len;
+      *acc = sf_sum16(h + 12, 4, *acc);
+      *acc = sf_sum16(ipv4_final_dst(h, l->hlen), 4, *acc) + proto + len;
       return 1;
     }
     if (l->proto == SF_IPV6 && l->hlen >= 40) {
-      *acc = sf_sum16(h + 8, 16, *acc);
+      *acc = sf_sum16(ipv6_home_src(p, j, li), 16, *acc);
       *acc = sf_sum16(ipv6_final_dst(p, j, li), 16, *acc);
       *acc += (uint32_t)len + proto;
       return 1;
@@ -86,19 +130,30 @@ static void fill_next_type(sf_pkt *p, int li) {
     sf_lput(p, li, pr->next_field, v);
 }
 
+/* Layers whose lengths and checksums are not ours to recompute: quoted in
+   an ICMP error, or cut short by the capture (their real length is what
+   the header says, and the bytes to sum are missing; a checksum over the
+   header alone can still be made). */
+#define FROZEN (SF_L_QUOTED | SF_L_TRUNC)
+
+static int checksum_frozen(const sf_proto *pr, const sf_layer *l) {
+  if (l->flags & SF_L_QUOTED) return 1;
+  return (l->flags & SF_L_TRUNC) && !pr->header_checksum;
+}
+
 int sf_finalize(sf_pkt *p) {
   int li, rc;
   if (!(p->flags & SF_P_DIRTY)) return SF_OK;
   if ((rc = sf_pkt_writable(p)) != SF_OK) return rc;
   for (li = p->nlayers - 1; li >= 0; li--) {
     const sf_proto *pr = sf_proto_get(p->layers[li].proto);
-    if (p->layers[li].flags & SF_L_QUOTED) continue;
+    if (p->layers[li].flags & FROZEN) continue;
     fill_next_type(p, li);
     if (pr->fixup) pr->fixup(p, li);
   }
   for (li = p->nlayers - 1; li >= 0; li--) {
     const sf_proto *pr = sf_proto_get(p->layers[li].proto);
-    if (pr->checksum && !(p->layers[li].flags & SF_L_QUOTED))
+    if (pr->checksum && !checksum_frozen(pr, &p->layers[li]))
       pr->checksum(p, li);
   }
   p->flags &= (uint16_t)~SF_P_DIRTY;

@@ -14,6 +14,12 @@
 int sf_linktype_proto(int linktype, const uint8_t *d, size_t n) {
   switch (linktype) {
     case 1: return SF_ETHER;
+    case 0: return SF_LOOPBACK;        /* BSD null: host byte order */
+    case 108: return SF_LOOPBACK_BE;   /* OpenBSD loop: network order */
+    case 113: return SF_SLL;
+    case 276: return SF_SLL2;
+    /* 802.11 (105), radiotap (127), 802.15.4 (195, 230): Raw until their
+       dissectors land */
     case 228: return SF_IPV4;
     case 229: return SF_IPV6;
     case 101: case 12: case 14:  /* raw IP: the version nibble decides */
@@ -48,27 +54,32 @@ static int room(const sf_pkt *p, int npad) {
 
 int sf_dissect(sf_pkt *p, int proto) {
   size_t off = 0, end = p->len, pad_from[PAD_DEPTH], pad_to[PAD_DEPTH];
-  int npad = 0, quoted = 0;
+  int npad = 0, quoted = 0, cut = 0;  /* sticky: inner layers inherit */
   p->nlayers = 0;
   p->flags = (uint16_t)((p->flags & ~(SF_P_TRUNC | SF_P_DIRTY)) | SF_P_PARSED);
   while (off < end) {
     const sf_proto *pr = sf_proto_get(proto);
     size_t hl, ext, lend;
-    int flags = quoted;
+    int flags = quoted | cut;
     if (!pr || proto == SF_RAW || proto == SF_PADDING || !room(p, npad)) {
       sf_pkt_push_layer(p, SF_RAW, off, end - off, end, quoted);
       break;
     }
     hl = pr->hdr_len(p->data + off, end - off);
     if (hl == 0 || hl > end - off) {  /* header cut short or malformed */
-      sf_pkt_push_layer(p, SF_RAW, off, end - off, end, quoted | SF_L_TRUNC);
-      p->flags |= SF_P_TRUNC;
+      /* An ICMP error quotes only the start of a header (RFC 792: 8 bytes
+         of it): keep it as that protocol, its missing fields absent, as
+         Scapy's TCPerror does.  Elsewhere the rest becomes Raw. */
+      sf_pkt_push_layer(p, quoted ? proto : SF_RAW, off, end - off, end,
+                        quoted | SF_L_TRUNC);
+      if (!quoted) p->flags |= SF_P_TRUNC;
       break;
     }
     ext = pr->extent ? pr->extent(p->data + off, hl, end - off) : (size_t)-1;
     if (ext < hl) ext = hl;
     if (ext != (size_t)-1 && ext > end - off) {  /* snaplen cut it */
-      flags |= SF_L_TRUNC;
+      cut = SF_L_TRUNC;
+      flags |= cut;
       if (!quoted) p->flags |= SF_P_TRUNC;
     }
     lend = (ext == (size_t)-1 || ext > end - off) ? end : off + ext;

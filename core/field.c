@@ -81,8 +81,8 @@ static void var_span(const sf_pkt *p, int li, int fi, size_t *off,
   *off = 0;
   *len = 0;
   if (pr->var) pr->var(p->data + l->off, l->hlen, fi, off, len);
-  if (*off > l->hlen) *off = l->hlen;
-  if (*off + *len > l->hlen) *len = l->hlen - *off;
+  if (*off > l->hlen) *off = l->hlen;  /* a partial (quoted) header */
+  if (*len > l->hlen - *off) *len = l->hlen - *off;  /* no overflow */
 }
 
 int sf_field_get(const sf_pkt *p, int li, int fi, sf_val *v) {

@@ -131,6 +131,7 @@ int sf_pkt_copy(sf_pkt *dst, const sf_pkt *src) {
   dst->linktype = src->linktype;
   dst->time_ns = src->time_ns;
   dst->wirelen = src->wirelen;
+  dst->interface_id = src->interface_id;
   dst->data = src->data;
   dst->len = src->len;
   dst->buf = src->buf;
@@ -177,9 +178,10 @@ int sf_pkt_concat(sf_pkt *dst, const sf_pkt *a, const sf_pkt *b) {
   memcpy(d, a->data, a->len);
   memcpy(d + a->len, b->data, b->len);
   dst->len = a->len + b->len;
-  for (i = 0; i < a->nlayers; i++) {
+  for (i = 0; i < a->nlayers; i++) {  /* padding stays outside */
     dst->layers[i] = a->layers[i];
-    if (dst->layers[i].end == a->len) dst->layers[i].end = (uint32_t)dst->len;
+    if (dst->layers[i].end == a->len && !(b->nlayers && b->layers[0].proto == SF_PADDING))
+      dst->layers[i].end = (uint32_t)dst->len;
   }
   for (i = 0; i < b->nlayers; i++) {
     sf_layer *l = &dst->layers[a->nlayers + i];

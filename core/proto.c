@@ -7,16 +7,47 @@
 
 #include "sf.h"
 
-static sf_proto *protos[SF_MAX_PROTOS];
-static int nprotos;
+sf_proto *sf_protos_[SF_MAX_PROTOS];
+int sf_nprotos_;
 
 typedef struct binding {
   uint16_t lower, upper;
   uint64_t value;
 } binding;
 
-static binding *bindings;
+static binding *bindings;            /* in registration order */
 static size_t nbindings, capbindings;
+
+/* The forward direction, asked once per layer of every packet parsed, is
+   an open-addressing hash over the bindings (indices + 1; 0 = empty). */
+static uint32_t *slots;
+static size_t nslots;
+
+static size_t slot_hash(int lower, uint64_t value) {
+  uint64_t h = (value ^ ((uint64_t)lower << 40)) * UINT64_C(0x9e3779b97f4a7c15);
+  return (size_t)(h >> 32) & (nslots - 1);
+}
+
+static void slot_insert(size_t bi) {
+  size_t i = slot_hash(bindings[bi].lower, bindings[bi].value);
+  while (slots[i]) i = (i + 1) & (nslots - 1);
+  slots[i] = (uint32_t)bi + 1;
+}
+
+/* Keep the table at most half full. */
+static int slots_reserve(size_t n) {
+  size_t want = nslots ? nslots : 256, i;
+  uint32_t *s;
+  while (want < 2 * n) want *= 2;
+  if (want == nslots) return SF_OK;
+  s = calloc(want, sizeof *s);
+  if (!s) return SF_E_NOMEM;
+  free(slots);
+  slots = s;
+  nslots = want;
+  for (i = 0; i < nbindings; i++) slot_insert(i);
+  return SF_OK;
+}
 
 static int hexdigit(int c) {
   return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
@@ -89,26 +120,23 @@ static int link_alternates(sf_proto *pr) {
 }
 
 int sf_register(sf_proto *pr) {
-  if (nprotos >= SF_MAX_PROTOS) return SF_E_TOOBIG;
+  if (sf_nprotos_ >= SF_MAX_PROTOS) return SF_E_TOOBIG;
   if (make_template(pr) != SF_OK || link_alternates(pr) != SF_OK)
     return SF_E_NOMEM;
-  pr->id = nprotos;
-  protos[nprotos++] = pr;
+  pr->id = sf_nprotos_;
+  sf_protos_[sf_nprotos_++] = pr;
   return pr->id;
 }
 
-const sf_proto *sf_proto_get(int id) {
-  return (id >= 0 && id < nprotos) ? protos[id] : NULL;
-}
 
-int sf_proto_count(void) { return nprotos; }
+int sf_proto_count(void) { return sf_nprotos_; }
 
 int sf_proto_find(const char *name) {
   int i;
-  for (i = 0; i < nprotos; i++)
-    if (strcmp(protos[i]->name, name) == 0 ||
-        strcasecmp(protos[i]->display, name) == 0 ||
-        strcmp(protos[i]->kind, name) == 0)
+  for (i = 0; i < sf_nprotos_; i++)
+    if (strcmp(sf_protos_[i]->name, name) == 0 ||
+        strcasecmp(sf_protos_[i]->display, name) == 0 ||
+        strcmp(sf_protos_[i]->kind, name) == 0)
       return i;
   return -1;
 }
@@ -123,14 +151,24 @@ int sf_field_find(const sf_proto *pr, const char *name) {
 
 /* ---- dissector tables ------------------------------------------------- */
 
+static int find_binding(int lower, uint64_t value) {
+  size_t i;
+  if (!nslots) return -1;
+  for (i = slot_hash(lower, value); slots[i]; i = (i + 1) & (nslots - 1)) {
+    const binding *b = &bindings[slots[i] - 1];
+    if (b->lower == lower && b->value == value) return (int)slots[i] - 1;
+  }
+  return -1;
+}
+
 int sf_bind(int lower, uint64_t value, int upper) {
   binding *b;
-  size_t i;
-  for (i = 0; i < nbindings; i++)  /* rebinding replaces */
-    if (bindings[i].lower == lower && bindings[i].value == value) {
-      bindings[i].upper = (uint16_t)upper;
-      return SF_OK;
-    }
+  int at = find_binding(lower, value);
+  if (at >= 0) {  /* rebinding replaces */
+    bindings[at].upper = (uint16_t)upper;
+    return SF_OK;
+  }
+  if (slots_reserve(nbindings + 1) != SF_OK) return SF_E_NOMEM;
   if (nbindings == capbindings) {
     size_t cap = capbindings ? capbindings * 2 : 64;
     b = realloc(bindings, cap * sizeof *b);
@@ -142,15 +180,13 @@ int sf_bind(int lower, uint64_t value, int upper) {
   b->lower = (uint16_t)lower;
   b->upper = (uint16_t)upper;
   b->value = value;
+  slot_insert(nbindings - 1);
   return SF_OK;
 }
 
 int sf_lookup(int lower, uint64_t value) {
-  size_t i;
-  for (i = 0; i < nbindings; i++)
-    if (bindings[i].lower == lower && bindings[i].value == value)
-      return bindings[i].upper;
-  return -1;
+  int at = find_binding(lower, value);
+  return at >= 0 ? bindings[at].upper : -1;
 }
 
 /* The value a lower layer's type field takes for a given upper layer;

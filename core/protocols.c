@@ -17,4 +17,6 @@ void sf_init(void) {
   sf_register_udp();
   sf_register_icmp();
   sf_register_icmpv6();
+  sf_register_sll();
+  sf_register_loopback();
 }

@@ -107,6 +107,7 @@ typedef struct sf_pkt {
   int32_t linktype;      /* link type the bytes were captured with */
   int64_t time_ns;       /* capture timestamp, ns since the epoch */
   uint32_t wirelen;      /* original length on the wire (0 = len) */
+  uint32_t interface_id; /* capture interface (pcapng), 0 otherwise */
   sf_layer inl[SF_INLINE_LAYERS];
 } sf_pkt;
 
@@ -133,6 +134,7 @@ struct sf_proto {
   void (*fixup)(sf_pkt *p, int li);
   /* fill in the checksum of layer li, once every length is final */
   void (*checksum)(sf_pkt *p, int li);
+  int header_checksum;   /* the checksum covers the header only (IPv4) */
   /* does conditional field fi apply to this header? */
   int (*present)(const uint8_t *h, size_t hlen, int cond);
   /* header length a header of this variant should have (SHAPE changes) */
@@ -149,13 +151,19 @@ struct sf_proto {
 enum {
   SF_RAW, SF_PADDING, SF_ETHER, SF_DOT1Q, SF_DOT1AD, SF_ARP, SF_IPV4, SF_IPV6,
   SF_IPV6_HOP, SF_IPV6_ROUTING, SF_IPV6_FRAG, SF_IPV6_DEST, SF_TCP, SF_UDP,
-  SF_ICMP, SF_ICMPV6, SF_NDOPT, SF_NBUILTIN
+  SF_ICMP, SF_ICMPV6, SF_NDOPT, SF_SLL, SF_SLL2, SF_LOOPBACK, SF_LOOPBACK_BE,
+  SF_NBUILTIN
 };
 
-#define SF_MAX_PROTOS 1024
+#define SF_MAX_PROTOS 256
 
 int sf_register(sf_proto *pr);           /* returns id, or < 0 */
-const sf_proto *sf_proto_get(int id);
+/* the registry, read on every field access: inline */
+extern sf_proto *sf_protos_[SF_MAX_PROTOS];
+extern int sf_nprotos_;
+static inline const sf_proto *sf_proto_get(int id) {
+  return (unsigned)id < (unsigned)sf_nprotos_ ? sf_protos_[id] : NULL;
+}
 int sf_proto_count(void);
 int sf_proto_find(const char *name);      /* by name, display or kind */
 int sf_field_find(const sf_proto *pr, const char *name);
@@ -174,6 +182,8 @@ void sf_pkt_set_store(sf_pkt *p, uint8_t *store, size_t cap);
 void sf_pkt_free(sf_pkt *p);                     /* keeps the store */
 int sf_pkt_on_heap(const sf_pkt *p);             /* holds malloc'd memory? */
 int sf_pkt_borrow(sf_pkt *p, const uint8_t *data, size_t len);
+/* dst of copy and concat must have been through sf_pkt_init (and may have
+   a store): its previous contents are released. */
 int sf_pkt_copy(sf_pkt *dst, const sf_pkt *src);  /* shares the bytes */
 int sf_pkt_writable(sf_pkt *p);                  /* copy-on-write */
 int sf_pkt_new_layer(sf_pkt *p, int proto);      /* a fresh built layer */

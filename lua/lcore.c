@@ -7,7 +7,7 @@
 
 #include "lsf.h"
 
-const char lsf_names_key = 'n';
+const char lsf_keys_key = 'k';
 
 /* A protocol named by LayerKind number, constructor table or name. */
 int lsf_proto_arg(lua_State *L, int idx) {
@@ -25,35 +25,6 @@ int lsf_proto_arg(lua_State *L, int idx) {
     luaL_argerror(L, idx, lua_pushfstring(L, "expected a layer (TCP, "
                   "LayerKind.Tcp or \"TCP\"), got %s", luaL_tolstring(L, idx, NULL)));
   return id;
-}
-
-/* Other spellings users bring from Stackforge and older Scapy. */
-static const struct { int proto; const char *alias, *field; } aliases[] = {
-  {SF_DOT1Q, "dei", "id"}, {SF_DOT1AD, "dei", "id"},
-  {SF_IPV6, "hop_limit", "hlim"}, {SF_IPV6, "next_header", "nh"},
-  {SF_IPV6, "traffic_class", "tc"}, {SF_IPV6, "flow_label", "fl"},
-  {SF_IPV4, "checksum", "chksum"}, {SF_TCP, "checksum", "chksum"},
-  {SF_UDP, "checksum", "chksum"}, {SF_ICMP, "checksum", "chksum"},
-  {SF_ICMPV6, "chksum", "cksum"}, {-1, NULL, NULL}
-};
-
-/* names[id+1] = {field name -> first field index} */
-static void add_names(lua_State *L, int id) {
-  const sf_proto *pr = sf_proto_get(id);
-  int fi, a;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_names_key);
-  lua_newtable(L);
-  for (fi = pr->nfields - 1; fi >= 0; fi--) {  /* first of a name wins */
-    lua_pushinteger(L, fi);
-    lua_setfield(L, -2, pr->fields[fi].name);
-  }
-  for (a = 0; aliases[a].alias; a++)
-    if (aliases[a].proto == id) {
-      lua_pushinteger(L, sf_field_find(pr, aliases[a].field));
-      lua_setfield(L, -2, aliases[a].alias);
-    }
-  lua_rawseti(L, -2, id + 1);
-  lua_pop(L, 1);
 }
 
 static const char *type_name(int t) {
@@ -164,16 +135,15 @@ static const luaL_Reg core_funcs[] = {
 int luaopen_stackforge_core(lua_State *L) {
   int id;
   sf_init();
-  lua_newtable(L);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &lsf_names_key);
-  for (id = 0; id < sf_proto_count(); id++) add_names(L, id);
   luaL_newlib(L, core_funcs);
   lua_newtable(L);
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, LSF_CODECS);
   lua_setfield(L, -2, "codecs");  /* the Lua half registers codecs here */
   lsf_open_packet(L);
+  for (id = 0; id < sf_proto_count(); id++) lsf_add_field_names(L, -1, id);
   lua_setfield(L, -2, "Packet");  /* methods; the Lua half adds more */
+  lsf_open_pcap(L);  /* PcapReader, PcapWriter, rdpcap, wrpcap, wrpcapng */
   lua_pushliteral(L, SF_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

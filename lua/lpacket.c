@@ -11,12 +11,13 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lsf.h"
 
 /* property codes in the keys table (methods are functions there) */
 enum { P_LAYER_COUNT = 1, P_TIME, P_TIME_NS, P_WIRELEN, P_LINKTYPE, P_FIELDS,
-       P_TRUNCATED };
+       P_TRUNCATED, P_INTERFACE_ID, P_COMMENT };
 
 /* registry keys of the two packet metatables: without and with __gc */
 static const char light_key = 'l', heavy_key = 'h';
@@ -63,7 +64,7 @@ sf_pkt *lsf_checkpacket(lua_State *L, int idx) {
 sf_pkt *lsf_newpacket_store(lua_State *L, size_t cap) {
   sf_pkt *p;
   if (cap > STORE_MAX) cap = 0;
-  p = (sf_pkt *)lua_newuserdatauv(L, sizeof(sf_pkt) + cap, 1);
+  p = (sf_pkt *)lua_newuserdatauv(L, sizeof(sf_pkt) + cap, 2);
   sf_pkt_init(p);
   if (cap) sf_pkt_set_store(p, (uint8_t *)(p + 1), cap);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &light_key);
@@ -172,6 +173,12 @@ static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
   }
 }
 
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static int has_shape_field(const sf_proto *pr) {
   int i;
   for (i = 0; i < pr->nfields; i++)
@@ -194,6 +201,7 @@ int lsf_construct(lua_State *L) {
   p = lsf_newpacket_store(L, sf_proto_get(proto)->minlen + STORE_SLACK);
   pidx = lua_gettop(L);
   checked(L, pidx, p, sf_pkt_new_layer(p, proto));
+  p->time_ns = now_ns();  /* as Scapy: a built packet's time is its making */
   if (has_shape_field(sf_proto_get(proto))) {
     if (preset) apply_pass(L, pidx, p, 0, preset, 1);
     if (lua_istable(L, 2)) apply_pass(L, pidx, p, 0, 2, 1);
@@ -252,6 +260,9 @@ static int pkt_build(lua_State *L) {
     lua_setiuservalue(L, -2, 1);  /* borrowed: keep the same string alive */
   else
     lua_pop(L, 1);
+  lsf_push_comment(L, 1);  /* capture metadata goes along */
+  if (lua_isnil(L, -1)) lua_pop(L, 1);
+  else lsf_set_comment(L, -2, -1), lua_pop(L, 1);
   checked(L, -1, r, sf_finalize(r));
   return 1;
 }
@@ -297,6 +308,20 @@ static int layer_field(lua_State *L, const sf_pkt *p, int li, int keyidx) {
   return fi < 0 ? -2 : fi;
 }
 
+/* The outermost layer that has the mapped field, and the field's index
+   (its variant resolved), or -1. */
+static int find_field(const sf_pkt *p, const int16_t *map, int *fi) {
+  int li;
+  for (li = 0; li < p->nlayers; li++) {
+    int f = map[p->layers[li].proto];
+    if (f >= 0 && (f = sf_field_resolve(p, li, f)) >= 0) {
+      *fi = f;
+      return li;
+    }
+  }
+  return -1;
+}
+
 static int pkt_getfieldval(lua_State *L) {
   sf_pkt *p = lsf_parsed(L, 1);
   int proto = lsf_proto_arg(L, 2), li = find_layer(p, proto), fi;
@@ -316,14 +341,30 @@ static int pkt_get_layer_bytes(lua_State *L) {
   return 1;
 }
 
+/* Views are cached in the packet's second user value, so a loop over
+   p[TCP].sport = i does not make a view per iteration. */
 static void push_view(lua_State *L, int pidx, int li) {
   lsf_layerview *v;
   pidx = lua_absindex(L, pidx);
+  if (lua_getiuservalue(L, pidx, 2) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 4, 0);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, pidx, 2);
+  }
+  if (lua_rawgeti(L, -1, li + 1) == LUA_TUSERDATA) {
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pop(L, 1);
   v = (lsf_layerview *)lua_newuserdatauv(L, sizeof *v, 1);
   v->li = li;
   lua_pushvalue(L, pidx);
   lua_setiuservalue(L, -2, 1);
   luaL_setmetatable(L, LSF_LAYER);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, -3, li + 1);
+  lua_remove(L, -2);
 }
 
 /* p:layer(i): the i-th layer (1-based, negative from the end) */
@@ -386,6 +427,8 @@ static int property(lua_State *L, sf_pkt *p, int code) {
     case P_LINKTYPE: lua_pushinteger(L, p->linktype); break;
     case P_FIELDS: push_fields(L, p, 0, p->nlayers); break;
     case P_TRUNCATED: lua_pushboolean(L, p->flags & SF_P_TRUNC); break;
+    case P_INTERFACE_ID: lua_pushinteger(L, p->interface_id); break;
+    case P_COMMENT: lsf_push_comment(L, 1); break;  /* lpcap.c */
     default: lua_pushnil(L);
   }
   return 1;
@@ -397,49 +440,49 @@ static int set_property(lua_State *L, sf_pkt *p, int code) {
     case P_TIME_NS: p->time_ns = luaL_checkinteger(L, 3); break;
     case P_WIRELEN: p->wirelen = (uint32_t)luaL_checkinteger(L, 3); break;
     case P_LINKTYPE: p->linktype = (int32_t)luaL_checkinteger(L, 3); break;
+    case P_INTERFACE_ID: p->interface_id = (uint32_t)luaL_checkinteger(L, 3); break;
+    case P_COMMENT: lsf_set_comment(L, 1, 3); break;  /* lpcap.c */
     default: return luaL_error(L, "Packet.%s is read-only", lua_tostring(L, 2));
   }
   return 0;
 }
 
-/* Is the string at idx a field name of any protocol? */
-static int known_field(lua_State *L, int idx) {
-  int i, n = sf_proto_count();
-  for (i = 0; i < n; i++)
-    if (lsf_field_index(L, i, idx) >= 0) return 1;
-  return 0;
+static void raise_no_field(lua_State *L) {
+  lua_pushcfunction(L, pkt_summary);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  luaL_error(L, "no layer of this packet (%s) has a field '%s'",
+             lua_tostring(L, -1), lua_tostring(L, 2));
+}
+
+static sf_pkt *parse_now(lua_State *L, int idx, sf_pkt *p) {
+  if (!(p->flags & SF_P_PARSED)) {
+    sf_dissect(p, first_proto(p));
+    lsf_track(L, idx, p);
+  }
+  return p;
 }
 
 /* p.name: a method, a property, or the field of the outermost layer that
-   has it; a name no protocol has is an error (a typo, not a nil). */
+   has it (nil when no layer here has it); a name no protocol has is an
+   error (a typo, not a nil).  p[TCP] is a layer view. */
 static int pkt_index(lua_State *L) {
   sf_pkt *p = lsf_checkpacket(L, 1);
-  int li, t;
+  int li, fi = 0, t;
   lua_pushvalue(L, 2);
   t = lua_rawget(L, lua_upvalueindex(1));
   if (t == LUA_TFUNCTION) return 1;
-  if (t == LUA_TNUMBER) return property(L, lsf_parsed(L, 1), (int)lua_tointeger(L, -1));
-  lua_pop(L, 1);
-  p = lsf_parsed(L, 1);
-  if (lua_type(L, 2) == LUA_TSTRING) {
-    for (li = 0; li < p->nlayers; li++) {
-      int fi = layer_field(L, p, li, 2);
-      if (fi >= 0) {
-        if (p->flags & SF_P_DIRTY) checked(L, 1, p, sf_finalize(p));
-        lsf_push_field(L, p, li, fi);
-        return 1;
-      }
-    }
-    if (known_field(L, 2)) return 0;
-    if (sf_proto_find(lua_tostring(L, 2)) < 0) {
-      lua_pushcfunction(L, pkt_summary);
-      lua_pushvalue(L, 1);
-      lua_call(L, 1, 1);
-      return luaL_error(L, "no layer of this packet (%s) has a field '%s'",
-                        lua_tostring(L, -1), lua_tostring(L, 2));
-    }
+  parse_now(L, 1, p);
+  if (t == LUA_TNUMBER) return property(L, p, (int)lua_tointeger(L, -1));
+  if (t == LUA_TUSERDATA) {
+    if ((li = find_field(p, lua_touserdata(L, -1), &fi)) < 0) return 0;
+    if (p->flags & SF_P_DIRTY) checked(L, 1, p, sf_finalize(p));
+    lsf_push_field(L, p, li, fi);
+    return 1;
   }
-  li = find_layer(p, lsf_proto_arg(L, 2));  /* p[TCP] */
+  if (lua_type(L, 2) == LUA_TSTRING && sf_proto_find(lua_tostring(L, 2)) < 0)
+    raise_no_field(L);
+  li = find_layer(p, lsf_proto_arg(L, 2));
   if (li < 0) return 0;
   push_view(L, 1, li);
   return 1;
@@ -447,29 +490,15 @@ static int pkt_index(lua_State *L) {
 
 static int pkt_newindex(lua_State *L) {
   sf_pkt *p = lsf_checkpacket(L, 1);
-  int li, t;
+  int li, fi = 0, t;
   lua_pushvalue(L, 2);
   t = lua_rawget(L, lua_upvalueindex(1));
-  lua_pop(L, 1);
-  if (t == LUA_TNUMBER) {
-    lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(1));
-    return set_property(L, p, (int)lua_tointeger(L, -1));
-  }
-  p = lsf_parsed(L, 1);
-  luaL_checktype(L, 2, LUA_TSTRING);
-  for (li = 0; li < p->nlayers; li++) {
-    int fi = layer_field(L, p, li, 2);
-    if (fi >= 0) {
-      lsf_set_field(L, 1, p, li, fi, 3);
-      return 0;
-    }
-  }
-  lua_pushcfunction(L, pkt_summary);
-  lua_pushvalue(L, 1);
-  lua_call(L, 1, 1);
-  return luaL_error(L, "no layer of this packet (%s) has a field '%s'",
-                    lua_tostring(L, -1), lua_tostring(L, 2));
+  if (t == LUA_TNUMBER) return set_property(L, p, (int)lua_tointeger(L, -1));
+  parse_now(L, 1, p);
+  li = t == LUA_TUSERDATA ? find_field(p, lua_touserdata(L, -1), &fi) : -1;
+  if (li < 0) raise_no_field(L);  /* does not return */
+  lsf_set_field(L, 1, p, li, fi, 3);
+  return 0;
 }
 
 static int pkt_len(lua_State *L) {
@@ -501,6 +530,15 @@ static sf_pkt *view_packet(lua_State *L, int idx, int *li) {
   return p;
 }
 
+/* The field named by argument 2 in the viewed layer, as layer_field. */
+static int view_field(lua_State *L, const sf_pkt *p, int li) {
+  const int16_t *m = lsf_field_map(L, lua_upvalueindex(1), 2);
+  int fi = m ? m[p->layers[li].proto] : -1;
+  if (fi < 0) return -1;
+  fi = sf_field_resolve(p, li, fi);
+  return fi < 0 ? -2 : fi;
+}
+
 static int view_index(lua_State *L) {
   int li, fi;
   sf_pkt *p;
@@ -509,7 +547,7 @@ static int view_index(lua_State *L) {
   lua_settop(L, 2);
   p = view_packet(L, 1, &li);  /* at index 3 */
   pr = sf_proto_get(p->layers[li].proto);
-  fi = layer_field(L, p, li, 2);
+  fi = view_field(L, p, li);
   if (fi >= 0) {
     if (p->flags & SF_P_DIRTY) checked(L, 3, p, sf_finalize(p));
     lsf_push_field(L, p, li, fi);
@@ -533,9 +571,12 @@ static int view_newindex(lua_State *L) {
   luaL_checkstring(L, 2);
   lua_settop(L, 3);
   p = view_packet(L, 1, &li);  /* at index 4 */
-  fi = lsf_field_index(L, p->layers[li].proto, 2);
-  if (fi < 0) return lsf_field_error(L, p->layers[li].proto, lua_tostring(L, 2));
-  if (sf_field_resolve(p, li, fi) >= 0) fi = sf_field_resolve(p, li, fi);
+  fi = view_field(L, p, li);
+  if (fi == -1) return lsf_field_error(L, p->layers[li].proto, lua_tostring(L, 2));
+  if (fi == -2) {  /* absent in this variant: let the engine say why */
+    const int16_t *m = lsf_field_map(L, lua_upvalueindex(1), 2);
+    fi = m[p->layers[li].proto];
+  }
   lsf_set_field(L, 4, p, li, fi, 3);
   return 0;
 }
@@ -559,7 +600,7 @@ static const luaL_Reg pkt_methods[] = {
 
 static const char *const pkt_properties[] = {
   "layer_count", "time", "time_ns", "wirelen", "linktype", "fields",
-  "truncated", NULL
+  "truncated", "interface_id", "comment", NULL
 };
 
 static const luaL_Reg pkt_meta[] = {
@@ -596,7 +637,7 @@ static void packet_metatable(lua_State *L, const void *key, int with_gc) {
    tables, so packets made before it stay packets. */
 void lsf_open_packet(lua_State *L) {
   int i;
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LSF_KEYS) == LUA_TTABLE) return;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_keys_key) == LUA_TTABLE) return;
   lua_pop(L, 1);
   lua_newtable(L);  /* keys */
   luaL_setfuncs(L, pkt_methods, 0);
@@ -605,10 +646,11 @@ void lsf_open_packet(lua_State *L) {
     lua_setfield(L, -2, pkt_properties[i]);
   }
   lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, LSF_KEYS);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &lsf_keys_key);
   packet_metatable(L, &light_key, 0);
   packet_metatable(L, &heavy_key, 1);
   luaL_newmetatable(L, LSF_LAYER);
-  luaL_setfuncs(L, view_meta, 0);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, view_meta, 1);  /* views see the keys too */
   lua_pop(L, 1);
 }

@@ -15,9 +15,12 @@
 #define LSF_LAYER "stackforge.Layer"
 
 /* registry keys */
-extern const char lsf_names_key;        /* [proto+1] = {field name -> index} */
+/* The keys table answers every name a packet is indexed with: a method
+   (function), a property (integer code) or a field name (a field map:
+   userdata of SF_MAX_PROTOS int16, the field's index in each protocol or
+   -1).  It is upvalue 1 of the packet and view metamethods. */
+extern const char lsf_keys_key;
 #define LSF_CODECS "stackforge.codecs"  /* codec name -> {encode=, decode=} */
-#define LSF_KEYS "stackforge.keys"      /* packet method/property table */
 
 typedef struct lsf_layerview {
   int li;
@@ -40,9 +43,16 @@ void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi);
 int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
                   int validx);
 int lsf_field_index(lua_State *L, int proto, int keyidx);
+const int16_t *lsf_field_map(lua_State *L, int keysidx, int keyidx);
+void lsf_add_field_names(lua_State *L, int keysidx, int proto);
 int lsf_field_error(lua_State *L, int proto, const char *name);
 
 /* lcore.c */
 int lsf_proto_arg(lua_State *L, int idx);  /* kind, constructor or name */
+
+/* lpcap.c: readers, writers, and packet comments (kept in a weak table) */
+void lsf_open_pcap(lua_State *L);  /* adds PcapReader... to the table on top */
+void lsf_push_comment(lua_State *L, int pidx);
+void lsf_set_comment(lua_State *L, int pidx, int vidx);
 
 #endif

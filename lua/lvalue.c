@@ -9,18 +9,61 @@
 
 #include "lsf.h"
 
+/* The field map of the name at keyidx (see lsf.h), or NULL. */
+const int16_t *lsf_field_map(lua_State *L, int keysidx, int keyidx) {
+  const int16_t *m;
+  lua_pushvalue(L, keyidx);
+  m = lua_rawget(L, keysidx) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
+  lua_pop(L, 1);  /* the keys table keeps the map alive */
+  return m;
+}
+
 /* The field index of the string at keyidx in proto, or -1. */
 int lsf_field_index(lua_State *L, int proto, int keyidx) {
-  int fi;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_names_key);
-  if (lua_rawgeti(L, -1, proto + 1) != LUA_TTABLE) {
-    lua_pop(L, 2);
-    return -1;
+  const int16_t *m;
+  keyidx = lua_absindex(L, keyidx);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_keys_key);
+  m = lsf_field_map(L, lua_gettop(L), keyidx);
+  lua_pop(L, 1);
+  return m ? m[proto] : -1;
+}
+
+/* Enter proto's field names in the keys table at keysidx. */
+static void add_field_name(lua_State *L, int keysidx, int proto,
+                           const char *name, int fi) {
+  int16_t *m;
+  if (lua_getfield(L, keysidx, name) == LUA_TUSERDATA) {
+    m = lua_touserdata(L, -1);
+  } else {
+    int i;
+    m = lua_newuserdatauv(L, SF_MAX_PROTOS * sizeof *m, 0);
+    for (i = 0; i < SF_MAX_PROTOS; i++) m[i] = -1;
+    lua_setfield(L, keysidx, name);
   }
-  lua_pushvalue(L, keyidx);
-  fi = lua_rawget(L, -2) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : -1;
-  lua_pop(L, 3);
-  return fi;
+  lua_pop(L, 1);
+  if (m[proto] < 0) m[proto] = (int16_t)fi;  /* variants: the first wins */
+}
+
+/* Other spellings users bring from Stackforge and older Scapy. */
+static const struct { int proto; const char *alias, *field; } aliases[] = {
+  {SF_DOT1Q, "dei", "id"}, {SF_DOT1AD, "dei", "id"},
+  {SF_IPV6, "hop_limit", "hlim"}, {SF_IPV6, "next_header", "nh"},
+  {SF_IPV6, "traffic_class", "tc"}, {SF_IPV6, "flow_label", "fl"},
+  {SF_IPV4, "checksum", "chksum"}, {SF_TCP, "checksum", "chksum"},
+  {SF_UDP, "checksum", "chksum"}, {SF_ICMP, "checksum", "chksum"},
+  {SF_ICMPV6, "chksum", "cksum"}, {-1, NULL, NULL}
+};
+
+void lsf_add_field_names(lua_State *L, int keysidx, int proto) {
+  const sf_proto *pr = sf_proto_get(proto);
+  int fi, a;
+  keysidx = lua_absindex(L, keysidx);
+  for (fi = 0; fi < pr->nfields; fi++)
+    add_field_name(L, keysidx, proto, pr->fields[fi].name, fi);
+  for (a = 0; aliases[a].alias; a++)
+    if (aliases[a].proto == proto)
+      add_field_name(L, keysidx, proto, aliases[a].alias,
+                     sf_field_find(pr, aliases[a].field));
 }
 
 /* "TCP has no field 'dprot' (fields: sport, dport, ...)" */

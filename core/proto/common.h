@@ -43,5 +43,7 @@ void sf_register_tcp(void);
 void sf_register_udp(void);
 void sf_register_icmp(void);
 void sf_register_icmpv6(void);
+void sf_register_sll(void);
+void sf_register_loopback(void);
 
 #endif

@@ -95,6 +95,13 @@ static size_t arp_len(const uint8_t *h, size_t n) {
   return want <= n ? want : 0;
 }
 
+/* ARP carries nothing after its addresses: the rest is padding. */
+static size_t arp_extent(const uint8_t *h, size_t hlen, size_t n) {
+  (void)h;
+  (void)n;
+  return hlen;
+}
+
 static int arp_present(const uint8_t *h, size_t hlen, int cond) {
   (void)cond;
   return hlen >= 28 && h[4] == 6 && h[5] == 4;
@@ -104,7 +111,8 @@ static int arp_present(const uint8_t *h, size_t hlen, int cond) {
 static sf_proto arp = {
   .name = "ARP", .display = "ARP", .kind = "Arp",
   .fields = arp_fields, .nfields = NFIELDS(arp_fields), .minlen = 28,
-  .next_field = -1, .hdr_len = arp_len, .present = arp_present,
+  .next_field = -1, .hdr_len = arp_len, .extent = arp_extent,
+  .present = arp_present,
 };
 
 void sf_register_ether(void) {

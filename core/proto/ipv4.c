@@ -78,6 +78,7 @@ static sf_proto ipv4 = {
   .fields = ip_fields, .nfields = NFIELDS(ip_fields), .minlen = 20,
   .next_field = F_PROTO, .hdr_len = ip_hdr_len, .extent = ip_extent,
   .next = ip_next, .fixup = ip_fixup, .checksum = ip_checksum,
+  .header_checksum = 1,
   .var = ip_options,
 };
 

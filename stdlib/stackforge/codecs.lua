@@ -107,10 +107,15 @@ local function encode_klv(list, names, numbers, encoders, single, what, hl)
     if single[kind] then
       out[#out + 1] = string.char(kind)
     else
-      local v = opt[2]
-      local body = type(v) == "string" and v
-        or (encoders[kind] and encoders[kind](v, opt))
-        or error(("%s option %s needs a value"):format(what, tostring(opt[1])), 0)
+      local v, enc, body = opt[2], encoders[kind], nil
+      if enc then  -- a value the option knows (an address, a number)...
+        local ok, b = pcall(enc, v, opt)
+        body = ok and b or nil
+      end
+      if body == nil and type(v) == "string" then body = v end  -- ...or raw bytes
+      if body == nil then
+        error(("%s option %s: bad value %s"):format(what, tostring(opt[1]), tostring(v)), 0)
+      end
       out[#out + 1] = string.char(kind, #body + hl) .. body
     end
   end

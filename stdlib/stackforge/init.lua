@@ -16,6 +16,12 @@ local M = {
   ls = show.ls,
   completions = show.completions,
   checksum = core.checksum,
+  -- captures (lua/lpcap.c)
+  rdpcap = core.rdpcap,
+  wrpcap = core.wrpcap,
+  wrpcapng = core.wrpcapng,
+  PcapReader = core.PcapReader,
+  PcapWriter = core.PcapWriter,
 }
 
 for name, v in pairs(layers) do

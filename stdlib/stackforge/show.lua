@@ -75,9 +75,11 @@ end
 local function default_label(f)
   if f.auto then return "auto" end
   if f.default == nil then return f.type == "bytes" and '""' or "None" end
+  local num = f.hex and ("0x%x"):format(f.default) or tostring(f.default)
   if f.type == "uint" and f.enums and f.enums[f.default] then
-    return ("%s (%s)"):format(f.default, f.enums[f.default])
+    return ("%s (%s)"):format(num, f.enums[f.default])
   end
+  if f.type == "uint" then return num end
   if f.type == "flags" then
     local names = {}
     for bit, name in pairs(f.flag_names) do
@@ -129,8 +131,9 @@ function M.completions(v)
   if type(v) == "userdata" then
     local ok, fields = pcall(function() return v.fields end)
     if ok and type(fields) == "table" then for _, n in ipairs(fields) do add(n) end end
-    if ok and v.layer_count then
-      for k in pairs(core.Packet) do add(k) end
+    local is_packet = pcall(function() return v.layer_count end)  -- not a view
+    if ok and is_packet then  -- methods and properties, not field maps
+      for k, x in pairs(core.Packet) do if type(x) ~= "userdata" then add(k) end end
     end
   elseif type(v) == "table" then
     for k in pairs(v) do add(k) end

@@ -26,9 +26,9 @@ print("error:   " .. Packet(err:bytes()):summary())
 -- 5. Every layer as Scapy's show() would print it
 print(Packet((Ether() / IPv6() / ICMPv6EchoRequest{id = 7, seq = 1, data = "ping"}):bytes()):show())
 
--- 6. A real capture from the bundled samples: count what is in it
+-- 6. A real capture (the README's command passes a bundled one): what is in it
 local path = arg[1]
-if path and rdpcap then
+if path then
   local counts = {}
   for q in PcapReader(path) do
     local s = q:summary()

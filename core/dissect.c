@@ -41,10 +41,33 @@ static int next_proto(const sf_pkt *p, int li, int *quoted) {
   }
   if (next == -1 && pr->next_field >= 0) {
     const sf_field *f = &pr->fields[pr->next_field];
-    if ((size_t)(f->bitoff + f->bits) <= l->hlen * 8u)
-      next = sf_lookup(l->proto, sf_getbits(p->data + l->off, f->bitoff, f->bits));
+    const uint8_t *h = p->data + l->off;
+    if ((size_t)(f->bitoff + f->bits) > l->hlen * 8u) return SF_RAW;
+    if (f->bits == 16 && !(f->bitoff & 7))  /* EtherType: the common case */
+      next = sf_lookup(l->proto, (uint64_t)h[f->bitoff / 8] << 8 | h[f->bitoff / 8 + 1]);
+    else if (f->bits == 8 && !(f->bitoff & 7))  /* IP protocol, next header */
+      next = sf_lookup(l->proto, h[f->bitoff / 8]);
+    else
+      next = sf_lookup(l->proto, sf_getbits(h, f->bitoff, f->bits));
   }
   return next < 0 ? SF_RAW : next;
+}
+
+/* sf_pkt_push_layer, inlined for the common case of room to spare. */
+static inline void push(sf_pkt *p, int proto, size_t off, size_t hlen,
+                        size_t end, int flags) {
+  sf_layer *l;
+  if (p->nlayers >= p->cap) {
+    sf_pkt_push_layer(p, proto, off, hlen, end, flags);
+    return;
+  }
+  l = &p->layers[p->nlayers++];
+  l->proto = (uint16_t)proto;
+  l->flags = (uint16_t)flags;
+  l->off = (uint32_t)off;
+  l->hlen = (uint32_t)hlen;
+  l->end = (uint32_t)end;
+  l->set = 0;
 }
 
 /* Room for the Raw and Padding layers that may still be needed. */
@@ -62,7 +85,7 @@ int sf_dissect(sf_pkt *p, int proto) {
     size_t hl, ext, lend;
     int flags = quoted | cut;
     if (!pr || proto == SF_RAW || proto == SF_PADDING || !room(p, npad)) {
-      sf_pkt_push_layer(p, SF_RAW, off, end - off, end, quoted);
+      push(p, SF_RAW, off, end - off, end, quoted);
       break;
     }
     hl = pr->hdr_len(p->data + off, end - off);
@@ -70,7 +93,7 @@ int sf_dissect(sf_pkt *p, int proto) {
       /* An ICMP error quotes only the start of a header (RFC 792: 8 bytes
          of it): keep it as that protocol, its missing fields absent, as
          Scapy's TCPerror does.  Elsewhere the rest becomes Raw. */
-      sf_pkt_push_layer(p, quoted ? proto : SF_RAW, off, end - off, end,
+      push(p, quoted ? proto : SF_RAW, off, end - off, end,
                         quoted | SF_L_TRUNC);
       if (!quoted) p->flags |= SF_P_TRUNC;
       break;
@@ -87,14 +110,14 @@ int sf_dissect(sf_pkt *p, int proto) {
       pad_from[npad] = lend;
       pad_to[npad++] = end;
     }
-    sf_pkt_push_layer(p, proto, off, hl, lend, flags);
+    push(p, proto, off, hl, lend, flags);
     proto = next_proto(p, p->nlayers - 1, &quoted);
     off += hl;
     end = lend;
   }
   while (npad-- > 0)  /* innermost padding first: it comes first in bytes */
     if (pad_to[npad] > pad_from[npad])
-      sf_pkt_push_layer(p, SF_PADDING, pad_from[npad],
+      push(p, SF_PADDING, pad_from[npad],
                         pad_to[npad] - pad_from[npad], pad_to[npad], 0);
   return SF_OK;
 }

@@ -157,20 +157,27 @@ int lsf_packet_new(lua_State *L) {
 static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
                        int shape) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  int keys;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_keys_key);
+  keys = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    int fi;
-    if (lua_type(L, -2) != LUA_TSTRING)
-      luaL_error(L, "%s: field names must be strings, got %s", pr->name,
-                 luaL_typename(L, -2));
-    fi = lsf_field_index(L, pr->id, lua_absindex(L, -2));
-    if (fi < 0) lsf_field_error(L, pr->id, lua_tostring(L, -2));
+    const int16_t *m = lua_type(L, -2) == LUA_TSTRING
+                       ? lsf_field_map(L, keys, keys + 1) : NULL;
+    int fi = m ? m[pr->id] : -1, f;
+    if (fi < 0) {
+      if (lua_type(L, -2) != LUA_TSTRING)
+        luaL_error(L, "%s: field names must be strings, got %s", pr->name,
+                   luaL_typename(L, -2));
+      lsf_field_error(L, pr->id, lua_tostring(L, -2));
+    }
     if (!(pr->fields[fi].flags & SF_FF_SHAPE) == !shape) {
-      fi = sf_field_resolve(p, li, fi) >= 0 ? sf_field_resolve(p, li, fi) : fi;
+      if ((f = sf_field_resolve(p, li, fi)) >= 0) fi = f;
       lsf_set_field(L, pidx, p, li, fi, -1);
     }
     lua_pop(L, 1);
   }
+  lua_pop(L, 1);  /* keys */
 }
 
 static int64_t now_ns(void) {

@@ -118,16 +118,22 @@ uint16_t sf_l4_checksum(const sf_pkt *p, int li, uint8_t proto, int *ok) {
   return sf_fold(sf_sum16(p->data + l->off, len, acc));
 }
 
-/* Set the lower layer's type field from the layer that follows it. */
+/* Set the lower layer's type field from the layer that follows it; a
+   built layer also takes the values of other bindings (UDP's dport for a
+   custom protocol bound to it), as Scapy's overloaded fields. */
 static void fill_next_type(sf_pkt *p, int li) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
   const sf_layer *l = &p->layers[li], *n;
   uint64_t v;
-  if (pr->next_field < 0 || li + 1 >= p->nlayers) return;
+  int fi;
+  if (li + 1 >= p->nlayers) return;
   n = &p->layers[li + 1];
   if (n->off != l->off + l->hlen) return;  /* not this layer's payload */
-  if (sf_bind_value(l->proto, n->proto, &v))
+  if (pr->next_field >= 0 && sf_bind_value(l->proto, n->proto, &v))
     sf_lput(p, li, pr->next_field, v);
+  else if ((l->flags & SF_L_BUILT) &&
+           sf_bind_field_value(l->proto, n->proto, &fi, &v))
+    sf_lput(p, li, fi, v);
 }
 
 /* Layers whose lengths and checksums are not ours to recompute: quoted in
@@ -150,11 +156,14 @@ int sf_finalize(sf_pkt *p) {
     if (p->layers[li].flags & FROZEN) continue;
     fill_next_type(p, li);
     if (pr->fixup) pr->fixup(p, li);
+    if (pr->dyn && pr->dyn->fixup) pr->dyn->fixup(pr, p, li);
   }
   for (li = p->nlayers - 1; li >= 0; li--) {
     const sf_proto *pr = sf_proto_get(p->layers[li].proto);
     if (pr->checksum && !checksum_frozen(pr, &p->layers[li]))
       pr->checksum(p, li);
+    if (pr->dyn && pr->dyn->post_build && !(p->layers[li].flags & FROZEN))
+      pr->dyn->post_build(pr, p, li);
   }
   p->flags &= (uint16_t)~SF_P_DIRTY;
   return SF_OK;

@@ -30,27 +30,53 @@ int sf_linktype_proto(int linktype, const uint8_t *d, size_t n) {
   }
 }
 
+/* The next_field table (EtherType, IP protocol, next header). */
+static int next_by_type(const sf_pkt *p, int li, const sf_proto *pr) {
+  const sf_layer *l = &p->layers[li];
+  const sf_field *f = &pr->fields[pr->next_field];
+  const uint8_t *h = p->data + l->off;
+  if ((size_t)(f->bitoff + f->bits) > l->hlen * 8u) return -1;
+  if (f->bits == 16 && !(f->bitoff & 7))  /* EtherType: the common case */
+    return sf_lookup(l->proto, (uint64_t)h[f->bitoff / 8] << 8 | h[f->bitoff / 8 + 1]);
+  if (f->bits == 8 && !(f->bitoff & 7))  /* IP protocol, next header */
+    return sf_lookup(l->proto, h[f->bitoff / 8]);
+  return sf_lookup(l->proto, sf_getbits(h, f->bitoff, f->bits));
+}
+
+/* Bindings on other fields (ports), then the host's heuristics: both only
+   for protocols that have some, so built-in parsing pays nothing. */
+static int next_by_fields(const sf_pkt *p, int li) {
+  int fis[8], n = sf_bound_fields(p->layers[li].proto, fis, 8), i, next;
+  for (i = 0; i < n; i++) {
+    if (!sf_field_present(p, li, fis[i])) continue;
+    next = sf_lookup_field(p->layers[li].proto, fis[i], sf_lget(p, li, fis[i]));
+    if (next >= 0) return next;
+  }
+  if (sf_heuristic && sf_has_heuristic(p->layers[li].proto))
+    return sf_heuristic(p, li);
+  return -1;
+}
+
 /* Which protocol follows layer li, or SF_RAW. */
 static int next_proto(const sf_pkt *p, int li, int *quoted) {
-  const sf_layer *l = &p->layers[li];
-  const sf_proto *pr = sf_proto_get(l->proto);
-  int next = pr->next ? pr->next(p, li) : -1;
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  int next = -1;
+  if (pr->dyn && pr->dyn->next) next = pr->dyn->next(pr, p, li);
+  else if (pr->next) next = pr->next(p, li);
   if (next >= 0 && (next & SF_NEXT_QUOTED)) {
     *quoted = SF_L_QUOTED;
     next &= ~SF_NEXT_QUOTED;
   }
-  if (next == -1 && pr->next_field >= 0) {
-    const sf_field *f = &pr->fields[pr->next_field];
-    const uint8_t *h = p->data + l->off;
-    if ((size_t)(f->bitoff + f->bits) > l->hlen * 8u) return SF_RAW;
-    if (f->bits == 16 && !(f->bitoff & 7))  /* EtherType: the common case */
-      next = sf_lookup(l->proto, (uint64_t)h[f->bitoff / 8] << 8 | h[f->bitoff / 8 + 1]);
-    else if (f->bits == 8 && !(f->bitoff & 7))  /* IP protocol, next header */
-      next = sf_lookup(l->proto, h[f->bitoff / 8]);
-    else
-      next = sf_lookup(l->proto, sf_getbits(h, f->bitoff, f->bits));
-  }
+  if (next == -1 && pr->next_field >= 0) next = next_by_type(p, li, pr);
+  if (next == -1) next = next_by_fields(p, li);
   return next < 0 ? SF_RAW : next;
+}
+
+/* A run-time protocol's header is what its layout covers. */
+static size_t header_len(const sf_proto *pr, const uint8_t *h, size_t n) {
+  sf_span sp[SF_MAX_FIELDS];
+  if (pr->dyn && pr->dyn->layout) return pr->dyn->layout(pr, h, n, sp);
+  return pr->hdr_len(h, n);
 }
 
 /* sf_pkt_push_layer, inlined for the common case of room to spare. */
@@ -88,7 +114,7 @@ int sf_dissect(sf_pkt *p, int proto) {
       push(p, SF_RAW, off, end - off, end, quoted);
       break;
     }
-    hl = pr->hdr_len(p->data + off, end - off);
+    hl = header_len(pr, p->data + off, end - off);
     if (hl == 0 || hl > end - off) {  /* header cut short or malformed */
       /* An ICMP error quotes only the start of a header (RFC 792: 8 bytes
          of it): keep it as that protocol, its missing fields absent, as

@@ -54,26 +54,6 @@ static const sf_proto *lproto(const sf_pkt *p, int li) {
   return sf_proto_get(p->layers[li].proto);
 }
 
-int sf_field_present(const sf_pkt *p, int li, int fi) {
-  const sf_proto *pr = lproto(p, li);
-  const sf_layer *l = &p->layers[li];
-  const sf_field *f = &pr->fields[fi];
-  if (f->cond && pr->present &&
-      !pr->present(p->data + l->off, l->hlen, f->cond))
-    return 0;
-  if (f->type != SF_T_BYTES && (size_t)(f->bitoff + f->bits) > l->hlen * 8u)
-    return 0;  /* header cut short */
-  return 1;
-}
-
-int sf_field_resolve(const sf_pkt *p, int li, int fi) {
-  const sf_proto *pr = lproto(p, li);
-  int f;
-  for (f = fi; f >= 0; f = pr->alt[f])
-    if (sf_field_present(p, li, f)) return f;
-  return -1;
-}
-
 static void var_span(const sf_pkt *p, int li, int fi, size_t *off,
                      size_t *len) {
   const sf_layer *l = &p->layers[li];
@@ -85,34 +65,80 @@ static void var_span(const sf_pkt *p, int li, int fi, size_t *off,
   if (*len > l->hlen - *off) *len = l->hlen - *off;  /* no overflow */
 }
 
+/* A run-time protocol's field, from its layout of this header. */
+static int dyn_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
+                    size_t *bits) {
+  const sf_proto *pr = lproto(p, li);
+  const sf_layer *l = &p->layers[li];
+  sf_span sp[SF_MAX_FIELDS];
+  pr->dyn->layout(pr, p->data + l->off, l->hlen, sp);
+  if (sp[fi].bits == SF_ABSENT ||
+      (size_t)sp[fi].bitoff + sp[fi].bits > (size_t)l->hlen * 8)
+    return 0;
+  *bitoff = sp[fi].bitoff;
+  *bits = sp[fi].bits;
+  return 1;
+}
+
+/* Where field fi lies in layer li (a variable field's width is its length
+   in bytes times 8); 0 when it is not there: a variant without it, or a
+   header cut short. */
+int sf_field_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
+                  size_t *bits) {
+  const sf_proto *pr = lproto(p, li);
+  const sf_layer *l = &p->layers[li];
+  const sf_field *f = &pr->fields[fi];
+  if (pr->dyn && pr->dyn->layout) return dyn_span(p, li, fi, bitoff, bits);
+  if (f->cond && pr->present &&
+      !pr->present(p->data + l->off, l->hlen, f->cond))
+    return 0;
+  if (f->type == SF_T_BYTES) {
+    size_t off, len;
+    var_span(p, li, fi, &off, &len);
+    *bitoff = off * 8;
+    *bits = len * 8;
+    return 1;
+  }
+  if ((size_t)(f->bitoff + f->bits) > l->hlen * 8u) return 0;
+  *bitoff = f->bitoff;
+  *bits = f->bits;
+  return 1;
+}
+
+int sf_field_present(const sf_pkt *p, int li, int fi) {
+  size_t off, bits;
+  return sf_field_span(p, li, fi, &off, &bits);
+}
+
+int sf_field_resolve(const sf_pkt *p, int li, int fi) {
+  const sf_proto *pr = lproto(p, li);
+  int f;
+  for (f = fi; f >= 0; f = pr->alt[f])
+    if (sf_field_present(p, li, f)) return f;
+  return -1;
+}
+
+static uint64_t le_value(uint64_t be, unsigned bytes) {
+  uint64_t le = 0;
+  unsigned i;
+  for (i = 0; i < bytes; i++, be >>= 8) le = (le << 8) | (be & 0xff);
+  return le;
+}
+
 int sf_field_get(const sf_pkt *p, int li, int fi, sf_val *v) {
   const sf_field *f = &lproto(p, li)->fields[fi];
   const uint8_t *h = p->data + p->layers[li].off;
-  if (!sf_field_present(p, li, fi)) return SF_E_ABSENT;
+  size_t bitoff, bits;
+  if (!sf_field_span(p, li, fi, &bitoff, &bits)) return SF_E_ABSENT;
   v->u = 0;
   v->p = NULL;
   v->n = 0;
-  switch (f->type) {
-    case SF_T_UINT:
-    case SF_T_FLAGS:
-      v->u = sf_getbits(h, f->bitoff, f->bits);
-      if (f->flags & SF_FF_LE) {
-        uint64_t be = v->u, le = 0;
-        unsigned i;
-        for (i = 0; i < f->bits / 8u; i++, be >>= 8) le = (le << 8) | (be & 0xff);
-        v->u = le;
-      }
-      break;
-    case SF_T_MAC: case SF_T_IP4: case SF_T_IP6:
-      v->p = h + f->bitoff / 8u;
-      v->n = f->bits / 8u;
-      break;
-    default: {
-      size_t off, len;
-      var_span(p, li, fi, &off, &len);
-      v->p = h + off;
-      v->n = len;
-    }
+  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
+    v->u = sf_getbits(h, (unsigned)bitoff, (unsigned)bits);
+    if (f->flags & SF_FF_LE) v->u = le_value(v->u, (unsigned)bits / 8u);
+  } else {  /* addresses and variable bytes */
+    v->p = h + bitoff / 8u;
+    v->n = bits / 8u;
   }
   return SF_OK;
 }
@@ -155,28 +181,57 @@ static int reshape(sf_pkt *p, int li, uint64_t before) {
   return SF_OK;
 }
 
-static int set_var(sf_pkt *p, int li, int fi, const sf_val *v) {
-  const sf_field *f = &lproto(p, li)->fields[fi];
-  size_t off, len, n = v->n, padded = v->n;
+/* Variable bytes: splice them in, padded as the field asks; a run-time
+   protocol's length fields follow at once, or its layout would misread
+   the bytes behind. */
+static int set_var(sf_pkt *p, int li, int fi, const sf_val *v,
+                   size_t bitoff, size_t bits) {
+  const sf_proto *pr = lproto(p, li);
+  const sf_field *f = &pr->fields[fi];
+  size_t n = v->n, padded = v->n;
   uint8_t stackbuf[256], *tmp = stackbuf;
   int rc;
-  var_span(p, li, fi, &off, &len);
   if (f->pad > 1) padded = (n + f->pad - 1) / f->pad * f->pad;
   if (padded > sizeof stackbuf && !(tmp = malloc(padded))) return SF_E_NOMEM;
   memcpy(tmp, v->p, n);
   memset(tmp + n, 0, padded - n);  /* zero padding, as Scapy's EOL padding */
-  rc = sf_pkt_splice(p, li, p->layers[li].off + off, len, tmp, padded);
+  rc = sf_pkt_splice(p, li, p->layers[li].off + bitoff / 8u, bits / 8u, tmp,
+                     padded);
   if (tmp != stackbuf) free(tmp);
+  if (rc == SF_OK && pr->dyn && pr->dyn->fixup) pr->dyn->fixup(pr, p, li);
   return rc;
+}
+
+/* Does v fit the integer field f? */
+static int fits(const sf_field *f, uint64_t u) {
+  if (f->flags & SF_FF_SIGNED) {
+    int64_t s = (int64_t)u, lim = f->bits >= 64 ? INT64_MAX : (INT64_C(1) << (f->bits - 1)) - 1;
+    return s <= lim && s >= -lim - 1;
+  }
+  return u <= sf_field_max(f);
+}
+
+static void put_uint(uint8_t *h, const sf_field *f, size_t bitoff,
+                     size_t bits, uint64_t u) {
+  u &= sf_field_max(f);  /* two's complement of signed values */
+  if (f->flags & SF_FF_LE) {
+    unsigned i;
+    for (i = 0; i < bits / 8u; i++) h[bitoff / 8u + i] = (uint8_t)(u >> (8 * i));
+  } else if ((bitoff & 7) == 0 && (bits & 7) == 0) {
+    setbytes_be(h, (unsigned)bitoff / 8u, (unsigned)bits / 8u, u);
+  } else {
+    sf_setbits(h, (unsigned)bitoff, (unsigned)bits, u);
+  }
 }
 
 int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   const sf_field *f = &lproto(p, li)->fields[fi];
   uint64_t before = 0;
+  size_t bitoff, bits;
   uint8_t *h;
   int rc;
-  if (f->cond && !sf_field_present(p, li, fi)) return SF_E_ABSENT;
-  if ((f->type == SF_T_UINT || f->type == SF_T_FLAGS) && v->u > sf_field_max(f))
+  if (!sf_field_span(p, li, fi, &bitoff, &bits)) return SF_E_ABSENT;
+  if ((f->type == SF_T_UINT || f->type == SF_T_FLAGS) && !fits(f, v->u))
     return SF_E_RANGE;
   if ((f->type == SF_T_MAC || f->type == SF_T_IP4 || f->type == SF_T_IP6) &&
       v->n != f->bits / 8u)
@@ -185,24 +240,12 @@ int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   if (f->flags & SF_FF_SHAPE) before = present_mask(p, li);
   p->layers[li].set |= UINT64_C(1) << (fi & 63);
   p->flags |= SF_P_DIRTY;
-  if (f->type == SF_T_BYTES) return set_var(p, li, fi, v);
-  if (f->type != SF_T_BYTES && (size_t)(f->bitoff + f->bits) > p->layers[li].hlen * 8u)
-    return SF_E_ABSENT;  /* truncated header */
+  if (f->type == SF_T_BYTES) return set_var(p, li, fi, v, bitoff, bits);
   h = (uint8_t *)p->data + p->layers[li].off;
-  switch (f->type) {
-    case SF_T_UINT: case SF_T_FLAGS:
-      if (f->flags & SF_FF_LE) {
-        unsigned i;
-        for (i = 0; i < f->bits / 8u; i++) h[f->bitoff / 8u + i] = (uint8_t)(v->u >> (8 * i));
-      } else if ((f->bitoff & 7) == 0 && (f->bits & 7) == 0) {
-        setbytes_be(h, f->bitoff / 8u, f->bits / 8u, v->u);
-      } else {
-        sf_setbits(h, f->bitoff, f->bits, v->u);
-      }
-      break;
-    default:
-      memcpy(h + f->bitoff / 8u, v->p, v->n);
-  }
+  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS)
+    put_uint(h, f, bitoff, bits, v->u);
+  else
+    memcpy(h + bitoff / 8u, v->p, v->n);
   if (f->flags & SF_FF_SHAPE) return reshape(p, li, before);
   return SF_OK;
 }
@@ -226,9 +269,24 @@ int sf_field_default(sf_pkt *p, int li, int fi) {
 
 /* ---- raw accessors used by protocol fixups ---------------------------- */
 
+/* Where an automatic field is, or 0: run-time protocols lay out. */
+static int auto_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
+                     size_t *bits) {
+  const sf_proto *pr = lproto(p, li);
+  const sf_field *f = &pr->fields[fi];
+  if (pr->dyn && pr->dyn->layout) return dyn_span(p, li, fi, bitoff, bits);
+  *bitoff = f->bitoff;
+  *bits = f->bits;
+  return (size_t)(f->bitoff + f->bits) <= p->layers[li].hlen * 8u;
+}
+
 uint64_t sf_lget(const sf_pkt *p, int li, int fi) {
   const sf_field *f = &lproto(p, li)->fields[fi];
-  return sf_getbits(p->data + p->layers[li].off, f->bitoff, f->bits);
+  size_t bitoff, bits;
+  uint64_t v;
+  if (!auto_span(p, li, fi, &bitoff, &bits)) return 0;
+  v = sf_getbits(p->data + p->layers[li].off, (unsigned)bitoff, (unsigned)bits);
+  return (f->flags & SF_FF_LE) ? le_value(v, (unsigned)bits / 8u) : v;
 }
 
 int sf_isset(const sf_pkt *p, int li, int fi) {
@@ -239,10 +297,9 @@ int sf_isset(const sf_pkt *p, int li, int fi) {
    already writable: sf_finalize makes it so. */
 void sf_lput(sf_pkt *p, int li, int fi, uint64_t v) {
   const sf_field *f = &lproto(p, li)->fields[fi];
-  if (sf_isset(p, li, fi)) return;
-  if ((size_t)(f->bitoff + f->bits) > p->layers[li].hlen * 8u) return;
-  sf_setbits((uint8_t *)p->data + p->layers[li].off, f->bitoff, f->bits,
-             v & sf_field_max(f));
+  size_t bitoff, bits;
+  if (sf_isset(p, li, fi) || !auto_span(p, li, fi, &bitoff, &bits)) return;
+  put_uint((uint8_t *)p->data + p->layers[li].off, f, bitoff, bits, v);
 }
 
 /* ---- text forms ---------------------------------------------------------- */

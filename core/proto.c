@@ -10,8 +10,11 @@
 sf_proto *sf_protos_[SF_MAX_PROTOS];
 int sf_nprotos_;
 
+/* A binding: lower's field fi (-1: its next_field) having value means the
+   upper protocol follows. */
 typedef struct binding {
   uint16_t lower, upper;
+  int16_t fi;
   uint64_t value;
 } binding;
 
@@ -23,23 +26,30 @@ static size_t nbindings, capbindings;
 static uint32_t *slots;
 static size_t nslots;
 
-static size_t slot_hash(int lower, uint64_t value) {
-  uint64_t h = (value ^ ((uint64_t)lower << 40)) * UINT64_C(0x9e3779b97f4a7c15);
-  return (size_t)(h >> 32) & (nslots - 1);
+/* fields other than next_field that have bindings, per lower protocol */
+#define MAX_BOUND 4
+static int8_t bound[SF_MAX_PROTOS][MAX_BOUND];
+static uint8_t nbound[SF_MAX_PROTOS];
+static uint8_t heuristic_on[SF_MAX_PROTOS];
+int (*sf_heuristic)(const sf_pkt *p, int li);
+
+static size_t slot_hash(int lower, int fi, uint64_t value) {
+  uint64_t k = value ^ ((uint64_t)lower << 40) ^ ((uint64_t)(fi + 1) << 56);
+  return (size_t)((k * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (nslots - 1);
 }
 
 static void slot_insert(size_t bi) {
-  size_t i = slot_hash(bindings[bi].lower, bindings[bi].value);
+  const binding *b = &bindings[bi];
+  size_t i = slot_hash(b->lower, b->fi, b->value);
   while (slots[i]) i = (i + 1) & (nslots - 1);
   slots[i] = (uint32_t)bi + 1;
 }
 
-/* Keep the table at most half full. */
-static int slots_reserve(size_t n) {
-  size_t want = nslots ? nslots : 256, i;
+/* (Re)build the table at most half full. */
+static int slots_rebuild(size_t n) {
+  size_t want = 256, i;
   uint32_t *s;
   while (want < 2 * n) want *= 2;
-  if (want == nslots) return SF_OK;
   s = calloc(want, sizeof *s);
   if (!s) return SF_E_NOMEM;
   free(slots);
@@ -66,6 +76,10 @@ static int make_template(sf_proto *pr) {
   int i;
   pr->tmpl = calloc(1, pr->minlen ? pr->minlen : 1);
   if (!pr->tmpl) return SF_E_NOMEM;
+  if (pr->deftmpl) {  /* a run-time protocol brings its own */
+    memcpy(pr->tmpl, pr->deftmpl, pr->minlen);
+    return SF_OK;
+  }
   for (i = 0; i < pr->nfields; i++) {
     const sf_field *f = &pr->fields[i];
     uint8_t addr[16];
@@ -120,7 +134,8 @@ static int link_alternates(sf_proto *pr) {
 }
 
 int sf_register(sf_proto *pr) {
-  if (sf_nprotos_ >= SF_MAX_PROTOS) return SF_E_TOOBIG;
+  if (sf_nprotos_ >= SF_MAX_PROTOS || pr->nfields > SF_MAX_FIELDS)
+    return SF_E_TOOBIG;
   if (make_template(pr) != SF_OK || link_alternates(pr) != SF_OK)
     return SF_E_NOMEM;
   pr->id = sf_nprotos_;
@@ -151,24 +166,38 @@ int sf_field_find(const sf_proto *pr, const char *name) {
 
 /* ---- dissector tables ------------------------------------------------- */
 
-static int find_binding(int lower, uint64_t value) {
+static int find_binding(int lower, int fi, uint64_t value) {
   size_t i;
   if (!nslots) return -1;
-  for (i = slot_hash(lower, value); slots[i]; i = (i + 1) & (nslots - 1)) {
+  for (i = slot_hash(lower, fi, value); slots[i]; i = (i + 1) & (nslots - 1)) {
     const binding *b = &bindings[slots[i] - 1];
-    if (b->lower == lower && b->value == value) return (int)slots[i] - 1;
+    if (b->lower == lower && b->fi == fi && b->value == value)
+      return (int)slots[i] - 1;
   }
   return -1;
 }
 
-int sf_bind(int lower, uint64_t value, int upper) {
+static int note_bound_field(int lower, int fi) {
+  int i;
+  if (fi < 0) return SF_OK;
+  for (i = 0; i < nbound[lower]; i++)
+    if (bound[lower][i] == fi) return SF_OK;
+  if (nbound[lower] == MAX_BOUND) return SF_E_TOOBIG;
+  bound[lower][nbound[lower]++] = (int8_t)fi;
+  return SF_OK;
+}
+
+int sf_bind_field(int lower, int fi, uint64_t value, int upper) {
   binding *b;
-  int at = find_binding(lower, value);
-  if (at >= 0) {  /* rebinding replaces */
+  int at;
+  /* ids, not registered protocols: built-ins bind before all register */
+  if (lower < 0 || lower >= SF_MAX_PROTOS || upper < 0 || upper >= SF_MAX_PROTOS)
+    return SF_E_VALUE;
+  if ((at = find_binding(lower, fi, value)) >= 0) {  /* rebinding replaces */
     bindings[at].upper = (uint16_t)upper;
     return SF_OK;
   }
-  if (slots_reserve(nbindings + 1) != SF_OK) return SF_E_NOMEM;
+  if (note_bound_field(lower, fi) != SF_OK) return SF_E_TOOBIG;
   if (nbindings == capbindings) {
     size_t cap = capbindings ? capbindings * 2 : 64;
     b = realloc(bindings, cap * sizeof *b);
@@ -179,14 +208,43 @@ int sf_bind(int lower, uint64_t value, int upper) {
   b = &bindings[nbindings++];
   b->lower = (uint16_t)lower;
   b->upper = (uint16_t)upper;
+  b->fi = (int16_t)fi;
   b->value = value;
+  if (nbindings * 2 > nslots) return slots_rebuild(nbindings);
   slot_insert(nbindings - 1);
   return SF_OK;
 }
 
-int sf_lookup(int lower, uint64_t value) {
-  int at = find_binding(lower, value);
+int sf_bind(int lower, uint64_t value, int upper) {
+  return sf_bind_field(lower, -1, value, upper);
+}
+
+/* Remove lower's bindings to upper on field fi (value -1: all values). */
+int sf_unbind(int lower, int fi, uint64_t value, int upper) {
+  size_t i, j = 0;
+  for (i = 0; i < nbindings; i++) {
+    const binding *b = &bindings[i];
+    int match = b->lower == lower && b->upper == upper && b->fi == fi &&
+                (value == UINT64_MAX || b->value == value);
+    if (!match) bindings[j++] = *b;
+  }
+  nbindings = j;
+  return slots_rebuild(nbindings);
+}
+
+int sf_lookup_field(int lower, int fi, uint64_t value) {
+  int at = find_binding(lower, fi, value);
   return at >= 0 ? bindings[at].upper : -1;
+}
+
+int sf_lookup(int lower, uint64_t value) {
+  return sf_lookup_field(lower, -1, value);
+}
+
+int sf_bound_fields(int lower, int *fis, int max) {
+  int i, n = (lower >= 0 && lower < SF_MAX_PROTOS) ? nbound[lower] : 0;
+  for (i = 0; i < n && i < max; i++) fis[i] = bound[lower][i];
+  return n < max ? n : max;
 }
 
 /* The value a lower layer's type field takes for a given upper layer;
@@ -194,9 +252,31 @@ int sf_lookup(int lower, uint64_t value) {
 int sf_bind_value(int lower, int upper, uint64_t *value) {
   size_t i;
   for (i = 0; i < nbindings; i++)
-    if (bindings[i].lower == lower && bindings[i].upper == upper) {
+    if (bindings[i].lower == lower && bindings[i].upper == upper &&
+        bindings[i].fi < 0) {
       *value = bindings[i].value;
       return 1;
     }
   return 0;
+}
+
+/* The same for bindings on other fields (UDP's dport for a custom layer). */
+int sf_bind_field_value(int lower, int upper, int *fi, uint64_t *value) {
+  size_t i;
+  for (i = 0; i < nbindings; i++)
+    if (bindings[i].lower == lower && bindings[i].upper == upper &&
+        bindings[i].fi >= 0) {
+      *fi = bindings[i].fi;
+      *value = bindings[i].value;
+      return 1;
+    }
+  return 0;
+}
+
+void sf_set_heuristic_flag(int lower, int on) {
+  if (lower >= 0 && lower < SF_MAX_PROTOS) heuristic_on[lower] = (uint8_t)!!on;
+}
+
+int sf_has_heuristic(int lower) {
+  return lower >= 0 && lower < SF_MAX_PROTOS && heuristic_on[lower];
 }

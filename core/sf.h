@@ -43,6 +43,7 @@ typedef enum sf_ftype {
 #define SF_FF_SHAPE  0x02  /* changing it changes the header's layout */
 #define SF_FF_HEX    0x04  /* displayed in hexadecimal */
 #define SF_FF_LE     0x08  /* little-endian integer (byte aligned) */
+#define SF_FF_SIGNED 0x10  /* two's complement integer */
 
 typedef struct sf_enum {
   uint64_t value;
@@ -115,6 +116,31 @@ typedef struct sf_pkt {
 
 typedef struct sf_proto sf_proto;
 
+/* Where a field lies in one header, for protocols whose layout depends on
+   the bytes (defined at run time: lengths from other fields, conditional
+   fields).  bits == SF_ABSENT: the field is not in this header. */
+typedef struct sf_span {
+  uint32_t bitoff, bits;
+} sf_span;
+
+#define SF_ABSENT UINT32_MAX
+
+/* Hooks of a protocol defined by the host (Lua's CustomLayer).  Each is
+   optional; ud is the host's. */
+typedef struct sf_dyn {
+  void *ud;
+  /* spans of every field of the header at h (n available); returns the
+     header length, 0 when malformed.  NULL: the fields' static offsets. */
+  size_t (*layout)(const sf_proto *pr, const uint8_t *h, size_t n,
+                   sf_span *spans);
+  /* the next protocol, as sf_proto.next, from the host's guess */
+  int (*next)(const sf_proto *pr, const sf_pkt *p, int li);
+  /* fill in length and count fields the user did not set */
+  void (*fixup)(const sf_proto *pr, sf_pkt *p, int li);
+  /* last word on the layer's bytes (a custom checksum) */
+  void (*post_build)(const sf_proto *pr, sf_pkt *p, int li);
+} sf_dyn;
+
 struct sf_proto {
   const char *name;      /* constructor name, Scapy's: "TCP" */
   const char *display;   /* summary/show name: "TCP", "IPv4", "Ethernet" */
@@ -141,6 +167,8 @@ struct sf_proto {
   size_t (*shape_len)(const uint8_t *h, size_t hlen);
   /* where variable field fi lives in the header */
   void (*var)(const uint8_t *h, size_t hlen, int fi, size_t *off, size_t *len);
+  const sf_dyn *dyn;     /* run-time protocols: layout and hooks */
+  const uint8_t *deftmpl;  /* run-time protocols: default header bytes */
   /* set by the registry */
   int id;
   uint8_t *tmpl;         /* default header bytes, minlen long */
@@ -158,6 +186,7 @@ enum {
 #define SF_MAX_PROTOS 256
 
 int sf_register(sf_proto *pr);           /* returns id, or < 0 */
+#define SF_MAX_FIELDS 64                  /* per protocol */
 /* the registry, read on every field access: inline */
 extern sf_proto *sf_protos_[SF_MAX_PROTOS];
 extern int sf_nprotos_;
@@ -171,6 +200,18 @@ void sf_init(void);                       /* registers the built-ins once */
 
 /* dissector tables: (lower proto, value of its next_field) -> upper */
 int sf_bind(int lower, uint64_t value, int upper);
+/* bindings on another field than next_field (UDP and TCP ports): tried
+   after the next_field table, in the order the fields were first bound */
+int sf_bind_field(int lower, int fi, uint64_t value, int upper);
+int sf_unbind(int lower, int fi, uint64_t value, int upper);  /* -1: any */
+int sf_lookup_field(int lower, int fi, uint64_t value);
+int sf_bound_fields(int lower, int *fis, int max);
+int sf_bind_field_value(int lower, int upper, int *fi, uint64_t *value);
+/* content-based detection (the host's heuristics), asked when no table
+   answers for a lower protocol that has heuristics: proto id or -1 */
+extern int (*sf_heuristic)(const sf_pkt *p, int li);
+void sf_set_heuristic_flag(int lower, int on);
+int sf_has_heuristic(int lower);
 int sf_lookup(int lower, uint64_t value);        /* -1 if unbound */
 int sf_bind_value(int lower, int upper, uint64_t *value);  /* reverse */
 
@@ -209,6 +250,9 @@ typedef struct sf_val {
 } sf_val;
 
 int sf_field_present(const sf_pkt *p, int li, int fi);
+/* where field fi is in layer li: bit offset and width (BYTES: len * 8) */
+int sf_field_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
+                  size_t *bits);
 int sf_field_resolve(const sf_pkt *p, int li, int fi);  /* follows alt */
 int sf_field_get(const sf_pkt *p, int li, int fi, sf_val *v);
 int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v);

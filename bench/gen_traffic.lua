@@ -12,8 +12,8 @@
 -- monotonic.  About 20% of every kind of session is IPv6.
 --   TCP (HTTPS as TLS records, HTTP/1.1 with Content-Length): handshake with
 --     MSS/SAckOK/Timestamp/WScale, requests, responses in MSS-sized segments
---     sent in slow-start flights, client ACKs every second segment; ~1% of
---     data segments reordered (dup ACK with SACK, then the gap filled), ~1%
+--     sent in slow-start flights, client ACKs every second segment; ~0.5% of
+--     data segments reordered (dup ACK with SACK, then the gap filled), ~0.3%
 --     lost upstream (dup ACKs with SACK, fast retransmission), ~0.5% of
 --     requests retransmitted after an RTO; teardown by FIN either way, RST,
 --     or none; ~3% of connections refused (RST) or timing out (SYN retrans).
@@ -197,6 +197,10 @@ local function tcp_session(t)
     tsc = nxt() & 0x3fffffff, tss = nxt() & 0x3fffffff,
     gap = logu(12 * US, 250 * US),   -- spacing of back-to-back segments
   }
+  -- reordering and loss only on HTTPS: tshark (without out-of-order
+  -- reassembly) may take HTTP body bytes after a hole for headers, and call
+  -- the frame malformed
+  S.lossy = S.sport == 443
   local t0 = t
   local ws = chance(0.9) and pick{7, 7, 8, 9, 10} or nil
   local mss_c = v6 and 1440 or 1460
@@ -318,7 +322,7 @@ local function tcp_session(t)
       local lost = nil
       while j <= last do
         local d = math.max(1, S.gap // 4)
-        if not lost and j < last and chance(0.01) then
+        if S.lossy and not lost and j < last and chance(0.005) then
           -- reordered: j+1 before j; dup ACK with SACK, then j fills the gap
           seg(t, false, flags_of(j + 1), segs[j + 1].seq, cseq, segs[j + 1].data)
           seg(t + d, true, "A", cseq, segs[j].seq, nil, abs_sack(segs[j + 1].seq, ack_end(j + 1)))
@@ -328,7 +332,7 @@ local function tcp_session(t)
           t = t + S.gap
           acked = 0
           j = j + 2
-        elseif not lost and j < last and chance(0.01) then
+        elseif S.lossy and not lost and j < last and chance(0.003) then
           lost = j                   -- lost upstream of the tap
           t = t + S.gap
           j = j + 1
@@ -368,7 +372,7 @@ local function tcp_session(t)
   while chance(0.45) and rounds < 12 do rounds = rounds + 1 end
   for r = 1, rounds do
     t = t + (r == 1 and between(50, 2000) * US or math.floor(math.min(expo(300 * MS), 10000 * MS)))
-    local size = math.min(logu(200, 3000000), 1500000)
+    local size = chance(0.03) and logu(300000, 3000000) or logu(200, 300000)
     if S.sport == 443 then
       request(string.pack(">BI2s2", 23, 0x0303, rbytes(between(60, 900))))
       local recs, left = {}, size
@@ -505,7 +509,7 @@ local function icmp_error_session(t)
   end
   if chance(0.25) then           -- tracepath: PMTU discovery
     local mtu = pick{1400, 1420, 1480, 1492}
-    local q = send(t, 64, 44444, rbytes(v6 and 1452 or 1472), rnd(65536), 62)
+    local q = send(t, 64, 44444, ("\0"):rep(v6 and 1452 or 1472), rnd(65536), 62)
     t = t + logu(1 * MS, 30 * MS)
     if v6 then reply(t, ("2001:db8:ffff::%x"):format(1 + rnd(100)), PTB6{mtu = mtu} / q:sub(1, 1232))
     else
@@ -513,7 +517,8 @@ local function icmp_error_session(t)
     end
     return
   end
-  local hops, dport, payload = between(3, 9), 33434, rbytes(32)
+  local hops, dport = between(3, 9), 33434
+  local payload = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_"   -- Linux traceroute's 32 bytes
   local routers = {v6 and GW.ip6 or GW.ip4}
   for k = 2, hops - 1 do
     routers[k] = v6 and ("2001:db8:%x::%x"):format(0xff00 + k, 1 + rnd(255)) or ("100.64.%d.%d"):format(k, 1 + rnd(254))

@@ -4,11 +4,17 @@
 local rawlog, out, header = arg[1], arg[2], arg[3]
 
 local runs, order = {}, {}
+local checks, corder = {}, {}  -- "CHECK <name> <value>": sums that must agree
 for line in io.lines(rawlog) do
   local name, v = line:match("^RESULT (%S+) ([%d.]+)")
   if name then
     if not runs[name] then runs[name] = {}; order[#order + 1] = name end
     table.insert(runs[name], tonumber(v))
+  end
+  local cname, cv = line:match("^CHECK (%S+) (.-)%s*$")
+  if cname then
+    if not checks[cname] then corder[#corder + 1] = cname; checks[cname] = {} end
+    checks[cname][cv] = true
   end
 end
 
@@ -61,6 +67,21 @@ local rows = {
      {"dpkt_parse_dport", "dpkt Ethernet(raw).data.data.dport"}}},
   {"c_dissect_sfcore", "(b) C: sf_dissect, every layer, mix", {"c_dissect_libtins", 2},
     {{"c_dissect_libtins", "libtins EthernetII(data, len) + PDUs"}}},
+  -- issue 3, item 8: capture files (build/bench/traffic.pcap, gen_traffic.lua)
+  {"lua_pcap_loop", "(8a) Lua: PcapReader, has_layer(TCP), dport", 1.5e6,
+    {{"c_read_libpcap", "libpcap pcap_next_ex, bare (ceiling)"},
+     {"dpkt_pcap_loop", "dpkt pcap.Reader + Ethernet..dport"},
+     {"scapy_pcap_loop", "Scapy PcapReader (first 20k pkts)"}}},
+  {"lua_pcap_count", "  info: Lua PcapReader loop, empty body", nil,
+    {{"c_read_libpcap", "libpcap pcap_next_ex, bare (ceiling)"}}},
+  {"c_read_sfcore", "  info: C sf_reader_next, bare", nil,
+    {{"c_read_libpcap", "libpcap pcap_next_ex, bare (ceiling)"}}},
+  {"c_read_dissect_sfcore", "  info: C sf_reader + sf_dissect + dport", nil,
+    {{"c_read_libpcap", "libpcap pcap_next_ex, bare (ceiling)"}}},
+  {"c_write_sfcore_mix", "(8b) C: sf_writer_write, capture's pkts", 3e6,
+    {{"c_write_libpcap_mix", "libpcap pcap_dump, same packets"}}},
+  {"c_write_sfcore_small", "(8b) C: sf_writer_write, 1M pkts <= 128 B", 3e6,
+    {{"c_write_libpcap_small", "libpcap pcap_dump, same packets"}}},
 }
 
 local lines = {}
@@ -78,7 +99,9 @@ put("%s", ("-"):rep(140))
 for _, r in ipairs(rows) do
   local name, desc, goal, anchors = r[1], r[2], r[3], r[4]
   local v, goaltxt = med[name], ""
-  if type(goal) == "number" then
+  if goal == nil then
+    goaltxt = ""
+  elseif type(goal) == "number" then
     goaltxt = (">= %s: %s"):format(num(goal), not v and "n/a" or v >= goal and "met" or "MISSED")
   else
     local a = med[goal[1]]
@@ -98,6 +121,17 @@ for _, name in ipairs(order) do
   local t = {}
   for i, v in ipairs(runs[name]) do t[i] = num(v) end
   put("  %-22s %s", name, table.concat(t, "  "))
+end
+
+if #corder > 0 then
+  put("")
+  put("Checks (dport sums, byte counts; one value per name unless a run differed):")
+  for _, name in ipairs(corder) do
+    local vs = {}
+    for v in pairs(checks[name]) do vs[#vs + 1] = v end
+    table.sort(vs)
+    put("  %-22s %s", name, table.concat(vs, " | "))
+  end
 end
 
 local text = table.concat(lines, "\n") .. "\n"

@@ -4,7 +4,8 @@
 #   ROUNDS=3 SECS=1 bench/run.sh  fewer / shorter runs
 # Environment: BUILD (build dir, default ./build), ROUNDS (5), SECS (seconds
 # per measurement, 1.5), PYTHON (/usr/bin/python3, the one with Debian's
-# python3-scapy and python3-dpkt).  Prints the table; writes bench/results.txt.
+# python3-scapy and python3-dpkt), SCAPY_PKTS (packets of the capture Scapy's
+# PcapReader reads per run, 20000), TMPDIR (where the write benchmark writes).  Prints the table; writes bench/results.txt.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -26,6 +27,9 @@ esac
 targets="stackforge_core sf_dissect_bench benchclock"
 if make -C "$BUILD" help 2>/dev/null | grep '\.\.\. tins_anchor$' >/dev/null; then
   targets="$targets tins_anchor"
+fi
+if make -C "$BUILD" help 2>/dev/null | grep '\.\.\. pcap_bench$' >/dev/null; then
+  targets="$targets pcap_bench"
 fi
 if ! make -C "$BUILD" -j2 --no-print-directory $targets >/dev/null 2>"$BUILD/bench-build.log"; then
   if [ -x "$BUILD/bench/sf_dissect_bench" ] && [ -f "$BUILD/bench/benchclock.so" ]; then
@@ -55,6 +59,13 @@ if [ ! -f "$mixf" ] || [ "$here/gen_mix.lua" -nt "$mixf" ]; then
   "$LUA" "$here/gen_mix.lua" "$mixf" 100000
 fi
 
+# ---- the capture (issue 3, item 8): 350,000 packets from gen_traffic.lua -------
+capf="$BUILD/bench/traffic.pcap"
+if [ ! -f "$capf" ] || [ "$here/gen_traffic.lua" -nt "$capf" ]; then
+  "$LUA" "$here/gen_traffic.lua" "$capf" 350000p 1
+fi
+SCAPY_PKTS=${SCAPY_PKTS:-20000}
+
 # ---- runs --------------------------------------------------------------------
 raw="$BUILD/bench/raw.txt"
 : > "$raw"
@@ -67,6 +78,11 @@ while [ "$r" -le "$ROUNDS" ]; do
   [ -x "$BUILD/bench/tins_anchor" ] && "$BUILD/bench/tins_anchor" "$mixf" "$SECS" >> "$raw"
   "$LUA" "$here/lua_bench.lua" "$mixf" "$SECS" >> "$raw"
   [ "$have_py" = 1 ] && "$PYTHON" "$here/py_anchors.py" "$mixf" "$SECS" >> "$raw"
+  # capture files: read (libpcap, sfcore in C, the Lua loop, dpkt, Scapy), write
+  [ -x "$BUILD/bench/pcap_bench" ] && "$BUILD/bench/pcap_bench" read "$capf" "$SECS" >> "$raw"
+  "$LUA" "$here/pcap_loop.lua" "$capf" "$SECS" >> "$raw"
+  [ "$have_py" = 1 ] && "$PYTHON" "$here/py_pcap.py" "$capf" "$SECS" "$SCAPY_PKTS" >> "$raw"
+  [ -x "$BUILD/bench/pcap_bench" ] && "$BUILD/bench/pcap_bench" write "$capf" "$SECS" "${TMPDIR:-/tmp}/sflua_bench_write.$$.pcap" >> "$raw"
   r=$((r + 1))
 done
 
@@ -77,6 +93,7 @@ hdr="$BUILD/bench/header.txt"
   echo "commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo ' (+ local changes)'), $btype build, Lua: $LUA"
   echo "machine: $(nproc) cpus, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
   echo "mix: $mixf ($(wc -c < "$mixf") bytes, 100000 packets)"
+  echo "capture: $capf ($(wc -c < "$capf") bytes, 350000 packets, gen_traffic.lua seed 1)"
 } > "$hdr"
 cat "$hdr"
 echo

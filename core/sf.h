@@ -109,6 +109,7 @@ typedef struct sf_pkt {
   int64_t time_ns;       /* capture timestamp, ns since the epoch */
   uint32_t wirelen;      /* original length on the wire (0 = len) */
   uint32_t interface_id; /* capture interface (pcapng), 0 otherwise */
+  int32_t first;         /* first protocol's id + 1; 0: by the link type */
   sf_layer inl[SF_INLINE_LAYERS];
 } sf_pkt;
 

@@ -53,6 +53,8 @@ static void push_field_info(lua_State *L, const sf_field *f) {
   lua_setfield(L, -2, "hex");
   lua_pushboolean(L, f->flags & SF_FF_AUTO);
   lua_setfield(L, -2, "auto");
+  lua_pushboolean(L, f->flags & SF_FF_SIGNED);
+  lua_setfield(L, -2, "signed");
   if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
     lua_pushinteger(L, (lua_Integer)f->def);
     lua_setfield(L, -2, "default");
@@ -71,26 +73,31 @@ static void push_field_info(lua_State *L, const sf_field *f) {
 }
 
 /* core.protos() -> {[id+1] = {id=, name=, display=, kind=, fields={...}}} */
+void lsf_push_proto_info(lua_State *L, int id) {
+  const sf_proto *pr = sf_proto_get(id);
+  int fi;
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, id);
+  lua_setfield(L, -2, "id");
+  lua_pushstring(L, pr->name);
+  lua_setfield(L, -2, "name");
+  lua_pushstring(L, pr->display);
+  lua_setfield(L, -2, "display");
+  lua_pushstring(L, pr->kind);
+  lua_setfield(L, -2, "kind");
+  lua_createtable(L, pr->nfields, 0);
+  for (fi = 0; fi < pr->nfields; fi++) {
+    push_field_info(L, &pr->fields[fi]);
+    lua_rawseti(L, -2, fi + 1);
+  }
+  lua_setfield(L, -2, "fields");
+}
+
 static int core_protos(lua_State *L) {
-  int id, fi, n = sf_proto_count();
+  int id, n = sf_proto_count();
   lua_createtable(L, n, 0);
   for (id = 0; id < n; id++) {
-    const sf_proto *pr = sf_proto_get(id);
-    lua_createtable(L, 0, 5);
-    lua_pushinteger(L, id);
-    lua_setfield(L, -2, "id");
-    lua_pushstring(L, pr->name);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, pr->display);
-    lua_setfield(L, -2, "display");
-    lua_pushstring(L, pr->kind);
-    lua_setfield(L, -2, "kind");
-    lua_createtable(L, pr->nfields, 0);
-    for (fi = 0; fi < pr->nfields; fi++) {
-      push_field_info(L, &pr->fields[fi]);
-      lua_rawseti(L, -2, fi + 1);
-    }
-    lua_setfield(L, -2, "fields");
+    lsf_push_proto_info(L, id);
     lua_rawseti(L, -2, id + 1);
   }
   return 1;
@@ -140,6 +147,7 @@ int luaopen_stackforge_core(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, LSF_CODECS);
   lua_setfield(L, -2, "codecs");  /* the Lua half registers codecs here */
+  lsf_open_custom(L);
   lsf_open_packet(L);
   for (id = 0; id < sf_proto_count(); id++) lsf_add_field_names(L, -1, id);
   lua_setfield(L, -2, "Packet");  /* methods; the Lua half adds more */

@@ -84,6 +84,7 @@ void lsf_track(lua_State *L, int idx, sf_pkt *p) {
 }
 
 static int first_proto(const sf_pkt *p) {
+  if (p->first > 0) return p->first - 1;  /* Packet(raw, {proto=X}) */
   return sf_linktype_proto(p->linktype, p->data, p->len);
 }
 
@@ -92,7 +93,8 @@ sf_pkt *lsf_parsed(lua_State *L, int idx) {
   sf_pkt *p = lsf_checkpacket(L, idx);
   if (!(p->flags & SF_P_PARSED)) {
     sf_dissect(p, first_proto(p));
-    lsf_track(L, idx, p);  /* many layers: the index went to the heap */
+    lsf_track(L, idx, p);
+    lsf_callback_check(L);  /* many layers: the index went to the heap */
   }
   return p;
 }
@@ -103,10 +105,18 @@ int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
   const sf_field *f = pr && fi >= 0 ? &pr->fields[fi] : NULL;
   switch (rc) {
     case SF_E_RANGE:
+      if (f->flags & SF_FF_SIGNED)
+        return luaL_error(L, "%s.%s: value %s out of range (%I..%I)", pr->name,
+                          f->name, luaL_tolstring(L, validx, NULL),
+                          -(lua_Integer)(sf_field_max(f) >> 1) - 1,
+                          (lua_Integer)(sf_field_max(f) >> 1));
       return luaL_error(L, "%s.%s: value %s out of range (0..%I)", pr->name,
                         f->name, luaL_tolstring(L, validx, NULL),
                         (lua_Integer)sf_field_max(f));
     case SF_E_ABSENT:
+      if (pr->dyn)
+        return luaL_error(L, "%s.%s: field is not in this %s (a condition "
+                          "or length excludes it)", pr->name, f->name, pr->name);
       return luaL_error(L, "%s.%s: field does not apply to this %s (type %d)",
                         pr->name, f->name, pr->name,
                         (int)p->data[p->layers[li].off]);
@@ -125,6 +135,7 @@ static void check(lua_State *L, int rc) {
 /* Run an engine call's result through lsf_track before checking it. */
 static void checked(lua_State *L, int idx, sf_pkt *p, int rc) {
   lsf_track(L, idx, p);
+  lsf_callback_check(L);  /* a custom protocol's hook failed */
   check(L, rc);
 }
 
@@ -147,7 +158,9 @@ int lsf_packet_new(lua_State *L) {
       p->time_ns = (int64_t)(luaL_checknumber(L, -1) * 1e9 + 0.5);
     if (lua_getfield(L, 2, "wirelen") != LUA_TNIL)
       p->wirelen = (uint32_t)luaL_checkinteger(L, -1);
-    lua_pop(L, 3);
+    if (lua_getfield(L, 2, "proto") != LUA_TNIL)
+      p->first = lsf_proto_arg(L, lua_gettop(L)) + 1;
+    lua_pop(L, 4);
   }
   return 1;
 }
@@ -466,6 +479,7 @@ static sf_pkt *parse_now(lua_State *L, int idx, sf_pkt *p) {
   if (!(p->flags & SF_P_PARSED)) {
     sf_dissect(p, first_proto(p));
     lsf_track(L, idx, p);
+    lsf_callback_check(L);
   }
   return p;
 }

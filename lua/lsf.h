@@ -40,12 +40,18 @@ int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
 
 /* lvalue.c */
 void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi);
+void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *v);
+void lsf_call_codec(lua_State *L, const char *codec, const char *fn);
 int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
                   int validx);
 int lsf_field_index(lua_State *L, int proto, int keyidx);
 const int16_t *lsf_field_map(lua_State *L, int keysidx, int keyidx);
 void lsf_add_field_names(lua_State *L, int keysidx, int proto);
 int lsf_field_error(lua_State *L, int proto, const char *name);
+
+/* lcustom.c */
+void lsf_open_custom(lua_State *L);
+void lsf_callback_check(lua_State *L);  /* raise a callback's error */
 
 /* lcore.c */
 int lsf_proto_arg(lua_State *L, int idx);  /* kind, constructor or name */
@@ -54,5 +60,6 @@ int lsf_proto_arg(lua_State *L, int idx);  /* kind, constructor or name */
 void lsf_open_pcap(lua_State *L);  /* adds PcapReader... to the table on top */
 void lsf_push_comment(lua_State *L, int pidx);
 void lsf_set_comment(lua_State *L, int pidx, int vidx);
+
 
 #endif

@@ -85,7 +85,7 @@ int lsf_field_error(lua_State *L, int proto, const char *name) {
 }
 
 /* Replace the value at the top with codecs[codec][fn](value). */
-static void call_codec(lua_State *L, const char *codec, const char *fn) {
+void lsf_call_codec(lua_State *L, const char *codec, const char *fn) {
   int v = lua_gettop(L);
   lua_getfield(L, LUA_REGISTRYINDEX, LSF_CODECS);
   if (lua_getfield(L, -1, codec) != LUA_TTABLE ||
@@ -99,16 +99,27 @@ static void call_codec(lua_State *L, const char *codec, const char *fn) {
   lua_settop(L, v);
 }
 
+/* Sign-extend a two's complement field value. */
+static lua_Integer signed_value(const sf_field *f, uint64_t u) {
+  if (f->bits < 64 && (u >> (f->bits - 1)) & 1) u |= ~UINT64_C(0) << f->bits;
+  return (lua_Integer)u;
+}
+
 void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi) {
-  const sf_field *f = &sf_proto_get(p->layers[li].proto)->fields[fi];
   sf_val v;
+  if (sf_field_get(p, li, fi, &v) != SF_OK) lua_pushnil(L);
+  else lsf_push_value(L, &sf_proto_get(p->layers[li].proto)->fields[fi], &v);
+}
+
+/* A field's value as Lua sees it. */
+void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *vp) {
+  sf_val v = *vp;
   char text[64];
-  if (sf_field_get(p, li, fi, &v) != SF_OK) {
-    lua_pushnil(L);
-    return;
-  }
   switch (f->type) {
-    case SF_T_UINT: lua_pushinteger(L, (lua_Integer)v.u); break;
+    case SF_T_UINT:
+      lua_pushinteger(L, (f->flags & SF_FF_SIGNED) ? signed_value(f, v.u)
+                                                   : (lua_Integer)v.u);
+      break;
     case SF_T_FLAGS:
       sf_format_flags(f, v.u, text, sizeof text);
       lua_pushstring(L, text);
@@ -118,7 +129,7 @@ void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi) {
     case SF_T_IP6: sf_format_ip6(v.p, text); lua_pushstring(L, text); break;
     default:
       lua_pushlstring(L, (const char *)v.p, v.n);
-      if (f->codec) call_codec(L, f->codec, "decode");
+      if (f->codec) lsf_call_codec(L, f->codec, "decode");
   }
 }
 
@@ -144,7 +155,7 @@ static int to_uint(lua_State *L, const sf_field *f, int idx, uint64_t *out) {
   }
   n = lua_tointegerx(L, idx, &isnum);
   if (!isnum) return SF_E_TYPE;
-  if (n < 0) return SF_E_RANGE;
+  if (n < 0 && !(f->flags & SF_FF_SIGNED)) return SF_E_RANGE;
   *out = (uint64_t)n;
   return SF_OK;
 }
@@ -181,6 +192,7 @@ int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
   if (lua_isnil(L, validx)) {
     rc = sf_field_default(p, li, fi);
     lsf_track(L, pidx, p);
+    lsf_callback_check(L);
     return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
   }
   if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
@@ -188,7 +200,7 @@ int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
   } else if (f->type == SF_T_BYTES) {
     if (lua_type(L, validx) != LUA_TSTRING && f->codec) {
       lua_pushvalue(L, validx);
-      call_codec(L, f->codec, "encode");
+      lsf_call_codec(L, f->codec, "encode");
       lua_replace(L, validx);
     }
     if (lua_type(L, validx) != LUA_TSTRING) rc = SF_E_TYPE;
@@ -203,6 +215,7 @@ int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
   if (rc == SF_OK) {
     rc = sf_field_set(p, li, fi, &v);
     lsf_track(L, pidx, p);
+    lsf_callback_check(L);
   }
   return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
 }

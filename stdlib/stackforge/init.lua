@@ -6,6 +6,7 @@ local core = require("stackforge.core")
 local layers = require("stackforge.layers")
 local show = require("stackforge.show")
 require("stackforge.codecs")
+local custom = require("stackforge.custom")
 
 local M = {
   version = core.version,
@@ -27,6 +28,9 @@ local M = {
 for name, v in pairs(layers) do
   if getmetatable(v) == layers.Constructor then M[name] = v end
 end
+
+-- custom protocols: CustomLayer, the field types, bind_layers, ...
+for name, v in pairs(custom) do M[name] = v end
 
 -- Scapy spellings that users type from habit.
 M.Ethernet = M.Ether

@@ -20,13 +20,52 @@ M.Constructor = Constructor
 M.protos = core.protos()
 M.LayerKind = {}
 M.by_kind = {}       -- proto id -> constructor
+M.summaries = {}     -- proto id -> a custom layer's summary hook
 
-for _, info in ipairs(M.protos) do
+local function add_constructor(info)
   local ctor = setmetatable({kind = info.id, name = info.name,
     display = info.display, fields_desc = info.fields}, Constructor)
   M[info.name] = ctor
   M.LayerKind[info.kind] = info.id
   M.by_kind[info.id] = ctor
+  return ctor
+end
+
+for _, info in ipairs(M.protos) do add_constructor(info) end
+
+-- A layer as a protocol id: a constructor, a LayerKind value or a name.
+function M.kind_of(x)
+  if getmetatable(x) == Constructor then return x.kind end
+  if math.type(x) == "integer" and M.protos[x + 1] then return x end
+  if type(x) == "string" and (M.LayerKind[x] or M[x]) then
+    return M.LayerKind[x] or M[x].kind
+  end
+  error(("expected a layer (TCP, LayerKind.Tcp or \"TCP\"), got %s"):format(tostring(x)), 3)
+end
+
+-- p:summary() with custom layers' own summaries: "Ethernet / IPv4 / UDP / Mine v1".
+local function summary_with_hooks(p)
+  local parts = {}
+  for i = 1, p.layer_count do
+    local id = p:_layer_info(i)
+    local hook = M.summaries[id]
+    parts[i] = hook and tostring(hook(p:layer(i))) or M.protos[id + 1].display
+  end
+  return table.concat(parts, " / ")
+end
+
+-- A protocol the engine registered at run time (CustomLayer): its
+-- constructor, and its place in LayerKind, ls() and show().
+function M.register(id, hooks)
+  local info = core.proto_info(id)
+  M.protos[id + 1] = info
+  local ctor = add_constructor(info)
+  ctor.answers = hooks and hooks.answers
+  if hooks and hooks.summary then
+    M.summaries[id] = hooks.summary
+    core.Packet.summary = summary_with_hooks
+  end
+  return ctor
 end
 
 -- A named variant of a constructor with some fields preset.

@@ -1,0 +1,368 @@
+/*
+ * anon.c -- policies, and the anonymization of single values: addresses,
+ * MACs, ports, timestamps, TCP sequence offsets.  anon_pkt.c applies them
+ * to packets, anon_pcap.c to capture files.
+ *
+ * Every secret value derives from the policy's key and salt: Crypto-PAn
+ * uses the key; everything else uses HMAC-SHA-256 under the salt with a
+ * label per use ("mac", "seq", ...), so no two uses share a stream.
+ */
+#include "anon.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anonpriv.h"
+
+/* ---- names ----------------------------------------------------------- */
+
+static const char *const setting_names[SF_AN_NSETTINGS] = {
+  "ip_mode", "mac_mode", "port_mode", "timestamp_mode", "tcp_seq_mode",
+  "payload_mode"
+};
+
+/* NULL-terminated, indexed by the SF_* mode enums of anon.h */
+static const char *const mode_names[SF_AN_NSETTINGS][5] = {
+  {"preserve", "crypto_pan", "permute", NULL},
+  {"preserve", "salted_hash", "salted_hash_keep_oui", "zero", NULL},
+  {"preserve", "preserve_well_known", "permute", NULL},
+  {"preserve", "epoch_shift", "random_shift", NULL},
+  {"preserve", "random_offset", NULL},
+  {"preserve", "truncate_to", "drop", "zero", NULL},
+};
+
+static const char *const mode_lists[SF_AN_NSETTINGS] = {
+  "preserve, crypto_pan, permute",
+  "preserve, salted_hash, salted_hash_keep_oui, zero",
+  "preserve, preserve_well_known, permute",
+  "preserve, epoch_shift, random_shift",
+  "preserve, random_offset",
+  "preserve, truncate_to, drop, zero",
+};
+
+const char *sf_anon_setting_name(int s) {
+  return (unsigned)s < SF_AN_NSETTINGS ? setting_names[s] : NULL;
+}
+
+int sf_anon_mode_find(int s, const char *name) {
+  int m;
+  if ((unsigned)s >= SF_AN_NSETTINGS) return -1;
+  for (m = 0; mode_names[s][m]; m++)
+    if (strcmp(mode_names[s][m], name) == 0) return m;
+  return -1;
+}
+
+const char *sf_anon_mode_name(int s, int m) {
+  int i;
+  if ((unsigned)s >= SF_AN_NSETTINGS || m < 0) return NULL;
+  for (i = 0; i < m && mode_names[s][i]; i++) continue;
+  return mode_names[s][i];
+}
+
+const char *sf_anon_mode_list(int s) {
+  return (unsigned)s < SF_AN_NSETTINGS ? mode_lists[s] : NULL;
+}
+
+/* ---- policies -------------------------------------------------------------- */
+
+static void set_modes(sf_anon_policy *p, int ip, int mac, int port, int ts,
+                      int seq, int pl) {
+  p->mode[SF_AN_IP] = ip;
+  p->mode[SF_AN_MAC] = mac;
+  p->mode[SF_AN_PORT] = port;
+  p->mode[SF_AN_TIME] = ts;
+  p->mode[SF_AN_SEQ] = seq;
+  p->mode[SF_AN_PAYLOAD] = pl;
+}
+
+int sf_anon_policy_preset(sf_anon_policy *p, const char *name) {
+  if (strcmp(name, "default") == 0) {
+    set_modes(p, SF_IP_CRYPTOPAN, SF_MAC_HASH, SF_PORT_WELL_KNOWN,
+              SF_TS_EPOCH_SHIFT, SF_SEQ_RANDOM_OFFSET, SF_PL_TRUNCATE);
+    p->timestamp_jitter_ms = 0;
+    p->payload_truncate_bytes = 256;
+  } else if (strcmp(name, "ml_optimized") == 0) {
+    /* keep what models learn from: subnets, ports, exact timing, header
+       fields and the first bytes of each payload */
+    set_modes(p, SF_IP_CRYPTOPAN, SF_MAC_HASH, SF_PORT_PRESERVE,
+              SF_TS_EPOCH_SHIFT, SF_SEQ_RANDOM_OFFSET, SF_PL_TRUNCATE);
+    p->timestamp_jitter_ms = 0;
+    p->payload_truncate_bytes = 64;
+  } else if (strcmp(name, "maximum_privacy") == 0) {
+    /* no prefix structure, no payload, no real date, blurred timing */
+    set_modes(p, SF_IP_PERMUTE, SF_MAC_HASH, SF_PORT_PERMUTE,
+              SF_TS_RANDOM_SHIFT, SF_SEQ_RANDOM_OFFSET, SF_PL_DROP);
+    p->timestamp_jitter_ms = 10;
+    p->payload_truncate_bytes = 0;
+  } else {
+    return SF_E_VALUE;
+  }
+  return SF_OK;
+}
+
+int sf_anon_policy_init(sf_anon_policy *p) {
+  memset(p, 0, sizeof *p);
+  sf_anon_policy_preset(p, "default");
+  if (RAND_bytes(p->crypto_pan_key, 32) != 1 || RAND_bytes(p->hash_salt, 32) != 1)
+    return SF_E_NOMEM;
+  return SF_OK;
+}
+
+/* ---- keyed functions ----------------------------------------------------------- */
+
+/* HMAC-SHA-256(salt, label || data) */
+void sf_anon_hmac(const sf_anon *a, const char *label, const uint8_t *d,
+                  size_t n, uint8_t out[32]) {
+  uint8_t msg[64];
+  size_t ln = strlen(label);
+  unsigned int olen = 32;
+  if (ln + n > sizeof msg) n = sizeof msg - ln;  /* callers stay far below */
+  memcpy(msg, label, ln);
+  if (n) memcpy(msg + ln, d, n);
+  if (!HMAC(EVP_sha256(), a->pol.hash_salt, 32, msg, ln + n, out, &olen))
+    memset(out, 0, 32);
+}
+
+static uint64_t get64(const uint8_t *b) {
+  uint64_t v = 0;
+  int i;
+  for (i = 0; i < 8; i++) v = v << 8 | b[i];
+  return v;
+}
+
+/* splitmix64: a counter-based generator, so a packet's jitter depends on
+   its index alone */
+uint64_t sf_anon_mix(uint64_t x) {
+  x += UINT64_C(0x9E3779B97F4A7C15);
+  x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+  x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
+  return x ^ (x >> 31);
+}
+
+static uint64_t seed_of(const sf_anon *a, const char *label) {
+  uint8_t h[32];
+  sf_anon_hmac(a, label, NULL, 0, h);
+  return get64(h);
+}
+
+/* A keyed shuffle of ports [lo, 65535]; the rest map to themselves. */
+static void build_ports(sf_anon *a) {
+  uint64_t s = seed_of(a, "ports");
+  uint32_t i, lo;
+  for (i = 0; i < 65536; i++) a->ports[i] = (uint16_t)i;
+  if (a->pol.mode[SF_AN_PORT] == SF_PORT_PRESERVE) return;
+  lo = a->pol.mode[SF_AN_PORT] == SF_PORT_WELL_KNOWN ? 1024 : 1;  /* 0 stays */
+  for (i = 65535; i > lo; i--) {  /* Fisher-Yates */
+    uint32_t j = lo + (uint32_t)(sf_anon_mix(s + i) % (i - lo + 1));
+    uint16_t t = a->ports[i];
+    a->ports[i] = a->ports[j];
+    a->ports[j] = t;
+  }
+}
+
+static int setup_permute(sf_anon *a) {
+  uint8_t k[32];
+  sf_anon_hmac(a, "ip", NULL, 0, k);
+  a->perm = EVP_CIPHER_CTX_new();
+  if (!a->perm || !EVP_EncryptInit_ex(a->perm, EVP_aes_128_ecb(), NULL, k, NULL))
+    return 0;
+  EVP_CIPHER_CTX_set_padding(a->perm, 0);
+  return 1;
+}
+
+/* 2000-01-01 plus a keyed number of seconds below 20 years */
+static int64_t random_epoch(const sf_anon *a) {
+  uint64_t r = seed_of(a, "time") % (UINT64_C(20) * 365 * 86400);
+  return (INT64_C(946684800) + (int64_t)r) * INT64_C(1000000000);
+}
+
+sf_anon *sf_anon_new(const sf_anon_policy *p) {
+  sf_anon *a = calloc(1, sizeof *a);
+  if (!a) return NULL;
+  a->pol = *p;
+  if (p->mode[SF_AN_IP] == SF_IP_CRYPTOPAN && !(a->cpan = sf_cpan_new(p->crypto_pan_key)))
+    goto fail;
+  if (p->mode[SF_AN_IP] == SF_IP_PERMUTE && !setup_permute(a)) goto fail;
+  build_ports(a);
+  a->jitter_seed = seed_of(a, "jitter");
+  a->epoch = p->mode[SF_AN_TIME] == SF_TS_RANDOM_SHIFT ? random_epoch(a) : 0;
+  if (!sf_anon_fields_init(a)) goto fail;
+  return a;
+fail:
+  sf_anon_free(a);
+  return NULL;
+}
+
+void sf_anon_free(sf_anon *a) {
+  if (!a) return;
+  sf_cpan_free(a->cpan);
+  EVP_CIPHER_CTX_free(a->perm);
+  free(a);
+}
+
+const sf_anon_policy *sf_anon_policy_of(const sf_anon *a) { return &a->pol; }
+
+/* ---- addresses ------------------------------------------------------------------ */
+
+static void aes1(EVP_CIPHER_CTX *c, const uint8_t in[16], uint8_t out[16]) {
+  int n = 0;
+  if (!EVP_EncryptUpdate(c, out, &n, in, 16)) memset(out, 0, 16);
+}
+
+/* A keyed permutation of the 2^32 IPv4 addresses: a 4-round Feistel
+   network over 16-bit halves with AES as the round function. */
+static uint32_t permute4(sf_anon *a, uint32_t v) {
+  uint32_t l = v >> 16, r = v & 0xffff;
+  int round;
+  for (round = 0; round < 4; round++) {
+    uint8_t in[16] = {0}, out[16];
+    uint32_t t;
+    in[0] = (uint8_t)round;
+    in[1] = (uint8_t)(r >> 8);
+    in[2] = (uint8_t)r;
+    aes1(a->perm, in, out);
+    t = r;
+    r = l ^ (uint32_t)(out[0] << 8 | out[1]);
+    l = t;
+  }
+  return l << 16 | r;
+}
+
+void sf_anon_ip4(sf_anon *a, const uint8_t in[4], uint8_t out[4]) {
+  uint32_t v = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 |
+               (uint32_t)in[2] << 8 | in[3];
+  sf_anon_v4cache *e;
+  switch (a->pol.mode[SF_AN_IP]) {
+    case SF_IP_CRYPTOPAN: sf_cpan_anon4(a->cpan, in, out); return;
+    case SF_IP_PERMUTE:
+      e = &a->v4perm[(v * 0x9E3779B1u) >> (32 - SF_ANON_V4BITS)];
+      if (!e->ok || e->in != v) {
+        e->in = v;
+        e->out = permute4(a, v);
+        e->ok = 1;
+      }
+      v = e->out;
+      out[0] = (uint8_t)(v >> 24);
+      out[1] = (uint8_t)(v >> 16);
+      out[2] = (uint8_t)(v >> 8);
+      out[3] = (uint8_t)v;
+      return;
+    default: memmove(out, in, 4);
+  }
+}
+
+void sf_anon_ip6(sf_anon *a, const uint8_t in[16], uint8_t out[16]) {
+  switch (a->pol.mode[SF_AN_IP]) {
+    case SF_IP_CRYPTOPAN: sf_cpan_anon6(a->cpan, in, out); return;
+    case SF_IP_PERMUTE: {  /* AES is a permutation of 128-bit blocks */
+      uint8_t t[16];
+      aes1(a->perm, in, t);
+      memcpy(out, t, 16);
+      return;
+    }
+    default: memmove(out, in, 16);
+  }
+}
+
+/* ---- MACs -------------------------------------------------------------------------- */
+
+static int is_broadcast(const uint8_t m[6]) {
+  return (m[0] & m[1] & m[2] & m[3] & m[4] & m[5]) == 0xff;
+}
+
+static int is_zero(const uint8_t m[6]) {
+  return (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0;
+}
+
+/* Broadcast and all-zero (ARP's "unknown") name no device: kept.  A group
+   address keeps its first three bytes, which name the protocol (01:00:5e
+   IPv4 multicast, 33:33 IPv6, 01:80:c2 bridges), not a vendor.  Otherwise
+   the group (I/G) and local (U/L) bits are kept and the rest hashed. */
+static void hash_mac(sf_anon *a, const uint8_t in[6], uint8_t out[6]) {
+  uint8_t h[32];
+  int keep3 = (in[0] & 1) || a->pol.mode[SF_AN_MAC] == SF_MAC_HASH_OUI;
+  sf_anon_hmac(a, "mac", in, 6, h);
+  if (keep3) {
+    memcpy(out, in, 3);
+    memcpy(out + 3, h, 3);
+  } else {
+    out[0] = (uint8_t)((h[0] & 0xfc) | (in[0] & 0x03));
+    memcpy(out + 1, h + 1, 5);
+  }
+}
+
+void sf_anon_mac(sf_anon *a, const uint8_t in[6], uint8_t out[6]) {
+  int mode = a->pol.mode[SF_AN_MAC];
+  sf_anon_maccache *e;
+  if (mode == SF_MAC_PRESERVE || is_broadcast(in) || is_zero(in)) {
+    memmove(out, in, 6);
+    return;
+  }
+  if (mode == SF_MAC_ZERO) {
+    uint8_t g = in[0] & 1;
+    memset(out, 0, 6);
+    out[0] = g;
+    return;
+  }
+  e = &a->macs[(in[3] ^ in[4] * 7u ^ in[5] * 31u ^ in[2] * 131u) % SF_ANON_MACS];
+  if (!e->ok || memcmp(e->in, in, 6) != 0) {
+    memcpy(e->in, in, 6);
+    hash_mac(a, in, e->out);
+    e->ok = 1;
+  }
+  memcpy(out, e->out, 6);
+}
+
+/* ---- ports, time, sequence numbers ------------------------------------------------- */
+
+uint16_t sf_anon_port(const sf_anon *a, uint16_t port) { return a->ports[port]; }
+
+/* Jitter in [0, J] ms keeps times positive; clamping to the previous
+   output keeps the capture's order. */
+int64_t sf_anon_time(sf_anon *a, int64_t t) {
+  int64_t out;
+  if (a->pol.mode[SF_AN_TIME] == SF_TS_PRESERVE && a->pol.timestamp_jitter_ms == 0)
+    return t;
+  if (!a->have_first) {
+    a->first = t;
+    a->have_first = 1;
+  }
+  out = a->pol.mode[SF_AN_TIME] == SF_TS_PRESERVE ? t : t - a->first + a->epoch;
+  if (a->pol.timestamp_jitter_ms) {
+    uint64_t span = (uint64_t)a->pol.timestamp_jitter_ms * 1000000u + 1;
+    out += (int64_t)(sf_anon_mix(a->jitter_seed + a->count) % span);
+    if (a->count && out < a->last) out = a->last;
+  }
+  a->count++;
+  a->last = out;
+  return out;
+}
+
+uint32_t sf_anon_seq_offset(sf_anon *a, const uint8_t *src, const uint8_t *dst,
+                            size_t alen, uint16_t sport, uint16_t dport) {
+  uint8_t key[37], h[32];
+  sf_anon_seqcache *e;
+  uint32_t hv = 2166136261u;
+  size_t i, n;
+  if (a->pol.mode[SF_AN_SEQ] == SF_SEQ_PRESERVE || (alen != 4 && alen != 16))
+    return 0;
+  memcpy(key, src, alen);
+  memcpy(key + alen, dst, alen);
+  key[2 * alen] = (uint8_t)(sport >> 8);
+  key[2 * alen + 1] = (uint8_t)sport;
+  key[2 * alen + 2] = (uint8_t)(dport >> 8);
+  key[2 * alen + 3] = (uint8_t)dport;
+  n = 2 * alen + 4;
+  for (i = 0; i < n; i++) hv = (hv ^ key[i]) * 16777619u;  /* FNV-1a */
+  e = &a->seqs[hv % SF_ANON_SEQS];
+  if (e->ok && e->n == n && memcmp(e->key, key, n) == 0) return e->off;
+  sf_anon_hmac(a, "seq", key, n, h);
+  memcpy(e->key, key, n);
+  e->n = (uint8_t)n;
+  e->off = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+  e->ok = 1;
+  return e->off;
+}

@@ -1,0 +1,100 @@
+/*
+ * anon.h -- anonymization policies and their application to packets and
+ * capture files.  No Lua here: the flow extractor and the Lua binding both
+ * use this API.
+ *
+ * A policy (sf_anon_policy) is plain data: one mode per setting, the
+ * numeric parameters, and the Crypto-PAn key and hash salt.  An anonymizer
+ * (sf_anon) is a policy made ready: AES and HMAC keys set up, the port
+ * permutation built, caches, and the timestamp state (first packet seen).
+ * Everything is a function of the key and salt, so the same policy run on
+ * the same input gives byte-identical output.
+ *
+ * An sf_anon is not thread-safe (caches, timestamp state); use one per
+ * thread, made from the same policy, and results agree except for the
+ * timestamp epoch, which each anonymizer takes from the first packet it
+ * sees.
+ */
+#ifndef SF_ANON_H
+#define SF_ANON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../sf.h"
+
+/* settings, in the order of their names in sf_anon_setting_name() */
+enum { SF_AN_IP, SF_AN_MAC, SF_AN_PORT, SF_AN_TIME, SF_AN_SEQ, SF_AN_PAYLOAD,
+       SF_AN_NSETTINGS };
+
+enum { SF_IP_PRESERVE, SF_IP_CRYPTOPAN, SF_IP_PERMUTE };
+enum { SF_MAC_PRESERVE, SF_MAC_HASH, SF_MAC_HASH_OUI, SF_MAC_ZERO };
+enum { SF_PORT_PRESERVE, SF_PORT_WELL_KNOWN, SF_PORT_PERMUTE };
+enum { SF_TS_PRESERVE, SF_TS_EPOCH_SHIFT, SF_TS_RANDOM_SHIFT };
+enum { SF_SEQ_PRESERVE, SF_SEQ_RANDOM_OFFSET };
+enum { SF_PL_PRESERVE, SF_PL_TRUNCATE, SF_PL_DROP, SF_PL_ZERO };
+
+typedef struct sf_anon_policy {
+  int mode[SF_AN_NSETTINGS];
+  uint32_t timestamp_jitter_ms;     /* 0: none */
+  uint32_t payload_truncate_bytes;  /* for SF_PL_TRUNCATE */
+  uint8_t crypto_pan_key[32];
+  uint8_t hash_salt[32];
+} sf_anon_policy;
+
+/* "ip_mode", "mac_mode", ... */
+const char *sf_anon_setting_name(int setting);
+/* A mode's number, or -1 when the name is not one of the setting's. */
+int sf_anon_mode_find(int setting, const char *name);
+const char *sf_anon_mode_name(int setting, int mode);
+/* The valid names, ", "-separated, for error messages. */
+const char *sf_anon_mode_list(int setting);
+
+/* Defaults (see docs/anonymization.md) with a fresh random key and salt
+   from OpenSSL's RAND_bytes; SF_OK or SF_E_NOMEM if the RNG failed. */
+int sf_anon_policy_init(sf_anon_policy *p);
+/* Presets: "default", "ml_optimized", "maximum_privacy"; the key and salt
+   are left alone.  SF_E_VALUE for another name. */
+int sf_anon_policy_preset(sf_anon_policy *p, const char *name);
+
+typedef struct sf_anon sf_anon;
+
+sf_anon *sf_anon_new(const sf_anon_policy *p);  /* NULL: no memory / crypto */
+void sf_anon_free(sf_anon *a);
+const sf_anon_policy *sf_anon_policy_of(const sf_anon *a);
+
+/* ---- one value at a time (flows use these) ---------------------------- */
+
+void sf_anon_ip4(sf_anon *a, const uint8_t in[4], uint8_t out[4]);
+void sf_anon_ip6(sf_anon *a, const uint8_t in[16], uint8_t out[16]);
+void sf_anon_mac(sf_anon *a, const uint8_t in[6], uint8_t out[6]);
+uint16_t sf_anon_port(const sf_anon *a, uint16_t port);
+/* Timestamps must come in capture order: the first one fixes the shift,
+   and jitter never moves a packet before the one that preceded it. */
+int64_t sf_anon_time(sf_anon *a, int64_t time_ns);
+/* The sequence-number offset of one direction of a TCP connection
+   (original addresses, alen 4 or 16, and ports); 0 when preserving.
+   Its ack numbers take the reverse direction's offset. */
+uint32_t sf_anon_seq_offset(sf_anon *a, const uint8_t *src,
+                            const uint8_t *dst, size_t alen, uint16_t sport,
+                            uint16_t dport);
+
+/* ---- packets and captures ----------------------------------------------- */
+
+/* Rewrite a dissected packet in place: addresses in every layer (quoted
+   ones too), ports, TCP seq/ack and SACK, payload, timestamp; then lengths
+   and checksums.  SF_OK or an SF_E_* code. */
+int sf_anon_packet(sf_anon *a, sf_pkt *p);
+
+typedef struct sf_anon_stats {
+  uint64_t packets;
+  uint64_t bytes_in, bytes_out;
+} sf_anon_stats;
+
+/* Stream in_path to out_path (same format; "-" for stdin/stdout) in
+   bounded memory.  SF_OK, or SF_IO_ERR-like -1 with a message in err. */
+int sf_anon_pcap(const char *in_path, const char *out_path,
+                 const sf_anon_policy *p, sf_anon_stats *st, char *err,
+                 size_t errlen);
+
+#endif

@@ -1,0 +1,433 @@
+/*
+ * anon_pkt.c -- apply a policy to one dissected packet.
+ *
+ * Every change goes through the engine (sf_field_set), so copy-on-write,
+ * lengths and checksums work as for a user's change; sf_finalize then
+ * recomputes lengths and checksums of every layer it owns.  It leaves
+ * alone the layers whose checksums it cannot recompute: those quoted in an
+ * ICMP error and those the capture cut short.  For those we update the
+ * checksum incrementally (RFC 1624) by the exact change we made, so a
+ * quoted header whose checksum was right stays right and one that was
+ * wrong stays as wrong as it was.
+ */
+#include <string.h>
+
+#include "anonpriv.h"
+
+/* per-packet state */
+typedef struct rw {
+  sf_anon *a;
+  sf_pkt *p;
+  int64_t d[SF_MAX_LAYERS];  /* ones'-complement change of each layer's bytes */
+  uint8_t src[16], dst[16];  /* original addresses of the latest IP layer */
+  size_t alen;               /* 0 before any IP layer */
+} rw;
+
+static int fidx(int proto, const char *name) {
+  return sf_field_find(sf_proto_get(proto), name);
+}
+
+int sf_anon_fields_init(sf_anon *a) {
+  sf_anon_fields *f = &a->f;
+  sf_init();
+  f->tcp_sport = fidx(SF_TCP, "sport");
+  f->tcp_dport = fidx(SF_TCP, "dport");
+  f->tcp_seq = fidx(SF_TCP, "seq");
+  f->tcp_ack = fidx(SF_TCP, "ack");
+  f->tcp_flags = fidx(SF_TCP, "flags");
+  f->tcp_options = fidx(SF_TCP, "options");
+  f->tcp_chksum = fidx(SF_TCP, "chksum");
+  f->udp_sport = fidx(SF_UDP, "sport");
+  f->udp_dport = fidx(SF_UDP, "dport");
+  f->udp_chksum = fidx(SF_UDP, "chksum");
+  f->ip4_chksum = fidx(SF_IPV4, "chksum");
+  f->icmp_chksum = fidx(SF_ICMP, "chksum");
+  f->icmp6_cksum = fidx(SF_ICMPV6, "cksum");
+  f->rt_addresses = fidx(SF_IPV6_ROUTING, "addresses");
+  f->rt_type = fidx(SF_IPV6_ROUTING, "type");
+  f->sll_src = fidx(SF_SLL, "src");
+  f->sll2_src = fidx(SF_SLL2, "src");
+  f->raw_load = fidx(SF_RAW, "load");
+  return f->tcp_sport >= 0 && f->tcp_dport >= 0 && f->tcp_seq >= 0 &&
+         f->tcp_ack >= 0 && f->tcp_flags >= 0 && f->tcp_options >= 0 &&
+         f->tcp_chksum >= 0 && f->udp_sport >= 0 && f->udp_dport >= 0 &&
+         f->udp_chksum >= 0 && f->ip4_chksum >= 0 && f->icmp_chksum >= 0 &&
+         f->icmp6_cksum >= 0 && f->rt_addresses >= 0 && f->rt_type >= 0 &&
+         f->sll_src >= 0 && f->sll2_src >= 0 && f->raw_load >= 0;
+}
+
+/* ---- changing bytes, remembering the checksum delta ------------------------- */
+
+/* The Internet checksum is a sum mod 0xffff of big-endian words, so a byte
+   at an even offset weighs 256 and one at an odd offset 1. */
+static void note(rw *w, int li, size_t off, const uint8_t *old,
+                 const uint8_t *nv, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    w->d[li] += ((int64_t)nv[i] - old[i]) * (((off + i) & 1) ? 1 : 256);
+}
+
+/* Set field fi of layer li to n bytes (same length as now). */
+static int set_bytes(rw *w, int li, int fi, const uint8_t *nv, size_t n) {
+  sf_val v;
+  const uint8_t *h = w->p->data + w->p->layers[li].off;
+  if (sf_field_get(w->p, li, fi, &v) != SF_OK || v.n != n) return SF_OK;
+  if (memcmp(v.p, nv, n) == 0) return SF_OK;
+  note(w, li, (size_t)(v.p - h), v.p, nv, n);
+  v.p = nv;
+  return sf_field_set(w->p, li, fi, &v);
+}
+
+/* Set a byte-aligned integer field of 16 or 32 bits. */
+static int set_uint(rw *w, int li, int fi, uint64_t nv) {
+  const sf_field *f = &sf_proto_get(w->p->layers[li].proto)->fields[fi];
+  uint8_t ob[4], nb[4];
+  unsigned i, n = f->bits / 8u;
+  sf_val v;
+  if (sf_field_get(w->p, li, fi, &v) != SF_OK || v.u == nv) return SF_OK;
+  for (i = 0; i < n; i++) {
+    ob[i] = (uint8_t)(v.u >> (8 * (n - 1 - i)));
+    nb[i] = (uint8_t)(nv >> (8 * (n - 1 - i)));
+  }
+  note(w, li, f->bitoff / 8u, ob, nb, n);
+  v.u = nv;
+  return sf_field_set(w->p, li, fi, &v);
+}
+
+static uint64_t get_uint(rw *w, int li, int fi, int *ok) {
+  sf_val v;
+  *ok = sf_field_get(w->p, li, fi, &v) == SF_OK;
+  return *ok ? v.u : 0;
+}
+
+/* ---- addresses -------------------------------------------------------------- */
+
+/* The address fields of a protocol, listed once: most fields are not. */
+static void list_addresses(sf_anon_fields *f, int proto) {
+  const sf_proto *pr = sf_proto_get(proto);
+  int fi;
+  f->naddr[proto] = 0;
+  for (fi = 0; pr && fi < pr->nfields && fi < 256 && f->naddr[proto] < 8; fi++) {
+    int t = pr->fields[fi].type;
+    if (t == SF_T_MAC || t == SF_T_IP4 || t == SF_T_IP6)
+      f->addr[proto][f->naddr[proto]++] = (uint8_t)fi;
+  }
+  f->addr_known[proto] = 1;
+}
+
+/* Every MAC, IPv4 and IPv6 field of the layer: Ethernet, ARP, IP, ICMP's
+   gateway, neighbour discovery's target and link-layer options, ... */
+static int addresses(rw *w, int li) {
+  sf_anon_fields *f = &w->a->f;
+  int proto = w->p->layers[li].proto, i, rc;
+  if ((unsigned)proto >= SF_MAX_PROTOS) return SF_OK;
+  if (!f->addr_known[proto]) list_addresses(f, proto);
+  for (i = 0; i < f->naddr[proto]; i++) {
+    int fi = f->addr[proto][i];
+    int t = sf_proto_get(proto)->fields[fi].type;
+    uint8_t out[16];
+    sf_val v;
+    if (sf_field_get(w->p, li, fi, &v) != SF_OK) continue;  /* absent */
+    if (t == SF_T_MAC) sf_anon_mac(w->a, v.p, out);
+    else if (t == SF_T_IP4) sf_anon_ip4(w->a, v.p, out);
+    else sf_anon_ip6(w->a, v.p, out);
+    if ((rc = set_bytes(w, li, fi, out, v.n)) != SF_OK) return rc;
+  }
+  return SF_OK;
+}
+
+/* Remember the original addresses: TCP offsets are keyed by them. */
+static void remember_ip(rw *w, int li) {
+  const sf_layer *l = &w->p->layers[li];
+  const uint8_t *h = w->p->data + l->off;
+  w->alen = 0;
+  if (l->proto == SF_IPV4 && l->hlen >= 20) {
+    memcpy(w->src, h + 12, 4);
+    memcpy(w->dst, h + 16, 4);
+    w->alen = 4;
+  } else if (l->proto == SF_IPV6 && l->hlen >= 40) {
+    memcpy(w->src, h + 8, 16);
+    memcpy(w->dst, h + 24, 16);
+    w->alen = 16;
+  }
+}
+
+/* Routing header types 0, 2 and 4 (segment routing) list full addresses. */
+static int routing(rw *w, int li) {
+  uint8_t buf[16 * 128];
+  sf_val v;
+  size_t i;
+  int ok, type = (int)get_uint(w, li, w->a->f.rt_type, &ok);
+  if (!ok || (type != 0 && type != 2 && type != 4)) return SF_OK;
+  if (sf_field_get(w->p, li, w->a->f.rt_addresses, &v) != SF_OK) return SF_OK;
+  if (v.n > sizeof buf) return SF_OK;
+  for (i = 0; i + 16 <= v.n; i += 16) sf_anon_ip6(w->a, v.p + i, buf + i);
+  memcpy(buf + i, v.p + i, v.n - i);
+  return set_bytes(w, li, w->a->f.rt_addresses, buf, v.n);
+}
+
+/* Linux cooked captures carry the sender's link-layer address. */
+static int sll_src(rw *w, int li, int fi) {
+  const sf_layer *l = &w->p->layers[li];
+  const uint8_t *h = w->p->data + l->off;
+  size_t lenoff = l->proto == SF_SLL ? 4 : 11;
+  uint8_t buf[8];
+  sf_val v;
+  int alen = l->hlen > lenoff + 1 ? (l->proto == SF_SLL ? h[5] | h[4] << 8 : h[11]) : 0;
+  if (alen != 6 || sf_field_get(w->p, li, fi, &v) != SF_OK || v.n != 8)
+    return SF_OK;
+  memcpy(buf, v.p, 8);
+  sf_anon_mac(w->a, v.p, buf);
+  return set_bytes(w, li, fi, buf, 8);
+}
+
+/* ---- transport ----------------------------------------------------------------- */
+
+static int ports(rw *w, int li, int fs, int fd) {
+  int ok, rc;
+  uint64_t s = get_uint(w, li, fs, &ok);
+  if (ok && (rc = set_uint(w, li, fs, sf_anon_port(w->a, (uint16_t)s))) != SF_OK)
+    return rc;
+  s = get_uint(w, li, fd, &ok);
+  if (ok && (rc = set_uint(w, li, fd, sf_anon_port(w->a, (uint16_t)s))) != SF_OK)
+    return rc;
+  return SF_OK;
+}
+
+/* SACK edges (RFC 2018) are the peer's sequence numbers: the ack offset. */
+static int sack(rw *w, int li, uint32_t off) {
+  uint8_t buf[40];
+  sf_val v;
+  size_t i = 0, j;
+  if (sf_field_get(w->p, li, w->a->f.tcp_options, &v) != SF_OK) return SF_OK;
+  if (v.n == 0 || v.n > sizeof buf) return SF_OK;
+  memcpy(buf, v.p, v.n);
+  while (i < v.n && buf[i] != 0) {
+    size_t n = buf[i] == 1 ? 1 : (i + 1 < v.n ? buf[i + 1] : 0);
+    if (n < 1 || (buf[i] != 1 && n < 2) || i + n > v.n) break;
+    for (j = i + 2; buf[i] == 5 && j + 4 <= i + n; j += 4) {
+      uint32_t e = (uint32_t)buf[j] << 24 | (uint32_t)buf[j + 1] << 16 |
+                   (uint32_t)buf[j + 2] << 8 | buf[j + 3];
+      e += off;
+      buf[j] = (uint8_t)(e >> 24);
+      buf[j + 1] = (uint8_t)(e >> 16);
+      buf[j + 2] = (uint8_t)(e >> 8);
+      buf[j + 3] = (uint8_t)e;
+    }
+    i += n;
+  }
+  return set_bytes(w, li, w->a->f.tcp_options, buf, v.n);
+}
+
+/* Sequence numbers move by their direction's offset, acks (when the ACK
+   flag says the field means something) and SACK edges by the other's. */
+static int tcp_seq(rw *w, int li, uint16_t sp, uint16_t dp) {
+  const sf_anon_fields *f = &w->a->f;
+  uint32_t fwd, rev;
+  uint64_t v;
+  int ok, rc;
+  if (w->a->pol.mode[SF_AN_SEQ] == SF_SEQ_PRESERVE || !w->alen) return SF_OK;
+  fwd = sf_anon_seq_offset(w->a, w->src, w->dst, w->alen, sp, dp);
+  rev = sf_anon_seq_offset(w->a, w->dst, w->src, w->alen, dp, sp);
+  v = get_uint(w, li, f->tcp_seq, &ok);
+  if (ok && (rc = set_uint(w, li, f->tcp_seq, (uint32_t)(v + fwd))) != SF_OK)
+    return rc;
+  if (!((get_uint(w, li, f->tcp_flags, &ok) >> 4) & 1) || !ok) return SF_OK;
+  v = get_uint(w, li, f->tcp_ack, &ok);
+  if (ok && (rc = set_uint(w, li, f->tcp_ack, (uint32_t)(v + rev))) != SF_OK)
+    return rc;
+  return sack(w, li, rev);
+}
+
+static int tcp(rw *w, int li) {
+  const sf_anon_fields *f = &w->a->f;
+  int ok1, ok2, rc;
+  uint16_t sp = (uint16_t)get_uint(w, li, f->tcp_sport, &ok1);
+  uint16_t dp = (uint16_t)get_uint(w, li, f->tcp_dport, &ok2);
+  if ((rc = ports(w, li, f->tcp_sport, f->tcp_dport)) != SF_OK) return rc;
+  return (ok1 && ok2) ? tcp_seq(w, li, sp, dp) : SF_OK;
+}
+
+static int rewrite_layer(rw *w, int li) {
+  const sf_anon_fields *f = &w->a->f;
+  int rc, proto = w->p->layers[li].proto;
+  if (proto == SF_IPV4 || proto == SF_IPV6) remember_ip(w, li);
+  if ((rc = addresses(w, li)) != SF_OK) return rc;
+  switch (proto) {
+    case SF_TCP: return tcp(w, li);
+    case SF_UDP: return ports(w, li, f->udp_sport, f->udp_dport);
+    case SF_IPV6_ROUTING: return routing(w, li);
+    case SF_SLL: return sll_src(w, li, f->sll_src);
+    case SF_SLL2: return sll_src(w, li, f->sll2_src);
+    default: return SF_OK;
+  }
+}
+
+/* ---- payloads ------------------------------------------------------------------ */
+
+static int frozen(const sf_layer *l) {
+  const sf_proto *pr = sf_proto_get(l->proto);
+  if (l->flags & SF_L_QUOTED) return 1;
+  return (l->flags & SF_L_TRUNC) && !pr->header_checksum;
+}
+
+/* The transport layer whose payload the policy governs: the first TCP,
+   UDP or (non-error) ICMP layer outside any quotation; -1 if none. */
+static int payload_owner(const sf_pkt *p) {
+  int li;
+  for (li = 0; li < p->nlayers; li++) {
+    const sf_layer *l = &p->layers[li];
+    if (l->flags & SF_L_QUOTED) return -1;
+    if (l->proto == SF_TCP || l->proto == SF_UDP || l->proto == SF_ICMPV6)
+      return li;
+    if (l->proto == SF_ICMP)
+      return (li + 1 < p->nlayers && (p->layers[li + 1].flags & SF_L_QUOTED)) ? -1 : li;
+  }
+  return -1;
+}
+
+static void drop_layer(sf_pkt *p, int li) {
+  memmove(&p->layers[li], &p->layers[li + 1],
+          (size_t)(p->nlayers - li - 1) * sizeof(sf_layer));
+  p->nlayers--;
+}
+
+/* Cut the payload [start, end) of layer t to keep bytes.  What follows
+   the transport header becomes one Raw layer first, so that the engine's
+   splice shrinks it and every enclosing length follows. */
+static int truncate_payload(rw *w, int t, size_t start, size_t end, size_t keep) {
+  sf_pkt *p = w->p;
+  int li = t + 1, rc;
+  if (p->layers[li].off != start) return SF_OK;  /* not what we expect */
+  while (li + 1 < p->nlayers && p->layers[li + 1].off < end) drop_layer(p, li + 1);
+  p->layers[li].proto = SF_RAW;
+  p->layers[li].off = (uint32_t)start;
+  p->layers[li].hlen = (uint32_t)(end - start);
+  p->layers[li].end = (uint32_t)end;
+  p->layers[li].set = 0;
+  if ((rc = sf_pkt_splice(p, li, start + keep, end - start - keep, NULL, 0)) != SF_OK)
+    return rc;
+  if (p->layers[li].hlen == 0) drop_layer(p, li);
+  return SF_OK;
+}
+
+/* ICMPv6 echo data lives in the ICMPv6 header itself. */
+static int icmp6_data(rw *w, int t, size_t keep, int zero) {
+  int fi = sf_field_find(sf_proto_get(SF_ICMPV6), "data");
+  uint8_t buf[2048];
+  sf_val v;
+  if (fi < 0 || sf_field_get(w->p, t, fi, &v) != SF_OK) return SF_OK;
+  if (!zero && v.n <= keep) return SF_OK;
+  if (zero && v.n > sizeof buf) keep = sizeof buf;
+  else if (zero) keep = v.n;
+  memset(buf, 0, keep < sizeof buf ? keep : sizeof buf);
+  if (!zero) memcpy(buf, v.p, keep);
+  v.p = buf;
+  v.n = keep;
+  return sf_field_set(w->p, t, fi, &v);
+}
+
+static int payload(rw *w) {
+  sf_pkt *p = w->p;
+  const sf_anon_policy *pol = &w->a->pol;
+  int mode = pol->mode[SF_AN_PAYLOAD], t = payload_owner(p), rc;
+  size_t keep = mode == SF_PL_TRUNCATE ? pol->payload_truncate_bytes : 0, start, end;
+  uint8_t *d;
+  if (mode == SF_PL_PRESERVE || t < 0) return SF_OK;
+  if (p->layers[t].proto == SF_ICMPV6) return icmp6_data(w, t, keep, mode == SF_PL_ZERO);
+  start = p->layers[t].off + p->layers[t].hlen;
+  end = p->layers[t].end;
+  if (end <= start || t + 1 >= p->nlayers) return SF_OK;
+  if (mode != SF_PL_ZERO)
+    return end - start > keep ? truncate_payload(w, t, start, end, keep) : SF_OK;
+  if ((rc = sf_pkt_writable(p)) != SF_OK) return rc;
+  d = (uint8_t *)p->data;
+  for (; start < end; start++) {  /* the delta first, then the bytes */
+    w->d[t] -= (int64_t)d[start] * (((start - p->layers[t].off) & 1) ? 1 : 256);
+    d[start] = 0;
+  }
+  p->flags |= SF_P_DIRTY;
+  return SF_OK;
+}
+
+/* ---- checksums the engine leaves alone ----------------------------------------- */
+
+static int checksum_field(const sf_anon_fields *f, int proto) {
+  switch (proto) {
+    case SF_IPV4: return f->ip4_chksum;
+    case SF_TCP: return f->tcp_chksum;
+    case SF_UDP: return f->udp_chksum;
+    case SF_ICMP: return f->icmp_chksum;
+    case SF_ICMPV6: return f->icmp6_cksum;
+    default: return -1;
+  }
+}
+
+/* The change to what layer li's checksum covers: its extent, and for
+   TCP, UDP and ICMPv6 the pseudo-header of the IP layer before it. */
+static int64_t covered_delta(const rw *w, int li) {
+  const sf_pkt *p = w->p;
+  const sf_layer *l = &p->layers[li];
+  int64_t d = w->d[li];
+  int j;
+  if (l->proto == SF_IPV4) return d;  /* the header only */
+  for (j = li + 1; j < p->nlayers; j++)
+    if (p->layers[j].off >= l->off && p->layers[j].off < l->end) d += w->d[j];
+  if (l->proto == SF_ICMP) return d;
+  for (j = li - 1; j >= 0; j--)
+    if (p->layers[j].proto == SF_IPV4 || p->layers[j].proto == SF_IPV6)
+      return d + w->d[j];
+  return d;
+}
+
+/* RFC 1624: HC' = ~(~HC + m' - m), in ones'-complement arithmetic. */
+static uint16_t adjust(uint16_t ck, int64_t delta) {
+  int64_t m = delta % 0xffff;
+  uint64_t s;
+  if (m < 0) m += 0xffff;
+  s = (uint64_t)(uint16_t)~ck + (uint64_t)m;
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return (uint16_t)~s;
+}
+
+/* Innermost first: a transport checksum needs its IP layer's address
+   change without that layer's own checksum change, while an enclosing
+   ICMP's checksum covers both. */
+static int fix_frozen(rw *w) {
+  int li, rc;
+  for (li = w->p->nlayers - 1; li >= 0; li--) {
+    const sf_layer *l = &w->p->layers[li];
+    int fi = checksum_field(&w->a->f, l->proto), ok;
+    uint64_t ck;
+    uint16_t nck;
+    int64_t d;
+    if (fi < 0 || !frozen(l) || (d = covered_delta(w, li)) == 0) continue;
+    ck = get_uint(w, li, fi, &ok);
+    if (!ok || (l->proto == SF_UDP && ck == 0)) continue;  /* absent, or none */
+    nck = adjust((uint16_t)ck, d);
+    if (l->proto == SF_UDP && nck == 0) nck = 0xffff;
+    if ((rc = set_uint(w, li, fi, nck)) != SF_OK) return rc;
+  }
+  return SF_OK;
+}
+
+/* ---- the packet ---------------------------------------------------------------- */
+
+int sf_anon_packet(sf_anon *a, sf_pkt *p) {
+  rw w;
+  int li, rc;
+  size_t before = p->len;
+  memset(&w, 0, sizeof w);
+  w.a = a;
+  w.p = p;
+  if (!(p->flags & SF_P_PARSED)) sf_dissect(p, sf_linktype_proto(p->linktype, p->data, p->len));
+  for (li = 0; li < p->nlayers; li++)
+    if ((rc = rewrite_layer(&w, li)) != SF_OK) return rc;
+  if ((rc = payload(&w)) != SF_OK) return rc;
+  if ((rc = fix_frozen(&w)) != SF_OK) return rc;
+  p->flags |= SF_P_DIRTY;  /* every checksum recomputed, changed or not */
+  if ((rc = sf_finalize(p)) != SF_OK) return rc;
+  if (p->len < before && p->wirelen <= before) p->wirelen = (uint32_t)p->len;
+  p->time_ns = sf_anon_time(a, p->time_ns);
+  return SF_OK;
+}

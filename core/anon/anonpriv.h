@@ -1,0 +1,52 @@
+/*
+ * anonpriv.h -- the anonymizer's state, shared by anon.c, anon_pkt.c and
+ * anon_pcap.c.  Not part of the API.
+ */
+#ifndef SF_ANONPRIV_H
+#define SF_ANONPRIV_H
+
+#include <openssl/evp.h>
+
+#include "anon.h"
+#include "cryptopan.h"
+
+#define SF_ANON_V4BITS 12
+#define SF_ANON_MACS 256
+#define SF_ANON_SEQS 1024
+
+typedef struct { uint32_t in, out, ok; } sf_anon_v4cache;
+typedef struct { uint8_t in[6], out[6], ok; } sf_anon_maccache;
+typedef struct { uint8_t key[36], n, ok; uint32_t off; } sf_anon_seqcache;
+
+/* field indices of the protocols the rewriter treats by name */
+typedef struct sf_anon_fields {
+  int tcp_sport, tcp_dport, tcp_seq, tcp_ack, tcp_flags, tcp_options;
+  int tcp_chksum, udp_sport, udp_dport, udp_chksum, ip4_chksum;
+  int icmp_chksum, icmp6_cksum, rt_addresses, rt_type, sll_src, sll2_src;
+  int raw_load;
+  /* per protocol, its MAC/IPv4/IPv6 fields, found on first use (custom
+     protocols may register after the anonymizer is made) */
+  uint8_t addr_known[SF_MAX_PROTOS], naddr[SF_MAX_PROTOS];
+  uint8_t addr[SF_MAX_PROTOS][8];
+} sf_anon_fields;
+
+struct sf_anon {
+  sf_anon_policy pol;
+  sf_cpan *cpan;               /* ip_mode crypto_pan */
+  EVP_CIPHER_CTX *perm;        /* ip_mode permute */
+  uint16_t ports[65536];       /* the port map, identity where preserved */
+  int64_t epoch, first, last;  /* timestamps */
+  int have_first;
+  uint64_t count, jitter_seed;
+  sf_anon_fields f;
+  sf_anon_v4cache v4perm[1 << SF_ANON_V4BITS];
+  sf_anon_maccache macs[SF_ANON_MACS];
+  sf_anon_seqcache seqs[SF_ANON_SEQS];
+};
+
+void sf_anon_hmac(const sf_anon *a, const char *label, const uint8_t *d,
+                  size_t n, uint8_t out[32]);
+uint64_t sf_anon_mix(uint64_t x);
+int sf_anon_fields_init(sf_anon *a);  /* anon_pkt.c; 0 if a field is missing */
+
+#endif

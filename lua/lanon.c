@@ -1,0 +1,381 @@
+/*
+ * lanon.c -- anonymization in Lua: CryptoPan, the policy object behind
+ * AnonymizationPolicy, Anonymizer (a policy made ready, for packets and
+ * single values) and anonymize_pcap.  The algorithms live in core/anon;
+ * this file converts.
+ *
+ * A policy is immutable once made: a run can be repeated by passing the
+ * same policy (or its crypto_pan_key and hash_salt) again.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/anon/anon.h"
+#include "../core/anon/cryptopan.h"
+#include "lsf.h"
+
+#define LSF_CPAN "stackforge.CryptoPan"
+#define LSF_POLICY "stackforge.AnonymizationPolicy"
+#define LSF_ANON "stackforge.Anonymizer"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* 32 bytes from a 32-byte string or 64 hex digits; raises otherwise. */
+static void check_key(lua_State *L, int idx, const char *what, uint8_t out[32]) {
+  size_t n, i;
+  const char *s = luaL_checklstring(L, idx, &n);
+  if (n == 32) {
+    memcpy(out, s, 32);
+    return;
+  }
+  if (n == 64) {
+    for (i = 0; i < 32; i++) {
+      unsigned v;
+      if (sscanf(s + 2 * i, "%2x", &v) != 1) break;
+      out[i] = (uint8_t)v;
+    }
+    if (i == 32) return;
+  }
+  luaL_error(L, "%s must be 32 bytes (or 64 hex digits), got %d bytes", what, (int)n);
+}
+
+/* Text address at idx into a (4 or 16 bytes); raises on a bad one. */
+static size_t check_addr(lua_State *L, int idx, uint8_t a[16]) {
+  const char *s = luaL_checkstring(L, idx);
+  if (sf_parse_ip4(s, a) == SF_OK) return 4;
+  if (sf_parse_ip6(s, a) == SF_OK) return 16;
+  return (size_t)luaL_argerror(L, idx, lua_pushfstring(L,
+      "bad address %s (expected IPv4 like \"192.0.2.1\" or IPv6 like \"2001:db8::1\")", s));
+}
+
+static void push_addr(lua_State *L, const uint8_t *a, size_t n) {
+  char out[46];
+  if (n == 4) sf_format_ip4(a, out);
+  else sf_format_ip6(a, out);
+  lua_pushstring(L, out);
+}
+
+/* ---- CryptoPan ------------------------------------------------------------ */
+
+static sf_cpan *checkcpan(lua_State *L) {
+  sf_cpan **c = (sf_cpan **)luaL_checkudata(L, 1, LSF_CPAN);
+  if (!*c) luaL_error(L, "attempt to use a closed CryptoPan");
+  return *c;
+}
+
+/* CryptoPan(key32) */
+static int cpan_new(lua_State *L) {
+  uint8_t key[32];
+  sf_cpan **c;
+  check_key(L, 1, "CryptoPan key", key);
+  c = (sf_cpan **)lua_newuserdatauv(L, sizeof *c, 0);
+  *c = NULL;
+  luaL_setmetatable(L, LSF_CPAN);
+  if (!(*c = sf_cpan_new(key))) return luaL_error(L, "CryptoPan: OpenSSL's AES-128 is not available");
+  return 1;
+}
+
+static int cpan_anonymize(lua_State *L) {
+  sf_cpan *c = checkcpan(L);
+  uint8_t a[16], out[16];
+  size_t n = check_addr(L, 2, a);
+  if (n == 4) sf_cpan_anon4(c, a, out);
+  else sf_cpan_anon6(c, a, out);
+  push_addr(L, out, n);
+  return 1;
+}
+
+static int cpan_deanonymize(lua_State *L) {
+  sf_cpan *c = checkcpan(L);
+  uint8_t a[16], out[16];
+  size_t n = check_addr(L, 2, a);
+  if (n == 4) sf_cpan_deanon4(c, a, out);
+  else sf_cpan_deanon6(c, a, out);
+  push_addr(L, out, n);
+  return 1;
+}
+
+/* close(), __close and __gc: a second close is harmless */
+static int cpan_close(lua_State *L) {
+  sf_cpan **c = (sf_cpan **)luaL_checkudata(L, 1, LSF_CPAN);
+  sf_cpan_free(*c);
+  *c = NULL;
+  return 0;
+}
+
+static int cpan_tostring(lua_State *L) {
+  sf_cpan **c = (sf_cpan **)luaL_checkudata(L, 1, LSF_CPAN);
+  lua_pushstring(L, *c ? "CryptoPan" : "CryptoPan (closed)");
+  return 1;
+}
+
+/* ---- policies ----------------------------------------------------------------- */
+
+static const char *const policy_keys[] = {
+  "ip_mode", "mac_mode", "port_mode", "timestamp_mode", "tcp_seq_mode",
+  "payload_mode", "timestamp_jitter_ms", "payload_truncate_bytes",
+  "crypto_pan_key", "hash_salt", NULL
+};
+#define KEY_LIST "ip_mode, mac_mode, port_mode, timestamp_mode, tcp_seq_mode, " \
+  "payload_mode, timestamp_jitter_ms, payload_truncate_bytes, crypto_pan_key, hash_salt"
+
+static sf_anon_policy *checkpolicy(lua_State *L, int idx) {
+  return (sf_anon_policy *)luaL_checkudata(L, idx, LSF_POLICY);
+}
+
+static uint32_t check_count(lua_State *L, int idx, const char *name) {
+  lua_Integer v;
+  if (!lua_isinteger(L, idx))
+    luaL_error(L, "AnonymizationPolicy.%s: expected an integer, got %s", name,
+               luaL_typename(L, idx));
+  v = lua_tointeger(L, idx);
+  if (v < 0 || v > 0x7fffffff)
+    luaL_error(L, "AnonymizationPolicy.%s: value %d out of range (0..2147483647)", name, (int)v);
+  return (uint32_t)v;
+}
+
+/* One key = value of the table: the value is on top. */
+static void set_option(lua_State *L, sf_anon_policy *p, const char *k) {
+  int s;
+  for (s = 0; s < SF_AN_NSETTINGS; s++)
+    if (strcmp(k, sf_anon_setting_name(s)) == 0) {
+      const char *v = lua_tostring(L, -1);
+      int m = v ? sf_anon_mode_find(s, v) : -1;
+      if (m < 0)
+        luaL_error(L, "AnonymizationPolicy.%s: unknown mode '%s' (valid: %s)", k,
+                   v ? v : luaL_typename(L, -1), sf_anon_mode_list(s));
+      p->mode[s] = m;
+      return;
+    }
+  if (strcmp(k, "timestamp_jitter_ms") == 0) p->timestamp_jitter_ms = check_count(L, -1, k);
+  else if (strcmp(k, "payload_truncate_bytes") == 0) p->payload_truncate_bytes = check_count(L, -1, k);
+  else if (strcmp(k, "crypto_pan_key") == 0) check_key(L, -1, "AnonymizationPolicy.crypto_pan_key", p->crypto_pan_key);
+  else if (strcmp(k, "hash_salt") == 0) check_key(L, -1, "AnonymizationPolicy.hash_salt", p->hash_salt);
+  else luaL_error(L, "AnonymizationPolicy has no option '%s' (options: " KEY_LIST ")", k);
+}
+
+/* core.anon_policy([t [, preset]]) -> a policy: the preset's modes (or the
+   defaults), a fresh key and salt, then t's options over them. */
+static int policy_new(lua_State *L) {
+  const char *preset = luaL_optstring(L, 2, "default");
+  sf_anon_policy *p;
+  if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TTABLE);
+  p = (sf_anon_policy *)lua_newuserdatauv(L, sizeof *p, 0);
+  luaL_setmetatable(L, LSF_POLICY);
+  if (sf_anon_policy_init(p) != SF_OK) return luaL_error(L, "AnonymizationPolicy: no random bytes for the key");
+  if (sf_anon_policy_preset(p, preset) != SF_OK) return luaL_argerror(L, 2, "unknown preset");
+  if (lua_istable(L, 1)) {
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+      if (lua_type(L, -2) != LUA_TSTRING)
+        luaL_error(L, "AnonymizationPolicy: option names are strings (options: " KEY_LIST ")");
+      set_option(L, p, lua_tostring(L, -2));
+      lua_pop(L, 1);
+    }
+  }
+  return 1;
+}
+
+static int policy_options(lua_State *L);
+
+static int policy_index(lua_State *L) {
+  sf_anon_policy *p = checkpolicy(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  int s;
+  if (strcmp(k, "options") == 0) {  /* the one method */
+    lua_pushcfunction(L, policy_options);
+    return 1;
+  }
+  for (s = 0; s < SF_AN_NSETTINGS; s++)
+    if (strcmp(k, sf_anon_setting_name(s)) == 0) {
+      lua_pushstring(L, sf_anon_mode_name(s, p->mode[s]));
+      return 1;
+    }
+  if (strcmp(k, "timestamp_jitter_ms") == 0) lua_pushinteger(L, p->timestamp_jitter_ms);
+  else if (strcmp(k, "payload_truncate_bytes") == 0) lua_pushinteger(L, p->payload_truncate_bytes);
+  else if (strcmp(k, "crypto_pan_key") == 0) lua_pushlstring(L, (const char *)p->crypto_pan_key, 32);
+  else if (strcmp(k, "hash_salt") == 0) lua_pushlstring(L, (const char *)p->hash_salt, 32);
+  else return luaL_error(L, "AnonymizationPolicy has no option '%s' (options: " KEY_LIST ")", k);
+  return 1;
+}
+
+static int policy_newindex(lua_State *L) {
+  return luaL_error(L, "AnonymizationPolicy is read-only (make a new one: AnonymizationPolicy{...})");
+}
+
+/* policy:options() -> a table that AnonymizationPolicy{} turns back into it */
+static int policy_options(lua_State *L) {
+  int i;
+  checkpolicy(L, 1);
+  lua_newtable(L);
+  for (i = 0; policy_keys[i]; i++) {
+    lua_pushstring(L, policy_keys[i]);
+    lua_pushcfunction(L, policy_index);
+    lua_pushvalue(L, 1);
+    lua_pushstring(L, policy_keys[i]);
+    lua_call(L, 2, 1);
+    lua_rawset(L, -3);
+  }
+  return 1;
+}
+
+static int policy_tostring(lua_State *L) {
+  sf_anon_policy *p = checkpolicy(L, 1);
+  luaL_Buffer b;
+  int s;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "AnonymizationPolicy{");
+  for (s = 0; s < SF_AN_NSETTINGS; s++) {
+    lua_pushfstring(L, "%s%s=\"%s\"", s ? ", " : "", sf_anon_setting_name(s),
+                    sf_anon_mode_name(s, p->mode[s]));
+    luaL_addvalue(&b);
+  }
+  lua_pushfstring(L, ", timestamp_jitter_ms=%d, payload_truncate_bytes=%d}",
+                  (int)p->timestamp_jitter_ms, (int)p->payload_truncate_bytes);
+  luaL_addvalue(&b);
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* ---- Anonymizer: a policy ready to use -------------------------------------------- */
+
+static sf_anon *checkanon(lua_State *L) {
+  sf_anon **a = (sf_anon **)luaL_checkudata(L, 1, LSF_ANON);
+  if (!*a) luaL_error(L, "attempt to use a closed Anonymizer");
+  return *a;
+}
+
+/* core.Anonymizer(policy) */
+static int anon_new(lua_State *L) {
+  sf_anon_policy *p = checkpolicy(L, 1);
+  sf_anon **a = (sf_anon **)lua_newuserdatauv(L, sizeof *a, 0);
+  *a = NULL;
+  luaL_setmetatable(L, LSF_ANON);
+  if (!(*a = sf_anon_new(p))) return luaL_error(L, "Anonymizer: cannot set up OpenSSL");
+  return 1;
+}
+
+/* a:packet(p) -> p, rewritten in place (with its timestamp) */
+static int anon_packet(lua_State *L) {
+  sf_anon *a = checkanon(L);
+  sf_pkt *p = lsf_parsed(L, 2);
+  int rc = sf_anon_packet(a, p);
+  lsf_track(L, 2, p);
+  if (rc != SF_OK) lsf_raise(L, rc, NULL, 0, -1, 0);
+  lua_settop(L, 2);
+  return 1;
+}
+
+static int anon_ip(lua_State *L) {
+  sf_anon *a = checkanon(L);
+  uint8_t in[16], out[16];
+  size_t n = check_addr(L, 2, in);
+  if (n == 4) sf_anon_ip4(a, in, out);
+  else sf_anon_ip6(a, in, out);
+  push_addr(L, out, n);
+  return 1;
+}
+
+static int anon_mac(lua_State *L) {
+  sf_anon *a = checkanon(L);
+  const char *s = luaL_checkstring(L, 2);
+  uint8_t in[6], out[6];
+  char txt[18];
+  if (sf_parse_mac(s, in) != SF_OK)
+    return luaL_argerror(L, 2, lua_pushfstring(L, "bad MAC %s (expected \"00:11:22:33:44:55\")", s));
+  sf_anon_mac(a, in, out);
+  sf_format_mac(out, txt);
+  lua_pushstring(L, txt);
+  return 1;
+}
+
+static int anon_port(lua_State *L) {
+  sf_anon *a = checkanon(L);
+  lua_Integer port = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, port >= 0 && port <= 65535, 2, "port out of range (0..65535)");
+  lua_pushinteger(L, sf_anon_port(a, (uint16_t)port));
+  return 1;
+}
+
+static int anon_close(lua_State *L) {
+  sf_anon **a = (sf_anon **)luaL_checkudata(L, 1, LSF_ANON);
+  sf_anon_free(*a);
+  *a = NULL;
+  return 0;
+}
+
+/* ---- anonymize_pcap ------------------------------------------------------------- */
+
+/* anonymize_pcap(in, out, policy) -> {packets=, bytes_in=, bytes_out=} */
+static int anonymize_pcap(lua_State *L) {
+  const char *in = luaL_checkstring(L, 1), *out = luaL_checkstring(L, 2);
+  sf_anon_policy *p = checkpolicy(L, 3);
+  sf_anon_stats st = {0, 0, 0};
+  char err[700];
+  if (sf_anon_pcap(in, out, p, &st, err, sizeof err) != SF_OK) {
+    lua_pushstring(L, err);  /* names the file, as capture errors do */
+    return lua_error(L);
+  }
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, (lua_Integer)st.packets);
+  lua_setfield(L, -2, "packets");
+  lua_pushinteger(L, (lua_Integer)st.bytes_in);
+  lua_setfield(L, -2, "bytes_in");
+  lua_pushinteger(L, (lua_Integer)st.bytes_out);
+  lua_setfield(L, -2, "bytes_out");
+  return 1;
+}
+
+/* ---- registration ------------------------------------------------------------------ */
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
+                      lua_CFunction close, lua_CFunction tostr) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "close");
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, tostr);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+}
+
+static int anon_tostring(lua_State *L) {
+  sf_anon **a = (sf_anon **)luaL_checkudata(L, 1, LSF_ANON);
+  lua_pushstring(L, *a ? "Anonymizer" : "Anonymizer (closed)");
+  return 1;
+}
+
+static void open_policy(lua_State *L) {
+  static const luaL_Reg meta[] = {
+    {"__index", policy_index}, {"__newindex", policy_newindex},
+    {"__tostring", policy_tostring}, {NULL, NULL}
+  };
+  luaL_newmetatable(L, LSF_POLICY);
+  luaL_setfuncs(L, meta, 0);
+  lua_pop(L, 1);
+}
+
+void lsf_open_anon(lua_State *L) {
+  static const luaL_Reg cpan_methods[] = {
+    {"anonymize", cpan_anonymize}, {"deanonymize", cpan_deanonymize}, {NULL, NULL}
+  };
+  static const luaL_Reg anon_methods[] = {
+    {"packet", anon_packet}, {"ip", anon_ip}, {"mac", anon_mac},
+    {"port", anon_port}, {NULL, NULL}
+  };
+  static const luaL_Reg funcs[] = {
+    {"CryptoPan", cpan_new}, {"anon_policy", policy_new},
+    {"Anonymizer", anon_new},
+    {"anonymize_pcap", anonymize_pcap}, {NULL, NULL}
+  };
+  new_class(L, LSF_CPAN, cpan_methods, cpan_close, cpan_tostring);
+  new_class(L, LSF_ANON, anon_methods, anon_close, anon_tostring);
+  open_policy(L);
+  luaL_setfuncs(L, funcs, 0);
+}

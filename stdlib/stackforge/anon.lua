@@ -1,0 +1,50 @@
+-- stackforge.anon: the public face of anonymization (lua/lanon.c, core/anon).
+--   AnonymizationPolicy{ip_mode="crypto_pan", ...}        -- defaults for the rest
+--   AnonymizationPolicy.ml_optimized{payload_truncate_bytes=128}  -- a preset, overridden
+--   anonymize_pcap("in.pcap", "out.pcap", policy)
+--   CryptoPan(key32):anonymize("10.1.2.3")
+local core = require("stackforge.core")
+
+local M = {}
+
+local presets = {"ml_optimized", "maximum_privacy"}
+
+-- AnonymizationPolicy is a table to hang the presets on, callable as the
+-- constructor.  Every form takes an optional table of options that win
+-- over the preset's (keys and salts not given are generated once and can
+-- be read back: policy.crypto_pan_key, policy.hash_salt).
+-- Errors name the caller's line, not this file's.
+local function make(opts, preset)
+  local ok, p = pcall(core.anon_policy, opts, preset)
+  if not ok then error(p, 3) end
+  return p
+end
+
+local Policy = {}
+for _, name in ipairs(presets) do
+  Policy[name] = function(opts)
+    local p = make(opts, name)
+    return p
+  end
+end
+setmetatable(Policy, {
+  __call = function(_, opts)
+    local p = make(opts)
+    return p
+  end,
+  __tostring = function() return "AnonymizationPolicy" end,
+})
+
+M.AnonymizationPolicy = Policy
+M.CryptoPan = core.CryptoPan
+M.Anonymizer = core.Anonymizer
+
+-- anonymize_pcap(in, out [, policy]) -> {packets=, bytes_in=, bytes_out=}, policy
+-- Without a policy, the defaults with a fresh key; it is returned so the
+-- run can be repeated.
+function M.anonymize_pcap(inp, out, policy)
+  policy = policy or core.anon_policy()
+  return core.anonymize_pcap(inp, out, policy), policy
+end
+
+return M

@@ -1,0 +1,309 @@
+/*
+ * stream.c -- reassembled byte streams and the memory budget.
+ *
+ * A stream grows on the heap until the budget would be exceeded; then the
+ * largest heap streams move to the table's spill file and take later
+ * appends there.  The file is one per table, unlinked as soon as created
+ * (so it vanishes when closed or when the process dies, Ctrl-C included),
+ * and cut into fixed blocks that streams own in order: one file instead of
+ * one per stream, because creating thousands of files costs more than the
+ * writes.  Reading back is pread into the caller's buffer, which keeps
+ * spilled bytes in the page cache and out of our resident set.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flowpriv.h"
+
+#define BS SF_SPILL_BLOCK
+
+void sf_stream_init(sf_stream *s) { memset(s, 0, sizeof *s); }
+
+void sf_budget_charge(sf_flows *t, int64_t delta) {
+  t->mem = (uint64_t)((int64_t)t->mem + delta);
+}
+
+/* ---- the spill file -------------------------------------------------------- */
+
+static int open_spill(sf_flows *t) {
+  const char *dir = t->c.spill_dir ? t->c.spill_dir : getenv("TMPDIR");
+  char path[4096];
+  if (t->spill_fd >= 0) return SF_OK;
+  if (!dir || !*dir) dir = "/tmp";
+  if (snprintf(path, sizeof path, "%s/sflua-spill-XXXXXX", dir) >= (int)sizeof path)
+    return SF_E_NOMEM;
+  t->spill_fd = mkstemp(path);
+  if (t->spill_fd < 0) return SF_E_NOMEM;
+  unlink(path);  /* nothing to clean up, whatever happens next */
+  return SF_OK;
+}
+
+void sf_spill_close(sf_flows *t) {
+  if (t->spill_fd >= 0) close(t->spill_fd);
+  t->spill_fd = -1;
+  free(t->free_blocks);
+  t->free_blocks = NULL;
+  t->nfree = t->capfree = 0;
+}
+
+static int pwrite_all(int fd, const uint8_t *d, size_t n, off_t at) {
+  while (n) {
+    ssize_t w = pwrite(fd, d, n, at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return SF_E_NOMEM;
+    d += w;
+    n -= (size_t)w;
+    at += w;
+  }
+  return SF_OK;
+}
+
+static int pread_all(int fd, uint8_t *d, size_t n, off_t at) {
+  while (n) {
+    ssize_t r = pread(fd, d, n, at);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return SF_E_NOMEM;
+    d += r;
+    n -= (size_t)r;
+    at += r;
+  }
+  return SF_OK;
+}
+
+/* A block for s: a freed one, else a new one at the end of the file. */
+static int add_block(sf_flows *t, sf_stream *s) {
+  if (s->nblocks == s->capblocks) {
+    uint32_t cap = s->capblocks ? s->capblocks * 2 : 4;
+    uint32_t *b = realloc(s->blocks, cap * sizeof *b);
+    if (!b) return SF_E_NOMEM;
+    s->blocks = b;
+    s->capblocks = cap;
+  }
+  if (t->nfree) s->blocks[s->nblocks++] = t->free_blocks[--t->nfree];
+  else if (t->spill_blocks < UINT32_MAX) s->blocks[s->nblocks++] = t->spill_blocks++;
+  else return SF_E_TOOBIG;
+  return SF_OK;
+}
+
+/* Append n bytes to a spilled stream, block by block. */
+static int spill_write(sf_flows *t, sf_stream *s, const uint8_t *d, size_t n) {
+  while (n) {
+    size_t in = s->len % BS, k = BS - in;
+    if (in == 0 && s->len / BS == s->nblocks && add_block(t, s) != SF_OK)
+      return SF_E_NOMEM;
+    if (k > n) k = n;
+    if (pwrite_all(t->spill_fd, d, k,
+                   (off_t)s->blocks[s->len / BS] * (off_t)BS + (off_t)in) != SF_OK)
+      return SF_E_NOMEM;
+    s->len += k;
+    t->spilled += k;
+    d += k;
+    n -= k;
+  }
+  return SF_OK;
+}
+
+static void free_refs(sf_flows *t, sf_stream *s) {
+  uint32_t i;
+  for (i = 0; i < s->nrefs; i++)
+    if (s->refs[i].owned) {
+      sf_budget_charge(t, -(int64_t)s->refs[i].n);
+      free((void *)s->refs[i].p);
+    }
+  sf_budget_charge(t, -(int64_t)(s->caprefs * sizeof *s->refs));
+  free(s->refs);
+  s->refs = NULL;
+  s->nrefs = s->caprefs = 0;
+}
+
+/* Write what s holds (len heap bytes, or pieces) to its blocks. */
+static int spill_content(sf_flows *t, sf_stream *s, size_t len) {
+  uint32_t i;
+  if (!s->refs) return len ? spill_write(t, s, s->mem, len) : SF_OK;
+  for (i = 0; i < s->nrefs; i++)
+    if (spill_write(t, s, s->refs[i].p, s->refs[i].n) != SF_OK) return SF_E_NOMEM;
+  return SF_OK;
+}
+
+/* Move s to the spill file; SF_OK or an error (s unchanged but for
+   blocks it may have gained). */
+static int spill(sf_flows *t, sf_stream *s) {
+  size_t len = s->len;
+  if (open_spill(t) != SF_OK) return SF_E_NOMEM;
+  s->len = 0;
+  s->spilled = 1;
+  if (spill_content(t, s, len) != SF_OK) {
+    t->spilled -= s->len;
+    s->len = len;
+    s->spilled = 0;
+    return SF_E_NOMEM;
+  }
+  sf_budget_charge(t, -(int64_t)s->cap);
+  free(s->mem);
+  s->mem = NULL;
+  s->cap = 0;
+  free_refs(t, s);
+  t->spills++;
+  return SF_OK;
+}
+
+/* ---- choosing what to spill -------------------------------------------------- */
+
+#define SPILL_BATCH 64
+
+/* The up to SPILL_BATCH largest heap streams, largest first. */
+typedef struct batch {
+  sf_stream *s[SPILL_BATCH];
+  int n;
+} batch;
+
+/* Heap bytes a stream holds: its buffer, or its pieces' table. */
+static size_t weight(const sf_stream *s) {
+  return s->refs ? s->caprefs * sizeof *s->refs : s->cap;
+}
+
+static void consider(batch *b, sf_stream *s) {
+  int i;
+  size_t w = weight(s);
+  if (s->spilled || !w) return;
+  if (b->n == SPILL_BATCH && w <= weight(b->s[SPILL_BATCH - 1])) return;
+  i = b->n < SPILL_BATCH ? b->n++ : SPILL_BATCH - 1;
+  for (; i > 0 && weight(b->s[i - 1]) < w; i--) b->s[i] = b->s[i - 1];
+  b->s[i] = s;
+}
+
+static void consider_list(batch *b, sf_flow *f) {
+  for (; f; f = f->next) {
+    consider(b, &f->dir[0].data);
+    consider(b, &f->dir[1].data);
+  }
+}
+
+/* One pass over live and ended conversations. */
+static void largest(sf_flows *t, batch *b) {
+  int c;
+  b->n = 0;
+  for (c = 0; c < SF_NLRU; c++) consider_list(b, t->lru_head[c]);
+  consider_list(b, t->done_head);
+}
+
+/* Before n more heap bytes: spill the largest streams until half the
+   budget is free, a batch per pass, so the pass (linear in the number of
+   conversations) runs rarely. */
+void sf_budget_reserve(sf_flows *t, size_t n) {
+  uint64_t goal;
+  batch b;
+  int i;
+  if (!t->c.memory_budget || t->mem + n <= t->c.memory_budget) return;
+  goal = t->c.memory_budget / 2;
+  do {
+    largest(t, &b);
+    for (i = 0; i < b.n && t->mem + n > goal; i++)
+      if (spill(t, b.s[i]) != SF_OK) return;
+  } while (b.n == SPILL_BATCH && t->mem + n > goal);
+}
+
+/* ---- streams ------------------------------------------------------------------- */
+
+static int grow(sf_flows *t, sf_stream *s, size_t need) {
+  size_t cap = s->cap ? s->cap : 256;
+  uint8_t *m;
+  while (cap < need) cap *= 2;
+  sf_budget_reserve(t, cap - s->cap);
+  if (s->spilled) return SF_OK;  /* spilled while making room */
+  if (!(m = realloc(s->mem, cap))) return SF_E_NOMEM;
+  sf_budget_charge(t, (int64_t)(cap - s->cap));
+  s->mem = m;
+  s->cap = cap;
+  return SF_OK;
+}
+
+static int add_ref(sf_flows *t, sf_stream *s, const uint8_t *d, size_t n,
+                   int stable) {
+  uint8_t *copy = NULL;
+  if (s->nrefs == s->caprefs) {
+    uint32_t cap = s->caprefs ? s->caprefs * 2 : 8;
+    sf_ref *v;
+    sf_budget_reserve(t, (cap - s->caprefs) * sizeof *v);
+    if (s->spilled) return spill_write(t, s, d, n);  /* spilled making room */
+    if (!(v = realloc(s->refs, cap * sizeof *v))) return SF_E_NOMEM;
+    sf_budget_charge(t, (int64_t)((cap - s->caprefs) * sizeof *v));
+    s->refs = v;
+    s->caprefs = cap;
+  }
+  if (!stable) {  /* a held segment about to be freed: keep a copy */
+    if (!(copy = malloc(n))) return SF_E_NOMEM;
+    memcpy(copy, d, n);
+    sf_budget_charge(t, (int64_t)n);
+  }
+  s->refs[s->nrefs].p = copy ? copy : d;
+  s->refs[s->nrefs].n = (uint32_t)n;
+  s->refs[s->nrefs++].owned = copy != NULL;
+  s->len += n;
+  return SF_OK;
+}
+
+int sf_stream_append(sf_flows *t, sf_stream *s, const uint8_t *d, size_t n,
+                     int stable) {
+  if (s->spilled) return spill_write(t, s, d, n);
+  if (n > UINT32_MAX) return SF_E_TOOBIG;
+  if (t->c.stable_input) return add_ref(t, s, d, n, stable);
+  if (s->len + n > s->cap && grow(t, s, s->len + n) != SF_OK) return SF_E_NOMEM;
+  if (s->spilled) return spill_write(t, s, d, n);
+  memcpy(s->mem + s->len, d, n);
+  s->len += n;
+  return SF_OK;
+}
+
+/* Give the blocks back for other streams to reuse. */
+static void free_blocks(sf_flows *t, sf_stream *s) {
+  uint32_t need = t->nfree + s->nblocks;
+  if (need > t->capfree) {
+    uint32_t cap = t->capfree ? t->capfree : 64, *v;
+    while (cap < need) cap *= 2;
+    if (!(v = realloc(t->free_blocks, cap * sizeof *v))) return;  /* leaked in the file only */
+    t->free_blocks = v;
+    t->capfree = cap;
+  }
+  memcpy(t->free_blocks + t->nfree, s->blocks, s->nblocks * sizeof *s->blocks);
+  t->nfree = need;
+}
+
+void sf_stream_free(sf_flows *t, sf_stream *s) {
+  if (s->spilled) {
+    free_blocks(t, s);
+    t->spilled -= s->len;
+  } else {
+    sf_budget_charge(t, -(int64_t)s->cap);
+  }
+  free_refs(t, s);
+  free(s->mem);
+  free(s->blocks);
+  sf_stream_init(s);
+}
+
+size_t sf_flow_stream_len(const sf_flow *f, int d) { return f->dir[d].data.len; }
+
+int sf_flow_stream_copy(sf_flows *t, const sf_flow *f, int d, uint8_t *dst) {
+  const sf_stream *s = &f->dir[d].data;
+  size_t done, i;
+  if (s->refs) {
+    for (i = 0, done = 0; i < s->nrefs; done += s->refs[i++].n)
+      memcpy(dst + done, s->refs[i].p, s->refs[i].n);
+    return SF_OK;
+  }
+  if (!s->spilled) {
+    if (s->len) memcpy(dst, s->mem, s->len);
+    return SF_OK;
+  }
+  for (i = 0, done = 0; done < s->len; i++) {
+    size_t k = s->len - done < BS ? s->len - done : BS;
+    if (pread_all(t->spill_fd, dst + done, k, (off_t)s->blocks[i] * (off_t)BS) != SF_OK)
+      return SF_E_NOMEM;
+    done += k;
+  }
+  return SF_OK;
+}

@@ -1,0 +1,373 @@
+/*
+ * table.c -- the flow table: lookup, creation, per-packet accounting,
+ * timeouts, and the queue of ended conversations.
+ *
+ * Flows live in an open-addressing hash table (linear probing, deletion
+ * by backward shift, so no tombstones slow lookups after churn) and in one
+ * LRU list per timeout class.  Expiry looks at list heads only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowpriv.h"
+
+void sf_flow_config_default(sf_flow_config *c) {
+  memset(c, 0, sizeof *c);
+  c->tcp_established_timeout_ns = 86400 * SF_NS;
+  c->tcp_half_open_timeout_ns = 5 * SF_NS;
+  c->tcp_time_wait_timeout_ns = 120 * SF_NS;
+  c->udp_timeout_ns = 120 * SF_NS;
+  c->max_reassembly_buffer = 16u << 20;
+  c->max_ooo_fragments = 1024;
+  c->reassemble = 1;
+  c->store_packet_indices = 1;
+}
+
+sf_flows *sf_flows_new(const sf_flow_config *c) {
+  sf_flows *t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->c = *c;
+  t->cap = 1024;
+  t->slots = calloc(t->cap, sizeof *t->slots);
+  if (!t->slots) {
+    free(t);
+    return NULL;
+  }
+  sf_pkt_init(&t->pkt);
+  t->spill_fd = -1;
+  return t;
+}
+
+/* ---- LRU lists and the done queue (both through prev/next) ------------- */
+
+static void list_unlink(sf_flow **head, sf_flow **tail, sf_flow *f) {
+  if (f->prev) f->prev->next = f->next;
+  else *head = f->next;
+  if (f->next) f->next->prev = f->prev;
+  else *tail = f->prev;
+  f->prev = f->next = NULL;
+}
+
+static void list_append(sf_flow **head, sf_flow **tail, sf_flow *f) {
+  f->prev = *tail;
+  f->next = NULL;
+  if (*tail) (*tail)->next = f;
+  else *head = f;
+  *tail = f;
+}
+
+static int lru_class(const sf_flow *f) {
+  if (f->key.proto != SF_FK_TCP) return SF_LRU_UDP;
+  if (f->rst || (f->dir[0].fin && f->dir[1].fin)) return SF_LRU_WAIT;
+  if (f->tcp_hs[0] == SF_TCP_ESTABLISHED) return SF_LRU_EST;
+  return SF_LRU_HALF;
+}
+
+static int64_t class_timeout(const sf_flows *t, int cls) {
+  switch (cls) {
+    case SF_LRU_EST: return t->c.tcp_established_timeout_ns;
+    case SF_LRU_HALF: return t->c.tcp_half_open_timeout_ns;
+    case SF_LRU_WAIT: return t->c.tcp_time_wait_timeout_ns;
+    default: return t->c.udp_timeout_ns;
+  }
+}
+
+/* Move f to the tail of its class's list: it was just seen. */
+static void lru_touch(sf_flows *t, sf_flow *f) {
+  int cls = lru_class(f);
+  list_unlink(&t->lru_head[f->lru], &t->lru_tail[f->lru], f);
+  f->lru = (uint8_t)cls;
+  list_append(&t->lru_head[cls], &t->lru_tail[cls], f);
+}
+
+/* ---- the hash table ---------------------------------------------------- */
+
+static size_t slot_of(const sf_flows *t, uint64_t h) { return h & (t->cap - 1); }
+
+/* The flow with key k and its direction, or NULL. */
+static sf_flow *table_find(const sf_flows *t, const sf_flow_key *k,
+                           uint64_t h, int *dir) {
+  size_t i = slot_of(t, h);
+  sf_flow *f;
+  for (; (f = t->slots[i]) != NULL; i = (i + 1) & (t->cap - 1)) {
+    if (f->hash == h && (*dir = sf_flow_key_dir(&f->key, k)) >= 0) return f;
+  }
+  return NULL;
+}
+
+static void table_put(sf_flows *t, sf_flow *f) {
+  size_t i = slot_of(t, f->hash);
+  while (t->slots[i]) i = (i + 1) & (t->cap - 1);
+  t->slots[i] = f;
+  t->n++;
+}
+
+/* Double the table when 3/4 full; 0 or SF_E_NOMEM. */
+static int table_grow(sf_flows *t) {
+  sf_flow **old = t->slots;
+  size_t oldcap = t->cap, i;
+  if ((t->n + 1) * 4 < t->cap * 3) return SF_OK;
+  t->slots = calloc(oldcap * 2, sizeof *t->slots);
+  if (!t->slots) {
+    t->slots = old;
+    return SF_E_NOMEM;
+  }
+  t->cap = oldcap * 2;
+  t->n = 0;
+  for (i = 0; i < oldcap; i++)
+    if (old[i]) table_put(t, old[i]);
+  free(old);
+  return SF_OK;
+}
+
+/* Remove f, shifting back the entries its slot displaced (Knuth's
+   algorithm R), so probes never cross a hole they should not. */
+static void table_remove(sf_flows *t, sf_flow *f) {
+  size_t i = slot_of(t, f->hash), j, home, mask = t->cap - 1;
+  while (t->slots[i] != f) i = (i + 1) & mask;
+  t->slots[i] = NULL;
+  for (j = (i + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
+    home = slot_of(t, t->slots[j]->hash);
+    if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+      t->slots[i] = t->slots[j];
+      t->slots[j] = NULL;
+      i = j;
+    }
+  }
+  t->n--;
+}
+
+/* ---- ending and freeing ------------------------------------------------ */
+
+static int final_status(const sf_flow *f, int timed_out) {
+  if (f->key.proto != SF_FK_TCP) return timed_out ? SF_FS_TIMEDOUT : SF_FS_ACTIVE;
+  if (f->rst) return SF_FS_RESET;
+  if (f->dir[0].fin && f->dir[1].fin) return SF_FS_CLOSED;
+  if (timed_out) return SF_FS_TIMEDOUT;
+  return (f->dir[0].fin || f->dir[1].fin) ? SF_FS_HALFCLOSED : SF_FS_ACTIVE;
+}
+
+/* Take f out of the table into the done queue. */
+static void flow_end(sf_flows *t, sf_flow *f, int timed_out) {
+  table_remove(t, f);
+  list_unlink(&t->lru_head[f->lru], &t->lru_tail[f->lru], f);
+  f->lru = 0xff;
+  f->status = final_status(f, timed_out);
+  list_append(&t->done_head, &t->done_tail, f);
+}
+
+void sf_flow_free(sf_flows *t, sf_flow *f) {
+  int d;
+  if (!f) return;
+  for (d = 0; d < 2; d++) sf_reasm_free(t, &f->dir[d]);
+  free(f->idx);
+  free(f);
+}
+
+static void free_list(sf_flows *t, sf_flow *f) {
+  while (f) {
+    sf_flow *next = f->next;
+    sf_flow_free(t, f);
+    f = next;
+  }
+}
+
+void sf_flows_free(sf_flows *t) {
+  int c;
+  if (!t) return;
+  for (c = 0; c < SF_NLRU; c++) free_list(t, t->lru_head[c]);
+  free_list(t, t->done_head);
+  free(t->slots);
+  sf_pkt_free(&t->pkt);
+  sf_spill_close(t);
+  free(t);
+}
+
+/* End the flows idle longer than their class allows at time now. */
+static void expire(sf_flows *t, int64_t now) {
+  int c;
+  for (c = 0; c < SF_NLRU; c++) {
+    int64_t to = class_timeout(t, c);
+    sf_flow *f;
+    while ((f = t->lru_head[c]) != NULL && now - f->end_ns > to)
+      flow_end(t, f, c != SF_LRU_WAIT);
+  }
+}
+
+void sf_flows_finish(sf_flows *t) {
+  int c;
+  for (c = 0; c < SF_NLRU; c++)
+    while (t->lru_head[c]) flow_end(t, t->lru_head[c], 0);
+}
+
+sf_flow *sf_flows_pop(sf_flows *t) {
+  sf_flow *f = t->done_head;
+  if (f) list_unlink(&t->done_head, &t->done_tail, f);
+  return f;
+}
+
+/* ---- creation and accounting --------------------------------------------- */
+
+/* Who initiated: the SYN sender; the requester of an echo; else the
+   sender.  Returns 1 when the packet's receiver is the initiator. */
+static int receiver_initiated(const sf_pktinfo *pi) {
+  if (pi->key.proto == SF_FK_TCP && pi->l4 && pi->l4len >= 14)
+    return (pi->l4[13] & 0x12) == 0x12;  /* SYN+ACK: the SYN was missed */
+  return pi->icmp_echo == 2;
+}
+
+static sf_flow *flow_new(sf_flows *t, const sf_pktinfo *pi, uint64_t h,
+                         int64_t now, int *dir) {
+  sf_flow *f;
+  if (table_grow(t) != SF_OK || !(f = calloc(1, sizeof *f))) return NULL;
+  f->key = pi->key;
+  *dir = SF_FLOW_FWD;
+  if (receiver_initiated(pi)) {
+    sf_flow_key_swap(&f->key);
+    *dir = SF_FLOW_REV;
+  }
+  f->hash = h;
+  f->first_index = t->index;
+  f->seq = t->seq++;
+  f->start_ns = f->end_ns = now;
+  f->icmp_last_seq = -1;
+  table_put(t, f);
+  f->lru = SF_LRU_UDP;
+  list_append(&t->lru_head[SF_LRU_UDP], &t->lru_tail[SF_LRU_UDP], f);
+  return f;
+}
+
+static int push_index(sf_flow *f, uint64_t i) {
+  if (f->nidx == f->capidx) {
+    size_t cap = f->capidx ? f->capidx * 2 : 4;
+    uint64_t *v = realloc(f->idx, cap * sizeof *v);
+    if (!v) return SF_E_NOMEM;
+    f->idx = v;
+    f->capidx = cap;
+  }
+  f->idx[f->nidx++] = i;
+  return SF_OK;
+}
+
+static void count(sf_flows *t, sf_flow *f, int d, uint32_t wirelen, int64_t now) {
+  f->packets[d]++;
+  f->bytes[d] += wirelen;
+  if (now > f->end_ns) f->end_ns = now;
+  if (t->c.track_max_packet_len && wirelen > f->max_pkt_len[d])
+    f->max_pkt_len[d] = wirelen;
+  if (t->c.track_max_flow_len && f->bytes[0] + f->bytes[1] > f->max_flow_len)
+    f->max_flow_len = f->bytes[0] + f->bytes[1];
+  if (t->c.store_packet_indices) push_index(f, t->index);
+}
+
+static void icmp_packet(sf_flow *f, const sf_pktinfo *pi) {
+  if (!pi->l4) return;
+  f->icmp_type = pi->l4[0];
+  f->icmp_code = pi->l4len > 1 ? pi->l4[1] : 0;
+  if (!pi->icmp_echo) return;
+  f->icmp_id = pi->key.port[0];
+  if (pi->icmp_echo == 1) f->icmp_req++;
+  else f->icmp_rep++;
+  f->icmp_last_seq = pi->icmp_seq;
+}
+
+/* A SYN (without ACK) on a tuple whose conversation is over starts anew. */
+static int starts_over(const sf_flow *f, const sf_pktinfo *pi) {
+  return pi->key.proto == SF_FK_TCP && pi->l4 && pi->l4len >= 14 &&
+         (pi->l4[13] & 0x12) == 0x02 && f->lru == SF_LRU_WAIT;
+}
+
+static void transport(sf_flows *t, sf_flow *f, int d, const sf_pktinfo *pi) {
+  if (f->key.proto == SF_FK_TCP && pi->l4 && pi->l4len >= 20) {
+    size_t plen = pi->l4len - pi->l4hlen;
+    sf_tcp_packet(t, f, d, pi->l4, pi->l4hlen, pi->l4cut ? NULL : pi->l4 + pi->l4hlen,
+                  plen);
+  } else if (f->key.kind) {
+    icmp_packet(f, pi);
+  }
+}
+
+sf_flow *sf_flows_add_pkt(sf_flows *t, const sf_pkt *p, uint32_t wirelen,
+                          int *dir) {
+  sf_pktinfo pi;
+  sf_flow *f = NULL;
+  uint64_t h;
+  int64_t now = p->time_ns;
+  if (wirelen < p->len) wirelen = (uint32_t)p->len;
+  expire(t, now);
+  if (sf_flow_classify(p, &pi)) {
+    h = sf_flow_hash(&pi.key);
+    f = table_find(t, &pi.key, h, dir);
+    if (f && starts_over(f, &pi)) flow_end(t, f, 0);
+    if (!f || f->lru == 0xff) f = flow_new(t, &pi, h, now, dir);
+    if (f) {
+      count(t, f, *dir, wirelen, now);
+      transport(t, f, *dir, &pi);
+      lru_touch(t, f);
+    }
+  }
+  t->index++;
+  t->bytes += wirelen;
+  return f;
+}
+
+sf_flow *sf_flows_add(sf_flows *t, const uint8_t *data, uint32_t caplen,
+                      uint32_t wirelen, int32_t linktype, int64_t time_ns,
+                      int *dir) {
+  sf_pkt *p = &t->pkt;
+  sf_pkt_borrow(p, data, caplen);
+  p->linktype = linktype;
+  p->time_ns = time_ns;
+  sf_dissect(p, sf_linktype_proto(linktype, data, caplen));
+  return sf_flows_add_pkt(t, p, wirelen, dir);
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+static int by_start(const void *a, const void *b) {
+  const sf_flow *x = *(sf_flow *const *)a, *y = *(sf_flow *const *)b;
+  if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
+  if (x->first_index != y->first_index) return x->first_index < y->first_index ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int sf_flows_sort_done(sf_flows *t) {
+  size_t n = 0, i;
+  sf_flow *f, **v;
+  for (f = t->done_head; f; f = f->next) n++;
+  if (n < 2) return SF_OK;
+  if (!(v = malloc(n * sizeof *v))) return SF_E_NOMEM;
+  for (i = 0, f = t->done_head; f; f = f->next) v[i++] = f;
+  qsort(v, n, sizeof *v, by_start);
+  t->done_head = t->done_tail = NULL;
+  for (i = 0; i < n; i++) list_append(&t->done_head, &t->done_tail, v[i]);
+  free(v);
+  return SF_OK;
+}
+
+void sf_flows_stats(const sf_flows *t, sf_flow_stats *s) {
+  memset(s, 0, sizeof *s);
+  s->packets = t->index;
+  s->bytes = t->bytes;
+  s->active = t->n;
+  s->total = t->seq;
+  s->in_memory = t->mem;
+  s->buffered = t->mem + t->spilled;
+  s->spills = t->spills;
+  s->spilled_bytes = t->spilled;
+  s->dropped_segments = t->dropped;
+}
+
+const char *sf_flow_status_name(int status) {
+  static const char *const names[] = {"Active", "HalfClosed", "Closed",
+                                      "Reset", "TimedOut"};
+  return (unsigned)status < 5 ? names[status] : "Active";
+}
+
+const char *sf_tcp_state_name(int state) {
+  static const char *const names[] = {
+    "CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
+    "FIN_WAIT_1", "FIN_WAIT_2", "CLOSING", "TIME_WAIT", "CLOSE_WAIT",
+    "LAST_ACK"};
+  return (unsigned)state < 11 ? names[state] : "CLOSED";
+}

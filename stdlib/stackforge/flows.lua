@@ -1,0 +1,282 @@
+-- stackforge.flows: conversations from captures (the Lua half).
+--   extract_flows(path, opts), extract_flows_from_packets(pkts, opts),
+--   FlowConfig{...}, write_flows(convs_or_iterator, path, {format=...}).
+-- The flow table, TCP and reassembly are C (core/flow, lua/lflow.c); this
+-- file checks options and writes tables out.
+local core = require("stackforge.core")
+
+local M = {}
+
+-- name -> {kind, default}; kind "number", "boolean", "string", "count"
+local FIELDS = {
+  tcp_established_timeout = {"number", 86400},
+  tcp_half_open_timeout = {"number", 5},
+  tcp_time_wait_timeout = {"number", 120},
+  udp_timeout = {"number", 120},
+  max_reassembly_buffer = {"count", 16 << 20},
+  max_ooo_fragments = {"count", 1024},
+  memory_budget = {"count", nil},
+  spill_dir = {"string", nil},
+  store_packet_indices = {"boolean", true},
+  progress_interval = {"count", 100000},
+  track_max_packet_len = {"boolean", false},
+  track_max_flow_len = {"boolean", false},
+  verbose = {"boolean", false},
+}
+
+local NAMES = {}
+for k in pairs(FIELDS) do NAMES[#NAMES + 1] = k end
+table.sort(NAMES)
+
+local function field_names() return table.concat(NAMES, ", ") end
+
+local function check_value(name, kind, v)
+  if kind == "boolean" then
+    if type(v) ~= "boolean" then
+      error(("FlowConfig.%s: expected a boolean, got %s"):format(name, type(v)), 4)
+    end
+  elseif kind == "string" then
+    if type(v) ~= "string" then
+      error(("FlowConfig.%s: expected a string, got %s"):format(name, type(v)), 4)
+    end
+  elseif type(v) ~= "number" or v < 0 or (kind == "count" and math.type(v) ~= "integer") then
+    error(("FlowConfig.%s: bad value %s (expected a non-negative %s)"):format(
+      name, tostring(v), kind == "count" and "integer" or "number"), 4)
+  end
+end
+
+local FlowConfigMT = {__name = "FlowConfig"}
+FlowConfigMT.__tostring = function(c)
+  local parts = {}
+  for _, k in ipairs(NAMES) do
+    if c[k] ~= nil then parts[#parts + 1] = k .. "=" .. tostring(c[k]) end
+  end
+  return "FlowConfig{" .. table.concat(parts, ", ") .. "}"
+end
+
+--- FlowConfig{...}: defaults filled in; an unknown key or a bad value is an error.
+function M.FlowConfig(t)
+  t = t or {}
+  if type(t) ~= "table" then error("FlowConfig: expected a table", 2) end
+  local c = {}
+  for k, v in pairs(t) do
+    local spec = FIELDS[k]
+    if not spec then
+      error(("FlowConfig has no field '%s' (fields: %s)"):format(tostring(k), field_names()), 2)
+    end
+    check_value(k, spec[1], v)
+    c[k] = v
+  end
+  for k, spec in pairs(FIELDS) do
+    if c[k] == nil then c[k] = spec[2] end
+  end
+  return setmetatable(c, FlowConfigMT)
+end
+
+local OPTS = {config = true, anonymization = true, verbose = true,
+              on_flow = true, on_packet = true}
+
+-- opts -> config table for the C side, on_flow, on_packet
+local function parse_opts(opts, fname)
+  opts = opts or {}
+  if type(opts) ~= "table" then error(fname .. ": opts must be a table", 3) end
+  for k in pairs(opts) do
+    if not OPTS[k] then
+      error(("%s: unknown option '%s' (options: anonymization, config, on_flow, on_packet, verbose)")
+        :format(fname, tostring(k)), 3)
+    end
+  end
+  local cfg = opts.config
+  if cfg == nil then cfg = M.FlowConfig{}
+  elseif getmetatable(cfg) ~= FlowConfigMT then cfg = M.FlowConfig(cfg) end
+  local run = {}
+  for k, v in pairs(cfg) do run[k] = v end
+  if opts.verbose ~= nil then run.verbose = opts.verbose and true or false end
+  if opts.anonymization ~= nil then
+    -- applied by the anonymization engine once it lands; refusing beats
+    -- silently writing real addresses into a "anonymized" dataset
+    error(fname .. ": anonymization is not available in this build", 3)
+  end
+  for _, k in ipairs{"on_flow", "on_packet"} do
+    if opts[k] ~= nil and type(opts[k]) ~= "function" then
+      error(("%s: %s must be a function"):format(fname, k), 3)
+    end
+  end
+  return run, opts.on_flow, opts.on_packet
+end
+
+--- extract_flows(path, opts) -> list of conversations (nothing with on_flow)
+function M.extract_flows(path, opts)
+  if type(path) ~= "string" then error("extract_flows: path must be a string", 2) end
+  local cfg, on_flow, on_packet = parse_opts(opts, "extract_flows")
+  return core.flows_file(path, cfg, on_flow, on_packet)
+end
+
+--- extract_flows_from_packets(pkts or iterator, opts)
+function M.extract_flows_from_packets(pkts, opts)
+  local cfg, on_flow, on_packet = parse_opts(opts, "extract_flows_from_packets")
+  return core.flows_packets(pkts, cfg, on_flow, on_packet)
+end
+
+-- ---- export ---------------------------------------------------------------
+
+-- the columns, in order; packet_indices and streams are optional
+local COLUMNS = {
+  "src_addr", "src_port", "dst_addr", "dst_port", "protocol", "ip_proto",
+  "ip_version", "vlan", "status", "tcp_state", "tcp_state_reverse",
+  "total_packets", "total_bytes", "forward_packets", "forward_bytes",
+  "reverse_packets", "reverse_bytes", "start_time", "end_time", "duration",
+  "first_index", "dropped_segments", "dropped_segments_fwd",
+  "dropped_segments_rev", "reassembled_forward_len", "reassembled_reverse_len",
+  "forward_max_packet_len", "reverse_max_packet_len", "max_flow_len",
+  "icmp_type", "icmp_code", "icmp_identifier", "icmp_request_count",
+  "icmp_reply_count", "icmp_last_seq", "packet_indices",
+  "reassembled_forward", "reassembled_reverse",
+}
+
+local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\\128-\255]', function(c)
+    local b = c:byte()
+    if c == '"' then return '\\"' elseif c == "\\" then return "\\\\"
+    elseif c == "\n" then return "\\n" elseif c == "\t" then return "\\t" end
+    return ("\\u%04x"):format(b)  -- bytes >= 128 as Latin-1 code points
+  end) .. '"'
+end
+
+local function number(v)
+  if math.type(v) == "integer" then return tostring(v) end
+  return ("%.9f"):format(v)
+end
+
+-- the value of column k, with derived lengths and optional streams
+local function column(conv, k, o)
+  if k == "reassembled_forward_len" then
+    return conv.reassembled_forward and #conv.reassembled_forward
+  elseif k == "reassembled_reverse_len" then
+    return conv.reassembled_reverse and #conv.reassembled_reverse
+  elseif k == "reassembled_forward" or k == "reassembled_reverse" then
+    return o.streams and conv[k] and hex(conv[k]) or nil
+  elseif k == "packet_indices" and o.packet_indices == false then
+    return nil
+  end
+  return conv[k]
+end
+
+local function json_value(v)
+  local t = type(v)
+  if t == "number" then return number(v)
+  elseif t == "string" then return json_string(v)
+  elseif t == "boolean" then return tostring(v)
+  elseif t == "table" then
+    local parts = {}
+    for i = 1, #v do parts[i] = json_value(v[i]) end
+    return "[" .. table.concat(parts, ",") .. "]"
+  end
+  return "null"
+end
+
+local function jsonl_line(conv, o)
+  local parts = {}
+  for _, k in ipairs(COLUMNS) do
+    local v = column(conv, k, o)
+    if v ~= nil then parts[#parts + 1] = json_string(k) .. ":" .. json_value(v) end
+  end
+  return "{" .. table.concat(parts, ",") .. "}\n"
+end
+
+local function csv_cell(v)
+  if v == nil then return "" end
+  if type(v) == "table" then
+    local parts = {}
+    for i = 1, #v do parts[i] = tostring(v[i]) end
+    v = table.concat(parts, " ")
+  elseif type(v) == "number" then
+    v = number(v)
+  end
+  v = tostring(v)
+  if v:find('[",\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
+  return v
+end
+
+local function csv_header(o)
+  local cols = {}
+  for _, k in ipairs(COLUMNS) do
+    if not ((k == "reassembled_forward" or k == "reassembled_reverse") and not o.streams)
+       and not (k == "packet_indices" and o.packet_indices == false) then
+      cols[#cols + 1] = k
+    end
+  end
+  return cols
+end
+
+local function csv_line(conv, cols, o)
+  local cells = {}
+  for i, k in ipairs(cols) do cells[i] = csv_cell(column(conv, k, o)) end
+  return table.concat(cells, ",") .. "\n"
+end
+
+-- iterate a list or an iterator function
+local function each(src)
+  if type(src) == "table" then
+    local i = 0
+    return function() i = i + 1 return src[i] end
+  elseif type(src) == "function" then
+    return src
+  end
+  error("write_flows: expected a list of conversations or an iterator", 3)
+end
+
+local function check_format(path, o, fname)
+  if type(path) ~= "string" then error(fname .. ": path must be a string", 3) end
+  local format = o.format or (path:lower():match("%.csv$") and "csv" or "jsonl")
+  if format ~= "jsonl" and format ~= "csv" then
+    error(('%s: format must be "jsonl" or "csv", got %s'):format(fname, tostring(format)), 3)
+  end
+  return format
+end
+
+local WriterMT = {__name = "FlowWriter"}
+WriterMT.__index = WriterMT
+
+--- FlowWriter(path, {format=, streams=, packet_indices=}): w:write(conv),
+--- w:close() (also <close>); for on_flow, which cannot yield to an iterator.
+function M.FlowWriter(path, o)
+  o = o or {}
+  local format = check_format(path, o, "FlowWriter")
+  local f = path == "-" and io.stdout or assert(io.open(path, "wb"))
+  local w = setmetatable({f = f, o = o, count = 0, stdout = path == "-"}, WriterMT)
+  if format == "csv" then
+    w.cols = csv_header(o)
+    f:write(table.concat(w.cols, ","), "\n")
+  end
+  return w
+end
+
+function WriterMT:write(conv)
+  if not self.f then error("attempt to use a closed FlowWriter", 2) end
+  self.f:write(self.cols and csv_line(conv, self.cols, self.o) or jsonl_line(conv, self.o))
+  self.count = self.count + 1
+  return self
+end
+
+function WriterMT:close()
+  local f = self.f
+  self.f = nil
+  if f and self.stdout then f:flush() elseif f then f:close() end
+  return self.count
+end
+WriterMT.__close = WriterMT.close
+WriterMT.__gc = WriterMT.close
+
+--- write_flows(convs_or_iterator, path, {format="jsonl"|"csv", streams=false,
+--- packet_indices=true}) -> number of conversations written
+function M.write_flows(convs, path, o)
+  local it = each(convs)
+  local w <close> = M.FlowWriter(path, o)
+  for conv in it do w:write(conv) end
+  return w.count
+end
+
+return M

@@ -1,0 +1,208 @@
+/*
+ * test_flow.c -- core/flow from C: keys in both directions, the hash
+ * table under churn (backward-shift deletion), TCP reassembly with
+ * out-of-order segments and wrap-around, caps, spilling to files under a
+ * budget, and http.pcap's conversations.  Runs in tests/.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/flow.h"
+#include "io/io.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                        \
+  do {                                                                     \
+    if (cond) {                                                            \
+      passed++;                                                            \
+    } else {                                                               \
+      failed++;                                                            \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                      \
+  } while (0)
+
+#define LT_IPV4 228
+
+static void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v & 0xffff); }
+
+/* An IPv4 + TCP frame (raw IPv4 link type) from a to b; returns its length. */
+static size_t tcp_frame(uint8_t *f, uint32_t a, uint32_t b, unsigned sp,
+                        unsigned dp, uint32_t seq, uint32_t ack,
+                        uint8_t flags, const char *data, size_t n) {
+  memset(f, 0, 40);
+  f[0] = 0x45;
+  put16(f + 2, (unsigned)(40 + n));
+  f[8] = 64;
+  f[9] = 6;
+  put32(f + 12, a);
+  put32(f + 16, b);
+  put16(f + 20, sp);
+  put16(f + 22, dp);
+  put32(f + 24, seq);
+  put32(f + 28, ack);
+  f[32] = 5 << 4;
+  f[33] = flags;
+  put16(f + 34, 65535);
+  memcpy(f + 40, data, n);
+  return 40 + n;
+}
+
+static sf_flow *feed(sf_flows *t, uint32_t a, uint32_t b, unsigned sp,
+                     unsigned dp, uint32_t seq, uint8_t flags, const char *d,
+                     int64_t when, int *dir) {
+  uint8_t f[2000];
+  size_t n = tcp_frame(f, a, b, sp, dp, seq, 0, flags, d, strlen(d));
+  return sf_flows_add(t, f, (uint32_t)n, (uint32_t)n, LT_IPV4, when, dir);
+}
+
+static sf_flows *table(void) {
+  sf_flow_config c;
+  sf_flow_config_default(&c);
+  return sf_flows_new(&c);
+}
+
+static void test_directions(void) {
+  sf_flows *t = table();
+  int d = -1;
+  sf_flow *f1 = feed(t, 0x0a000001, 0x0a000002, 1000, 80, 100, 0x02, "", 1, &d);
+  CHECK(f1 && d == SF_FLOW_FWD);
+  CHECK(feed(t, 0x0a000002, 0x0a000001, 80, 1000, 500, 0x12, "", 2, &d) == f1);
+  CHECK(d == SF_FLOW_REV);
+  CHECK(feed(t, 0x0a000001, 0x0a000002, 1000, 80, 101, 0x10, "", 3, &d) == f1);
+  CHECK(d == SF_FLOW_FWD && f1->packets[0] == 2 && f1->packets[1] == 1);
+  CHECK(sf_tcp_state(f1, 0) == SF_TCP_ESTABLISHED);
+  sf_flows_free(t);
+}
+
+/* Many flows created and ended (by a short timeout) keep lookups right. */
+static void test_churn(void) {
+  sf_flow_config c;
+  sf_flows *t;
+  sf_flow *f;
+  int i, d, n = 0, bad = 0;
+  sf_flow_config_default(&c);
+  c.tcp_half_open_timeout_ns = 10;
+  t = sf_flows_new(&c);
+  for (i = 0; i < 20000; i++) {
+    f = feed(t, 0x0a000000u + (uint32_t)(i % 3000), 0x0b000001, 1024 + (unsigned)(i % 7),
+             80, 1, 0x02, "", (int64_t)i * 3, &d);
+    if (!f || f->packets[0] != 1) bad++;
+    while ((f = sf_flows_pop(t)) != NULL) {
+      n++;
+      CHECK(f->status == SF_FS_TIMEDOUT);
+      sf_flow_free(t, f);
+    }
+  }
+  CHECK(bad == 0);
+  CHECK(n >= 19990);  /* the last few are still within their timeout */
+  sf_flows_finish(t);
+  while ((f = sf_flows_pop(t)) != NULL) {
+    n++;
+    sf_flow_free(t, f);
+  }
+  CHECK(n == 20000);
+  sf_flows_free(t);
+}
+
+static void test_reassembly(void) {
+  sf_flows *t = table();
+  uint32_t isn = 0xfffffff0u;  /* the stream crosses 2^32 */
+  int d;
+  size_t n;
+  uint8_t buf[64];
+  sf_flow *f = feed(t, 1, 2, 5, 6, isn, 0x02, "", 1, &d);
+  feed(t, 1, 2, 5, 6, isn + 1 + 10, 0x18, "0123456789", 2, &d);  /* 2nd */
+  feed(t, 1, 2, 5, 6, isn + 1 + 20, 0x18, "abcdefghij", 3, &d);  /* 3rd */
+  feed(t, 1, 2, 5, 6, isn + 1, 0x18, "ABCDEFGHIJ", 4, &d);       /* 1st */
+  feed(t, 1, 2, 5, 6, isn + 1 + 5, 0x18, "FGHIJ01234", 5, &d);   /* overlap */
+  n = sf_flow_stream_len(f, 0);
+  CHECK(n == 30 && sf_flow_stream_copy(t, f, 0, buf) == SF_OK &&
+        memcmp(buf, "ABCDEFGHIJ0123456789abcdefghij", 30) == 0);
+  CHECK(f->dir[0].nooo == 0 && f->dir[0].dropped == 0);
+  sf_flows_free(t);
+}
+
+static void test_caps(void) {
+  sf_flow_config c;
+  sf_flows *t;
+  sf_flow *f;
+  int d, i;
+  sf_flow_config_default(&c);
+  c.max_ooo_fragments = 4;
+  c.max_reassembly_buffer = 1000;
+  t = sf_flows_new(&c);
+  f = feed(t, 1, 2, 5, 6, 0, 0x02, "", 1, &d);
+  for (i = 0; i < 10; i++) feed(t, 1, 2, 5, 6, 100 + (uint32_t)i * 10, 0x18, "xxxxxxxxxx", 2, &d);
+  CHECK(f->dir[0].nooo == 4 && f->dir[0].dropped == 6);
+  sf_flows_free(t);
+}
+
+/* Under a tiny budget streams go to files; the bytes read back equal. */
+static void test_spill(void) {
+  sf_flow_config c;
+  sf_flows *t;
+  sf_flow *f;
+  sf_flow_stats st;
+  char chunk[1001];
+  int d, i;
+  size_t n;
+  static uint8_t s[50000];
+  sf_flow_config_default(&c);
+  c.memory_budget = 4096;
+  t = sf_flows_new(&c);
+  memset(chunk, 'a', 1000);
+  chunk[1000] = 0;
+  f = feed(t, 1, 2, 5, 6, 0, 0x02, "", 1, &d);
+  for (i = 0; i < 50; i++) {
+    chunk[0] = (char)('A' + i % 26);
+    feed(t, 1, 2, 5, 6, 1 + (uint32_t)i * 1000, 0x18, chunk, 2, &d);
+  }
+  sf_flows_stats(t, &st);
+  CHECK(st.spills >= 1 && st.in_memory <= 4096);
+  n = sf_flow_stream_len(f, 0);
+  CHECK(n == 50000 && sf_flow_stream_copy(t, f, 0, s) == SF_OK);
+  CHECK(s[0] == 'A' && s[1000] == 'B' && s[49000] == 'A' + 49 % 26 && s[49999] == 'a');
+  sf_flows_free(t);
+}
+
+static void test_http_pcap(void) {
+  char err[600];
+  sf_reader *r = sf_reader_open("data/http.pcap", err, sizeof err);
+  sf_flows *t = table();
+  sf_rec rec;
+  sf_flow *f;
+  int d, n = 0;
+  CHECK(r != NULL);
+  if (!r) return;
+  while (sf_reader_next(r, &rec) == SF_IO_REC)
+    sf_flows_add(t, rec.data, rec.caplen, rec.wirelen, rec.linktype, rec.time_ns, &d);
+  sf_flows_finish(t);
+  CHECK(sf_flows_sort_done(t) == SF_OK);
+  while ((f = sf_flows_pop(t)) != NULL) {
+    if (n == 0) {
+      CHECK(f->packets[0] == 16 && f->bytes[0] == 1351 && f->packets[1] == 18);
+      CHECK(sf_flow_stream_len(f, 1) == 18364);
+      CHECK(f->status == SF_FS_CLOSED && f->nidx == 34);
+    }
+    n++;
+    sf_flow_free(t, f);
+  }
+  CHECK(n == 3);
+  sf_flows_free(t);
+  sf_reader_close(r);
+}
+
+int main(void) {
+  sf_init();
+  test_directions();
+  test_churn();
+  test_reassembly();
+  test_caps();
+  test_spill();
+  test_http_pcap();
+  printf("test_flow: %d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,310 @@
+-- flow_spec.lua: extract_flows and friends, one rule per test, on the
+-- handcrafted cases of flow_cases.lua and on bundled captures.
+local sf = require("stackforge")
+local cases = require("flow_cases")
+
+local DATA = os.getenv("SFLUA_TESTDATA") or "tests/data"
+
+local function case(name)
+  for _, c in ipairs(cases.cases()) do
+    if c.name == name then return c.pkts end
+  end
+  error("no case " .. name)
+end
+
+local function flows(name, cfg)
+  return sf.extract_flows_from_packets(case(name), {config = cfg and sf.FlowConfig(cfg)})
+end
+
+describe("extract_flows", function()
+  it("matches tshark's conversations on http.pcap", function()
+    local c = sf.extract_flows(DATA .. "/http.pcap")
+    assert.equal(3, #c)
+    local f = c[1]
+    assert.equal("145.254.160.237", f.src_addr)
+    assert.equal(3372, f.src_port)
+    assert.equal("65.208.228.223", f.dst_addr)
+    assert.equal(80, f.dst_port)
+    assert.equal("TCP", f.protocol)
+    assert.equal(16, f.forward_packets)
+    assert.equal(1351, f.forward_bytes)
+    assert.equal(18, f.reverse_packets)
+    assert.equal(34, f.total_packets)
+    assert.equal(479, #f.reassembled_forward)
+    assert.equal(18364, #f.reassembled_reverse)
+    assert.truthy(f.reassembled_forward:find("^GET /download.html HTTP/1.1"))
+    assert.equal("Closed", f.status)
+    assert.equal(0, f.packet_indices[1])
+    assert.equal(34, #f.packet_indices)
+    assert.equal("UDP", c[2].protocol)
+    assert.is_nil(c[2].reassembled_forward)
+    -- sorted by start time
+    assert.is_true(c[1].start_time <= c[2].start_time and c[2].start_time <= c[3].start_time)
+  end)
+
+  it("reassembles DNS over TCP", function()
+    local c = sf.extract_flows(DATA .. "/dns_tcp.pcap")
+    assert.equal(1, #c)
+    assert.equal(58, #c[1].reassembled_forward)
+    assert.equal(226, #c[1].reassembled_reverse)
+    assert.equal("Closed", c[1].status)
+  end)
+
+  it("takes a PcapReader or a list, and the two agree", function()
+    local a = sf.extract_flows(DATA .. "/http.pcap")
+    local b = sf.extract_flows_from_packets(sf.PcapReader(DATA .. "/http.pcap"))
+    local l = sf.extract_flows_from_packets(sf.rdpcap(DATA .. "/http.pcap"))
+    for i = 1, #a do
+      for _, k in ipairs{"src_addr", "src_port", "total_bytes", "reassembled_reverse", "start_time"} do
+        assert.equal(a[i][k], b[i][k])
+        assert.equal(a[i][k], l[i][k])
+      end
+    end
+  end)
+
+  it("raises on a missing file and a damaged one", function()
+    assert.has_error(function() sf.extract_flows("/nonexistent.pcap") end)
+    assert.has_error(function() sf.extract_flows(DATA .. "/truncated_dns.pcap", {config = 3}) end)
+  end)
+end)
+
+describe("FlowConfig", function()
+  it("fills defaults", function()
+    local c = sf.FlowConfig{udp_timeout = 30}
+    assert.equal(30, c.udp_timeout)
+    assert.equal(86400, c.tcp_established_timeout)
+    assert.equal(5, c.tcp_half_open_timeout)
+    assert.equal(120, c.tcp_time_wait_timeout)
+    assert.equal(16 << 20, c.max_reassembly_buffer)
+    assert.is_true(c.store_packet_indices)
+    assert.is_nil(c.memory_budget)
+  end)
+  it("rejects unknown keys and bad values", function()
+    assert.has_error(function() sf.FlowConfig{udp_timeot = 3} end)
+    assert.has_error(function() sf.FlowConfig{udp_timeout = -1} end)
+    assert.has_error(function() sf.FlowConfig{verbose = 1} end)
+    assert.has_error(function() sf.FlowConfig{max_ooo_fragments = 1.5} end)
+    assert.has_error(function() sf.extract_flows(DATA .. "/http.pcap", {confg = {}}) end)
+  end)
+  it("leaves packet indices out when asked", function()
+    local c = sf.extract_flows(DATA .. "/http.pcap", {config = sf.FlowConfig{store_packet_indices = false}})
+    assert.is_nil(c[1].packet_indices)
+  end)
+  it("tracks max lengths when asked", function()
+    local c = sf.extract_flows(DATA .. "/http.pcap",
+      {config = {track_max_packet_len = true, track_max_flow_len = true}})
+    assert.equal(1434, c[1].reverse_max_packet_len)
+    assert.equal(c[1].total_bytes, c[1].max_flow_len)
+  end)
+end)
+
+describe("flow rules", function()
+  it("a whole conversation", function()
+    local c = flows("basic")
+    assert.equal(1, #c)
+    assert.equal("10.0.0.1", c[1].src_addr)
+    assert.equal("GET / HTTP/1.0\r\n\r\n", c[1].reassembled_forward)
+    assert.equal(119, #c[1].reassembled_reverse)
+    assert.equal("Closed", c[1].status)
+    assert.equal("TIME_WAIT", c[1].tcp_state)
+    assert.equal("CLOSED", c[1].tcp_state_reverse)
+  end)
+
+  it("mid-stream start: the first sender initiates, both streams reassemble", function()
+    local c = flows("midstream")
+    assert.equal(1, #c)
+    assert.equal("10.0.0.2", c[1].src_addr)
+    assert.equal(80, c[1].src_port)
+    assert.equal("server first more", c[1].reassembled_forward)
+    assert.equal("client data", c[1].reassembled_reverse)
+    assert.equal("ESTABLISHED", c[1].tcp_state)
+    assert.equal("Active", c[1].status)
+  end)
+
+  it("port reuse: a SYN on a closed tuple starts a new conversation", function()
+    local c = flows("port_reuse")
+    assert.equal(2, #c)
+    assert.equal("first", c[1].reassembled_forward)
+    assert.equal("second", c[2].reassembled_forward)
+    assert.equal(7, c[1].total_packets)
+    assert.equal(7, c[2].first_index)
+  end)
+
+  it("out of order, retransmitted and overlapping segments", function()
+    local c = flows("ooo_retrans_overlap")
+    assert.equal("AAAABBBBCCDD", c[1].reassembled_forward)
+    assert.equal(0, c[1].dropped_segments)
+  end)
+
+  it("sequence wrap-around", function()
+    local c = flows("wraparound")
+    assert.equal(("A"):rep(200) .. ("B"):rep(200) .. ("C"):rep(200), c[1].reassembled_forward)
+  end)
+
+  it("VLAN and IPv6", function()
+    local c = flows("vlan_ipv6")
+    assert.same({10}, c[1].vlan)
+    assert.equal(6, c[1].ip_version)
+    assert.equal("2001:db8::1", c[1].src_addr)
+    assert.equal("v6 data", c[1].reassembled_forward)
+  end)
+
+  it("IPv6 extension headers are walked to the transport", function()
+    local c = flows("ipv6_ext")
+    assert.equal(1, #c)
+    assert.equal("TCP", c[1].protocol)
+    assert.equal(80, c[1].dst_port)
+    assert.equal("v6 ext", c[1].reassembled_forward)
+  end)
+
+  it("reset", function()
+    local c = flows("reset")
+    assert.equal("Reset", c[1].status)
+    assert.equal("CLOSED", c[1].tcp_state)
+  end)
+
+  it("UDP idle past udp_timeout splits the conversation", function()
+    local c = flows("udp_split")
+    assert.equal(2, #c)
+    assert.equal("TimedOut", c[1].status)
+    assert.equal(2, c[1].total_packets)
+    assert.equal(1, c[1].reverse_packets)
+    assert.equal(1, c[2].total_packets)
+    assert.equal(1, #flows("udp_split", {udp_timeout = 1000}))
+  end)
+
+  it("ICMPv6 and ICMP echo correlate by identifier", function()
+    local c = flows("icmp_echo")
+    assert.equal(2, #c)
+    local e6, e4 = c[1], c[2]
+    assert.equal("ICMPv6", e6.protocol)
+    assert.equal("2001:db8::10", e6.src_addr)
+    assert.equal(0x42, e6.icmp_identifier)
+    assert.equal(3, e6.icmp_request_count)
+    assert.equal(2, e6.icmp_reply_count)
+    assert.equal(3, e6.icmp_last_seq)
+    assert.equal(5, e6.total_packets)
+    assert.equal("ICMP", e4.protocol)
+    assert.equal(1, e4.icmp_request_count)
+    assert.equal(1, e4.icmp_reply_count)
+    assert.equal(9, e4.icmp_last_seq)
+    assert.is_nil(e4.src_port)
+  end)
+
+  it("an echo reply seen first still makes the requester the source", function()
+    local p = case("icmp_echo")
+    local c = sf.extract_flows_from_packets({p[2], p[3]})
+    assert.equal("2001:db8::10", c[1].src_addr)
+  end)
+
+  it("other IP protocols become Other flows", function()
+    local c = flows("other")
+    assert.equal(1, #c)
+    assert.equal("Other", c[1].protocol)
+    assert.equal(47, c[1].ip_proto)
+    assert.equal(2, c[1].total_packets)
+  end)
+
+  it("SYN flood: half-open conversations time out", function()
+    local c = flows("syn_flood")
+    assert.equal(51, #c)
+    for i = 1, 50 do
+      assert.equal("TimedOut", c[i].status)
+      assert.equal("SYN_SENT", c[i].tcp_state)
+      assert.equal("LISTEN", c[i].tcp_state_reverse)
+    end
+  end)
+
+  it("endless out-of-order: held segments are capped and counted", function()
+    local c = flows("endless_ooo", {max_ooo_fragments = 100})
+    assert.equal("", c[1].reassembled_forward)
+    assert.equal(200, c[1].dropped_segments)
+    assert.equal(200, c[1].dropped_segments_fwd)
+    assert.equal(0, c[1].dropped_segments_rev)
+  end)
+
+  it("max_reassembly_buffer caps a direction's bytes", function()
+    local c = flows("wraparound", {max_reassembly_buffer = 450})
+    assert.equal(400, #c[1].reassembled_forward)
+    assert.equal(1, c[1].dropped_segments)
+  end)
+end)
+
+describe("callbacks", function()
+  it("on_flow gets every conversation and nothing is returned", function()
+    local seen = {}
+    local r = sf.extract_flows(DATA .. "/http.pcap", {on_flow = function(c) seen[#seen + 1] = c end})
+    assert.is_nil(r)
+    assert.equal(3, #seen)
+    assert.equal(479, #seen[1].reassembled_forward)
+  end)
+
+  it("on_flow sees timed-out conversations before the end", function()
+    local order = {}
+    sf.extract_flows_from_packets(case("udp_split"), {
+      on_packet = function(p, conv) order[#order + 1] = "p" .. conv.total_packets end,
+      on_flow = function(c) order[#order + 1] = "f" .. c.total_packets end})
+    assert.same({"p1", "p2", "f2", "p1", "f1"}, order)
+  end)
+
+  it("on_packet gets the packet, its conversation and direction", function()
+    local dirs = {}
+    sf.extract_flows(DATA .. "/http.pcap", {on_packet = function(p, conv, dir)
+      if conv.src_port == 3372 and #dirs < 3 then
+        dirs[#dirs + 1] = dir
+        assert.truthy(p:has_layer(sf.TCP))
+      end
+    end})
+    assert.same({"forward", "reverse", "forward"}, dirs)
+  end)
+
+  it("an error in a callback propagates and leaks nothing", function()
+    assert.has_error(function()
+      sf.extract_flows(DATA .. "/http.pcap", {on_flow = function() error("boom") end})
+    end, nil)
+    collectgarbage()
+  end)
+end)
+
+describe("memory budget", function()
+  it("spills streams to files and reads them back", function()
+    local big = sf.FlowConfig{memory_budget = 4096}
+    local a = sf.extract_flows(DATA .. "/http.pcap")
+    local b = sf.extract_flows(DATA .. "/http.pcap", {config = big})
+    for i = 1, #a do
+      assert.equal(a[i].reassembled_forward, b[i].reassembled_forward)
+      assert.equal(a[i].reassembled_reverse, b[i].reassembled_reverse)
+    end
+  end)
+end)
+
+describe("write_flows", function()
+  local tmp = os.tmpname()
+  after_each(function() os.remove(tmp) end)
+
+  it("writes JSONL", function()
+    local n = sf.write_flows(sf.extract_flows(DATA .. "/http.pcap"), tmp, {format = "jsonl"})
+    assert.equal(3, n)
+    local f = assert(io.open(tmp))
+    local first = f:read("l")
+    f:close()
+    assert.truthy(first:find('^{"src_addr":"145.254.160.237","src_port":3372,'))
+    assert.truthy(first:find('"reassembled_reverse_len":18364'))
+    assert.truthy(first:find('"packet_indices":%[0,1,2,'))
+  end)
+
+  it("writes CSV from an iterator", function()
+    local list = sf.extract_flows(DATA .. "/http.pcap")
+    local i = 0
+    sf.write_flows(function() i = i + 1 return list[i] end, tmp, {format = "csv"})
+    local lines = {}
+    for l in io.lines(tmp) do lines[#lines + 1] = l end
+    assert.equal(4, #lines)
+    assert.truthy(lines[1]:find("^src_addr,src_port,dst_addr,dst_port,protocol,"))
+    assert.truthy(lines[2]:find("^145.254.160.237,3372,65.208.228.223,80,TCP,6,4,"))
+  end)
+
+  it("rejects an unknown format", function()
+    assert.has_error(function() sf.write_flows({}, tmp, {format = "xml"}) end)
+  end)
+end)

@@ -19,6 +19,8 @@ static uint64_t pass(sf_pkt *p, const mix *m, uint64_t *layers) {
   size_t i;
   int li;
   for (i = 0; i < m->npkts; i++) {
+    /* as the libtins loop: prefetch the packet after next */
+    if (i + 2 < m->npkts) __builtin_prefetch(m->data + m->off[i + 2]);
     sf_pkt_borrow(p, m->data + m->off[i], m->len[i]);
     sf_dissect(p, SF_ETHER);
     for (li = 0; li < p->nlayers; li++) {

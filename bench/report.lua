@@ -65,6 +65,11 @@ local rows = {
   {"lua_parse_dport", "(c) Lua: Packet(raw).dport over the mix", 1.5e6,
     {{"scapy_parse_dport", "Scapy Ether(raw).dport"},
      {"dpkt_parse_dport", "dpkt Ethernet(raw).data.data.dport"}}},
+  -- issue 4: custom protocols
+  {"lua_parse_custom", "(4) Lua: Packet(raw).seq, 4-field custom/UDP", 1e6,
+    {{"lua_parse_dport", "sflua built-in parse (same run)"}}},
+  {"lua_parse_dport_custom_bound", "(4) Lua: the mix again, custom bound to UDP", nil,
+    {{"lua_parse_dport", "before any custom protocol"}}},
   {"c_dissect_sfcore", "(b) C: sf_dissect, every layer, mix", {"c_dissect_libtins", 2},
     {{"c_dissect_libtins", "libtins EthernetII(data, len) + PDUs"}}},
   -- issue 3, item 8: capture files (build/bench/traffic.pcap, gen_traffic.lua)
@@ -82,6 +87,11 @@ local rows = {
     {{"c_write_libpcap_mix", "libpcap pcap_dump, same packets"}}},
   {"c_write_sfcore_small", "(8b) C: sf_writer_write, 1M pkts <= 128 B", 3e6,
     {{"c_write_libpcap_small", "libpcap pcap_dump, same packets"}}},
+  -- issue 6: anonymization (no external anchor: the goals are absolute)
+  {"cpan_v4_repeated", "(6) Crypto-PAn, repeated IPv4 addresses", 5e6, {}},
+  {"cpan_v4_distinct", "(6) Crypto-PAn, all-distinct IPv4", 5e5, {}},
+  {"cpan_v6_distinct", "(6) Crypto-PAn, all-distinct IPv6", 5e5, {}},
+  {"anonymize_pcap", "(6) anonymize_pcap, bench capture", 1e6, {}},
 }
 
 local lines = {}

@@ -83,6 +83,7 @@ while [ "$r" -le "$ROUNDS" ]; do
   "$LUA" "$here/pcap_loop.lua" "$capf" "$SECS" >> "$raw"
   [ "$have_py" = 1 ] && "$PYTHON" "$here/py_pcap.py" "$capf" "$SECS" "$SCAPY_PKTS" >> "$raw"
   [ -x "$BUILD/bench/pcap_bench" ] && "$BUILD/bench/pcap_bench" write "$capf" "$SECS" "${TMPDIR:-/tmp}/sflua_bench_write.$$.pcap" >> "$raw"
+  [ -x "$BUILD/bench/anon_bench" ] && "$BUILD/bench/anon_bench" "$capf" >> "$raw"
   r=$((r + 1))
 done
 

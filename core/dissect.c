@@ -48,8 +48,10 @@ static int next_by_type(const sf_pkt *p, int li, const sf_proto *pr) {
 static int next_by_fields(const sf_pkt *p, int li) {
   int fis[8], n = sf_bound_fields(p->layers[li].proto, fis, 8), i, next;
   for (i = 0; i < n; i++) {
+    uint64_t v;
     if (!sf_field_present(p, li, fis[i])) continue;
-    next = sf_lookup_field(p->layers[li].proto, fis[i], sf_lget(p, li, fis[i]));
+    v = sf_lget(p, li, fis[i]);
+    next = sf_lookup_field(p->layers[li].proto, fis[i], v);
     if (next >= 0) return next;
   }
   if (sf_heuristic && sf_has_heuristic(p->layers[li].proto))
@@ -73,7 +75,7 @@ static int next_proto(const sf_pkt *p, int li, int *quoted) {
 }
 
 /* A run-time protocol's header is what its layout covers. */
-static size_t header_len(const sf_proto *pr, const uint8_t *h, size_t n) {
+size_t sf_header_len(const sf_proto *pr, const uint8_t *h, size_t n) {
   sf_span sp[SF_MAX_FIELDS];
   if (pr->dyn && pr->dyn->layout) return pr->dyn->layout(pr, h, n, sp);
   return pr->hdr_len(h, n);
@@ -114,7 +116,7 @@ int sf_dissect(sf_pkt *p, int proto) {
       push(p, SF_RAW, off, end - off, end, quoted);
       break;
     }
-    hl = header_len(pr, p->data + off, end - off);
+    hl = sf_header_len(pr, p->data + off, end - off);
     if (hl == 0 || hl > end - off) {  /* header cut short or malformed */
       /* An ICMP error quotes only the start of a header (RFC 792: 8 bytes
          of it): keep it as that protocol, its missing fields absent, as

@@ -192,13 +192,18 @@ static int set_var(sf_pkt *p, int li, int fi, const sf_val *v,
   uint8_t stackbuf[256], *tmp = stackbuf;
   int rc;
   if (f->pad > 1) padded = (n + f->pad - 1) / f->pad * f->pad;
+  if (f->bits) {  /* a fixed-length field: cut, or padded with NULs */
+    if (n > f->bits / 8u) n = f->bits / 8u;
+    padded = f->bits / 8u;
+  }
   if (padded > sizeof stackbuf && !(tmp = malloc(padded))) return SF_E_NOMEM;
   memcpy(tmp, v->p, n);
   memset(tmp + n, 0, padded - n);  /* zero padding, as Scapy's EOL padding */
   rc = sf_pkt_splice(p, li, p->layers[li].off + bitoff / 8u, bits / 8u, tmp,
                      padded);
   if (tmp != stackbuf) free(tmp);
-  if (rc == SF_OK && pr->dyn && pr->dyn->fixup) pr->dyn->fixup(pr, p, li);
+  if (rc == SF_OK && pr->dyn && pr->dyn->resized)
+    pr->dyn->resized(pr, p, li, fi, bitoff / 8u, bits / 8u, padded);
   return rc;
 }
 
@@ -224,7 +229,25 @@ static void put_uint(uint8_t *h, const sf_field *f, size_t bitoff,
   }
 }
 
+/* A run-time protocol's layout before a change, for its changed hook. */
+static int layout_before(const sf_pkt *p, int li, sf_span *sp) {
+  const sf_proto *pr = lproto(p, li);
+  const sf_layer *l = &p->layers[li];
+  if (!pr->dyn || !pr->dyn->changed || !pr->dyn->layout) return 0;
+  return pr->dyn->layout(pr, p->data + l->off, l->hlen, sp) != 0;
+}
+
+static int set_value(sf_pkt *p, int li, int fi, const sf_val *v);
+
 int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
+  const sf_proto *pr = lproto(p, li);
+  sf_span before[SF_MAX_FIELDS];
+  int dyn = layout_before(p, li, before), rc = set_value(p, li, fi, v);
+  if (rc == SF_OK && dyn) pr->dyn->changed(pr, p, li, before);
+  return rc;
+}
+
+static int set_value(sf_pkt *p, int li, int fi, const sf_val *v) {
   const sf_field *f = &lproto(p, li)->fields[fi];
   uint64_t before = 0;
   size_t bitoff, bits;

@@ -31,6 +31,22 @@ static size_t nslots;
 static int8_t bound[SF_MAX_PROTOS][MAX_BOUND];
 static uint8_t nbound[SF_MAX_PROTOS];
 static uint8_t heuristic_on[SF_MAX_PROTOS];
+/* Per lower protocol with field bindings, a bitmap of the low 16 bits of
+   bound values: most packets' ports are bound to nothing, and this says
+   so without hashing (built-in parsing must not slow down). */
+static uint64_t *quick[SF_MAX_PROTOS];
+
+static int quick_maybe(int lower, uint64_t value) {
+  const uint64_t *q = quick[lower];
+  unsigned v = (unsigned)(value & 0xffff);
+  return q && ((q[v >> 6] >> (v & 63)) & 1);
+}
+
+static void quick_add(int lower, uint64_t value) {
+  unsigned v = (unsigned)(value & 0xffff);
+  if (!quick[lower] && !(quick[lower] = calloc(1024, sizeof(uint64_t)))) return;
+  quick[lower][v >> 6] |= UINT64_C(1) << (v & 63);
+}
 int (*sf_heuristic)(const sf_pkt *p, int li);
 
 static size_t slot_hash(int lower, int fi, uint64_t value) {
@@ -210,6 +226,7 @@ int sf_bind_field(int lower, int fi, uint64_t value, int upper) {
   b->upper = (uint16_t)upper;
   b->fi = (int16_t)fi;
   b->value = value;
+  if (fi >= 0) quick_add(lower, value);
   if (nbindings * 2 > nslots) return slots_rebuild(nbindings);
   slot_insert(nbindings - 1);
   return SF_OK;
@@ -233,7 +250,9 @@ int sf_unbind(int lower, int fi, uint64_t value, int upper) {
 }
 
 int sf_lookup_field(int lower, int fi, uint64_t value) {
-  int at = find_binding(lower, fi, value);
+  int at;
+  if (fi >= 0 && !quick_maybe(lower, value)) return -1;
+  at = find_binding(lower, fi, value);
   return at >= 0 ? bindings[at].upper : -1;
 }
 

@@ -57,7 +57,8 @@ typedef struct sf_field {
   uint8_t cond;          /* 0 = always present, else asked of proto->present */
   uint8_t pad;           /* BYTES: pad the value to a multiple of this */
   uint16_t bitoff;       /* fixed fields: offset in bits from header start */
-  uint16_t bits;         /* fixed fields: width in bits */
+  uint16_t bits;         /* fixed fields: width in bits; BYTES: a fixed
+                            length (bytes * 8), or 0 for any length */
   uint64_t def;          /* default for UINT/FLAGS */
   const char *defstr;    /* default for addresses, in text form */
   const sf_enum *enums;  /* UINT: value names; FLAGS: bit names (value = bit) */
@@ -138,6 +139,14 @@ typedef struct sf_dyn {
   int (*next)(const sf_proto *pr, const sf_pkt *p, int li);
   /* fill in length and count fields the user did not set */
   void (*fixup)(const sf_proto *pr, sf_pkt *p, int li);
+  /* variable field fi now holds n bytes (it held oldn) at byte off of the
+     layer: its length and count fields, and its padding, must follow
+     before the layout is asked */
+  void (*resized)(const sf_proto *pr, sf_pkt *p, int li, int fi, size_t off,
+                  size_t oldn, size_t n);
+  /* a field changed: fields whose conditions now differ from `before`
+     (the layout before the change) need their bytes added or removed */
+  void (*changed)(const sf_proto *pr, sf_pkt *p, int li, const sf_span *before);
   /* last word on the layer's bytes (a custom checksum) */
   void (*post_build)(const sf_proto *pr, sf_pkt *p, int li);
 } sf_dyn;
@@ -237,6 +246,8 @@ int sf_pkt_push_layer(sf_pkt *p, int proto, size_t off, size_t hlen,
 
 /* parse p->data as link type (or first protocol when linktype < 0) */
 int sf_dissect(sf_pkt *p, int first_proto);
+/* header length of protocol pr at h (n bytes there), 0 when malformed */
+size_t sf_header_len(const sf_proto *pr, const uint8_t *h, size_t n);
 int sf_linktype_proto(int linktype, const uint8_t *d, size_t n);
 #define SF_NEXT_QUOTED 0x10000  /* next(): what follows is a quoted packet */
 /* recompute automatic fields if the packet is dirty */

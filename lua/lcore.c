@@ -3,6 +3,8 @@
  * Lua half, constructors' entry point, and the registry tables the other
  * binding files share.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <string.h>
 
 #include "lsf.h"
@@ -133,7 +135,34 @@ static int core_ntop(lua_State *L) {
   return 1;
 }
 
+/* core.listdir(path) -> sorted names, or nil, message (plugin folders) */
+static int core_listdir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  DIR *d = opendir(path);
+  struct dirent *e;
+  int n = 0;
+  if (!d) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    return 2;
+  }
+  lua_newtable(L);
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    lua_pushstring(L, e->d_name);
+    lua_rawseti(L, -2, ++n);
+  }
+  closedir(d);
+  lua_getglobal(L, "table");  /* sort in Lua: order must not depend on the fs */
+  lua_getfield(L, -1, "sort");
+  lua_pushvalue(L, -3);
+  lua_call(L, 1, 0);
+  lua_pop(L, 1);
+  return 1;
+}
+
 static const luaL_Reg core_funcs[] = {
+  {"listdir", core_listdir},
   {"pton", core_pton}, {"ntop", core_ntop},
   {"protos", core_protos}, {"packet", lsf_packet_new},
   {"construct", lsf_construct}, {"checksum", core_checksum}, {NULL, NULL}
@@ -152,6 +181,8 @@ int luaopen_stackforge_core(lua_State *L) {
   for (id = 0; id < sf_proto_count(); id++) lsf_add_field_names(L, -1, id);
   lua_setfield(L, -2, "Packet");  /* methods; the Lua half adds more */
   lsf_open_pcap(L);  /* PcapReader, PcapWriter, rdpcap, wrpcap, wrpcapng */
+  lsf_open_flow(L);  /* flows_file, flows_packets */
+  lsf_open_anon(L);  /* CryptoPan, anon_policy, Anonymizer, anonymize_pcap */
   lua_pushliteral(L, SF_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

@@ -28,6 +28,9 @@ typedef struct cfield {
   uint32_t align;       /* PadField: bytes */
   int len_of, count_of; /* FieldLenField: the field it measures, or -1 */
   int adjust_ref;       /* FieldLenField: adjust(pkt, x) */
+  int sub_proto;        /* PacketListField: the items' protocol, or -1 */
+  uint8_t *defb;        /* the default value's bits, for a field a */
+  size_t defbits;       /* condition brings in */
 } cfield;
 
 typedef struct custom {
@@ -127,6 +130,27 @@ static long len_from(custom *c, int ref, int pkt, const char *what,
 
 /* ---- layout -------------------------------------------------------------- */
 
+/* PadField, as Scapy: zeros after the field up to a multiple of align of
+   the field's own length. */
+static size_t pad_after(const cfield *cf, size_t len) {
+  return cf->align ? (cf->align - len % cf->align) % cf->align : 0;
+}
+
+/* Bytes of `count` items of protocol sub at pos; -1 when they do not fit. */
+static long sub_items_len(int sub, long count, const uint8_t *h, size_t pos,
+                          size_t n) {
+  const sf_proto *pr = sf_proto_get(sub);
+  size_t at = pos;
+  long k;
+  if (!pr) return -1;
+  for (k = 0; k < count; k++) {
+    size_t hl = sf_header_len(pr, h + at, n - at);
+    if (hl == 0) return -1;
+    at += hl;
+  }
+  return (long)(at - pos);
+}
+
 static size_t nul_len(const uint8_t *h, size_t from, size_t n) {
   const uint8_t *z = memchr(h + from, 0, n - from);
   return z ? (size_t)(z - (h + from)) : n - from;
@@ -150,6 +174,10 @@ static long var_len(custom *c, int i, int pkt, const uint8_t *h, size_t pos,
         return (size_t)k * cf->item_bytes > avail ? (long)avail
                                                   : k * (long)cf->item_bytes;
       }
+      if (cf->count_ref != LUA_NOREF && cf->sub_proto >= 0) {
+        long k = len_from(c, cf->count_ref, pkt, c->fields[i].name, (size_t)-1 >> 1);
+        return k < 0 ? -1 : sub_items_len(cf->sub_proto, k, h, pos, n);
+      }
       return (long)avail;
   }
 }
@@ -160,6 +188,10 @@ static size_t custom_layout(const sf_proto *pr, const uint8_t *h, size_t n,
   lua_State *L = c->L;
   size_t bit = 0;
   int i, pkt;
+  for (i = 0; i < pr->nfields; i++) {  /* what a cut-short header lacks */
+    sp[i].bitoff = 0;
+    sp[i].bits = SF_ABSENT;
+  }
   lua_createtable(L, 0, pr->nfields);
   pkt = lua_gettop(L);
   for (i = 0; i < pr->nfields; i++) {
@@ -175,23 +207,131 @@ static size_t custom_layout(const sf_proto *pr, const uint8_t *h, size_t n,
       sp[i].bitoff = (uint32_t)bit;
       sp[i].bits = f->bits;
       bit += f->bits;
+      bit += 8 * pad_after(cf, f->bits / 8u);
     } else {
       long len;
+      size_t own;
       if (bit % 8) break;  /* variable fields start on a byte */
       if ((len = var_len(c, i, pkt, h, bit / 8, n)) < 0) break;
       sp[i].bitoff = (uint32_t)bit;
       sp[i].bits = (uint32_t)len * 8;
-      bit += (size_t)len * 8;
-      if (cf->kind == K_NULL && bit / 8 < n) bit += 8;  /* the NUL */
+      own = (size_t)len + (cf->kind == K_NULL && bit / 8 + (size_t)len < n);
+      bit += 8 * (own + pad_after(cf, own));  /* value, NUL, padding */
     }
-    if (cf->align && bit % (cf->align * 8))
-      bit += cf->align * 8 - bit % (cf->align * 8);
     if (bit > n * 8) break;
     add_to_pkt(L, pkt, f, h, &sp[i]);
   }
   lua_pop(L, 1);
   if (i < pr->nfields) return 0;  /* malformed or cut short */
   return (bit + 7) / 8 ? (bit + 7) / 8 : 0;
+}
+
+/* ---- default bytes ---------------------------------------------------------- */
+
+typedef struct tbuf {
+  uint8_t *d;
+  size_t bits, cap;  /* cap in bytes */
+} tbuf;
+
+static void tb_room(lua_State *L, tbuf *b, size_t morebits) {
+  size_t need = (b->bits + morebits + 7) / 8;
+  if (need <= b->cap) return;
+  while (b->cap < need) b->cap = b->cap ? b->cap * 2 : 64;
+  b->d = realloc(b->d, b->cap);
+  if (!b->d) luaL_error(L, "not enough memory");
+  memset(b->d + (b->bits + 7) / 8, 0, b->cap - (b->bits + 7) / 8);
+}
+
+static void tb_uint(lua_State *L, tbuf *b, const sf_field *f) {
+  uint64_t v = f->def & sf_field_max(f);
+  tb_room(L, b, f->bits);
+  if (f->flags & SF_FF_LE) {
+    unsigned i;
+    for (i = 0; i < f->bits / 8u; i++) b->d[b->bits / 8 + i] = (uint8_t)(v >> (8 * i));
+  } else {
+    sf_setbits(b->d, (unsigned)b->bits, f->bits, v);
+  }
+  b->bits += f->bits;
+}
+
+static void tb_bytes(lua_State *L, tbuf *b, const char *s, size_t n) {
+  tb_room(L, b, n * 8);
+  memcpy(b->d + b->bits / 8, s, n);
+  b->bits += n * 8;
+}
+
+/* The field's value bits in b (its default), NUL and padding excluded. */
+static void encode_default(custom *c, lua_State *L, tbuf *b, int specs, int i) {
+  const sf_field *f = &c->fields[i];
+  uint8_t addr[16];
+  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
+    tb_uint(L, b, f);
+  } else if (f->type != SF_T_BYTES) {
+    int rc = f->type == SF_T_MAC ? sf_parse_mac(f->defstr, addr)
+           : f->type == SF_T_IP4 ? sf_parse_ip4(f->defstr, addr)
+                                 : sf_parse_ip6(f->defstr, addr);
+    if (rc != SF_OK)
+      luaL_error(L, "%s.%s: bad default %s", c->proto.name, f->name, f->defstr);
+    tb_bytes(L, b, (const char *)addr, f->bits / 8u);
+  } else {
+    size_t n;
+    const char *d;
+    lua_geti(L, specs, i + 1);
+    lua_getfield(L, -1, "defbytes");
+    d = lua_tolstring(L, -1, &n);
+    tb_bytes(L, b, d ? d : "", d ? n : 0);
+    lua_pop(L, 2);
+  }
+}
+
+/* The field's default value bits alone: what a field brought in by a
+   condition starts with. */
+static void keep_default(custom *c, lua_State *L, int specs, int i) {
+  cfield *cf = &c->cf[i];
+  tbuf one = {NULL, 0, 0};
+  encode_default(c, L, &one, specs, i);
+  tb_room(L, &one, 8);
+  cf->defb = one.d;
+  cf->defbits = one.bits;
+}
+
+static void tb_copy_bits(lua_State *L, tbuf *b, const uint8_t *src, size_t from,
+                         size_t bits) {
+  tb_room(L, b, bits);
+  if (!(from % 8) && !(b->bits % 8) && !(bits % 8)) {
+    memcpy(b->d + b->bits / 8, src + from / 8, bits / 8);
+    b->bits += bits;
+    return;
+  }
+  while (bits) {  /* bit fields: up to 32 bits at a time */
+    unsigned take = bits > 32 ? 32 : (unsigned)bits;
+    sf_setbits(b->d, (unsigned)b->bits, take, sf_getbits(src, (unsigned)from, take));
+    b->bits += take;
+    from += take;
+    bits -= take;
+  }
+}
+
+/* One field's default into the template; the pkt table at pkt sees it. */
+static void default_field(custom *c, lua_State *L, tbuf *b, int specs, int i,
+                          int pkt) {
+  const sf_field *f = &c->fields[i];
+  const cfield *cf = &c->cf[i];
+  sf_span sp;
+  keep_default(c, L, specs, i);
+  if (cf->cond_ref != LUA_NOREF && !cond_holds(c, i, pkt)) return;
+  if (cf->kind != K_FIXED && b->bits % 8)
+    luaL_error(L, "%s.%s: a variable field must start on a byte", c->proto.name, f->name);
+  sp.bitoff = (uint32_t)b->bits;
+  encode_default(c, L, b, specs, i);
+  sp.bits = (uint32_t)(b->bits - sp.bitoff);
+  add_to_pkt(L, pkt, f, b->d, &sp);
+  if (cf->kind == K_NULL) tb_bytes(L, b, "", 1);
+  if (cf->align) {
+    size_t pad = 8 * pad_after(cf, (b->bits - sp.bitoff + 7) / 8);
+    tb_room(L, b, pad);
+    b->bits += pad;
+  }
 }
 
 /* ---- build hooks ---------------------------------------------------------- */
@@ -242,6 +382,92 @@ static void custom_fixup(const sf_proto *pr, sf_pkt *p, int li) {
     }
     sf_lput(p, li, i, x);
   }
+}
+
+/* Items in n bytes of list field fi: by fixed size, else decoded. */
+static uint64_t items_in(custom *c, int fi, const uint8_t *d, size_t n) {
+  uint64_t k;
+  if (c->cf[fi].item_bytes) return n / c->cf[fi].item_bytes;
+  if (!c->fields[fi].codec) return 0;
+  lua_pushlstring(c->L, (const char *)d, n);
+  lsf_call_codec(c->L, c->fields[fi].codec, "decode");
+  k = lua_istable(c->L, -1) ? (uint64_t)luaL_len(c->L, -1) : 0;
+  lua_pop(c->L, 1);
+  return k;
+}
+
+/* A variable field got new bytes: the fields that measure it follow at
+   once (unless the user set them), so the layout reads the new length. */
+static void repad(custom *c, sf_pkt *p, int li, int fi, size_t off,
+                  size_t oldn, size_t n) {
+  const cfield *cf = &c->cf[fi];
+  size_t nul = cf->kind == K_NULL, oldpad, newpad;
+  if (!cf->align) return;
+  oldpad = pad_after(cf, oldn + nul);
+  newpad = pad_after(cf, n + nul);
+  if (oldpad != newpad)
+    sf_pkt_splice(p, li, p->layers[li].off + off + n + nul, oldpad, NULL, newpad);
+}
+
+static void custom_resized(const sf_proto *pr, sf_pkt *p, int li, int fi,
+                           size_t off, size_t oldn, size_t n) {
+  custom *c = pr->dyn->ud;
+  int i;
+  repad(c, p, li, fi, off, oldn, n);
+  for (i = 0; i < pr->nfields; i++) {
+    uint64_t x;
+    if (sf_isset(p, li, i)) continue;
+    if (c->cf[i].len_of == fi) x = n;
+    else if (c->cf[i].count_of == fi)
+      x = items_in(c, fi, p->data + p->layers[li].off + off, n);
+    else continue;
+    if (c->cf[i].adjust_ref != LUA_NOREF) {
+      push_pkt(c->L, p, li);
+      lua_pushinteger(c->L, (lua_Integer)x);
+      if (!call_ref(c, c->cf[i].adjust_ref, 2, "adjust")) continue;
+      x = (uint64_t)lua_tointeger(c->L, -1);
+      lua_pop(c->L, 1);
+    }
+    sf_lput(p, li, i, x);
+  }
+}
+
+/* A condition may have changed its mind: the header is laid out again from
+   the values, as Scapy builds it.  A field present before keeps its bytes,
+   one that comes in gets its default, one that goes out is dropped; NULs
+   and padding follow. */
+static void custom_changed(const sf_proto *pr, sf_pkt *p, int li,
+                           const sf_span *before) {
+  custom *c = pr->dyn->ud;
+  lua_State *L = c->L;
+  const uint8_t *h = p->data + p->layers[li].off;
+  tbuf out = {NULL, 0, 0};
+  int i, pkt;
+  lua_newtable(L);
+  pkt = lua_gettop(L);
+  for (i = 0; i < pr->nfields; i++) {
+    const cfield *cf = &c->cf[i];
+    sf_span sp;
+    size_t own;
+    if (cf->cond_ref != LUA_NOREF && !cond_holds(c, i, pkt)) continue;
+    sp.bitoff = (uint32_t)out.bits;
+    if (before[i].bits != SF_ABSENT)
+      tb_copy_bits(L, &out, h, before[i].bitoff, before[i].bits);
+    else
+      tb_copy_bits(L, &out, cf->defb, 0, cf->defbits);
+    sp.bits = (uint32_t)(out.bits - sp.bitoff);
+    add_to_pkt(L, pkt, &pr->fields[i], out.d, &sp);
+    if (cf->kind == K_NULL) tb_bytes(L, &out, "", 1);
+    own = (out.bits - sp.bitoff + 7) / 8;
+    if (cf->align && !(out.bits % 8)) {
+      tb_room(L, &out, 8 * pad_after(cf, own));
+      out.bits += 8 * pad_after(cf, own);
+    }
+  }
+  lua_pop(L, 1);
+  sf_pkt_splice(p, li, p->layers[li].off, p->layers[li].hlen, out.d,
+                (out.bits + 7) / 8);
+  free(out.d);
 }
 
 /* post_build(pkt, bytes) -> bytes, for the layer with its payload.  The
@@ -364,6 +590,7 @@ static void define_field(custom *c, lua_State *L, int specs, int i) {
   if (lua_getfield(L, t, "codec") == LUA_TSTRING) f->codec = keep_string(c, L, -1);
   lua_pop(L, 1);
   cf->bytes = (uint32_t)opt_int(L, t, "bytes", 0);
+  if (cf->kind == K_FIXLEN) f->bits = (uint16_t)(cf->bytes * 8);  /* exact */
   cf->item_bytes = (uint32_t)opt_int(L, t, "item_bytes", 0);
   cf->align = (uint32_t)opt_int(L, t, "align", 0);
   cf->len_ref = opt_ref(L, t, "length_from");
@@ -371,6 +598,7 @@ static void define_field(custom *c, lua_State *L, int specs, int i) {
   cf->cond_ref = opt_ref(L, t, "cond");
   cf->adjust_ref = opt_ref(L, t, "adjust");
   cf->len_of = cf->count_of = -1;
+  cf->sub_proto = (int)opt_int(L, t, "packet_kind", -1);
   if (lua_getfield(L, t, "length_of") == LUA_TSTRING)
     cf->len_of = field_index(L, specs, lua_tostring(L, -1));
   if (lua_getfield(L, t, "count_of") == LUA_TSTRING)
@@ -402,77 +630,6 @@ static size_t static_layout(const sf_proto *pr, const uint8_t *h, size_t n,
 }
 
 /* ---- the default header ---------------------------------------------------- */
-
-typedef struct tbuf {
-  uint8_t *d;
-  size_t bits, cap;  /* cap in bytes */
-} tbuf;
-
-static void tb_room(lua_State *L, tbuf *b, size_t morebits) {
-  size_t need = (b->bits + morebits + 7) / 8;
-  if (need <= b->cap) return;
-  while (b->cap < need) b->cap = b->cap ? b->cap * 2 : 64;
-  b->d = realloc(b->d, b->cap);
-  if (!b->d) luaL_error(L, "not enough memory");
-  memset(b->d + (b->bits + 7) / 8, 0, b->cap - (b->bits + 7) / 8);
-}
-
-static void tb_uint(lua_State *L, tbuf *b, const sf_field *f) {
-  uint64_t v = f->def & sf_field_max(f);
-  tb_room(L, b, f->bits);
-  if (f->flags & SF_FF_LE) {
-    unsigned i;
-    for (i = 0; i < f->bits / 8u; i++) b->d[b->bits / 8 + i] = (uint8_t)(v >> (8 * i));
-  } else {
-    sf_setbits(b->d, (unsigned)b->bits, f->bits, v);
-  }
-  b->bits += f->bits;
-}
-
-static void tb_bytes(lua_State *L, tbuf *b, const char *s, size_t n) {
-  tb_room(L, b, n * 8);
-  memcpy(b->d + b->bits / 8, s, n);
-  b->bits += n * 8;
-}
-
-/* One field's default into the template; the pkt table at pkt sees it. */
-static void default_field(custom *c, lua_State *L, tbuf *b, int specs, int i,
-                          int pkt) {
-  const sf_field *f = &c->fields[i];
-  const cfield *cf = &c->cf[i];
-  uint8_t addr[16];
-  sf_span sp;
-  if (cf->cond_ref != LUA_NOREF && !cond_holds(c, i, pkt)) return;
-  if (cf->kind != K_FIXED && b->bits % 8)
-    luaL_error(L, "%s.%s: a variable field must start on a byte", c->proto.name, f->name);
-  sp.bitoff = (uint32_t)b->bits;
-  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
-    tb_uint(L, b, f);
-  } else if (f->type != SF_T_BYTES) {
-    int rc = f->type == SF_T_MAC ? sf_parse_mac(f->defstr, addr)
-           : f->type == SF_T_IP4 ? sf_parse_ip4(f->defstr, addr)
-                                 : sf_parse_ip6(f->defstr, addr);
-    if (rc != SF_OK)
-      luaL_error(L, "%s.%s: bad default %s", c->proto.name, f->name, f->defstr);
-    tb_bytes(L, b, (const char *)addr, f->bits / 8u);
-  } else {
-    size_t n;
-    const char *d;
-    lua_geti(L, specs, i + 1);
-    lua_getfield(L, -1, "defbytes");
-    d = lua_tolstring(L, -1, &n);
-    tb_bytes(L, b, d ? d : "", d ? n : 0);
-    lua_pop(L, 2);
-  }
-  sp.bits = (uint32_t)(b->bits - sp.bitoff);
-  add_to_pkt(L, pkt, f, b->d, &sp);
-  if (cf->kind == K_NULL) tb_bytes(L, b, "", 1);
-  if (cf->align && b->bits % (cf->align * 8)) {
-    size_t pad = cf->align * 8 - b->bits % (cf->align * 8);
-    tb_room(L, b, pad);
-    b->bits += pad;
-  }
-}
 
 static void make_default(custom *c, lua_State *L, int specs) {
   tbuf b = {NULL, 0, 0};
@@ -516,6 +673,9 @@ static int define(lua_State *L) {
   c->guess_ref = lua_istable(L, hooks) ? opt_ref(L, hooks, "guess_payload") : LUA_NOREF;
   c->dyn.ud = c;
   c->dyn.fixup = custom_fixup;
+  c->dyn.resized = custom_resized;
+  for (i = 0; i < n; i++)  /* conditions: fields come and go as values change */
+    if (c->cf[i].cond_ref != LUA_NOREF) c->dyn.changed = custom_changed;
   if (c->post_ref != LUA_NOREF) c->dyn.post_build = custom_post_build;
   if (c->guess_ref != LUA_NOREF) c->dyn.next = custom_next;
   c->proto.dyn = &c->dyn;

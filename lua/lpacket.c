@@ -167,10 +167,24 @@ int lsf_packet_new(lua_State *L) {
 
 /* Apply t's fields to layer li: variant-selecting fields (ICMP type) first,
    so the fields they bring in exist when the others are set. */
+/* A protocol whose fields come and go with conditions takes the fields in
+   its own order, as Scapy builds them: the condition's field first. */
+static void apply_in_order(lua_State *L, int pidx, sf_pkt *p, int li, int t) {
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  int fi, f;
+  for (fi = 0; fi < pr->nfields; fi++) {
+    /* as Scapy, a value whose condition is false is not built */
+    if (lua_getfield(L, t, pr->fields[fi].name) != LUA_TNIL &&
+        (f = sf_field_resolve(p, li, fi)) >= 0)
+      lsf_set_field(L, pidx, p, li, f, -1);
+    lua_pop(L, 1);
+  }
+}
+
 static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
                        int shape) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
-  int keys;
+  int keys, ordered = pr->dyn && pr->dyn->changed;  /* else names only checked */
   lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_keys_key);
   keys = lua_gettop(L);
   lua_pushnil(L);
@@ -184,13 +198,14 @@ static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
                    luaL_typename(L, -2));
       lsf_field_error(L, pr->id, lua_tostring(L, -2));
     }
-    if (!(pr->fields[fi].flags & SF_FF_SHAPE) == !shape) {
+    if (!(pr->fields[fi].flags & SF_FF_SHAPE) == !shape && !ordered) {
       if ((f = sf_field_resolve(p, li, fi)) >= 0) fi = f;
       lsf_set_field(L, pidx, p, li, fi, -1);
     }
     lua_pop(L, 1);
   }
   lua_pop(L, 1);  /* keys */
+  if (ordered && !shape) apply_in_order(L, pidx, p, li, t);
 }
 
 static int64_t now_ns(void) {
@@ -602,6 +617,15 @@ static int view_newindex(lua_State *L) {
   return 0;
 }
 
+/* tostring(p): p:summary(), so that custom layers' summaries show too */
+static int pkt_tostring(lua_State *L) {
+  lua_pushliteral(L, "summary");
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TFUNCTION) return pkt_summary(L);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
 static int view_tostring(lua_State *L) {
   int li;
   sf_pkt *p = view_packet(L, 1, &li);
@@ -626,7 +650,7 @@ static const char *const pkt_properties[] = {
 
 static const luaL_Reg pkt_meta[] = {
   {"__index", pkt_index}, {"__newindex", pkt_newindex}, {"__div", pkt_div},
-  {"__len", pkt_len}, {"__eq", pkt_eq}, {"__tostring", pkt_summary},
+  {"__len", pkt_len}, {"__eq", pkt_eq}, {"__tostring", pkt_tostring},
   {"__gc", pkt_gc}, {"__close", pkt_gc}, {NULL, NULL}
 };
 

@@ -61,5 +61,10 @@ void lsf_open_pcap(lua_State *L);  /* adds PcapReader... to the table on top */
 void lsf_push_comment(lua_State *L, int pidx);
 void lsf_set_comment(lua_State *L, int pidx, int vidx);
 
+/* lflow.c: flows_file, flows_packets (extract_flows is in flows.lua) */
+void lsf_open_flow(lua_State *L);  /* adds them to the table on top */
+
+/* lanon.c: CryptoPan, anon_policy, Anonymizer, anonymize_pcap */
+void lsf_open_anon(lua_State *L);  /* adds them to the table on top */
 
 #endif

@@ -155,7 +155,8 @@ static int to_uint(lua_State *L, const sf_field *f, int idx, uint64_t *out) {
   }
   n = lua_tointegerx(L, idx, &isnum);
   if (!isnum) return SF_E_TYPE;
-  if (n < 0 && !(f->flags & SF_FF_SIGNED)) return SF_E_RANGE;
+  /* Lua integers are signed 64-bit: a 64-bit field takes them all */
+  if (n < 0 && !(f->flags & SF_FF_SIGNED) && f->bits < 64) return SF_E_RANGE;
   *out = (uint64_t)n;
   return SF_OK;
 }

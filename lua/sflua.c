@@ -604,6 +604,13 @@ static int load_stackforge (lua_State *L) {
   lua_setglobal(L, "stackforge");
   if (lua_istable(L, -1))
     export_names(L, lua_gettop(L));
+  if (lua_getfield(L, -1, "load_plugins") == LUA_TFUNCTION) {
+    /* a plugin that fails is reported by load_plugins; sflua goes on */
+    if (docall(L, 0, 0) != LUA_OK) report(L, LUA_ERRRUN);
+    export_names(L, lua_gettop(L));  /* the plugins' layers too */
+  } else {
+    lua_pop(L, 1);
+  }
   lua_pop(L, 1);  /* remove module */
   return LUA_OK;
 }

@@ -211,8 +211,9 @@ end
 
 -- ---- CustomLayer -------------------------------------------------------------------------
 
-local function fail(layer, fname, msg)
-  error(("CustomLayer %s: field %s: %s"):format(layer, tostring(fname), msg), 3)
+-- level: 3 from CustomLayer itself, 4 from the helpers it calls
+local function fail(layer, fname, msg, level)
+  error(("CustomLayer %s: field %s: %s"):format(layer, tostring(fname), msg), level or 4)
 end
 
 -- The plain table core.define takes for one field.
@@ -251,9 +252,10 @@ local function plain(layer, f, names)
     t.codec = layer .. "." .. f.name
     core.codecs[t.codec] = codec
     t.defbytes = codec.encode(t.default_list)
+    t.packet_kind = t.packet_cls.kind
   end
-  if t.count_from and not t.item_bytes and not t.length_from then
-    fail(layer, f.name, "count_from needs fixed-size items; give length_from")
+  if t.count_from and not t.item_bytes and not t.packet_kind and not t.length_from then
+    fail(layer, f.name, "count_from needs fixed-size items or packets; give length_from")
   end
   if type(t.default) == "string" and t.type == "flags" then
     local v = 0
@@ -280,8 +282,8 @@ function M.CustomLayer(name, fields, hooks)
     if not is_field(f) then
       error(("CustomLayer %s: item %d is not a field (use ByteField(...), StrField(...), ...)"):format(name, i), 2)
     end
-    if names[f.name] then fail(name, f.name, "duplicate name") end
-    if type(f.name) ~= "string" then fail(name, f.name, "the name must be a string") end
+    if names[f.name] then fail(name, f.name, "duplicate name", 3) end
+    if type(f.name) ~= "string" then fail(name, f.name, "the name must be a string", 3) end
     names[f.name] = true
   end
   for i, f in ipairs(fields) do specs[i] = plain(name, f, names) end
@@ -290,10 +292,17 @@ function M.CustomLayer(name, fields, hooks)
     if k ~= "post_build" and k ~= "guess_payload" and k ~= "summary" and k ~= "answers" and k ~= "display" then
       error(("CustomLayer %s: unknown hook %s (post_build, guess_payload, summary, answers)"):format(name, k), 2)
     end
-    if type(v) ~= "function" then error(("CustomLayer %s: hook %s must be a function"):format(name, k), 2) end
+    if k == "display" then
+      if type(v) ~= "string" then error(("CustomLayer %s: display must be a string"):format(name), 2) end
+    elseif type(v) ~= "function" then
+      error(("CustomLayer %s: hook %s must be a function"):format(name, k), 2)
+    end
   end
   local id = core.define(name, specs, hooks.display or name, hooks)
-  return layers.register(id, hooks)
+  local ctor = layers.register(id, hooks)
+  local sf = package.loaded["stackforge"]  -- sf.Name, as for built-ins
+  if type(sf) == "table" and sf[name] == nil then sf[name] = ctor end
+  return ctor
 end
 
 -- ---- bindings -------------------------------------------------------------------------------

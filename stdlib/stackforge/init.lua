@@ -7,6 +7,8 @@ local layers = require("stackforge.layers")
 local show = require("stackforge.show")
 require("stackforge.codecs")
 local custom = require("stackforge.custom")
+local plugins = require("stackforge.plugins")
+plugins.install_searcher()  -- require("stackforge.plugins.NAME")
 
 local M = {
   version = core.version,
@@ -17,6 +19,7 @@ local M = {
   ls = show.ls,
   completions = show.completions,
   checksum = core.checksum,
+  load_plugins = plugins.load_all,
   -- captures (lua/lpcap.c)
   rdpcap = core.rdpcap,
   wrpcap = core.wrpcap,
@@ -24,6 +27,25 @@ local M = {
   PcapReader = core.PcapReader,
   PcapWriter = core.PcapWriter,
 }
+
+-- flows (stdlib/stackforge/flows.lua over lua/lflow.c)
+do
+  local flows = require("stackforge.flows")
+  M.extract_flows = flows.extract_flows
+  M.extract_flows_from_packets = flows.extract_flows_from_packets
+  M.FlowConfig = flows.FlowConfig
+  M.write_flows = flows.write_flows
+  M.FlowWriter = flows.FlowWriter
+end
+
+-- anonymization (stdlib/stackforge/anon.lua over lua/lanon.c)
+do
+  local anon = require("stackforge.anon")
+  M.AnonymizationPolicy = anon.AnonymizationPolicy
+  M.CryptoPan = anon.CryptoPan
+  M.Anonymizer = anon.Anonymizer
+  M.anonymize_pcap = anon.anonymize_pcap
+end
 
 for name, v in pairs(layers) do
   if getmetatable(v) == layers.Constructor then M[name] = v end

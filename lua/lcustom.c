@@ -255,6 +255,7 @@ static void tb_uint(lua_State *L, tbuf *b, const sf_field *f) {
 }
 
 static void tb_bytes(lua_State *L, tbuf *b, const char *s, size_t n) {
+  if (n == 0) return;
   tb_room(L, b, n * 8);
   memcpy(b->d + b->bits / 8, s, n);
   b->bits += n * 8;
@@ -297,6 +298,7 @@ static void keep_default(custom *c, lua_State *L, int specs, int i) {
 
 static void tb_copy_bits(lua_State *L, tbuf *b, const uint8_t *src, size_t from,
                          size_t bits) {
+  if (bits == 0) return;
   tb_room(L, b, bits);
   if (!(from % 8) && !(b->bits % 8) && !(bits % 8)) {
     memcpy(b->d + b->bits / 8, src + from / 8, bits / 8);

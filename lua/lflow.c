@@ -10,14 +10,22 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "../core/anon/anon.h"
 #include "../core/flow/flow.h"
 #include "../core/io/io.h"
 #include "lsf.h"
 
 #define LSF_FLOWRUN "stackforge.flowrun"
+#define LSF_ANON "stackforge.Anonymizer"  /* lanon.c: a sf_anon * */
+#define LSF_FLOWREF "stackforge.flowref"
+
+static const char lazy_key = 'l';   /* registry: weak-keyed {conv -> flowref} */
+static const char convmt_key = 'm'; /* registry: metatable of lazy convs */
 
 typedef struct flowrun {
   sf_flows *t;
@@ -28,20 +36,54 @@ typedef struct flowrun {
   double t0, tlast;      /* start, last report */
   uint64_t plast;        /* packets at the last report */
   sf_flow_config c;      /* what to put in conversations */
+  uintptr_t base, mark;  /* capture mapping: first page, read up to */
+  uint64_t reread;       /* stream bytes read back since the last release */
+  uint64_t seen;         /* packets read from the file */
+  int refs;              /* conversations whose streams are still lazy */
+  int dead;              /* collected: free once refs is 0 */
+  sf_anon *anon;         /* anonymization (owned by its userdata), or NULL */
+  sf_pkt scratch;        /* the anonymized copy of the current packet */
 } flowrun;
+
+/* A conversation whose streams are read when first asked for: the table,
+   its spill file and the capture mapping stay while any such lives. */
+typedef struct flowref {
+  sf_flow *f;
+  flowrun *fr;
+} flowref;
 
 /* stack slots of a run's Lua values */
 typedef struct runargs {
   int cfg, on_flow, on_packet, out;   /* 0 = absent */
+  int anon;                           /* an Anonymizer, or 0 */
+  int run;                            /* the run userdata */
   lua_Integer nout;
 } runargs;
 
-static int run_gc(lua_State *L) {
-  flowrun *fr = (flowrun *)luaL_checkudata(L, 1, LSF_FLOWRUN);
+static void free_run(flowrun *fr) {
   if (fr->r) sf_reader_close(fr->r);
   if (fr->t) sf_flows_free(fr->t);
+  sf_pkt_free(&fr->scratch);
   fr->r = NULL;
   fr->t = NULL;
+}
+
+/* __gc and __close: the table lives on while lazy conversations do. */
+static int run_gc(lua_State *L) {
+  flowrun *fr = (flowrun *)luaL_checkudata(L, 1, LSF_FLOWRUN);
+  fr->dead = 1;
+  if (!fr->refs) free_run(fr);
+  return 0;
+}
+
+static int flowref_gc(lua_State *L) {
+  flowref *ref = (flowref *)luaL_checkudata(L, 1, LSF_FLOWREF);
+  flowrun *fr = ref->fr;
+  if (!fr) return 0;
+  if (ref->f) sf_flow_free(fr->t, ref->f);
+  ref->f = NULL;
+  ref->fr = NULL;
+  if (--fr->refs == 0 && fr->dead) free_run(fr);
   return 0;
 }
 
@@ -105,12 +147,16 @@ static void set_str(lua_State *L, const char *k, const char *v) {
   lua_setfield(L, -2, k);
 }
 
+static int is_icmp(const sf_flow *f) {
+  return f->key.kind == SF_KIND_ECHO || f->key.kind == SF_KIND_ICMP;
+}
+
 static const char *proto_name(const sf_flow *f) {
   switch (f->key.proto) {
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 1: return f->key.kind ? "ICMP" : "Other";
-    case 58: return f->key.kind ? "ICMPv6" : "Other";
+    case 6: return f->key.kind ? "Other" : "TCP";  /* later fragments */
+    case 17: return f->key.kind ? "Other" : "UDP";
+    case 1: return is_icmp(f) ? "ICMP" : "Other";
+    case 58: return is_icmp(f) ? "ICMPv6" : "Other";
     default: return "Other";
   }
 }
@@ -161,11 +207,20 @@ static void push_counters(lua_State *L, const sf_flow *f) {
 static void push_icmp(lua_State *L, const sf_flow *f) {
   set_int(L, "icmp_type", f->icmp_type);
   set_int(L, "icmp_code", f->icmp_code);
-  if (f->key.kind != 1) return;
+  if (f->key.kind != SF_KIND_ECHO) return;
   set_int(L, "icmp_identifier", f->icmp_id);
   set_int(L, "icmp_request_count", f->icmp_req);
   set_int(L, "icmp_reply_count", f->icmp_rep);
   if (f->icmp_last_seq >= 0) set_int(L, "icmp_last_seq", f->icmp_last_seq);
+}
+
+static void push_stream(lua_State *L, sf_flows *t, const sf_flow *f, int d) {
+  size_t n = sf_flow_stream_len(f, d);
+  luaL_Buffer b;
+  char *dst = luaL_buffinitsize(L, &b, n);
+  if (sf_flow_stream_copy(t, f, d, (uint8_t *)dst) != SF_OK)
+    luaL_error(L, "cannot read a spilled stream back");
+  luaL_pushresultsize(&b, n);
 }
 
 static void push_tcp(lua_State *L, sf_flows *t, sf_flow *f, int full) {
@@ -175,15 +230,49 @@ static void push_tcp(lua_State *L, sf_flows *t, sf_flow *f, int full) {
   set_int(L, "dropped_segments", (lua_Integer)(f->dir[0].dropped + f->dir[1].dropped));
   set_int(L, "dropped_segments_fwd", (lua_Integer)f->dir[0].dropped);
   set_int(L, "dropped_segments_rev", (lua_Integer)f->dir[1].dropped);
-  for (d = 0; full && d < 2; d++) {
-    size_t n = sf_flow_stream_len(f, d);
-    luaL_Buffer b;
-    char *dst = luaL_buffinitsize(L, &b, n);
-    if (sf_flow_stream_copy(t, f, d, (uint8_t *)dst) != SF_OK)
-      luaL_error(L, "cannot read a spilled stream back");
-    luaL_pushresultsize(&b, n);
+  for (d = 0; full == 1 && d < 2; d++) {  /* 2: lazy, by the metatable */
+    push_stream(L, t, f, d);
     lua_setfield(L, -2, d ? "reassembled_reverse" : "reassembled_forward");
   }
+}
+
+/* __index of lazy conversations: a stream is read on first use, then kept. */
+static int lazy_index(lua_State *L) {
+  const char *k = lua_tostring(L, 2);
+  flowref *ref;
+  int d;
+  if (!k) return 0;
+  if (strcmp(k, "reassembled_forward") == 0) d = 0;
+  else if (strcmp(k, "reassembled_reverse") == 0) d = 1;
+  else return 0;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &lazy_key);
+  lua_pushvalue(L, 1);
+  lua_rawget(L, -2);
+  ref = (flowref *)luaL_testudata(L, -1, LSF_FLOWREF);
+  if (!ref || !ref->f) return 0;
+  push_stream(L, ref->fr->t, ref->f, d);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);  /* cached: read once */
+  return 1;
+}
+
+/* Make the conversation table on top lazy over f, owned from now on. */
+static void make_lazy(lua_State *L, flowrun *fr, int runidx, sf_flow *f) {
+  flowref *ref;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &lazy_key);
+  lua_pushvalue(L, -2);
+  ref = (flowref *)lua_newuserdatauv(L, sizeof *ref, 1);
+  ref->f = f;
+  ref->fr = fr;
+  fr->refs++;
+  luaL_setmetatable(L, LSF_FLOWREF);
+  lua_pushvalue(L, runidx);
+  lua_setiuservalue(L, -2, 1);  /* the run lives while the ref does */
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &convmt_key);
+  lua_setmetatable(L, -2);
 }
 
 static void push_indices(lua_State *L, const sf_flow *f) {
@@ -204,15 +293,15 @@ static void push_tracked(lua_State *L, const flowrun *fr, const sf_flow *f) {
   if (fr->c.track_max_flow_len) set_int(L, "max_flow_len", (lua_Integer)f->max_flow_len);
 }
 
-/* A conversation table; full adds streams and indices (not for on_packet,
-   whose flow is still growing). */
+/* A conversation table; full adds streams (1, or 2: lazily) and indices
+   (not for on_packet, whose flow is still growing). */
 static void push_conv(lua_State *L, flowrun *fr, sf_flow *f, int full) {
   lua_createtable(L, 0, 32);
   push_endpoints(L, f);
   push_counters(L, f);
   set_str(L, "status", sf_flow_status_name(f->status));
   if (f->key.proto == 6 && !f->key.kind) push_tcp(L, fr->t, f, full);
-  if (f->key.kind) push_icmp(L, f);
+  if (is_icmp(f)) push_icmp(L, f);
   if (full && fr->c.store_packet_indices) push_indices(L, f);
   push_tracked(L, fr, f);
 }
@@ -265,6 +354,31 @@ static void progress(flowrun *fr, uint64_t offset) {
   report(fr, offset, 0);
 }
 
+/* ---- the capture mapping under a budget ------------------------------------------ */
+
+#define RELEASE_STEP ((uintptr_t)16 << 20)
+
+/* Under a budget, give back the pages of the capture mapping read so far:
+   they are file-backed, and streams that refer to them fault them back in
+   when read, but resident they count in RSS (and the budget is about RSS).
+   Reading streams back (spills, on_flow) touches old pages again, so the
+   whole range read is released each time. */
+static void release_all(flowrun *fr) {
+  if (fr->mark > fr->base) madvise((void *)fr->base, fr->mark - fr->base, MADV_DONTNEED);
+  fr->reread = 0;
+}
+
+static void spilled(void *ud) { release_all((flowrun *)ud); }
+
+static void release_read(flowrun *fr, const sf_rec *rec) {
+  uintptr_t cur = (uintptr_t)rec->data, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+  if (!fr->c.memory_budget || !fr->c.stable_input) return;
+  if (!fr->base) fr->base = fr->mark = (cur + pg - 1) & ~(pg - 1);
+  if (cur < fr->mark + RELEASE_STEP) return;
+  fr->mark = cur & ~(pg - 1);
+  release_all(fr);
+}
+
 /* ---- delivering conversations ------------------------------------------------------ */
 
 /* Hand one ended conversation to on_flow (then free it) or the result list. */
@@ -272,8 +386,14 @@ static void deliver(lua_State *L, flowrun *fr, const runargs *a, sf_flow *f) {
   if (a->on_flow) {
     lua_pushvalue(L, a->on_flow);
     push_conv(L, fr, f, 1);
+    fr->reread += sf_flow_stream_len(f, 0) + sf_flow_stream_len(f, 1);
+    if (fr->c.memory_budget && fr->reread > RELEASE_STEP) release_all(fr);
     sf_flow_free(fr->t, f);  /* before the call: an error must not leak it */
     lua_call(L, 1, 0);
+  } else if (f->key.proto == 6 && !f->key.kind) {  /* streams read lazily */
+    push_conv(L, fr, f, 2);
+    make_lazy(L, fr, a->run, f);
+    lua_rawseti(L, a->out, ++((runargs *)a)->nout);
   } else {
     push_conv(L, fr, f, 1);
     sf_flow_free(fr->t, f);
@@ -310,18 +430,25 @@ static void call_on_packet(lua_State *L, flowrun *fr, const runargs *a,
 
 /* ---- the runs ----------------------------------------------------------------- */
 
-/* Push a run for the config at cfg (and its spill_dir). */
-static flowrun *new_run(lua_State *L, int cfg) {
+/* Push a run for the config at a->cfg (and its spill_dir). */
+static flowrun *new_run(lua_State *L, runargs *a) {
   flowrun *fr = (flowrun *)lua_newuserdatauv(L, sizeof *fr, 0);
   memset(fr, 0, sizeof *fr);
   luaL_setmetatable(L, LSF_FLOWRUN);
-  read_config(L, cfg, &fr->c, fr);  /* pushes spill_dir */
+  a->run = lua_gettop(L);
+  sf_pkt_init(&fr->scratch);
+  if (a->anon) fr->anon = *(sf_anon **)lua_touserdata(L, a->anon);
+  read_config(L, a->cfg, &fr->c, fr);  /* pushes spill_dir */
   return fr;
 }
 
 /* The table; stable: packet bytes live as long as the run (a mapping). */
 static void start_run(lua_State *L, flowrun *fr, int stable) {
   fr->c.stable_input = stable;
+  if (stable && fr->c.memory_budget) {  /* spills re-read mapped pages */
+    fr->c.on_spill = spilled;
+    fr->c.ud = fr;
+  }
   if (!(fr->t = sf_flows_new(&fr->c))) luaL_error(L, "not enough memory");
   fr->t0 = fr->tlast = now_s();
 }
@@ -333,9 +460,14 @@ static void get_args(lua_State *L, runargs *a) {
   a->cfg = 2;
   a->on_flow = lua_isnoneornil(L, 3) ? 0 : 3;
   a->on_packet = lua_isnoneornil(L, 4) ? 0 : 4;
+  a->anon = lua_isnoneornil(L, 5) ? 0 : 5;
+  if (a->anon) {
+    sf_anon **an = (sf_anon **)luaL_checkudata(L, 5, LSF_ANON);
+    luaL_argcheck(L, *an != NULL, 5, "closed Anonymizer");
+  }
   a->out = 0;
   a->nout = 0;
-  lua_settop(L, 4);
+  lua_settop(L, 5);
 }
 
 /* The result list, unless conversations go to on_flow. */
@@ -368,21 +500,74 @@ static void file_size(flowrun *fr, const char *path) {
   fclose(fp);
 }
 
+/* The anonymized copy of p in fr->scratch (addresses, ports, seq/ack,
+   payload, timestamp rewritten as the policy says; lengths and checksums
+   fixed), dissected; the flows see only that. */
+static sf_pkt *anonymized(lua_State *L, flowrun *fr, const sf_pkt *p) {
+  sf_pkt *q = &fr->scratch;
+  int rc = sf_pkt_copy(q, p);
+  if (rc == SF_OK) rc = sf_pkt_writable(q);
+  if (rc == SF_OK && !(q->flags & SF_P_PARSED))
+    rc = sf_dissect(q, sf_linktype_proto(q->linktype, q->data, q->len));
+  if (rc == SF_OK) rc = sf_anon_packet(fr->anon, q);
+  if (rc == SF_OK && (q->flags & SF_P_DIRTY)) rc = sf_finalize(q);
+  if (rc == SF_OK) rc = sf_dissect(q, sf_linktype_proto(q->linktype, q->data, q->len));
+  if (rc != SF_OK) lsf_raise(L, rc, NULL, 0, -1, 0);
+  return q;
+}
+
+static sf_flow *add_record(lua_State *L, flowrun *fr, const sf_rec *rec, int *dir) {
+  sf_pkt p;
+  if (!fr->anon)
+    return sf_flows_add(fr->t, rec->data, rec->caplen, rec->wirelen,
+                        rec->linktype, rec->time_ns, dir);
+  sf_pkt_init(&p);
+  sf_pkt_borrow(&p, rec->data, rec->caplen);
+  p.linktype = rec->linktype;
+  p.time_ns = rec->time_ns;
+  p.wirelen = rec->wirelen;
+  return sf_flows_add_pkt(fr->t, anonymized(L, fr, &p), rec->wirelen, dir);
+}
+
+/* A packet for on_packet: the anonymized copy when there is one. */
+static void push_seen(lua_State *L, flowrun *fr, const sf_rec *rec) {
+  sf_rec r = *rec;
+  if (fr->anon) {
+    r.data = fr->scratch.data;
+    r.caplen = (uint32_t)fr->scratch.len;
+    r.time_ns = fr->scratch.time_ns;
+  }
+  push_record(L, &r);
+}
+
+static int noop(lua_State *L) { (void)L; return 0; }
+
+/* Let a pending Ctrl-C through now and then: sflua's SIGINT handler sets a
+   hook that fires on the next call, and without callbacks the loop would
+   not make one until the end of the capture. */
+static void safe_point(lua_State *L, flowrun *fr) {
+  if (++fr->seen & 0xffff) return;
+  lua_pushcfunction(L, noop);
+  lua_call(L, 0, 0);
+}
+
 static void file_packet(lua_State *L, flowrun *fr, const runargs *a,
                         const sf_rec *rec) {
   int dir;
-  sf_flow *f = sf_flows_add(fr->t, rec->data, rec->caplen, rec->wirelen,
-                            rec->linktype, rec->time_ns, &dir);
+  sf_flow *f = add_record(L, fr, rec, &dir);
+  safe_point(L, fr);
+  release_read(fr, rec);
   flush_ended(L, fr, a);  /* what this packet's time ended comes first */
   if (f && a->on_packet) {
-    push_record(L, rec);
+    push_seen(L, fr, rec);
     call_on_packet(L, fr, a, lua_gettop(L), f, dir);
     lua_pop(L, 1);
   }
   progress(fr, rec->offset);
 }
 
-/* core.flows_file(path, cfg [, on_flow [, on_packet]]) -> {conv...} or nothing */
+/* core.flows_file(path, cfg [, on_flow [, on_packet [, anonymizer]]])
+   -> {conv...} or nothing */
 static int lflow_file(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   char err[600];
@@ -391,12 +576,13 @@ static int lflow_file(lua_State *L) {
   sf_rec rec;
   int rc, nret;
   get_args(L, &a);
-  fr = new_run(L, a.cfg);
+  fr = new_run(L, &a);
   if (!(fr->r = sf_reader_open(path, err, sizeof err))) {
     lua_pushstring(L, err);
     return lua_error(L);
   }
-  start_run(L, fr, sf_reader_map(fr->r) != NULL);  /* mapped: no copies */
+  /* mapped: no copies, unless each packet is rewritten first */
+  start_run(L, fr, sf_reader_map(fr->r) != NULL && !fr->anon);
   file_size(fr, path);
   nret = results(L, &a);
   while ((rc = sf_reader_next(fr->r, &rec)) == SF_IO_REC) file_packet(L, fr, &a, &rec);
@@ -419,9 +605,22 @@ static void packet_in(lua_State *L, flowrun *fr, const runargs *a, int idx) {
     if (rc != SF_OK) lsf_raise(L, rc, NULL, 0, -1, 0);
   }
   p = lsf_parsed(L, idx);
+  if (fr->anon) p = anonymized(L, fr, p);  /* the user's packet stays */
   f = sf_flows_add_pkt(fr->t, p, p->wirelen, &dir);
   flush_ended(L, fr, a);  /* what this packet's time ended comes first */
-  if (f && a->on_packet) call_on_packet(L, fr, a, idx, f, dir);
+  if (f && a->on_packet && fr->anon) {
+    sf_pkt *q = lsf_newpacket_store(L, p->len);
+    sf_pkt_borrow(q, p->data, p->len);
+    if (sf_pkt_writable(q) != SF_OK) luaL_error(L, "not enough memory");
+    lsf_track(L, -1, q);
+    q->linktype = p->linktype;
+    q->time_ns = p->time_ns;
+    q->wirelen = p->wirelen;
+    call_on_packet(L, fr, a, lua_gettop(L), f, dir);
+    lua_pop(L, 1);
+  } else if (f && a->on_packet) {
+    call_on_packet(L, fr, a, idx, f, dir);
+  }
   progress(fr, 0);
 }
 
@@ -433,7 +632,7 @@ static int lflow_packets(lua_State *L) {
   int nret;
   luaL_checkany(L, 1);
   get_args(L, &a);
-  fr = new_run(L, a.cfg);
+  fr = new_run(L, &a);
   start_run(L, fr, 0);  /* Lua packets may be collected: copy */
   nret = results(L, &a);
   if (lua_type(L, 1) == LUA_TTABLE) {
@@ -467,6 +666,19 @@ void lsf_open_flow(lua_State *L) {
   lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, run_gc);
   lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
+  luaL_newmetatable(L, LSF_FLOWREF);
+  lua_pushcfunction(L, flowref_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 2);
+  lua_createtable(L, 0, 1);  /* lazy conversations' metatable */
+  lua_pushcfunction(L, lazy_index);
+  lua_setfield(L, -2, "__index");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &convmt_key);
+  lua_newtable(L);  /* {conv -> flowref}, weak keys: an ephemeron table */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &lazy_key);
   luaL_setfuncs(L, flow_funcs, 0);
 }

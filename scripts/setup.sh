@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config liblua5.4-dev lua5.4 libpcap-dev
       libssl-dev lua-lpeg lua-busted libreadline-dev clang libclang-rt-14-dev
       python3 python3-scapy tshark tmux libtins-dev g++ python3-dpkt
-      zlib1g-dev tcpflow)
+      zlib1g-dev tcpflow libndpi-bin hyperfine)
 
 missing=()
 for p in "${PKGS[@]}"; do

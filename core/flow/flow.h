@@ -32,6 +32,10 @@ typedef struct sf_flow_config {
   int stable_input;                    /* packet bytes outlive the table
                                           (a mapped file): streams refer
                                           to them instead of copying */
+  /* called after a stream that referred to the input was spilled (its
+     bytes were read again): a host over a mapping may drop those pages */
+  void (*on_spill)(void *ud);
+  void *ud;
   int store_packet_indices;
   int track_max_packet_len, track_max_flow_len;
 } sf_flow_config;
@@ -39,6 +43,9 @@ typedef struct sf_flow_config {
 void sf_flow_config_default(sf_flow_config *c);
 
 enum { SF_FK_TCP = 6, SF_FK_UDP = 17 };   /* sf_flow.proto is the IP protocol */
+/* sf_flow_key.kind: ICMP echo (by identifier), other ICMP (by type and
+   code), TCP or UDP without a transport header (later IP fragments) */
+enum { SF_KIND_ECHO = 1, SF_KIND_ICMP = 2, SF_KIND_NOPORTS = 3 };
 enum { SF_FLOW_FWD = 0, SF_FLOW_REV = 1 };
 
 /* Status of a conversation. */
@@ -93,7 +100,7 @@ typedef struct sf_flow_key {
   uint8_t ipver;         /* 4 or 6; 0 = no IP */
   uint8_t proto;         /* IP protocol of the transport */
   uint8_t nvlan;
-  uint8_t kind;          /* ICMP: 1 echo, 2 other; 0 otherwise */
+  uint8_t kind;          /* SF_KIND_*; 0 otherwise */
   uint16_t vlan[2];
   uint16_t port[2];      /* ICMP echo: {id, 0}; other ICMP: {type, code} */
   uint8_t addr[2][16];   /* IPv4 in the first 4 bytes */

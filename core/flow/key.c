@@ -58,11 +58,11 @@ static void read_icmp(const uint8_t *h, size_t n, int v6, sf_pktinfo *pi) {
   if ((type == req || type == rep) && n >= 8) {
     pi->icmp_echo = type == req ? 1 : 2;
     pi->icmp_seq = rd16(h + 6);
-    pi->key.kind = 1;
+    pi->key.kind = SF_KIND_ECHO;
     pi->key.port[0] = pi->key.port[1] = rd16(h + 4);
     return;
   }
-  pi->key.kind = 2;
+  pi->key.kind = SF_KIND_ICMP;
   pi->key.port[0] = pi->key.port[1] = (uint16_t)(type << 8 | code);
 }
 
@@ -79,7 +79,11 @@ static void read_l4(const sf_pkt *p, int li, sf_pktinfo *pi) {
     case 58: want = SF_ICMPV6; break;
     default: return;  /* Other: addresses and protocol only */
   }
-  if (l->proto != want || l->end <= l->off) return;
+  if (l->proto != want || l->end <= l->off) {
+    /* a later fragment (or a cut header): no ports to key it by */
+    if (want == SF_TCP || want == SF_UDP) pi->key.kind = SF_KIND_NOPORTS;
+    return;
+  }
   pi->l4 = p->data + l->off;
   pi->l4len = l->end - l->off;
   pi->l4hlen = l->hlen;

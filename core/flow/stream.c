@@ -132,6 +132,7 @@ static int spill_content(sf_flows *t, sf_stream *s, size_t len) {
    blocks it may have gained). */
 static int spill(sf_flows *t, sf_stream *s) {
   size_t len = s->len;
+  int reread;
   if (open_spill(t) != SF_OK) return SF_E_NOMEM;
   s->len = 0;
   s->spilled = 1;
@@ -145,8 +146,10 @@ static int spill(sf_flows *t, sf_stream *s) {
   free(s->mem);
   s->mem = NULL;
   s->cap = 0;
+  reread = s->refs != NULL;
   free_refs(t, s);
   t->spills++;
+  if (reread && t->c.on_spill) t->c.on_spill(t->c.ud);
   return SF_OK;
 }
 

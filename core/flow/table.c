@@ -56,8 +56,12 @@ static void list_append(sf_flow **head, sf_flow **tail, sf_flow *f) {
   *tail = f;
 }
 
+static int is_tcp(const sf_flow *f) {
+  return f->key.proto == SF_FK_TCP && !f->key.kind;
+}
+
 static int lru_class(const sf_flow *f) {
-  if (f->key.proto != SF_FK_TCP) return SF_LRU_UDP;
+  if (!is_tcp(f)) return SF_LRU_UDP;
   if (f->rst || (f->dir[0].fin && f->dir[1].fin)) return SF_LRU_WAIT;
   if (f->tcp_hs[0] == SF_TCP_ESTABLISHED) return SF_LRU_EST;
   return SF_LRU_HALF;
@@ -140,7 +144,7 @@ static void table_remove(sf_flows *t, sf_flow *f) {
 /* ---- ending and freeing ------------------------------------------------ */
 
 static int final_status(const sf_flow *f, int timed_out) {
-  if (f->key.proto != SF_FK_TCP) return timed_out ? SF_FS_TIMEDOUT : SF_FS_ACTIVE;
+  if (!is_tcp(f)) return timed_out ? SF_FS_TIMEDOUT : SF_FS_ACTIVE;
   if (f->rst) return SF_FS_RESET;
   if (f->dir[0].fin && f->dir[1].fin) return SF_FS_CLOSED;
   if (timed_out) return SF_FS_TIMEDOUT;
@@ -278,11 +282,11 @@ static int starts_over(const sf_flow *f, const sf_pktinfo *pi) {
 }
 
 static void transport(sf_flows *t, sf_flow *f, int d, const sf_pktinfo *pi) {
-  if (f->key.proto == SF_FK_TCP && pi->l4 && pi->l4len >= 20) {
+  if (is_tcp(f) && pi->l4 && pi->l4len >= 20) {
     size_t plen = pi->l4len - pi->l4hlen;
     sf_tcp_packet(t, f, d, pi->l4, pi->l4hlen, pi->l4cut ? NULL : pi->l4 + pi->l4hlen,
                   plen);
-  } else if (f->key.kind) {
+  } else if (f->key.kind == SF_KIND_ECHO || f->key.kind == SF_KIND_ICMP) {
     icmp_packet(f, pi);
   }
 }

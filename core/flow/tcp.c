@@ -30,6 +30,10 @@ static void handshake(sf_flow *f, int d, uint8_t flags) {
     hs[0] = hs[1] = SF_TCP_ESTABLISHED;  /* the third packet */
   } else if (hs[d] == SF_TCP_SYN_RECEIVED && hs[!d] == SF_TCP_ESTABLISHED) {
     hs[d] = SF_TCP_ESTABLISHED;
+  } else if (f->packets[0] && f->packets[1] && hs[0] != SF_TCP_ESTABLISHED) {
+    /* both sides talk past the handshake, part of which the capture
+       missed: established, or a 5 s pause would split a live connection */
+    hs[0] = hs[1] = SF_TCP_ESTABLISHED;
   }
 }
 

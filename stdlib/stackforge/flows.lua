@@ -92,30 +92,33 @@ local function parse_opts(opts, fname)
   local run = {}
   for k, v in pairs(cfg) do run[k] = v end
   if opts.verbose ~= nil then run.verbose = opts.verbose and true or false end
+  local anon
   if opts.anonymization ~= nil then
-    -- applied by the anonymization engine once it lands; refusing beats
-    -- silently writing real addresses into a "anonymized" dataset
-    error(fname .. ": anonymization is not available in this build", 3)
+    -- every packet is rewritten by the policy before it is keyed: the
+    -- conversations, streams and callbacks see only anonymized packets
+    local ok, a = pcall(core.Anonymizer, opts.anonymization)
+    if not ok then error(fname .. ": anonymization: " .. tostring(a), 3) end
+    anon = a
   end
   for _, k in ipairs{"on_flow", "on_packet"} do
     if opts[k] ~= nil and type(opts[k]) ~= "function" then
       error(("%s: %s must be a function"):format(fname, k), 3)
     end
   end
-  return run, opts.on_flow, opts.on_packet
+  return run, opts.on_flow, opts.on_packet, anon
 end
 
 --- extract_flows(path, opts) -> list of conversations (nothing with on_flow)
 function M.extract_flows(path, opts)
   if type(path) ~= "string" then error("extract_flows: path must be a string", 2) end
-  local cfg, on_flow, on_packet = parse_opts(opts, "extract_flows")
-  return core.flows_file(path, cfg, on_flow, on_packet)
+  local cfg, on_flow, on_packet, anon = parse_opts(opts, "extract_flows")
+  return core.flows_file(path, cfg, on_flow, on_packet, anon)
 end
 
 --- extract_flows_from_packets(pkts or iterator, opts)
 function M.extract_flows_from_packets(pkts, opts)
-  local cfg, on_flow, on_packet = parse_opts(opts, "extract_flows_from_packets")
-  return core.flows_packets(pkts, cfg, on_flow, on_packet)
+  local cfg, on_flow, on_packet, anon = parse_opts(opts, "extract_flows_from_packets")
+  return core.flows_packets(pkts, cfg, on_flow, on_packet, anon)
 end
 
 -- ---- export ---------------------------------------------------------------

@@ -62,6 +62,16 @@ describe("extract_flows", function()
     end
   end)
 
+  it("reads streams on first use, after the run is collected too", function()
+    local c = sf.extract_flows(DATA .. "/http.pcap")
+    collectgarbage(); collectgarbage()
+    assert.equal(18364, #c[1].reassembled_reverse)
+    assert.equal(c[1].reassembled_reverse, rawget(c[1], "reassembled_reverse"))  -- kept
+    assert.equal(721, #c[3].reassembled_forward)
+    c = nil
+    collectgarbage(); collectgarbage()
+  end)
+
   it("raises on a missing file and a damaged one", function()
     assert.has_error(function() sf.extract_flows("/nonexistent.pcap") end)
     assert.has_error(function() sf.extract_flows(DATA .. "/truncated_dns.pcap", {config = 3}) end)
@@ -85,6 +95,20 @@ describe("FlowConfig", function()
     assert.has_error(function() sf.FlowConfig{verbose = 1} end)
     assert.has_error(function() sf.FlowConfig{max_ooo_fragments = 1.5} end)
     assert.has_error(function() sf.extract_flows(DATA .. "/http.pcap", {confg = {}}) end)
+  end)
+  it("anonymizes every packet before keying it", function()
+    local pol = sf.AnonymizationPolicy{crypto_pan_key = ("\0"):rep(32)}
+    local seen
+    local c = sf.extract_flows(DATA .. "/http.pcap", {anonymization = pol,
+      on_packet = function(p) seen = seen or p[sf.IP].src end})
+    local l = sf.extract_flows_from_packets(sf.rdpcap(DATA .. "/http.pcap"), {anonymization = pol})
+    assert.equal(3, #c)
+    assert.equal(sf.CryptoPan(("\0"):rep(32)):anonymize("145.254.160.237"), c[1].src_addr)
+    assert.equal(c[1].src_addr, seen)              -- callbacks see the rewritten packet
+    assert.equal(80, c[1].dst_port)                -- well-known ports kept
+    assert.equal(c[1].src_addr, l[1].src_addr)     -- both entry points agree
+    assert.equal(34, c[1].total_packets)
+    assert.has_error(function() sf.extract_flows(DATA .. "/http.pcap", {anonymization = 3}) end)
   end)
   it("leaves packet indices out when asked", function()
     local c = sf.extract_flows(DATA .. "/http.pcap", {config = sf.FlowConfig{store_packet_indices = false}})
@@ -157,6 +181,20 @@ describe("flow rules", function()
     assert.equal("v6 ext", c[1].reassembled_forward)
   end)
 
+  it("a missed SYN+ACK still reaches ESTABLISHED (no half-open timeout)", function()
+    local c = cases.conn{t = 1, cport = 41000}
+    c:send("c", "S")
+    c.seq.s = c.seq.s + 1  -- the SYN+ACK the capture lost
+    c:send("c", "A")
+    c:send("s", "PA", "x")
+    c.t = c.t + 30         -- longer than tcp_half_open_timeout
+    c:send("c", "PA", "y")
+    local r = sf.extract_flows_from_packets(c.pkts)
+    assert.equal(1, #r)
+    assert.equal(4, r[1].total_packets)
+    assert.equal("ESTABLISHED", r[1].tcp_state)
+  end)
+
   it("reset", function()
     local c = flows("reset")
     assert.equal("Reset", c[1].status)
@@ -203,6 +241,20 @@ describe("flow rules", function()
     assert.equal("Other", c[1].protocol)
     assert.equal(47, c[1].ip_proto)
     assert.equal(2, c[1].total_packets)
+  end)
+
+  it("later IPv4 fragments have no ports: an Other flow of their protocol", function()
+    local first = cases.at(1, sf.Ether() / sf.IP{src = "10.2.0.1", dst = "10.2.0.2", id = 9, flags = "MF"} /
+                              sf.UDP{sport = 5, dport = 6} / ("a"):rep(16))
+    local later = cases.at(2, sf.Ether() / sf.IP{src = "10.2.0.1", dst = "10.2.0.2", id = 9, frag = 3, proto = 17} /
+                              ("b"):rep(16))
+    local c = sf.extract_flows_from_packets({first, later})
+    assert.equal(2, #c)
+    assert.equal("UDP", c[1].protocol)
+    assert.equal("Other", c[2].protocol)
+    assert.equal(17, c[2].ip_proto)
+    assert.is_nil(c[2].src_port)
+    assert.is_nil(c[2].icmp_type)
   end)
 
   it("SYN flood: half-open conversations time out", function()
@@ -258,6 +310,24 @@ describe("callbacks", function()
     assert.same({"forward", "reverse", "forward"}, dirs)
   end)
 
+  it("on_packet sees custom layers", function()
+    local FlowHdr = sf.CustomLayer("FlowSpecHdr", {sf.ByteField("version", 1), sf.ShortField("kind", 7)})
+    sf.bind_layers(sf.UDP, FlowHdr, {dport = 47999})
+    local pkts = {}
+    for i = 1, 3 do
+      pkts[i] = cases.at(i, sf.Ether() / sf.IP{src = "10.1.0.1", dst = "10.1.0.2"} /
+                            sf.UDP{sport = 1000, dport = 47999} / FlowHdr{kind = i})
+    end
+    local kinds = {}
+    local c = sf.extract_flows_from_packets(pkts, {on_packet = function(p, conv)
+      kinds[#kinds + 1] = p[FlowHdr].kind
+      assert.equal("UDP", conv.protocol)
+    end})
+    assert.same({1, 2, 3}, kinds)
+    assert.equal(1, #c)
+    sf.split_layers(sf.UDP, FlowHdr, {dport = 47999})
+  end)
+
   it("an error in a callback propagates and leaks nothing", function()
     assert.has_error(function()
       sf.extract_flows(DATA .. "/http.pcap", {on_flow = function() error("boom") end})
@@ -302,6 +372,23 @@ describe("write_flows", function()
     assert.equal(4, #lines)
     assert.truthy(lines[1]:find("^src_addr,src_port,dst_addr,dst_port,protocol,"))
     assert.truthy(lines[2]:find("^145.254.160.237,3372,65.208.228.223,80,TCP,6,4,"))
+  end)
+
+  it("FlowWriter takes conversations from on_flow", function()
+    do
+      local w <close> = sf.FlowWriter(tmp)
+      sf.extract_flows(DATA .. "/http.pcap", {on_flow = function(c) w:write(c) end})
+      assert.equal(3, w.count)
+    end
+    local n = 0
+    for _ in io.lines(tmp) do n = n + 1 end
+    assert.equal(3, n)
+  end)
+
+  it("writes streams in hex when asked", function()
+    sf.write_flows(sf.extract_flows(DATA .. "/dns_tcp.pcap"), tmp, {streams = true})
+    local line = io.open(tmp):read("a")
+    assert.truthy(line:find('"reassembled_forward":"00384319', 1, true))
   end)
 
   it("rejects an unknown format", function()

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# flow_bench.sh: flow extraction with TCP reassembly on the ~350k-packet mix,
+# against ndpiReader (libndpi-bin) and `tshark -q -z conv,tcp`, same run.
+# Usage: bash bench/flow_bench.sh [BUILD_DIR] [RUNS]
+#   needs BUILD_DIR/sflua and BUILD_DIR/libsfcore.a (cmake build); writes the
+#   capture to BUILD_DIR/bench/flow_mix.pcap with bench/gen_traffic.lua once.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../build}" && pwd)
+runs=${2:-5}
+cap="$build/bench/flow_mix.pcap"
+mkdir -p "$build/bench"
+[[ -s "$cap" ]] || "$build/sflua" "$here/gen_traffic.lua" "$cap" 350000p 1 >/dev/null
+export FLOW_CAP="$cap"
+pk=$("$build/sflua" -e "local n=0 for _ in require('stackforge').PcapReader(os.getenv('FLOW_CAP')) do n=n+1 end print(n)")
+cc -O2 -std=c11 -D_DEFAULT_SOURCE -I"$here/../core" "$here/flow_bench.c" \
+   "$build/libsfcore.a" -lz -o "$build/bench/flow_bench_c"
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+wall() {  # seconds of wall time of a command, median of $runs
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f "%e" "$@" 2>&1 >/dev/null | tail -1
+  done | median
+}
+
+echo "capture: $cap ($pk packets), $runs runs each, median"
+"$build/bench/flow_bench_c" "$cap" "$runs" stream
+"$build/bench/flow_bench_c" "$cap" "$runs" copy
+"$build/sflua" "$here/flow_bench.lua" "$cap" "$runs"
+"$build/sflua" "$here/flow_bench.lua" "$cap" "$runs" on_flow
+t=$(wall "$build/sflua" -e "require('stackforge').extract_flows(os.getenv('FLOW_CAP'))")
+echo "sflua extract_flows, whole process (wall): $t s = $(awk -v p="$pk" -v t="$t" 'BEGIN{printf "%.0f", p/t}') pkt/s"
+if command -v ndpiReader >/dev/null; then
+  t=$(wall ndpiReader -i "$cap" -q)
+  echo "ndpiReader -i CAP -q (wall): $t s = $(awk -v p="$pk" -v t="$t" 'BEGIN{printf "%.0f", p/t}') pkt/s"
+fi
+if command -v tshark >/dev/null; then
+  t=$(wall tshark -r "$cap" -n -q -z conv,tcp)
+  echo "tshark -q -z conv,tcp (wall): $t s = $(awk -v p="$pk" -v t="$t" 'BEGIN{printf "%.0f", p/t}') pkt/s"
+fi

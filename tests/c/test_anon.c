@@ -15,17 +15,7 @@
 #include "anon/cryptopan.h"
 #include "io/io.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (cond) {                                                            \
-      passed++;                                                            \
-    } else {                                                               \
-      failed++;                                                            \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                      \
-  } while (0)
+#include "check.h"
 
 static const uint8_t sample_key[32] = {
   21, 34, 23, 141, 51, 164, 207, 128, 19, 10, 91, 22, 73, 144, 125, 16,
@@ -252,6 +242,5 @@ int main(void) {
   test_capture("data/dns_tcp.pcap");
   test_capture("data/tcp-handshake-nano.pcap");
   test_bad_input();
-  printf("test_anon: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_report("test_anon");
 }

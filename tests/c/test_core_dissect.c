@@ -11,9 +11,6 @@
  *   MLD     tcpdump/icmpv6.pcap frame 2 (90 B, Ether/IPv6/Hop-by-Hop(router alert)/ICMPv6 MLDv2)
  * Synthetic frames (ICMP errors, IPv6 extension chains) are built below
  * byte by byte, with their checksums computed by this file's own code.
- *
- * Checks that document a suspected engine bug are KNOWN(): reported but
- * not counted as failures unless SFLUA_STRICT is set in the environment.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,46 +19,7 @@
 
 #include "sf.h"
 
-static int passed, failed, known;
-static int strict;
-
-#define CHECK(cond)                                                       \
-  do {                                                                    \
-    if (cond) {                                                           \
-      passed++;                                                           \
-    } else {                                                              \
-      failed++;                                                           \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                     \
-  } while (0)
-
-#define CHECK_EQ(a, b)                                                    \
-  do {                                                                    \
-    unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b); \
-    if (a_ == b_) {                                                       \
-      passed++;                                                           \
-    } else {                                                              \
-      failed++;                                                           \
-      fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (0x%llx != 0x%llx)\n", \
-              __FILE__, __LINE__, #a, #b, a_, b_);                        \
-    }                                                                     \
-  } while (0)
-
-/* a suspected engine bug: reported, counted only with SFLUA_STRICT=1 */
-#define KNOWN(cond, what)                                                 \
-  do {                                                                    \
-    if (cond) {                                                           \
-      passed++;                                                           \
-    } else if (strict) {                                                  \
-      failed++;                                                           \
-      fprintf(stderr, "%s:%d: CHECK failed (known bug: %s): %s\n",         \
-              __FILE__, __LINE__, what, #cond);                           \
-    } else {                                                              \
-      known++;                                                            \
-      fprintf(stderr, "%s:%d: KNOWN BUG (not counted): %s: %s\n",          \
-              __FILE__, __LINE__, what, #cond);                           \
-    }                                                                     \
-  } while (0)
+#include "check.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -873,8 +831,6 @@ static void test_linktypes(void) {
 }
 
 int main(void) {
-  const char *s = getenv("SFLUA_STRICT");
-  strict = s && *s && *s != '0';
   sf_init();
   test_linktypes();
   test_syn();
@@ -885,7 +841,5 @@ int main(void) {
   test_ipv6_hopopts();
   test_ipv6_ext_chain();
   test_icmp_error();
-  if (known) fprintf(stderr, "%d known engine bug check(s) not counted (SFLUA_STRICT=1 counts them)\n", known);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_report("test_core_dissect");
 }

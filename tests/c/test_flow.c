@@ -11,17 +11,7 @@
 #include "flow/flow.h"
 #include "io/io.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (cond) {                                                            \
-      passed++;                                                            \
-    } else {                                                               \
-      failed++;                                                            \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                      \
-  } while (0)
+#include "check.h"
 
 #define LT_IPV4 228
 
@@ -203,6 +193,5 @@ int main(void) {
   test_caps();
   test_spill();
   test_http_pcap();
-  printf("test_flow: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_report("test_flow");
 }

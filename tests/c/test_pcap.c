@@ -11,17 +11,7 @@
 
 #include "io/io.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (cond) {                                                            \
-      passed++;                                                            \
-    } else {                                                               \
-      failed++;                                                            \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                      \
-  } while (0)
+#include "check.h"
 
 static const uint8_t frame[] = {
   0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
@@ -144,6 +134,5 @@ int main(void) {
   test_mapping_outlives_reader();
   test_pcap_us_and_damage();
   test_memory_and_errors();
-  printf("test_pcap: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_report("test_pcap");
 }

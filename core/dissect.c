@@ -70,15 +70,19 @@ static int next_proto(const sf_pkt *p, int li, int *quoted) {
     next &= ~SF_NEXT_QUOTED;
   }
   if (next == -1 && pr->next_field >= 0) next = next_by_type(p, li, pr);
-  if (next == -1) next = next_by_fields(p, li);
+  if (next == -1 && sf_more_[p->layers[li].proto]) next = next_by_fields(p, li);
   return next < 0 ? SF_RAW : next;
 }
 
 /* A run-time protocol's header is what its layout covers. */
-size_t sf_header_len(const sf_proto *pr, const uint8_t *h, size_t n) {
+static inline size_t header_len(const sf_proto *pr, const uint8_t *h, size_t n) {
   sf_span sp[SF_MAX_FIELDS];
   if (pr->dyn && pr->dyn->layout) return pr->dyn->layout(pr, h, n, sp);
   return pr->hdr_len(h, n);
+}
+
+size_t sf_header_len(const sf_proto *pr, const uint8_t *h, size_t n) {
+  return header_len(pr, h, n);
 }
 
 /* sf_pkt_push_layer, inlined for the common case of room to spare. */
@@ -116,7 +120,7 @@ int sf_dissect(sf_pkt *p, int proto) {
       push(p, SF_RAW, off, end - off, end, quoted);
       break;
     }
-    hl = sf_header_len(pr, p->data + off, end - off);
+    hl = header_len(pr, p->data + off, end - off);
     if (hl == 0 || hl > end - off) {  /* header cut short or malformed */
       /* An ICMP error quotes only the start of a header (RFC 792: 8 bytes
          of it): keep it as that protocol, its missing fields absent, as

@@ -31,6 +31,7 @@ static size_t nslots;
 static int8_t bound[SF_MAX_PROTOS][MAX_BOUND];
 static uint8_t nbound[SF_MAX_PROTOS];
 static uint8_t heuristic_on[SF_MAX_PROTOS];
+uint8_t sf_more_[SF_MAX_PROTOS];
 /* Per lower protocol with field bindings, a bitmap of the low 16 bits of
    bound values: most packets' ports are bound to nothing, and this says
    so without hashing (built-in parsing must not slow down). */
@@ -200,6 +201,7 @@ static int note_bound_field(int lower, int fi) {
     if (bound[lower][i] == fi) return SF_OK;
   if (nbound[lower] == MAX_BOUND) return SF_E_TOOBIG;
   bound[lower][nbound[lower]++] = (int8_t)fi;
+  sf_more_[lower] |= 1;
   return SF_OK;
 }
 
@@ -293,7 +295,9 @@ int sf_bind_field_value(int lower, int upper, int *fi, uint64_t *value) {
 }
 
 void sf_set_heuristic_flag(int lower, int on) {
-  if (lower >= 0 && lower < SF_MAX_PROTOS) heuristic_on[lower] = (uint8_t)!!on;
+  if (lower < 0 || lower >= SF_MAX_PROTOS) return;
+  heuristic_on[lower] = (uint8_t)!!on;
+  sf_more_[lower] = (uint8_t)((sf_more_[lower] & ~2) | (on ? 2 : 0));
 }
 
 int sf_has_heuristic(int lower) {

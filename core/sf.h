@@ -222,6 +222,9 @@ int sf_bind_field_value(int lower, int upper, int *fi, uint64_t *value);
 extern int (*sf_heuristic)(const sf_pkt *p, int li);
 void sf_set_heuristic_flag(int lower, int on);
 int sf_has_heuristic(int lower);
+/* bit 0: lower has bindings on fields other than next_field; bit 1: it has
+   heuristics.  Read once per layer parsed: built-ins pay one load. */
+extern uint8_t sf_more_[SF_MAX_PROTOS];
 int sf_lookup(int lower, uint64_t value);        /* -1 if unbound */
 int sf_bind_value(int lower, int upper, uint64_t *value);  /* reverse */
 

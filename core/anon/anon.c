@@ -116,14 +116,48 @@ int sf_anon_policy_init(sf_anon_policy *p) {
 /* HMAC-SHA-256(salt, label || data) */
 void sf_anon_hmac(const sf_anon *a, const char *label, const uint8_t *d,
                   size_t n, uint8_t out[32]) {
-  uint8_t msg[64];
+  uint8_t msg[64], ih[32];
   size_t ln = strlen(label);
   unsigned int olen = 32;
   if (ln + n > sizeof msg) n = sizeof msg - ln;  /* callers stay far below */
   memcpy(msg, label, ln);
   if (n) memcpy(msg + ln, d, n);
+  if (a->hm_tmp) {  /* the keyed states: no key setup nor fetch per call */
+    if (EVP_MD_CTX_copy_ex(a->hm_tmp, a->hm_in) &&
+        EVP_DigestUpdate(a->hm_tmp, msg, ln + n) &&
+        EVP_DigestFinal_ex(a->hm_tmp, ih, &olen) &&
+        EVP_MD_CTX_copy_ex(a->hm_tmp, a->hm_out) &&
+        EVP_DigestUpdate(a->hm_tmp, ih, 32) &&
+        EVP_DigestFinal_ex(a->hm_tmp, out, &olen))
+      return;
+  }
   if (!HMAC(EVP_sha256(), a->pol.hash_salt, 32, msg, ln + n, out, &olen))
     memset(out, 0, 32);
+}
+
+/* RFC 2104 with the 32-byte salt as key (zero-padded to SHA-256's 64-byte
+   block): hash states after key ^ ipad and key ^ opad. */
+static void setup_hmac(sf_anon *a) {
+  uint8_t ipad[64], opad[64];
+  int i;
+  memset(ipad, 0x36, 64);
+  memset(opad, 0x5c, 64);
+  for (i = 0; i < 32; i++) {
+    ipad[i] ^= a->pol.hash_salt[i];
+    opad[i] ^= a->pol.hash_salt[i];
+  }
+  a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+  a->hm_in = EVP_MD_CTX_new();
+  a->hm_out = EVP_MD_CTX_new();
+  a->hm_tmp = EVP_MD_CTX_new();
+  if (!a->sha256 || !a->hm_in || !a->hm_out || !a->hm_tmp ||
+      !EVP_DigestInit_ex(a->hm_in, a->sha256, NULL) ||
+      !EVP_DigestUpdate(a->hm_in, ipad, 64) ||
+      !EVP_DigestInit_ex(a->hm_out, a->sha256, NULL) ||
+      !EVP_DigestUpdate(a->hm_out, opad, 64)) {
+    EVP_MD_CTX_free(a->hm_tmp);
+    a->hm_tmp = NULL;  /* HMAC() then */
+  }
 }
 
 static uint64_t get64(const uint8_t *b) {
@@ -183,6 +217,7 @@ sf_anon *sf_anon_new(const sf_anon_policy *p) {
   sf_anon *a = calloc(1, sizeof *a);
   if (!a) return NULL;
   a->pol = *p;
+  setup_hmac(a);
   if (p->mode[SF_AN_IP] == SF_IP_CRYPTOPAN && !(a->cpan = sf_cpan_new(p->crypto_pan_key)))
     goto fail;
   if (p->mode[SF_AN_IP] == SF_IP_PERMUTE && !setup_permute(a)) goto fail;
@@ -199,6 +234,10 @@ fail:
 void sf_anon_free(sf_anon *a) {
   if (!a) return;
   sf_cpan_free(a->cpan);
+  EVP_MD_CTX_free(a->hm_in);
+  EVP_MD_CTX_free(a->hm_out);
+  EVP_MD_CTX_free(a->hm_tmp);
+  EVP_MD_free(a->sha256);
   EVP_CIPHER_CTX_free(a->perm);
   free(a);
 }
@@ -307,7 +346,11 @@ void sf_anon_mac(sf_anon *a, const uint8_t in[6], uint8_t out[6]) {
     out[0] = g;
     return;
   }
-  e = &a->macs[(in[3] ^ in[4] * 7u ^ in[5] * 31u ^ in[2] * 131u) % SF_ANON_MACS];
+  {
+    uint64_t k = (uint64_t)in[0] << 40 | (uint64_t)in[1] << 32 | (uint64_t)in[2] << 24 |
+                 (uint64_t)in[3] << 16 | (uint64_t)in[4] << 8 | in[5];
+    e = &a->macs[(k * UINT64_C(0x9E3779B97F4A7C15)) >> 54];  /* 10 bits: SF_ANON_MACS */
+  }
   if (!e->ok || memcmp(e->in, in, 6) != 0) {
     memcpy(e->in, in, 6);
     hash_mac(a, in, e->out);

@@ -30,8 +30,10 @@ static void out_options(const sf_reader *r, sf_wopts *o) {
 /* Anonymize one record and write it: SF_OK, an engine error, or
    WRITE_ERR with the message in the writer. */
 #define WRITE_ERR 1
-static int one(sf_anon *a, sf_pkt *p, const sf_rec *in, sf_writer *w) {
+static int one(sf_anon *a, sf_pkt *p, const sf_rec *in, sf_writer *w,
+               uint64_t *outlen) {
   sf_rec out = *in;
+  size_t n;
   int rc;
   sf_pkt_borrow(p, in->data, in->caplen);
   p->linktype = in->linktype;
@@ -39,11 +41,19 @@ static int one(sf_anon *a, sf_pkt *p, const sf_rec *in, sf_writer *w) {
   p->wirelen = in->wirelen;
   p->interface_id = in->interface_id;
   sf_dissect(p, sf_linktype_proto(p->linktype, p->data, p->len));
-  if ((rc = sf_anon_packet(a, p)) != SF_OK) return rc;
-  out.data = p->data;
-  out.caplen = (uint32_t)p->len;
-  out.wirelen = p->wirelen > p->len ? p->wirelen : (uint32_t)p->len;
-  out.time_ns = p->time_ns;
+  if (p->linktype == 1 && p->store &&
+      sf_anon_fast(a, p, p->store, p->store_cap, &n, &out.wirelen, &out.time_ns)) {
+    out.data = p->store;  /* the common shapes, written straight there */
+    out.caplen = (uint32_t)n;
+    if (out.wirelen < n) out.wirelen = (uint32_t)n;
+  } else {
+    if ((rc = sf_anon_packet(a, p)) != SF_OK) return rc;
+    out.data = p->data;
+    out.caplen = (uint32_t)p->len;
+    out.wirelen = p->wirelen > p->len ? p->wirelen : (uint32_t)p->len;
+    out.time_ns = p->time_ns;
+  }
+  *outlen = out.caplen;
   out.comment = NULL;  /* free text may name anything: dropped */
   out.comment_len = 0;
   return sf_writer_write(w, &out) == SF_OK ? SF_OK : WRITE_ERR;
@@ -54,15 +64,17 @@ static int run(sf_anon *a, sf_reader *r, sf_writer *w, sf_anon_stats *st,
   uint8_t *store = malloc(STORE);
   sf_pkt p;
   sf_rec rec;
+  uint64_t outlen = 0;
   int rc = SF_OK, next;
   if (!store) return fail(err, errlen, "not enough memory");
   sf_pkt_init(&p);
   sf_pkt_set_store(&p, store, STORE);
+  sf_anon_fast_init(a);
   while ((next = sf_reader_next(r, &rec)) == SF_IO_REC) {
-    if ((rc = one(a, &p, &rec, w)) != SF_OK) break;
+    if ((rc = one(a, &p, &rec, w, &outlen)) != SF_OK) break;
     st->packets++;
     st->bytes_in += rec.caplen;
-    st->bytes_out += p.len;
+    st->bytes_out += outlen;
   }
   if (rc == WRITE_ERR)
     fail(err, errlen, sf_writer_error(w));

@@ -431,3 +431,225 @@ int sf_anon_packet(sf_anon *a, sf_pkt *p) {
   p->time_ns = sf_anon_time(a, p->time_ns);
   return SF_OK;
 }
+
+/* ---- the fast path ------------------------------------------------------------- */
+
+/* The common shapes, rewritten straight into the output buffer: the same
+   bytes sf_anon_packet makes (same field rewrites, then what sf_finalize
+   would do to these layers: lengths, type numbers, checksums), without
+   generic field access, copy-on-write, splicing or a whole-packet copy. */
+
+static int bound16(int lower, int upper, uint16_t *v) {
+  uint64_t x;
+  if (!sf_bind_value(lower, upper, &x) || x > 0xffff) return 0;
+  *v = (uint16_t)x;
+  return 1;
+}
+
+void sf_anon_fast_init(sf_anon *a) {
+  static const int ips[2] = {SF_IPV4, SF_IPV6}, l4[2] = {SF_TCP, SF_UDP};
+  uint16_t v = 0;
+  int i, j, ok = bound16(SF_ETHER, SF_DOT1Q, &a->fast_vlan);
+  for (i = 0; i < 2; i++) {
+    ok = ok && bound16(SF_ETHER, ips[i], &a->fast_eth[0][i]) &&
+         bound16(SF_DOT1Q, ips[i], &a->fast_eth[1][i]);
+    for (j = 0; j < 2; j++) {
+      ok = ok && bound16(ips[i], l4[j], &v) && v <= 0xff;
+      a->fast_ip[i][j] = (uint8_t)v;
+    }
+  }
+  a->fast_on = ok;
+}
+
+static uint16_t rd16b(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static void wr16b(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
+static uint32_t rd32b(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static void wr32b(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+static uint32_t fold16(uint64_t s) {
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return (uint32_t)s;
+}
+
+/* The sum of d's big-endian 16-bit words, mod 0xffff (as sf_sum16, folded):
+   summed in native order 8 bytes at a time, then swapped (RFC 1071: the
+   ones'-complement sum does not care about byte order). */
+static uint32_t sum_be(const uint8_t *d, size_t n) {
+  static const uint16_t one = 1;
+  uint64_t s = 0;
+  uint32_t r;
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, d, 8);
+    s += (w & 0xffffffffu) + (w >> 32);
+    d += 8;
+    n -= 8;
+  }
+  if (n >= 4) {
+    uint32_t w;
+    memcpy(&w, d, 4);
+    s += w;
+    d += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    uint16_t w;
+    memcpy(&w, d, 2);
+    s += w;
+    d += 2;
+    n -= 2;
+  }
+  if (n) {  /* the high byte of a last big-endian word */
+    uint16_t w = 0;
+    memcpy(&w, d, 1);
+    s += w;
+  }
+  r = fold16(s);
+  if (*(const uint8_t *)&one) r = (r >> 8 | r << 8) & 0xffff;  /* little-endian host */
+  return r;
+}
+
+/* SACK edges (as sack() above), in place. */
+static void fast_sack(uint8_t *o, size_t n, uint32_t off) {
+  size_t i = 0, j;
+  while (i < n && o[i] != 0) {
+    size_t k = o[i] == 1 ? 1 : (i + 1 < n ? o[i + 1] : 0);
+    if (k < 1 || (o[i] != 1 && k < 2) || i + k > n) break;
+    for (j = i + 2; o[i] == 5 && j + 4 <= i + k; j += 4) wr32b(o + j, rd32b(o + j) + off);
+    i += k;
+  }
+}
+
+int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
+                 size_t *olen, uint32_t *wirelen, int64_t *time_ns) {
+  const sf_layer *L = p->layers, *ip, *t;
+  const sf_anon_policy *pol = &a->pol;
+  const uint8_t *d = p->data;
+  int v6, udp, vlan = 0, n = p->nlayers, mode = pol->mode[SF_AN_PAYLOAD];
+  size_t len = p->len, start, end, ipend, cut, pad, newlen, ipoff, toff;
+  uint64_t acc;
+  uint8_t *h;
+  uint32_t ck;
+
+  /* ---- the shape: Ether [/ Dot1Q] / IP / TCP|UDP [/ Raw] [/ Padding] */
+  if (!a->fast_on || (p->flags & SF_P_TRUNC) || n < 3 || len > cap) return 0;
+  if (L[0].proto != SF_ETHER || L[0].flags || L[0].off != 0 || L[0].hlen != 14 ||
+      L[0].end != len)
+    return 0;
+  if (L[1].proto == SF_DOT1Q) {  /* one VLAN tag */
+    if (L[1].flags || L[1].off != 14 || L[1].hlen != 4 || L[1].end != len ||
+        rd16b(d + 12) != a->fast_vlan)
+      return 0;
+    vlan = 1;
+  }
+  if (n < 3 + vlan || n > 5 + vlan) return 0;
+  ip = &L[1 + vlan];
+  t = &L[2 + vlan];
+  if (ip->proto == SF_IPV4 && ip->hlen == 20) v6 = 0;
+  else if (ip->proto == SF_IPV6 && ip->hlen == 40) v6 = 1;
+  else return 0;
+  if (rd16b(d + 12 + 4 * vlan) != a->fast_eth[vlan][v6]) return 0;
+  if (t->proto == SF_TCP) udp = 0;
+  else if (t->proto == SF_UDP) udp = 1;
+  else return 0;
+  ipoff = ip->off;
+  toff = t->off;
+  ipend = ip->end;
+  if (ip->flags || ipoff != 14u + 4u * vlan || t->flags || toff != ipoff + ip->hlen ||
+      t->end != ipend || d[ipoff + (v6 ? 6 : 9)] != a->fast_ip[v6][udp])
+    return 0;
+  start = toff + t->hlen;
+  end = ipend;
+  {
+    int li = 3 + vlan;
+    if (li < n && L[li].proto == SF_RAW) {
+      if (L[li].flags || L[li].off != start || L[li].end != end || end <= start) return 0;
+      li++;
+    } else if (end > start) {
+      return 0;
+    }
+    if (li < n && L[li].proto == SF_PADDING) {
+      if (L[li].flags || L[li].off != ipend || L[li].end != len) return 0;
+      li++;
+    } else if (ipend != len) {
+      return 0;
+    }
+    if (li != n) return 0;
+  }
+
+  /* ---- the output's layout: payload cut (payload()), padding kept */
+  cut = end;
+  if ((mode == SF_PL_TRUNCATE || mode == SF_PL_DROP) && end > start) {
+    size_t keep = mode == SF_PL_TRUNCATE ? pol->payload_truncate_bytes : 0;
+    if (end - start > keep) cut = start + keep;
+  }
+  pad = len - ipend;
+  newlen = cut + pad;
+  if (cut - ipoff - (v6 ? 40 : 0) > 0xffff) return 0;
+  memcpy(out, d, cut);
+  if (pad) memcpy(out + cut, d + ipend, pad);
+  if (mode == SF_PL_ZERO && end > start) memset(out + start, 0, end - start);
+
+  /* ---- addresses: Ethernet dst then src, IP src then dst */
+  sf_anon_mac(a, d, out);
+  sf_anon_mac(a, d + 6, out + 6);
+  h = out + ipoff;
+  if (v6) {
+    sf_anon_ip6(a, d + ipoff + 8, h + 8);
+    sf_anon_ip6(a, d + ipoff + 24, h + 24);
+  } else {
+    sf_anon_ip4(a, d + ipoff + 12, h + 12);
+    sf_anon_ip4(a, d + ipoff + 16, h + 16);
+  }
+
+  /* ---- transport: ports, sequence numbers, SACK */
+  {
+    const uint8_t *th = d + toff;
+    uint8_t *to = out + toff;
+    uint16_t sp = rd16b(th), dp = rd16b(th + 2);
+    wr16b(to, sf_anon_port(a, sp));
+    wr16b(to + 2, sf_anon_port(a, dp));
+    if (!udp && pol->mode[SF_AN_SEQ] != SF_SEQ_PRESERVE) {
+      size_t alen = v6 ? 16 : 4;
+      const uint8_t *src = d + ipoff + (v6 ? 8 : 12), *dst = src + alen;
+      uint32_t fwd = sf_anon_seq_offset(a, src, dst, alen, sp, dp);
+      uint32_t rev = sf_anon_seq_offset(a, dst, src, alen, dp, sp);
+      wr32b(to + 4, rd32b(th + 4) + fwd);
+      if (th[13] & 0x10) {  /* ACK */
+        wr32b(to + 8, rd32b(th + 8) + rev);
+        if (t->hlen > 20) fast_sack(to + 20, t->hlen - 20, rev);
+      }
+    }
+  }
+
+  /* ---- what sf_finalize does: lengths, then checksums */
+  if (v6) {
+    wr16b(h + 4, (uint32_t)(cut - ipoff - 40));
+  } else {
+    wr16b(h + 2, (uint32_t)(cut - ipoff));
+    wr16b(h + 10, 0);
+    wr16b(h + 10, ~fold16(sum_be(h, 20)) & 0xffff);
+  }
+  if (udp) wr16b(out + toff + 4, (uint32_t)(cut - toff));
+  wr16b(out + toff + (udp ? 6 : 16), 0);
+  acc = v6 ? sum_be(h + 8, 32) : sum_be(h + 12, 8);
+  acc += (udp ? 17u : 6u) + (cut - toff) + sum_be(out + toff, cut - toff);
+  ck = ~fold16(acc) & 0xffff;
+  if (udp && ck == 0) ck = 0xffff;
+  wr16b(out + toff + (udp ? 6 : 16), ck);
+
+  *olen = newlen;
+  *wirelen = newlen < len && p->wirelen <= len ? (uint32_t)newlen : p->wirelen;
+  *time_ns = sf_anon_time(a, p->time_ns);
+  return 1;
+}

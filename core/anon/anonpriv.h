@@ -11,8 +11,8 @@
 #include "cryptopan.h"
 
 #define SF_ANON_V4BITS 12
-#define SF_ANON_MACS 256
-#define SF_ANON_SEQS 1024
+#define SF_ANON_MACS 1024
+#define SF_ANON_SEQS 8192
 
 typedef struct { uint32_t in, out, ok; } sf_anon_v4cache;
 typedef struct { uint8_t in[6], out[6], ok; } sf_anon_maccache;
@@ -39,14 +39,34 @@ struct sf_anon {
   int have_first;
   uint64_t count, jitter_seed;
   sf_anon_fields f;
+  /* HMAC-SHA-256 under the salt, keyed once: the states after the
+     inner and outer pads, copied for each message; NULL: HMAC() */
+  EVP_MD *sha256;
+  EVP_MD_CTX *hm_in, *hm_out, *hm_tmp;
   sf_anon_v4cache v4perm[1 << SF_ANON_V4BITS];
   sf_anon_maccache macs[SF_ANON_MACS];
   sf_anon_seqcache seqs[SF_ANON_SEQS];
+  /* sf_anon_fast: the type numbers sf_finalize would write (registry
+     bindings, read once per capture); 0 where the fast path is off */
+  uint16_t fast_eth[2][2];  /* [Ethernet, 802.1Q][IPv4, IPv6] */
+  uint16_t fast_vlan;       /* Ethernet's type for 802.1Q */
+  uint8_t fast_ip[2][2];  /* [IPv4, IPv6][TCP, UDP] */
+  int fast_on;
 };
 
 void sf_anon_hmac(const sf_anon *a, const char *label, const uint8_t *d,
                   size_t n, uint8_t out[32]);
 uint64_t sf_anon_mix(uint64_t x);
 int sf_anon_fields_init(sf_anon *a);  /* anon_pkt.c; 0 if a field is missing */
+
+/* anon_pkt.c: sf_anon_packet for the common shapes (Ethernet / IPv4 or
+   IPv6 / TCP or UDP / payload / padding, nothing quoted or cut), with the
+   same output, written straight to out (cap bytes) without touching p.
+   sf_anon_fast_init reads the registry's bindings: call it when they may
+   have changed.  1: done (*olen bytes, *wirelen, *time_ns set); 0: not a
+   shape it handles, nothing done. */
+void sf_anon_fast_init(sf_anon *a);
+int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
+                 size_t *olen, uint32_t *wirelen, int64_t *time_ns);
 
 #endif

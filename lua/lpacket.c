@@ -28,18 +28,47 @@ static const char light_key = 'l', heavy_key = 'h';
 /* Type checks run on every operation, so the two metatables' addresses
    are cached per thread (and per Lua state, by its registry). */
 typedef struct mt_cache {
+  const lua_State *L;  /* the thread last seen in the registry's state */
   const void *registry, *light, *heavy;
+  int light_ref;  /* the light one as an integer key of the registry too */
 } mt_cache;
 
 static _Thread_local mt_cache mts;
 
+/* registry: the integer key (luaL_ref) of the light metatable */
+static const char light_ref_key = 'r';
+
+/* Is the cache this state's?  The thread it was last used by is: that
+   saves asking for the registry on every call. */
+static int mts_mine(lua_State *L) {
+  if (mts.L == L) return 1;
+  if (mts.registry != lua_topointer(L, LUA_REGISTRYINDEX)) return 0;
+  mts.L = L;  /* another thread (a coroutine) of the same state */
+  return 1;
+}
+
 static void load_mts(lua_State *L) {
+  mts.L = L;
   mts.registry = lua_topointer(L, LUA_REGISTRYINDEX);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &light_key);
   mts.light = lua_topointer(L, -1);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &heavy_key);
   mts.heavy = lua_topointer(L, -1);
-  lua_pop(L, 2);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &light_ref_key);
+  mts.light_ref = (int)lua_tointeger(L, -1);
+  lua_pop(L, 3);
+}
+
+/* Push the light metatable: lua_rawgeti is cheaper than lua_rawgetp on the
+   registry's hash part, and every new packet needs it. */
+static void push_light(lua_State *L) {
+  if (mts_mine(L)) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, mts.light_ref);
+    if (mts.light && lua_topointer(L, -1) == mts.light) return;
+    lua_pop(L, 1);
+  }
+  load_mts(L);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &light_key);
 }
 
 sf_pkt *lsf_testpacket(lua_State *L, int idx) {
@@ -48,9 +77,7 @@ sf_pkt *lsf_testpacket(lua_State *L, int idx) {
   if (!p || !lua_getmetatable(L, idx)) return NULL;
   mt = lua_topointer(L, -1);
   lua_pop(L, 1);
-  if (mt == mts.light || mt == mts.heavy) {
-    if (mts.registry == lua_topointer(L, LUA_REGISTRYINDEX)) return p;
-  }
+  if ((mt == mts.light || mt == mts.heavy) && mts_mine(L)) return p;
   load_mts(L);  /* another state, or the first call in this one */
   return (mt == mts.light || mt == mts.heavy) ? p : NULL;
 }
@@ -67,7 +94,7 @@ sf_pkt *lsf_newpacket_store(lua_State *L, size_t cap) {
   p = (sf_pkt *)lua_newuserdatauv(L, sizeof(sf_pkt) + cap, 2);
   sf_pkt_init(p);
   if (cap) sf_pkt_set_store(p, (uint8_t *)(p + 1), cap);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &light_key);
+  push_light(L);
   lua_setmetatable(L, -2);
   return p;
 }
@@ -503,11 +530,15 @@ static sf_pkt *parse_now(lua_State *L, int idx, sf_pkt *p) {
    has it (nil when no layer here has it); a name no protocol has is an
    error (a typo, not a nil).  p[TCP] is a layer view. */
 static int pkt_index(lua_State *L) {
-  sf_pkt *p = lsf_checkpacket(L, 1);
+  sf_pkt *p;
   int li, fi = 0, t;
   lua_pushvalue(L, 2);
   t = lua_rawget(L, lua_upvalueindex(1));
-  if (t == LUA_TFUNCTION) return 1;
+  if (t == LUA_TFUNCTION) {  /* a method: the method checks its packet */
+    if (lua_type(L, 1) != LUA_TUSERDATA) lsf_checkpacket(L, 1);  /* raises */
+    return 1;
+  }
+  p = lsf_checkpacket(L, 1);
   parse_now(L, 1, p);
   if (t == LUA_TNUMBER) return property(L, p, (int)lua_tointeger(L, -1));
   if (t == LUA_TUSERDATA) {
@@ -694,6 +725,9 @@ void lsf_open_packet(lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &lsf_keys_key);
   packet_metatable(L, &light_key, 0);
   packet_metatable(L, &heavy_key, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &light_key);
+  lua_pushinteger(L, luaL_ref(L, LUA_REGISTRYINDEX));
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &light_ref_key);
   luaL_newmetatable(L, LSF_LAYER);
   lua_pushvalue(L, -2);
   luaL_setfuncs(L, view_meta, 1);  /* views see the keys too */

@@ -126,15 +126,14 @@ static lreader *open_reader(lua_State *L, const char *path, int strict) {
 
 /* The packet of a record: borrowed from the mapping at the reader's user
    value when there is one, else copied. */
-static void push_record(lua_State *L, int ridx, const sf_rec *rec) {
+static void push_record(lua_State *L, int ridx, lreader *lr, const sf_rec *rec) {
   sf_pkt *p;
-  if (lua_getiuservalue(L, ridx, 1) == LUA_TUSERDATA) {
+  if (sf_reader_map(lr->r)) {  /* the mapping is the reader's user value */
     p = lsf_newpacket(L);
-    lua_rotate(L, -2, 1);
+    lua_getiuservalue(L, ridx, 1);
     lua_setiuservalue(L, -2, 1);  /* the packet keeps the mapping */
     sf_pkt_borrow(p, rec->data, rec->caplen);
   } else {
-    lua_pop(L, 1);
     p = lsf_newpacket_store(L, rec->caplen);
     sf_pkt_borrow(p, rec->data, rec->caplen);
     if (sf_pkt_writable(p) != SF_OK) luaL_error(L, "not enough memory");
@@ -161,7 +160,7 @@ static int read_one(lua_State *L, int ridx, lreader *lr) {
   }
   rc = sf_reader_next(lr->r, &rec);
   if (rc == SF_IO_REC) {
-    push_record(L, ridx, &rec);
+    push_record(L, ridx, lr, &rec);
     lr->count++;
     return 1;
   }
@@ -179,9 +178,18 @@ static int lpcap_reader(lua_State *L) {
   return 1;
 }
 
-/* r:read() -> Packet, or nil at the end; also r() for `for p in r do` */
+/* r:read() -> Packet, or nil at the end; also r() for `for p in r do`.
+   A closure over the reader metatable (upvalue 1): the type check of every
+   packet read is a comparison, not luaL_checkudata's lookup by name. */
 static int reader_read(lua_State *L) {
-  read_one(L, 1, checkreader(L, 1));
+  lreader *lr = (lreader *)lua_touserdata(L, 1);
+  if (lr && lua_getmetatable(L, 1) && lua_rawequal(L, -1, lua_upvalueindex(1))) {
+    lua_pop(L, 1);
+    if (lr->state == R_CLOSED) luaL_error(L, "attempt to use a closed PcapReader");
+  } else {
+    lr = checkreader(L, 1);  /* raises */
+  }
+  read_one(L, 1, lr);
   return 1;
 }
 
@@ -253,7 +261,7 @@ static int lpcap_rdpcap(lua_State *L) {
       if (!partial) return lua_error(L);
       return 2;  /* packets, message */
     }
-    push_record(L, ridx, &rec);
+    push_record(L, ridx, lr, &rec);
     lua_rawseti(L, tidx, ++n);
   }
   reader_release(lr, R_CLOSED);
@@ -463,7 +471,7 @@ static int lpcap_wrpcapng(lua_State *L) { return write_file(L, SF_FMT_PCAPNG); }
 /* ---- registration ---------------------------------------------------------------- */
 
 static const luaL_Reg reader_methods[] = {
-  {"read", reader_read}, {"close", reader_close}, {NULL, NULL}
+  {"read", NULL}, {"close", reader_close}, {NULL, NULL}  /* read: below */
 };
 
 static const luaL_Reg writer_methods[] = {
@@ -489,7 +497,14 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
 
 void lsf_open_pcap(lua_State *L) {
   new_class(L, LSF_READER, reader_methods, reader_index);
-  lua_pushcfunction(L, reader_read);
+  lua_getfield(L, -1, "__index");  /* the methods: its upvalue */
+  lua_getupvalue(L, -1, 1);
+  lua_pushvalue(L, -3);
+  lua_pushcclosure(L, reader_read, 1);
+  lua_setfield(L, -2, "read");
+  lua_pop(L, 2);
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, reader_read, 1);
   lua_setfield(L, -2, "__call");  /* for p in reader do */
   lua_pushcfunction(L, reader_close);
   lua_setfield(L, -2, "__close");

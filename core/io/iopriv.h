@@ -34,6 +34,18 @@ typedef struct sf_src {
 const uint8_t *sf_src_peek(sf_src *s, size_t n, size_t *avail);
 void sf_src_advance(sf_src *s, size_t n);  /* n <= the last peek's n */
 
+/* The same, inline for a mapped source: what each record of a capture
+   read in place costs. */
+static inline const uint8_t *sf_src_peek_i(sf_src *s, size_t n, size_t *avail) {
+  if (s->map && s->map->size - (size_t)s->off >= n) return s->map->base + s->off;
+  return sf_src_peek(s, n, avail);
+}
+
+static inline void sf_src_advance_i(sf_src *s, size_t n) {
+  if (!s->map) s->lo += n;
+  s->off += n;
+}
+
 /* ---- readers ------------------------------------------------------------ */
 
 typedef struct sf_iface {

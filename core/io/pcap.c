@@ -67,7 +67,7 @@ static int check_caplen(sf_reader *r, uint64_t off, uint32_t caplen) {
 static int pcap_next(sf_reader *r, sf_rec *rec) {
   size_t hl = r->kuznetzov ? 24 : 16, avail = 0;
   uint64_t off = r->src.off;
-  const uint8_t *h = sf_src_peek(&r->src, hl, &avail);
+  const uint8_t *h = sf_src_peek_i(&r->src, hl, &avail);
   uint32_t sec, frac, caplen;
   if (!h) {
     if (r->src.ioerr) return sf_rd_fail(r, off + avail, "read error: %s",
@@ -81,7 +81,7 @@ static int pcap_next(sf_reader *r, sf_rec *rec) {
   caplen = sf_get32(h + 8, r->big);
   rec->wirelen = sf_get32(h + 12, r->big);
   if (check_caplen(r, off, caplen) != SF_OK) return SF_IO_ERR;
-  if (!(h = sf_src_peek(&r->src, hl + caplen, &avail))) {
+  if (!(h = sf_src_peek_i(&r->src, hl + caplen, &avail))) {
     if (r->src.ioerr) return sf_rd_fail(r, off + avail, "read error: %s",
                                         strerror(r->src.ioerr));
     return sf_rd_fail(r, off, "truncated packet record (%u bytes captured, "
@@ -95,7 +95,7 @@ static int pcap_next(sf_reader *r, sf_rec *rec) {
   rec->comment = NULL;
   rec->comment_len = 0;
   rec->offset = off;
-  sf_src_advance(&r->src, hl + caplen);
+  sf_src_advance_i(&r->src, hl + caplen);
   /* the next record's header and first bytes: fetched while the caller
      works on this one (the first touch of each record is a cache miss) */
   __builtin_prefetch(h + hl + caplen);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io.h"
+#include "drain.h"
 
 static const uint8_t header[24] = {
   0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -25,25 +25,6 @@ static int is_pcap(const uint8_t *d, size_t n) {
   for (i = 0; n >= 4 && i < sizeof magics / sizeof magics[0]; i++)
     if (memcmp(d, magics[i], 4) == 0) return 1;
   return 0;
-}
-
-/* Read every record; each must point inside [base, base + n). */
-static void drain(const uint8_t *base, size_t n, int strict) {
-  char err[600];
-  sf_reader *r = sf_reader_open_mem(base, n, "fuzz", err, sizeof err);
-  sf_rec rec;
-  if (!r) return;
-  sf_reader_set_strict(r, strict);
-  while (sf_reader_next(r, &rec) == SF_IO_REC) {
-    sf_pkt p;
-    if (rec.data < base || rec.data + rec.caplen > base + n) abort();
-    sf_pkt_init(&p);
-    p.linktype = rec.linktype;
-    if (sf_pkt_borrow(&p, rec.data, rec.caplen) == SF_OK)
-      sf_dissect(&p, sf_linktype_proto(p.linktype, p.data, p.len));
-    sf_pkt_free(&p);
-  }
-  sf_reader_close(r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io.h"
+#include "drain.h"
 
 static const uint8_t prefix[] = {
   /* SHB: type, length 28, byte-order magic, 1.0, section length -1 */
@@ -20,30 +20,6 @@ static const uint8_t prefix[] = {
   /* IDB: Ethernet, snaplen 0, if_tsresol 9 */
   1, 0, 0, 0, 32, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
   9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0};
-
-static int inside(const uint8_t *p, size_t len, const uint8_t *base, size_t n) {
-  return p >= base && len <= n && p - base <= (ptrdiff_t)(n - len);
-}
-
-static void drain(const uint8_t *base, size_t n, int strict) {
-  char err[600];
-  sf_reader *r = sf_reader_open_mem(base, n, "fuzz", err, sizeof err);
-  sf_rec rec;
-  if (!r) return;
-  sf_reader_set_strict(r, strict);
-  while (sf_reader_next(r, &rec) == SF_IO_REC) {
-    sf_pkt p;
-    if (!inside(rec.data, rec.caplen, base, n)) abort();
-    if (rec.comment && !inside((const uint8_t *)rec.comment, rec.comment_len, base, n))
-      abort();
-    sf_pkt_init(&p);
-    p.linktype = rec.linktype;
-    if (sf_pkt_borrow(&p, rec.data, rec.caplen) == SF_OK)
-      sf_dissect(&p, sf_linktype_proto(p.linktype, p.data, p.len));
-    sf_pkt_free(&p);
-  }
-  sf_reader_close(r);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t *buf;

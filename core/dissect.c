@@ -107,6 +107,11 @@ static int room(const sf_pkt *p, int npad) {
   return p->nlayers + npad + 2 < SF_MAX_LAYERS;
 }
 
+int sf_pkt_parse(sf_pkt *p) {
+  if (p->first > 0) return sf_dissect(p, p->first - 1);
+  return sf_dissect(p, sf_linktype_proto(p->linktype, p->data, p->len));
+}
+
 int sf_dissect(sf_pkt *p, int proto) {
   size_t off = 0, end = p->len, pad_from[PAD_DEPTH], pad_to[PAD_DEPTH];
   int npad = 0, quoted = 0, cut = 0;  /* sticky: inner layers inherit */

@@ -64,6 +64,7 @@ static void pkt_reset(sf_pkt *p) {
   p->linktype = 1;
   p->time_ns = 0;
   p->wirelen = 0;
+  p->first = 0;
 }
 
 int sf_pkt_borrow(sf_pkt *p, const uint8_t *data, size_t len) {
@@ -74,6 +75,7 @@ int sf_pkt_borrow(sf_pkt *p, const uint8_t *data, size_t len) {
   p->len = len;
   p->nlayers = 0;
   p->flags = 0;
+  p->first = 0;  /* new bytes: parsed by their link type unless told */
   return SF_OK;
 }
 
@@ -132,6 +134,7 @@ int sf_pkt_copy(sf_pkt *dst, const sf_pkt *src) {
   dst->time_ns = src->time_ns;
   dst->wirelen = src->wirelen;
   dst->interface_id = src->interface_id;
+  dst->first = src->first;
   dst->data = src->data;
   dst->len = src->len;
   dst->buf = src->buf;

@@ -247,8 +247,11 @@ int sf_pkt_splice(sf_pkt *p, int li, size_t off, size_t oldlen,
 int sf_pkt_push_layer(sf_pkt *p, int proto, size_t off, size_t hlen,
                       size_t end, int flags);
 
-/* parse p->data as link type (or first protocol when linktype < 0) */
+/* parse p->data from protocol first_proto */
 int sf_dissect(sf_pkt *p, int first_proto);
+/* parse p->data from its first protocol (p->first) or, without one, from
+   what its link type carries: the one parse entry */
+int sf_pkt_parse(sf_pkt *p);
 /* header length of protocol pr at h (n bytes there), 0 when malformed */
 size_t sf_header_len(const sf_proto *pr, const uint8_t *h, size_t n);
 int sf_linktype_proto(int linktype, const uint8_t *d, size_t n);

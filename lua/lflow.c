@@ -507,11 +507,10 @@ static sf_pkt *anonymized(lua_State *L, flowrun *fr, const sf_pkt *p) {
   sf_pkt *q = &fr->scratch;
   int rc = sf_pkt_copy(q, p);
   if (rc == SF_OK) rc = sf_pkt_writable(q);
-  if (rc == SF_OK && !(q->flags & SF_P_PARSED))
-    rc = sf_dissect(q, sf_linktype_proto(q->linktype, q->data, q->len));
+  if (rc == SF_OK && !(q->flags & SF_P_PARSED)) rc = sf_pkt_parse(q);
   if (rc == SF_OK) rc = sf_anon_packet(fr->anon, q);
   if (rc == SF_OK && (q->flags & SF_P_DIRTY)) rc = sf_finalize(q);
-  if (rc == SF_OK) rc = sf_dissect(q, sf_linktype_proto(q->linktype, q->data, q->len));
+  if (rc == SF_OK) rc = sf_pkt_parse(q);
   if (rc != SF_OK) lsf_raise(L, rc, NULL, 0, -1, 0);
   return q;
 }

@@ -110,16 +110,11 @@ void lsf_track(lua_State *L, int idx, sf_pkt *p) {
   p->flags |= SF_P_HOST;
 }
 
-static int first_proto(const sf_pkt *p) {
-  if (p->first > 0) return p->first - 1;  /* Packet(raw, {proto=X}) */
-  return sf_linktype_proto(p->linktype, p->data, p->len);
-}
-
 /* The packet at idx, dissected if it was not yet. */
 sf_pkt *lsf_parsed(lua_State *L, int idx) {
   sf_pkt *p = lsf_checkpacket(L, idx);
   if (!(p->flags & SF_P_PARSED)) {
-    sf_dissect(p, first_proto(p));
+    sf_pkt_parse(p);
     lsf_track(L, idx, p);
     lsf_callback_check(L);  /* many layers: the index went to the heap */
   }
@@ -519,7 +514,7 @@ static void raise_no_field(lua_State *L) {
 
 static sf_pkt *parse_now(lua_State *L, int idx, sf_pkt *p) {
   if (!(p->flags & SF_P_PARSED)) {
-    sf_dissect(p, first_proto(p));
+    sf_pkt_parse(p);
     lsf_track(L, idx, p);
     lsf_callback_check(L);
   }

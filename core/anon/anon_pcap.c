@@ -40,7 +40,7 @@ static int one(sf_anon *a, sf_pkt *p, const sf_rec *in, sf_writer *w,
   p->time_ns = in->time_ns;
   p->wirelen = in->wirelen;
   p->interface_id = in->interface_id;
-  sf_dissect(p, sf_linktype_proto(p->linktype, p->data, p->len));
+  sf_pkt_parse(p);
   if (p->linktype == 1 && p->store &&
       sf_anon_fast(a, p, p->store, p->store_cap, &n, &out.wirelen, &out.time_ns)) {
     out.data = p->store;  /* the common shapes, written straight there */

@@ -420,7 +420,7 @@ int sf_anon_packet(sf_anon *a, sf_pkt *p) {
   memset(&w, 0, sizeof w);
   w.a = a;
   w.p = p;
-  if (!(p->flags & SF_P_PARSED)) sf_dissect(p, sf_linktype_proto(p->linktype, p->data, p->len));
+  if (!(p->flags & SF_P_PARSED)) sf_pkt_parse(p);
   for (li = 0; li < p->nlayers; li++)
     if ((rc = rewrite_layer(&w, li)) != SF_OK) return rc;
   if ((rc = payload(&w)) != SF_OK) return rc;

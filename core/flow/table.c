@@ -322,7 +322,7 @@ sf_flow *sf_flows_add(sf_flows *t, const uint8_t *data, uint32_t caplen,
   sf_pkt_borrow(p, data, caplen);
   p->linktype = linktype;
   p->time_ns = time_ns;
-  sf_dissect(p, sf_linktype_proto(linktype, data, caplen));
+  sf_pkt_parse(p);
   return sf_flows_add_pkt(t, p, wirelen, dir);
 }
 

@@ -183,7 +183,7 @@ static int bad_checksums(const char *path) {
     sf_pkt_init(&p);
     sf_pkt_borrow(&p, rec.data, rec.caplen);
     p.linktype = rec.linktype;
-    sf_dissect(&p, sf_linktype_proto(p.linktype, p.data, p.len));
+    sf_pkt_parse(&p);
     for (li = 0; li < p.nlayers; li++) {
       const sf_layer *l = &p.layers[li];
       if (l->flags & (SF_L_QUOTED | SF_L_TRUNC)) continue;

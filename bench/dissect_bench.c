@@ -17,12 +17,12 @@
 static uint64_t pass(sf_pkt *p, const mix *m, uint64_t *layers) {
   uint64_t sum = 0;
   size_t i;
-  int li;
+  int li, ether = sf_linktype_proto(1, NULL, 0);
   for (i = 0; i < m->npkts; i++) {
     /* as the libtins loop: prefetch the packet after next */
     if (i + 2 < m->npkts) __builtin_prefetch(m->data + m->off[i + 2]);
     sf_pkt_borrow(p, m->data + m->off[i], m->len[i]);
-    sf_dissect(p, SF_ETHER);
+    sf_dissect(p, ether);
     for (li = 0; li < p->nlayers; li++) {
       const sf_layer *l = &p->layers[li];
       sum += l->proto + l->off + l->hlen;

@@ -88,17 +88,19 @@ static uint64_t read_dissect_sfcore(const char *path, uint64_t *check) {
   sf_rec rec;
   sf_pkt p;
   uint64_t n = 0, sum = 0;
-  int rc, li;
+  int rc, li, ether, tcp;
   sf_reader *r = sf_reader_open(path, err, sizeof err);
   if (!r) die(path, err);
+  ether = sf_linktype_proto(1, NULL, 0);
+  tcp = sf_proto_find("TCP");
   sf_pkt_init(&p);
   while ((rc = sf_reader_next(r, &rec)) == SF_IO_REC) {
     n++;
     sf_pkt_borrow(&p, rec.data, rec.caplen);
-    sf_dissect(&p, SF_ETHER);
+    sf_dissect(&p, ether);
     for (li = 0; li < p.nlayers; li++) {
       const sf_layer *l = &p.layers[li];
-      if (l->proto == SF_TCP) {
+      if (l->proto == tcp) {
         const uint8_t *t = rec.data + l->off;
         if (l->hlen >= 4) sum += (uint64_t)(t[2] << 8 | t[3]);
         break;

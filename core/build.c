@@ -31,81 +31,16 @@ uint16_t sf_fold(uint64_t acc) {
   return (uint16_t)~acc;
 }
 
-/* IPv6 upper-layer checksums use the final destination of a routing
-   header still to be walked (RFC 8200 section 8.1): the last address of a
-   type 0-style list, the first of a segment routing header's list (RFC
-   8754, which stores it reversed).  Built headers count their segments
-   left only at fixup, which has run: lengths come before checksums. */
-static const uint8_t *ipv6_final_dst(const sf_pkt *p, int ip, int li) {
-  const uint8_t *dst = p->data + p->layers[ip].off + 24;
-  int j;
-  for (j = ip + 1; j < li; j++) {
-    const sf_layer *l = &p->layers[j];
-    const uint8_t *h = p->data + l->off;
-    size_t naddr = l->hlen >= 8 ? (l->hlen - 8) / 16 : 0;
-    if (l->proto != SF_IPV6_ROUTING || naddr == 0 || h[3] == 0) continue;
-    dst = h[2] == 4 ? h + 8 : h + 8 + 16 * (naddr - 1);
-    break;  /* the first routing header decides */
-  }
-  return dst;
-}
-
-/* With one loose or strict source route, TCP and UDP checksums use its
-   last address: the final destination (RFC 791, RFC 9293 3.1; as Scapy
-   and Linux).  With several, the header's destination stays. */
-static const uint8_t *ipv4_final_dst(const uint8_t *h, size_t hlen) {
-  const uint8_t *last = NULL;
-  size_t i = 20;
-  int routes = 0;
-  while (i < hlen && h[i] != 0) {
-    size_t n = h[i] == 1 ? 1 : (i + 1 < hlen ? h[i + 1] : 0);
-    if (n < 1 || (h[i] != 1 && n < 2) || i + n > hlen) break;
-    if (h[i] == 131 || h[i] == 137) {
-      routes++;
-      last = n >= 7 ? h + i + n - 4 : NULL;
-    }
-    i += n;
-  }
-  return (routes == 1 && last) ? last : h + 16;
-}
-
-/* A home address option (RFC 6275 6.3) in a destination options header
-   stands for the source in upper-layer checksums. */
-static const uint8_t *ipv6_home_src(const sf_pkt *p, int ip, int li) {
-  const uint8_t *src = p->data + p->layers[ip].off + 8;
-  int j;
-  for (j = ip + 1; j < li; j++) {
-    const sf_layer *l = &p->layers[j];
-    const uint8_t *h = p->data + l->off;
-    size_t i = 2;
-    if (l->proto != SF_IPV6_DEST) continue;
-    while (i < l->hlen) {
-      size_t n = h[i] == 0 ? 1 : (i + 1 < l->hlen ? (size_t)h[i + 1] + 2 : 0);
-      if (n == 0 || i + n > l->hlen) break;
-      if (h[i] == 201 && n == 18) return h + i + 2;
-      i += n;
-    }
-  }
-  return src;
-}
-
+/* The pseudo-header of the network layer below layer li (its addresses,
+   as that protocol's facts say), with the upper protocol and length. */
 int sf_pseudo_sum(const sf_pkt *p, int li, uint8_t proto, size_t len,
                   uint64_t *acc) {
   int j;
   for (j = li - 1; j >= 0; j--) {
-    const sf_layer *l = &p->layers[j];
-    const uint8_t *h = p->data + l->off;
-    if (l->proto == SF_IPV4 && l->hlen >= 20) {
-      *acc = sf_sum16(h + 12, 4, *acc);
-      *acc = sf_sum16(ipv4_final_dst(h, l->hlen), 4, *acc) + proto + len;
-      return 1;
-    }
-    if (l->proto == SF_IPV6 && l->hlen >= 40) {
-      *acc = sf_sum16(ipv6_home_src(p, j, li), 16, *acc);
-      *acc = sf_sum16(ipv6_final_dst(p, j, li), 16, *acc);
-      *acc += (uint32_t)len + proto;
-      return 1;
-    }
+    const sf_facts *f = sf_proto_get(p->layers[j].proto)->facts;
+    if (!f || !f->pseudo || !f->pseudo(p, j, li, acc)) continue;
+    *acc += (uint64_t)len + proto;
+    return 1;
   }
   return 0;
 }
@@ -118,22 +53,50 @@ uint16_t sf_l4_checksum(const sf_pkt *p, int li, uint8_t proto, int *ok) {
   return sf_fold(sf_sum16(p->data + l->off, len, acc));
 }
 
-/* Set the lower layer's type field from the layer that follows it; a
-   built layer also takes the values of other bindings (UDP's dport for a
-   custom protocol bound to it), as Scapy's overloaded fields. */
+/* Set the lower layer's type field from the layer that follows it, by the
+   table it reads; a built layer also takes the values of port and other
+   bindings (UDP's dport for a protocol bound to a port), and the values
+   the upper layer gives it (Scapy's overloaded fields). */
 static void fill_next_type(sf_pkt *p, int li) {
-  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto), *up;
   const sf_layer *l = &p->layers[li], *n;
   uint64_t v;
   int fi;
   if (li + 1 >= p->nlayers) return;
   n = &p->layers[li + 1];
   if (n->off != l->off + l->hlen) return;  /* not this layer's payload */
-  if (pr->next_field >= 0 && sf_bind_value(l->proto, n->proto, &v))
+  if (pr->next_field >= 0 && pr->next_field2 < 0 &&
+      sf_table_value(pr->table, n->proto, &v))
     sf_lput(p, li, pr->next_field, v);
   else if ((l->flags & SF_L_BUILT) &&
            sf_bind_field_value(l->proto, n->proto, &fi, &v))
     sf_lput(p, li, fi, v);
+  up = sf_proto_get(n->proto);
+  if (up->overload && (l->flags & SF_L_BUILT))
+    up->overload(p, li, li + 1);
+}
+
+/* A checksum as the protocol's facts describe it: over its header (IPv4),
+   its extent (ICMP), or its extent and the pseudo-header of the network
+   layer below (TCP, UDP, ICMPv6).  Left at 0 when the pseudo-header cannot
+   be made (no network layer below). */
+static void facts_checksum(sf_pkt *p, int li) {
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  const sf_facts *f = pr->facts;
+  const sf_layer *l = &p->layers[li];
+  int fi = pr->at.cksum, ok = 1;
+  uint16_t ck;
+  if (!f || fi < 0 || f->cksum_cover == SF_CK_NONE || sf_isset(p, li, fi)) return;
+  sf_lput(p, li, fi, 0);
+  if (f->cksum_cover == SF_CK_HEADER)
+    ck = sf_fold(sf_sum16(p->data + l->off, l->hlen, 0));
+  else if (f->cksum_cover == SF_CK_EXTENT)
+    ck = sf_fold(sf_sum16(p->data + l->off, l->end - l->off, 0));
+  else
+    ck = sf_l4_checksum(p, li, f->cksum_proto, &ok);
+  if (!ok) return;
+  if (f->cksum_nonzero && ck == 0) ck = 0xffff;
+  sf_lput(p, li, fi, ck);
 }
 
 /* Layers whose lengths and checksums are not ours to recompute: quoted in
@@ -160,8 +123,10 @@ int sf_finalize(sf_pkt *p) {
   }
   for (li = p->nlayers - 1; li >= 0; li--) {
     const sf_proto *pr = sf_proto_get(p->layers[li].proto);
-    if (pr->checksum && !checksum_frozen(pr, &p->layers[li]))
-      pr->checksum(p, li);
+    if (!checksum_frozen(pr, &p->layers[li])) {
+      if (pr->checksum) pr->checksum(p, li);
+      else facts_checksum(p, li);
+    }
     if (pr->dyn && pr->dyn->post_build && !(p->layers[li].flags & FROZEN))
       pr->dyn->post_build(pr, p, li);
   }

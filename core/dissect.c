@@ -11,55 +11,18 @@
 
 #define PAD_DEPTH SF_MAX_LAYERS
 
+/* What a capture's link type carries: the "linktype" table, which the
+   link-layer protocols (and raw IP) fill; Raw when nothing claims it. */
 int sf_linktype_proto(int linktype, const uint8_t *d, size_t n) {
-  switch (linktype) {
-    case 1: return SF_ETHER;
-    case 0: return SF_LOOPBACK;        /* BSD null: host byte order */
-    case 108: return SF_LOOPBACK_BE;   /* OpenBSD loop: network order */
-    case 113: return SF_SLL;
-    case 276: return SF_SLL2;
-    /* 802.11 (105), radiotap (127), 802.15.4 (195, 230): Raw until their
-       dissectors land */
-    case 228: return SF_IPV4;
-    case 229: return SF_IPV6;
-    case 101: case 12: case 14:  /* raw IP: the version nibble decides */
-      if (n > 0 && (d[0] >> 4) == 6) return SF_IPV6;
-      if (n > 0 && (d[0] >> 4) == 4) return SF_IPV4;
-      return SF_RAW;
-    default: return SF_RAW;
-  }
+  static int linktypes = -1;
+  int proto;
+  if (linktypes < 0) linktypes = sf_table("linktype");
+  proto = linktypes >= 0 ? sf_table_lookup(linktypes, (uint64_t)(uint32_t)linktype, d, n) : -1;
+  return proto >= 0 ? proto : SF_RAW;
 }
 
-/* The next_field table (EtherType, IP protocol, next header). */
-static int next_by_type(const sf_pkt *p, int li, const sf_proto *pr) {
-  const sf_layer *l = &p->layers[li];
-  const sf_field *f = &pr->fields[pr->next_field];
-  const uint8_t *h = p->data + l->off;
-  if ((size_t)(f->bitoff + f->bits) > l->hlen * 8u) return -1;
-  if (f->bits == 16 && !(f->bitoff & 7))  /* EtherType: the common case */
-    return sf_lookup(l->proto, (uint64_t)h[f->bitoff / 8] << 8 | h[f->bitoff / 8 + 1]);
-  if (f->bits == 8 && !(f->bitoff & 7))  /* IP protocol, next header */
-    return sf_lookup(l->proto, h[f->bitoff / 8]);
-  return sf_lookup(l->proto, sf_getbits(h, f->bitoff, f->bits));
-}
-
-/* Bindings on other fields (ports), then the host's heuristics: both only
-   for protocols that have some, so built-in parsing pays nothing. */
-static int next_by_fields(const sf_pkt *p, int li) {
-  int fis[8], n = sf_bound_fields(p->layers[li].proto, fis, 8), i, next;
-  for (i = 0; i < n; i++) {
-    uint64_t v;
-    if (!sf_field_present(p, li, fis[i])) continue;
-    v = sf_lget(p, li, fis[i]);
-    next = sf_lookup_field(p->layers[li].proto, fis[i], v);
-    if (next >= 0) return next;
-  }
-  if (sf_heuristic && sf_has_heuristic(p->layers[li].proto))
-    return sf_heuristic(p, li);
-  return -1;
-}
-
-/* Which protocol follows layer li, or SF_RAW. */
+/* Which protocol follows layer li, or SF_RAW: the header's own say, then
+   the tables, bindings and heuristics. */
 static int next_proto(const sf_pkt *p, int li, int *quoted) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
   int next = -1;
@@ -69,8 +32,7 @@ static int next_proto(const sf_pkt *p, int li, int *quoted) {
     *quoted = SF_L_QUOTED;
     next &= ~SF_NEXT_QUOTED;
   }
-  if (next == -1 && pr->next_field >= 0) next = next_by_type(p, li, pr);
-  if (next == -1 && sf_more_[p->layers[li].proto]) next = next_by_fields(p, li);
+  if (next == -1) next = sf_lookup_next(p, li);
   return next < 0 ? SF_RAW : next;
 }
 

@@ -453,3 +453,43 @@ const char *sf_enum_name(const sf_field *f, uint64_t v) {
     if (e->value == v) return e->name;
   return NULL;
 }
+
+/* Port tables are not names: UDP's dport reads as a number. */
+int sf_field_names_table(const sf_proto *pr, int fi) {
+  const sf_field *f = &pr->fields[fi];
+  if (f->type != SF_T_UINT) return -1;
+  if (f->names) return sf_table_find(f->names);
+  if (pr->table >= 0 && fi == pr->next_field && pr->next_field2 < 0)
+    return pr->table;
+  return -1;
+}
+
+int sf_field_value_named(const sf_proto *pr, int fi, const char *s,
+                         uint64_t *out) {
+  int tab, id;
+  if (sf_enum_value(&pr->fields[fi], s, out) == SF_OK) return SF_OK;
+  tab = sf_field_names_table(pr, fi);
+  id = tab >= 0 ? sf_proto_find(s) : -1;
+  return id >= 0 && sf_table_value(tab, id, out) ? SF_OK : SF_E_VALUE;
+}
+
+/* ---- option lists ------------------------------------------------------- */
+
+int sf_opt_next(const uint8_t *h, size_t n, size_t *pos, int style, sf_opt *o) {
+  size_t i = *pos, len;
+  if (i >= n) return 0;
+  if (style == SF_OPT_IP && h[i] == 0) return 0;  /* end of list */
+  if ((style == SF_OPT_IP && h[i] == 1) || (style == SF_OPT_IPV6 && h[i] == 0)) {
+    len = 1;  /* no-op, Pad1 */
+  } else {
+    if (i + 1 >= n) return 0;
+    len = style == SF_OPT_IP ? h[i + 1] : (size_t)h[i + 1] + 2;
+    if (len < 2) return 0;
+  }
+  if (len > n - i) return 0;
+  o->kind = h[i];
+  o->off = i;
+  o->len = len;
+  *pos = i + len;
+  return 1;
+}

@@ -63,6 +63,9 @@ typedef struct sf_field {
   const char *defstr;    /* default for addresses, in text form */
   const sf_enum *enums;  /* UINT: value names; FLAGS: bit names (value = bit) */
   const char *codec;     /* BYTES: name of the structured codec, if any */
+  const char *names;     /* UINT: value names also from this dissector
+                            table (its protocols' names); a field keying
+                            its protocol's table has them anyway */
 } sf_field;
 
 /* ---- packets ------------------------------------------------------------ */
@@ -151,6 +154,92 @@ typedef struct sf_dyn {
   void (*post_build)(const sf_proto *pr, sf_pkt *p, int li);
 } sf_dyn;
 
+/* Where a protocol sits: one entry it adds to a named dissector table of
+   the layers below it, as Wireshark's dissector_add_uint("udp.port", 53,
+   h).  The first entry of a protocol in a table is the value a lower
+   layer's builder writes for it, unless SF_PL_PARSE_ONLY. */
+typedef struct sf_place {
+  const char *table;     /* "ethertype", "ip.proto", "udp.port", "linktype" */
+  uint64_t value;
+  int flags;             /* SF_PL_* */
+  /* NULL, or: does the payload at h (n bytes) look like this protocol?
+     Several protocols may share a value (raw IP link types) */
+  int (*accept)(const uint8_t *h, size_t n);
+} sf_place;
+
+#define SF_PL_PARSE_ONLY 0x01  /* another value of the same protocol builds */
+
+/* Another name for a field: Scapy's older spellings and Stackforge's
+   (hop_limit for hlim), accepted wherever the field's name is. */
+typedef struct sf_alias {
+  const char *alias, *field;
+} sf_alias;
+
+/* A named message of the protocol with one field preset: ICMP.echo_request
+   ({type = 8}); cls is Scapy's class name for it, if it has one. */
+typedef struct sf_variant {
+  const char *name;      /* "echo_request": the constructor's member */
+  const char *cls;       /* "ICMPv6EchoRequest", or NULL */
+  const char *field;
+  uint64_t value;
+} sf_variant;
+
+/* What a protocol is to code that works across protocols (flows,
+   anonymization, filters): its role and which of its fields play which
+   part, by name.  Declared by the protocol; the registry resolves the
+   names into sf_proto.at. */
+enum sf_role {
+  SF_ROLE_NONE,
+  SF_ROLE_LINK,       /* a link layer: src/dst MACs, or lladdr (+ length) */
+  SF_ROLE_VLAN,       /* a tag: vlan is its id */
+  SF_ROLE_NET,        /* IP: src/dst addresses; next_field the protocol */
+  SF_ROLE_NETEXT,     /* an IPv6 extension header: next_field continues */
+  SF_ROLE_TRANSPORT,  /* src/dst ports (UDP) */
+  SF_ROLE_STREAM,     /* a transport with a byte stream (TCP): ports, seq,
+                         ack, flags (ack_flag: the bit that makes ack mean
+                         something), options */
+  SF_ROLE_ICMP        /* ICMP-like: first byte its type; echo_request and
+                         echo_reply types keyed by id (and seqno) */
+};
+
+/* A fragment of an IP datagram, as its header describes it. */
+typedef struct sf_frag {
+  uint32_t offset;       /* in bytes */
+  uint32_t id;
+  int more;              /* more fragments follow */
+} sf_frag;
+
+typedef struct sf_facts {
+  uint8_t role;          /* SF_ROLE_* */
+  uint8_t echo_request, echo_reply;   /* ICMP roles: type values */
+  uint8_t cksum_cover;   /* SF_CK_* */
+  uint8_t cksum_proto;   /* SF_CK_PSEUDO: the pseudo-header's protocol */
+  uint8_t cksum_nonzero; /* a computed 0 is sent as 0xffff (UDP) */
+  uint64_t ack_flag;     /* SF_ROLE_STREAM */
+  const char *src, *dst; /* addresses (LINK, NET) or ports (transports) */
+  const char *vlan, *seq, *ack, *flags, *options, *id, *seqno;
+  const char *cksum;     /* the checksum field, computed as cksum_cover says */
+  const char *body;      /* a payload kept in a header field (ICMPv6 echo) */
+  const char *lladdr, *lladdr_len;    /* LINK: an address of some length */
+  /* NET: add the pseudo-header's addresses for upper layer li's checksum
+     to *acc, the IP layer being ip; 0 if the header cannot say */
+  int (*pseudo)(const sf_pkt *p, int ip, int li, uint64_t *acc);
+  /* NET or NETEXT: is the header at h a fragment's?  Fills f if so. */
+  int (*fragment)(const uint8_t *h, size_t hlen, sf_frag *f);
+  /* byte span of whole IPv6 addresses kept in the header (a routing
+     header's list), or 0 */
+  int (*addr_list)(const uint8_t *h, size_t hlen, size_t *off, size_t *n);
+} sf_facts;
+
+/* what a checksum covers */
+enum { SF_CK_NONE, SF_CK_HEADER, SF_CK_EXTENT, SF_CK_PSEUDO };
+
+/* sf_facts' field names resolved to indices (-1: none) */
+typedef struct sf_roles {
+  int8_t src, dst, vlan, seq, ack, flags, options, id, seqno, cksum, body,
+         lladdr, lladdr_len;
+} sf_roles;
+
 struct sf_proto {
   const char *name;      /* constructor name, Scapy's: "TCP" */
   const char *display;   /* summary/show name: "TCP", "IPv4", "Ethernet" */
@@ -158,7 +247,14 @@ struct sf_proto {
   const sf_field *fields;
   uint16_t nfields;
   uint16_t minlen;       /* default header length built by constructors */
-  int next_field;        /* field keying the dissector table, -1 none */
+  /* the named table that says what follows, and the field(s) keying it
+     in the order asked: {"type"}, {"dport", "sport"} */
+  const char *next_table;
+  const char *next_keys[2];
+  const sf_place *places;  /* where it sits; ends with table == NULL */
+  const sf_alias *aliases; /* ends with alias == NULL */
+  const sf_variant *variants;  /* ends with name == NULL */
+  const sf_facts *facts;
   /* header length of the bytes at h (n available), 0 when malformed */
   size_t (*hdr_len)(const uint8_t *h, size_t n);
   /* length of header + payload claimed by the header; SIZE_MAX = all */
@@ -168,9 +264,12 @@ struct sf_proto {
   int (*next)(const sf_pkt *p, int li);
   /* fill in automatic lengths and such of layer li (inner layers done) */
   void (*fixup)(sf_pkt *p, int li);
-  /* fill in the checksum of layer li, once every length is final */
+  /* values a built layer li gives the built layer below it (Scapy's
+     overload_fields): neighbour discovery's hop limit, say */
+  void (*overload)(sf_pkt *p, int lower, int li);
+  /* fill in the checksum of layer li, once every length is final; NULL:
+     as facts->cksum_cover says */
   void (*checksum)(sf_pkt *p, int li);
-  int header_checksum;   /* the checksum covers the header only (IPv4) */
   /* does conditional field fi apply to this header? */
   int (*present)(const uint8_t *h, size_t hlen, int cond);
   /* header length a header of this variant should have (SHAPE changes) */
@@ -181,19 +280,25 @@ struct sf_proto {
   const uint8_t *deftmpl;  /* run-time protocols: default header bytes */
   /* set by the registry */
   int id;
+  int table;             /* next_table's id, -1 none */
+  int next_field;        /* next_keys as field indices, -1 none */
+  int next_field2;
+  uint8_t more;          /* bit 0: bindings on other fields; 1: heuristics */
+  uint8_t header_checksum;  /* the checksum covers the header only */
+  sf_roles at;           /* facts' fields */
   uint8_t *tmpl;         /* default header bytes, minlen long */
   int8_t *alt;           /* next field with the same name, -1 none */
 };
 
-/* built-in protocol ids; registration order */
-enum {
-  SF_RAW, SF_PADDING, SF_ETHER, SF_DOT1Q, SF_DOT1AD, SF_ARP, SF_IPV4, SF_IPV6,
-  SF_IPV6_HOP, SF_IPV6_ROUTING, SF_IPV6_FRAG, SF_IPV6_DEST, SF_TCP, SF_UDP,
-  SF_ICMP, SF_ICMPV6, SF_NDOPT, SF_SLL, SF_SLL2, SF_LOOPBACK, SF_LOOPBACK_BE,
-  SF_NBUILTIN
-};
+/* Raw and Padding belong to the engine: the dissector falls back on them. */
+enum { SF_RAW, SF_PADDING };
 
-#define SF_MAX_PROTOS 256
+#define SF_MAX_PROTOS 512
+
+/* Protocol files: core/proto/NAME.c defines SF_PROTO_FILE(NAME) { ... },
+   which registers its protocols; the build lists the files, so adding one
+   needs no other edit. */
+#define SF_PROTO_FILE(name) void sf_proto_file_##name(void)
 
 int sf_register(sf_proto *pr);           /* returns id, or < 0 */
 #define SF_MAX_FIELDS 64                  /* per protocol */
@@ -206,27 +311,66 @@ static inline const sf_proto *sf_proto_get(int id) {
 int sf_proto_count(void);
 int sf_proto_find(const char *name);      /* by name, display or kind */
 int sf_field_find(const sf_proto *pr, const char *name);
+/* a field by name or alias */
+int sf_field_lookup(const sf_proto *pr, const char *name);
 void sf_init(void);                       /* registers the built-ins once */
 
-/* dissector tables: (lower proto, value of its next_field) -> upper */
-int sf_bind(int lower, uint64_t value, int upper);
-/* bindings on another field than next_field (UDP and TCP ports): tried
-   after the next_field table, in the order the fields were first bound */
+/* ---- dissector tables ------------------------------------------------------ */
+
+/* A named table maps a value to the protocol that follows ("ethertype":
+   0x0800 -> IPv4).  Protocols read the one their next_field keys; the
+   lower layer's builder reads it backwards to fill that field. */
+int sf_table(const char *name);           /* its id; created on first use */
+int sf_table_find(const char *name);      /* its id, or -1 */
+const char *sf_table_name(int tab);
+int sf_table_add(int tab, uint64_t value, int upper, int flags,
+                 int (*accept)(const uint8_t *h, size_t n));
+int sf_table_remove(int tab, uint64_t value, int upper);  /* value -1: all */
+/* the protocol for value, given the bytes that follow (h, n) */
+int sf_table_lookup(int tab, uint64_t value, const uint8_t *h, size_t n);
+/* the value a builder writes for upper (the first entry not parse-only) */
+int sf_table_value(int tab, int upper, uint64_t *value);
+/* the protocol value names, whatever the bytes (-1: none) */
+int sf_table_peek(int tab, uint64_t value);
+/* every entry of tab in the order added: *cursor starts at 0 */
+int sf_table_next(int tab, size_t *cursor, uint64_t *value, int *upper);
+
+/* Bindings from Lua's bind_layers: lower's field fi having value means the
+   upper protocol follows.  On a field that keys a table (EtherType,
+   ports) the binding goes into that table; on any other field into a
+   table of that field alone, consulted after. */
 int sf_bind_field(int lower, int fi, uint64_t value, int upper);
 int sf_unbind(int lower, int fi, uint64_t value, int upper);  /* -1: any */
-int sf_lookup_field(int lower, int fi, uint64_t value);
-int sf_bound_fields(int lower, int *fis, int max);
 int sf_bind_field_value(int lower, int upper, int *fi, uint64_t *value);
-/* content-based detection (the host's heuristics), asked when no table
-   answers for a lower protocol that has heuristics: proto id or -1 */
-extern int (*sf_heuristic)(const sf_pkt *p, int li);
-void sf_set_heuristic_flag(int lower, int on);
-int sf_has_heuristic(int lower);
-/* bit 0: lower has bindings on fields other than next_field; bit 1: it has
-   heuristics.  Read once per layer parsed: built-ins pay one load. */
-extern uint8_t sf_more_[SF_MAX_PROTOS];
-int sf_lookup(int lower, uint64_t value);        /* -1 if unbound */
-int sf_bind_value(int lower, int upper, uint64_t *value);  /* reverse */
+/* the table a lower protocol's field fi keys (created for it if need be) */
+int sf_field_table(int lower, int fi);
+
+/* Content-based detection, asked when no table answers: returns the upper
+   protocol's id or -1.  Lists per lower protocol, in order added. */
+typedef int (*sf_heur_fn)(const sf_pkt *p, int li, void *ud);
+int sf_heur_add(int lower, sf_heur_fn fn, void *ud);
+int sf_heur_remove(int lower, sf_heur_fn fn, void *ud);
+int sf_heur_run(const sf_pkt *p, int li);
+
+/* What follows layer li by its tables, bindings and heuristics (the
+   dissector's question; -1 if nothing claims it). */
+int sf_lookup_next(const sf_pkt *p, int li);
+
+/* ---- option lists ------------------------------------------------------------ */
+
+/* One option of an IPv4 or TCP option list (kind, length counting the
+   kind and length bytes; 0 ends the list, 1 is a one-byte no-op) or of an
+   IPv6 hop-by-hop/destination list (type, length of the data; 0 is a
+   one-byte pad). */
+typedef struct sf_opt {
+  unsigned kind;
+  size_t off, len;       /* the whole option, from the list's start */
+} sf_opt;
+
+enum { SF_OPT_IP, SF_OPT_IPV6 };
+/* the option at *pos of the list h (n bytes); advances *pos.  0 at the end
+   of the list or at a malformed option. */
+int sf_opt_next(const uint8_t *h, size_t n, size_t *pos, int style, sf_opt *o);
 
 /* ---- packet operations -------------------------------------------------- */
 
@@ -298,6 +442,12 @@ int sf_parse_flags(const sf_field *f, const char *s, uint64_t *out);
 size_t sf_format_flags(const sf_field *f, uint64_t v, char *out, size_t n);
 int sf_enum_value(const sf_field *f, const char *s, uint64_t *out);
 const char *sf_enum_name(const sf_field *f, uint64_t v);
+/* The dissector table whose protocols also name field fi's values (an
+   EtherType by "IPv4"), or -1. */
+int sf_field_names_table(const sf_proto *pr, int fi);
+/* A value given by name: the field's own names, then its table's. */
+int sf_field_value_named(const sf_proto *pr, int fi, const char *s,
+                         uint64_t *out);
 
 /* ---- checksums -------------------------------------------------------------- */
 

@@ -708,10 +708,11 @@ static int bind(lua_State *L) {
   int lower = lsf_proto_arg(L, 1), fi = (int)luaL_checkinteger(L, 2);
   uint64_t v = (uint64_t)luaL_checkinteger(L, 3);
   int upper = lsf_proto_arg(L, 4);
-  if (fi < 0 && sf_proto_get(lower)->next_field >= 0)
-    fi = -1;
-  else if (fi == sf_proto_get(lower)->next_field)
-    fi = -1;
+  if (fi < 0) fi = sf_proto_get(lower)->next_field;
+  if (fi < 0)
+    return luaL_error(L, "cannot bind %s to %s: %s has no type field; name one",
+                      sf_proto_get(upper)->name, sf_proto_get(lower)->name,
+                      sf_proto_get(lower)->name);
   if (sf_bind_field(lower, fi, v, upper) != SF_OK)
     return luaL_error(L, "cannot bind %s to %s: too many bound fields",
                       sf_proto_get(upper)->name, sf_proto_get(lower)->name);
@@ -723,8 +724,8 @@ static int unbind(lua_State *L) {
   int lower = lsf_proto_arg(L, 1), fi = (int)luaL_checkinteger(L, 2);
   uint64_t v = lua_isnoneornil(L, 3) ? UINT64_MAX : (uint64_t)luaL_checkinteger(L, 3);
   int upper = lsf_proto_arg(L, 4);
-  if (fi == sf_proto_get(lower)->next_field) fi = -1;
-  sf_unbind(lower, fi, v, upper);
+  if (fi < 0) fi = sf_proto_get(lower)->next_field;
+  if (fi >= 0) sf_unbind(lower, fi, v, upper);
   return 0;
 }
 
@@ -733,10 +734,11 @@ static int unbind(lua_State *L) {
 static const char heuristics_key = 'h';
 static lua_State *heuristic_state;
 
-static int run_heuristic(const sf_pkt *p, int li) {
+static int run_heuristic(const sf_pkt *p, int li, void *ud) {
   lua_State *L = heuristic_state;
   const sf_layer *l = &p->layers[li];
   int i, n, found = -1;
+  (void)ud;
   if (!L || lua_rawgetp(L, LUA_REGISTRYINDEX, &heuristics_key) != LUA_TTABLE) {
     if (L) lua_pop(L, 1);
     return -1;
@@ -786,8 +788,7 @@ static int heuristic(lua_State *L) {
   lua_setfield(L, -2, "fn");
   lua_rawseti(L, -2, luaL_len(L, -2) + 1);
   heuristic_state = L;
-  sf_heuristic = run_heuristic;
-  sf_set_heuristic_flag(lower, 1);
+  sf_heur_add(lower, run_heuristic, NULL);
   return 0;
 }
 

@@ -151,16 +151,6 @@ static int is_icmp(const sf_flow *f) {
   return f->key.kind == SF_KIND_ECHO || f->key.kind == SF_KIND_ICMP;
 }
 
-static const char *proto_name(const sf_flow *f) {
-  switch (f->key.proto) {
-    case 6: return f->key.kind ? "Other" : "TCP";  /* later fragments */
-    case 17: return f->key.kind ? "Other" : "UDP";
-    case 1: return is_icmp(f) ? "ICMP" : "Other";
-    case 58: return is_icmp(f) ? "ICMPv6" : "Other";
-    default: return "Other";
-  }
-}
-
 static void set_addr(lua_State *L, const char *k, const sf_flow *f, int s) {
   char out[46];
   if (f->key.ipver == 4) sf_format_ip4(f->key.addr[s], out);
@@ -169,14 +159,15 @@ static void set_addr(lua_State *L, const char *k, const sf_flow *f, int s) {
 }
 
 static void push_endpoints(lua_State *L, const sf_flow *f) {
-  int ports = (f->key.proto == 6 || f->key.proto == 17) && !f->key.kind;
+  int ports = (f->key.l4role == SF_ROLE_STREAM || f->key.l4role == SF_ROLE_TRANSPORT) &&
+              !f->key.kind;
   set_addr(L, "src_addr", f, 0);
   set_addr(L, "dst_addr", f, 1);
   if (ports) {
     set_int(L, "src_port", f->key.port[0]);
     set_int(L, "dst_port", f->key.port[1]);
   }
-  set_str(L, "protocol", proto_name(f));
+  set_str(L, "protocol", sf_flow_protocol(f));
   set_int(L, "ip_proto", f->key.proto);
   set_int(L, "ip_version", f->key.ipver);
   if (f->key.nvlan) {
@@ -300,7 +291,7 @@ static void push_conv(lua_State *L, flowrun *fr, sf_flow *f, int full) {
   push_endpoints(L, f);
   push_counters(L, f);
   set_str(L, "status", sf_flow_status_name(f->status));
-  if (f->key.proto == 6 && !f->key.kind) push_tcp(L, fr->t, f, full);
+  if (f->key.l4role == SF_ROLE_STREAM && !f->key.kind) push_tcp(L, fr->t, f, full);
   if (is_icmp(f)) push_icmp(L, f);
   if (full && fr->c.store_packet_indices) push_indices(L, f);
   push_tracked(L, fr, f);
@@ -390,7 +381,7 @@ static void deliver(lua_State *L, flowrun *fr, const runargs *a, sf_flow *f) {
     if (fr->c.memory_budget && fr->reread > RELEASE_STEP) release_all(fr);
     sf_flow_free(fr->t, f);  /* before the call: an error must not leak it */
     lua_call(L, 1, 0);
-  } else if (f->key.proto == 6 && !f->key.kind) {  /* streams read lazily */
+  } else if (f->key.l4role == SF_ROLE_STREAM && !f->key.kind) {  /* streams read lazily */
     push_conv(L, fr, f, 2);
     make_lazy(L, fr, a->run, f);
     lua_rawseti(L, a->out, ++((runargs *)a)->nout);

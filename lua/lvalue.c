@@ -44,26 +44,17 @@ static void add_field_name(lua_State *L, int keysidx, int proto,
   if (m[proto] < 0) m[proto] = (int16_t)fi;  /* variants: the first wins */
 }
 
-/* Other spellings users bring from Stackforge and older Scapy. */
-static const struct { int proto; const char *alias, *field; } aliases[] = {
-  {SF_DOT1Q, "dei", "id"}, {SF_DOT1AD, "dei", "id"},
-  {SF_IPV6, "hop_limit", "hlim"}, {SF_IPV6, "next_header", "nh"},
-  {SF_IPV6, "traffic_class", "tc"}, {SF_IPV6, "flow_label", "fl"},
-  {SF_IPV4, "checksum", "chksum"}, {SF_TCP, "checksum", "chksum"},
-  {SF_UDP, "checksum", "chksum"}, {SF_ICMP, "checksum", "chksum"},
-  {SF_ICMPV6, "chksum", "cksum"}, {-1, NULL, NULL}
-};
-
+/* Enter proto's field names, and the other spellings its descriptor
+   accepts (Stackforge's and older Scapy's), in the keys table. */
 void lsf_add_field_names(lua_State *L, int keysidx, int proto) {
   const sf_proto *pr = sf_proto_get(proto);
-  int fi, a;
+  const sf_alias *a;
+  int fi;
   keysidx = lua_absindex(L, keysidx);
   for (fi = 0; fi < pr->nfields; fi++)
     add_field_name(L, keysidx, proto, pr->fields[fi].name, fi);
-  for (a = 0; aliases[a].alias; a++)
-    if (aliases[a].proto == proto)
-      add_field_name(L, keysidx, proto, aliases[a].alias,
-                     sf_field_find(pr, aliases[a].field));
+  for (a = pr->aliases; a && a->alias; a++)
+    add_field_name(L, keysidx, proto, a->alias, sf_field_find(pr, a->field));
 }
 
 /* "TCP has no field 'dprot' (fields: sport, dport, ...)" */
@@ -141,7 +132,9 @@ static int bad_value(lua_State *L, const sf_pkt *p, int li, int fi,
                     expected);
 }
 
-static int to_uint(lua_State *L, const sf_field *f, int idx, uint64_t *out) {
+static int to_uint(lua_State *L, const sf_proto *pr, int fi, int idx,
+                   uint64_t *out) {
+  const sf_field *f = &pr->fields[fi];
   int isnum;
   lua_Integer n;
   if (lua_isboolean(L, idx)) {
@@ -151,7 +144,7 @@ static int to_uint(lua_State *L, const sf_field *f, int idx, uint64_t *out) {
   if (lua_type(L, idx) == LUA_TSTRING) {
     const char *s = lua_tostring(L, idx);
     if (f->type == SF_T_FLAGS) return sf_parse_flags(f, s, out);
-    if (sf_enum_value(f, s, out) == SF_OK) return SF_OK;
+    if (sf_field_value_named(pr, fi, s, out) == SF_OK) return SF_OK;
   }
   n = lua_tointegerx(L, idx, &isnum);
   if (!isnum) return SF_E_TYPE;
@@ -169,14 +162,17 @@ static int to_addr(lua_State *L, const sf_field *f, int idx, uint8_t *out) {
   return sf_parse_ip6(s, out);
 }
 
-static const char *expected(const sf_field *f) {
+static const char *expected(const sf_proto *pr, int fi) {
+  const sf_field *f = &pr->fields[fi];
   switch (f->type) {
     case SF_T_FLAGS: return "flag names or an integer";
     case SF_T_MAC: return "a MAC address like \"00:11:22:33:44:55\"";
     case SF_T_IP4: return "an IPv4 address like \"192.0.2.1\"";
     case SF_T_IP6: return "an IPv6 address like \"2001:db8::1\"";
     case SF_T_BYTES: return f->codec ? "a string or a list" : "a string";
-    default: return f->enums ? "an integer or a name" : "an integer";
+    default:
+      return f->enums || sf_field_names_table(pr, fi) >= 0 ? "an integer or a name"
+                                                           : "an integer";
   }
 }
 
@@ -184,7 +180,8 @@ static const char *expected(const sf_field *f) {
    default and makes an automatic field automatic again. */
 int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
                   int validx) {
-  const sf_field *f = &sf_proto_get(p->layers[li].proto)->fields[fi];
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  const sf_field *f = &pr->fields[fi];
   sf_val v = {0, NULL, 0};
   uint8_t addr[16];
   int rc = SF_OK;
@@ -197,7 +194,7 @@ int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
     return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
   }
   if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
-    rc = to_uint(L, f, validx, &v.u);
+    rc = to_uint(L, pr, fi, validx, &v.u);
   } else if (f->type == SF_T_BYTES) {
     if (lua_type(L, validx) != LUA_TSTRING && f->codec) {
       lua_pushvalue(L, validx);
@@ -212,7 +209,7 @@ int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
     v.n = f->bits / 8u;
   }
   if (rc == SF_E_TYPE || rc == SF_E_VALUE)
-    return bad_value(L, p, li, fi, validx, expected(f));
+    return bad_value(L, p, li, fi, validx, expected(pr, fi));
   if (rc == SF_OK) {
     rc = sf_field_set(p, li, fi, &v);
     lsf_track(L, pidx, p);

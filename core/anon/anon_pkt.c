@@ -23,37 +23,18 @@ typedef struct rw {
   size_t alen;               /* 0 before any IP layer */
 } rw;
 
-static int fidx(int proto, const char *name) {
-  return sf_field_find(sf_proto_get(proto), name);
+static const sf_proto *lproto(const rw *w, int li) {
+  return sf_proto_get(w->p->layers[li].proto);
+}
+
+static int role(const sf_proto *pr) {
+  return pr->facts ? pr->facts->role : SF_ROLE_NONE;
 }
 
 int sf_anon_fields_init(sf_anon *a) {
-  sf_anon_fields *f = &a->f;
+  memset(&a->f, 0, sizeof a->f);
   sf_init();
-  f->tcp_sport = fidx(SF_TCP, "sport");
-  f->tcp_dport = fidx(SF_TCP, "dport");
-  f->tcp_seq = fidx(SF_TCP, "seq");
-  f->tcp_ack = fidx(SF_TCP, "ack");
-  f->tcp_flags = fidx(SF_TCP, "flags");
-  f->tcp_options = fidx(SF_TCP, "options");
-  f->tcp_chksum = fidx(SF_TCP, "chksum");
-  f->udp_sport = fidx(SF_UDP, "sport");
-  f->udp_dport = fidx(SF_UDP, "dport");
-  f->udp_chksum = fidx(SF_UDP, "chksum");
-  f->ip4_chksum = fidx(SF_IPV4, "chksum");
-  f->icmp_chksum = fidx(SF_ICMP, "chksum");
-  f->icmp6_cksum = fidx(SF_ICMPV6, "cksum");
-  f->rt_addresses = fidx(SF_IPV6_ROUTING, "addresses");
-  f->rt_type = fidx(SF_IPV6_ROUTING, "type");
-  f->sll_src = fidx(SF_SLL, "src");
-  f->sll2_src = fidx(SF_SLL2, "src");
-  f->raw_load = fidx(SF_RAW, "load");
-  return f->tcp_sport >= 0 && f->tcp_dport >= 0 && f->tcp_seq >= 0 &&
-         f->tcp_ack >= 0 && f->tcp_flags >= 0 && f->tcp_options >= 0 &&
-         f->tcp_chksum >= 0 && f->udp_sport >= 0 && f->udp_dport >= 0 &&
-         f->udp_chksum >= 0 && f->ip4_chksum >= 0 && f->icmp_chksum >= 0 &&
-         f->icmp6_cksum >= 0 && f->rt_addresses >= 0 && f->rt_type >= 0 &&
-         f->sll_src >= 0 && f->sll2_src >= 0 && f->raw_load >= 0;
+  return 1;
 }
 
 /* ---- changing bytes, remembering the checksum delta ------------------------- */
@@ -138,47 +119,57 @@ static int addresses(rw *w, int li) {
 
 /* Remember the original addresses: TCP offsets are keyed by them. */
 static void remember_ip(rw *w, int li) {
-  const sf_layer *l = &w->p->layers[li];
-  const uint8_t *h = w->p->data + l->off;
+  const sf_proto *pr = lproto(w, li);
+  sf_val s, d;
   w->alen = 0;
-  if (l->proto == SF_IPV4 && l->hlen >= 20) {
-    memcpy(w->src, h + 12, 4);
-    memcpy(w->dst, h + 16, 4);
-    w->alen = 4;
-  } else if (l->proto == SF_IPV6 && l->hlen >= 40) {
-    memcpy(w->src, h + 8, 16);
-    memcpy(w->dst, h + 24, 16);
-    w->alen = 16;
-  }
+  if (pr->at.src < 0 || pr->at.dst < 0 ||
+      sf_field_get(w->p, li, pr->at.src, &s) != SF_OK ||
+      sf_field_get(w->p, li, pr->at.dst, &d) != SF_OK || s.n != d.n || s.n > 16)
+    return;
+  memcpy(w->src, s.p, s.n);
+  memcpy(w->dst, d.p, d.n);
+  w->alen = s.n;
 }
 
-/* Routing header types 0, 2 and 4 (segment routing) list full addresses. */
-static int routing(rw *w, int li) {
-  uint8_t buf[16 * 128];
-  sf_val v;
-  size_t i;
-  int ok, type = (int)get_uint(w, li, w->a->f.rt_type, &ok);
-  if (!ok || (type != 0 && type != 2 && type != 4)) return SF_OK;
-  if (sf_field_get(w->p, li, w->a->f.rt_addresses, &v) != SF_OK) return SF_OK;
-  if (v.n > sizeof buf) return SF_OK;
-  for (i = 0; i + 16 <= v.n; i += 16) sf_anon_ip6(w->a, v.p + i, buf + i);
-  memcpy(buf + i, v.p + i, v.n - i);
-  return set_bytes(w, li, w->a->f.rt_addresses, buf, v.n);
+/* Change n bytes at byte off of layer li's header in place. */
+static int set_span(rw *w, int li, size_t off, const uint8_t *nv, size_t n) {
+  int rc;
+  if ((rc = sf_pkt_writable(w->p)) != SF_OK) return rc;
+  off += w->p->layers[li].off;
+  note(w, li, off - w->p->layers[li].off, w->p->data + off, nv, n);
+  memcpy((uint8_t *)w->p->data + off, nv, n);
+  w->p->flags |= SF_P_DIRTY;
+  return SF_OK;
 }
 
-/* Linux cooked captures carry the sender's link-layer address. */
-static int sll_src(rw *w, int li, int fi) {
+/* Whole IPv6 addresses the header lists (a routing header's). */
+static int addr_list(rw *w, int li) {
+  const sf_proto *pr = lproto(w, li);
   const sf_layer *l = &w->p->layers[li];
-  const uint8_t *h = w->p->data + l->off;
-  size_t lenoff = l->proto == SF_SLL ? 4 : 11;
+  uint8_t buf[16 * 128];
+  size_t off, n, i;
+  if (!pr->facts || !pr->facts->addr_list ||
+      !pr->facts->addr_list(w->p->data + l->off, l->hlen, &off, &n))
+    return SF_OK;
+  if (n > sizeof buf || off + n > l->hlen) return SF_OK;
+  for (i = 0; i + 16 <= n; i += 16) sf_anon_ip6(w->a, w->p->data + l->off + off + i, buf + i);
+  return set_span(w, li, off, buf, i);
+}
+
+/* A link-layer address of some length (Linux cooked captures' sender):
+   a MAC when 6 bytes long. */
+static int lladdr(rw *w, int li) {
+  const sf_proto *pr = lproto(w, li);
   uint8_t buf[8];
   sf_val v;
-  int alen = l->hlen > lenoff + 1 ? (l->proto == SF_SLL ? h[5] | h[4] << 8 : h[11]) : 0;
-  if (alen != 6 || sf_field_get(w->p, li, fi, &v) != SF_OK || v.n != 8)
+  int ok;
+  uint64_t alen = get_uint(w, li, pr->at.lladdr_len, &ok);
+  if (!ok || alen != 6 || sf_field_get(w->p, li, pr->at.lladdr, &v) != SF_OK ||
+      v.n < 6 || v.n > sizeof buf)
     return SF_OK;
-  memcpy(buf, v.p, 8);
+  memcpy(buf, v.p, v.n);
   sf_anon_mac(w->a, v.p, buf);
-  return set_bytes(w, li, fi, buf, 8);
+  return set_bytes(w, li, pr->at.lladdr, buf, v.n);
 }
 
 /* ---- transport ----------------------------------------------------------------- */
@@ -194,73 +185,78 @@ static int ports(rw *w, int li, int fs, int fd) {
   return SF_OK;
 }
 
-/* SACK edges (RFC 2018) are the peer's sequence numbers: the ack offset. */
-static int sack(rw *w, int li, uint32_t off) {
+static void shift32(uint8_t *b, uint32_t off) {
+  uint32_t e = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+  e += off;
+  b[0] = (uint8_t)(e >> 24);
+  b[1] = (uint8_t)(e >> 16);
+  b[2] = (uint8_t)(e >> 8);
+  b[3] = (uint8_t)e;
+}
+
+/* SACK edges (RFC 2018, option 5) are the peer's sequence numbers: they
+   move by the ack offset.  In place over an option list. */
+static void shift_sack(uint8_t *o, size_t n, uint32_t off) {
+  size_t pos = 0, j;
+  sf_opt opt;
+  while (sf_opt_next(o, n, &pos, SF_OPT_IP, &opt))
+    for (j = opt.off + 2; opt.kind == 5 && j + 4 <= opt.off + opt.len; j += 4)
+      shift32(o + j, off);
+}
+
+static int sack(rw *w, int li, int fi, uint32_t off) {
   uint8_t buf[40];
   sf_val v;
-  size_t i = 0, j;
-  if (sf_field_get(w->p, li, w->a->f.tcp_options, &v) != SF_OK) return SF_OK;
+  if (fi < 0 || sf_field_get(w->p, li, fi, &v) != SF_OK) return SF_OK;
   if (v.n == 0 || v.n > sizeof buf) return SF_OK;
   memcpy(buf, v.p, v.n);
-  while (i < v.n && buf[i] != 0) {
-    size_t n = buf[i] == 1 ? 1 : (i + 1 < v.n ? buf[i + 1] : 0);
-    if (n < 1 || (buf[i] != 1 && n < 2) || i + n > v.n) break;
-    for (j = i + 2; buf[i] == 5 && j + 4 <= i + n; j += 4) {
-      uint32_t e = (uint32_t)buf[j] << 24 | (uint32_t)buf[j + 1] << 16 |
-                   (uint32_t)buf[j + 2] << 8 | buf[j + 3];
-      e += off;
-      buf[j] = (uint8_t)(e >> 24);
-      buf[j + 1] = (uint8_t)(e >> 16);
-      buf[j + 2] = (uint8_t)(e >> 8);
-      buf[j + 3] = (uint8_t)e;
-    }
-    i += n;
-  }
-  return set_bytes(w, li, w->a->f.tcp_options, buf, v.n);
+  shift_sack(buf, v.n, off);
+  return set_bytes(w, li, fi, buf, v.n);
 }
 
 /* Sequence numbers move by their direction's offset, acks (when the ACK
    flag says the field means something) and SACK edges by the other's. */
 static int tcp_seq(rw *w, int li, uint16_t sp, uint16_t dp) {
-  const sf_anon_fields *f = &w->a->f;
+  const sf_proto *pr = lproto(w, li);
+  const sf_roles *r = &pr->at;
   uint32_t fwd, rev;
   uint64_t v;
   int ok, rc;
   if (w->a->pol.mode[SF_AN_SEQ] == SF_SEQ_PRESERVE || !w->alen) return SF_OK;
   fwd = sf_anon_seq_offset(w->a, w->src, w->dst, w->alen, sp, dp);
   rev = sf_anon_seq_offset(w->a, w->dst, w->src, w->alen, dp, sp);
-  v = get_uint(w, li, f->tcp_seq, &ok);
-  if (ok && (rc = set_uint(w, li, f->tcp_seq, (uint32_t)(v + fwd))) != SF_OK)
+  v = get_uint(w, li, r->seq, &ok);
+  if (ok && (rc = set_uint(w, li, r->seq, (uint32_t)(v + fwd))) != SF_OK)
     return rc;
-  if (!((get_uint(w, li, f->tcp_flags, &ok) >> 4) & 1) || !ok) return SF_OK;
-  v = get_uint(w, li, f->tcp_ack, &ok);
-  if (ok && (rc = set_uint(w, li, f->tcp_ack, (uint32_t)(v + rev))) != SF_OK)
+  if (!(get_uint(w, li, r->flags, &ok) & pr->facts->ack_flag) || !ok) return SF_OK;
+  v = get_uint(w, li, r->ack, &ok);
+  if (ok && (rc = set_uint(w, li, r->ack, (uint32_t)(v + rev))) != SF_OK)
     return rc;
-  return sack(w, li, rev);
+  return sack(w, li, r->options, rev);
 }
 
-static int tcp(rw *w, int li) {
-  const sf_anon_fields *f = &w->a->f;
+static int transport(rw *w, int li) {
+  const sf_roles *r = &lproto(w, li)->at;
   int ok1, ok2, rc;
-  uint16_t sp = (uint16_t)get_uint(w, li, f->tcp_sport, &ok1);
-  uint16_t dp = (uint16_t)get_uint(w, li, f->tcp_dport, &ok2);
-  if ((rc = ports(w, li, f->tcp_sport, f->tcp_dport)) != SF_OK) return rc;
+  uint16_t sp = (uint16_t)get_uint(w, li, r->src, &ok1);
+  uint16_t dp = (uint16_t)get_uint(w, li, r->dst, &ok2);
+  if ((rc = ports(w, li, r->src, r->dst)) != SF_OK) return rc;
+  if (role(lproto(w, li)) != SF_ROLE_STREAM) return SF_OK;
   return (ok1 && ok2) ? tcp_seq(w, li, sp, dp) : SF_OK;
 }
 
 static int rewrite_layer(rw *w, int li) {
-  const sf_anon_fields *f = &w->a->f;
-  int rc, proto = w->p->layers[li].proto;
-  if (proto == SF_IPV4 || proto == SF_IPV6) remember_ip(w, li);
-  if ((rc = addresses(w, li)) != SF_OK) return rc;
-  switch (proto) {
-    case SF_TCP: return tcp(w, li);
-    case SF_UDP: return ports(w, li, f->udp_sport, f->udp_dport);
-    case SF_IPV6_ROUTING: return routing(w, li);
-    case SF_SLL: return sll_src(w, li, f->sll_src);
-    case SF_SLL2: return sll_src(w, li, f->sll2_src);
-    default: return SF_OK;
-  }
+  const sf_proto *pr = lproto(w, li);
+  int rc, r = role(pr);
+  if (r == SF_ROLE_NET) remember_ip(w, li);
+  if ((rc = addresses(w, li)) != SF_OK || (rc = addr_list(w, li)) != SF_OK)
+    return rc;
+  if (pr->at.lladdr >= 0 && pr->at.lladdr_len >= 0 && (rc = lladdr(w, li)) != SF_OK)
+    return rc;
+  if ((r == SF_ROLE_TRANSPORT || r == SF_ROLE_STREAM) && pr->at.src >= 0 &&
+      pr->at.dst >= 0)
+    return transport(w, li);
+  return SF_OK;
 }
 
 /* ---- payloads ------------------------------------------------------------------ */
@@ -271,16 +267,16 @@ static int frozen(const sf_layer *l) {
   return (l->flags & SF_L_TRUNC) && !pr->header_checksum;
 }
 
-/* The transport layer whose payload the policy governs: the first TCP,
-   UDP or (non-error) ICMP layer outside any quotation; -1 if none. */
+/* The transport layer whose payload the policy governs: the first
+   transport or (non-error) ICMP layer outside any quotation; -1 if none. */
 static int payload_owner(const sf_pkt *p) {
   int li;
   for (li = 0; li < p->nlayers; li++) {
     const sf_layer *l = &p->layers[li];
+    int r = role(sf_proto_get(l->proto));
     if (l->flags & SF_L_QUOTED) return -1;
-    if (l->proto == SF_TCP || l->proto == SF_UDP || l->proto == SF_ICMPV6)
-      return li;
-    if (l->proto == SF_ICMP)
+    if (r == SF_ROLE_TRANSPORT || r == SF_ROLE_STREAM) return li;
+    if (r == SF_ROLE_ICMP)
       return (li + 1 < p->nlayers && (p->layers[li + 1].flags & SF_L_QUOTED)) ? -1 : li;
   }
   return -1;
@@ -312,11 +308,10 @@ static int truncate_payload(rw *w, int t, size_t start, size_t end, size_t keep)
 }
 
 /* ICMPv6 echo data lives in the ICMPv6 header itself. */
-static int icmp6_data(rw *w, int t, size_t keep, int zero) {
-  int fi = sf_field_find(sf_proto_get(SF_ICMPV6), "data");
+static int body_data(rw *w, int t, int fi, size_t keep, int zero) {
   uint8_t buf[2048];
   sf_val v;
-  if (fi < 0 || sf_field_get(w->p, t, fi, &v) != SF_OK) return SF_OK;
+  if (sf_field_get(w->p, t, fi, &v) != SF_OK) return SF_OK;
   if (!zero && v.n <= keep) return SF_OK;
   if (zero && v.n > sizeof buf) keep = sizeof buf;
   else if (zero) keep = v.n;
@@ -334,7 +329,9 @@ static int payload(rw *w) {
   size_t keep = mode == SF_PL_TRUNCATE ? pol->payload_truncate_bytes : 0, start, end;
   uint8_t *d;
   if (mode == SF_PL_PRESERVE || t < 0) return SF_OK;
-  if (p->layers[t].proto == SF_ICMPV6) return icmp6_data(w, t, keep, mode == SF_PL_ZERO);
+  if (sf_proto_get(p->layers[t].proto)->at.body >= 0)
+    return body_data(w, t, sf_proto_get(p->layers[t].proto)->at.body, keep,
+                     mode == SF_PL_ZERO);
   start = p->layers[t].off + p->layers[t].hlen;
   end = p->layers[t].end;
   if (end <= start || t + 1 >= p->nlayers) return SF_OK;
@@ -352,31 +349,21 @@ static int payload(rw *w) {
 
 /* ---- checksums the engine leaves alone ----------------------------------------- */
 
-static int checksum_field(const sf_anon_fields *f, int proto) {
-  switch (proto) {
-    case SF_IPV4: return f->ip4_chksum;
-    case SF_TCP: return f->tcp_chksum;
-    case SF_UDP: return f->udp_chksum;
-    case SF_ICMP: return f->icmp_chksum;
-    case SF_ICMPV6: return f->icmp6_cksum;
-    default: return -1;
-  }
-}
-
-/* The change to what layer li's checksum covers: its extent, and for
-   TCP, UDP and ICMPv6 the pseudo-header of the IP layer before it. */
+/* The change to what layer li's checksum covers: its header (IPv4), its
+   extent (ICMP), and with a pseudo-header (TCP, UDP, ICMPv6) the change
+   to the network layer before it. */
 static int64_t covered_delta(const rw *w, int li) {
   const sf_pkt *p = w->p;
   const sf_layer *l = &p->layers[li];
+  const sf_facts *f = sf_proto_get(l->proto)->facts;
   int64_t d = w->d[li];
   int j;
-  if (l->proto == SF_IPV4) return d;  /* the header only */
+  if (f->cksum_cover == SF_CK_HEADER) return d;
   for (j = li + 1; j < p->nlayers; j++)
     if (p->layers[j].off >= l->off && p->layers[j].off < l->end) d += w->d[j];
-  if (l->proto == SF_ICMP) return d;
+  if (f->cksum_cover != SF_CK_PSEUDO) return d;
   for (j = li - 1; j >= 0; j--)
-    if (p->layers[j].proto == SF_IPV4 || p->layers[j].proto == SF_IPV6)
-      return d + w->d[j];
+    if (role(sf_proto_get(p->layers[j].proto)) == SF_ROLE_NET) return d + w->d[j];
   return d;
 }
 
@@ -397,15 +384,16 @@ static int fix_frozen(rw *w) {
   int li, rc;
   for (li = w->p->nlayers - 1; li >= 0; li--) {
     const sf_layer *l = &w->p->layers[li];
-    int fi = checksum_field(&w->a->f, l->proto), ok;
+    const sf_proto *pr = sf_proto_get(l->proto);
+    int fi = pr->at.cksum, ok, nonzero = pr->facts && pr->facts->cksum_nonzero;
     uint64_t ck;
     uint16_t nck;
     int64_t d;
     if (fi < 0 || !frozen(l) || (d = covered_delta(w, li)) == 0) continue;
     ck = get_uint(w, li, fi, &ok);
-    if (!ok || (l->proto == SF_UDP && ck == 0)) continue;  /* absent, or none */
+    if (!ok || (nonzero && ck == 0)) continue;  /* absent, or none */
     nck = adjust((uint16_t)ck, d);
-    if (l->proto == SF_UDP && nck == 0) nck = 0xffff;
+    if (nonzero && nck == 0) nck = 0xffff;
     if ((rc = set_uint(w, li, fi, nck)) != SF_OK) return rc;
   }
   return SF_OK;
@@ -440,21 +428,57 @@ int sf_anon_packet(sf_anon *a, sf_pkt *p) {
    generic field access, copy-on-write, splicing or a whole-packet copy. */
 
 static int bound16(int lower, int upper, uint16_t *v) {
+  const sf_proto *pr = sf_proto_get(lower);
   uint64_t x;
-  if (!sf_bind_value(lower, upper, &x) || x > 0xffff) return 0;
+  if (!pr || !sf_table_value(pr->table, upper, &x) || x > 0xffff) return 0;
   *v = (uint16_t)x;
   return 1;
 }
 
+/* Does field `role` of the protocol sit where the fast path writes it? */
+static int field_at(const sf_proto *pr, int fi, unsigned bitoff, int type) {
+  return fi >= 0 && pr->fields[fi].bitoff == bitoff && pr->fields[fi].type == type &&
+         !pr->fields[fi].cond;
+}
+
+/* The protocols a table names for a value, if they are laid out as the
+   fast path assumes (RFC 894, 802.1Q, 791, 8200, 9293, 768). */
+static int fast_proto(const char *table, uint64_t value, int r) {
+  int tab = sf_table_find(table), id = tab >= 0 ? sf_table_peek(tab, value) : -1;
+  const sf_proto *pr = sf_proto_get(id);
+  if (!pr || pr->dyn || role(pr) != r) return -1;
+  switch (r) {
+    case SF_ROLE_LINK:
+      return field_at(pr, pr->at.dst, 0, SF_T_MAC) && field_at(pr, pr->at.src, 48, SF_T_MAC) ? id : -1;
+    case SF_ROLE_VLAN: return pr->minlen == 4 ? id : -1;
+    case SF_ROLE_NET:
+      if (field_at(pr, pr->at.src, 96, SF_T_IP4))
+        return field_at(pr, pr->at.dst, 128, SF_T_IP4) && pr->header_checksum ? id : -1;
+      return field_at(pr, pr->at.src, 64, SF_T_IP6) && field_at(pr, pr->at.dst, 192, SF_T_IP6) ? id : -1;
+    case SF_ROLE_STREAM:
+      return field_at(pr, pr->at.seq, 32, SF_T_UINT) && field_at(pr, pr->at.ack, 64, SF_T_UINT) &&
+             field_at(pr, pr->at.cksum, 128, SF_T_UINT) ? id : -1;
+    default:
+      return field_at(pr, pr->at.src, 0, SF_T_UINT) && field_at(pr, pr->at.cksum, 48, SF_T_UINT) ? id : -1;
+  }
+}
+
 void sf_anon_fast_init(sf_anon *a) {
-  static const int ips[2] = {SF_IPV4, SF_IPV6}, l4[2] = {SF_TCP, SF_UDP};
+  int *id = a->fast_id, i, j, ok;
   uint16_t v = 0;
-  int i, j, ok = bound16(SF_ETHER, SF_DOT1Q, &a->fast_vlan);
+  id[FAST_ETHER] = fast_proto("linktype", 1, SF_ROLE_LINK);
+  id[FAST_VLAN] = fast_proto("ethertype", 0x8100, SF_ROLE_VLAN);
+  id[FAST_IP4] = fast_proto("ethertype", 0x0800, SF_ROLE_NET);
+  id[FAST_IP6] = fast_proto("ethertype", 0x86dd, SF_ROLE_NET);
+  id[FAST_TCP] = fast_proto("ip.proto", 6, SF_ROLE_STREAM);
+  id[FAST_UDP] = fast_proto("ip.proto", 17, SF_ROLE_TRANSPORT);
+  for (i = 0, ok = 1; i < FAST_N; i++) ok = ok && id[i] >= 0;
+  ok = ok && bound16(id[FAST_ETHER], id[FAST_VLAN], &a->fast_vlan);
   for (i = 0; i < 2; i++) {
-    ok = ok && bound16(SF_ETHER, ips[i], &a->fast_eth[0][i]) &&
-         bound16(SF_DOT1Q, ips[i], &a->fast_eth[1][i]);
+    ok = ok && bound16(id[FAST_ETHER], id[FAST_IP4 + i], &a->fast_eth[0][i]) &&
+         bound16(id[FAST_VLAN], id[FAST_IP4 + i], &a->fast_eth[1][i]);
     for (j = 0; j < 2; j++) {
-      ok = ok && bound16(ips[i], l4[j], &v) && v <= 0xff;
+      ok = ok && bound16(id[FAST_IP4 + i], id[FAST_TCP + j], &v) && v <= 0xff;
       a->fast_ip[i][j] = (uint8_t)v;
     }
   }
@@ -520,19 +544,11 @@ static uint32_t sum_be(const uint8_t *d, size_t n) {
 }
 
 /* SACK edges (as sack() above), in place. */
-static void fast_sack(uint8_t *o, size_t n, uint32_t off) {
-  size_t i = 0, j;
-  while (i < n && o[i] != 0) {
-    size_t k = o[i] == 1 ? 1 : (i + 1 < n ? o[i + 1] : 0);
-    if (k < 1 || (o[i] != 1 && k < 2) || i + k > n) break;
-    for (j = i + 2; o[i] == 5 && j + 4 <= i + k; j += 4) wr32b(o + j, rd32b(o + j) + off);
-    i += k;
-  }
-}
 
 int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
                  size_t *olen, uint32_t *wirelen, int64_t *time_ns) {
   const sf_layer *L = p->layers, *ip, *t;
+  const int *id = a->fast_id;
   const sf_anon_policy *pol = &a->pol;
   const uint8_t *d = p->data;
   int v6, udp, vlan = 0, n = p->nlayers, mode = pol->mode[SF_AN_PAYLOAD];
@@ -543,10 +559,10 @@ int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
 
   /* ---- the shape: Ether [/ Dot1Q] / IP / TCP|UDP [/ Raw] [/ Padding] */
   if (!a->fast_on || (p->flags & SF_P_TRUNC) || n < 3 || len > cap) return 0;
-  if (L[0].proto != SF_ETHER || L[0].flags || L[0].off != 0 || L[0].hlen != 14 ||
+  if (L[0].proto != id[FAST_ETHER] || L[0].flags || L[0].off != 0 || L[0].hlen != 14 ||
       L[0].end != len)
     return 0;
-  if (L[1].proto == SF_DOT1Q) {  /* one VLAN tag */
+  if (L[1].proto == id[FAST_VLAN]) {  /* one VLAN tag */
     if (L[1].flags || L[1].off != 14 || L[1].hlen != 4 || L[1].end != len ||
         rd16b(d + 12) != a->fast_vlan)
       return 0;
@@ -555,12 +571,12 @@ int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
   if (n < 3 + vlan || n > 5 + vlan) return 0;
   ip = &L[1 + vlan];
   t = &L[2 + vlan];
-  if (ip->proto == SF_IPV4 && ip->hlen == 20) v6 = 0;
-  else if (ip->proto == SF_IPV6 && ip->hlen == 40) v6 = 1;
+  if (ip->proto == id[FAST_IP4] && ip->hlen == 20) v6 = 0;
+  else if (ip->proto == id[FAST_IP6] && ip->hlen == 40) v6 = 1;
   else return 0;
   if (rd16b(d + 12 + 4 * vlan) != a->fast_eth[vlan][v6]) return 0;
-  if (t->proto == SF_TCP) udp = 0;
-  else if (t->proto == SF_UDP) udp = 1;
+  if (t->proto == id[FAST_TCP]) udp = 0;
+  else if (t->proto == id[FAST_UDP]) udp = 1;
   else return 0;
   ipoff = ip->off;
   toff = t->off;
@@ -627,7 +643,7 @@ int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
       wr32b(to + 4, rd32b(th + 4) + fwd);
       if (th[13] & 0x10) {  /* ACK */
         wr32b(to + 8, rd32b(th + 8) + rev);
-        if (t->hlen > 20) fast_sack(to + 20, t->hlen - 20, rev);
+        if (t->hlen > 20) shift_sack(to + 20, t->hlen - 20, rev);
       }
     }
   }

@@ -18,17 +18,15 @@ typedef struct { uint32_t in, out, ok; } sf_anon_v4cache;
 typedef struct { uint8_t in[6], out[6], ok; } sf_anon_maccache;
 typedef struct { uint8_t key[36], n, ok; uint32_t off; } sf_anon_seqcache;
 
-/* field indices of the protocols the rewriter treats by name */
+/* per protocol, its MAC/IPv4/IPv6 fields, found on first use (custom
+   protocols may register after the anonymizer is made) */
 typedef struct sf_anon_fields {
-  int tcp_sport, tcp_dport, tcp_seq, tcp_ack, tcp_flags, tcp_options;
-  int tcp_chksum, udp_sport, udp_dport, udp_chksum, ip4_chksum;
-  int icmp_chksum, icmp6_cksum, rt_addresses, rt_type, sll_src, sll2_src;
-  int raw_load;
-  /* per protocol, its MAC/IPv4/IPv6 fields, found on first use (custom
-     protocols may register after the anonymizer is made) */
   uint8_t addr_known[SF_MAX_PROTOS], naddr[SF_MAX_PROTOS];
   uint8_t addr[SF_MAX_PROTOS][8];
 } sf_anon_fields;
+
+/* the protocols of sf_anon_fast's shapes, found by their tables */
+enum { FAST_ETHER, FAST_VLAN, FAST_IP4, FAST_IP6, FAST_TCP, FAST_UDP, FAST_N };
 
 struct sf_anon {
   sf_anon_policy pol;
@@ -51,13 +49,14 @@ struct sf_anon {
   uint16_t fast_eth[2][2];  /* [Ethernet, 802.1Q][IPv4, IPv6] */
   uint16_t fast_vlan;       /* Ethernet's type for 802.1Q */
   uint8_t fast_ip[2][2];  /* [IPv4, IPv6][TCP, UDP] */
+  int fast_id[FAST_N];
   int fast_on;
 };
 
 void sf_anon_hmac(const sf_anon *a, const char *label, const uint8_t *d,
                   size_t n, uint8_t out[32]);
 uint64_t sf_anon_mix(uint64_t x);
-int sf_anon_fields_init(sf_anon *a);  /* anon_pkt.c; 0 if a field is missing */
+int sf_anon_fields_init(sf_anon *a);  /* anon_pkt.c */
 
 /* anon_pkt.c: sf_anon_packet for the common shapes (Ethernet / IPv4 or
    IPv6 / TCP or UDP / payload / padding, nothing quoted or cut), with the

@@ -42,7 +42,6 @@ typedef struct sf_flow_config {
 
 void sf_flow_config_default(sf_flow_config *c);
 
-enum { SF_FK_TCP = 6, SF_FK_UDP = 17 };   /* sf_flow.proto is the IP protocol */
 /* sf_flow_key.kind: ICMP echo (by identifier), other ICMP (by type and
    code), TCP or UDP without a transport header (later IP fragments) */
 enum { SF_KIND_ECHO = 1, SF_KIND_ICMP = 2, SF_KIND_NOPORTS = 3 };
@@ -101,6 +100,8 @@ typedef struct sf_flow_key {
   uint8_t proto;         /* IP protocol of the transport */
   uint8_t nvlan;
   uint8_t kind;          /* SF_KIND_*; 0 otherwise */
+  uint8_t l4role;        /* the transport's SF_ROLE_* (STREAM: TCP), 0 */
+  uint16_t l4id;         /* its protocol id + 1 when its header was seen */
   uint16_t vlan[2];
   uint16_t port[2];      /* ICMP echo: {id, 0}; other ICMP: {type, code} */
   uint8_t addr[2][16];   /* IPv4 in the first 4 bytes */
@@ -184,5 +185,8 @@ int sf_stream_append(sf_flows *t, sf_stream *s, const uint8_t *d, size_t n,
 void sf_stream_free(sf_flows *t, sf_stream *s);
 void sf_stream_init(sf_stream *s);
 void sf_budget_charge(sf_flows *t, int64_t delta);  /* ooo bytes */
+
+/* the transport's name ("TCP", "ICMPv6"), or "Other" */
+const char *sf_flow_protocol(const sf_flow *f);
 
 #endif

@@ -8,101 +8,121 @@
 
 #include "flowpriv.h"
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static int is_ext6(int proto) {
-  return proto == SF_IPV6_HOP || proto == SF_IPV6_ROUTING ||
-         proto == SF_IPV6_FRAG || proto == SF_IPV6_DEST;
+/* Which protocol plays which part comes from the protocols' own facts
+   (core/sf.h): VLAN tags, network layers and their extension headers,
+   transports and ICMP. */
+static int role_of(int proto) {
+  const sf_proto *pr = sf_proto_get(proto);
+  return pr && pr->facts ? pr->facts->role : SF_ROLE_NONE;
 }
 
-/* Index of the outer IP layer, collecting VLAN ids on the way; -1 none. */
+/* Index of the outer network layer, collecting VLAN ids on the way; -1
+   none. */
 static int find_ip(const sf_pkt *p, sf_flow_key *k) {
   int li;
   for (li = 0; li < p->nlayers; li++) {
     const sf_layer *l = &p->layers[li];
+    int r = role_of(l->proto);
     if (l->flags & SF_L_QUOTED) return -1;
-    if (l->proto == SF_IPV4 || l->proto == SF_IPV6) return li;
-    if ((l->proto == SF_DOT1Q || l->proto == SF_DOT1AD) && l->hlen >= 2 &&
-        k->nvlan < 2)
-      k->vlan[k->nvlan++] = rd16(p->data + l->off) & 0x0fff;
+    if (r == SF_ROLE_NET) return li;
+    if (r == SF_ROLE_VLAN && k->nvlan < 2 && sf_field_present(p, li, sf_proto_get(l->proto)->at.vlan))
+      k->vlan[k->nvlan++] = (uint16_t)sf_lget(p, li, sf_proto_get(l->proto)->at.vlan);
   }
   return -1;
 }
 
-/* Addresses and the protocol number of the last header in the IP chain;
-   returns the index of the layer after that chain. */
-static int read_ip(const sf_pkt *p, int li, sf_flow_key *k) {
+/* An address field of a network header, if the header holds it. */
+static const uint8_t *addr_of(const sf_pkt *p, int li, int fi, size_t *n) {
   const sf_layer *l = &p->layers[li];
-  const uint8_t *h = p->data + l->off;
-  if (l->proto == SF_IPV4) {  /* the dissector checked hlen >= 20 */
-    k->ipver = 4;
-    k->proto = h[9];
-    memcpy(k->addr[0], h + 12, 4);
-    memcpy(k->addr[1], h + 16, 4);
-    return li + 1;
+  const sf_field *f;
+  if (fi < 0) return NULL;
+  f = &sf_proto_get(l->proto)->fields[fi];
+  if ((f->type != SF_T_IP4 && f->type != SF_T_IP6) || f->bitoff % 8 ||
+      f->bitoff + f->bits > l->hlen * 8u)
+    return NULL;
+  *n = f->bits / 8u;
+  return p->data + l->off + f->bitoff / 8u;
+}
+
+/* Addresses and the protocol number of the last header in the network
+   chain (extension headers walked); returns the index of the layer after
+   that chain, or -1 if the header lacks its addresses. */
+static int read_ip(const sf_pkt *p, int li, sf_flow_key *k, int *tab) {
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  const uint8_t *src, *dst;
+  size_t ns = 0, nd = 0;
+  src = addr_of(p, li, pr->at.src, &ns);
+  dst = addr_of(p, li, pr->at.dst, &nd);
+  if (!src || !dst || ns != nd || pr->next_field < 0) return -1;
+  k->ipver = ns == 4 ? 4 : 6;
+  k->proto = (uint8_t)sf_lget(p, li, pr->next_field);
+  memcpy(k->addr[0], src, ns);
+  memcpy(k->addr[1], dst, nd);
+  *tab = pr->table;
+  for (li++; li < p->nlayers && role_of(p->layers[li].proto) == SF_ROLE_NETEXT; li++) {
+    const sf_proto *ext = sf_proto_get(p->layers[li].proto);
+    if (ext->next_field >= 0) k->proto = (uint8_t)sf_lget(p, li, ext->next_field);
   }
-  k->ipver = 6;
-  k->proto = h[6];
-  memcpy(k->addr[0], h + 8, 16);
-  memcpy(k->addr[1], h + 24, 16);
-  for (li++; li < p->nlayers && is_ext6(p->layers[li].proto); li++)
-    k->proto = p->data[p->layers[li].off];  /* its next header */
   return li;
 }
 
 /* ICMP and ICMPv6: echo keyed by identifier, the rest by type and code.
    The same value on both sides makes the key match either direction. */
-static void read_icmp(const uint8_t *h, size_t n, int v6, sf_pktinfo *pi) {
+static void read_icmp(const sf_pkt *p, int li, const sf_proto *pr, sf_pktinfo *pi) {
+  const uint8_t *h = p->data + p->layers[li].off;
+  size_t n = p->layers[li].end - p->layers[li].off;
   uint8_t type = h[0], code = n > 1 ? h[1] : 0;
-  uint8_t req = v6 ? 128 : 8, rep = v6 ? 129 : 0;
-  if ((type == req || type == rep) && n >= 8) {
-    pi->icmp_echo = type == req ? 1 : 2;
-    pi->icmp_seq = rd16(h + 6);
+  const sf_facts *f = pr->facts;
+  if ((type == f->echo_request || type == f->echo_reply) && n >= 8 &&
+      pr->at.id >= 0 && pr->at.seqno >= 0) {
+    pi->icmp_echo = type == f->echo_request ? 1 : 2;
+    pi->icmp_seq = (uint16_t)sf_lget(p, li, pr->at.seqno);
     pi->key.kind = SF_KIND_ECHO;
-    pi->key.port[0] = pi->key.port[1] = rd16(h + 4);
+    pi->key.port[0] = pi->key.port[1] = (uint16_t)sf_lget(p, li, pr->at.id);
     return;
   }
   pi->key.kind = SF_KIND_ICMP;
   pi->key.port[0] = pi->key.port[1] = (uint16_t)(type << 8 | code);
 }
 
-/* The transport layer at li, if it is the one the IP chain names. */
-static void read_l4(const sf_pkt *p, int li, sf_pktinfo *pi) {
+/* The transport layer at li, if it is the one the network chain names
+   (its table maps the protocol number to it). */
+static void read_l4(const sf_pkt *p, int li, int tab, sf_pktinfo *pi) {
+  int want = tab >= 0 ? sf_table_peek(tab, pi->key.proto) : -1, r = role_of(want);
+  const sf_proto *pr = sf_proto_get(want);
   const sf_layer *l;
-  int want;
-  if (li >= p->nlayers) return;
-  l = &p->layers[li];
-  switch (pi->key.proto) {
-    case 6: want = SF_TCP; break;
-    case 17: want = SF_UDP; break;
-    case 1: want = SF_ICMP; break;
-    case 58: want = SF_ICMPV6; break;
-    default: return;  /* Other: addresses and protocol only */
-  }
-  if (l->proto != want || l->end <= l->off) {
+  if (r != SF_ROLE_TRANSPORT && r != SF_ROLE_STREAM && r != SF_ROLE_ICMP) return;
+  pi->key.l4role = (uint8_t)r;  /* Other otherwise: addresses and protocol */
+  if (li >= p->nlayers || p->layers[li].proto != want ||
+      p->layers[li].end <= p->layers[li].off) {
     /* a later fragment (or a cut header): no ports to key it by */
-    if (want == SF_TCP || want == SF_UDP) pi->key.kind = SF_KIND_NOPORTS;
+    if (r != SF_ROLE_ICMP) pi->key.kind = SF_KIND_NOPORTS;
     return;
   }
+  l = &p->layers[li];
+  pi->key.l4id = (uint16_t)(want + 1);
   pi->l4 = p->data + l->off;
   pi->l4len = l->end - l->off;
   pi->l4hlen = l->hlen;
   pi->l4cut = (l->flags & SF_L_TRUNC) != 0;
-  if (want == SF_TCP || want == SF_UDP) {
-    pi->key.port[0] = rd16(pi->l4);
-    pi->key.port[1] = rd16(pi->l4 + 2);
-  } else if (pi->l4len >= 1) {
-    read_icmp(pi->l4, pi->l4len, want == SF_ICMPV6, pi);
+  if (r == SF_ROLE_ICMP) {
+    read_icmp(p, li, pr, pi);
+  } else if (pr->at.src >= 0 && pr->at.dst >= 0) {
+    pi->key.port[0] = (uint16_t)sf_lget(p, li, pr->at.src);
+    pi->key.port[1] = (uint16_t)sf_lget(p, li, pr->at.dst);
   }
 }
 
 int sf_flow_classify(const sf_pkt *p, sf_pktinfo *pi) {
   int li;
   memset(pi, 0, sizeof *pi);
+  int tab = -1;
   li = find_ip(p, &pi->key);
-  if (li < 0) return 0;
-  li = read_ip(p, li, &pi->key);
-  read_l4(p, li, pi);
+  if (li < 0 || (li = read_ip(p, li, &pi->key, &tab)) < 0) {
+    memset(&pi->key, 0, sizeof pi->key);
+    return 0;
+  }
+  read_l4(p, li, tab, pi);
   return 1;
 }
 
@@ -153,4 +173,13 @@ void sf_flow_key_swap(sf_flow_key *k) {
   memcpy(k->addr[1], a, 16);
   k->port[0] = k->port[1];
   k->port[1] = port;
+}
+
+const char *sf_flow_protocol(const sf_flow *f) {
+  const sf_proto *pr = sf_proto_get((int)f->key.l4id - 1);
+  if (!pr || f->key.kind == SF_KIND_NOPORTS) return "Other";
+  if (pr->facts->role == SF_ROLE_ICMP && f->key.kind != SF_KIND_ECHO &&
+      f->key.kind != SF_KIND_ICMP)
+    return "Other";
+  return pr->display;
 }

@@ -57,7 +57,7 @@ static void list_append(sf_flow **head, sf_flow **tail, sf_flow *f) {
 }
 
 static int is_tcp(const sf_flow *f) {
-  return f->key.proto == SF_FK_TCP && !f->key.kind;
+  return f->key.l4role == SF_ROLE_STREAM && !f->key.kind;
 }
 
 static int lru_class(const sf_flow *f) {
@@ -215,7 +215,7 @@ sf_flow *sf_flows_pop(sf_flows *t) {
 /* Who initiated: the SYN sender; the requester of an echo; else the
    sender.  Returns 1 when the packet's receiver is the initiator. */
 static int receiver_initiated(const sf_pktinfo *pi) {
-  if (pi->key.proto == SF_FK_TCP && pi->l4 && pi->l4len >= 14)
+  if (pi->key.l4role == SF_ROLE_STREAM && pi->l4 && pi->l4len >= 14)
     return (pi->l4[13] & 0x12) == 0x12;  /* SYN+ACK: the SYN was missed */
   return pi->icmp_echo == 2;
 }
@@ -277,7 +277,7 @@ static void icmp_packet(sf_flow *f, const sf_pktinfo *pi) {
 
 /* A SYN (without ACK) on a tuple whose conversation is over starts anew. */
 static int starts_over(const sf_flow *f, const sf_pktinfo *pi) {
-  return pi->key.proto == SF_FK_TCP && pi->l4 && pi->l4len >= 14 &&
+  return pi->key.l4role == SF_ROLE_STREAM && pi->l4 && pi->l4len >= 14 &&
          (pi->l4[13] & 0x12) == 0x02 && f->lru == SF_LRU_WAIT;
 }
 

@@ -8,15 +8,18 @@
 
 /* name, bit offset, width, default [, flags, enum names, condition] */
 #define UINTF(n, off, w, d, fl, en, c) \
-  {(n), SF_T_UINT, (fl), (c), 0, (off), (w), (d), NULL, (en), NULL}
+  {(n), SF_T_UINT, (fl), (c), 0, (off), (w), (d), NULL, (en), NULL, NULL}
+/* an integer named by a dissector table's protocols (ARP's ptype) */
+#define UINTT(n, off, w, d, fl, en, table) \
+  {(n), SF_T_UINT, (fl), 0, 0, (off), (w), (d), NULL, (en), NULL, (table)}
 #define FLAGF(n, off, w, d, names, c) \
-  {(n), SF_T_FLAGS, 0, (c), 0, (off), (w), (d), NULL, (names), NULL}
-#define MACF(n, off, d, c) {(n), SF_T_MAC, 0, (c), 0, (off), 48, 0, (d), NULL, NULL}
-#define IP4F(n, off, d, c) {(n), SF_T_IP4, 0, (c), 0, (off), 32, 0, (d), NULL, NULL}
-#define IP6F(n, off, d, c) {(n), SF_T_IP6, 0, (c), 0, (off), 128, 0, (d), NULL, NULL}
+  {(n), SF_T_FLAGS, 0, (c), 0, (off), (w), (d), NULL, (names), NULL, NULL}
+#define MACF(n, off, d, c) {(n), SF_T_MAC, 0, (c), 0, (off), 48, 0, (d), NULL, NULL, NULL}
+#define IP4F(n, off, d, c) {(n), SF_T_IP4, 0, (c), 0, (off), 32, 0, (d), NULL, NULL, NULL}
+#define IP6F(n, off, d, c) {(n), SF_T_IP6, 0, (c), 0, (off), 128, 0, (d), NULL, NULL, NULL}
 /* variable bytes: pad multiple, codec name, default as hex, condition */
 #define BYTESF(n, off, pad, codec, hexdef, c) \
-  {(n), SF_T_BYTES, 0, (c), (pad), (off), 0, 0, (hexdef), NULL, (codec)}
+  {(n), SF_T_BYTES, 0, (c), (pad), (off), 0, 0, (hexdef), NULL, (codec), NULL}
 
 #define NFIELDS(a) ((uint16_t)(sizeof(a) / sizeof((a)[0])))
 
@@ -34,16 +37,11 @@ static inline int clear_checksum(sf_pkt *p, int li, int fi) {
   return 1;
 }
 
-/* per-family registration, called by sf_init() */
-void sf_register_raw(void);
-void sf_register_ether(void);
-void sf_register_ipv4(void);
-void sf_register_ipv6(void);
-void sf_register_tcp(void);
-void sf_register_udp(void);
-void sf_register_icmp(void);
-void sf_register_icmpv6(void);
-void sf_register_sll(void);
-void sf_register_loopback(void);
+/* The protocol registered under a name, looked up once (protocols that
+   follow another by its own logic: ICMP errors quote an IPv4 datagram). */
+static inline int proto_named(int *cache, const char *name) {
+  if (*cache <= 0) *cache = sf_proto_find(name) + 1;
+  return *cache - 1;
+}
 
 #endif

@@ -3,12 +3,12 @@
  */
 #include "common.h"
 
+/* EtherTypes of protocols sflua does not dissect; the others are named by
+   the protocols registered in the "ethertype" table. */
 static const sf_enum ether_types[] = {
-  {0x0800, "IPv4"}, {0x0806, "ARP"}, {0x86dd, "IPv6"}, {0x8100, "802.1Q"},
-  {0x88a8, "802.1AD"}, {0x9100, "802.1Q-9100"}, {0x8035, "RARP"},
-  {0x8847, "MPLS"}, {0x8848, "MPLS-multicast"}, {0x8863, "PPPoED"},
-  {0x8864, "PPPoE"}, {0x888e, "EAPOL"}, {0x88cc, "LLDP"}, {0x9000, "LOOP"},
-  {0, NULL}
+  {0x8035, "RARP"}, {0x8847, "MPLS"}, {0x8848, "MPLS-multicast"},
+  {0x8863, "PPPoED"}, {0x8864, "PPPoE"}, {0x888e, "EAPOL"}, {0x88cc, "LLDP"},
+  {0x9000, "LOOP"}, {0, NULL}
 };
 
 /* ---- Ethernet II ------------------------------------------------------ */
@@ -32,10 +32,17 @@ static size_t ether_extent(const uint8_t *h, size_t hlen, size_t n) {
   return t <= 1500 ? 14u + t : (size_t)-1;
 }
 
+static const sf_place ether_places[] = {{"linktype", 1, 0, NULL}, {NULL, 0, 0, NULL}};
+
+static const sf_facts ether_facts = {
+  .role = SF_ROLE_LINK, .src = "src", .dst = "dst",
+};
+
 static sf_proto ether = {
   .name = "Ether", .display = "Ethernet", .kind = "Ethernet",
   .fields = ether_fields, .nfields = NFIELDS(ether_fields), .minlen = 14,
-  .next_field = 2, .hdr_len = ether_len, .extent = ether_extent,
+  .next_table = "ethertype", .next_keys = {"type"}, .places = ether_places,
+  .facts = &ether_facts, .hdr_len = ether_len, .extent = ether_extent,
 };
 
 /* ---- 802.1Q and 802.1ad ------------------------------------------------- */
@@ -52,16 +59,31 @@ static size_t dot1q_len(const uint8_t *h, size_t n) {
   return n >= 4 ? 4 : 0;
 }
 
+/* Stackforge calls the drop-eligible bit by its 802.1Q-2011 name. */
+static const sf_alias dot1q_aliases[] = {{"dei", "id"}, {NULL, NULL}};
+
+static const sf_facts dot1q_facts = {.role = SF_ROLE_VLAN, .vlan = "vlan"};
+
+/* 0x9100: the pre-standard QinQ outer tag, read as 802.1Q */
+static const sf_place dot1q_places[] = {
+  {"ethertype", 0x8100, 0, NULL}, {"ethertype", 0x9100, SF_PL_PARSE_ONLY, NULL},
+  {NULL, 0, 0, NULL}
+};
+
+static const sf_place dot1ad_places[] = {{"ethertype", 0x88a8, 0, NULL}, {NULL, 0, 0, NULL}};
+
 static sf_proto dot1q = {
   .name = "Dot1Q", .display = "802.1Q", .kind = "Dot1Q",
   .fields = dot1q_fields, .nfields = NFIELDS(dot1q_fields), .minlen = 4,
-  .next_field = 3, .hdr_len = dot1q_len,
+  .next_table = "ethertype", .next_keys = {"type"}, .places = dot1q_places,
+  .aliases = dot1q_aliases, .facts = &dot1q_facts, .hdr_len = dot1q_len,
 };
 
 static sf_proto dot1ad = {
   .name = "Dot1AD", .display = "802.1AD", .kind = "Dot1AD",
   .fields = dot1q_fields, .nfields = NFIELDS(dot1q_fields), .minlen = 4,
-  .next_field = 3, .hdr_len = dot1q_len,
+  .next_table = "ethertype", .next_keys = {"type"}, .places = dot1ad_places,
+  .aliases = dot1q_aliases, .facts = &dot1q_facts, .hdr_len = dot1q_len,
 };
 
 /* ---- ARP ---------------------------------------------------------------- */
@@ -78,7 +100,7 @@ enum { ARP_ETH_IP = 1 };  /* addresses are Ethernet and IPv4 */
 
 static const sf_field arp_fields[] = {
   UINTF("hwtype", 0, 16, 1, SF_FF_HEX, arp_hwtypes, 0),
-  UINTF("ptype", 16, 16, 0x0800, SF_FF_HEX, ether_types, 0),
+  UINTT("ptype", 16, 16, 0x0800, SF_FF_HEX, ether_types, "ethertype"),
   UINTF("hwlen", 32, 8, 6, 0, NULL, 0),
   UINTF("plen", 40, 8, 4, 0, NULL, 0),
   UINTF("op", 48, 16, 1, 0, arp_ops, 0),
@@ -107,31 +129,23 @@ static int arp_present(const uint8_t *h, size_t hlen, int cond) {
   return hlen >= 28 && h[4] == 6 && h[5] == 4;
 }
 
+static const sf_place arp_places[] = {{"ethertype", 0x0806, 0, NULL}, {NULL, 0, 0, NULL}};
+
+static const sf_variant arp_variants[] = {
+  {"who_has", NULL, "op", 1}, {"is_at", NULL, "op", 2}, {NULL, NULL, NULL, 0}
+};
+
 /* Addresses of other sizes are not named fields: show them as payload. */
 static sf_proto arp = {
   .name = "ARP", .display = "ARP", .kind = "Arp",
   .fields = arp_fields, .nfields = NFIELDS(arp_fields), .minlen = 28,
-  .next_field = -1, .hdr_len = arp_len, .extent = arp_extent,
-  .present = arp_present,
+  .places = arp_places, .variants = arp_variants,
+  .hdr_len = arp_len, .extent = arp_extent, .present = arp_present,
 };
 
-void sf_register_ether(void) {
+SF_PROTO_FILE(ether) {
   sf_register(&ether);
   sf_register(&dot1q);
   sf_register(&dot1ad);
   sf_register(&arp);
-  sf_bind(SF_ETHER, 0x0800, SF_IPV4);
-  sf_bind(SF_ETHER, 0x86dd, SF_IPV6);
-  sf_bind(SF_ETHER, 0x0806, SF_ARP);
-  sf_bind(SF_ETHER, 0x8100, SF_DOT1Q);
-  sf_bind(SF_ETHER, 0x88a8, SF_DOT1AD);
-  sf_bind(SF_ETHER, 0x9100, SF_DOT1Q);
-  sf_bind(SF_DOT1Q, 0x0800, SF_IPV4);
-  sf_bind(SF_DOT1Q, 0x86dd, SF_IPV6);
-  sf_bind(SF_DOT1Q, 0x0806, SF_ARP);
-  sf_bind(SF_DOT1Q, 0x8100, SF_DOT1Q);
-  sf_bind(SF_DOT1AD, 0x0800, SF_IPV4);
-  sf_bind(SF_DOT1AD, 0x86dd, SF_IPV6);
-  sf_bind(SF_DOT1AD, 0x0806, SF_ARP);
-  sf_bind(SF_DOT1AD, 0x8100, SF_DOT1Q);
 }

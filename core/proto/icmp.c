@@ -80,23 +80,39 @@ static size_t icmp_shape(const uint8_t *h, size_t hlen) {
 
 /* Errors quote the datagram that caused them. */
 static int icmp_next(const sf_pkt *p, int li) {
+  static int ip;
   unsigned t = p->data[p->layers[li].off];
-  if (t == 3 || t == 4 || t == 5 || t == 11 || t == 12)
-    return SF_IPV4 | SF_NEXT_QUOTED;
+  if ((t == 3 || t == 4 || t == 5 || t == 11 || t == 12) && proto_named(&ip, "IP") >= 0)
+    return proto_named(&ip, "IP") | SF_NEXT_QUOTED;
   return -2;
 }
 
-static void icmp_checksum(sf_pkt *p, int li) {
-  const sf_layer *l = &p->layers[li];
-  if (clear_checksum(p, li, 2))
-    put_checksum(p, li, 2, sf_fold(sf_sum16(p->data + l->off, l->end - l->off, 0)));
-}
+static const sf_place icmp_places[] = {{"ip.proto", 1, 0, NULL}, {NULL, 0, 0, NULL}};
+
+/* the seed toolkit's names beside Scapy's */
+static const sf_alias icmp_aliases[] = {
+  {"checksum", "chksum"}, {"gateway", "gw"}, {NULL, NULL}
+};
+
+static const sf_variant icmp_variants[] = {
+  {"echo_request", NULL, "type", 8}, {"echo_reply", NULL, "type", 0},
+  {"dest_unreach", NULL, "type", 3}, {"redirect", NULL, "type", 5},
+  {"time_exceeded", NULL, "type", 11}, {"param_problem", NULL, "type", 12},
+  {"timestamp_request", NULL, "type", 13}, {"timestamp_reply", NULL, "type", 14},
+  {NULL, NULL, NULL, 0}
+};
+
+static const sf_facts icmp_facts = {
+  .role = SF_ROLE_ICMP, .echo_request = 8, .echo_reply = 0, .id = "id",
+  .seqno = "seq", .cksum = "chksum", .cksum_cover = SF_CK_EXTENT,
+};
 
 static sf_proto icmp = {
   .name = "ICMP", .display = "ICMP", .kind = "Icmp",
   .fields = icmp_fields, .nfields = NFIELDS(icmp_fields), .minlen = 8,
-  .next_field = -1, .hdr_len = icmp_hdr_len, .next = icmp_next,
-  .checksum = icmp_checksum, .present = icmp_present, .shape_len = icmp_shape,
+  .places = icmp_places, .aliases = icmp_aliases, .variants = icmp_variants,
+  .facts = &icmp_facts, .hdr_len = icmp_hdr_len, .next = icmp_next,
+  .present = icmp_present, .shape_len = icmp_shape,
 };
 
-void sf_register_icmp(void) { sf_register(&icmp); }
+SF_PROTO_FILE(icmp) { sf_register(&icmp); }

@@ -3,6 +3,8 @@
  * its options.  Like ICMP, the body depends on the type; ND options are
  * layers of their own, as in Scapy.
  */
+#include <string.h>
+
 #include "common.h"
 
 static const sf_enum icmp6_types[] = {
@@ -105,9 +107,11 @@ static size_t icmp6_shape(const uint8_t *h, size_t hlen) {
 }
 
 static int icmp6_next(const sf_pkt *p, int li) {
+  static int ip6, ndopt;
   unsigned t = p->data[p->layers[li].off];
-  if (t >= 1 && t <= 4) return SF_IPV6 | SF_NEXT_QUOTED;
-  if (t >= 133 && t <= 137) return SF_NDOPT;
+  if (t >= 1 && t <= 4 && proto_named(&ip6, "IPv6") >= 0)
+    return proto_named(&ip6, "IPv6") | SF_NEXT_QUOTED;
+  if (t >= 133 && t <= 137) return proto_named(&ndopt, "ICMPv6NDOpt");
   return -2;
 }
 
@@ -118,19 +122,52 @@ static void icmp6_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
   *len = hlen > *off ? hlen - *off : 0;
 }
 
-static void icmp6_checksum(sf_pkt *p, int li) {
-  int ok;
-  uint16_t ck;
-  if (!clear_checksum(p, li, 2)) return;
-  ck = sf_l4_checksum(p, li, 58, &ok);
-  if (ok) put_checksum(p, li, 2, ck);
+/* Neighbour discovery built from a constructor gets the addressing Scapy
+   gives it (its overload_fields): hop limit 255 and the all-nodes (for a
+   router solicitation, all-routers) group, unless the user set them. */
+static void nd_overload(sf_pkt *p, int lower, int li) {
+  static const uint8_t all_nodes[16] = {0xff, 2, [15] = 1};
+  static const uint8_t all_routers[16] = {0xff, 2, [15] = 2};
+  const sf_proto *pr = sf_proto_get(p->layers[lower].proto);
+  int hlim = sf_field_find(pr, "hlim"), dst = sf_field_find(pr, "dst");
+  uint8_t t = p->layers[li].hlen ? p->data[p->layers[li].off] : 0;
+  size_t at;
+  if (t < 133 || t > 137 || hlim < 0 || dst < 0 || pr->fields[dst].type != SF_T_IP6)
+    return;
+  sf_lput(p, lower, hlim, 255);
+  at = p->layers[lower].off + pr->fields[dst].bitoff / 8u;
+  if (!sf_isset(p, lower, dst) && at + 16 <= p->len)  /* finalize made it ours */
+    memcpy((uint8_t *)p->data + at, t == 133 ? all_routers : all_nodes, 16);
 }
+
+static const sf_place icmp6_places[] = {{"ip.proto", 58, 0, NULL}, {NULL, 0, 0, NULL}};
+
+static const sf_alias icmp6_aliases[] = {{"chksum", "cksum"}, {NULL, NULL}};
+
+static const sf_variant icmp6_variants[] = {
+  {"dest_unreach", "ICMPv6DestUnreach", "type", 1},
+  {"packet_too_big", "ICMPv6PacketTooBig", "type", 2},
+  {"time_exceeded", "ICMPv6TimeExceeded", "type", 3},
+  {"param_problem", "ICMPv6ParamProblem", "type", 4},
+  {"echo_request", "ICMPv6EchoRequest", "type", 128},
+  {"echo_reply", "ICMPv6EchoReply", "type", 129},
+  {"nd_rs", "ICMPv6ND_RS", "type", 133}, {"nd_ra", "ICMPv6ND_RA", "type", 134},
+  {"nd_ns", "ICMPv6ND_NS", "type", 135}, {"nd_na", "ICMPv6ND_NA", "type", 136},
+  {"nd_redirect", "ICMPv6ND_Redirect", "type", 137}, {NULL, NULL, NULL, 0}
+};
+
+static const sf_facts icmp6_facts = {
+  .role = SF_ROLE_ICMP, .echo_request = 128, .echo_reply = 129, .id = "id",
+  .seqno = "seq", .body = "data", .cksum = "cksum",
+  .cksum_cover = SF_CK_PSEUDO, .cksum_proto = 58,
+};
 
 static sf_proto icmpv6 = {
   .name = "ICMPv6", .display = "ICMPv6", .kind = "Icmpv6",
   .fields = icmp6_fields, .nfields = NFIELDS(icmp6_fields), .minlen = 8,
-  .next_field = -1, .hdr_len = icmp6_hdr_len, .next = icmp6_next,
-  .checksum = icmp6_checksum, .present = icmp6_present, .shape_len = icmp6_shape,
+  .places = icmp6_places, .aliases = icmp6_aliases, .variants = icmp6_variants,
+  .facts = &icmp6_facts, .hdr_len = icmp6_hdr_len, .next = icmp6_next,
+  .overload = nd_overload, .present = icmp6_present, .shape_len = icmp6_shape,
   .var = icmp6_span,
 };
 
@@ -188,9 +225,8 @@ static size_t ndopt_shape(const uint8_t *h, size_t hlen) {
 }
 
 static int ndopt_next(const sf_pkt *p, int li) {
-  (void)p;
   (void)li;
-  return SF_NDOPT;
+  return p->layers[li].proto;  /* options follow one another */
 }
 
 static void ndopt_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
@@ -205,15 +241,22 @@ static void ndopt_fixup(sf_pkt *p, int li) {
   sf_lput(p, li, 1, (p->layers[li].hlen + 7) / 8);
 }
 
+static const sf_variant ndopt_variants[] = {
+  {"src_lladdr", "ICMPv6NDOptSrcLLAddr", "type", 1},
+  {"dst_lladdr", "ICMPv6NDOptDstLLAddr", "type", 2},
+  {"prefix_info", "ICMPv6NDOptPrefixInfo", "type", 3},
+  {"mtu", "ICMPv6NDOptMTU", "type", 5}, {NULL, NULL, NULL, 0}
+};
+
 static sf_proto ndopt = {
   .name = "ICMPv6NDOpt", .display = "ICMPv6 ND Option",
   .kind = "Icmpv6NdOpt", .fields = ndopt_fields,
-  .nfields = NFIELDS(ndopt_fields), .minlen = 8, .next_field = -1,
+  .nfields = NFIELDS(ndopt_fields), .minlen = 8, .variants = ndopt_variants,
   .hdr_len = ndopt_len, .next = ndopt_next, .fixup = ndopt_fixup,
   .present = ndopt_present, .shape_len = ndopt_shape, .var = ndopt_span,
 };
 
-void sf_register_icmpv6(void) {
+SF_PROTO_FILE(icmpv6) {
   sf_register(&icmpv6);
   sf_register(&ndopt);
 }

@@ -3,7 +3,7 @@
  */
 #include "common.h"
 
-const sf_enum sf_ip_protos[] = {
+static const sf_enum ip_protos[] = {
   {0, "hopopt"}, {1, "icmp"}, {2, "igmp"}, {4, "ipencap"}, {6, "tcp"},
   {17, "udp"}, {41, "ipv6"}, {43, "ipv6_route"}, {44, "ipv6_frag"},
   {47, "gre"}, {50, "esp"}, {51, "ah"}, {58, "ipv6_icmp"},
@@ -25,7 +25,7 @@ static const sf_field ip_fields[] = {
   FLAGF("flags", 48, 3, 0, ip_flags, 0),
   UINTF("frag", 51, 13, 0, 0, NULL, 0),
   UINTF("ttl", 64, 8, 64, 0, NULL, 0),
-  UINTF("proto", 72, 8, 0, 0, sf_ip_protos, 0),
+  UINTF("proto", 72, 8, 0, 0, ip_protos, 0),
   UINTF("chksum", 80, 16, 0, SF_FF_AUTO | SF_FF_HEX, NULL, 0),
   IP4F("src", 96, "127.0.0.1", 0),
   IP4F("dst", 128, "127.0.0.1", 0),
@@ -59,12 +59,6 @@ static void ip_fixup(sf_pkt *p, int li) {
   sf_lput(p, li, F_LEN, l->end - l->off);
 }
 
-static void ip_checksum(sf_pkt *p, int li) {
-  const sf_layer *l = &p->layers[li];
-  if (clear_checksum(p, li, F_CHKSUM))
-    put_checksum(p, li, F_CHKSUM, sf_fold(sf_sum16(p->data + l->off, l->hlen, 0)));
-}
-
 static void ip_options(const uint8_t *h, size_t hlen, int fi, size_t *off,
                        size_t *len) {
   (void)h;
@@ -73,20 +67,68 @@ static void ip_options(const uint8_t *h, size_t hlen, int fi, size_t *off,
   *len = hlen - 20;
 }
 
+/* With one loose or strict source route, TCP and UDP checksums use its
+   last address: the final destination (RFC 791, RFC 9293 3.1; as Scapy
+   and Linux).  With several, the header's destination stays. */
+static const uint8_t *final_dst(const uint8_t *h, size_t hlen) {
+  const uint8_t *last = NULL;
+  size_t pos = 0;
+  int routes = 0;
+  sf_opt o;
+  while (sf_opt_next(h + 20, hlen - 20, &pos, SF_OPT_IP, &o)) {
+    if (o.kind != 131 && o.kind != 137) continue;
+    routes++;
+    last = o.len >= 7 ? h + 20 + o.off + o.len - 4 : NULL;
+  }
+  return (routes == 1 && last) ? last : h + 16;
+}
+
+static int ip_pseudo(const sf_pkt *p, int ip, int li, uint64_t *acc) {
+  const sf_layer *l = &p->layers[ip];
+  const uint8_t *h = p->data + l->off;
+  (void)li;
+  if (l->hlen < 20) return 0;
+  *acc = sf_sum16(h + 12, 4, *acc);
+  *acc = sf_sum16(final_dst(h, l->hlen), 4, *acc);
+  return 1;
+}
+
+static int ip_fragment(const uint8_t *h, size_t hlen, sf_frag *f) {
+  unsigned ff = rd16(h + 6);
+  if (hlen < 20 || !(ff & 0x3fff)) return 0;  /* MF clear, offset 0 */
+  f->offset = (ff & 0x1fff) * 8u;
+  f->more = (ff >> 13) & 1;
+  f->id = rd16(h + 4);
+  return 1;
+}
+
+static int is_v4(const uint8_t *h, size_t n) { return n > 0 && (h[0] >> 4) == 4; }
+
+/* Raw IP link types: 101 (LINKTYPE_RAW, what builders write), 12 and 14
+   (DLT_RAW on some BSDs) carry either version, the first nibble says
+   which; 228 is IPv4 only. */
+static const sf_place ip_places[] = {
+  {"ethertype", 0x0800, 0, NULL}, {"ip.proto", 4, 0, NULL},
+  {"null.type", 2, 0, NULL}, {"linktype", 101, 0, is_v4},
+  {"linktype", 228, SF_PL_PARSE_ONLY, NULL},
+  {"linktype", 12, SF_PL_PARSE_ONLY, is_v4}, {"linktype", 14, SF_PL_PARSE_ONLY, is_v4},
+  {NULL, 0, 0, NULL}
+};
+
+static const sf_alias ip_aliases[] = {{"checksum", "chksum"}, {NULL, NULL}};
+
+static const sf_facts ip_facts = {
+  .role = SF_ROLE_NET, .src = "src", .dst = "dst", .cksum = "chksum",
+  .cksum_cover = SF_CK_HEADER, .pseudo = ip_pseudo, .fragment = ip_fragment,
+};
+
 static sf_proto ipv4 = {
   .name = "IP", .display = "IPv4", .kind = "Ipv4",
   .fields = ip_fields, .nfields = NFIELDS(ip_fields), .minlen = 20,
-  .next_field = F_PROTO, .hdr_len = ip_hdr_len, .extent = ip_extent,
-  .next = ip_next, .fixup = ip_fixup, .checksum = ip_checksum,
-  .header_checksum = 1,
-  .var = ip_options,
+  .next_table = "ip.proto", .next_keys = {"proto"}, .places = ip_places,
+  .aliases = ip_aliases, .facts = &ip_facts,
+  .hdr_len = ip_hdr_len, .extent = ip_extent, .next = ip_next,
+  .fixup = ip_fixup, .var = ip_options,
 };
 
-void sf_register_ipv4(void) {
-  sf_register(&ipv4);
-  sf_bind(SF_IPV4, 1, SF_ICMP);
-  sf_bind(SF_IPV4, 6, SF_TCP);
-  sf_bind(SF_IPV4, 17, SF_UDP);
-  sf_bind(SF_IPV4, 4, SF_IPV4);
-  sf_bind(SF_IPV4, 41, SF_IPV6);
-}
+SF_PROTO_FILE(ipv4) { sf_register(&ipv4); }

@@ -39,36 +39,10 @@ static size_t ipv6_extent(const uint8_t *h, size_t hlen, size_t n) {
   return plen ? hlen + plen : (size_t)-1;
 }
 
-/* Neighbour discovery sent from a constructor gets the addressing Scapy
-   gives it: hop limit 255 and the all-nodes (all-routers) group. */
-static void nd_overloads(sf_pkt *p, int li) {
-  static const uint8_t all_nodes[16] = {0xff, 2, [15] = 1};
-  static const uint8_t all_routers[16] = {0xff, 2, [15] = 2};
-  const sf_layer *n = li + 1 < p->nlayers ? &p->layers[li + 1] : NULL;
-  uint8_t t;
-  if (!(p->layers[li].flags & SF_L_BUILT) || !n || n->proto != SF_ICMPV6 ||
-      n->hlen < 1)
-    return;
-  t = p->data[n->off];
-  if (t < 133 || t > 137) return;
-  sf_lput(p, li, F_HLIM, 255);
-  if (!sf_isset(p, li, F_DST))
-    memcpy((uint8_t *)p->data + p->layers[li].off + 24,
-           t == 133 ? all_routers : all_nodes, 16);
-}
-
 static void ipv6_fixup(sf_pkt *p, int li) {
   const sf_layer *l = &p->layers[li];
   sf_lput(p, li, F_PLEN, l->end - l->off - 40);
-  nd_overloads(p, li);
 }
-
-static sf_proto ipv6 = {
-  .name = "IPv6", .display = "IPv6", .kind = "Ipv6",
-  .fields = ipv6_fields, .nfields = NFIELDS(ipv6_fields), .minlen = 40,
-  .next_field = F_NH, .hdr_len = ipv6_len, .extent = ipv6_extent,
-  .fixup = ipv6_fixup,
-};
 
 /* ---- extension headers -------------------------------------------------- */
 
@@ -99,18 +73,25 @@ static void opts_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
   *len = hlen - 2;
 }
 
+static const sf_facts ext_facts = {.role = SF_ROLE_NETEXT};
+
+static const sf_place hop_places[] = {{"ip.proto", 0, 0, NULL}, {NULL, 0, 0, NULL}};
+static const sf_place dest_places[] = {{"ip.proto", 60, 0, NULL}, {NULL, 0, 0, NULL}};
+
 static sf_proto hop = {
   .name = "IPv6ExtHdrHopByHop", .display = "IPv6 Hop-by-Hop Options",
   .kind = "Ipv6HopByHop", .fields = opts_fields,
-  .nfields = NFIELDS(opts_fields), .minlen = 8, .next_field = 0,
-  .hdr_len = ext_len, .fixup = ext_fixup, .var = opts_span,
+  .nfields = NFIELDS(opts_fields), .minlen = 8,
+  .next_table = "ip.proto", .next_keys = {"nh"}, .places = hop_places,
+  .facts = &ext_facts, .hdr_len = ext_len, .fixup = ext_fixup, .var = opts_span,
 };
 
 static sf_proto dest = {
   .name = "IPv6ExtHdrDestOpt", .display = "IPv6 Destination Options",
   .kind = "Ipv6DestOpt", .fields = opts_fields,
-  .nfields = NFIELDS(opts_fields), .minlen = 8, .next_field = 0,
-  .hdr_len = ext_len, .fixup = ext_fixup, .var = opts_span,
+  .nfields = NFIELDS(opts_fields), .minlen = 8,
+  .next_table = "ip.proto", .next_keys = {"nh"}, .places = dest_places,
+  .facts = &ext_facts, .hdr_len = ext_len, .fixup = ext_fixup, .var = opts_span,
 };
 
 /* routing header: a type 0-style address list */
@@ -141,11 +122,25 @@ static void routing_fixup(sf_pkt *p, int li) {
     sf_lput(p, li, R_SEGLEFT, (p->layers[li].hlen - 8) / 16);
 }
 
+/* Types 0, 2 and 4 (segment routing) list whole addresses. */
+static int routing_addrs(const uint8_t *h, size_t hlen, size_t *off, size_t *n) {
+  if (hlen < 8 || (h[2] != 0 && h[2] != 2 && h[2] != 4)) return 0;
+  *off = 8;
+  *n = (hlen - 8) / 16 * 16;
+  return 1;
+}
+
+static const sf_facts routing_facts = {.role = SF_ROLE_NETEXT, .addr_list = routing_addrs};
+
+static const sf_place routing_places[] = {{"ip.proto", 43, 0, NULL}, {NULL, 0, 0, NULL}};
+
 static sf_proto routing = {
   .name = "IPv6ExtHdrRouting", .display = "IPv6 Routing Header",
   .kind = "Ipv6Routing", .fields = routing_fields,
-  .nfields = NFIELDS(routing_fields), .minlen = 8, .next_field = R_NH,
-  .hdr_len = ext_len, .fixup = routing_fixup, .var = addresses_span,
+  .nfields = NFIELDS(routing_fields), .minlen = 8,
+  .next_table = "ip.proto", .next_keys = {"nh"}, .places = routing_places,
+  .facts = &routing_facts, .hdr_len = ext_len, .fixup = routing_fixup,
+  .var = addresses_span,
 };
 
 /* fragment header: fixed 8 octets */
@@ -168,34 +163,105 @@ static int frag_next(const sf_pkt *p, int li) {
   return (rd16(h + 2) >> 3) ? -2 : -1;
 }
 
+static int frag_fragment(const uint8_t *h, size_t hlen, sf_frag *f) {
+  unsigned off = rd16(h + 2);
+  if (hlen < 8 || !(off & 0xfff9)) return 0;  /* offset 0, M clear: atomic */
+  f->offset = (off >> 3) * 8u;
+  f->more = off & 1;
+  f->id = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
+  return 1;
+}
+
+static const sf_facts frag_facts = {.role = SF_ROLE_NETEXT, .fragment = frag_fragment};
+
+static const sf_place frag_places[] = {{"ip.proto", 44, 0, NULL}, {NULL, 0, 0, NULL}};
+
 static sf_proto frag = {
   .name = "IPv6ExtHdrFragment", .display = "IPv6 Fragment Header",
   .kind = "Ipv6Fragment", .fields = frag_fields,
-  .nfields = NFIELDS(frag_fields), .minlen = 8, .next_field = 0,
-  .hdr_len = frag_len, .next = frag_next,
+  .nfields = NFIELDS(frag_fields), .minlen = 8,
+  .next_table = "ip.proto", .next_keys = {"nh"}, .places = frag_places,
+  .facts = &frag_facts, .hdr_len = frag_len, .next = frag_next,
 };
 
-static void bind_upper(int lower) {
-  sf_bind(lower, 0, SF_IPV6_HOP);
-  sf_bind(lower, 43, SF_IPV6_ROUTING);
-  sf_bind(lower, 44, SF_IPV6_FRAG);
-  sf_bind(lower, 60, SF_IPV6_DEST);
-  sf_bind(lower, 6, SF_TCP);
-  sf_bind(lower, 17, SF_UDP);
-  sf_bind(lower, 58, SF_ICMPV6);
-  sf_bind(lower, 4, SF_IPV4);
-  sf_bind(lower, 41, SF_IPV6);
+/* ---- IPv6 itself ------------------------------------------------------------- */
+
+/* Upper-layer checksums use the final destination of a routing header
+   still to be walked (RFC 8200 section 8.1): the last address of a type
+   0-style list, the first of a segment routing header's list (RFC 8754,
+   which stores it reversed).  Built headers count their segments left
+   only at fixup, which has run: lengths come before checksums. */
+static const uint8_t *final_dst(const sf_pkt *p, int ip, int li) {
+  const uint8_t *dst = p->data + p->layers[ip].off + 24;
+  int j;
+  for (j = ip + 1; j < li; j++) {
+    const sf_layer *l = &p->layers[j];
+    const uint8_t *h = p->data + l->off;
+    size_t naddr = l->hlen >= 8 ? (l->hlen - 8) / 16 : 0;
+    if (l->proto != routing.id || naddr == 0 || h[3] == 0) continue;
+    dst = h[2] == 4 ? h + 8 : h + 8 + 16 * (naddr - 1);
+    break;  /* the first routing header decides */
+  }
+  return dst;
 }
 
-void sf_register_ipv6(void) {
+/* A home address option (RFC 6275 6.3) in a destination options header
+   stands for the source in upper-layer checksums. */
+static const uint8_t *home_src(const sf_pkt *p, int ip, int li) {
+  const uint8_t *src = p->data + p->layers[ip].off + 8;
+  int j;
+  for (j = ip + 1; j < li; j++) {
+    const sf_layer *l = &p->layers[j];
+    size_t pos = 2;
+    sf_opt o;
+    if (l->proto != dest.id) continue;
+    while (sf_opt_next(p->data + l->off, l->hlen, &pos, SF_OPT_IPV6, &o))
+      if (o.kind == 201 && o.len == 18) return p->data + l->off + o.off + 2;
+  }
+  return src;
+}
+
+static int ipv6_pseudo(const sf_pkt *p, int ip, int li, uint64_t *acc) {
+  if (p->layers[ip].hlen < 40) return 0;
+  *acc = sf_sum16(home_src(p, ip, li), 16, *acc);
+  *acc = sf_sum16(final_dst(p, ip, li), 16, *acc);
+  return 1;
+}
+
+static int is_v6(const uint8_t *h, size_t n) { return n > 0 && (h[0] >> 4) == 6; }
+
+/* BSD loopback families: 24 (NetBSD, OpenBSD) builds; FreeBSD's 28 and
+   macOS's 30 parse.  Raw IP link types as IPv4's. */
+static const sf_place ipv6_places[] = {
+  {"ethertype", 0x86dd, 0, NULL}, {"ip.proto", 41, 0, NULL},
+  {"null.type", 24, 0, NULL}, {"null.type", 28, SF_PL_PARSE_ONLY, NULL},
+  {"null.type", 30, SF_PL_PARSE_ONLY, NULL}, {"linktype", 101, 0, is_v6},
+  {"linktype", 229, SF_PL_PARSE_ONLY, NULL},
+  {"linktype", 12, SF_PL_PARSE_ONLY, is_v6}, {"linktype", 14, SF_PL_PARSE_ONLY, is_v6},
+  {NULL, 0, 0, NULL}
+};
+
+static const sf_alias ipv6_aliases[] = {
+  {"hop_limit", "hlim"}, {"next_header", "nh"}, {"traffic_class", "tc"},
+  {"flow_label", "fl"}, {NULL, NULL}
+};
+
+static const sf_facts ipv6_facts = {
+  .role = SF_ROLE_NET, .src = "src", .dst = "dst", .pseudo = ipv6_pseudo,
+};
+
+static sf_proto ipv6 = {
+  .name = "IPv6", .display = "IPv6", .kind = "Ipv6",
+  .fields = ipv6_fields, .nfields = NFIELDS(ipv6_fields), .minlen = 40,
+  .next_table = "ip.proto", .next_keys = {"nh"}, .places = ipv6_places,
+  .aliases = ipv6_aliases, .facts = &ipv6_facts,
+  .hdr_len = ipv6_len, .extent = ipv6_extent, .fixup = ipv6_fixup,
+};
+
+SF_PROTO_FILE(ipv6) {
   sf_register(&ipv6);
   sf_register(&hop);
   sf_register(&routing);
   sf_register(&frag);
   sf_register(&dest);
-  bind_upper(SF_IPV6);
-  bind_upper(SF_IPV6_HOP);
-  bind_upper(SF_IPV6_ROUTING);
-  bind_upper(SF_IPV6_FRAG);
-  bind_upper(SF_IPV6_DEST);
 }

@@ -9,13 +9,14 @@
  */
 #include "common.h"
 
+/* families of protocols sflua does not dissect; the "null.type" table
+   names the others */
 static const sf_enum families[] = {
-  {2, "IPv4"}, {7, "OSI"}, {16, "Appletalk"}, {23, "Netware IPX/SPX"},
-  {24, "IPv6"}, {28, "IPv6"}, {30, "IPv6"}, {0, NULL}
+  {7, "OSI"}, {16, "Appletalk"}, {23, "Netware IPX/SPX"}, {0, NULL}
 };
 
 static const sf_field lo_fields[] = {
-  UINTF("type", 0, 32, 2, SF_FF_LE, families, 0),
+  UINTT("type", 0, 32, 2, SF_FF_LE, families, "null.type"),
 };
 
 static const sf_field lobe_fields[] = {
@@ -33,8 +34,12 @@ static uint32_t family(const uint8_t *h) {
   return le <= 0xffff ? le : be;
 }
 
+static sf_proto lo, lobe;
+
 static int lo_next(const sf_pkt *p, int li) {
-  int next = sf_lookup(SF_LOOPBACK, family(p->data + p->layers[li].off));
+  const sf_layer *l = &p->layers[li];
+  int next = sf_table_lookup(lo.table, family(p->data + l->off),
+                             p->data + l->off + l->hlen, l->end - l->off - l->hlen);
   return next >= 0 ? next : -2;
 }
 
@@ -44,34 +49,32 @@ static void lo_fixup(sf_pkt *p, int li) {
   uint8_t *h = (uint8_t *)p->data + p->layers[li].off;
   uint64_t v;
   if (sf_isset(p, li, 0) || li + 1 >= p->nlayers || p->layers[li].hlen < 4) return;
-  if (!sf_bind_value(SF_LOOPBACK, p->layers[li + 1].proto, &v)) return;
+  if (!sf_table_value(lo.table, p->layers[li + 1].proto, &v)) return;
   h[0] = (uint8_t)v;
   h[1] = (uint8_t)(v >> 8);
   h[2] = (uint8_t)(v >> 16);
   h[3] = (uint8_t)(v >> 24);
 }
 
+static const sf_place lo_places[] = {{"linktype", 0, 0, NULL}, {NULL, 0, 0, NULL}};
+static const sf_place lobe_places[] = {{"linktype", 108, 0, NULL}, {NULL, 0, 0, NULL}};
+
+/* The address families are the "null.type" table, as Wireshark's. */
 static sf_proto lo = {
   .name = "Loopback", .display = "Loopback", .kind = "Loopback",
   .fields = lo_fields, .nfields = NFIELDS(lo_fields), .minlen = 4,
-  .next_field = -1, .hdr_len = lo_len, .next = lo_next, .fixup = lo_fixup,
+  .next_table = "null.type", .places = lo_places,
+  .hdr_len = lo_len, .next = lo_next, .fixup = lo_fixup,
 };
 
 static sf_proto lobe = {
   .name = "LoopbackBE", .display = "Loopback", .kind = "LoopbackBE",
   .fields = lobe_fields, .nfields = NFIELDS(lobe_fields), .minlen = 4,
-  .next_field = 0, .hdr_len = lo_len, .next = lo_next,
+  .next_table = "null.type", .next_keys = {"type"}, .places = lobe_places,
+  .hdr_len = lo_len, .next = lo_next,
 };
 
-void sf_register_loopback(void) {
-  int i;
-  static const uint32_t ipv6[] = {24, 28, 30};
+SF_PROTO_FILE(loopback) {
   sf_register(&lo);
   sf_register(&lobe);
-  for (i = 0; i < 2; i++) {
-    int id = i ? SF_LOOPBACK_BE : SF_LOOPBACK;
-    size_t k;
-    sf_bind(id, 2, SF_IPV4);
-    for (k = 0; k < sizeof ipv6 / sizeof ipv6[0]; k++) sf_bind(id, ipv6[k], SF_IPV6);
-  }
 }

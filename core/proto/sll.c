@@ -10,9 +10,10 @@ static const sf_enum sll_pkttypes[] = {
   {4, "sent-by-us"}, {0, NULL}
 };
 
+/* Values below 1536 are not EtherTypes (Linux's if_ether.h); EtherTypes
+   are named by the "ethertype" table. */
 static const sf_enum sll_protos[] = {
-  {0x0800, "IPv4"}, {0x0806, "ARP"}, {0x86dd, "IPv6"}, {0x8100, "802.1Q"},
-  {0x88a8, "802.1AD"}, {0x0004, "802.2 LLC"}, {0x0001, "802.3"}, {0, NULL}
+  {0x0004, "802.2 LLC"}, {0x0001, "802.3"}, {0, NULL}
 };
 
 /* src: the sender's link-layer address, 8 bytes whatever its length */
@@ -38,10 +39,18 @@ static size_t sll_len(const uint8_t *h, size_t n) {
   return n >= 16 ? 16 : 0;
 }
 
+static const sf_place sll_places[] = {{"linktype", 113, 0, NULL}, {NULL, 0, 0, NULL}};
+
+/* the sender's address: lladdrlen bytes of src */
+static const sf_facts sll_facts = {
+  .role = SF_ROLE_LINK, .lladdr = "src", .lladdr_len = "lladdrlen",
+};
+
 static sf_proto sll = {
   .name = "CookedLinux", .display = "Linux cooked", .kind = "CookedLinux",
   .fields = sll_fields, .nfields = NFIELDS(sll_fields), .minlen = 16,
-  .next_field = 4, .hdr_len = sll_len, .var = src_span,
+  .next_table = "ethertype", .next_keys = {"proto"}, .places = sll_places,
+  .facts = &sll_facts, .hdr_len = sll_len, .var = src_span,
 };
 
 /* ---- SLL2 ---------------------------------------------------------------- */
@@ -70,25 +79,16 @@ static size_t sll2_len(const uint8_t *h, size_t n) {
   return n >= 20 ? 20 : 0;
 }
 
+static const sf_place sll2_places[] = {{"linktype", 276, 0, NULL}, {NULL, 0, 0, NULL}};
+
 static sf_proto sll2 = {
   .name = "CookedLinuxV2", .display = "Linux cooked v2", .kind = "CookedLinuxV2",
   .fields = sll2_fields, .nfields = NFIELDS(sll2_fields), .minlen = 20,
-  .next_field = 0, .hdr_len = sll2_len, .var = src2_span,
+  .next_table = "ethertype", .next_keys = {"proto"}, .places = sll2_places,
+  .facts = &sll_facts, .hdr_len = sll2_len, .var = src2_span,
 };
 
-/* The EtherTypes both carry; the first binding of a pair is what builds
-   write, so IPv4 before the others. */
-static void bind_ethertypes(int id) {
-  sf_bind(id, 0x0800, SF_IPV4);
-  sf_bind(id, 0x86dd, SF_IPV6);
-  sf_bind(id, 0x0806, SF_ARP);
-  sf_bind(id, 0x8100, SF_DOT1Q);
-  sf_bind(id, 0x88a8, SF_DOT1AD);
-}
-
-void sf_register_sll(void) {
+SF_PROTO_FILE(sll) {
   sf_register(&sll);
   sf_register(&sll2);
-  bind_ethertypes(SF_SLL);
-  bind_ethertypes(SF_SLL2);
 }

@@ -36,14 +36,6 @@ static void tcp_fixup(sf_pkt *p, int li) {
   sf_lput(p, li, F_DATAOFS, p->layers[li].hlen / 4);
 }
 
-static void tcp_checksum(sf_pkt *p, int li) {
-  int ok;
-  uint16_t ck;
-  if (!clear_checksum(p, li, F_CHKSUM)) return;
-  ck = sf_l4_checksum(p, li, 6, &ok);
-  if (ok) put_checksum(p, li, F_CHKSUM, ck);
-}
-
 static void tcp_options(const uint8_t *h, size_t hlen, int fi, size_t *off,
                         size_t *len) {
   (void)h;
@@ -52,12 +44,23 @@ static void tcp_options(const uint8_t *h, size_t hlen, int fi, size_t *off,
   *len = hlen - 20;
 }
 
+static const sf_place tcp_places[] = {{"ip.proto", 6, 0, NULL}, {NULL, 0, 0, NULL}};
+
+static const sf_alias tcp_aliases[] = {{"checksum", "chksum"}, {NULL, NULL}};
+
+static const sf_facts tcp_facts = {
+  .role = SF_ROLE_STREAM, .src = "sport", .dst = "dport", .seq = "seq",
+  .ack = "ack", .flags = "flags", .ack_flag = 0x10, .options = "options",
+  .cksum = "chksum", .cksum_cover = SF_CK_PSEUDO, .cksum_proto = 6,
+};
+
+/* What follows is found by the destination port, then the source port. */
 static sf_proto tcp = {
   .name = "TCP", .display = "TCP", .kind = "Tcp",
   .fields = tcp_fields, .nfields = NFIELDS(tcp_fields), .minlen = 20,
-  .next_field = -1, .hdr_len = tcp_hdr_len, .fixup = tcp_fixup,
-  .checksum = tcp_checksum,
-  .var = tcp_options,
+  .next_table = "tcp.port", .next_keys = {"dport", "sport"},
+  .places = tcp_places, .aliases = tcp_aliases, .facts = &tcp_facts,
+  .hdr_len = tcp_hdr_len, .fixup = tcp_fixup, .var = tcp_options,
 };
 
-void sf_register_tcp(void) { sf_register(&tcp); }
+SF_PROTO_FILE(tcp) { sf_register(&tcp); }

@@ -25,25 +25,29 @@ static size_t udp_extent(const uint8_t *h, size_t hlen, size_t n) {
   return len ? len : (size_t)-1;
 }
 
-/* A computed checksum of 0 is sent as 0xffff: 0 means "none". */
 static void udp_fixup(sf_pkt *p, int li) {
   const sf_layer *l = &p->layers[li];
   sf_lput(p, li, F_LEN, l->end - l->off);
 }
 
-static void udp_checksum(sf_pkt *p, int li) {
-  int ok;
-  uint16_t ck;
-  if (!clear_checksum(p, li, F_CHKSUM)) return;
-  ck = sf_l4_checksum(p, li, 17, &ok);
-  if (ok) put_checksum(p, li, F_CHKSUM, ck ? ck : 0xffff);
-}
+static const sf_place udp_places[] = {{"ip.proto", 17, 0, NULL}, {NULL, 0, 0, NULL}};
 
+static const sf_alias udp_aliases[] = {{"checksum", "chksum"}, {NULL, NULL}};
+
+/* A computed checksum of 0 is sent as 0xffff: 0 means "none". */
+static const sf_facts udp_facts = {
+  .role = SF_ROLE_TRANSPORT, .src = "sport", .dst = "dport",
+  .cksum = "chksum", .cksum_cover = SF_CK_PSEUDO, .cksum_proto = 17,
+  .cksum_nonzero = 1,
+};
+
+/* What follows is found by the destination port, then the source port. */
 static sf_proto udp = {
   .name = "UDP", .display = "UDP", .kind = "Udp",
   .fields = udp_fields, .nfields = NFIELDS(udp_fields), .minlen = 8,
-  .next_field = -1, .hdr_len = udp_hdr_len, .extent = udp_extent,
-  .fixup = udp_fixup, .checksum = udp_checksum,
+  .next_table = "udp.port", .next_keys = {"dport", "sport"},
+  .places = udp_places, .aliases = udp_aliases, .facts = &udp_facts,
+  .hdr_len = udp_hdr_len, .extent = udp_extent, .fixup = udp_fixup,
 };
 
-void sf_register_udp(void) { sf_register(&udp); }
+SF_PROTO_FILE(udp) { sf_register(&udp); }

@@ -37,4 +37,7 @@ static int check_report(const char *name) {
   return failed ? 1 : 0;
 }
 
+/* a protocol's id, as the registry assigned it */
+#define ID(name) sf_proto_find(name)
+
 #endif

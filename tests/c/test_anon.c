@@ -187,9 +187,9 @@ static int bad_checksums(const char *path) {
     for (li = 0; li < p.nlayers; li++) {
       const sf_layer *l = &p.layers[li];
       if (l->flags & (SF_L_QUOTED | SF_L_TRUNC)) continue;
-      if (l->proto == SF_IPV4 && sf_fold(sf_sum16(p.data + l->off, l->hlen, 0)) != 0) bad++;
-      if (l->proto == SF_TCP && sf_l4_checksum(&p, li, 6, &ok) != 0) bad++;
-      if (l->proto == SF_UDP && p.data[l->off + 6] | p.data[l->off + 7] &&
+      if (l->proto == ID("IP") && sf_fold(sf_sum16(p.data + l->off, l->hlen, 0)) != 0) bad++;
+      if (l->proto == ID("TCP") && sf_l4_checksum(&p, li, 6, &ok) != 0) bad++;
+      if (l->proto == ID("UDP") && p.data[l->off + 6] | p.data[l->off + 7] &&
           sf_l4_checksum(&p, li, 17, &ok) != 0) bad++;
     }
     sf_pkt_free(&p);

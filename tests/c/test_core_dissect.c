@@ -203,9 +203,9 @@ static void test_syn(void) {
   CHECK_EQ(n, 62);
   frame_open(&f, 1, buf, n);
   CHECK_EQ(p->nlayers, 3);
-  CHECK(layer_is(p, 0, SF_ETHER, 0, 14, 62));
-  CHECK(layer_is(p, 1, SF_IPV4, 14, 20, 62));
-  CHECK(layer_is(p, 2, SF_TCP, 34, 28, 62));
+  CHECK(layer_is(p, 0, ID("Ether"), 0, 14, 62));
+  CHECK(layer_is(p, 1, ID("IP"), 14, 20, 62));
+  CHECK(layer_is(p, 2, ID("TCP"), 34, 28, 62));
   CHECK(!(p->flags & SF_P_TRUNC));
   CHECK(p->flags & SF_P_PARSED);
   CHECK(getbytes(p, 0, "dst", "00190725929b"));
@@ -294,8 +294,8 @@ static void sweep(const char *name, int linktype, const uint8_t *d, size_t n,
     /* change a copy and finalize: no crash, input untouched */
     if (copy_pkt(&q, p) == SF_OK) {
       for (li = 0; li < q.nlayers; li++)
-        if (q.layers[li].proto == SF_IPV4 || q.layers[li].proto == SF_IPV6) {
-          setu(&q, li, q.layers[li].proto == SF_IPV4 ? "ttl" : "hlim", 7);
+        if (q.layers[li].proto == ID("IP") || q.layers[li].proto == ID("IPv6")) {
+          setu(&q, li, q.layers[li].proto == ID("IP") ? "ttl" : "hlim", 7);
           break;
         }
       q.flags |= SF_P_DIRTY;
@@ -325,12 +325,12 @@ static void test_truncated_syn(void) {
       ok = p->nlayers == 1 && layer_is(p, 0, SF_RAW, 0, len, len) &&
            (p->layers[0].flags & SF_L_TRUNC) && (p->flags & SF_P_TRUNC);
     } else if (len < 34) {
-      ok = layer_is(p, 0, SF_ETHER, 0, 14, len) &&
+      ok = layer_is(p, 0, ID("Ether"), 0, 14, len) &&
            (len == 14 ? p->nlayers == 1
                       : p->nlayers == 2 && layer_is(p, 1, SF_RAW, 14, len - 14, len));
     } else if (len < 62) {
       /* IPv4 parses but claims 48 bytes: the layer is marked cut short */
-      ok = layer_is(p, 1, SF_IPV4, 14, 20, len) && (p->layers[1].flags & SF_L_TRUNC) &&
+      ok = layer_is(p, 1, ID("IP"), 14, 20, len) && (p->layers[1].flags & SF_L_TRUNC) &&
            (p->flags & SF_P_TRUNC) &&
            (len == 34 ? p->nlayers == 2
                       : p->nlayers == 3 && layer_is(p, 2, SF_RAW, 34, len - 34, len) &&
@@ -407,7 +407,7 @@ static void test_modify_checksums(void) {
   CHECK_EQ(getu(&q, 2, "chksum"), 0xbeef);
   CHECK_EQ(cksum(q.data + 14, 20, 0), 0);
   /* back to automatic */
-  CHECK_EQ(sf_field_default(&q, 2, sf_field_find(sf_proto_get(SF_TCP), "chksum")), SF_OK);
+  CHECK_EQ(sf_field_default(&q, 2, sf_field_find(sf_proto_get(ID("TCP")), "chksum")), SF_OK);
   CHECK_EQ(sf_finalize(&q), SF_OK);
   CHECK_EQ(cksum(q.data + 34, 28, pseudo4(q.data + 14, 6, 28)), 0);
   /* out of range values are refused */
@@ -438,9 +438,9 @@ static void test_padding(void) {
   CHECK_EQ(n, 60);
   frame_open(&f, 1, buf, n);
   CHECK_EQ(f.p.nlayers, 4);
-  CHECK(layer_is(&f.p, 0, SF_ETHER, 0, 14, 60));
-  CHECK(layer_is(&f.p, 1, SF_IPV4, 14, 20, 54));
-  CHECK(layer_is(&f.p, 2, SF_TCP, 34, 20, 54));
+  CHECK(layer_is(&f.p, 0, ID("Ether"), 0, 14, 60));
+  CHECK(layer_is(&f.p, 1, ID("IP"), 14, 20, 54));
+  CHECK(layer_is(&f.p, 2, ID("TCP"), 34, 20, 54));
   CHECK(layer_is(&f.p, 3, SF_PADDING, 54, 6, 60));
   CHECK(!(f.p.flags & SF_P_TRUNC));
   CHECK_EQ(sf_field_get(&f.p, 3, 0, &v), SF_OK);
@@ -469,8 +469,8 @@ static void test_padding(void) {
       0x45, 0, 0, 24, 0, 2, 0, 0, 64, 59, 0, 0, 10, 0, 0, 3, 10, 0, 0, 4,
       'a', 'b', 'c', 'd', 'P', 'P', 'P', 'P', 'Q', 'Q'};
     frame_open(&f, 228, ipip, sizeof ipip);
-    CHECK(layer_is(&f.p, 0, SF_IPV4, 0, 20, 48));
-    CHECK(layer_is(&f.p, 1, SF_IPV4, 20, 20, 44));
+    CHECK(layer_is(&f.p, 0, ID("IP"), 0, 20, 48));
+    CHECK(layer_is(&f.p, 1, ID("IP"), 20, 20, 44));
     CHECK(layer_is(&f.p, 2, SF_RAW, 40, 4, 44));
     CHECK(layer_is(&f.p, 3, SF_PADDING, 44, 4, 48));
     CHECK(layer_is(&f.p, 4, SF_PADDING, 48, 2, 50));
@@ -488,10 +488,10 @@ static void test_vlan(void) {
   CHECK_EQ(n, 663);
   frame_open(&f, 1, buf, n);
   CHECK_EQ(f.p.nlayers, 5);
-  CHECK(layer_is(&f.p, 0, SF_ETHER, 0, 14, 663));
-  CHECK(layer_is(&f.p, 1, SF_DOT1Q, 14, 4, 663));
-  CHECK(layer_is(&f.p, 2, SF_IPV4, 18, 20, 663));
-  CHECK(layer_is(&f.p, 3, SF_TCP, 38, 20, 663));
+  CHECK(layer_is(&f.p, 0, ID("Ether"), 0, 14, 663));
+  CHECK(layer_is(&f.p, 1, ID("Dot1Q"), 14, 4, 663));
+  CHECK(layer_is(&f.p, 2, ID("IP"), 18, 20, 663));
+  CHECK(layer_is(&f.p, 3, ID("TCP"), 38, 20, 663));
   CHECK(layer_is(&f.p, 4, SF_RAW, 58, 605, 663));
   CHECK_EQ(getu(&f.p, 0, "type"), 0x8100);
   CHECK_EQ(getu(&f.p, 1, "prio"), 0);
@@ -529,10 +529,10 @@ static void test_vlan(void) {
     size_t m = unhex(qinq, buf, sizeof buf);
     frame_open(&f, 1, buf, m);
     CHECK_EQ(f.p.nlayers, 4);
-    CHECK(layer_is(&f.p, 0, SF_ETHER, 0, 14, m));
-    CHECK(layer_is(&f.p, 1, SF_DOT1AD, 14, 4, m));
-    CHECK(layer_is(&f.p, 2, SF_DOT1Q, 18, 4, m));
-    CHECK(layer_is(&f.p, 3, SF_ARP, 22, 28, m));
+    CHECK(layer_is(&f.p, 0, ID("Ether"), 0, 14, m));
+    CHECK(layer_is(&f.p, 1, ID("Dot1AD"), 14, 4, m));
+    CHECK(layer_is(&f.p, 2, ID("Dot1Q"), 18, 4, m));
+    CHECK(layer_is(&f.p, 3, ID("ARP"), 22, 28, m));
     CHECK_EQ(getu(&f.p, 1, "prio"), 5);
     CHECK_EQ(getu(&f.p, 1, "vlan"), 100);
     CHECK_EQ(getu(&f.p, 2, "vlan"), 101);
@@ -551,10 +551,10 @@ static void test_ipv6_hopopts(void) {
   CHECK_EQ(n, 90);
   frame_open(&f, 1, buf, n);
   CHECK(f.p.nlayers == 4);
-  CHECK(layer_is(&f.p, 0, SF_ETHER, 0, 14, 90));
-  CHECK(layer_is(&f.p, 1, SF_IPV6, 14, 40, 90));
-  CHECK(layer_is(&f.p, 2, SF_IPV6_HOP, 54, 8, 90));
-  CHECK(f.p.layers[3].proto == SF_ICMPV6 && f.p.layers[3].off == 62 &&
+  CHECK(layer_is(&f.p, 0, ID("Ether"), 0, 14, 90));
+  CHECK(layer_is(&f.p, 1, ID("IPv6"), 14, 40, 90));
+  CHECK(layer_is(&f.p, 2, ID("IPv6ExtHdrHopByHop"), 54, 8, 90));
+  CHECK(f.p.layers[3].proto == ID("ICMPv6") && f.p.layers[3].off == 62 &&
         f.p.layers[3].end == 90);
   CHECK(!(f.p.flags & SF_P_TRUNC));
   CHECK_EQ(getu(&f.p, 1, "version"), 6);
@@ -622,10 +622,10 @@ static void test_ipv6_ext_chain(void) {
   CHECK_EQ(n, 68);
   frame_open(&f, 229, buf, n);
   CHECK_EQ(f.p.nlayers, 5);
-  CHECK(layer_is(&f.p, 0, SF_IPV6, 0, 40, 68));
-  CHECK(layer_is(&f.p, 1, SF_IPV6_DEST, 40, 8, 68));
-  CHECK(layer_is(&f.p, 2, SF_IPV6_FRAG, 48, 8, 68));
-  CHECK(layer_is(&f.p, 3, SF_UDP, 56, 8, 68));
+  CHECK(layer_is(&f.p, 0, ID("IPv6"), 0, 40, 68));
+  CHECK(layer_is(&f.p, 1, ID("IPv6ExtHdrDestOpt"), 40, 8, 68));
+  CHECK(layer_is(&f.p, 2, ID("IPv6ExtHdrFragment"), 48, 8, 68));
+  CHECK(layer_is(&f.p, 3, ID("UDP"), 56, 8, 68));
   CHECK(layer_is(&f.p, 4, SF_RAW, 64, 4, 68));
   CHECK_EQ(getu(&f.p, 2, "nh"), 17);
   CHECK_EQ(getu(&f.p, 2, "offset"), 0);
@@ -646,14 +646,14 @@ static void test_ipv6_ext_chain(void) {
   sweep("IPv6 chain", 229, buf, n, 1);
   /* link type 101 (raw IP) decides by the version nibble */
   frame_open(&f, 101, buf, n);
-  CHECK_EQ(f.p.layers[0].proto, SF_IPV6);
+  CHECK_EQ(f.p.layers[0].proto, ID("IPv6"));
   frame_close(&f);
 
   /* a later fragment: what follows the fragment header is Raw */
   n = make_v6_chain(buf, 185);
   frame_open(&f, 229, buf, n);
   CHECK_EQ(f.p.nlayers, 4);
-  CHECK(layer_is(&f.p, 2, SF_IPV6_FRAG, 48, 8, 68));
+  CHECK(layer_is(&f.p, 2, ID("IPv6ExtHdrFragment"), 48, 8, 68));
   CHECK(layer_is(&f.p, 3, SF_RAW, 56, 12, 68));
   CHECK_EQ(getu(&f.p, 2, "offset"), 185);
   frame_close(&f);
@@ -673,8 +673,8 @@ static void test_ipv6_ext_chain(void) {
     d[76] = 0x50; d[77] = 0x02; d[78] = 0x20;  /* dataofs 5, SYN, window */
     frame_open(&f, 229, d, 84);
     CHECK_EQ(f.p.nlayers, 3);
-    CHECK(layer_is(&f.p, 1, SF_IPV6_ROUTING, 40, 24, 84));
-    CHECK(layer_is(&f.p, 2, SF_TCP, 64, 20, 84));
+    CHECK(layer_is(&f.p, 1, ID("IPv6ExtHdrRouting"), 40, 24, 84));
+    CHECK(layer_is(&f.p, 2, ID("TCP"), 64, 20, 84));
     CHECK_EQ(getu(&f.p, 1, "segleft"), 1);
     CHECK(getbytes(&f.p, 1, "addresses", "20010db8000000000000000000000099"));
     CHECK_EQ(copy_pkt(&q, &f.p), SF_OK);
@@ -705,8 +705,8 @@ static void test_ipv6_ext_chain(void) {
     size_t m = unhex(srh, buf, sizeof buf);
     frame_open(&f, 229, buf, m);
     CHECK_EQ(m, 92);
-    CHECK(layer_is(&f.p, 1, SF_IPV6_ROUTING, 40, 40, 92));
-    CHECK(layer_is(&f.p, 2, SF_UDP, 80, 8, 92));
+    CHECK(layer_is(&f.p, 1, ID("IPv6ExtHdrRouting"), 40, 40, 92));
+    CHECK(layer_is(&f.p, 2, ID("UDP"), 80, 8, 92));
     CHECK_EQ(getu(&f.p, 2, "chksum"), 0xd3d5);
     CHECK_EQ(copy_pkt(&q, &f.p), SF_OK);
     CHECK_EQ(setu(&q, 2, "sport", 1000), SF_OK);  /* same value, now dirty */
@@ -752,11 +752,11 @@ static void test_icmp_error(void) {
   memcpy(orig, buf, n);
   frame_open(&f, 1, buf, n);
   CHECK_EQ(f.p.nlayers, 5);
-  CHECK(layer_is(&f.p, 0, SF_ETHER, 0, 14, 70));
-  CHECK(layer_is(&f.p, 1, SF_IPV4, 14, 20, 70));
-  CHECK(layer_is(&f.p, 2, SF_ICMP, 34, 8, 70));
-  CHECK(layer_is(&f.p, 3, SF_IPV4, 42, 20, 70));
-  CHECK(layer_is(&f.p, 4, SF_UDP, 62, 8, 70));
+  CHECK(layer_is(&f.p, 0, ID("Ether"), 0, 14, 70));
+  CHECK(layer_is(&f.p, 1, ID("IP"), 14, 20, 70));
+  CHECK(layer_is(&f.p, 2, ID("ICMP"), 34, 8, 70));
+  CHECK(layer_is(&f.p, 3, ID("IP"), 42, 20, 70));
+  CHECK(layer_is(&f.p, 4, ID("UDP"), 62, 8, 70));
   CHECK(f.p.layers[3].flags & SF_L_QUOTED);
   CHECK(f.p.layers[4].flags & SF_L_QUOTED);
   CHECK(!(f.p.layers[2].flags & SF_L_QUOTED));
@@ -790,14 +790,14 @@ static void test_icmp_error(void) {
   n = make_icmp_error(buf, 6);
   frame_open(&f, 1, buf, n);
   CHECK_EQ(f.p.nlayers, 5);
-  CHECK(layer_is(&f.p, 3, SF_IPV4, 42, 20, 70));
+  CHECK(layer_is(&f.p, 3, ID("IP"), 42, 20, 70));
   CHECK(f.p.layers[4].off == 62 && (f.p.layers[4].flags & SF_L_QUOTED));
   CHECK(!(f.p.flags & SF_P_TRUNC));  /* quotes are short by design */
-  CHECK_EQ(f.p.layers[4].proto, SF_TCP);  /* as Scapy's TCPerror */
+  CHECK_EQ(f.p.layers[4].proto, ID("TCP"));  /* as Scapy's TCPerror */
   CHECK(f.p.layers[4].flags & SF_L_TRUNC);
   CHECK_EQ(getu(&f.p, 4, "dport"), getu(&f.p, 4, "dport"));
-  CHECK(sf_field_present(&f.p, 4, sf_field_find(sf_proto_get(SF_TCP), "seq")));
-  CHECK(!sf_field_present(&f.p, 4, sf_field_find(sf_proto_get(SF_TCP), "window")));
+  CHECK(sf_field_present(&f.p, 4, sf_field_find(sf_proto_get(ID("TCP")), "seq")));
+  CHECK(!sf_field_present(&f.p, 4, sf_field_find(sf_proto_get(ID("TCP")), "window")));
   frame_close(&f);
 
   /* echo request: no quote, the payload is Raw */
@@ -807,7 +807,7 @@ static void test_icmp_error(void) {
     size_t m = unhex(echo, buf, sizeof buf);
     frame_open(&f, 228, buf, m);
     CHECK_EQ(f.p.nlayers, 2);
-    CHECK(layer_is(&f.p, 1, SF_ICMP, 20, 8, 28));
+    CHECK(layer_is(&f.p, 1, ID("ICMP"), 20, 8, 28));
     CHECK_EQ(getu(&f.p, 1, "chksum"), 0xf7ff);
     CHECK_EQ(getu(&f.p, 1, "id"), 0);
     CHECK_EQ(getu(&f.p, 1, "seq"), 0);
@@ -820,11 +820,11 @@ static void test_icmp_error(void) {
 
 static void test_linktypes(void) {
   static const uint8_t v4[] = {0x45}, v6[] = {0x60}, junk[] = {0x10};
-  CHECK_EQ(sf_linktype_proto(1, v4, 1), SF_ETHER);
-  CHECK_EQ(sf_linktype_proto(228, v6, 1), SF_IPV4);
-  CHECK_EQ(sf_linktype_proto(229, v4, 1), SF_IPV6);
-  CHECK_EQ(sf_linktype_proto(101, v4, 1), SF_IPV4);
-  CHECK_EQ(sf_linktype_proto(101, v6, 1), SF_IPV6);
+  CHECK_EQ(sf_linktype_proto(1, v4, 1), ID("Ether"));
+  CHECK_EQ(sf_linktype_proto(228, v6, 1), ID("IP"));
+  CHECK_EQ(sf_linktype_proto(229, v4, 1), ID("IPv6"));
+  CHECK_EQ(sf_linktype_proto(101, v4, 1), ID("IP"));
+  CHECK_EQ(sf_linktype_proto(101, v6, 1), ID("IPv6"));
   CHECK_EQ(sf_linktype_proto(101, junk, 1), SF_RAW);
   CHECK_EQ(sf_linktype_proto(101, v4, 0), SF_RAW);
   CHECK_EQ(sf_linktype_proto(147, v4, 1), SF_RAW);

@@ -1,10 +1,12 @@
 /*
- * raw.c -- Raw and Padding: bytes no protocol claims.
+ * raw.c -- Raw and Padding: bytes no protocol claims.  They belong to the
+ * engine (the dissector falls back on them), so they are registered first,
+ * with the fixed ids SF_RAW and SF_PADDING.
  */
-#include "common.h"
+#include "sf.h"
 
 static const sf_field raw_fields[] = {
-  BYTESF("load", 0, 0, NULL, NULL, 0),
+  {"load", SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 static size_t all_bytes(const uint8_t *h, size_t n) {
@@ -22,15 +24,17 @@ static void load_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
 
 static sf_proto raw = {
   .name = "Raw", .display = "Raw", .kind = "Raw",
-  .fields = raw_fields, .nfields = NFIELDS(raw_fields), .minlen = 0,
-  .next_field = -1, .hdr_len = all_bytes, .var = load_span,
+  .fields = raw_fields, .nfields = 1, .minlen = 0,
+  .hdr_len = all_bytes, .var = load_span,
 };
 
 static sf_proto padding = {
   .name = "Padding", .display = "Padding", .kind = "Padding",
-  .fields = raw_fields, .nfields = NFIELDS(raw_fields), .minlen = 0,
-  .next_field = -1, .hdr_len = all_bytes, .var = load_span,
+  .fields = raw_fields, .nfields = 1, .minlen = 0,
+  .hdr_len = all_bytes, .var = load_span,
 };
+
+void sf_register_raw(void);
 
 void sf_register_raw(void) {
   sf_register(&raw);

@@ -34,16 +34,29 @@ static const char *type_name(int t) {
   return names[t];
 }
 
-static void push_enums(lua_State *L, const sf_field *f) {
+/* A field's value names: its own, then those of the protocols its table
+   names (an EtherType's "IPv4"). */
+static void push_enums(lua_State *L, const sf_proto *pr, int fi) {
   const sf_enum *e;
+  int tab = sf_field_names_table(pr, fi), upper;
+  size_t cursor = 0;
+  uint64_t value;
   lua_newtable(L);
-  for (e = f->enums; e && e->name; e++) {
+  for (e = pr->fields[fi].enums; e && e->name; e++) {
     lua_pushstring(L, e->name);
     lua_rawseti(L, -2, (lua_Integer)e->value);
   }
+  while (tab >= 0 && sf_table_next(tab, &cursor, &value, &upper)) {
+    if (lua_rawgeti(L, -1, (lua_Integer)value) == LUA_TNIL) {
+      lua_pushstring(L, sf_proto_get(upper)->display);
+      lua_rawseti(L, -3, (lua_Integer)value);
+    }
+    lua_pop(L, 1);
+  }
 }
 
-static void push_field_info(lua_State *L, const sf_field *f) {
+static void push_field_info(lua_State *L, const sf_proto *pr, int fi) {
+  const sf_field *f = &pr->fields[fi];
   lua_createtable(L, 0, 9);
   lua_pushstring(L, f->name);
   lua_setfield(L, -2, "name");
@@ -64,8 +77,8 @@ static void push_field_info(lua_State *L, const sf_field *f) {
     lua_pushstring(L, f->defstr);
     lua_setfield(L, -2, "default");
   }
-  if (f->enums) {
-    push_enums(L, f);
+  if (f->enums || sf_field_names_table(pr, fi) >= 0) {
+    push_enums(L, pr, fi);
     lua_setfield(L, -2, f->type == SF_T_FLAGS ? "flag_names" : "enums");
   }
   if (f->codec) {
@@ -74,11 +87,43 @@ static void push_field_info(lua_State *L, const sf_field *f) {
   }
 }
 
-/* core.protos() -> {[id+1] = {id=, name=, display=, kind=, fields={...}}} */
+/* {{name=, cls=, field=, value=}, ...}: the named messages */
+static void push_variants(lua_State *L, const sf_proto *pr) {
+  const sf_variant *v;
+  int n = 0;
+  lua_newtable(L);
+  for (v = pr->variants; v && v->name; v++) {
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, v->name);
+    lua_setfield(L, -2, "name");
+    if (v->cls) {
+      lua_pushstring(L, v->cls);
+      lua_setfield(L, -2, "cls");
+    }
+    lua_pushstring(L, v->field);
+    lua_setfield(L, -2, "field");
+    lua_pushinteger(L, (lua_Integer)v->value);
+    lua_setfield(L, -2, "value");
+    lua_rawseti(L, -2, ++n);
+  }
+}
+
+/* {alias = field, ...} */
+static void push_aliases(lua_State *L, const sf_proto *pr) {
+  const sf_alias *a;
+  lua_newtable(L);
+  for (a = pr->aliases; a && a->alias; a++) {
+    lua_pushstring(L, a->field);
+    lua_setfield(L, -2, a->alias);
+  }
+}
+
+/* core.protos() -> {[id+1] = {id=, name=, display=, kind=, fields={...},
+   variants={...}, aliases={...}}} */
 void lsf_push_proto_info(lua_State *L, int id) {
   const sf_proto *pr = sf_proto_get(id);
   int fi;
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 7);
   lua_pushinteger(L, id);
   lua_setfield(L, -2, "id");
   lua_pushstring(L, pr->name);
@@ -89,10 +134,14 @@ void lsf_push_proto_info(lua_State *L, int id) {
   lua_setfield(L, -2, "kind");
   lua_createtable(L, pr->nfields, 0);
   for (fi = 0; fi < pr->nfields; fi++) {
-    push_field_info(L, &pr->fields[fi]);
+    push_field_info(L, pr, fi);
     lua_rawseti(L, -2, fi + 1);
   }
   lua_setfield(L, -2, "fields");
+  push_variants(L, pr);
+  lua_setfield(L, -2, "variants");
+  push_aliases(L, pr);
+  lua_setfield(L, -2, "aliases");
 }
 
 static int core_protos(lua_State *L) {

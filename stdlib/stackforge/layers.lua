@@ -22,12 +22,27 @@ M.LayerKind = {}
 M.by_kind = {}       -- proto id -> constructor
 M.summaries = {}     -- proto id -> a custom layer's summary hook
 
+-- A named variant of a constructor with some fields preset.
+local function variant(base, name, preset)
+  return setmetatable({kind = base.kind, name = name, display = base.display,
+    fields_desc = base.fields_desc, preset = preset}, Constructor)
+end
+M.variant = variant
+
+-- A protocol's constructor and its named messages, as its descriptor
+-- declares them: ICMP.echo_request{...}, and Scapy's class names for them
+-- (ICMPv6EchoRequest{...}) where Scapy has one.
 local function add_constructor(info)
   local ctor = setmetatable({kind = info.id, name = info.name,
     display = info.display, fields_desc = info.fields}, Constructor)
   M[info.name] = ctor
   M.LayerKind[info.kind] = info.id
   M.by_kind[info.id] = ctor
+  for _, v in ipairs(info.variants or {}) do
+    local named = variant(ctor, v.cls or (info.name .. "." .. v.name), {[v.field] = v.value})
+    ctor[v.name] = named
+    if v.cls then M[v.cls] = named end
+  end
   return ctor
 end
 
@@ -68,61 +83,6 @@ function M.register(id, hooks)
   return ctor
 end
 
--- A named variant of a constructor with some fields preset.
-local function variant(base, name, preset)
-  return setmetatable({kind = base.kind, name = name, display = base.display,
-    fields_desc = base.fields_desc, preset = preset}, Constructor)
-end
-M.variant = variant
-
--- ICMP messages (RFC 792)
-local ICMP = M.ICMP
-ICMP.echo_request = variant(ICMP, "ICMP.echo_request", {type = 8})
-ICMP.echo_reply = variant(ICMP, "ICMP.echo_reply", {type = 0})
-ICMP.dest_unreach = variant(ICMP, "ICMP.dest_unreach", {type = 3})
-ICMP.redirect = variant(ICMP, "ICMP.redirect", {type = 5})
-ICMP.time_exceeded = variant(ICMP, "ICMP.time_exceeded", {type = 11})
-ICMP.param_problem = variant(ICMP, "ICMP.param_problem", {type = 12})
-ICMP.timestamp_request = variant(ICMP, "ICMP.timestamp_request", {type = 13})
-ICMP.timestamp_reply = variant(ICMP, "ICMP.timestamp_reply", {type = 14})
-
--- ICMPv6 messages under Scapy's class names, and as ICMPv6.<name>
-local ICMPv6, NDOpt = M.ICMPv6, M.ICMPv6NDOpt
-local icmp6_variants = {
-  {"ICMPv6DestUnreach", "dest_unreach", {type = 1}},
-  {"ICMPv6PacketTooBig", "packet_too_big", {type = 2}},
-  {"ICMPv6TimeExceeded", "time_exceeded", {type = 3}},
-  {"ICMPv6ParamProblem", "param_problem", {type = 4}},
-  {"ICMPv6EchoRequest", "echo_request", {type = 128}},
-  {"ICMPv6EchoReply", "echo_reply", {type = 129}},
-  {"ICMPv6ND_RS", "nd_rs", {type = 133}},
-  {"ICMPv6ND_RA", "nd_ra", {type = 134}},
-  {"ICMPv6ND_NS", "nd_ns", {type = 135}},
-  {"ICMPv6ND_NA", "nd_na", {type = 136}},
-  {"ICMPv6ND_Redirect", "nd_redirect", {type = 137}},
-}
-for _, v in ipairs(icmp6_variants) do
-  local ctor = variant(ICMPv6, v[1], v[3])
-  M[v[1]] = ctor
-  ICMPv6[v[2]] = ctor
-end
-local ndopt_variants = {
-  {"ICMPv6NDOptSrcLLAddr", "src_lladdr", {type = 1}},
-  {"ICMPv6NDOptDstLLAddr", "dst_lladdr", {type = 2}},
-  {"ICMPv6NDOptPrefixInfo", "prefix_info", {type = 3}},
-  {"ICMPv6NDOptMTU", "mtu", {type = 5}},
-}
-for _, v in ipairs(ndopt_variants) do
-  local ctor = variant(NDOpt, v[1], v[3])
-  M[v[1]] = ctor
-  NDOpt[v[2]] = ctor
-end
-
--- ARP operations by name
-local ARP = M.ARP
-ARP.who_has = variant(ARP, "ARP.who_has", {op = 1})
-ARP.is_at = variant(ARP, "ARP.is_at", {op = 2})
-
 -- ---- Raw payload helpers ------------------------------------------------------
 
 local Raw = M.Raw
@@ -142,6 +102,7 @@ end
 function Raw.rep(byte, n)
   return Raw{load = string.rep(string.char(byte), n)}
 end
+Raw["repeat"] = Raw.rep  -- the seed toolkit's name (a Lua keyword)
 
 -- `n` bytes repeating `pat`: Raw.pattern("AB", 5) -> "ABABA"
 function Raw.pattern(pat, n)

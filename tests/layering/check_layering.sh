@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The architecture's rules (docs/DESIGN.md section 1), checked over a
+# source tree:
+#   1. core/ never includes the Lua binding or Lua's headers;
+#   2. core/proto/* never reaches core/flow, core/io or core/anon;
+#   3. core/io never reaches core/flow;
+#   4. a protocol file of core/proto/ is named nowhere else: no other code
+#      mentions the file or calls into it (its protocols are found through
+#      the registry), except tests.
+# Usage: check_layering.sh [TREE]     (default: this checkout)
+#        check_layering.sh --selftest  (each rule, broken on purpose in a
+#                                       copy, must be caught)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+check() {  # tree -> prints violations, returns 1 if any
+  local tree=$1 bad=0 f name
+  cd "$tree" || return 2
+  while IFS= read -r line; do
+    echo "rule 1 (core/ includes Lua): $line"; bad=1
+  done < <(grep -rnE '#[[:space:]]*include[[:space:]]*[<"]([^">]*/)?(lua|lauxlib|lualib|luaconf|lsf)\.h[">]|#[[:space:]]*include[[:space:]]*"[^"]*lua/' core)
+  while IFS= read -r line; do
+    echo "rule 2 (core/proto reaches flow, io or anon): $line"; bad=1
+  done < <(grep -rnE '#[[:space:]]*include[[:space:]]*"[^"]*(flow|io|anon)/|#[[:space:]]*include[[:space:]]*"(flow|flowpriv|io|iopriv|anon|anonpriv|cryptopan)\.h"|\bsf_(flows?|reader|writer|anon|cpan)_[a-z_]+\(' core/proto)
+  while IFS= read -r line; do
+    echo "rule 3 (core/io reaches flow): $line"; bad=1
+  done < <(grep -rnE '#[[:space:]]*include[[:space:]]*"[^"]*flow/|#[[:space:]]*include[[:space:]]*"(flow|flowpriv)\.h"|\bsf_flows?_[a-z_]+\(' core/io)
+  for f in core/proto/*.c; do
+    [[ -e $f ]] || continue
+    name=$(basename "$f" .c)
+    # its file name, its registration function, or any function it exports
+    local syms pat
+    syms=$(grep -oE '^[a-z_][a-z0-9_ *]*[ *](sf_[a-z0-9_]+)\(' "$f" | grep -v '^static' |
+           grep -oE 'sf_[a-z0-9_]+\($' | tr -d '(' | sort -u | paste -sd'|')
+    pat="proto/${name}\\.[ch]\\b|\\b${name}\\.h\\b|sf_proto_file_${name}\\b"
+    [[ -n $syms ]] && pat="$pat|\\b($syms)\\b"
+    while IFS= read -r line; do
+      echo "rule 4 (core/proto/$name.c named outside it): $line"; bad=1
+    done < <(grep -rnE "$pat" --include='*.c' --include='*.h' --include='*.lua' \
+               --include='*.sh' --include='*.py' --include='CMakeLists.txt' . |
+             grep -vE "^\./(core/proto/|tests/|build[^/]*/|\.git/)")
+  done
+  return $bad
+}
+
+selftest() {  # break each rule in a copy of the tree: the check must fail
+  local root tmp rc=0 n=0
+  root=$(cd "$here/../.." && pwd)
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  breakers=(
+    'echo "#include <lua.h>" >> core/packet.c'
+    'echo "#include \"../flow/flow.h\"" >> core/proto/tcp.c'
+    'echo "#include \"../anon/anon.h\"" >> core/proto/ipv4.c'
+    'echo "#include \"../flow/flowpriv.h\"" >> core/io/reader.c'
+    'echo "void x(void) { sf_proto_file_tcp(); }" >> core/dissect.c'
+    'echo "/* see core/proto/udp.c */" >> core/flow/key.c'
+  )
+  for b in "${breakers[@]}"; do
+    n=$((n + 1))
+    rm -rf "$tmp/t"
+    mkdir -p "$tmp/t"
+    (cd "$root" && tar cf - core CMakeLists.txt lua stdlib 2>/dev/null) | (cd "$tmp/t" && tar xf -)
+    (cd "$tmp/t" && eval "$b")
+    if (check "$tmp/t" >/dev/null); then
+      echo "selftest: not caught: $b"
+      rc=1
+    fi
+  done
+  if (check "$root" >/dev/null); then :; else echo "selftest: the tree itself fails"; rc=1; fi
+  echo "selftest: $n violations tried, $([[ $rc == 0 ]] && echo all caught || echo some missed)"
+  return $rc
+}
+
+if [[ ${1:-} == --selftest ]]; then
+  selftest
+  exit $?
+fi
+tree=${1:-$(cd "$here/../.." && pwd)}
+if check "$tree"; then
+  echo "layering: ok"
+else
+  exit 1
+fi

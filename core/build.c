@@ -69,8 +69,12 @@ static void fill_next_type(sf_pkt *p, int li) {
       sf_table_value(pr->table, n->proto, &v))
     sf_lput(p, li, pr->next_field, v);
   else if ((l->flags & SF_L_BUILT) &&
-           sf_bind_field_value(l->proto, n->proto, &fi, &v))
+           sf_bind_field_value(l->proto, n->proto, &fi, &v)) {
     sf_lput(p, li, fi, v);
+    if (fi == pr->next_field && pr->next_field2 >= 0 &&
+        (sf_table_flags(pr->table, n->proto) & SF_PL_BOTH_PORTS))
+      sf_lput(p, li, pr->next_field2, v);
+  }
   up = sf_proto_get(n->proto);
   if (up->overload && (l->flags & SF_L_BUILT))
     up->overload(p, li, li + 1);

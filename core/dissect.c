@@ -17,7 +17,7 @@ int sf_linktype_proto(int linktype, const uint8_t *d, size_t n) {
   static int linktypes = -1;
   int proto;
   if (linktypes < 0) linktypes = sf_table("linktype");
-  proto = linktypes >= 0 ? sf_table_lookup(linktypes, (uint64_t)(uint32_t)linktype, d, n) : -1;
+  proto = linktypes >= 0 ? sf_table_lookup(linktypes, (uint64_t)(uint32_t)linktype, NULL, -1, d, n) : -1;
   return proto >= 0 ? proto : SF_RAW;
 }
 

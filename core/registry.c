@@ -40,7 +40,7 @@ typedef struct entry {
   int8_t fi;             /* field builders fill (-1: the table's first) */
   uint8_t flags;         /* SF_PL_* */
   int32_t next;          /* the entry it shadows, -1 */
-  int (*accept)(const uint8_t *h, size_t n);
+  sf_accept_fn accept;
 } entry;
 
 static entry *entries;   /* in order added */
@@ -156,7 +156,7 @@ const char *sf_table_name(int tab) {
 }
 
 static int add_entry(int tab, uint64_t value, int upper, int fi, int flags,
-                     int (*accept)(const uint8_t *, size_t)) {
+                     sf_accept_fn accept) {
   size_t i;
   entry *e;
   if (tab < 0 || tab >= ntables || upper < 0 || upper >= SF_MAX_PROTOS)
@@ -182,7 +182,7 @@ static int add_entry(int tab, uint64_t value, int upper, int fi, int flags,
 }
 
 int sf_table_add(int tab, uint64_t value, int upper, int flags,
-                 int (*accept)(const uint8_t *h, size_t n)) {
+                 sf_accept_fn accept) {
   return add_entry(tab, value, upper, -1, flags, accept);
 }
 
@@ -198,11 +198,12 @@ int sf_table_remove(int tab, uint64_t value, int upper) {
   return reindex();
 }
 
-int sf_table_lookup(int tab, uint64_t value, const uint8_t *h, size_t n) {
+int sf_table_lookup(int tab, uint64_t value, const sf_pkt *p, int li,
+                    const uint8_t *h, size_t n) {
   int at;
   if (!quick_maybe(tab, value)) return -1;
   for (at = find_fwd(tab, value); at >= 0; at = entries[at].next)
-    if (!entries[at].accept || entries[at].accept(h, n)) return entries[at].upper;
+    if (!entries[at].accept || entries[at].accept(p, li, h, n)) return entries[at].upper;
   return -1;
 }
 
@@ -224,6 +225,11 @@ int sf_table_next(int tab, size_t *cursor, uint64_t *value, int *upper) {
 
 static int table_entry(int tab, int upper) {
   return tab >= 0 ? find_rev(tab, upper) : -1;
+}
+
+int sf_table_flags(int tab, int upper) {
+  int at = table_entry(tab, upper);
+  return at >= 0 ? entries[at].flags : 0;
 }
 
 int sf_table_value(int tab, int upper, uint64_t *value) {
@@ -568,7 +574,7 @@ static int by_field(const sf_pkt *p, int li, int fi, int tab) {
   const sf_layer *l = &p->layers[li];
   uint64_t v;
   if (fi < 0 || !key_value(p, li, fi, &v)) return -1;
-  return sf_table_lookup(tab, v, p->data + l->off + l->hlen,
+  return sf_table_lookup(tab, v, p, li, p->data + l->off + l->hlen,
                          l->end - l->off - l->hlen);
 }
 

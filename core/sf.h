@@ -154,6 +154,8 @@ typedef struct sf_dyn {
   void (*post_build)(const sf_proto *pr, sf_pkt *p, int li);
 } sf_dyn;
 
+typedef int (*sf_accept_fn)(const sf_pkt *p, int li, const uint8_t *h, size_t n);
+
 /* Where a protocol sits: one entry it adds to a named dissector table of
    the layers below it, as Wireshark's dissector_add_uint("udp.port", 53,
    h).  The first entry of a protocol in a table is the value a lower
@@ -162,12 +164,16 @@ typedef struct sf_place {
   const char *table;     /* "ethertype", "ip.proto", "udp.port", "linktype" */
   uint64_t value;
   int flags;             /* SF_PL_* */
-  /* NULL, or: does the payload at h (n bytes) look like this protocol?
-     Several protocols may share a value (raw IP link types) */
-  int (*accept)(const uint8_t *h, size_t n);
+  /* NULL, or: does the payload at h (n bytes), after layer li of p (p
+     NULL when the bytes start a capture), belong to this protocol?
+     Several protocols may share a value (raw IP link types), or take it
+     only after some layers (IPv6 extension headers) */
+  sf_accept_fn accept;
 } sf_place;
 
 #define SF_PL_PARSE_ONLY 0x01  /* another value of the same protocol builds */
+#define SF_PL_BOTH_PORTS 0x02  /* builders write it to both keying fields
+                                  (Scapy's UDP()/VXLAN(): 4789 -> 4789) */
 
 /* Another name for a field: Scapy's older spellings and Stackforge's
    (hop_limit for hlim), accepted wherever the field's name is. */
@@ -324,12 +330,16 @@ int sf_table(const char *name);           /* its id; created on first use */
 int sf_table_find(const char *name);      /* its id, or -1 */
 const char *sf_table_name(int tab);
 int sf_table_add(int tab, uint64_t value, int upper, int flags,
-                 int (*accept)(const uint8_t *h, size_t n));
+                 sf_accept_fn accept);
 int sf_table_remove(int tab, uint64_t value, int upper);  /* value -1: all */
-/* the protocol for value, given the bytes that follow (h, n) */
-int sf_table_lookup(int tab, uint64_t value, const uint8_t *h, size_t n);
+/* the protocol for value, given the bytes that follow (h, n) layer li of
+   p (p NULL: they start a capture) */
+int sf_table_lookup(int tab, uint64_t value, const sf_pkt *p, int li,
+                    const uint8_t *h, size_t n);
 /* the value a builder writes for upper (the first entry not parse-only) */
 int sf_table_value(int tab, int upper, uint64_t *value);
+/* the flags (SF_PL_*) of the entry builders write for upper, 0 if none */
+int sf_table_flags(int tab, int upper);
 /* the protocol value names, whatever the bytes (-1: none) */
 int sf_table_peek(int tab, uint64_t value);
 /* every entry of tab in the order added: *cursor starts at 0 */

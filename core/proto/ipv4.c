@@ -102,7 +102,11 @@ static int ip_fragment(const uint8_t *h, size_t hlen, sf_frag *f) {
   return 1;
 }
 
-static int is_v4(const uint8_t *h, size_t n) { return n > 0 && (h[0] >> 4) == 4; }
+static int is_v4(const sf_pkt *p, int li, const uint8_t *h, size_t n) {
+  (void)p;
+  (void)li;
+  return n > 0 && (h[0] >> 4) == 4;
+}
 
 /* Raw IP link types: 101 (LINKTYPE_RAW, what builders write), 12 and 14
    (DLT_RAW on some BSDs) carry either version, the first nibble says

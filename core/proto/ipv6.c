@@ -75,8 +75,20 @@ static void opts_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
 
 static const sf_facts ext_facts = {.role = SF_ROLE_NETEXT};
 
-static const sf_place hop_places[] = {{"ip.proto", 0, 0, NULL}, {NULL, 0, 0, NULL}};
-static const sf_place dest_places[] = {{"ip.proto", 60, 0, NULL}, {NULL, 0, 0, NULL}};
+static sf_proto ipv6, hop, routing, frag, dest;
+
+/* Extension headers follow IPv6 or another extension header only (IPv4's
+   protocol 0, say, is not a hop-by-hop header). */
+static int after_ipv6(const sf_pkt *p, int li, const uint8_t *h, size_t n) {
+  int lower = p ? p->layers[li].proto : -1;
+  (void)h;
+  (void)n;
+  return lower == ipv6.id || lower == hop.id || lower == routing.id ||
+         lower == frag.id || lower == dest.id;
+}
+
+static const sf_place hop_places[] = {{"ip.proto", 0, 0, after_ipv6}, {NULL, 0, 0, NULL}};
+static const sf_place dest_places[] = {{"ip.proto", 60, 0, after_ipv6}, {NULL, 0, 0, NULL}};
 
 static sf_proto hop = {
   .name = "IPv6ExtHdrHopByHop", .display = "IPv6 Hop-by-Hop Options",
@@ -132,7 +144,7 @@ static int routing_addrs(const uint8_t *h, size_t hlen, size_t *off, size_t *n) 
 
 static const sf_facts routing_facts = {.role = SF_ROLE_NETEXT, .addr_list = routing_addrs};
 
-static const sf_place routing_places[] = {{"ip.proto", 43, 0, NULL}, {NULL, 0, 0, NULL}};
+static const sf_place routing_places[] = {{"ip.proto", 43, 0, after_ipv6}, {NULL, 0, 0, NULL}};
 
 static sf_proto routing = {
   .name = "IPv6ExtHdrRouting", .display = "IPv6 Routing Header",
@@ -174,7 +186,7 @@ static int frag_fragment(const uint8_t *h, size_t hlen, sf_frag *f) {
 
 static const sf_facts frag_facts = {.role = SF_ROLE_NETEXT, .fragment = frag_fragment};
 
-static const sf_place frag_places[] = {{"ip.proto", 44, 0, NULL}, {NULL, 0, 0, NULL}};
+static const sf_place frag_places[] = {{"ip.proto", 44, 0, after_ipv6}, {NULL, 0, 0, NULL}};
 
 static sf_proto frag = {
   .name = "IPv6ExtHdrFragment", .display = "IPv6 Fragment Header",
@@ -228,7 +240,11 @@ static int ipv6_pseudo(const sf_pkt *p, int ip, int li, uint64_t *acc) {
   return 1;
 }
 
-static int is_v6(const uint8_t *h, size_t n) { return n > 0 && (h[0] >> 4) == 6; }
+static int is_v6(const sf_pkt *p, int li, const uint8_t *h, size_t n) {
+  (void)p;
+  (void)li;
+  return n > 0 && (h[0] >> 4) == 6;
+}
 
 /* BSD loopback families: 24 (NetBSD, OpenBSD) builds; FreeBSD's 28 and
    macOS's 30 parse.  Raw IP link types as IPv4's. */

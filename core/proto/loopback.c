@@ -38,7 +38,7 @@ static sf_proto lo, lobe;
 
 static int lo_next(const sf_pkt *p, int li) {
   const sf_layer *l = &p->layers[li];
-  int next = sf_table_lookup(lo.table, family(p->data + l->off),
+  int next = sf_table_lookup(lo.table, family(p->data + l->off), p, li,
                              p->data + l->off + l->hlen, l->end - l->off - l->hlen);
   return next >= 0 ? next : -2;
 }

@@ -41,8 +41,12 @@ describe("plugins", function()
     plugins.path = nil
     local p = sf.Packet((sf.Ether() / sf.IP() / sf.UDP() / VXLAN{vni = 42} / sf.Ether()
       / sf.IP{dst = "10.1.1.1"} / sf.ICMP()):bytes())
-    assert.equal("Ethernet / IPv4 / UDP / VXLAN vni=42 / Ethernet / IPv4 / ICMP", p:summary())
+    assert.equal("Ethernet / IPv4 / UDP / LuaVXLAN vni=42 / Ethernet / IPv4 / ICMP", p:summary())
     assert.equal(4789, p[sf.UDP].dport)
+    -- the plugin's binding shadows the built-in VXLAN until it is split
+    sf.split_layers(sf.UDP, VXLAN, {dport = 4789})
+    p = sf.Packet(p:bytes())
+    assert.equal("Ethernet / IPv4 / UDP / VXLAN / Ethernet / IPv4 / ICMP", p:summary())
     local t = sf.Packet((sf.IP() / sf.UDP() / Telemetry{sensor = "boiler", readings = {210, 215, 220}}):bytes(),
       {linktype = 228})
     assert.equal(6, t.name_len)

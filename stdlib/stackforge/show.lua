@@ -88,7 +88,9 @@ local function default_label(f)
     table.sort(names, function(a, b) return a[1] < b[1] end)
     local s = {}
     for i, n in ipairs(names) do s[i] = n[2] end
-    return ("%d (%s)"):format(f.default, table.concat(s, #f.flag_names[0] == 1 and "" or "+"))
+    local letters = true  -- single-letter names join as "SA", words as "MF+DF"
+    for _, name in pairs(f.flag_names) do letters = letters and #name == 1 end
+    return ("%d (%s)"):format(f.default, table.concat(s, letters and "" or "+"))
   end
   return tostring(f.default)
 end

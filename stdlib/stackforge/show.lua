@@ -32,8 +32,23 @@ local function display(field, v)
   return tostring(v)
 end
 
+-- A packet (parsed or built) answers layer_count; nothing else here does.
+local function is_packet(x)
+  local t = type(x)
+  if t ~= "userdata" and t ~= "table" then return false end
+  local ok, n = pcall(function() return x.layer_count end)
+  return ok and math.type(n) == "integer"
+end
+
+-- Raised at the line that called fname, worded as luaL_argerror does.
+local function argerror(fname, expected, x)
+  error(("bad argument #1 to '%s' (%s expected, got %s)"):format(fname, expected,
+    type(x) == "userdata" and tostring(x) or type(x)), 3)
+end
+
 -- Scapy-like: one block per layer, "  name      = value".
 function M.show(p)
+  if not is_packet(p) then argerror("show", "packet", p) end
   local out = {}
   for i = 1, p.layer_count do
     local id, _, _, _, flags = p:_layer_info(i)
@@ -54,6 +69,7 @@ end
 
 -- "0000  45 00 00 28 ...  E..(" with 16 bytes a line, as Scapy's hexdump.
 function M.hexdump(x)
+  if type(x) ~= "string" and not is_packet(x) then argerror("hexdump", "packet or string", x) end
   local s = type(x) == "string" and x or x:bytes()
   local out = {}
   for off = 0, #s - 1, 16 do
@@ -94,7 +110,8 @@ local function default_label(f)
 end
 
 -- ls(TCP): the fields of a layer with their types and defaults;
--- ls(packet): its layers with their values.
+-- ls(packet): its layers with their values; ls(): every layer, and
+-- ls("icmpv6") those whose names contain the text (as Scapy's ls("...")).
 function M.ls(x)
   if getmetatable(x) == layers.Constructor then
     local out, seen = {}, {}
@@ -106,10 +123,15 @@ function M.ls(x)
     end
     return table.concat(out, "\n")
   end
-  if type(x) == "userdata" and x.layer_count then return M.show(x) end
+  if is_packet(x) then return M.show(x) end
+  if x ~= nil and type(x) ~= "string" then argerror("ls", "layer, packet or name", x) end
+  local pattern = x and x:lower()
   local names = {}
   for name, v in pairs(layers) do
-    if getmetatable(v) == layers.Constructor then names[#names + 1] = name end
+    if getmetatable(v) == layers.Constructor
+       and (not pattern or name:lower():find(pattern, 1, true)) then
+      names[#names + 1] = name
+    end
   end
   table.sort(names)
   local out = {}

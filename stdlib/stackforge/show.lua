@@ -141,30 +141,32 @@ function M.ls(x)
   return table.concat(out, "\n")
 end
 
--- Names the REPL offers after "value." or "value:".
+-- What the REPL offers for the module's own objects (packets and layer
+-- views): after "x." their fields and properties, after "x:" their
+-- methods; two sorted lists.  nil for other values, which the REPL
+-- completes from their keys and metatables.
 function M.completions(v)
-  local names, seen = {}, {}
-  local function add(n)
+  local packet = is_packet(v)
+  if not packet and type(v) ~= "userdata" then return nil end
+  local ok, names = pcall(function() return v.fields end)
+  if not (ok and type(names) == "table") then return nil end
+  local fields, methods, seen = {}, {}, {}
+  local function add(list, n)
     if type(n) == "string" and not seen[n] and not n:find("^_") then
       seen[n] = true
-      names[#names + 1] = n
+      list[#list + 1] = n
     end
   end
-  if type(v) == "userdata" then
-    local ok, fields = pcall(function() return v.fields end)
-    if ok and type(fields) == "table" then for _, n in ipairs(fields) do add(n) end end
-    local is_packet = pcall(function() return v.layer_count end)  -- not a view
-    if ok and is_packet then  -- methods and properties, not field maps
-      for k, x in pairs(core.Packet) do if type(x) ~= "userdata" then add(k) end end
-    end
-  elseif type(v) == "table" then
-    for k in pairs(v) do add(k) end
-    if getmetatable(v) == layers.Constructor then
-      for _, f in ipairs(protos[v.kind + 1].fields) do add(f.name) end
+  for _, n in ipairs(names) do add(fields, n) end
+  if packet then  -- a view has fields only
+    for k, x in pairs(core.Packet) do
+      if type(x) == "function" then add(methods, k)
+      elseif type(x) ~= "userdata" then add(fields, k) end  -- not a field map
     end
   end
-  table.sort(names)
-  return names
+  table.sort(fields)
+  table.sort(methods)
+  return fields, methods
 end
 
 -- Methods every Packet has in Lua.

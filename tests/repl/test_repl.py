@@ -43,8 +43,9 @@ class Repl:
         self.status = None
 
     def text(self):
-        """Output so far, without control sequences and carriage returns."""
-        cleaned = ANSI.sub(b"", self.raw).replace(b"\r", b"")
+        """Output so far, without control sequences, carriage returns and
+        bells."""
+        cleaned = ANSI.sub(b"", self.raw).replace(b"\r", b"").replace(b"\x07", b"")
         return cleaned.decode("utf-8", "replace")
 
     def read_some(self, timeout):
@@ -85,6 +86,18 @@ class Repl:
 
     def prompt(self):
         self.expect(r"sf> $", "the prompt 'sf> '")
+
+    def listing(self, typed):
+        """What two TABs after 'typed' list; the line is then discarded."""
+        self.send(typed + "\t\t")
+        self.expect(re.escape(typed) + r"$", f"the listing for {typed!r}")
+        start = self.pos
+        self.expect(r"^sf> " + re.escape(typed) + r"$",
+                    f"the prompt redrawn after the listing for {typed!r}")
+        shown = self.text()[start:self.pos]
+        self.send("\x03")
+        self.prompt()
+        return shown.split()
 
     def exited(self):
         if self.status is None:
@@ -194,10 +207,60 @@ def tests(repl, histfile):
     time.sleep(0.2)
     repl.send("\t")
     time.sleep(0.2)
-    repl.line("()")
-    repl.expect(r"^X$", "'X' (s:up<TAB> -> s:upper)")
+    repl.line(")")
+    repl.expect(r"^X$", "'X' (s:up<TAB> -> s:upper()")
     repl.prompt()
-    yield "tab completes a method"
+    yield "tab completes a method, opening its call"
+
+    repl.line("p = Ether() / IP() / TCP{dport=80}")
+    repl.prompt()
+    repl.send("p:su")
+    time.sleep(0.2)
+    repl.send("\t")
+    time.sleep(0.2)
+    repl.line(")")
+    repl.expect(r"^Ethernet / IPv4 / TCP$", "the summary (p:su<TAB> -> p:summary()")
+    repl.prompt()
+    yield "p:su<TAB> completes a packet method as p:summary("
+
+    repl.send("p.sh")
+    time.sleep(0.2)
+    repl.send("\t")
+    time.sleep(0.2)
+    repl.line('):match("###%[ TCP %]###")')
+    repl.expect(r"^###\[ TCP \]###$", "p.sh<TAB> -> p:show(")
+    repl.prompt()
+    yield "p.sh<TAB> (a method, no such field) becomes p:show("
+
+    repl.send("p.dp")
+    time.sleep(0.2)
+    repl.send("\t")
+    time.sleep(0.2)
+    repl.line("")
+    repl.expect(r"^80$", "the value of p.dport (p.dp<TAB>)")
+    repl.prompt()
+    repl.send("p[TCP].dp")
+    time.sleep(0.2)
+    repl.send("\t")
+    time.sleep(0.2)
+    repl.line("")
+    repl.expect(r"^80$", "the value of p[TCP].dport (p[TCP].dp<TAB>)")
+    repl.prompt()
+    yield "tab completes packet and layer fields"
+
+    listing = repl.listing("p.")
+    for want in ("p.dport", "p.ttl", "p.layer_count", "p.time"):
+        if want not in listing:
+            raise Failure(f"p.<TAB><TAB> lacks {want}: {listing!r}")
+    if "show" in listing or "summary" in listing:
+        raise Failure(f"p.<TAB><TAB> offers methods after '.': {listing!r}")
+    listing = repl.listing("p:")
+    for want in ("p:show(", "p:summary(", "p:bytes(", "p:has_layer("):
+        if want not in listing:
+            raise Failure(f"p:<TAB><TAB> lacks {want}: {listing!r}")
+    if "dport" in listing or "layer_count" in listing:
+        raise Failure(f"p:<TAB><TAB> offers fields after ':': {listing!r}")
+    yield "p. lists fields and properties, p: lists methods as p:name("
 
     for weird in ['"abc".', "1.", "((", "a..b.", "t[[", "x[1].", "f().x"]:
         repl.send(weird + "\t\t")

@@ -33,18 +33,22 @@
 #include "completion.h"
 #include "sf_version.h"  /* SF_VERSION, generated from CMakeLists.txt */
 
-/* the source tree's stdlib/, for running from the build tree ("" = none) */
+/* the build directory and the source tree's stdlib/ it uses ("" = none) */
+#ifndef SFLUA_BUILD_DIR
+#define SFLUA_BUILD_DIR ""
+#endif
 #ifndef SFLUA_BUILD_STDLIB
 #define SFLUA_BUILD_STDLIB ""
 #endif
 
-/* where 'make install' puts the stdlib */
+/* where 'cmake --install' puts the stdlib, and where that is from the
+   installed executable (for an install into another prefix) */
 #ifndef SFLUA_INSTALL_STDLIB
 #define SFLUA_INSTALL_STDLIB "/usr/local/share/lua/5.4"
 #endif
-
-/* stdlib location relative to the directory holding the executable */
-#define SFLUA_EXE_STDLIB "/../share/lua/5.4"
+#ifndef SFLUA_EXE_STDLIB
+#define SFLUA_EXE_STDLIB "../share/lua/5.4"
+#endif
 
 #define SFLUA_PROMPT    "sf> "
 #define SFLUA_PROMPT2   "sf>> "
@@ -496,42 +500,68 @@ static int has_stackforge (lua_State *L, const char *dir) {
 
 
 /*
-** Pushes 'dirname(/proc/self/exe)/../share/lua/5.4', or nil.
+** Writes the directory holding the executable (symbolic links resolved)
+** into 'buf'; returns 0 if it cannot be known.
 */
-static void push_exe_stdlib (lua_State *L) {
-  char buf[PATH_MAX];
+static int exe_dir (char *buf, size_t size) {
   char *slash;
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0 || (slash = (buf[n] = '\0', strrchr(buf, '/'))) == NULL) {
-    lua_pushnil(L);
-    return;
-  }
+  ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  if ((slash = strrchr(buf, '/')) == NULL) return 0;
   *slash = '\0';  /* keep the directory */
-  lua_pushfstring(L, "%s" SFLUA_EXE_STDLIB, buf);
+  return 1;
 }
 
 
 /*
-** Pushes the stdlib directory: the first that exists of $SFLUA_STDLIB,
-** the source tree's, the install prefix's, and the one next to the
-** executable. Pushes nil if there is none.
+** Is this the binary in its build directory? Only that one reads the
+** source tree's stdlib/: an installed sflua must not change when the
+** clone it was built from is edited or deleted.
+*/
+static int in_build_dir (const char *exedir) {
+  char build[PATH_MAX];
+  return SFLUA_BUILD_DIR[0] != '\0' && realpath(SFLUA_BUILD_DIR, build) != NULL &&
+         strcmp(build, exedir) == 0;
+}
+
+
+/*
+** Pushes the stdlib installed next to the executable in 'exedir'
+** (bin/../share/lua/5.4); returns 0, pushing nothing, if there is none.
+*/
+static int push_exe_stdlib (lua_State *L, const char *exedir) {
+  char dir[PATH_MAX], real[PATH_MAX];
+  int n = snprintf(dir, sizeof(dir), "%s/" SFLUA_EXE_STDLIB, exedir);
+  if (n < 0 || n >= (int)sizeof(dir) || realpath(dir, real) == NULL ||
+      !has_stackforge(L, real))
+    return 0;
+  lua_pushstring(L, real);
+  return 1;
+}
+
+
+/*
+** Pushes the stdlib directory: $SFLUA_STDLIB if it is a directory; for
+** the binary in its build directory, the source tree's; for any other,
+** the installed one next to the executable, else the install prefix's.
+** Pushes nil if there is none.
 */
 static void push_stdlib_dir (lua_State *L, int noenv) {
   const char *env = noenv ? NULL : getenv("SFLUA_STDLIB");
-  int top = lua_gettop(L);
-  if (env != NULL && is_dir(env))  /* the user's choice, module or not */
+  const char *dir = SFLUA_INSTALL_STDLIB;
+  char exedir[PATH_MAX];
+  int known = exe_dir(exedir, sizeof(exedir));
+  if (env != NULL && is_dir(env)) {  /* the user's choice, module or not */
     lua_pushstring(L, env);
-  else if (has_stackforge(L, SFLUA_BUILD_STDLIB))
-    lua_pushstring(L, SFLUA_BUILD_STDLIB);
-  else if (has_stackforge(L, SFLUA_INSTALL_STDLIB))
-    lua_pushstring(L, SFLUA_INSTALL_STDLIB);
-  else {
-    push_exe_stdlib(L);
-    if (!lua_isstring(L, -1) || !has_stackforge(L, lua_tostring(L, -1))) {
-      lua_settop(L, top);
-      lua_pushnil(L);
-    }
+    return;
   }
+  if (known && in_build_dir(exedir))
+    dir = SFLUA_BUILD_STDLIB;
+  else if (known && push_exe_stdlib(L, exedir))
+    return;
+  if (has_stackforge(L, dir)) lua_pushstring(L, dir);
+  else lua_pushnil(L);
 }
 
 

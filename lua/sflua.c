@@ -52,7 +52,7 @@
 
 #define SFLUA_PROMPT    "sf> "
 #define SFLUA_PROMPT2   "sf>> "
-#define SFLUA_HISTSIZE  1000   /* lines kept in the history file */
+#define SFLUA_HISTSIZE  1000   /* entries kept in the history file */
 #define SFLUA_HISTFILE  ".sflua_history"
 
 #define LUA_INIT_VAR        "LUA_INIT"
@@ -685,26 +685,37 @@ static char *history_file_name (void) {
 }
 
 
+/*
+** A multi-line entry is one history entry, also in the file: each entry
+** there starts with a "#<time>" line, and readline reads the lines up
+** to the next one back as a single entry (bash's 'lithist' does so).
+*/
 static void init_history (void) {
   int fd;
   using_history();
   stifle_history(SFLUA_HISTSIZE);
+  history_comment_char = '#';
+  history_write_timestamps = 1;
   history_path = history_file_name();
   if (history_path == NULL) return;
   fd = open(history_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
   if (fd >= 0) close(fd);  /* 'append_history' needs the file to exist */
   read_history(history_path);
-  history_truncate_file(history_path, SFLUA_HISTSIZE);
+  /* the last SFLUA_HISTSIZE entries, whole (truncating by lines could
+     cut an entry); while sflua runs, entries are appended */
+  write_history(history_path);
 }
 
 
-static void save_line (const char *line) {
-  if (line[0] == '\0') return;
-  add_history(line);
-  if (history_path != NULL) {
+/*
+** Saves a chunk as one history entry, as lua.c does: the line, or all
+** the lines of a multi-line statement joined by newlines.
+*/
+static void save_chunk (const char *chunk) {
+  if (!interactive || chunk[0] == '\0') return;
+  add_history(chunk);
+  if (history_path != NULL)
     append_history(1, history_path);
-    history_truncate_file(history_path, SFLUA_HISTSIZE);
-  }
 }
 
 
@@ -863,7 +874,6 @@ static int pushline (lua_State *L, int firstline) {
                            : plain_readline(prmt, &b);
   lua_pop(L, 1);  /* remove prompt */
   if (status != READ_LINE) return status;
-  if (interactive) save_line(b);
   if (firstline && b[0] == '=')  /* for compatibility with 5.2, ... */
     lua_pushfstring(L, "return %s", b + 1);  /* change '=' to 'return' */
   else
@@ -904,8 +914,10 @@ static int addreturn (lua_State *L) {
   const char *line = lua_tostring(L, -1);  /* original line */
   const char *retline = lua_pushfstring(L, "return %s;", line);
   int status = luaL_loadbuffer(L, retline, strlen(retline), "=stdin");
-  if (status == LUA_OK)
+  if (status == LUA_OK) {
     lua_remove(L, -2);  /* remove modified line */
+    save_chunk(line);
+  }
   else
     lua_pop(L, 2);  /* pop result from 'luaL_loadbuffer' and modified line */
   return status;
@@ -920,11 +932,15 @@ static int multiline (lua_State *L) {
     size_t len;
     const char *chunk = lua_tolstring(L, 1, &len);  /* get what it has */
     int status = luaL_loadbuffer(L, chunk, len, "=stdin");  /* try it */
-    if (!incomplete(L, status))
+    if (!incomplete(L, status)) {
+      save_chunk(chunk);
       return status;  /* compiled, or a real error */
+    }
     status = pushline(L, 0);
-    if (status != READ_LINE)
+    if (status != READ_LINE) {
+      save_chunk(chunk);  /* what was typed can be recalled and fixed */
       return (status == READ_EOF) ? CHUNK_EOF : CHUNK_CANCEL;
+    }
     lua_pushliteral(L, "\n");  /* add newline... */
     lua_insert(L, -2);  /* ...between the two lines */
     lua_concat(L, 3);  /* join them */

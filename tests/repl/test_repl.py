@@ -149,6 +149,23 @@ def tests(repl, histfile):
     repl.prompt()
     yield "multi-line input"
 
+    repl.line("function g()")
+    repl.expect(r"sf>> $", "the continuation prompt")
+    repl.line("  return 'multi'")
+    repl.expect(r"sf>> $", "the continuation prompt")
+    repl.line("end")
+    repl.prompt()
+    repl.line("g = nil")
+    repl.prompt()
+    repl.send("\x1b[A\x1b[A")  # Up twice: the definition, if it is one entry
+    time.sleep(0.3)
+    repl.send("\r")
+    repl.prompt()
+    repl.line("print(g())")
+    repl.expect(r"^multi$", "g() after recalling its definition with Up Up")
+    repl.prompt()
+    yield "a multi-line entry is one history entry"
+
     repl.line("x = 5")
     repl.prompt()
     repl.line("x")
@@ -288,6 +305,21 @@ def tests(repl, histfile):
     yield "history file written"
 
 
+def tests_next_session(repl):
+    """A second session, on the first one's history file."""
+    repl.prompt()
+    repl.send("\x12multi")  # Ctrl-R: search the history back for 'multi'
+    time.sleep(0.3)
+    repl.send("\r")  # run what was found: all of g's definition
+    repl.prompt()
+    repl.line("print(g())")
+    repl.expect(r"^multi$", "g() after Ctrl-R found its definition")
+    repl.prompt()
+    yield "the history file gives a multi-line entry back whole"
+    repl.send("\x04")
+    repl.wait_exit()
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: test_repl.py path/to/sflua", file=sys.stderr)
@@ -303,16 +335,19 @@ def main():
     env.pop("LUA_INIT", None)
     env.pop("LUA_INIT_5_4", None)
     passed = failed = 0
-    repl = Repl(exe, env)
     try:
-        for name in tests(repl, histfile):
-            passed += 1
-            print(f"ok   {name}")
+        for session in (lambda r: tests(r, histfile), tests_next_session):
+            repl = Repl(exe, env)
+            try:
+                for name in session(repl):
+                    passed += 1
+                    print(f"ok   {name}")
+            finally:
+                repl.kill()
     except Failure as e:
         failed += 1
         print(f"FAIL {e}")
     finally:
-        repl.kill()
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1

@@ -87,6 +87,35 @@ class Repl:
     def prompt(self):
         self.expect(r"sf> $", "the prompt 'sf> '")
 
+    def statement(self, *lines):
+        """One statement over several lines: 'sf>> ' after all but the last."""
+        for text in lines[:-1]:
+            self.line(text)
+            self.expect(r"sf>> $", "the continuation prompt")
+        self.line(lines[-1])
+        self.prompt()
+
+    def tab(self, typed, rest, pattern, what):
+        """Type 'typed', TAB, then 'rest' and Enter; expect 'pattern'."""
+        self.send(typed)
+        time.sleep(0.2)
+        self.send("\t")
+        time.sleep(0.2)
+        self.line(rest)
+        self.expect(pattern, what)
+        self.prompt()
+
+    def check_listing(self, typed, wanted, unwanted):
+        """Two TABs after 'typed' list every word of 'wanted' and no word
+        containing one of 'unwanted'."""
+        shown = self.listing(typed)
+        for want in wanted:
+            if want not in shown:
+                raise Failure(f"{typed}<TAB><TAB> lacks {want}: {shown!r}")
+        for word in unwanted:
+            if any(word in w for w in shown):
+                raise Failure(f"{typed}<TAB><TAB> offers {word}: {shown!r}")
+
     def listing(self, typed):
         """What two TABs after 'typed' list; the line is then discarded."""
         self.send(typed + "\t\t")
@@ -122,6 +151,18 @@ class Repl:
         os.close(self.fd)
 
 
+def run_recalled(repl, keys, what):
+    """Recall a history entry with 'keys', run it, then check that it
+    defined g (a 'return' line alone would not)."""
+    repl.send(keys)
+    time.sleep(0.3)
+    repl.send("\r")
+    repl.prompt()
+    repl.line("print(g())")
+    repl.expect(r"^multi$", what)
+    repl.prompt()
+
+
 def tests(repl, histfile):
     """The checks, in order; each yields its name when it has passed."""
     repl.expect(r"^sflua \S+ \(Lua 5\.4", "the banner")
@@ -138,32 +179,17 @@ def tests(repl, histfile):
     repl.prompt()
     yield "all return values printed"
 
-    repl.line("function f(x)")
-    repl.expect(r"sf>> $", "the continuation prompt")
-    repl.line("return x*2")
-    repl.expect(r"sf>> $", "the continuation prompt")
-    repl.line("end")
-    repl.prompt()
+    repl.statement("function f(x)", "return x*2", "end")
     repl.line("f(21)")
     repl.expect(r"^42$", "f(21) == 42")
     repl.prompt()
     yield "multi-line input"
 
-    repl.line("function g()")
-    repl.expect(r"sf>> $", "the continuation prompt")
-    repl.line("  return 'multi'")
-    repl.expect(r"sf>> $", "the continuation prompt")
-    repl.line("end")
-    repl.prompt()
+    repl.statement("function g()", "  return 'multi'", "end")
     repl.line("g = nil")
     repl.prompt()
-    repl.send("\x1b[A\x1b[A")  # Up twice: the definition, if it is one entry
-    time.sleep(0.3)
-    repl.send("\r")
-    repl.prompt()
-    repl.line("print(g())")
-    repl.expect(r"^multi$", "g() after recalling its definition with Up Up")
-    repl.prompt()
+    # Up twice: all of g's definition, if it is one entry
+    run_recalled(repl, "\x1b[A\x1b[A", "g() after recalling its definition with Up Up")
     yield "a multi-line entry is one history entry"
 
     repl.line("x = 5")
@@ -198,85 +224,42 @@ def tests(repl, histfile):
     repl.prompt()
     yield "Ctrl-C at the prompt discards the line"
 
-    repl.send("pri")
-    time.sleep(0.2)
-    repl.send("\t")
-    time.sleep(0.2)
-    repl.line('("tab-ok")')
-    repl.expect(r"^tab-ok$", "'tab-ok' (pri<TAB> -> print)")
-    repl.prompt()
+    repl.tab("pri", '("tab-ok")',
+             r"^tab-ok$", "'tab-ok' (pri<TAB> -> print)")
     yield "tab completes a global"
 
     repl.line("tbl = {alpha=1}")
     repl.prompt()
-    repl.send("tbl.al")
-    time.sleep(0.2)
-    repl.send("\t")
-    time.sleep(0.2)
-    repl.line("")
-    repl.expect(r"^1$", "the value of tbl.alpha (tbl.al<TAB>)")
-    repl.prompt()
+    repl.tab("tbl.al", "",
+             r"^1$", "the value of tbl.alpha (tbl.al<TAB>)")
     yield "tab completes a table field"
 
     repl.line("s = 'x'")
     repl.prompt()
-    repl.send("s:up")
-    time.sleep(0.2)
-    repl.send("\t")
-    time.sleep(0.2)
-    repl.line(")")
-    repl.expect(r"^X$", "'X' (s:up<TAB> -> s:upper()")
-    repl.prompt()
+    repl.tab("s:up", ")",
+             r"^X$", "'X' (s:up<TAB> -> s:upper()")
     yield "tab completes a method, opening its call"
 
     repl.line("p = Ether() / IP() / TCP{dport=80}")
     repl.prompt()
-    repl.send("p:su")
-    time.sleep(0.2)
-    repl.send("\t")
-    time.sleep(0.2)
-    repl.line(")")
-    repl.expect(r"^Ethernet / IPv4 / TCP$", "the summary (p:su<TAB> -> p:summary()")
-    repl.prompt()
+    repl.tab("p:su", ")",
+             r"^Ethernet / IPv4 / TCP$", "the summary (p:su<TAB> -> p:summary()")
     yield "p:su<TAB> completes a packet method as p:summary("
 
-    repl.send("p.sh")
-    time.sleep(0.2)
-    repl.send("\t")
-    time.sleep(0.2)
-    repl.line('):match("###%[ TCP %]###")')
-    repl.expect(r"^###\[ TCP \]###$", "p.sh<TAB> -> p:show(")
-    repl.prompt()
+    repl.tab("p.sh", '):match("###%[ TCP %]###")',
+             r"^###\[ TCP \]###$", "p.sh<TAB> -> p:show(")
     yield "p.sh<TAB> (a method, no such field) becomes p:show("
 
-    repl.send("p.dp")
-    time.sleep(0.2)
-    repl.send("\t")
-    time.sleep(0.2)
-    repl.line("")
-    repl.expect(r"^80$", "the value of p.dport (p.dp<TAB>)")
-    repl.prompt()
-    repl.send("p[TCP].dp")
-    time.sleep(0.2)
-    repl.send("\t")
-    time.sleep(0.2)
-    repl.line("")
-    repl.expect(r"^80$", "the value of p[TCP].dport (p[TCP].dp<TAB>)")
-    repl.prompt()
+    repl.tab("p.dp", "",
+             r"^80$", "the value of p.dport (p.dp<TAB>)")
+    repl.tab("p[TCP].dp", "",
+             r"^80$", "the value of p[TCP].dport (p[TCP].dp<TAB>)")
     yield "tab completes packet and layer fields"
 
-    listing = repl.listing("p.")
-    for want in ("p.dport", "p.ttl", "p.layer_count", "p.time"):
-        if want not in listing:
-            raise Failure(f"p.<TAB><TAB> lacks {want}: {listing!r}")
-    if "show" in listing or "summary" in listing:
-        raise Failure(f"p.<TAB><TAB> offers methods after '.': {listing!r}")
-    listing = repl.listing("p:")
-    for want in ("p:show(", "p:summary(", "p:bytes(", "p:has_layer("):
-        if want not in listing:
-            raise Failure(f"p:<TAB><TAB> lacks {want}: {listing!r}")
-    if "dport" in listing or "layer_count" in listing:
-        raise Failure(f"p:<TAB><TAB> offers fields after ':': {listing!r}")
+    repl.check_listing("p.", ("p.dport", "p.ttl", "p.layer_count", "p.time"),
+                       ("show", "summary"))
+    repl.check_listing("p:", ("p:show(", "p:summary(", "p:bytes(", "p:has_layer("),
+                       ("dport", "layer_count"))
     yield "p. lists fields and properties, p: lists methods as p:name("
 
     for weird in ['"abc".', "1.", "((", "a..b.", "t[[", "x[1].", "f().x"]:
@@ -308,13 +291,8 @@ def tests(repl, histfile):
 def tests_next_session(repl):
     """A second session, on the first one's history file."""
     repl.prompt()
-    repl.send("\x12multi")  # Ctrl-R: search the history back for 'multi'
-    time.sleep(0.3)
-    repl.send("\r")  # run what was found: all of g's definition
-    repl.prompt()
-    repl.line("print(g())")
-    repl.expect(r"^multi$", "g() after Ctrl-R found its definition")
-    repl.prompt()
+    # Ctrl-R: search the history back for 'multi'; all of g's definition
+    run_recalled(repl, "\x12multi", "g() after Ctrl-R found its definition")
     yield "the history file gives a multi-line entry back whole"
     repl.send("\x04")
     repl.wait_exit()

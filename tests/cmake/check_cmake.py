@@ -4,7 +4,8 @@
 usage: check_cmake.py SOURCE_DIR BUILD_DIR
 
 1. Every file a CMake comment names exists (relative to the CMake file,
-   to the source root, or as a program on PATH).
+   to the source root, in the build tree as generated, or as a program on
+   PATH).
 2. Each source file is compiled once (BUILD_DIR/compile_commands.json),
    except the engine's instrumented second copy in a fuzzing build.
 3. Lua is looked for once: one pkg_check_modules of lua5.4, one
@@ -39,8 +40,9 @@ def comments(path):
                 yield n, line[i + 1:]
 
 
-def named_files_exist(src):
+def named_files_exist(src, build):
     bad = []
+    bases = (src, build, os.path.join(build, "generated"))
     for cm in cmake_files(src):
         here = os.path.dirname(cm)
         for n, text in comments(cm):
@@ -49,7 +51,7 @@ def named_files_exist(src):
                 if "://" in word or word.startswith("-"):
                     continue
                 if any(os.path.exists(os.path.join(base, word))
-                       for base in (here, src)):
+                       for base in (here,) + bases):
                     continue
                 if "/" not in word and shutil.which(word):
                     continue
@@ -99,7 +101,7 @@ def main():
         return 2
     src, build = map(os.path.abspath, sys.argv[1:])
     failed = 0
-    for name, problems in (("comments name files that exist", named_files_exist(src)),
+    for name, problems in (("comments name files that exist", named_files_exist(src, build)),
                            ("each source compiled once", compiled_once(build)),
                            ("Lua found once", lua_found_once(src))):
         if problems:

@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SF_VERSION "0.1.0"
-
 /* ---- errors ---------------------------------------------------------- */
 
 enum {

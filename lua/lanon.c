@@ -306,15 +306,17 @@ static int anon_close(lua_State *L) {
 
 /* ---- anonymize_pcap ------------------------------------------------------------- */
 
-/* anonymize_pcap(in, out, policy) -> {packets=, bytes_in=, bytes_out=} */
+/* anonymize_pcap(in, out, policy) -> {packets=, bytes_in=, bytes_out=},
+   or nil, message naming the file (anon.lua raises it at its caller's line) */
 static int anonymize_pcap(lua_State *L) {
   const char *in = luaL_checkstring(L, 1), *out = luaL_checkstring(L, 2);
   sf_anon_policy *p = checkpolicy(L, 3);
   sf_anon_stats st = {0, 0, 0};
   char err[700];
   if (sf_anon_pcap(in, out, p, &st, err, sizeof err) != SF_OK) {
+    luaL_pushfail(L);
     lua_pushstring(L, err);  /* names the file, as capture errors do */
-    return lua_error(L);
+    return 2;
   }
   lua_createtable(L, 0, 3);
   lua_pushinteger(L, (lua_Integer)st.packets);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lsf.h"
+#include "sf_version.h"  /* generated from CMakeLists.txt */
 
 const char lsf_keys_key = 'k';
 

@@ -557,7 +557,8 @@ static void file_packet(lua_State *L, flowrun *fr, const runargs *a,
 }
 
 /* core.flows_file(path, cfg [, on_flow [, on_packet [, anonymizer]]])
-   -> {conv...} or nothing */
+   -> {conv...} or nothing; nil, message if the capture cannot be read
+   (flows.lua raises it at its caller's line) */
 static int lflow_file(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   char err[600];
@@ -568,8 +569,9 @@ static int lflow_file(lua_State *L) {
   get_args(L, &a);
   fr = new_run(L, &a);
   if (!(fr->r = sf_reader_open(path, err, sizeof err))) {
+    luaL_pushfail(L);
     lua_pushstring(L, err);
-    return lua_error(L);
+    return 2;
   }
   /* mapped: no copies, unless each packet is rewritten first */
   start_run(L, fr, sf_reader_map(fr->r) != NULL && !fr->anon);
@@ -577,8 +579,9 @@ static int lflow_file(lua_State *L) {
   nret = results(L, &a);
   while ((rc = sf_reader_next(fr->r, &rec)) == SF_IO_REC) file_packet(L, fr, &a, &rec);
   if (rc == SF_IO_ERR) {
+    luaL_pushfail(L);
     lua_pushstring(L, sf_reader_error(fr->r));
-    return lua_error(L);
+    return 2;
   }
   finish(L, fr, &a);
   return nret;

@@ -75,7 +75,8 @@ int lsf_field_error(lua_State *L, int proto, const char *name) {
                     lua_tostring(L, -1));
 }
 
-/* Replace the value at the top with codecs[codec][fn](value). */
+/* Replace the value at the top with codecs[codec][fn](value).  A codec's
+   error (a bad option list) is the caller's: raised at its line. */
 void lsf_call_codec(lua_State *L, const char *codec, const char *fn) {
   int v = lua_gettop(L);
   lua_getfield(L, LUA_REGISTRYINDEX, LSF_CODECS);
@@ -85,7 +86,14 @@ void lsf_call_codec(lua_State *L, const char *codec, const char *fn) {
     return;
   }
   lua_pushvalue(L, v);
-  lua_call(L, 1, 1);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      luaL_where(L, 1);
+      lua_insert(L, -2);
+      lua_concat(L, 2);  /* "file:line: " .. message */
+    }
+    lua_error(L);
+  }
   lua_replace(L, v);
   lua_settop(L, v);
 }

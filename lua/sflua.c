@@ -4,7 +4,7 @@
 ** Options, 'arg' and the REPL follow Lua's own lua.c; on top of it sflua
 ** finds its stdlib, makes every public stackforge name a global, and gives
 ** the REPL readline editing, persistent history and tab completion of
-** names, layers and fields.
+** names, layers and fields (completion.c).
 */
 
 #if !defined(_GNU_SOURCE)
@@ -30,32 +30,30 @@
 #include "lauxlib.h"
 #include "lualib.h"
 
+#include "completion.h"
+#include "sf_version.h"  /* SF_VERSION, generated from CMakeLists.txt */
 
-#ifndef SFLUA_VERSION
-#define SFLUA_VERSION "0.1.0"
+/* the build directory and the source tree's stdlib/ it uses ("" = none) */
+#ifndef SFLUA_BUILD_DIR
+#define SFLUA_BUILD_DIR ""
 #endif
-
-/* the source tree's stdlib/, for running from the build tree ("" = none) */
 #ifndef SFLUA_BUILD_STDLIB
 #define SFLUA_BUILD_STDLIB ""
 #endif
 
-/* where 'make install' puts the stdlib */
+/* where 'cmake --install' puts the stdlib, and where that is from the
+   installed executable (for an install into another prefix) */
 #ifndef SFLUA_INSTALL_STDLIB
 #define SFLUA_INSTALL_STDLIB "/usr/local/share/lua/5.4"
 #endif
-
-/* stdlib location relative to the directory holding the executable */
-#define SFLUA_EXE_STDLIB "/../share/lua/5.4"
+#ifndef SFLUA_EXE_STDLIB
+#define SFLUA_EXE_STDLIB "../share/lua/5.4"
+#endif
 
 #define SFLUA_PROMPT    "sf> "
 #define SFLUA_PROMPT2   "sf>> "
-#define SFLUA_HISTSIZE  1000   /* lines kept in the history file */
+#define SFLUA_HISTSIZE  1000   /* entries kept in the history file */
 #define SFLUA_HISTFILE  ".sflua_history"
-
-#define MAXCOMPLETE  1024  /* longest word we try to complete */
-#define MAXINDEX     16    /* longest '__index' chain followed */
-#define MAXNEST      4     /* deepest 'a[b[c]]' nesting evaluated */
 
 #define LUA_INIT_VAR        "LUA_INIT"
 #define LUA_INITVARVERSION  LUA_INIT_VAR LUA_VERSUFFIX
@@ -68,7 +66,7 @@
 int luaopen_stackforge_core (lua_State *L);
 
 
-static lua_State *globalL = NULL;  /* for 'laction' and the completer */
+static lua_State *globalL = NULL;  /* for 'laction' */
 
 static const char *progname = "sflua";
 
@@ -245,7 +243,7 @@ static int docall (lua_State *L, int narg, int nres) {
 
 
 static void print_version (void) {
-  printf("sflua %s (%s)\n", SFLUA_VERSION, LUA_RELEASE);
+  printf("sflua %s (%s)\n", SF_VERSION, LUA_RELEASE);
   fflush(stdout);
 }
 
@@ -502,42 +500,68 @@ static int has_stackforge (lua_State *L, const char *dir) {
 
 
 /*
-** Pushes 'dirname(/proc/self/exe)/../share/lua/5.4', or nil.
+** Writes the directory holding the executable (symbolic links resolved)
+** into 'buf'; returns 0 if it cannot be known.
 */
-static void push_exe_stdlib (lua_State *L) {
-  char buf[PATH_MAX];
+static int exe_dir (char *buf, size_t size) {
   char *slash;
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0 || (slash = (buf[n] = '\0', strrchr(buf, '/'))) == NULL) {
-    lua_pushnil(L);
-    return;
-  }
+  ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  if ((slash = strrchr(buf, '/')) == NULL) return 0;
   *slash = '\0';  /* keep the directory */
-  lua_pushfstring(L, "%s" SFLUA_EXE_STDLIB, buf);
+  return 1;
 }
 
 
 /*
-** Pushes the stdlib directory: the first that exists of $SFLUA_STDLIB,
-** the source tree's, the install prefix's, and the one next to the
-** executable. Pushes nil if there is none.
+** Is this the binary in its build directory? Only that one reads the
+** source tree's stdlib/: an installed sflua must not change when the
+** clone it was built from is edited or deleted.
+*/
+static int in_build_dir (const char *exedir) {
+  char build[PATH_MAX];
+  return SFLUA_BUILD_DIR[0] != '\0' && realpath(SFLUA_BUILD_DIR, build) != NULL &&
+         strcmp(build, exedir) == 0;
+}
+
+
+/*
+** Pushes the stdlib installed next to the executable in 'exedir'
+** (bin/../share/lua/5.4); returns 0, pushing nothing, if there is none.
+*/
+static int push_exe_stdlib (lua_State *L, const char *exedir) {
+  char dir[PATH_MAX], real[PATH_MAX];
+  int n = snprintf(dir, sizeof(dir), "%s/" SFLUA_EXE_STDLIB, exedir);
+  if (n < 0 || n >= (int)sizeof(dir) || realpath(dir, real) == NULL ||
+      !has_stackforge(L, real))
+    return 0;
+  lua_pushstring(L, real);
+  return 1;
+}
+
+
+/*
+** Pushes the stdlib directory: $SFLUA_STDLIB if it is a directory; for
+** the binary in its build directory, the source tree's; for any other,
+** the installed one next to the executable, else the install prefix's.
+** Pushes nil if there is none.
 */
 static void push_stdlib_dir (lua_State *L, int noenv) {
   const char *env = noenv ? NULL : getenv("SFLUA_STDLIB");
-  int top = lua_gettop(L);
-  if (env != NULL && is_dir(env))  /* the user's choice, module or not */
+  const char *dir = SFLUA_INSTALL_STDLIB;
+  char exedir[PATH_MAX];
+  int known = exe_dir(exedir, sizeof(exedir));
+  if (env != NULL && is_dir(env)) {  /* the user's choice, module or not */
     lua_pushstring(L, env);
-  else if (has_stackforge(L, SFLUA_BUILD_STDLIB))
-    lua_pushstring(L, SFLUA_BUILD_STDLIB);
-  else if (has_stackforge(L, SFLUA_INSTALL_STDLIB))
-    lua_pushstring(L, SFLUA_INSTALL_STDLIB);
-  else {
-    push_exe_stdlib(L);
-    if (!lua_isstring(L, -1) || !has_stackforge(L, lua_tostring(L, -1))) {
-      lua_settop(L, top);
-      lua_pushnil(L);
-    }
+    return;
   }
+  if (known && in_build_dir(exedir))
+    dir = SFLUA_BUILD_STDLIB;
+  else if (known && push_exe_stdlib(L, exedir))
+    return;
+  if (has_stackforge(L, dir)) lua_pushstring(L, dir);
+  else lua_pushnil(L);
 }
 
 
@@ -630,413 +654,6 @@ static int setup_stackforge (lua_State *L, int noenv) {
 
 /*
 ** {==================================================================
-** Tab completion
-** ===================================================================
-*/
-
-/* stack slots of 'collect_completions' */
-#define LISTIDX  1  /* the matches, as a sequence */
-#define SEENIDX  2  /* set of matches already in the list */
-
-/* the word being completed, split into what stays and the name typed */
-typedef struct Word {
-  const char *text;   /* the whole word readline gave us */
-  size_t keep;        /* length of the part before the name */
-  const char *name;   /* start of the (partial) name */
-  size_t namelen;
-  int methods;        /* after ':' only callables make sense */
-} Word;
-
-static const char *const keywords[] = {
-  "and", "break", "do", "else", "elseif", "end", "false", "for",
-  "function", "goto", "if", "in", "local", "nil", "not", "or", "repeat",
-  "return", "then", "true", "until", "while", NULL
-};
-
-
-static int is_ident_start (int c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-
-static int is_ident_char (int c) {
-  return is_ident_start(c) || (c >= '0' && c <= '9');
-}
-
-
-/* length of the identifier at the start of 's', 0 if there is none */
-static size_t ident_len (const char *s, size_t len) {
-  size_t i = 0;
-  if (len == 0 || !is_ident_start((unsigned char)s[0])) return 0;
-  while (i < len && is_ident_char((unsigned char)s[i])) i++;
-  return i;
-}
-
-
-static int is_keyword (const char *s, size_t len) {
-  int i;
-  for (i = 0; keywords[i] != NULL; i++)
-    if (strlen(keywords[i]) == len && memcmp(keywords[i], s, len) == 0)
-      return 1;
-  return 0;
-}
-
-
-/* can 'k' follow a '.'? */
-static int is_field_name (const char *k, size_t len) {
-  return len > 0 && ident_len(k, len) == len && !is_keyword(k, len);
-}
-
-
-static int is_callable (lua_State *L, int idx) {
-  int ok = lua_isfunction(L, idx);
-  if (!ok && luaL_getmetafield(L, idx, "__call") != LUA_TNIL) {
-    ok = 1;
-    lua_pop(L, 1);  /* remove metafield */
-  }
-  return ok;
-}
-
-
-/*
-** Adds 'keep-part .. name' to the matches if 'name' starts with what was
-** typed. Names starting with '__' (metamethods) show only when asked for.
-*/
-static void add_word (lua_State *L, const Word *w, const char *name,
-                      size_t len) {
-  if (len < w->namelen || memcmp(name, w->name, w->namelen) != 0) return;
-  if (len >= 2 && name[0] == '_' && name[1] == '_' &&
-      (w->namelen == 0 || w->name[0] != '_'))
-    return;
-  lua_pushlstring(L, w->text, w->keep);
-  lua_pushlstring(L, name, len);
-  lua_concat(L, 2);
-  lua_pushvalue(L, -1);
-  if (lua_rawget(L, SEENIDX) == LUA_TNIL) {  /* a new match? */
-    lua_pushvalue(L, -2);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, SEENIDX);
-    lua_pushvalue(L, -2);
-    lua_rawseti(L, LISTIDX, (lua_Integer)lua_rawlen(L, LISTIDX) + 1);
-  }
-  lua_pop(L, 2);  /* remove 'rawget' result and the match */
-}
-
-
-static void add_name (lua_State *L, const Word *w, const char *name,
-                      size_t len) {
-  if (is_field_name(name, len))
-    add_word(L, w, name, len);
-}
-
-
-/*
-** Pushes the '__index' of the metatable of the value at 'idx' if it is a
-** table (methods and class fields); returns 0 and pushes nothing if not.
-** Raw access: completion never runs a metamethod to look for keys.
-*/
-static int push_index_table (lua_State *L, int idx) {
-  if (!lua_getmetatable(L, idx)) return 0;
-  lua_pushliteral(L, "__index");
-  if (lua_rawget(L, -2) == LUA_TTABLE) {
-    lua_remove(L, -2);  /* remove metatable */
-    return 1;
-  }
-  lua_pop(L, 2);  /* remove '__index' and metatable */
-  return 0;
-}
-
-
-static void add_table_keys (lua_State *L, const Word *w, int t) {
-  lua_pushnil(L);  /* first key */
-  while (lua_next(L, t) != 0) {
-    if (lua_type(L, -2) == LUA_TSTRING && (!w->methods || is_callable(L, -1))) {
-      size_t len;
-      const char *k = lua_tolstring(L, -2, &len);  /* a string: no conversion */
-      add_name(L, w, k, len);
-    }
-    lua_pop(L, 1);  /* remove value; keep key for 'lua_next' */
-  }
-}
-
-
-/*
-** Packets, layers and constructors are userdata: ask the module which
-** names they have ('stackforge.completions(v)' -> list of strings).
-*/
-static void add_module_names (lua_State *L, const Word *w, int v) {
-  int top = lua_gettop(L);
-  lua_Integer i;
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  if (lua_getfield(L, -1, "stackforge") == LUA_TTABLE &&
-      lua_getfield(L, -1, "completions") == LUA_TFUNCTION) {
-    lua_pushvalue(L, v);
-    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
-      for (i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
-        size_t len;
-        const char *k = lua_tolstring(L, -1, &len);
-        add_name(L, w, k, len);
-        lua_pop(L, 1);  /* remove name */
-      }
-    }
-  }
-  lua_settop(L, top);
-}
-
-
-/*
-** Adds the names one can write after 'v.': a table's string keys, the
-** module's names for userdata, and the keys of the '__index' tables
-** found along the metatable chain (strings get their methods this way).
-*/
-static void add_value_keys (lua_State *L, const Word *w, int v) {
-  int depth;
-  if (lua_type(L, v) == LUA_TUSERDATA)
-    add_module_names(L, w, v);
-  lua_pushvalue(L, v);
-  for (depth = 0; depth < MAXINDEX; depth++) {
-    if (lua_istable(L, -1))
-      add_table_keys(L, w, lua_gettop(L));
-    if (!push_index_table(L, -1)) break;
-    lua_remove(L, -2);  /* continue with the '__index' table */
-  }
-  lua_pop(L, 1);
-}
-
-
-/*
-** obj key -> obj[key], reading only: tables raw along their '__index'
-** tables; userdata through their type's own '__index' (field access
-** of packets and layers), which may raise an error (we run protected).
-*/
-static void lookup (lua_State *L) {
-  int depth;
-  if (lua_type(L, -2) == LUA_TUSERDATA) {
-    lua_gettable(L, -2);
-    lua_remove(L, -2);  /* remove object */
-    return;
-  }
-  lua_pushvalue(L, -2);  /* stack: obj key cur */
-  for (depth = 0; depth < MAXINDEX; depth++) {
-    if (lua_istable(L, -1)) {
-      lua_pushvalue(L, -2);
-      if (lua_rawget(L, -2) != LUA_TNIL) break;  /* found */
-      lua_pop(L, 1);
-    }
-    if (!push_index_table(L, -1)) {
-      lua_pushnil(L);  /* not found */
-      break;
-    }
-    lua_remove(L, -2);  /* continue with the '__index' table */
-  }
-  if (depth == MAXINDEX) lua_pushnil(L);  /* chain too long */
-  lua_replace(L, -4);  /* result replaces obj */
-  lua_pop(L, 2);  /* remove key and cur */
-}
-
-
-/*
-** Index of the ']' closing the '[' at 'open', skipping quoted strings;
-** 0 if there is none.
-*/
-static size_t closing_bracket (const char *s, size_t len, size_t open) {
-  size_t i;
-  int depth = 0;
-  char quote = 0;
-  for (i = open; i < len; i++) {
-    char c = s[i];
-    if (quote) {
-      if (c == '\\') i++;  /* skip escaped character */
-      else if (c == quote) quote = 0;
-    }
-    else if (c == '"' || c == '\'') quote = c;
-    else if (c == '[') depth++;
-    else if (c == ']' && --depth == 0) return i;
-  }
-  return 0;
-}
-
-
-static int push_chain (lua_State *L, const char *s, size_t len, int nest);
-
-
-/*
-** Pushes the key written inside '[...]': a plain string literal, a
-** numeral, or (as in 'pkt[IP]') a name chain. Returns 0 if it is none.
-*/
-static int push_key (lua_State *L, const char *s, size_t len, int nest) {
-  while (len > 0 && s[0] == ' ') { s++; len--; }
-  while (len > 0 && s[len - 1] == ' ') len--;
-  if (len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0]) {
-    if (memchr(s + 1, s[0], len - 2) || memchr(s + 1, '\\', len - 2))
-      return 0;  /* escapes: not worth decoding here */
-    lua_pushlstring(L, s + 1, len - 2);
-    return 1;
-  }
-  lua_pushlstring(L, s, len);
-  if (lua_stringtonumber(L, lua_tostring(L, -1)) != 0) {
-    lua_remove(L, -2);  /* keep the number, remove the text */
-    return 1;
-  }
-  lua_pop(L, 1);
-  return push_chain(L, s, len, nest + 1);
-}
-
-
-/*
-** Evaluates 's' if it is a simple name chain ('a.b["c"][1]') and pushes
-** its value; returns 0 (pushing nothing) if it is not or a link is nil.
-** Never calls a function: no '()' is accepted.
-*/
-static int push_chain (lua_State *L, const char *s, size_t len, int nest) {
-  int top = lua_gettop(L);
-  size_t i = ident_len(s, len);
-  if (i == 0 || nest > MAXNEST) return 0;
-  lua_pushglobaltable(L);
-  lua_pushlstring(L, s, i);
-  lookup(L);
-  while (i < len && !lua_isnil(L, -1)) {
-    if (s[i] == '.') {
-      size_t n = ident_len(s + i + 1, len - i - 1);
-      if (n == 0) break;
-      lua_pushlstring(L, s + i + 1, n);
-      i += n + 1;
-    }
-    else if (s[i] == '[') {
-      size_t close = closing_bracket(s, len, i);
-      if (close == 0 || !push_key(L, s + i + 1, close - i - 1, nest)) break;
-      i = close + 1;
-    }
-    else break;
-    lookup(L);
-  }
-  if (i < len || lua_isnil(L, -1)) {
-    lua_settop(L, top);
-    return 0;
-  }
-  return 1;
-}
-
-
-/*
-** Completes 'text[from..]' as '[chain(.|:)]partial-name', collecting
-** matches that keep 'text[0..from)' in front. Returns 0 if that part of
-** the word does not have this shape.
-*/
-static int complete_from (lua_State *L, const char *text, size_t from) {
-  const char *s = text + from;
-  size_t len = strlen(s);
-  size_t start = len;  /* start of the trailing partial name */
-  Word w;
-  while (start > 0 && is_ident_char((unsigned char)s[start - 1])) start--;
-  w.text = text;
-  w.keep = from + start;
-  w.name = s + start;
-  w.namelen = len - start;
-  w.methods = 0;
-  if (start == 0) {  /* a bare name: globals and keywords */
-    int i;
-    if (len > 0 && !is_ident_start((unsigned char)s[0])) return 0;
-    lua_pushglobaltable(L);
-    add_value_keys(L, &w, lua_gettop(L));
-    lua_pop(L, 1);
-    for (i = 0; keywords[i] != NULL; i++)
-      add_word(L, &w, keywords[i], strlen(keywords[i]));
-    return 1;
-  }
-  if (s[start - 1] != '.' && s[start - 1] != ':') return 0;
-  if (!push_chain(L, s, start - 1, 0)) return 0;
-  w.methods = (s[start - 1] == ':');
-  add_value_keys(L, &w, lua_gettop(L));
-  lua_pop(L, 1);
-  return 1;
-}
-
-
-/*
-** Can a name chain start at 'text[i]'? Not inside a name, nor right
-** after a '.' or ':' (that is a field of something we cannot evaluate,
-** as in 'f().x'), except after the concatenation operator '..'.
-*/
-static int can_start_chain (const char *text, size_t i, size_t len) {
-  char prev;
-  if (i < len && !is_ident_start((unsigned char)text[i])) return 0;
-  if (i == 0) return 1;
-  prev = text[i - 1];
-  if (is_ident_char((unsigned char)prev)) return 0;
-  if (prev == ':') return 0;
-  if (prev == '.') return i >= 2 && text[i - 2] == '.';
-  return 1;
-}
-
-
-/*
-** Protected: collects the matches for the word (a light userdata) into
-** a list. The longest chain that parses wins, so 't[na' completes the
-** global 'na...' and 'a.b.c' the fields of 'a.b'.
-*/
-static int collect_completions (lua_State *L) {
-  const char *text = (const char *)lua_touserdata(L, 1);
-  size_t len = strlen(text), i;
-  lua_settop(L, 0);
-  lua_newtable(L);  /* LISTIDX */
-  lua_newtable(L);  /* SEENIDX */
-  if (len > MAXCOMPLETE) return 0;
-  for (i = 0; i <= len; i++) {
-    if (can_start_chain(text, i, len) && complete_from(L, text, i))
-      break;
-  }
-  lua_settop(L, LISTIDX);
-  return 1;
-}
-
-
-static lua_Integer next_index;  /* state of 'next_match' */
-static int match_list;          /* stack index of the list of matches */
-
-
-/*
-** readline's generator: hands out the collected matches one by one.
-*/
-static char *next_match (const char *text, int state) {
-  char *m = NULL;
-  (void)text;  /* the list is already filtered */
-  if (state == 0) next_index = 1;
-  if (lua_rawgeti(globalL, match_list, next_index++) == LUA_TSTRING)
-    m = strdup(lua_tostring(globalL, -1));
-  lua_pop(globalL, 1);
-  return m;
-}
-
-
-static char **sflua_completion (const char *text, int start, int end) {
-  lua_State *L = globalL;
-  char **matches = NULL;
-  int top;
-  (void)start; (void)end;
-  rl_attempted_completion_over = 1;  /* no file names in Lua code... */
-  if (rl_completion_quote_character != 0) {  /* ...but inside a string */
-    rl_attempted_completion_over = 0;  /* a file name is the likely word */
-    return NULL;
-  }
-  rl_completion_append_character = '\0';  /* 'p.' or 'p:' may follow */
-  if (L == NULL || !lua_checkstack(L, 4)) return NULL;
-  top = lua_gettop(L);
-  lua_pushcfunction(L, collect_completions);
-  lua_pushlightuserdata(L, (void *)text);  /* no allocation outside pcall */
-  if (docall(L, 1, 1) == LUA_OK && lua_istable(L, -1)) {
-    match_list = lua_gettop(L);
-    matches = rl_completion_matches(text, next_match);
-  }
-  lua_settop(L, top);
-  return matches;
-}
-
-/* }================================================================== */
-
-
-/*
-** {==================================================================
 ** Line reading and history
 ** ===================================================================
 */
@@ -1068,40 +685,46 @@ static char *history_file_name (void) {
 }
 
 
+/*
+** A multi-line entry is one history entry, also in the file: each entry
+** there starts with a "#<time>" line, and readline reads the lines up
+** to the next one back as a single entry (bash's 'lithist' does so).
+*/
 static void init_history (void) {
   int fd;
   using_history();
   stifle_history(SFLUA_HISTSIZE);
+  history_comment_char = '#';
+  history_write_timestamps = 1;
   history_path = history_file_name();
   if (history_path == NULL) return;
   fd = open(history_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
   if (fd >= 0) close(fd);  /* 'append_history' needs the file to exist */
   read_history(history_path);
-  history_truncate_file(history_path, SFLUA_HISTSIZE);
+  /* the last SFLUA_HISTSIZE entries, whole (truncating by lines could
+     cut an entry); while sflua runs, entries are appended */
+  write_history(history_path);
 }
 
 
-static void save_line (const char *line) {
-  if (line[0] == '\0') return;
-  add_history(line);
-  if (history_path != NULL) {
+/*
+** Saves a chunk as one history entry, as lua.c does: the line, or all
+** the lines of a multi-line statement joined by newlines.
+*/
+static void save_chunk (const char *chunk) {
+  if (!interactive || chunk[0] == '\0') return;
+  add_history(chunk);
+  if (history_path != NULL)
     append_history(1, history_path);
-    history_truncate_file(history_path, SFLUA_HISTSIZE);
-  }
 }
 
 
-static void init_readline (void) {
+static void init_readline (lua_State *L) {
   rl_readline_name = "sflua";  /* for $if sflua in ~/.inputrc */
   rl_instream = stdin;
   rl_outstream = stdout;
   rl_catch_signals = 0;  /* SIGINT is ours: see 'prompt_sigint' */
-  rl_attempted_completion_function = sflua_completion;
-  /* '.', ':', '[', ']' and quotes stay in the word ('pkt[IP].ds'); so
-     do '/' and '~', which readline would skip at the start of a quoted
-     file name ("/tmp/x.pcap"); 'can_start_chain' finds where names start */
-  rl_completer_word_break_characters = " \t\n`@$><=;|&{(),+-*%^#!?";
-  rl_completer_quote_characters = "\"'";
+  sflua_init_completion(L);
   init_history();
 }
 
@@ -1251,7 +874,6 @@ static int pushline (lua_State *L, int firstline) {
                            : plain_readline(prmt, &b);
   lua_pop(L, 1);  /* remove prompt */
   if (status != READ_LINE) return status;
-  if (interactive) save_line(b);
   if (firstline && b[0] == '=')  /* for compatibility with 5.2, ... */
     lua_pushfstring(L, "return %s", b + 1);  /* change '=' to 'return' */
   else
@@ -1292,8 +914,10 @@ static int addreturn (lua_State *L) {
   const char *line = lua_tostring(L, -1);  /* original line */
   const char *retline = lua_pushfstring(L, "return %s;", line);
   int status = luaL_loadbuffer(L, retline, strlen(retline), "=stdin");
-  if (status == LUA_OK)
+  if (status == LUA_OK) {
     lua_remove(L, -2);  /* remove modified line */
+    save_chunk(line);
+  }
   else
     lua_pop(L, 2);  /* pop result from 'luaL_loadbuffer' and modified line */
   return status;
@@ -1308,11 +932,15 @@ static int multiline (lua_State *L) {
     size_t len;
     const char *chunk = lua_tolstring(L, 1, &len);  /* get what it has */
     int status = luaL_loadbuffer(L, chunk, len, "=stdin");  /* try it */
-    if (!incomplete(L, status))
+    if (!incomplete(L, status)) {
+      save_chunk(chunk);
       return status;  /* compiled, or a real error */
+    }
     status = pushline(L, 0);
-    if (status != READ_LINE)
+    if (status != READ_LINE) {
+      save_chunk(chunk);  /* what was typed can be recalled and fixed */
       return (status == READ_EOF) ? CHUNK_EOF : CHUNK_CANCEL;
+    }
     lua_pushliteral(L, "\n");  /* add newline... */
     lua_insert(L, -2);  /* ...between the two lines */
     lua_concat(L, 3);  /* join them */
@@ -1379,7 +1007,7 @@ static void l_print (lua_State *L) {
 
 static void print_banner (void) {
   printf("sflua %s (%s)  Tab completes, Ctrl-D exits\n",
-         SFLUA_VERSION, LUA_RELEASE);
+         SF_VERSION, LUA_RELEASE);
   fflush(stdout);
 }
 
@@ -1394,7 +1022,7 @@ static void doREPL (lua_State *L) {
   const char *oldprogname = progname;
   progname = NULL;  /* no 'progname' on errors in interactive mode */
   interactive = isatty(STDIN_FILENO);
-  if (interactive) init_readline();
+  if (interactive) init_readline(L);
   print_banner();
   setsignal(SIGINT, prompt_sigint, &oldact);  /* Ctrl-C must not kill us */
   while ((status = loadline(L)) != CHUNK_EOF) {
@@ -1425,7 +1053,6 @@ static int pmain (lua_State *L) {
   int args = collectargs(argv, &script);
   int optlim = (script > 0) ? script : argc; /* first argv not an option */
   luaL_checkversion(L);  /* check that interpreter has correct version */
-  globalL = L;  /* for the completer */
   if (args == has_error) {  /* bad arg? */
     print_usage(stderr, argv[script]);  /* 'script' has index of bad arg. */
     return 0;

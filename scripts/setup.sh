@@ -1,12 +1,37 @@
 #!/usr/bin/env bash
-# Install what sflua needs to build and test, from Debian only.
+# Install the Debian packages sflua needs, from Debian only.
+#   bash scripts/setup.sh          to build and run sflua (scripts/quickstart.sh)
+#   bash scripts/setup.sh --test   also the test and benchmark tools (scripts/test.sh)
+#   bash scripts/setup.sh --list [--test]   print the packages, install nothing
 # Idempotent: when everything is present it does nothing (no apt-get update).
+# Root installs directly; another user through sudo.
 set -euo pipefail
 
-PKGS=(build-essential cmake pkg-config liblua5.4-dev lua5.4 libpcap-dev
-      libssl-dev lua-lpeg lua-busted libreadline-dev clang libclang-rt-14-dev
-      python3 python3-scapy tshark tmux libtins-dev g++ python3-dpkt
-      zlib1g-dev tcpflow libndpi-bin hyperfine)
+# building and running: a C compiler, CMake, Lua 5.4, OpenSSL's libcrypto
+# (Crypto-PAn), readline (the REPL), zlib (gzip captures)
+RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
+          libreadline-dev zlib1g-dev)
+# testing: busted and stock lua5.4, clang (sanitizers, libFuzzer), the
+# oracles (Scapy, tshark, tcpflow), and the benchmarks' anchors (libtins,
+# libpcap, dpkt, nDPI)
+TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
+           python3-scapy tshark tcpflow tmux libtins-dev g++ libpcap-dev
+           python3-dpkt libndpi-bin hyperfine)
+
+test=0 list=0
+for a in "$@"; do
+  case $a in
+    --test) test=1 ;;
+    --list) list=1 ;;
+    *) echo "usage: setup.sh [--test] [--list]" >&2; exit 2 ;;
+  esac
+done
+PKGS=("${RUN_PKGS[@]}")
+((test)) && PKGS+=("${TEST_PKGS[@]}")
+if ((list)); then
+  printf '%s\n' "${PKGS[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -20,12 +45,18 @@ if ((${#missing[@]} == 0)); then
 fi
 
 echo "setup: installing ${missing[*]}"
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  if ! command -v sudo >/dev/null; then
+    echo "setup: not root and no sudo; as root, run: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  SUDO=(sudo)
+fi
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture: answer no, without a prompt
 echo "wireshark-common wireshark-common/install-setuid boolean false" |
-  $SUDO debconf-set-selections
-$SUDO apt-get update -q </dev/null
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+  "${SUDO[@]}" debconf-set-selections
+"${SUDO[@]}" apt-get update -q </dev/null
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
   --no-install-recommends "${missing[@]}" </dev/null

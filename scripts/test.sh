@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (the README's): install what is missing
-# (scripts/setup.sh), then build and test three ways.
+# (scripts/setup.sh --test: the test tools too), then build and test three ways.
 #   1. build/        gcc (cc), -Werror, full ctest
 #   2. build-asan/   clang, ASan + UBSan, full ctest
 #   3. build-fuzz/   clang, libFuzzer targets, a short fuzz run of each,
@@ -17,7 +17,7 @@ stages=${SFLUA_CI_STAGES:-build asan fuzz}
 fuzz_seconds=${SFLUA_FUZZ_SECONDS:-60}
 status=0
 
-bash scripts/setup.sh </dev/null || exit 1
+bash scripts/setup.sh --test </dev/null || exit 1
 
 stage() { printf '\n==== %s ====\n' "$*"; }
 fail() { echo "FAILED: $*"; status=1; }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "iopriv.h"
+#include "sf_version.h"  /* generated: the application name we write */
 
 #define BT_SHB 0x0a0d0d0au
 #define BT_IDB 0x00000001u

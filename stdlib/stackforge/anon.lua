@@ -44,7 +44,9 @@ M.Anonymizer = core.Anonymizer
 -- run can be repeated.
 function M.anonymize_pcap(inp, out, policy)
   policy = policy or core.anon_policy()
-  return core.anonymize_pcap(inp, out, policy), policy
+  local stats, err = core.anonymize_pcap(inp, out, policy)
+  if not stats then error(err, 2) end  -- a file error is the caller's
+  return stats, policy
 end
 
 return M

@@ -28,6 +28,7 @@ local function invert(t)
 end
 
 local function pad_to(s, unit, fill)
+  if type(s) ~= "string" then return s end  -- not a list: the binding's type error
   local rem = #s % unit
   return rem == 0 and s or s .. srep(fill or "\0", unit - rem)
 end
@@ -98,11 +99,21 @@ local function decode_klv(d, names, values, single, stop_at, hl)
   return r
 end
 
+-- An option list's items are {name [, value]} tables.  Codec errors carry
+-- no position: the binding raises them at the caller's line.
+local function check_item(opt, i, what)
+  if type(opt) ~= "table" then
+    error(("%s options: item %d is a %s, not an option like {\"NOP\"} or {name, value}")
+      :format(what, i, type(opt)), 0)
+  end
+end
+
 local function encode_klv(list, names, numbers, encoders, single, what, hl)
   hl = hl or 2
-  if type(list) == "string" then return list end
+  if type(list) ~= "table" then return list end  -- bytes, or the binding's type error
   local out = {}
-  for _, opt in ipairs(list) do
+  for i, opt in ipairs(list) do
+    check_item(opt, i, what)
     local kind = option_number(names, numbers, opt[1], what)
     if single[kind] then
       out[#out + 1] = string.char(kind)
@@ -217,8 +228,10 @@ M.ipv6_options = {
     if type(list) == "string" then
       return list .. ip6_padding((8 - (#list + 2) % 8) % 8)
     end
+    if type(list) ~= "table" then return list end
     local out, pos = {}, 2
-    for _, opt in ipairs(list) do
+    for i, opt in ipairs(list) do
+      check_item(opt, i, "IPv6")
       local kind = option_number(ip6_names, ip6_numbers, opt[1], "IPv6")
       local al = ip6_align[kind]
       if al then
@@ -246,6 +259,7 @@ M.ip6_list = {
     return r
   end,
   encode = function(list)
+    if type(list) ~= "table" then return list end
     local r = {}
     for i, a in ipairs(list) do
       local b = core.pton(a)

@@ -326,8 +326,8 @@ end
 local mirror = {sport = "dport", dport = "sport"}
 local ports = {[layers.LayerKind.Udp] = true, [layers.LayerKind.Tcp] = true}
 
-local function each_binding(lower, upper, fields, fn)
-  local lk, uk = layers.kind_of(lower), layers.kind_of(upper)
+-- lk, uk: kinds resolved by the public function, so that kind_of blames its caller
+local function each_binding(lk, uk, fields, fn)
   for name, value in pairs(fields or {}) do
     local fi, f = field_index(lk, name)
     local v = numeric(f, value)
@@ -344,11 +344,11 @@ function M.bind_layers(lower, upper, fields)
     core.heuristic(layers.kind_of(lower), layers.kind_of(upper), function() return true end)
     return
   end
-  each_binding(lower, upper, fields, core.bind)
+  each_binding(layers.kind_of(lower), layers.kind_of(upper), fields, core.bind)
 end
 
 function M.split_layers(lower, upper, fields)
-  each_binding(lower, upper, fields, core.unbind)
+  each_binding(layers.kind_of(lower), layers.kind_of(upper), fields, core.unbind)
 end
 
 -- bind_heuristic(UDP, MyHeader, function(payload) return ... end)

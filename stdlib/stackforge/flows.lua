@@ -30,18 +30,20 @@ table.sort(NAMES)
 
 local function field_names() return table.concat(NAMES, ", ") end
 
-local function check_value(name, kind, v)
+-- Errors are raised at `level` as counted by error() from the caller.
+local function check_value(name, kind, v, level)
+  level = level + 1
   if kind == "boolean" then
     if type(v) ~= "boolean" then
-      error(("FlowConfig.%s: expected a boolean, got %s"):format(name, type(v)), 4)
+      error(("FlowConfig.%s: expected a boolean, got %s"):format(name, type(v)), level)
     end
   elseif kind == "string" then
     if type(v) ~= "string" then
-      error(("FlowConfig.%s: expected a string, got %s"):format(name, type(v)), 4)
+      error(("FlowConfig.%s: expected a string, got %s"):format(name, type(v)), level)
     end
   elseif type(v) ~= "number" or v < 0 or (kind == "count" and math.type(v) ~= "integer") then
     error(("FlowConfig.%s: bad value %s (expected a non-negative %s)"):format(
-      name, tostring(v), kind == "count" and "integer" or "number"), 4)
+      name, tostring(v), kind == "count" and "integer" or "number"), level)
   end
 end
 
@@ -54,23 +56,30 @@ FlowConfigMT.__tostring = function(c)
   return "FlowConfig{" .. table.concat(parts, ", ") .. "}"
 end
 
---- FlowConfig{...}: defaults filled in; an unknown key or a bad value is an error.
-function M.FlowConfig(t)
+-- FlowConfig's body; errors at `level`, counted as error() does from the caller.
+local function make_config(t, level)
+  level = level + 1
   t = t or {}
-  if type(t) ~= "table" then error("FlowConfig: expected a table", 2) end
+  if type(t) ~= "table" then error("FlowConfig: expected a table", level) end
   local c = {}
   for k, v in pairs(t) do
     local spec = FIELDS[k]
     if not spec then
-      error(("FlowConfig has no field '%s' (fields: %s)"):format(tostring(k), field_names()), 2)
+      error(("FlowConfig has no field '%s' (fields: %s)"):format(tostring(k), field_names()), level)
     end
-    check_value(k, spec[1], v)
+    check_value(k, spec[1], v, level)
     c[k] = v
   end
   for k, spec in pairs(FIELDS) do
     if c[k] == nil then c[k] = spec[2] end
   end
   return setmetatable(c, FlowConfigMT)
+end
+
+--- FlowConfig{...}: defaults filled in; an unknown key or a bad value is an error.
+function M.FlowConfig(t)
+  local c = make_config(t, 2)
+  return c
 end
 
 local OPTS = {config = true, anonymization = true, verbose = true,
@@ -87,8 +96,7 @@ local function parse_opts(opts, fname)
     end
   end
   local cfg = opts.config
-  if cfg == nil then cfg = M.FlowConfig{}
-  elseif getmetatable(cfg) ~= FlowConfigMT then cfg = M.FlowConfig(cfg) end
+  if getmetatable(cfg) ~= FlowConfigMT then cfg = make_config(cfg, 3) end
   local run = {}
   for k, v in pairs(cfg) do run[k] = v end
   if opts.verbose ~= nil then run.verbose = opts.verbose and true or false end
@@ -112,7 +120,10 @@ end
 function M.extract_flows(path, opts)
   if type(path) ~= "string" then error("extract_flows: path must be a string", 2) end
   local cfg, on_flow, on_packet, anon = parse_opts(opts, "extract_flows")
-  return core.flows_file(path, cfg, on_flow, on_packet, anon)
+  -- a file that cannot be read comes back as (nil, message): the caller's error
+  local convs, err = core.flows_file(path, cfg, on_flow, on_packet, anon)
+  if err then error(err, 2) end
+  return convs
 end
 
 --- extract_flows_from_packets(pkts or iterator, opts)
@@ -231,11 +242,11 @@ local function each(src)
   error("write_flows: expected a list of conversations or an iterator", 3)
 end
 
-local function check_format(path, o, fname)
-  if type(path) ~= "string" then error(fname .. ": path must be a string", 3) end
+local function check_format(path, o, fname, level)
+  if type(path) ~= "string" then error(fname .. ": path must be a string", level + 1) end
   local format = o.format or (path:lower():match("%.csv$") and "csv" or "jsonl")
   if format ~= "jsonl" and format ~= "csv" then
-    error(('%s: format must be "jsonl" or "csv", got %s'):format(fname, tostring(format)), 3)
+    error(('%s: format must be "jsonl" or "csv", got %s'):format(fname, tostring(format)), level + 1)
   end
   return format
 end
@@ -243,17 +254,25 @@ end
 local WriterMT = {__name = "FlowWriter"}
 WriterMT.__index = WriterMT
 
---- FlowWriter(path, {format=, streams=, packet_indices=}): w:write(conv),
---- w:close() (also <close>); for on_flow, which cannot yield to an iterator.
-function M.FlowWriter(path, o)
+-- FlowWriter's body; errors at `level`, counted as error() does from the caller.
+local function open_writer(path, o, fname, level)
   o = o or {}
-  local format = check_format(path, o, "FlowWriter")
-  local f = path == "-" and io.stdout or assert(io.open(path, "wb"))
+  local format = check_format(path, o, fname, level + 1)
+  local f, err = io.stdout, nil
+  if path ~= "-" then f, err = io.open(path, "wb") end
+  if not f then error(fname .. ": " .. err, level + 1) end
   local w = setmetatable({f = f, o = o, count = 0, stdout = path == "-"}, WriterMT)
   if format == "csv" then
     w.cols = csv_header(o)
     f:write(table.concat(w.cols, ","), "\n")
   end
+  return w
+end
+
+--- FlowWriter(path, {format=, streams=, packet_indices=}): w:write(conv),
+--- w:close() (also <close>); for on_flow, which cannot yield to an iterator.
+function M.FlowWriter(path, o)
+  local w = open_writer(path, o, "FlowWriter", 2)
   return w
 end
 
@@ -277,7 +296,7 @@ WriterMT.__gc = WriterMT.close
 --- packet_indices=true}) -> number of conversations written
 function M.write_flows(convs, path, o)
   local it = each(convs)
-  local w <close> = M.FlowWriter(path, o)
+  local w <close> = open_writer(path, o, "write_flows", 2)
   for conv in it do w:write(conv) end
   return w.count
 end

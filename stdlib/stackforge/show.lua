@@ -32,8 +32,23 @@ local function display(field, v)
   return tostring(v)
 end
 
+-- A packet (parsed or built) answers layer_count; nothing else here does.
+local function is_packet(x)
+  local t = type(x)
+  if t ~= "userdata" and t ~= "table" then return false end
+  local ok, n = pcall(function() return x.layer_count end)
+  return ok and math.type(n) == "integer"
+end
+
+-- Raised at the line that called fname, worded as luaL_argerror does.
+local function argerror(fname, expected, x)
+  error(("bad argument #1 to '%s' (%s expected, got %s)"):format(fname, expected,
+    type(x) == "userdata" and tostring(x) or type(x)), 3)
+end
+
 -- Scapy-like: one block per layer, "  name      = value".
 function M.show(p)
+  if not is_packet(p) then argerror("show", "packet", p) end
   local out = {}
   for i = 1, p.layer_count do
     local id, _, _, _, flags = p:_layer_info(i)
@@ -54,6 +69,7 @@ end
 
 -- "0000  45 00 00 28 ...  E..(" with 16 bytes a line, as Scapy's hexdump.
 function M.hexdump(x)
+  if type(x) ~= "string" and not is_packet(x) then argerror("hexdump", "packet or string", x) end
   local s = type(x) == "string" and x or x:bytes()
   local out = {}
   for off = 0, #s - 1, 16 do
@@ -96,7 +112,8 @@ local function default_label(f)
 end
 
 -- ls(TCP): the fields of a layer with their types and defaults;
--- ls(packet): its layers with their values.
+-- ls(packet): its layers with their values; ls(): every layer, and
+-- ls("icmpv6") those whose names contain the text (as Scapy's ls("...")).
 function M.ls(x)
   if getmetatable(x) == layers.Constructor then
     local out, seen = {}, {}
@@ -108,10 +125,15 @@ function M.ls(x)
     end
     return table.concat(out, "\n")
   end
-  if type(x) == "userdata" and x.layer_count then return M.show(x) end
+  if is_packet(x) then return M.show(x) end
+  if x ~= nil and type(x) ~= "string" then argerror("ls", "layer, packet or name", x) end
+  local pattern = x and x:lower()
   local names = {}
   for name, v in pairs(layers) do
-    if getmetatable(v) == layers.Constructor then names[#names + 1] = name end
+    if getmetatable(v) == layers.Constructor
+       and (not pattern or name:lower():find(pattern, 1, true)) then
+      names[#names + 1] = name
+    end
   end
   table.sort(names)
   local out = {}
@@ -121,30 +143,32 @@ function M.ls(x)
   return table.concat(out, "\n")
 end
 
--- Names the REPL offers after "value." or "value:".
+-- What the REPL offers for the module's own objects (packets and layer
+-- views): after "x." their fields and properties, after "x:" their
+-- methods; two sorted lists.  nil for other values, which the REPL
+-- completes from their keys and metatables.
 function M.completions(v)
-  local names, seen = {}, {}
-  local function add(n)
+  local packet = is_packet(v)
+  if not packet and type(v) ~= "userdata" then return nil end
+  local ok, names = pcall(function() return v.fields end)
+  if not (ok and type(names) == "table") then return nil end
+  local fields, methods, seen = {}, {}, {}
+  local function add(list, n)
     if type(n) == "string" and not seen[n] and not n:find("^_") then
       seen[n] = true
-      names[#names + 1] = n
+      list[#list + 1] = n
     end
   end
-  if type(v) == "userdata" then
-    local ok, fields = pcall(function() return v.fields end)
-    if ok and type(fields) == "table" then for _, n in ipairs(fields) do add(n) end end
-    local is_packet = pcall(function() return v.layer_count end)  -- not a view
-    if ok and is_packet then  -- methods and properties, not field maps
-      for k, x in pairs(core.Packet) do if type(x) ~= "userdata" then add(k) end end
-    end
-  elseif type(v) == "table" then
-    for k in pairs(v) do add(k) end
-    if getmetatable(v) == layers.Constructor then
-      for _, f in ipairs(protos[v.kind + 1].fields) do add(f.name) end
+  for _, n in ipairs(names) do add(fields, n) end
+  if packet then  -- a view has fields only
+    for k, x in pairs(core.Packet) do
+      if type(x) == "function" then add(methods, k)
+      elseif type(x) ~= "userdata" then add(fields, k) end  -- not a field map
     end
   end
-  table.sort(names)
-  return names
+  table.sort(fields)
+  table.sort(methods)
+  return fields, methods
 end
 
 -- Methods every Packet has in Lua.

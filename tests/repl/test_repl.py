@@ -43,8 +43,9 @@ class Repl:
         self.status = None
 
     def text(self):
-        """Output so far, without control sequences and carriage returns."""
-        cleaned = ANSI.sub(b"", self.raw).replace(b"\r", b"")
+        """Output so far, without control sequences, carriage returns and
+        bells."""
+        cleaned = ANSI.sub(b"", self.raw).replace(b"\r", b"").replace(b"\x07", b"")
         return cleaned.decode("utf-8", "replace")
 
     def read_some(self, timeout):
@@ -86,6 +87,47 @@ class Repl:
     def prompt(self):
         self.expect(r"sf> $", "the prompt 'sf> '")
 
+    def statement(self, *lines):
+        """One statement over several lines: 'sf>> ' after all but the last."""
+        for text in lines[:-1]:
+            self.line(text)
+            self.expect(r"sf>> $", "the continuation prompt")
+        self.line(lines[-1])
+        self.prompt()
+
+    def tab(self, typed, rest, pattern, what):
+        """Type 'typed', TAB, then 'rest' and Enter; expect 'pattern'."""
+        self.send(typed)
+        time.sleep(0.2)
+        self.send("\t")
+        time.sleep(0.2)
+        self.line(rest)
+        self.expect(pattern, what)
+        self.prompt()
+
+    def check_listing(self, typed, wanted, unwanted):
+        """Two TABs after 'typed' list every word of 'wanted' and no word
+        containing one of 'unwanted'."""
+        shown = self.listing(typed)
+        for want in wanted:
+            if want not in shown:
+                raise Failure(f"{typed}<TAB><TAB> lacks {want}: {shown!r}")
+        for word in unwanted:
+            if any(word in w for w in shown):
+                raise Failure(f"{typed}<TAB><TAB> offers {word}: {shown!r}")
+
+    def listing(self, typed):
+        """What two TABs after 'typed' list; the line is then discarded."""
+        self.send(typed + "\t\t")
+        self.expect(re.escape(typed) + r"$", f"the listing for {typed!r}")
+        start = self.pos
+        self.expect(r"^sf> " + re.escape(typed) + r"$",
+                    f"the prompt redrawn after the listing for {typed!r}")
+        shown = self.text()[start:self.pos]
+        self.send("\x03")
+        self.prompt()
+        return shown.split()
+
     def exited(self):
         if self.status is None:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
@@ -109,6 +151,18 @@ class Repl:
         os.close(self.fd)
 
 
+def run_recalled(repl, keys, what):
+    """Recall a history entry with 'keys', run it, then check that it
+    defined g (a 'return' line alone would not)."""
+    repl.send(keys)
+    time.sleep(0.3)
+    repl.send("\r")
+    repl.prompt()
+    repl.line("print(g())")
+    repl.expect(r"^multi$", what)
+    repl.prompt()
+
+
 def tests(repl, histfile):
     """The checks, in order; each yields its name when it has passed."""
     repl.expect(r"^sflua \S+ \(Lua 5\.4", "the banner")
@@ -125,16 +179,18 @@ def tests(repl, histfile):
     repl.prompt()
     yield "all return values printed"
 
-    repl.line("function f(x)")
-    repl.expect(r"sf>> $", "the continuation prompt")
-    repl.line("return x*2")
-    repl.expect(r"sf>> $", "the continuation prompt")
-    repl.line("end")
-    repl.prompt()
+    repl.statement("function f(x)", "return x*2", "end")
     repl.line("f(21)")
     repl.expect(r"^42$", "f(21) == 42")
     repl.prompt()
     yield "multi-line input"
+
+    repl.statement("function g()", "  return 'multi'", "end")
+    repl.line("g = nil")
+    repl.prompt()
+    # Up twice: all of g's definition, if it is one entry
+    run_recalled(repl, "\x1b[A\x1b[A", "g() after recalling its definition with Up Up")
+    yield "a multi-line entry is one history entry"
 
     repl.line("x = 5")
     repl.prompt()
@@ -168,36 +224,43 @@ def tests(repl, histfile):
     repl.prompt()
     yield "Ctrl-C at the prompt discards the line"
 
-    repl.send("pri")
-    time.sleep(0.2)
-    repl.send("\t")
-    time.sleep(0.2)
-    repl.line('("tab-ok")')
-    repl.expect(r"^tab-ok$", "'tab-ok' (pri<TAB> -> print)")
-    repl.prompt()
+    repl.tab("pri", '("tab-ok")',
+             r"^tab-ok$", "'tab-ok' (pri<TAB> -> print)")
     yield "tab completes a global"
 
     repl.line("tbl = {alpha=1}")
     repl.prompt()
-    repl.send("tbl.al")
-    time.sleep(0.2)
-    repl.send("\t")
-    time.sleep(0.2)
-    repl.line("")
-    repl.expect(r"^1$", "the value of tbl.alpha (tbl.al<TAB>)")
-    repl.prompt()
+    repl.tab("tbl.al", "",
+             r"^1$", "the value of tbl.alpha (tbl.al<TAB>)")
     yield "tab completes a table field"
 
     repl.line("s = 'x'")
     repl.prompt()
-    repl.send("s:up")
-    time.sleep(0.2)
-    repl.send("\t")
-    time.sleep(0.2)
-    repl.line("()")
-    repl.expect(r"^X$", "'X' (s:up<TAB> -> s:upper)")
+    repl.tab("s:up", ")",
+             r"^X$", "'X' (s:up<TAB> -> s:upper()")
+    yield "tab completes a method, opening its call"
+
+    repl.line("p = Ether() / IP() / TCP{dport=80}")
     repl.prompt()
-    yield "tab completes a method"
+    repl.tab("p:su", ")",
+             r"^Ethernet / IPv4 / TCP$", "the summary (p:su<TAB> -> p:summary()")
+    yield "p:su<TAB> completes a packet method as p:summary("
+
+    repl.tab("p.sh", '):match("###%[ TCP %]###")',
+             r"^###\[ TCP \]###$", "p.sh<TAB> -> p:show(")
+    yield "p.sh<TAB> (a method, no such field) becomes p:show("
+
+    repl.tab("p.dp", "",
+             r"^80$", "the value of p.dport (p.dp<TAB>)")
+    repl.tab("p[TCP].dp", "",
+             r"^80$", "the value of p[TCP].dport (p[TCP].dp<TAB>)")
+    yield "tab completes packet and layer fields"
+
+    repl.check_listing("p.", ("p.dport", "p.ttl", "p.layer_count", "p.time"),
+                       ("show", "summary"))
+    repl.check_listing("p:", ("p:show(", "p:summary(", "p:bytes(", "p:has_layer("),
+                       ("dport", "layer_count"))
+    yield "p. lists fields and properties, p: lists methods as p:name("
 
     for weird in ['"abc".', "1.", "((", "a..b.", "t[[", "x[1].", "f().x"]:
         repl.send(weird + "\t\t")
@@ -225,6 +288,16 @@ def tests(repl, histfile):
     yield "history file written"
 
 
+def tests_next_session(repl):
+    """A second session, on the first one's history file."""
+    repl.prompt()
+    # Ctrl-R: search the history back for 'multi'; all of g's definition
+    run_recalled(repl, "\x12multi", "g() after Ctrl-R found its definition")
+    yield "the history file gives a multi-line entry back whole"
+    repl.send("\x04")
+    repl.wait_exit()
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: test_repl.py path/to/sflua", file=sys.stderr)
@@ -240,16 +313,19 @@ def main():
     env.pop("LUA_INIT", None)
     env.pop("LUA_INIT_5_4", None)
     passed = failed = 0
-    repl = Repl(exe, env)
     try:
-        for name in tests(repl, histfile):
-            passed += 1
-            print(f"ok   {name}")
+        for session in (lambda r: tests(r, histfile), tests_next_session):
+            repl = Repl(exe, env)
+            try:
+                for name in session(repl):
+                    passed += 1
+                    print(f"ok   {name}")
+            finally:
+                repl.kill()
     except Failure as e:
         failed += 1
         print(f"FAIL {e}")
     finally:
-        repl.kill()
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1

@@ -69,6 +69,21 @@ if [[ $err == *boom-123* && $err == *"stack traceback"* ]]; then ok "error messa
 else fail "stderr lacks message/traceback: $(printf %q "$err")"; fi
 expect "nothing on stdout after error" "" "$out"
 
+# errors the stdlib raises name the script's line, not sflua's files
+cat >"$tmp/where.lua" <<'EOF'
+local path = "/no/such/capture.pcap"
+local convs = extract_flows(path)
+EOF
+run "$SFLUA" "$tmp/where.lua"
+first=${err%%$'\n'*}
+expect "a stdlib error names the script's line" \
+  "$SFLUA: $tmp/where.lua:2: /no/such/capture.pcap: No such file or directory" "$first"
+printf 'local p = IP() / TCP()\np[TCP].options = {{"NOP"}, {"Bogus", 1}}\n' >"$tmp/where2.lua"
+run "$SFLUA" "$tmp/where2.lua"
+first=${err%%$'\n'*}
+if [[ $first == "$SFLUA: $tmp/where2.lua:2: unknown TCP option 'Bogus'"* ]]; then ok "an option codec's error names the script's line"
+else fail "codec error: $(printf %q "$first")"; fi
+
 printf 'x = = 1\n' >"$tmp/syntax.lua"
 run "$SFLUA" "$tmp/syntax.lua"
 expect "syntax error exits 1" "1" "$rc"

@@ -1,6 +1,6 @@
 -- vxlan.lua: VXLAN (RFC 7348), Ethernet frames carried over UDP port 4789,
 -- written in Lua: the example of a protocol of your own.  sflua has VXLAN
--- built in (core/proto/vxlan.c); this one is called LuaVXLAN, and while it
+-- built in (the VXLAN layer); this one is called LuaVXLAN, and while it
 -- is loaded its binding shadows the built-in one on port 4789.
 -- Copy into ~/.config/sflua/plugins (or a folder on SFLUA_PLUGIN_PATH):
 -- sflua loads it at start; from stock Lua: require("stackforge.plugins.vxlan").

@@ -21,6 +21,61 @@ int sf_linktype_proto(int linktype, const uint8_t *d, size_t n) {
   return proto >= 0 ? proto : SF_RAW;
 }
 
+/* The value of key k (0: next_field, 1: next_field2) of layer li. */
+static inline int key_value(const sf_pkt *p, int li, const sf_proto *pr, int k,
+                            uint64_t *v) {
+  const sf_layer *l = &p->layers[li];
+  int fi = k ? pr->next_field2 : pr->next_field;
+  if (pr->key_bytes[k]) {  /* EtherType, IP protocol, ports */
+    const uint8_t *h = p->data + l->off + pr->key_off[k];
+    if ((size_t)pr->key_off[k] + pr->key_bytes[k] > l->hlen) return 0;
+    *v = pr->key_bytes[k] == 2 ? (uint64_t)(h[0] << 8 | h[1]) : h[0];
+    return 1;
+  }
+  if (fi < 0 || !sf_field_present(p, li, fi)) return 0;
+  *v = sf_lget(p, li, fi);
+  return 1;
+}
+
+static inline int by_key(const sf_pkt *p, int li, const sf_proto *pr, int k) {
+  const sf_layer *l = &p->layers[li];
+  uint64_t v;
+  int next;
+  if (!key_value(p, li, pr, k, &v)) return -1;
+  if ((next = sf_table_fast(pr->table, v)) != -2) return next;
+  return sf_table_lookup(pr->table, v, p, li, p->data + l->off + l->hlen,
+                         l->end - l->off - l->hlen);
+}
+
+/* The common case read straight: a plain first key whose value the table
+   maps directly to one protocol; -1 when the general way must decide. */
+static inline int direct_hit(const sf_pkt *p, const sf_layer *l, const sf_proto *pr) {
+  unsigned v, off = pr->key_off[0];
+  const uint8_t *h = p->data + l->off + off;
+  int d;
+  if (pr->key_bytes[0] == 2 && off + 2u <= l->hlen) v = (unsigned)(h[0] << 8 | h[1]);
+  else if (pr->key_bytes[0] == 1 && off + 1u <= l->hlen) v = h[0];
+  else return -1;
+  if (v >= sf_table_dlen_[pr->table]) return -1;
+  d = sf_table_direct_[pr->table][v];
+  return d > 0 ? d - 1 : -1;
+}
+
+static inline int lookup_next(const sf_pkt *p, int li, const sf_proto *pr) {
+  int next = -1;
+  if (pr->table >= 0 && (next = direct_hit(p, &p->layers[li], pr)) >= 0) return next;
+  if (pr->table >= 0 && (sf_table_dlen_[pr->table] || sf_table_big_[pr->table])) {
+    next = by_key(p, li, pr, 0);
+    if (next < 0 && pr->next_field2 >= 0) next = by_key(p, li, pr, 1);
+  }
+  if (next < 0 && pr->more) next = sf_lookup_more(p, li);
+  return next;
+}
+
+int sf_lookup_next(const sf_pkt *p, int li) {
+  return lookup_next(p, li, sf_proto_get(p->layers[li].proto));
+}
+
 /* Which protocol follows layer li, or SF_RAW: the header's own say, then
    the tables, bindings and heuristics. */
 static int next_proto(const sf_pkt *p, int li, int *quoted) {
@@ -32,7 +87,7 @@ static int next_proto(const sf_pkt *p, int li, int *quoted) {
     *quoted = SF_L_QUOTED;
     next &= ~SF_NEXT_QUOTED;
   }
-  if (next == -1) next = sf_lookup_next(p, li);
+  if (next == -1) next = lookup_next(p, li, pr);
   return next < 0 ? SF_RAW : next;
 }
 

@@ -21,11 +21,14 @@ int sf_nprotos_;
 
 /* ---- tables ------------------------------------------------------------- */
 
-#define MAX_TABLES 256
+#define MAX_TABLES SF_MAX_TABLES
+
+int16_t *sf_table_direct_[SF_MAX_TABLES];
+uint32_t sf_table_dlen_[SF_MAX_TABLES];
+uint8_t sf_table_big_[SF_MAX_TABLES];
 
 typedef struct table {
   char *name;
-  uint64_t *quick;       /* bitmap of the low 16 bits of its values */
 } table;
 
 static table tables[MAX_TABLES];
@@ -46,11 +49,19 @@ typedef struct entry {
 static entry *entries;   /* in order added */
 static size_t nentries, capentries;
 
-/* Two open-addressing hashes of entry indices + 1 (0: empty), at most
-   half full, rebuilt whenever entries change (rare: registration):
-   (tab, value) -> the newest entry, and (tab, upper) -> the entry whose
-   value builders write. */
-static uint32_t *fwd, *rev;
+/* Two open-addressing hashes, at most half full, rebuilt whenever entries
+   change (rare: registration).  (tab, value) -> the newest entry, asked on
+   every layer parsed, keeps its key in the slot so a probe reads one cache
+   line; (tab, upper) -> the entry whose value builders write holds entry
+   indices + 1 (0: empty). */
+typedef struct slot {
+  uint64_t value;
+  uint32_t tab;
+  uint32_t at;           /* entry index + 1; 0: empty */
+} slot;
+
+static slot *fwd;
+static uint32_t *rev;
 static size_t nslots;
 
 static size_t hash2(uint64_t a, uint64_t b) {
@@ -58,13 +69,11 @@ static size_t hash2(uint64_t a, uint64_t b) {
   return (size_t)((k * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (nslots - 1);
 }
 
-static int find_fwd(int tab, uint64_t value) {
+static inline int find_fwd(int tab, uint64_t value) {
   size_t i;
   if (!nslots) return -1;
-  for (i = hash2(value, (uint64_t)tab); fwd[i]; i = (i + 1) & (nslots - 1)) {
-    const entry *e = &entries[fwd[i] - 1];
-    if (e->tab == tab && e->value == value) return (int)fwd[i] - 1;
-  }
+  for (i = hash2(value, (uint64_t)tab); fwd[i].at; i = (i + 1) & (nslots - 1))
+    if (fwd[i].value == value && fwd[i].tab == (uint32_t)tab) return (int)fwd[i].at - 1;
   return -1;
 }
 
@@ -79,22 +88,40 @@ static int find_rev(int tab, int upper) {
   return -1;
 }
 
-static void quick_add(int tab, uint64_t value) {
-  unsigned v = (unsigned)(value & 0xffff);
-  if (tables[tab].quick) tables[tab].quick[v >> 6] |= UINT64_C(1) << (v & 63);
-}
-
-static int quick_maybe(int tab, uint64_t value) {
-  const uint64_t *q = tables[tab].quick;
-  unsigned v = (unsigned)(value & 0xffff);
-  return !q || ((q[v >> 6] >> (v & 63)) & 1);
+/* The direct map of table t (sf_table_direct_), made again from its
+   entries' chains: sized to the largest value below 65536. */
+static int remap(int t) {
+  uint32_t n = 0;
+  size_t i;
+  int16_t *d;
+  sf_table_big_[t] = 0;
+  for (i = 0; i < nentries; i++) {
+    if (entries[i].tab != t) continue;
+    if (entries[i].value > 0xffff) sf_table_big_[t] = 1;
+    else if (entries[i].value + 1 > n) n = (uint32_t)entries[i].value + 1;
+  }
+  d = n ? calloc(n, sizeof *d) : NULL;
+  if (n && !d) return SF_E_NOMEM;
+  for (i = 0; i < nentries; i++) {
+    const entry *e = &entries[i];
+    int at;
+    if (e->tab != t || e->value > 0xffff) continue;
+    at = find_fwd(t, e->value);  /* the chain's newest */
+    d[e->value] = (entries[at].accept || entries[at].next >= 0)
+                      ? -1 : (int16_t)(entries[at].upper + 1);
+  }
+  free(sf_table_direct_[t]);
+  sf_table_direct_[t] = d;
+  sf_table_dlen_[t] = n;
+  return SF_OK;
 }
 
 /* Index every entry again: chains newest first, the first buildable entry
    of each (tab, upper) for builders. */
-static int reindex(void) {
+static int reindex(int changed) {
   size_t want = 256, i;
-  uint32_t *f, *r;
+  slot *f;
+  uint32_t *r;
   int t;
   while (want < 2 * nentries) want *= 2;
   f = calloc(want, sizeof *f);
@@ -109,24 +136,24 @@ static int reindex(void) {
   fwd = f;
   rev = r;
   nslots = want;
-  for (t = 0; t < ntables; t++)
-    if (tables[t].quick) memset(tables[t].quick, 0, 1024 * sizeof(uint64_t));
   for (i = 0; i < nentries; i++) {
     entry *e = &entries[i];
     size_t s;
     int prev = find_fwd(e->tab, e->value);
     e->next = prev;
-    for (s = hash2(e->value, e->tab); fwd[s]; s = (s + 1) & (nslots - 1))
-      if (entries[fwd[s] - 1].tab == e->tab && entries[fwd[s] - 1].value == e->value)
-        break;
-    fwd[s] = (uint32_t)i + 1;  /* the newest of the chain */
-    quick_add(e->tab, e->value);
+    for (s = hash2(e->value, e->tab); fwd[s].at; s = (s + 1) & (nslots - 1))
+      if (fwd[s].tab == e->tab && fwd[s].value == e->value) break;
+    fwd[s].value = e->value;
+    fwd[s].tab = e->tab;
+    fwd[s].at = (uint32_t)i + 1;  /* the newest of the chain */
     if (!(e->flags & SF_PL_PARSE_ONLY) && find_rev(e->tab, e->upper) < 0) {
       for (s = hash2((uint64_t)e->upper, (uint64_t)e->tab + 0x10000); rev[s];
            s = (s + 1) & (nslots - 1)) {}
       rev[s] = (uint32_t)i + 1;
     }
   }
+  for (t = 0; t < ntables; t++)
+    if ((changed < 0 || t == changed) && remap(t) != SF_OK) return SF_E_NOMEM;
   return SF_OK;
 }
 
@@ -143,11 +170,6 @@ int sf_table(const char *name) {
   t = ntables;
   if (ntables == MAX_TABLES) return SF_E_TOOBIG;
   if (!(tables[t].name = strdup(name))) return SF_E_NOMEM;
-  tables[t].quick = calloc(1024, sizeof(uint64_t));
-  if (!tables[t].quick) {
-    free(tables[t].name);
-    return SF_E_NOMEM;
-  }
   return ntables++;
 }
 
@@ -178,7 +200,7 @@ static int add_entry(int tab, uint64_t value, int upper, int fi, int flags,
   e->fi = (int8_t)fi;
   e->flags = (uint8_t)flags;
   e->accept = accept;
-  return reindex();
+  return reindex(tab);
 }
 
 int sf_table_add(int tab, uint64_t value, int upper, int flags,
@@ -195,13 +217,14 @@ int sf_table_remove(int tab, uint64_t value, int upper) {
     if (!match) entries[j++] = *e;
   }
   nentries = j;
-  return reindex();
+  return reindex(tab);
 }
 
 int sf_table_lookup(int tab, uint64_t value, const sf_pkt *p, int li,
                     const uint8_t *h, size_t n) {
   int at;
-  if (!quick_maybe(tab, value)) return -1;
+  int fast = sf_table_fast(tab, value);
+  if (fast != -2) return fast;
   for (at = find_fwd(tab, value); at >= 0; at = entries[at].next)
     if (!entries[at].accept || entries[at].accept(p, li, h, n)) return entries[at].upper;
   return -1;
@@ -240,6 +263,8 @@ int sf_table_value(int tab, int upper, uint64_t *value) {
 }
 
 /* ---- protocols ------------------------------------------------------------ */
+
+static void plain_key(sf_proto *pr, int k, int fi);
 
 static int hexdigit(int c) {
   return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
@@ -387,6 +412,8 @@ int sf_register(sf_proto *pr) {
       (pr->next_keys[1] && pr->next_field2 < 0) ||
       (pr->next_keys[0] && !pr->next_table))
     return SF_E_VALUE;
+  plain_key(pr, 0, pr->next_field);
+  plain_key(pr, 1, pr->next_field2);
   if ((rc = check_names(pr)) != SF_OK || (rc = resolve_facts(pr)) != SF_OK)
     return rc;
   if (pr->next_table && (pr->table = sf_table(pr->next_table)) < 0)
@@ -546,56 +573,34 @@ int sf_heur_run(const sf_pkt *p, int li) {
 
 /* ---- what follows a layer ------------------------------------------------------ */
 
-/* The value of a keying field: read straight from the bytes for the
-   common byte-aligned 8- and 16-bit fields (EtherType, IP protocol,
-   ports), through the descriptor otherwise. */
-static int key_value(const sf_pkt *p, int li, int fi, uint64_t *v) {
-  const sf_layer *l = &p->layers[li];
-  const sf_proto *pr = sf_protos_[l->proto];
-  const sf_field *f = &pr->fields[fi];
-  const uint8_t *h = p->data + l->off + f->bitoff / 8u;
-  int plain = !f->cond && !pr->dyn && f->type == SF_T_UINT &&
-              !(f->bitoff & 7) && !(f->flags & SF_FF_LE) &&
-              f->bitoff + f->bits <= l->hlen * 8u;
-  if (plain && f->bits == 16) {
-    *v = (uint64_t)h[0] << 8 | h[1];
-    return 1;
-  }
-  if (plain && f->bits == 8) {
-    *v = h[0];
-    return 1;
-  }
-  if (!sf_field_present(p, li, fi)) return 0;
-  *v = sf_lget(p, li, fi);
-  return 1;
+/* A keying field read straight from the header when it is a plain
+   byte-aligned 8- or 16-bit integer (EtherType, IP protocol, ports), so
+   the dissector need not ask the descriptor (sf_key_value). */
+static void plain_key(sf_proto *pr, int k, int fi) {
+  const sf_field *f = fi >= 0 ? &pr->fields[fi] : NULL;
+  pr->key_bytes[k] = 0;
+  if (!f || f->cond || pr->dyn || f->type != SF_T_UINT || (f->bitoff & 7) ||
+      (f->flags & SF_FF_LE) || (f->bits != 8 && f->bits != 16))
+    return;
+  pr->key_off[k] = (uint16_t)(f->bitoff / 8u);
+  pr->key_bytes[k] = (uint8_t)(f->bits / 8u);
 }
 
 static int by_field(const sf_pkt *p, int li, int fi, int tab) {
   const sf_layer *l = &p->layers[li];
   uint64_t v;
-  if (fi < 0 || !key_value(p, li, fi, &v)) return -1;
+  if (!sf_field_present(p, li, fi)) return -1;
+  v = sf_lget(p, li, fi);
   return sf_table_lookup(tab, v, p, li, p->data + l->off + l->hlen,
                          l->end - l->off - l->hlen);
 }
 
-static int by_bound_fields(const sf_pkt *p, int li) {
+int sf_lookup_more(const sf_pkt *p, int li) {
   int lower = p->layers[li].proto, i, next;
   for (i = 0; i < nbound[lower]; i++)
     if ((next = by_field(p, li, bound[lower][i].fi, bound[lower][i].tab)) >= 0)
       return next;
-  return -1;
-}
-
-int sf_lookup_next(const sf_pkt *p, int li) {
-  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
-  int next = -1;
-  if (pr->table >= 0) {
-    next = by_field(p, li, pr->next_field, pr->table);
-    if (next < 0) next = by_field(p, li, pr->next_field2, pr->table);
-  }
-  if (next < 0 && (pr->more & 1)) next = by_bound_fields(p, li);
-  if (next < 0 && (pr->more & 2)) next = sf_heur_run(p, li);
-  return next;
+  return (sf_protos_[lower]->more & 2) ? sf_heur_run(p, li) : -1;
 }
 
 /* ---- built-ins ---------------------------------------------------------------- */

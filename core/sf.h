@@ -287,6 +287,10 @@ struct sf_proto {
   int table;             /* next_table's id, -1 none */
   int next_field;        /* next_keys as field indices, -1 none */
   int next_field2;
+  /* the keys' byte offset and width (1 or 2) when they are plain
+     byte-aligned integers, read straight from the header; 0: generic */
+  uint16_t key_off[2];
+  uint8_t key_bytes[2];
   uint8_t more;          /* bit 0: bindings on other fields; 1: heuristics */
   uint8_t header_checksum;  /* the checksum covers the header only */
   sf_roles at;           /* facts' fields */
@@ -363,6 +367,24 @@ int sf_heur_run(const sf_pkt *p, int li);
 /* What follows layer li by its tables, bindings and heuristics (the
    dissector's question; -1 if nothing claims it). */
 int sf_lookup_next(const sf_pkt *p, int li);
+/* the bindings on other fields and the heuristics alone */
+int sf_lookup_more(const sf_pkt *p, int li);
+
+/* Each table's values up to its largest below 65536, mapped directly:
+   0 nothing, n > 0 protocol n - 1, -1 several or a choice by the bytes
+   (ask sf_table_lookup).  Asked on every layer parsed, so inline:
+   sf_table_fast says -1 (nothing), -2 (ask), or the protocol. */
+#define SF_MAX_TABLES 256
+extern int16_t *sf_table_direct_[SF_MAX_TABLES];
+extern uint32_t sf_table_dlen_[SF_MAX_TABLES];
+extern uint8_t sf_table_big_[SF_MAX_TABLES];  /* values beyond the map */
+static inline int sf_table_fast(int tab, uint64_t v) {
+  if (v < sf_table_dlen_[tab]) {
+    int d = sf_table_direct_[tab][v];
+    return d > 0 ? d - 1 : d == 0 ? -1 : -2;
+  }
+  return sf_table_big_[tab] ? -2 : -1;
+}
 
 /* ---- option lists ------------------------------------------------------------ */
 

@@ -9,7 +9,7 @@
  */
 #include "sf.h"
 
-#define PAD_DEPTH SF_MAX_LAYERS
+#define PAD_DEPTH 64  /* nested layers whose extent ends before their bytes do */
 
 /* What a capture's link type carries: the "linktype" table, which the
    link-layer protocols (and raw IP) fill; Raw when nothing claims it. */
@@ -139,6 +139,7 @@ int sf_dissect(sf_pkt *p, int proto) {
     size_t hl, ext, lend;
     int flags = quoted | cut;
     if (!pr || proto == SF_RAW || proto == SF_PADDING || !room(p, npad)) {
+      if (pr && proto != SF_RAW && proto != SF_PADDING) p->flags |= SF_P_TRUNC;  /* no room */
       push(p, SF_RAW, off, end - off, end, quoted);
       break;
     }
@@ -160,7 +161,11 @@ int sf_dissect(sf_pkt *p, int proto) {
       if (!quoted) p->flags |= SF_P_TRUNC;
     }
     lend = (ext == (size_t)-1 || ext > end - off) ? end : off + ext;
-    if (lend < end && npad < PAD_DEPTH) {
+    if (lend < end && npad == PAD_DEPTH) {  /* no room to keep its padding */
+      p->flags |= SF_P_TRUNC;
+      lend = end;
+    }
+    if (lend < end) {
       pad_from[npad] = lend;
       pad_to[npad++] = end;
     }

@@ -83,7 +83,7 @@ static int reserve_layers(sf_pkt *p, size_t n) {
   sf_layer *nl;
   size_t cap;
   if (n <= p->cap) return SF_OK;
-  if (n > SF_MAX_LAYERS) return SF_E_TOOBIG;
+  if (n > SF_MAX_LAYERS) return SF_E_DEPTH;
   cap = p->cap * 2 < n ? n : p->cap * 2;
   if (cap > SF_MAX_LAYERS) cap = SF_MAX_LAYERS;
   nl = malloc(cap * sizeof *nl);
@@ -145,7 +145,8 @@ int sf_pkt_copy(sf_pkt *dst, const sf_pkt *src) {
 int sf_pkt_push_layer(sf_pkt *p, int proto, size_t off, size_t hlen,
                       size_t end, int flags) {
   sf_layer *l;
-  if (reserve_layers(p, (size_t)p->nlayers + 1) != SF_OK) return SF_E_TOOBIG;
+  int rc = reserve_layers(p, (size_t)p->nlayers + 1);
+  if (rc != SF_OK) return rc;
   l = &p->layers[p->nlayers++];
   l->proto = (uint16_t)proto;
   l->flags = (uint16_t)flags;

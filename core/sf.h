@@ -22,7 +22,8 @@ enum {
   SF_E_ABSENT = -3,     /* field does not apply to this layer's variant */
   SF_E_NOMEM = -4,
   SF_E_TOOBIG = -5,     /* packet or header would exceed engine limits */
-  SF_E_TYPE = -6        /* wrong kind of value for the field */
+  SF_E_TYPE = -6,       /* wrong kind of value for the field */
+  SF_E_DEPTH = -7       /* more layers than SF_MAX_LAYERS */
 };
 
 /* ---- field descriptors ------------------------------------------------ */
@@ -95,7 +96,7 @@ typedef struct sf_buf {
 #define SF_P_HOST    0x8000  /* reserved for the host (the Lua binding) */
 
 #define SF_INLINE_LAYERS 8
-#define SF_MAX_LAYERS 64
+#define SF_MAX_LAYERS 1024
 #define SF_MAX_LEN (1u << 24)
 
 typedef struct sf_pkt {

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "lsf.h"
@@ -28,6 +29,58 @@ int lsf_proto_arg(lua_State *L, int idx) {
     luaL_argerror(L, idx, lua_pushfstring(L, "expected a layer (TCP, "
                   "LayerKind.Tcp or \"TCP\"), got %s", luaL_tolstring(L, idx, NULL)));
   return id;
+}
+
+/* Raise if the options table at idx has a key not in names (NULL-ended):
+   "Packet: unknown option 'tme' (options: linktype, time, wirelen, proto)". */
+void lsf_check_options(lua_State *L, int idx, const char *fname,
+                       const char *const names[]) {
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int i, known = 0;
+    lua_pop(L, 1);  /* the value */
+    for (i = 0; names[i] && !known; i++)
+      known = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), names[i]) == 0;
+    if (!known) {
+      const char *key = luaL_tolstring(L, -1, NULL);
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (i = 0; names[i]; i++) {
+        if (i) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, names[i]);
+      }
+      luaL_pushresult(&b);
+      luaL_error(L, "%s: unknown option '%s' (options: %s)", fname, key,
+                 lua_tostring(L, -1));
+    }
+  }
+}
+
+/* A time in seconds as nanoseconds since the epoch: finite, and within
+   what 64-bit nanoseconds hold (about 292 years either side of 1970). */
+int64_t lsf_check_time(lua_State *L, int idx, const char *what) {
+  lua_Number t = luaL_checknumber(L, idx);
+  if (!(t > -9.2e9 && t < 9.2e9))  /* also NaN */
+    luaL_error(L, "%s: bad value %s (expected seconds since 1970, within 9.2e9 "
+               "either way)", what, luaL_tolstring(L, idx, NULL));
+  {  /* whole seconds and the fraction apart: t * 1e9 would round away ns */
+    lua_Number whole = floor(t);
+    return (int64_t)whole * 1000000000 + (int64_t)floor((t - whole) * 1e9 + 0.5);
+  }
+}
+
+/* An integer in [lo, hi], or an error naming what it is. */
+lua_Integer lsf_check_range(lua_State *L, int idx, const char *what,
+                            lua_Integer lo, lua_Integer hi) {
+  int isint;
+  lua_Integer v = lua_tointegerx(L, idx, &isint);
+  if (!isint)
+    luaL_error(L, "%s: bad value %s (expected an integer)", what,
+               luaL_tolstring(L, idx, NULL));
+  if (v < lo || v > hi)
+    luaL_error(L, "%s: value %I out of range (%I..%I)", what, v, lo, hi);
+  return v;
 }
 
 static const char *type_name(int t) {

@@ -142,7 +142,10 @@ int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
       return luaL_error(L, "%s.%s: field does not apply to this %s (type %d)",
                         pr->name, f->name, pr->name,
                         (int)p->data[p->layers[li].off]);
-    case SF_E_TOOBIG: return luaL_error(L, "packet too large");
+    case SF_E_TOOBIG:
+      return luaL_error(L, "packet too large (%d bytes at most)", (int)SF_MAX_LEN);
+    case SF_E_DEPTH:
+      return luaL_error(L, "too many layers (%d at most)", SF_MAX_LAYERS);
     case SF_E_NOMEM: return luaL_error(L, "not enough memory");
     default:
       return luaL_error(L, "%s.%s: bad value %s", pr ? pr->name : "?",
@@ -163,23 +166,41 @@ static void checked(lua_State *L, int idx, sf_pkt *p, int rc) {
 
 /* ---- construction --------------------------------------------------------- */
 
-/* Packet(raw [, {linktype=, time=}]) */
+/* The original length: 0 (the captured length) or at least that. */
+static uint32_t check_wirelen(lua_State *L, int idx, const sf_pkt *p, const char *what) {
+  lua_Integer v = lsf_check_range(L, idx, what, 0, UINT32_MAX);
+  if (v && (size_t)v < p->len)
+    luaL_error(L, "%s: %I is less than the packet's %d bytes", what, v, (int)p->len);
+  return (uint32_t)v;
+}
+
+#define MAX_LINKTYPE 0x7fffffff
+
+static const char *const packet_options[] = {"linktype", "time", "wirelen", "proto", NULL};
+
+/* Packet(raw [, {linktype=, time=, wirelen=, proto=}]) */
 int lsf_packet_new(lua_State *L) {
   size_t n;
-  const char *raw = luaL_checklstring(L, 1, &n);
+  const char *raw;
   sf_pkt *p;
+  luaL_checktype(L, 1, LUA_TSTRING);  /* bytes, not a number made text */
+  raw = lua_tolstring(L, 1, &n);
   luaL_argcheck(L, n <= SF_MAX_LEN, 1, "packet too large");
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lsf_check_options(L, 2, "Packet", packet_options);
+  }
   p = lsf_newpacket(L);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);  /* keep the borrowed bytes alive */
   sf_pkt_borrow(p, (const uint8_t *)raw, n);
   if (lua_istable(L, 2)) {
     if (lua_getfield(L, 2, "linktype") != LUA_TNIL)
-      p->linktype = (int32_t)luaL_checkinteger(L, -1);
+      p->linktype = (int32_t)lsf_check_range(L, -1, "Packet.linktype", 0, MAX_LINKTYPE);
     if (lua_getfield(L, 2, "time") != LUA_TNIL)
-      p->time_ns = (int64_t)(luaL_checknumber(L, -1) * 1e9 + 0.5);
+      p->time_ns = lsf_check_time(L, -1, "Packet.time");
     if (lua_getfield(L, 2, "wirelen") != LUA_TNIL)
-      p->wirelen = (uint32_t)luaL_checkinteger(L, -1);
+      p->wirelen = check_wirelen(L, -1, p, "Packet.wirelen");
     if (lua_getfield(L, 2, "proto") != LUA_TNIL)
       p->first = lsf_proto_arg(L, lua_gettop(L)) + 1;
     lua_pop(L, 4);
@@ -493,11 +514,15 @@ static int property(lua_State *L, sf_pkt *p, int code) {
 
 static int set_property(lua_State *L, sf_pkt *p, int code) {
   switch (code) {
-    case P_TIME: p->time_ns = (int64_t)(luaL_checknumber(L, 3) * 1e9 + 0.5); break;
-    case P_TIME_NS: p->time_ns = luaL_checkinteger(L, 3); break;
-    case P_WIRELEN: p->wirelen = (uint32_t)luaL_checkinteger(L, 3); break;
-    case P_LINKTYPE: p->linktype = (int32_t)luaL_checkinteger(L, 3); break;
-    case P_INTERFACE_ID: p->interface_id = (uint32_t)luaL_checkinteger(L, 3); break;
+    case P_TIME: p->time_ns = lsf_check_time(L, 3, "Packet.time"); break;
+    case P_TIME_NS: p->time_ns = lsf_check_range(L, 3, "Packet.time_ns", INT64_MIN, INT64_MAX); break;
+    case P_WIRELEN: p->wirelen = check_wirelen(L, 3, p, "Packet.wirelen"); break;
+    case P_LINKTYPE:
+      p->linktype = (int32_t)lsf_check_range(L, 3, "Packet.linktype", 0, MAX_LINKTYPE);
+      break;
+    case P_INTERFACE_ID:
+      p->interface_id = (uint32_t)lsf_check_range(L, 3, "Packet.interface_id", 0, UINT32_MAX);
+      break;
     case P_COMMENT: lsf_set_comment(L, 1, 3); break;  /* lpcap.c */
     default: return luaL_error(L, "Packet.%s is read-only", lua_tostring(L, 2));
   }

@@ -55,6 +55,13 @@ void lsf_callback_check(lua_State *L);  /* raise a callback's error */
 
 /* lcore.c */
 int lsf_proto_arg(lua_State *L, int idx);  /* kind, constructor or name */
+/* options tables: unknown keys, times and integer ranges raise errors that
+   name the function or field ("Packet.time: bad value inf ...") */
+void lsf_check_options(lua_State *L, int idx, const char *fname,
+                       const char *const names[]);
+int64_t lsf_check_time(lua_State *L, int idx, const char *what);
+lua_Integer lsf_check_range(lua_State *L, int idx, const char *what,
+                            lua_Integer lo, lua_Integer hi);
 
 /* lpcap.c: readers, writers, and packet comments (kept in a weak table) */
 void lsf_open_pcap(lua_State *L);  /* adds PcapReader... to the table on top */

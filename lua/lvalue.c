@@ -145,7 +145,8 @@ static int to_uint(lua_State *L, const sf_proto *pr, int fi, int idx,
   const sf_field *f = &pr->fields[fi];
   int isnum;
   lua_Integer n;
-  if (lua_isboolean(L, idx)) {
+  if (lua_isboolean(L, idx)) {  /* a one-bit field takes true and false */
+    if (f->type != SF_T_UINT || f->bits != 1) return SF_E_TYPE;
     *out = (uint64_t)lua_toboolean(L, idx);
     return SF_OK;
   }

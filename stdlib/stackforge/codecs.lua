@@ -40,20 +40,30 @@ local tcp_names = {[0] = "EOL", [1] = "NOP", [2] = "MSS", [3] = "WScale",
   [15] = "AltChkSumOpt", [19] = "MD5", [28] = "UTO", [29] = "AO", [34] = "TFO"}
 local tcp_numbers = invert(tcp_names)
 
+-- A value of exactly n bytes (a wrong length keeps the option's bytes).
+local function sized(n, f)
+  return function(d)
+    assert(#d == n, "bad length")
+    return f(d)
+  end
+end
+local u16 = sized(2, function(d) return (sunpack(">I2", d)) end)
+
 local tcp_value = {
-  [2] = function(d) return (sunpack(">I2", d)) end,
-  [3] = function(d) return d:byte() end,
-  [4] = function() return "" end,
+  [2] = u16,
+  [3] = sized(1, function(d) return d:byte() end),
+  [4] = sized(0, function() return "" end),
   [5] = function(d)
+    assert(#d % 4 == 0, "bad length")
     local r = {}
     for i = 1, #d - 3, 4 do r[#r + 1] = (sunpack(">I4", d, i)) end
     return r
   end,
-  [8] = function(d)
+  [8] = sized(8, function(d)
     local val, ecr = sunpack(">I4I4", d)
     return {val, ecr}
-  end,
-  [28] = function(d) return (sunpack(">I2", d)) end,
+  end),
+  [28] = u16,
 }
 
 local tcp_encode_value = {
@@ -62,10 +72,14 @@ local tcp_encode_value = {
   [4] = function() return "" end,
   [5] = function(v)
     local r = {}
+    assert(type(v) == "table", "not a list")
     for i, x in ipairs(v) do r[i] = spack(">I4", x) end
     return table.concat(r)
   end,
-  [8] = function(v) return spack(">I4I4", v[1] or 0, v[2] or 0) end,
+  [8] = function(v)
+    assert(type(v) == "table", "not a list")
+    return spack(">I4I4", v[1] or 0, v[2] or 0)
+  end,
   [28] = function(v) return spack(">I2", v) end,
 }
 
@@ -92,12 +106,25 @@ local function decode_klv(d, names, values, single, stop_at, hl)
       local dec = values[kind]
       local ok, v = pcall(function() return dec and dec(body) end)
       if dec and ok then r[#r + 1] = {names[kind] or kind, v}
+      elseif dec then r[#r + 1] = {kind, body}  -- malformed: its bytes, by number
       else r[#r + 1] = {names[kind] or kind, body} end
       i = i + len
     end
   end
   return r
 end
+
+-- What a typed option's value must be, for errors.
+local expects = {
+  TCP = {[2] = "an integer 0..65535", [3] = "an integer 0..255", [4] = '""',
+    [5] = "a list of 32-bit integers", [8] = "{tsval, tsecr}, 32-bit integers",
+    [28] = "an integer 0..65535"},
+  IP = {[7] = "a list of IPv4 addresses", [131] = "a list of IPv4 addresses",
+    [137] = "a list of IPv4 addresses", [136] = "an integer 0..65535",
+    [148] = "an integer 0..65535"},
+  IPv6 = {[1] = "a padding length", [5] = "an integer 0..65535",
+    [194] = "a 32-bit integer", [201] = "an IPv6 address"},
+}
 
 -- An option list's items are {name [, value]} tables.  Codec errors carry
 -- no position: the binding raises them at the caller's line.
@@ -119,13 +146,20 @@ local function encode_klv(list, names, numbers, encoders, single, what, hl)
       out[#out + 1] = string.char(kind)
     else
       local v, enc, body = opt[2], encoders[kind], nil
-      if enc then  -- a value the option knows (an address, a number)...
+      -- An option named has the value its kind knows (a number, addresses);
+      -- bytes go raw into options without one, or given by number.
+      if enc and (type(opt[1]) ~= "number" or type(v) ~= "string") then
         local ok, b = pcall(enc, v, opt)
-        body = ok and b or nil
+        body = ok and type(b) == "string" and b or nil
+      elseif type(v) == "string" then
+        body = v
       end
-      if body == nil and type(v) == "string" then body = v end  -- ...or raw bytes
       if body == nil then
-        error(("%s option %s: bad value %s"):format(what, tostring(opt[1]), tostring(v)), 0)
+        error(("%s option %s: bad value %s (expected %s)"):format(what, tostring(opt[1]),
+          tostring(v), enc and (expects[what] or {})[kind] or "bytes"), 0)
+      end
+      if #body + hl > 255 then
+        error(("%s option %s: value of %d bytes is too long"):format(what, tostring(opt[1]), #body), 0)
       end
       out[#out + 1] = string.char(kind, #body + hl) .. body
     end
@@ -166,8 +200,7 @@ local function encode_route(v, opt)
 end
 
 local ip_value = {[7] = decode_route, [131] = decode_route, [137] = decode_route,
-  [148] = function(d) return (sunpack(">I2", d)) end,
-  [136] = function(d) return (sunpack(">I2", d)) end}
+  [148] = u16, [136] = u16}
 local ip_encode_value = {[7] = encode_route, [131] = encode_route, [137] = encode_route,
   [148] = function(v) return spack(">I2", v or 0) end,
   [136] = function(v) return spack(">I2", v or 0) end}
@@ -201,9 +234,9 @@ local ip6_align = {[5] = {2, 0}, [194] = {4, 2}, [201] = {8, 6}}
 
 local ip6_value = {
   [1] = function(d) return #d end,
-  [5] = function(d) return (sunpack(">I2", d)) end,
-  [194] = function(d) return (sunpack(">I4", d)) end,
-  [201] = function(d) return #d == 16 and core.ntop(d) or d end,
+  [5] = u16,
+  [194] = sized(4, function(d) return (sunpack(">I4", d)) end),
+  [201] = function(d) assert(#d == 16); return core.ntop(d) end,
 }
 local ip6_encode_value = {
   [1] = function(v) return srep("\0", v or 0) end,

@@ -373,6 +373,10 @@ static int resolve_facts(sf_proto *pr) {
 static int check_names(const sf_proto *pr) {
   const sf_alias *a;
   const sf_variant *v;
+  const sf_wsfield *w;
+  for (w = pr->ws_fields; w && w->name; w++)
+    if (sf_field_find(pr, w->field) < 0 || (w->field2 && sf_field_find(pr, w->field2) < 0))
+      return SF_E_VALUE;
   for (a = pr->aliases; a && a->alias; a++)
     if (sf_field_find(pr, a->field) < 0) return SF_E_VALUE;
   for (v = pr->variants; v && v->name; v++)

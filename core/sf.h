@@ -180,6 +180,16 @@ typedef struct sf_alias {
   const char *alias, *field;
 } sf_alias;
 
+/* A field as Wireshark's display filters name it: "tcp.srcport" is sport;
+   "tcp.port" is either of sport and dport; "tcp.flags.syn" is the bit
+   mask 0x02 of flags; "tcp.hdr_len" is dataofs times 4. */
+typedef struct sf_wsfield {
+  const char *name;
+  const char *field, *field2;  /* field2: the other side, or NULL */
+  uint64_t mask;               /* a bit (or bits) of the field; 0: all */
+  unsigned mul;                /* Wireshark's value is ours times this; 0: 1 */
+} sf_wsfield;
+
 /* A named message of the protocol with one field preset: ICMP.echo_request
    ({type = 8}); cls is Scapy's class name for it, if it has one. */
 typedef struct sf_variant {
@@ -258,6 +268,8 @@ struct sf_proto {
   const char *next_keys[2];
   const sf_place *places;  /* where it sits; ends with table == NULL */
   const sf_alias *aliases; /* ends with alias == NULL */
+  const char *ws;          /* Wireshark's name for it ("tcp"), or NULL */
+  const sf_wsfield *ws_fields;  /* Wireshark's field names; name == NULL ends */
   const sf_variant *variants;  /* ends with name == NULL */
   const sf_facts *facts;
   /* header length of the bytes at h (n available), 0 when malformed */

@@ -162,6 +162,31 @@ static void push_variants(lua_State *L, const sf_proto *pr) {
   }
 }
 
+/* {{name=, field=, field2=, mask=, mul=}, ...}: Wireshark's field names */
+static void push_ws_fields(lua_State *L, const sf_proto *pr) {
+  const sf_wsfield *w;
+  int n = 0;
+  lua_newtable(L);
+  for (w = pr->ws_fields; w && w->name; w++) {
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, w->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, w->field);
+    lua_setfield(L, -2, "field");
+    if (w->field2) {
+      lua_pushstring(L, w->field2);
+      lua_setfield(L, -2, "field2");
+    }
+    if (w->mask) {
+      lua_pushinteger(L, (lua_Integer)w->mask);
+      lua_setfield(L, -2, "mask");
+    }
+    lua_pushinteger(L, w->mul ? (lua_Integer)w->mul : 1);
+    lua_setfield(L, -2, "mul");
+    lua_rawseti(L, -2, ++n);
+  }
+}
+
 /* {alias = field, ...} */
 static void push_aliases(lua_State *L, const sf_proto *pr) {
   const sf_alias *a;
@@ -196,6 +221,12 @@ void lsf_push_proto_info(lua_State *L, int id) {
   lua_setfield(L, -2, "variants");
   push_aliases(L, pr);
   lua_setfield(L, -2, "aliases");
+  if (pr->ws) {
+    lua_pushstring(L, pr->ws);
+    lua_setfield(L, -2, "ws");
+  }
+  push_ws_fields(L, pr);
+  lua_setfield(L, -2, "ws_fields");
 }
 
 static int core_protos(lua_State *L) {

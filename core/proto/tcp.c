@@ -54,12 +54,26 @@ static const sf_facts tcp_facts = {
   .cksum = "chksum", .cksum_cover = SF_CK_PSEUDO, .cksum_proto = 6,
 };
 
+static const sf_wsfield tcp_ws[] = {
+  {"tcp.srcport", "sport", NULL, 0, 0}, {"tcp.dstport", "dport", NULL, 0, 0},
+  {"tcp.port", "sport", "dport", 0, 0}, {"tcp.seq_raw", "seq", NULL, 0, 0},
+  {"tcp.ack_raw", "ack", NULL, 0, 0}, {"tcp.hdr_len", "dataofs", NULL, 0, 4},
+  {"tcp.flags", "flags", NULL, 0, 0}, {"tcp.flags.fin", "flags", NULL, 0x01, 0},
+  {"tcp.flags.syn", "flags", NULL, 0x02, 0}, {"tcp.flags.reset", "flags", NULL, 0x04, 0},
+  {"tcp.flags.push", "flags", NULL, 0x08, 0}, {"tcp.flags.ack", "flags", NULL, 0x10, 0},
+  {"tcp.flags.urg", "flags", NULL, 0x20, 0}, {"tcp.flags.ece", "flags", NULL, 0x40, 0},
+  {"tcp.flags.cwr", "flags", NULL, 0x80, 0}, {"tcp.flags.ae", "flags", NULL, 0x100, 0},
+  {"tcp.window_size_value", "window", NULL, 0, 0}, {"tcp.checksum", "chksum", NULL, 0, 0},
+  {"tcp.urgent_pointer", "urgptr", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+};
+
 /* What follows is found by the destination port, then the source port. */
 static sf_proto tcp = {
   .name = "TCP", .display = "TCP", .kind = "Tcp",
   .fields = tcp_fields, .nfields = NFIELDS(tcp_fields), .minlen = 20,
   .next_table = "tcp.port", .next_keys = {"dport", "sport"},
   .places = tcp_places, .aliases = tcp_aliases, .facts = &tcp_facts,
+  .ws = "tcp", .ws_fields = tcp_ws,
   .hdr_len = tcp_hdr_len, .fixup = tcp_fixup, .var = tcp_options,
 };
 

@@ -44,7 +44,7 @@ static void write_file(const char *path, const sf_wopts *o, const sf_rec *recs, 
 
 static void test_pcapng_round_trip(void) {
   char path[] = "/tmp/sflua_test_pcapXXXXXX", err[600];
-  sf_wopts o = {SF_FMT_PCAPNG, -1, 1, 0};
+  sf_wopts o = {SF_FMT_PCAPNG, -1, 1, 0, 0};
   sf_rec in[3], out;
   sf_reader *r;
   int fd = mkstemp(path), i;
@@ -91,7 +91,7 @@ static void test_mapping_outlives_reader(void) {
 
 static void test_pcap_us_and_damage(void) {
   char path[] = "/tmp/sflua_test_pcapXXXXXX", err[600];
-  sf_wopts o = {SF_FMT_PCAP, -1, 0, 0};
+  sf_wopts o = {SF_FMT_PCAP, -1, 0, 0, 0};
   sf_rec in[2], out;
   sf_reader *r;
   FILE *f;

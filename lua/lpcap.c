@@ -106,7 +106,7 @@ typedef struct lreader {
   int32_t linktype;
   uint32_t snaplen;
   lua_Integer count;     /* packets delivered */
-  lua_Integer warnings;  /* counted at the end too */
+  lua_Integer warnings;  /* counted, once the file is let go */
 } lreader;
 
 static lreader *checkreader(lua_State *L, int idx) {
@@ -115,11 +115,16 @@ static lreader *checkreader(lua_State *L, int idx) {
   return lr;
 }
 
-/* Let go of the file; the first warning's message stays in the reader's
-   user value 2 (set while reading) for r.warning. */
-static void reader_release(lreader *lr, int state) {
+/* Let go of the file (the reader is at idx); its warnings stay readable:
+   the count in the struct, the first message in user value 2. */
+static void reader_release(lua_State *L, int idx, lreader *lr, int state) {
+  const char *first;
   if (lr->r) {
-    lr->warnings = (lua_Integer)sf_reader_warnings(lr->r, NULL);
+    lr->warnings = (lua_Integer)sf_reader_warnings(lr->r, &first);
+    if (first) {
+      lua_pushstring(L, first);
+      lua_setiuservalue(L, idx, 2);
+    }
     sf_reader_close(lr->r);
   }
   lr->r = NULL;
@@ -180,16 +185,6 @@ static void push_record(lua_State *L, int ridx, lreader *lr, const sf_rec *rec) 
   }
 }
 
-/* Keep the first warning's message (user value 2) once there is one. */
-static void note_warning(lua_State *L, int ridx, lreader *lr) {
-  const char *first;
-  if (lr->warnings == 0 && sf_reader_warnings(lr->r, &first) > 0) {
-    lr->warnings = 1;
-    lua_pushstring(L, first);
-    lua_setiuservalue(L, ridx, 2);
-  }
-}
-
 /* Push the next packet and return 1; at the end push nil and return 0;
    on damage push the message and return -1. */
 static int read_one(lua_State *L, int ridx, lreader *lr) {
@@ -203,15 +198,13 @@ static int read_one(lua_State *L, int ridx, lreader *lr) {
   if (rc == SF_IO_REC) {
     push_record(L, ridx, lr, &rec);
     lr->count++;
-    if (lr->warnings == 0) note_warning(L, ridx, lr);
     return 1;
   }
-  if (lr->warnings == 0) note_warning(L, ridx, lr);
   if (rc == SF_IO_ERR) {
     lua_pushstring(L, sf_reader_error(lr->r));
     return -1;
   }
-  reader_release(lr, R_DONE);  /* the end: free the file now, not at GC */
+  reader_release(L, ridx, lr, R_DONE);  /* the end: free the file now, not at GC */
   lua_pushnil(L);
   return 0;
 }
@@ -241,7 +234,7 @@ static int reader_read(lua_State *L) {
 /* r:close(); __close and __gc too: closing twice is harmless */
 static int reader_close(lua_State *L) {
   lreader *lr = (lreader *)luaL_checkudata(L, 1, LSF_READER);
-  reader_release(lr, R_CLOSED);
+  reader_release(L, 1, lr, R_CLOSED);
   lua_pushnil(L);
   lua_setiuservalue(L, 1, 1);  /* the mapping lives on in its packets only */
   return 0;
@@ -253,6 +246,13 @@ static const char *format_name(int f) {
 
 static void push_warnings(lua_State *L, const lreader *lr) {
   lua_pushinteger(L, lr->r ? (lua_Integer)sf_reader_warnings(lr->r, NULL) : lr->warnings);
+}
+
+/* The first warning's message: the reader's while it is open. */
+static void push_warning(lua_State *L, const lreader *lr) {
+  const char *first = NULL;
+  if (lr->r && sf_reader_warnings(lr->r, &first)) lua_pushstring(L, first);
+  else lua_getiuservalue(L, 1, 2);
 }
 
 static int reader_index(lua_State *L) {
@@ -268,7 +268,7 @@ static int reader_index(lua_State *L) {
   else if (strcmp(k, "nanosecond") == 0) lua_pushboolean(L, lr->nano);
   else if (strcmp(k, "count") == 0) lua_pushinteger(L, lr->count);
   else if (strcmp(k, "warnings") == 0) push_warnings(L, lr);
-  else if (strcmp(k, "warning") == 0) lua_getiuservalue(L, 1, 2);
+  else if (strcmp(k, "warning") == 0) push_warning(L, lr);
   else return luaL_error(L, "PcapReader has no field '%s' (fields: closed, count, format, "
                          "linktype, nanosecond, snaplen, warning, warnings)", k);
   return 1;
@@ -304,13 +304,13 @@ static int lpcap_rdpcap(lua_State *L) {
     if (rc == SF_IO_EOF) break;
     if (rc == SF_IO_ERR) {
       lua_pushstring(L, sf_reader_error(lr->r));
-      reader_release(lr, R_CLOSED);
+      reader_release(L, ridx, lr, R_CLOSED);
       return 2;  /* packets, message */
     }
     push_record(L, ridx, lr, &rec);
     lua_rawseti(L, tidx, ++n);
   }
-  reader_release(lr, R_CLOSED);
+  reader_release(L, ridx, lr, R_CLOSED);
   return 1;
 }
 

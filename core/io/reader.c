@@ -117,12 +117,14 @@ static int is_gzip(const uint8_t *d, size_t n) {
   return n >= 2 && d[0] == 0x1f && d[1] == 0x8b;
 }
 
+#ifdef SF_HAVE_ZLIB
 /* Inflate from here on: fd (or, fd < 0, the n bytes at d). */
 static int src_gzip(sf_src *s, int fd, const uint8_t *d, size_t n) {
   if (!(s->gz = sf_gz_open(fd, d, n, s->strict))) return -1;
   s->lo = s->hi = 0;  /* the window holds inflated bytes from now on */
   return 0;
 }
+#endif
 
 static int src_window(sf_src *s) {
   if (!(s->buf = malloc(WINDOW))) return -1;

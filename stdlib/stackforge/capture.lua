@@ -56,23 +56,22 @@ function M.PcapWriter(path, opts)
   return w
 end
 
---- wrpcap(path, pkts [, opts]): pkts a Packet, a list, a PcapReader or an
---- iterator; ".pcapng" names write pcapng.
-function M.wrpcap(path, pkts, opts)
-  path_arg("wrpcap", path)
-  packets_arg("wrpcap", pkts, 2)
-  options.check("wrpcap", opts, WRITER, 2)
-  local _, err = core.wrpcap(path, pkts, opts)
-  if err then error(err, 2) end
+-- A whole-file writer: the core function under its public name.
+local function file_writer(fname, write)
+  return function(path, pkts, opts)
+    path_arg(fname, path)
+    packets_arg(fname, pkts, 2)
+    options.check(fname, opts, WRITER, 2)
+    local _, err = write(path, pkts, opts)
+    if err then error(err, 2) end
+  end
 end
 
+--- wrpcap(path, pkts [, opts]): pkts a Packet, a list, a PcapReader or an
+--- iterator; ".pcapng" names write pcapng.
+M.wrpcap = file_writer("wrpcap", core.wrpcap)
+
 --- wrpcapng(path, pkts [, opts]): wrpcap, always pcapng.
-function M.wrpcapng(path, pkts, opts)
-  path_arg("wrpcapng", path)
-  packets_arg("wrpcapng", pkts, 2)
-  options.check("wrpcapng", opts, WRITER, 2)
-  local _, err = core.wrpcapng(path, pkts, opts)
-  if err then error(err, 2) end
-end
+M.wrpcapng = file_writer("wrpcapng", core.wrpcapng)
 
 return M

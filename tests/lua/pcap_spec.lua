@@ -937,6 +937,14 @@ end)
 describe("options and errors of the capture functions", function()
   local path = h.path("http.pcap")
 
+  -- each case: a function that must fail, and what its message must say
+  local function expect_errors(cases)
+    for _, c in ipairs(cases) do
+      local m = err(c[1])
+      assert.truthy(m:find(c[2], 1, true), m)
+    end
+  end
+
   it("name the valid keys of an unknown option", function()
     local out = tmpname(".pcap")
     local cases = {
@@ -949,10 +957,7 @@ describe("options and errors of the capture functions", function()
       {function() sf.anonymize_pcap(path, out, nil, {strict = true, y = 2}) end,
        "anonymize_pcap: unknown option 'y' (options: strict)"},
     }
-    for _, c in ipairs(cases) do
-      local m = err(c[1])
-      assert.truthy(m:find(c[2], 1, true), m)
-    end
+    expect_errors(cases)
     os.remove(out)
   end)
 
@@ -968,10 +973,7 @@ describe("options and errors of the capture functions", function()
       {function() wrpcap(out, {}, {append = "yes"}) end, "option 'append' expected a boolean"},
       {function() rdpcap(path, 5) end, "rdpcap: options must be a table, got 5"},
     }
-    for _, c in ipairs(cases) do
-      local m = err(c[1])
-      assert.truthy(m:find(c[2], 1, true), m)
-    end
+    expect_errors(cases)
     os.remove(out)
   end)
 

@@ -1,44 +1,24 @@
 /*
- * linktype.c -- which link type a packet's bytes are, for writers: the one
- * place that maps a first protocol to a link type (the other way round
- * is sf_linktype_proto in dissect.c).
+ * linktype.c -- which link type a packet's bytes are, for writers.
  *
- * Protocols are named, never referred to by id constants: the registry
- * assigns ids, and protocols that are not registered (yet) simply do not
- * match.  Raw IP is written as 101 (LINKTYPE_RAW) for both versions, not
- * as 228/229: one pcap file can then hold IPv4 and IPv6 packets together,
- * and every reader (tcpdump, libpcap, Wireshark, Scapy) knows 101; our
- * reader picks the version from the first nibble, as they do.
+ * The registry's "linktype" table says it: each link-layer protocol (and
+ * raw IP) takes its place there, and the entry builders write is the one
+ * a packet starting with that protocol is written with (sf_table_value),
+ * as sf_linktype_proto reads the table the other way.  So no protocol is
+ * named here, and a protocol registered later (802.11, 802.15.4) gets its
+ * link type from its own places.  Raw IPv4 and IPv6 both build 101
+ * (LINKTYPE_RAW), not 228/229: one pcap file then holds both, and every
+ * reader (tcpdump, libpcap, Wireshark, Scapy) knows 101; readers pick the
+ * version from the first nibble.
  */
-#include <string.h>
-
 #include "iopriv.h"
-
-static const struct {
-  const char *proto;    /* sf_proto.name */
-  int32_t linktype;
-} first_layer[] = {
-  {"Ether", 1},
-  {"IP", 101},
-  {"IPv6", 101},
-  {"CookedLinux", 113},
-  {"CookedLinuxV2", 276},
-  {"Loopback", 0},
-  {"LoopbackBE", 108},
-  {"Dot11", 105},
-  {"RadioTap", 127},
-  {"Dot15d4FCS", 195},
-  {"Dot15d4", 230},
-};
 
 /* The link type that carries proto first, or -1. */
 static int32_t linktype_for(int proto) {
-  const sf_proto *pr = sf_proto_get(proto);
-  size_t i;
-  if (!pr) return -1;
-  for (i = 0; i < sizeof first_layer / sizeof first_layer[0]; i++)
-    if (strcmp(pr->name, first_layer[i].proto) == 0) return first_layer[i].linktype;
-  return -1;
+  int tab = sf_table_find("linktype");
+  uint64_t v;
+  if (tab < 0 || !sf_table_value(tab, proto, &v)) return -1;
+  return (int32_t)v;
 }
 
 /* The packet's first protocol, or -1 when it is dissected from its link

@@ -130,8 +130,8 @@ void sf_writer_abort(sf_writer *w);
 
 /* The link type a packet's bytes are: its own when its first layer is
    what that link type carries (a packet read from a file), else the one
-   its first layer calls for (IP and IPv6: 101, CookedLinux: 113, ...),
-   else its own.  linktype.c keeps the table. */
+   its first layer calls for in the registry's "linktype" table (IP and
+   IPv6: 101, CookedLinux: 113, ...), else its own. */
 int32_t sf_linktype_of(const sf_pkt *p);
 
 #endif

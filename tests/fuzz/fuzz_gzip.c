@@ -7,43 +7,28 @@
  * 10-byte member header is put in front, so the fuzzer spends its time
  * on deflate data and trailers.  The first byte's low bit picks strict or
  * lenient.  The inflated capture's records are read to the end (their
- * bytes live in the reader's window: ASan guards them) and dissected.
+ * bytes live in the reader's window: ASan guards them) and dissected
+ * (drain.h).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io.h"
+#include "drain.h"
 
 static const uint8_t member[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
-
-static void drain_gzip(const uint8_t *d, size_t n, int strict) {
-  char err[600];
-  sf_reader *r = sf_reader_open_mem(d, n, "fuzz.gz", err, sizeof err);
-  sf_rec rec;
-  if (!r) return;
-  sf_reader_set_strict(r, strict);
-  while (sf_reader_next(r, &rec) == SF_IO_REC) {
-    sf_pkt p;
-    sf_pkt_init(&p);
-    p.linktype = rec.linktype;
-    if (sf_pkt_borrow(&p, rec.data, rec.caplen) == SF_OK) sf_pkt_parse(&p);
-    sf_pkt_free(&p);
-  }
-  sf_reader_close(r);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t *buf;
   int strict = size > 0 && (data[0] & 1);
   if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
-    drain_gzip(data, size, strict);
+    drain(data, size, strict);
     return 0;
   }
   if (!(buf = malloc(sizeof member + size))) return 0;
   memcpy(buf, member, sizeof member);
   if (size) memcpy(buf + sizeof member, data, size);
-  drain_gzip(buf, sizeof member + size, strict);
+  drain(buf, sizeof member + size, strict);
   free(buf);
   return 0;
 }

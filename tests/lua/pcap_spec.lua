@@ -510,6 +510,14 @@ local function same_packets(a, b)
   for i = 1, #a do assert.equal(a[i]:bytes(), b[i]:bytes(), "packet " .. i) end
 end
 
+-- a new folder holding x<ext> with pkts: folder, path
+local function capture_in_dir(ext, pkts)
+  local d = tmpdir()
+  local path = d .. "/x" .. ext
+  wrpcap(path, pkts)
+  return d, path
+end
+
 local function truncate(path, size)
   assert(os.execute(("truncate -s %d '%s'"):format(size, path)), "truncate(1) failed")
 end
@@ -517,9 +525,7 @@ end
 describe("writing over a capture that is being read", function()
   for _, ext in ipairs({".pcap", ".pcapng"}) do
     it("wrpcap(f, rdpcap(f)) keeps every packet (" .. ext .. ")", function()
-      local d = tmpdir()
-      local path = d .. "/x" .. ext
-      wrpcap(path, many(3000))
+      local d, path = capture_in_dir(ext, many(3000))
       local before = rdpcap(path)
       wrpcap(path, rdpcap(path))
       same_packets(before, rdpcap(path))
@@ -529,10 +535,8 @@ describe("writing over a capture that is being read", function()
     end)
 
     it("wrpcap(f, PcapReader(f)) and a PcapWriter over the file being read (" .. ext .. ")", function()
-      local d = tmpdir()
-      local path = d .. "/x" .. ext
       local pkts = many(2000)
-      wrpcap(path, pkts)
+      local d, path = capture_in_dir(ext, pkts)
       wrpcap(path, PcapReader(path))
       same_packets(pkts, rdpcap(path))
       local r = PcapReader(path)
@@ -547,10 +551,8 @@ describe("writing over a capture that is being read", function()
   end
 
   it("leaves the old file whole and no temporary file when writing fails", function()
-    local d = tmpdir()
-    local path = d .. "/x.pcap"
     local pkts = many(50)
-    wrpcap(path, pkts)
+    local d, path = capture_in_dir(".pcap", pkts)
     local old = read_file(path)
     local cases = {
       function() wrpcap(path, {pkts[1], pkts[2], 42}) end,                 -- not a packet
@@ -591,9 +593,7 @@ describe("writing over a capture that is being read", function()
   end)
 
   it("keeps the old file's permissions and writes through a symbolic link", function()
-    local d = tmpdir()
-    local path = d .. "/x.pcap"
-    wrpcap(path, many(2))
+    local d, path = capture_in_dir(".pcap", many(2))
     assert(os.execute("chmod 640 '" .. path .. "' && ln -s x.pcap '" .. d .. "/link.pcap'"))
     wrpcap(d .. "/link.pcap", many(4))
     assert.equal(4, #rdpcap(path))
@@ -603,10 +603,8 @@ describe("writing over a capture that is being read", function()
   end)
 
   it("anonymize_pcap(f, f) replaces f only when complete", function()
-    local d = tmpdir()
-    local path = d .. "/x.pcap"
     local pkts = many(500)
-    wrpcap(path, pkts)
+    local d, path = capture_in_dir(".pcap", pkts)
     local pol = sf.AnonymizationPolicy{crypto_pan_key = ("\1"):rep(32)}
     local st = sf.anonymize_pcap(path, path, pol)
     assert.equal(500, st.packets)
@@ -629,9 +627,7 @@ end)
 describe("a capture cut short while it is read", function()
   for _, ext in ipairs({".pcap", ".pcapng"}) do
     it("is an error naming the file, after the packets before the cut (" .. ext .. ")", function()
-      local d = tmpdir()
-      local path = d .. "/x" .. ext
-      wrpcap(path, many(3000))
+      local d, path = capture_in_dir(ext, many(3000))
       local r = PcapReader(path)
       for _ = 1, 10 do assert.truthy(r:read()) end
       truncate(path, 100000)
@@ -645,9 +641,7 @@ describe("a capture cut short while it is read", function()
   end
 
   it("is an error when the cut is inside the last page (no fault shows it)", function()
-    local d = tmpdir()
-    local path = d .. "/x.pcap"
-    wrpcap(path, many(20, 100))  -- about 3 KB: one page
+    local d, path = capture_in_dir(".pcap", many(20, 100))  -- about 3 KB: one page
     local r = PcapReader(path)
     r:read()
     truncate(path, 1000)
@@ -658,9 +652,7 @@ describe("a capture cut short while it is read", function()
   end)
 
   it("leaves packets held from it readable, and refuses to write them", function()
-    local d = tmpdir()
-    local path = d .. "/x.pcap"
-    wrpcap(path, many(3000))
+    local d, path = capture_in_dir(".pcap", many(3000))
     local held = rdpcap(path)
     truncate(path, 0)
     assert.equal(("\0"):rep(14), held[2000]:bytes():sub(1, 14))  -- zeros, not a signal

@@ -686,6 +686,7 @@ describe("gzip-compressed captures", function()
   it("detect a cut at every offset of a small capture", function()
     if not gzip_ok then return pending("gzip(1) not installed") end
     local path = ("%s/sflua-gz-%d.pcap.gz"):format(dir, math.random(1 << 30))
+    finally(function() os.remove(path) end)
     local data = pcap_header("<", 0xa1b2c3d4, 65535, 1)
     for i = 1, 4 do data = data .. pcap_record("<", 1700000000 + i, i, frame) end
     local z = gz(path, data)
@@ -705,6 +706,7 @@ describe("gzip-compressed captures", function()
   it("deliver every packet of a file whose only damage is its CRC, then say so", function()
     if not gzip_ok then return pending("gzip(1) not installed") end
     local path = ("%s/sflua-gz-%d.pcap.gz"):format(dir, math.random(1 << 30))
+    finally(function() os.remove(path) end)
     local z = gz(path, read_file(h.path("http.pcap")))
     local crc = string.unpack("<I4", z, #z - 7)
     write_file(path, z:sub(1, -9) .. string.pack("<I4", crc ~ 1) .. z:sub(-4))
@@ -726,6 +728,7 @@ describe("gzip-compressed captures", function()
   it("read members one after another; anything else after them is a warning", function()
     if not gzip_ok then return pending("gzip(1) not installed") end
     local path = ("%s/sflua-gz-%d.pcap.gz"):format(dir, math.random(1 << 30))
+    finally(function() os.remove(path) end)
     local data = read_file(h.path("http.pcap"))
     local z = gz(path, data:sub(1, 10000))
     local z2 = gz(path, data:sub(10001))

@@ -555,18 +555,21 @@ describe("writing over a capture that is being read", function()
     local d, path = capture_in_dir(".pcap", pkts)
     local old = read_file(path)
     local cases = {
-      function() wrpcap(path, {pkts[1], pkts[2], 42}) end,                 -- not a packet
-      function() wrpcap(path, function() error("iterator broke") end) end, -- an iterator's error
-      function() wrpcap(path, {pkts[1], sf.Packet(frame, {time = -5})}) end, -- a time pcap cannot hold
-      function() wrpcap(path, {pkts[1], sf.Packet(frame, {linktype = 101})}) end,
-      function()
+      {function() wrpcap(path, {pkts[1], pkts[2], 42}) end, "item 3 is a number"},
+      {function() wrpcap(path, function() error("iterator broke") end) end, "iterator broke"},
+      {function() wrpcap(path, {pkts[1], sf.Packet(frame, {time = -5})}) end,
+       "does not fit a pcap file"},
+      {function() wrpcap(path, {pkts[1], sf.Packet(frame, {linktype = 101})}) end,
+       "write pcapng to mix them"},
+      {function()
         local w <close> = PcapWriter(path)
         w:write(pkts)
-        error("the script failed")                                         -- leaves a <close> block
-      end,
+        error("the script failed")                 -- leaves a <close> block
+      end, "the script failed"},
     }
-    for i, f in ipairs(cases) do
-      assert.is_false(pcall(f), "case " .. i)
+    for i, c in ipairs(cases) do
+      local m = err(c[1])
+      assert.truthy(m:find(c[2], 1, true), ("case %d: %s"):format(i, m))
       assert.equal(old, read_file(path), "case " .. i)
       assert.same({"x.pcap"}, listdir(d), "case " .. i)
     end

@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
     for (k = 0; k < 3; k++) {
       sf_anon_stats st = {0, 0, 0};
       double t = now();
-      if (sf_anon_pcap(argv[1], out, &p, &st, err, sizeof err) != SF_OK) {
+      if (sf_anon_pcap(argv[1], out, &p, NULL, &st, err, sizeof err) != SF_OK) {
         fprintf(stderr, "anon_bench: %s\n", err);
         return 1;
       }

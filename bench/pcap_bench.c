@@ -209,7 +209,7 @@ static void load(const char *path, pkts *all, pkts *small, size_t nsmall) {
 
 static uint64_t write_sfcore(const pkts *P, const char *out) {
   char err[512];
-  sf_wopts o = {SF_FMT_PCAP, 1, 0, 0};
+  sf_wopts o = {SF_FMT_PCAP, 1, 0, 0, 0};
   size_t i;
   sf_writer *w = sf_writer_open(out, &o, err, sizeof err);
   if (!w) die(out, err);

@@ -12,6 +12,7 @@
 
 #include "../core/anon/anon.h"
 #include "../core/anon/cryptopan.h"
+#include "../core/io/io.h"
 #include "lsf.h"
 
 #define LSF_CPAN "stackforge.CryptoPan"
@@ -306,16 +307,19 @@ static int anon_close(lua_State *L) {
 
 /* ---- anonymize_pcap ------------------------------------------------------------- */
 
-/* anonymize_pcap(in, out, policy) -> {packets=, bytes_in=, bytes_out=},
-   or nil, message naming the file (anon.lua raises it at its caller's line) */
+/* anonymize_pcap(in, out, policy [, reader options]) -> {packets=,
+   bytes_in=, bytes_out=}, or nil, message naming the file (anon.lua raises
+   it at its caller's line) */
 static int anonymize_pcap(lua_State *L) {
   const char *in = luaL_checkstring(L, 1), *out = luaL_checkstring(L, 2);
   sf_anon_policy *p = checkpolicy(L, 3);
   sf_anon_stats st = {0, 0, 0};
+  sf_ropts ro;
   char err[700];
-  if (sf_anon_pcap(in, out, p, &st, err, sizeof err) != SF_OK) {
+  lsf_reader_options(L, 4, &ro);
+  if (sf_anon_pcap(in, out, p, &ro, &st, err, sizeof err) != SF_OK) {
     luaL_pushfail(L);
-    lua_pushstring(L, err);  /* names the file, as capture errors do */
+    lua_pushstring(L, err);
     return 2;
   }
   lua_createtable(L, 0, 3);

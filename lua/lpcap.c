@@ -10,10 +10,17 @@
  * first (copy-on-write in the engine).  Streamed packets are copied.
  *
  * Readers and writers follow liolib: one function closes for close(),
- * __close and __gc, and a closed object is a clean error to use.
+ * __close and __gc, and a closed object is a clean error to use.  A
+ * writer's file appears when it is closed (core/io writes a temporary
+ * file beside it); an error that leaves a <close> block, or any failure
+ * of wrpcap, discards it and leaves the old file as it was.
+ *
+ * The functions that open files return nil, message: their stdlib
+ * wrappers (stackforge.capture) raise it at the caller's line, and check
+ * options first, so the option reading here only converts.
  */
+#include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../core/io/io.h"
 #include "lsf.h"
@@ -46,10 +53,20 @@ void lsf_set_comment(lua_State *L, int pidx, int vidx) {
   lua_pop(L, 1);
 }
 
-/* Raise msg as it is: capture errors name their file, not a Lua line. */
-static int raise_msg(lua_State *L, const char *msg) {
+/* Raise msg at the line of the Lua code that called the running C
+   function (level 1): a capture error is the caller's. */
+static int raise_here(lua_State *L, const char *msg) {
+  luaL_where(L, 1);
   lua_pushstring(L, msg);
+  lua_concat(L, 2);
   return lua_error(L);
+}
+
+/* nil, msg: the stdlib wrapper raises it at its caller's line */
+static int fail_msg(lua_State *L, const char *msg) {
+  luaL_pushfail(L);
+  lua_pushstring(L, msg);
+  return 2;
 }
 
 /* ---- mappings ------------------------------------------------------------ */
@@ -67,6 +84,17 @@ static void push_mapping(lua_State *L, sf_map *map) {
   luaL_setmetatable(L, LSF_MAPPING);
 }
 
+/* ---- reader options ------------------------------------------------------ */
+
+/* The reader options in the table at idx (checked by stackforge.capture's
+   READER_OPTIONS); none when idx is not a table. */
+void lsf_reader_options(lua_State *L, int idx, sf_ropts *o) {
+  o->strict = 0;
+  if (!lua_istable(L, idx)) return;
+  o->strict = lua_getfield(L, idx, "strict") != LUA_TNIL && lua_toboolean(L, -1);
+  lua_pop(L, 1);
+}
+
 /* ---- readers ----------------------------------------------------------------- */
 
 enum { R_OPEN, R_DONE, R_CLOSED };
@@ -78,6 +106,7 @@ typedef struct lreader {
   int32_t linktype;
   uint32_t snaplen;
   lua_Integer count;     /* packets delivered */
+  lua_Integer warnings;  /* counted, once the file is let go */
 } lreader;
 
 static lreader *checkreader(lua_State *L, int idx) {
@@ -86,33 +115,39 @@ static lreader *checkreader(lua_State *L, int idx) {
   return lr;
 }
 
-static void reader_release(lreader *lr, int state) {
-  if (lr->r) sf_reader_close(lr->r);
+/* Let go of the file (the reader is at idx); its warnings stay readable:
+   the count in the struct, the first message in user value 2. */
+static void reader_release(lua_State *L, int idx, lreader *lr, int state) {
+  const char *first;
+  if (lr->r) {
+    lr->warnings = (lua_Integer)sf_reader_warnings(lr->r, &first);
+    if (first) {
+      lua_pushstring(L, first);
+      lua_setiuservalue(L, idx, 2);
+    }
+    sf_reader_close(lr->r);
+  }
   lr->r = NULL;
   lr->state = state;
 }
 
-/* strict=false in the options table at idx (if any) */
-static int strict_option(lua_State *L, int idx) {
-  int strict = 1;
-  if (lua_istable(L, idx)) {
-    if (lua_getfield(L, idx, "strict") != LUA_TNIL) strict = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-  }
-  return strict;
-}
-
-/* Pushes a reader for path; raises the OS or format error. */
-static lreader *open_reader(lua_State *L, const char *path, int strict) {
+/* Pushes a reader for path, or nothing with the OS or format error on
+   the stack (returns NULL then). */
+static lreader *open_reader(lua_State *L, const char *path, int optidx) {
   char err[600];
-  lreader *lr = (lreader *)lua_newuserdatauv(L, sizeof *lr, 1);
+  sf_ropts o;
+  lreader *lr = (lreader *)lua_newuserdatauv(L, sizeof *lr, 2);
   memset(lr, 0, sizeof *lr);
   lr->state = R_CLOSED;  /* until open: __gc has nothing to do */
   luaL_setmetatable(L, LSF_READER);
-  if (!(lr->r = sf_reader_open(path, err, sizeof err)))
-    raise_msg(L, err);
+  if (!(lr->r = sf_reader_open(path, err, sizeof err))) {
+    lua_pop(L, 1);
+    lua_pushstring(L, err);
+    return NULL;
+  }
+  lsf_reader_options(L, optidx, &o);
+  sf_reader_apply(lr->r, &o);
   lr->state = R_OPEN;
-  sf_reader_set_strict(lr->r, strict);
   lr->format = sf_reader_format(lr->r);
   lr->nano = sf_reader_nanosecond(lr->r);
   lr->linktype = sf_reader_linktype(lr->r);
@@ -150,7 +185,8 @@ static void push_record(lua_State *L, int ridx, lreader *lr, const sf_rec *rec) 
   }
 }
 
-/* Push the next packet, or nil at the end; raise on damage. */
+/* Push the next packet and return 1; at the end push nil and return 0;
+   on damage push the message and return -1. */
 static int read_one(lua_State *L, int ridx, lreader *lr) {
   sf_rec rec;
   int rc;
@@ -164,17 +200,19 @@ static int read_one(lua_State *L, int ridx, lreader *lr) {
     lr->count++;
     return 1;
   }
-  if (rc == SF_IO_ERR) return raise_msg(L, sf_reader_error(lr->r));
-  reader_release(lr, R_DONE);  /* the end: free the file now, not at GC */
+  if (rc == SF_IO_ERR) {
+    lua_pushstring(L, sf_reader_error(lr->r));
+    return -1;
+  }
+  reader_release(L, ridx, lr, R_DONE);  /* the end: free the file now, not at GC */
   lua_pushnil(L);
   return 0;
 }
 
-/* PcapReader(path [, {strict=false}]) */
+/* core.PcapReader(path [, opts]) -> reader, or nil, message */
 static int lpcap_reader(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
-  open_reader(L, path, strict_option(L, 2));
+  if (!open_reader(L, path, 2)) return fail_msg(L, lua_tostring(L, -1));
   return 1;
 }
 
@@ -189,14 +227,14 @@ static int reader_read(lua_State *L) {
   } else {
     lr = checkreader(L, 1);  /* raises */
   }
-  read_one(L, 1, lr);
+  if (read_one(L, 1, lr) < 0) return raise_here(L, lua_tostring(L, -1));
   return 1;
 }
 
 /* r:close(); __close and __gc too: closing twice is harmless */
 static int reader_close(lua_State *L) {
   lreader *lr = (lreader *)luaL_checkudata(L, 1, LSF_READER);
-  reader_release(lr, R_CLOSED);
+  reader_release(L, 1, lr, R_CLOSED);
   lua_pushnil(L);
   lua_setiuservalue(L, 1, 1);  /* the mapping lives on in its packets only */
   return 0;
@@ -204,6 +242,17 @@ static int reader_close(lua_State *L) {
 
 static const char *format_name(int f) {
   return f == SF_FMT_PCAPNG ? "pcapng" : "pcap";
+}
+
+static void push_warnings(lua_State *L, const lreader *lr) {
+  lua_pushinteger(L, lr->r ? (lua_Integer)sf_reader_warnings(lr->r, NULL) : lr->warnings);
+}
+
+/* The first warning's message: the reader's while it is open. */
+static void push_warning(lua_State *L, const lreader *lr) {
+  const char *first = NULL;
+  if (lr->r && sf_reader_warnings(lr->r, &first)) lua_pushstring(L, first);
+  else lua_getiuservalue(L, 1, 2);
 }
 
 static int reader_index(lua_State *L) {
@@ -218,7 +267,10 @@ static int reader_index(lua_State *L) {
   else if (strcmp(k, "snaplen") == 0) lua_pushinteger(L, lr->snaplen);
   else if (strcmp(k, "nanosecond") == 0) lua_pushboolean(L, lr->nano);
   else if (strcmp(k, "count") == 0) lua_pushinteger(L, lr->count);
-  else return luaL_error(L, "PcapReader has no field '%s'", k);
+  else if (strcmp(k, "warnings") == 0) push_warnings(L, lr);
+  else if (strcmp(k, "warning") == 0) push_warning(L, lr);
+  else return luaL_error(L, "PcapReader has no field '%s' (fields: closed, count, format, "
+                         "linktype, nanosecond, snaplen, warning, warnings)", k);
   return 1;
 }
 
@@ -230,24 +282,19 @@ static int reader_tostring(lua_State *L) {
   return 1;
 }
 
-/* rdpcap(path [, {count=N, partial=true, strict=false}]) -> {Packet...}
-   [, error].  partial: on damage, return the good packets and the message
-   instead of raising. */
+/* core.rdpcap(path [, {count=N, strict=}]) -> {Packet...}, or that and
+   the damage message (the good packets first), or nil, message when the
+   file cannot be opened.  stackforge.capture decides what to raise. */
 static int lpcap_rdpcap(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_Integer max = -1, n = 0;
-  int partial = 0, ridx, tidx;
+  int ridx, tidx;
   lreader *lr;
-  if (!lua_isnoneornil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
-    if (lua_getfield(L, 2, "count") != LUA_TNIL) {
-      max = luaL_checkinteger(L, -1);
-      luaL_argcheck(L, max >= 0, 2, "count must be >= 0");
-    }
-    partial = lua_getfield(L, 2, "partial") != LUA_TNIL && lua_toboolean(L, -1);
-    lua_pop(L, 2);
+  if (lua_istable(L, 2)) {
+    if (lua_getfield(L, 2, "count") != LUA_TNIL) max = lua_tointeger(L, -1);
+    lua_pop(L, 1);
   }
-  lr = open_reader(L, path, strict_option(L, 2));
+  if (!(lr = open_reader(L, path, 2))) return fail_msg(L, lua_tostring(L, -1));
   ridx = lua_gettop(L);
   lua_newtable(L);
   tidx = lua_gettop(L);
@@ -257,14 +304,13 @@ static int lpcap_rdpcap(lua_State *L) {
     if (rc == SF_IO_EOF) break;
     if (rc == SF_IO_ERR) {
       lua_pushstring(L, sf_reader_error(lr->r));
-      reader_release(lr, R_CLOSED);
-      if (!partial) return lua_error(L);
+      reader_release(L, ridx, lr, R_CLOSED);
       return 2;  /* packets, message */
     }
     push_record(L, ridx, lr, &rec);
     lua_rawseti(L, tidx, ++n);
   }
-  reader_release(lr, R_CLOSED);
+  reader_release(L, ridx, lr, R_CLOSED);
   return 1;
 }
 
@@ -281,62 +327,61 @@ static lwriter *checkwriter(lua_State *L, int idx) {
   return lw;
 }
 
-static int ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && strcasecmp(s + n - k, suffix) == 0;
-}
-
-/* Options at idx into o; the format from the name unless given. */
-static void writer_options(lua_State *L, int idx, const char *path, int format,
-                           sf_wopts *o) {
-  o->format = format ? format : ends_with(path, ".pcapng") ? SF_FMT_PCAPNG
-                                                           : SF_FMT_PCAP;
+/* Options (checked by stackforge.capture) at idx into o; format given by
+   the function (wrpcapng) wins. */
+static void writer_options(lua_State *L, int idx, int format, sf_wopts *o) {
+  memset(o, 0, sizeof *o);
+  o->format = format;
   o->linktype = -1;
-  o->snaplen = 0;
   o->nanosecond = -1;
-  if (!lua_isnoneornil(L, idx)) {
-    luaL_checktype(L, idx, LUA_TTABLE);
-    if (lua_getfield(L, idx, "format") != LUA_TNIL && !format) {
-      const char *f = lua_tostring(L, -1);
-      if (!f || (strcmp(f, "pcap") != 0 && strcmp(f, "pcapng") != 0))
-        luaL_argerror(L, idx, "format must be \"pcap\" or \"pcapng\"");
-      o->format = strcmp(f, "pcapng") == 0 ? SF_FMT_PCAPNG : SF_FMT_PCAP;
-    }
-    if (lua_getfield(L, idx, "linktype") != LUA_TNIL) {
-      lua_Integer lt = luaL_checkinteger(L, -1);
-      luaL_argcheck(L, lt >= 0 && lt <= 0x7fffffff, idx, "bad linktype");
-      o->linktype = (int32_t)lt;
-    }
-    if (lua_getfield(L, idx, "nanosecond") != LUA_TNIL)
-      o->nanosecond = lua_toboolean(L, -1);
-    if (lua_getfield(L, idx, "snaplen") != LUA_TNIL) {
-      lua_Integer sl = luaL_checkinteger(L, -1);
-      luaL_argcheck(L, sl >= 0 && sl <= 0x7fffffff, idx, "bad snaplen");
-      o->snaplen = (uint32_t)sl;
-    }
-    lua_pop(L, 4);
-  }
-  if (o->nanosecond < 0) o->nanosecond = o->format == SF_FMT_PCAPNG;  /* exact */
+  if (!lua_istable(L, idx)) return;
+  if (lua_getfield(L, idx, "format") == LUA_TSTRING && !format)
+    o->format = strcmp(lua_tostring(L, -1), "pcapng") == 0 ? SF_FMT_PCAPNG : SF_FMT_PCAP;
+  if (lua_getfield(L, idx, "linktype") != LUA_TNIL)
+    o->linktype = (int32_t)lua_tointeger(L, -1);
+  if (lua_getfield(L, idx, "nanosecond") != LUA_TNIL)
+    o->nanosecond = lua_toboolean(L, -1);
+  if (lua_getfield(L, idx, "snaplen") != LUA_TNIL)
+    o->snaplen = (uint32_t)lua_tointeger(L, -1);
+  o->append = lua_getfield(L, idx, "append") != LUA_TNIL && lua_toboolean(L, -1);
+  lua_pop(L, 5);
 }
 
-/* Pushes a writer; raises the OS error. */
+/* Pushes a writer, or nothing with the error message (returns NULL). */
 static lwriter *open_writer(lua_State *L, const char *path, int optidx,
                             int format) {
   char err[600];
   sf_wopts o;
   lwriter *lw;
-  writer_options(L, optidx, path, format, &o);
+  writer_options(L, optidx, format, &o);
   lw = (lwriter *)lua_newuserdatauv(L, sizeof *lw, 0);
   lw->w = NULL;
-  lw->format = o.format;
   luaL_setmetatable(L, LSF_WRITER);
-  if (!(lw->w = sf_writer_open(path, &o, err, sizeof err))) raise_msg(L, err);
+  if (!(lw->w = sf_writer_open(path, &o, err, sizeof err))) {
+    lua_pop(L, 1);
+    lua_pushstring(L, err);
+    return NULL;
+  }
+  lw->format = o.format ? o.format : SF_FMT_PCAP;
   return lw;
 }
 
-/* Write the packet at idx with its metadata. */
-static void write_packet(lua_State *L, lwriter *lw, int idx) {
-  sf_pkt *p = lsf_checkpacket(L, idx);
+/* Where packets come from, for messages: "bad argument #2 to 'wrpcap'". */
+typedef struct wsource {
+  const char *fname;
+  int arg;
+} wsource;
+
+static int not_a_packet(lua_State *L, const wsource *src, const char *where, int idx) {
+  lua_pushfstring(L, "bad argument #%d to '%s' (%s is a %s, expected a Packet)",
+                  src->arg, src->fname, where, luaL_typename(L, idx));
+  return 1;
+}
+
+/* Write the packet at idx with its metadata: 0, or 1 with the message
+   pushed. */
+static int write_packet(lua_State *L, lwriter *lw, int idx) {
+  sf_pkt *p = lsf_testpacket(L, idx);
   sf_rec rec;
   size_t clen = 0;
   if (p->flags & SF_P_DIRTY) {  /* changed: lengths and checksums first */
@@ -348,87 +393,133 @@ static void write_packet(lua_State *L, lwriter *lw, int idx) {
   rec.caplen = (uint32_t)p->len;
   rec.wirelen = p->wirelen > p->len ? p->wirelen : (uint32_t)p->len;
   rec.time_ns = p->time_ns;
-  rec.linktype = p->linktype;
+  rec.linktype = sf_linktype_of(p);
   rec.interface_id = p->interface_id;
   lsf_push_comment(L, idx);
   rec.comment = lua_tolstring(L, -1, &clen);  /* NULL when none */
   rec.comment_len = rec.comment ? clen : 0;
   rec.offset = 0;
-  if (sf_writer_write(lw->w, &rec) != SF_OK)
-    raise_msg(L, sf_writer_error(lw->w));
   lua_pop(L, 1);
-}
-
-/* Write what is at idx: a Packet, a list of them, or an iterator (a
-   function or a PcapReader) giving packets until nil. */
-static void write_any(lua_State *L, lwriter *lw, int idx) {
-  lua_Integer i, n;
-  idx = lua_absindex(L, idx);
-  if (lua_type(L, idx) == LUA_TTABLE) {
-    n = (lua_Integer)lua_rawlen(L, idx);
-    for (i = 1; i <= n; i++) {
-      lua_rawgeti(L, idx, i);
-      write_packet(L, lw, -1);
-      lua_pop(L, 1);
-    }
-  } else if (lua_isfunction(L, idx) || luaL_testudata(L, idx, LSF_READER)) {
-    for (;;) {
-      lua_pushvalue(L, idx);
-      lua_call(L, 0, 1);
-      if (lua_isnil(L, -1)) break;
-      write_packet(L, lw, -1);
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-  } else {
-    write_packet(L, lw, idx);
-  }
-}
-
-/* PcapWriter(path [, {format=, linktype=, nanosecond=, snaplen=}]) */
-static int lpcap_writer(lua_State *L) {
-  open_writer(L, luaL_checkstring(L, 1), 2, 0);
+  if (sf_writer_write(lw->w, &rec) == SF_OK) return 0;
+  lua_pushstring(L, sf_writer_error(lw->w));
   return 1;
 }
 
-/* w:write(p or {p...}) -> w */
+static int write_list(lua_State *L, lwriter *lw, int idx, const wsource *src) {
+  lua_Integer i, n = (lua_Integer)lua_rawlen(L, idx);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, idx, i);
+    if (!lsf_testpacket(L, -1)) {
+      char where[40];
+      snprintf(where, sizeof where, "item %lld", (long long)i);
+      return not_a_packet(L, src, where, -1);
+    }
+    if (write_packet(L, lw, -1)) return 1;
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* A PcapReader: its damage is ours to report, at the caller's line. */
+static int write_reader(lua_State *L, lwriter *lw, int idx) {
+  lreader *lr = checkreader(L, idx);
+  int rc;
+  while ((rc = read_one(L, idx, lr)) > 0) {
+    if (write_packet(L, lw, -1)) return 1;
+    lua_pop(L, 1);
+  }
+  return rc < 0;  /* the message is on top */
+}
+
+/* A function: called until it gives nil; its own errors go through. */
+static int write_iterator(lua_State *L, lwriter *lw, int idx, const wsource *src) {
+  for (;;) {
+    lua_pushvalue(L, idx);
+    lua_call(L, 0, 1);
+    if (lua_isnil(L, -1)) break;
+    if (!lsf_testpacket(L, -1)) return not_a_packet(L, src, "a value of the iterator", -1);
+    if (write_packet(L, lw, -1)) return 1;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Write what is at idx: a Packet, a list of them, a PcapReader or an
+   iterator function.  0, or 1 with the message (file errors, what is not
+   a packet) pushed. */
+static int write_any(lua_State *L, lwriter *lw, int idx, const wsource *src) {
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) == LUA_TTABLE) return write_list(L, lw, idx, src);
+  if (luaL_testudata(L, idx, LSF_READER)) return write_reader(L, lw, idx);
+  if (lua_isfunction(L, idx)) return write_iterator(L, lw, idx, src);
+  if (!lsf_testpacket(L, idx)) {
+    lua_pushfstring(L, "bad argument #%d to '%s' (Packet, list of packets, "
+                    "PcapReader or iterator expected, got %s)", src->arg,
+                    src->fname, luaL_typename(L, idx));
+    return 1;
+  }
+  return write_packet(L, lw, idx);
+}
+
+/* core.PcapWriter(path [, opts]) -> writer, or nil, message */
+static int lpcap_writer(lua_State *L) {
+  if (!open_writer(L, luaL_checkstring(L, 1), 2, 0)) return fail_msg(L, lua_tostring(L, -1));
+  return 1;
+}
+
+/* w:write(p or {p...} or reader or iterator) -> w */
 static int writer_write(lua_State *L) {
+  static const wsource src = {"write", 1};
   lwriter *lw = checkwriter(L, 1);
   luaL_checkany(L, 2);
-  write_any(L, lw, 2);
+  if (write_any(L, lw, 2, &src)) return raise_here(L, lua_tostring(L, -1));
   lua_settop(L, 1);
   return 1;
 }
 
 static int writer_flush(lua_State *L) {
   lwriter *lw = checkwriter(L, 1);
-  if (sf_writer_flush(lw->w) != SF_OK)
-    return raise_msg(L, sf_writer_error(lw->w));
+  if (sf_writer_flush(lw->w) != SF_OK) return raise_here(L, sf_writer_error(lw->w));
   lua_settop(L, 1);
   return 1;
 }
 
-/* Close; 0 or the message pushed.  Closing twice is harmless. */
-static int writer_finish(lua_State *L, lwriter *lw) {
+/* Close: put the file in place, or (discard) leave the old one as it
+   was.  0, or 1 with the message pushed.  Closing twice is harmless. */
+static int writer_finish(lua_State *L, lwriter *lw, int discard) {
   char err[600];
   sf_writer *w = lw->w;
   lw->w = NULL;
-  if (w && sf_writer_close(w, err, sizeof err) != SF_OK) {
+  if (!w) return 0;
+  if (discard) {
+    sf_writer_abort(w);
+    return 0;
+  }
+  if (sf_writer_close(w, err, sizeof err) != SF_OK) {
     lua_pushstring(L, err);
     return 1;
   }
   return 0;
 }
 
-/* w:close() and __close raise a failed flush (a full disk); __gc cannot */
+/* w:close() raises a failed flush (a full disk) */
 static int writer_close(lua_State *L) {
   lwriter *lw = (lwriter *)luaL_checkudata(L, 1, LSF_WRITER);
-  if (writer_finish(L, lw)) return lua_error(L);
+  if (writer_finish(L, lw, 0)) return raise_here(L, lua_tostring(L, -1));
   return 0;
 }
 
+/* __close(w, err): an error leaving the block discards what was written */
+static int writer_tbc(lua_State *L) {
+  lwriter *lw = (lwriter *)luaL_checkudata(L, 1, LSF_WRITER);
+  if (writer_finish(L, lw, !lua_isnil(L, 2))) return raise_here(L, lua_tostring(L, -1));
+  return 0;
+}
+
+/* __gc cannot raise: what was written is kept unless writing failed */
 static int writer_gc(lua_State *L) {
-  writer_finish(L, (lwriter *)luaL_checkudata(L, 1, LSF_WRITER));
+  writer_finish(L, (lwriter *)luaL_checkudata(L, 1, LSF_WRITER), 0);
   return 0;
 }
 
@@ -441,7 +532,7 @@ static int writer_index(lua_State *L) {
   else if (strcmp(k, "format") == 0) lua_pushstring(L, format_name(lw->format));
   else if (strcmp(k, "count") == 0)
     lua_pushinteger(L, lw->w ? (lua_Integer)sf_writer_count(lw->w) : 0);
-  else return luaL_error(L, "PcapWriter has no field '%s'", k);
+  else return luaL_error(L, "PcapWriter has no field '%s' (fields: closed, count, format)", k);
   return 1;
 }
 
@@ -453,20 +544,43 @@ static int writer_tostring(lua_State *L) {
   return 1;
 }
 
-/* write a whole capture: pkts as for w:write */
-static int write_file(lua_State *L, int format) {
+/* The body of a whole-file write, run protected: (writer, pkts, name) ->
+   nothing, or the message of what went wrong. */
+static int write_body(lua_State *L) {
+  wsource src;
+  src.fname = lua_tostring(L, 3);
+  src.arg = 2;
+  return write_any(L, (lwriter *)lua_touserdata(L, 1), 2, &src);
+}
+
+/* Write a whole capture: pkts as for w:write.  Nothing, or nil, message;
+   any failure (an iterator's error too, raised again) discards the file. */
+static int write_file(lua_State *L, int format, const char *fname) {
   const char *path = luaL_checkstring(L, 1);
   lwriter *lw;
+  int widx;
   luaL_checkany(L, 2);
-  lw = open_writer(L, path, 3, format);
-  write_any(L, lw, 2);
-  if (writer_finish(L, lw)) return lua_error(L);
+  if (!(lw = open_writer(L, path, 3, format))) return fail_msg(L, lua_tostring(L, -1));
+  widx = lua_gettop(L);
+  lua_pushcfunction(L, write_body);
+  lua_pushvalue(L, widx);
+  lua_pushvalue(L, 2);
+  lua_pushstring(L, fname);
+  if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
+    writer_finish(L, lw, 1);
+    return lua_error(L);
+  }
+  if (lua_isstring(L, -1)) {
+    writer_finish(L, lw, 1);
+    return fail_msg(L, lua_tostring(L, -1));
+  }
+  if (writer_finish(L, lw, 0)) return fail_msg(L, lua_tostring(L, -1));
   return 0;
 }
 
-/* wrpcap(path, pkts [, opts]): ".pcapng" -> pcapng */
-static int lpcap_wrpcap(lua_State *L) { return write_file(L, 0); }
-static int lpcap_wrpcapng(lua_State *L) { return write_file(L, SF_FMT_PCAPNG); }
+/* core.wrpcap(path, pkts [, opts]): ".pcapng" -> pcapng */
+static int lpcap_wrpcap(lua_State *L) { return write_file(L, 0, "wrpcap"); }
+static int lpcap_wrpcapng(lua_State *L) { return write_file(L, SF_FMT_PCAPNG, "wrpcapng"); }
 
 /* ---- registration ---------------------------------------------------------------- */
 
@@ -513,7 +627,7 @@ void lsf_open_pcap(lua_State *L) {
   lua_pushcfunction(L, reader_tostring);
   lua_setfield(L, -2, "__tostring");
   new_class(L, LSF_WRITER, writer_methods, writer_index);
-  lua_pushcfunction(L, writer_close);
+  lua_pushcfunction(L, writer_tbc);
   lua_setfield(L, -2, "__close");
   lua_pushcfunction(L, writer_gc);
   lua_setfield(L, -2, "__gc");

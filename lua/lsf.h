@@ -28,6 +28,7 @@ typedef struct lsf_layerview {
 
 /* lpacket.c */
 sf_pkt *lsf_checkpacket(lua_State *L, int idx);
+sf_pkt *lsf_testpacket(lua_State *L, int idx);  /* NULL if not a Packet */
 sf_pkt *lsf_newpacket(lua_State *L);  /* bytes on the heap or borrowed */
 sf_pkt *lsf_newpacket_store(lua_State *L, size_t cap);  /* + inline bytes */
 void lsf_track(lua_State *L, int idx, sf_pkt *p);  /* after engine calls */
@@ -67,6 +68,10 @@ lua_Integer lsf_check_range(lua_State *L, int idx, const char *what,
 void lsf_open_pcap(lua_State *L);  /* adds PcapReader... to the table on top */
 void lsf_push_comment(lua_State *L, int pidx);
 void lsf_set_comment(lua_State *L, int pidx, int vidx);
+/* The reader options (strict=) of the table at idx, for every function
+   that reads a capture (stackforge.capture.READER_OPTIONS checks them). */
+struct sf_ropts;
+void lsf_reader_options(lua_State *L, int idx, struct sf_ropts *o);
 
 /* lflow.c: flows_file, flows_packets (extract_flows is in flows.lua) */
 void lsf_open_flow(lua_State *L);  /* adds them to the table on top */

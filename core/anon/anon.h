@@ -92,9 +92,13 @@ typedef struct sf_anon_stats {
 } sf_anon_stats;
 
 /* Stream in_path to out_path (same format; "-" for stdin/stdout) in
-   bounded memory.  SF_OK, or SF_IO_ERR-like -1 with a message in err. */
+   bounded memory, reading with the reader options ro (NULL: defaults).
+   out_path appears only when complete (core/io writes a temporary file
+   beside it), so in_path may be out_path.  SF_OK, or SF_IO_ERR-like -1
+   with a message in err, and then out_path is as it was. */
+struct sf_ropts;
 int sf_anon_pcap(const char *in_path, const char *out_path,
-                 const sf_anon_policy *p, sf_anon_stats *st, char *err,
-                 size_t errlen);
+                 const sf_anon_policy *p, const struct sf_ropts *ro,
+                 sf_anon_stats *st, char *err, size_t errlen);
 
 #endif

@@ -25,6 +25,7 @@ static void out_options(const sf_reader *r, sf_wopts *o) {
   o->linktype = -1;  /* each record's own */
   o->nanosecond = o->format == SF_FMT_PCAPNG ? 1 : sf_reader_nanosecond(r);
   o->snaplen = o->format == SF_FMT_PCAP ? sf_reader_snaplen(r) : 0;
+  o->append = 0;
 }
 
 /* Anonymize one record and write it: SF_OK, an engine error, or
@@ -89,8 +90,8 @@ static int run(sf_anon *a, sf_reader *r, sf_writer *w, sf_anon_stats *st,
 }
 
 int sf_anon_pcap(const char *in_path, const char *out_path,
-                 const sf_anon_policy *pol, sf_anon_stats *st, char *err,
-                 size_t errlen) {
+                 const sf_anon_policy *pol, const sf_ropts *ro,
+                 sf_anon_stats *st, char *err, size_t errlen) {
   sf_anon_stats dummy = {0, 0, 0};
   sf_reader *r;
   sf_writer *w;
@@ -103,6 +104,7 @@ int sf_anon_pcap(const char *in_path, const char *out_path,
     sf_anon_free(a);
     return -1;
   }
+  sf_reader_apply(r, ro);
   out_options(r, &o);
   if (!(w = sf_writer_open(out_path, &o, err, errlen))) {
     sf_reader_close(r);
@@ -110,8 +112,8 @@ int sf_anon_pcap(const char *in_path, const char *out_path,
     return -1;
   }
   rc = run(a, r, w, st, err, errlen);
-  if (sf_writer_close(w, rc == SF_OK ? err : NULL, rc == SF_OK ? errlen : 0) != SF_OK)
-    rc = -1;
+  if (rc != SF_OK) sf_writer_abort(w);  /* the output stays as it was */
+  else if (sf_writer_close(w, err, errlen) != SF_OK) rc = -1;
   sf_reader_close(r);
   sf_anon_free(a);
   return rc;

@@ -8,7 +8,16 @@
  * files are streamed; their records are valid until the next call.
  *
  * Damage is never skipped: sf_reader_next() returns every good record, then
- * SF_IO_ERR with a message naming the file and the byte offset.
+ * SF_IO_ERR with a message naming the file and the byte offset.  What
+ * tshark reads without a word (a captured length above the snaplen, a
+ * time that does not fit) is a counted warning, or an error when strict.
+ *
+ * A mapped file that another program cuts short reads as zeros past the
+ * cut instead of raising SIGBUS (map.c): readers and writers report it.
+ *
+ * Writers write a temporary file next to the target and rename it into
+ * place on close, so a file being read is never truncated under its
+ * readers and a failed write leaves the old file whole.
  */
 #ifndef SF_IO_H
 #define SF_IO_H
@@ -47,6 +56,18 @@ typedef struct sf_map sf_map;
 sf_map *sf_map_retain(sf_map *m);
 void sf_map_release(sf_map *m);
 
+/* The offset from which a mapped file was found gone (another program
+   cut it short; its bytes there read as zeros), or SF_MAP_INTACT. */
+#define SF_MAP_INTACT UINT64_MAX
+uint64_t sf_map_cut(const sf_map *m);
+/* SF_OK, or SF_IO_ERR with "<file>: the file was cut short ..." in err
+   when some of the n bytes at p lie in a mapping past its file's cut.
+   One load when no file was ever cut. */
+int sf_map_check(const void *p, size_t n, char *err, size_t errlen);
+/* memcpy for bytes that may lie in a mapping (a flow stream's pieces
+   kept as references into the capture), then sf_map_check. */
+int sf_map_copy(void *dst, const void *src, size_t n, char *err, size_t errlen);
+
 typedef struct sf_reader sf_reader;
 
 /* Open path ("-" = stdin).  NULL on failure, with the reason in err
@@ -65,27 +86,52 @@ int32_t sf_reader_linktype(const sf_reader *r); /* first interface's, -1 none */
 int sf_reader_nanosecond(const sf_reader *r);  /* pcap: ns magic */
 uint32_t sf_reader_snaplen(const sf_reader *r);
 void sf_reader_close(sf_reader *r);
-/* Accept captured lengths above the snaplen (libpcap and Wireshark do);
-   by default they are reported as damage. */
+/* Reader options, as one bundle that other modules pass on (anonymizing
+   and flow extraction read captures too). */
+typedef struct sf_ropts {
+  int strict;           /* see sf_reader_set_strict */
+} sf_ropts;
+void sf_reader_apply(sf_reader *r, const sf_ropts *o);  /* NULL: defaults */
+/* strict: what tshark reads without a word (captured lengths above the
+   snaplen, fractions of a second >= 1 s, times sflua cannot hold, data
+   after a gzip file's end) is damage; by default a counted warning. */
 void sf_reader_set_strict(sf_reader *r, int strict);
+/* Warnings so far; *first (if first) gets the first one's message. */
+uint64_t sf_reader_warnings(const sf_reader *r, const char **first);
 
 typedef struct sf_wopts {
-  int format;           /* SF_FMT_* */
-  int32_t linktype;     /* < 0: the first record's */
-  int nanosecond;       /* pcap: ns magic; pcapng: if_tsresol 9 (else 6) */
+  int format;           /* SF_FMT_*; 0: the file's when appending, else
+                           pcapng if the name ends in ".pcapng", else pcap */
+  int32_t linktype;     /* >= 0: every record is written with this link
+                           type; < 0: each record's own */
+  int nanosecond;       /* pcap: ns magic; pcapng: if_tsresol 9 (else 6);
+                           < 0: pcapng yes, pcap no */
   uint32_t snaplen;     /* 0: 262144 for pcap, none for pcapng */
+  int append;           /* add to the file there (same link type for pcap;
+                           a new section for pcapng) instead of replacing */
 } sf_wopts;
 
 typedef struct sf_writer sf_writer;
 
-/* Create path ("-" = stdout); NULL with the OS message in err. */
+/* Create path ("-" = stdout); NULL with the OS message in err.  A regular
+   file is written as a temporary file beside it until sf_writer_close. */
 sf_writer *sf_writer_open(const char *path, const sf_wopts *o, char *err,
                           size_t errlen);
 int sf_writer_write(sf_writer *w, const sf_rec *rec);  /* SF_OK or SF_IO_ERR */
 int sf_writer_flush(sf_writer *w);
 const char *sf_writer_error(const sf_writer *w);
 uint64_t sf_writer_count(const sf_writer *w);
-/* Flush and free; SF_OK or SF_IO_ERR with the message copied to err. */
+/* Flush, put the file in place and free; SF_OK or SF_IO_ERR with the
+   message copied to err (then the old file, if any, is left as it was). */
 int sf_writer_close(sf_writer *w, char *err, size_t errlen);
+/* Free without a trace: the temporary file is removed (appending: the
+   file is cut back to its old length).  NULL-safe. */
+void sf_writer_abort(sf_writer *w);
+
+/* The link type a packet's bytes are: its own when its first layer is
+   what that link type carries (a packet read from a file), else the one
+   its first layer calls for in the registry's "linktype" table (IP and
+   IPv6: 101, CookedLinux: 113, ...), else its own. */
+int32_t sf_linktype_of(const sf_pkt *p);
 
 #endif

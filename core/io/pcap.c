@@ -6,6 +6,7 @@
  *
  * We write little-endian files, microsecond unless asked for nanoseconds.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "iopriv.h"
@@ -34,8 +35,11 @@ int sf_pcap_open(sf_reader *r) {
   const uint8_t *h = sf_src_peek(&r->src, FILE_HDR, &avail);
   uint32_t magic;
   unsigned major, minor;
-  if (!h) return sf_rd_fail(r, avail, "truncated pcap file header (%zu of %d bytes)",
-                            avail, FILE_HDR);
+  if (!h) {
+    if (sf_rd_short(r, avail) != SF_OK) return SF_IO_ERR;
+    return sf_rd_fail(r, avail, "truncated pcap file header (%zu of %d bytes)",
+                      avail, FILE_HDR);
+  }
   r->big = known_magic(sf_get32(h, 1));
   magic = sf_get32(h, r->big);
   major = sf_get16(h + 4, r->big);
@@ -52,16 +56,29 @@ int sf_pcap_open(sf_reader *r) {
   return SF_OK;
 }
 
-/* Validate a record's lengths against the file and our limits. */
-static int check_caplen(sf_reader *r, uint64_t off, uint32_t caplen) {
-  if (caplen > SF_IO_MAX_CAPLEN)
-    return sf_rd_fail(r, off, "packet record has a captured length of %u > %u, "
-                      "the largest accepted", caplen, (unsigned)SF_IO_MAX_CAPLEN);
-  if (r->snaplen && caplen > r->snaplen && !r->lenient)
-    return sf_rd_fail(r, off, "packet record has a captured length of %u > "
-                      "the file's snaplen of %u (read it with strict=false)",
-                      caplen, r->snaplen);
-  return SF_OK;
+/* Captured lengths above the snaplen: libpcap and tshark read them. */
+static int check_snaplen(sf_reader *r, uint64_t off, uint32_t caplen) {
+  if (!r->snaplen || caplen <= r->snaplen) return SF_OK;
+  return sf_rd_odd(r, off, "packet record has a captured length of %u > the "
+                   "file's snaplen of %u", caplen, r->snaplen);
+}
+
+/* A fraction of a second of 1 s or more: tshark shows it as it is
+   ("1000.1500000000"); we carry it into the seconds (the sum below). */
+static int check_fraction(sf_reader *r, uint64_t off, uint32_t frac) {
+  if (frac < (r->nano ? 1000000000u : 1000000u)) return SF_OK;
+  return sf_rd_odd(r, off, "packet record's fraction of a second is %u %s, "
+                   "1 s or more (carried into the seconds)", frac,
+                   r->nano ? "ns" : "us");
+}
+
+/* The input gave avail bytes of a record at off: the end of the file
+   when that is none at a record's start, else damage. */
+static int cut_record(sf_reader *r, uint64_t off, size_t avail, int start,
+                      const char *what) {
+  if (sf_rd_short(r, off + avail) != SF_OK) return SF_IO_ERR;
+  if (start && avail == 0) return SF_IO_EOF;
+  return sf_rd_fail(r, off, "%s", what);
 }
 
 static int pcap_next(sf_reader *r, sf_rec *rec) {
@@ -69,26 +86,29 @@ static int pcap_next(sf_reader *r, sf_rec *rec) {
   uint64_t off = r->src.off;
   const uint8_t *h = sf_src_peek_i(&r->src, hl, &avail);
   uint32_t sec, frac, caplen;
+  char what[120];
   if (!h) {
-    if (r->src.ioerr) return sf_rd_fail(r, off + avail, "read error: %s",
-                                        strerror(r->src.ioerr));
-    if (avail == 0) return SF_IO_EOF;
-    return sf_rd_fail(r, off, "truncated packet record header (%zu of %zu bytes)",
-                      avail, hl);
+    snprintf(what, sizeof what, "truncated packet record header (%zu of %zu bytes)",
+             avail, hl);
+    return cut_record(r, off, avail, 1, what);
   }
+  caplen = sf_get32(h + 8, r->big);
+  if (caplen > SF_IO_MAX_CAPLEN)
+    return sf_rd_fail(r, off, "packet record has a captured length of %u > %u, "
+                      "the largest accepted", caplen, (unsigned)SF_IO_MAX_CAPLEN);
+  if (!(h = sf_src_peek_i(&r->src, hl + caplen, &avail))) {
+    snprintf(what, sizeof what, "truncated packet record (%u bytes captured, "
+             "%zu present)", caplen, avail - hl);
+    return cut_record(r, off, avail, 0, what);
+  }
+  if (sf_src_settle_i(&r->src, off + hl + caplen) != SF_OK) return sf_rd_cut(r, off);
   sec = sf_get32(h, r->big);
   frac = sf_get32(h + 4, r->big);
-  caplen = sf_get32(h + 8, r->big);
-  rec->wirelen = sf_get32(h + 12, r->big);
-  if (check_caplen(r, off, caplen) != SF_OK) return SF_IO_ERR;
-  if (!(h = sf_src_peek_i(&r->src, hl + caplen, &avail))) {
-    if (r->src.ioerr) return sf_rd_fail(r, off + avail, "read error: %s",
-                                        strerror(r->src.ioerr));
-    return sf_rd_fail(r, off, "truncated packet record (%u bytes captured, "
-                      "%zu present)", caplen, avail - hl);
-  }
+  if (check_snaplen(r, off, caplen) != SF_OK || check_fraction(r, off, frac) != SF_OK)
+    return SF_IO_ERR;
   rec->data = h + hl;
   rec->caplen = caplen;
+  rec->wirelen = sf_get32(h + 12, r->big);
   rec->time_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (r->nano ? 1 : 1000);
   rec->linktype = r->linktype;
   rec->interface_id = 0;
@@ -109,6 +129,18 @@ static uint32_t snaplen(const sf_writer *w) {
   return w->o.snaplen ? w->o.snaplen : DEFAULT_SNAPLEN;
 }
 
+/* Stores in the file's byte order (ours is little-endian; an appended-to
+   file keeps its own). */
+static void put16o(const sf_writer *w, uint8_t *p, uint16_t v) {
+  if (!w->big) sf_put16(p, v);
+  else p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
+}
+
+static void put32o(const sf_writer *w, uint8_t *p, uint32_t v) {
+  if (!w->big) sf_put32(p, v);
+  else put16o(w, p, (uint16_t)(v >> 16)), put16o(w, p + 2, (uint16_t)v);
+}
+
 static int write_header(sf_writer *w, int32_t linktype) {
   uint8_t h[FILE_HDR];
   sf_put32(h, w->o.nanosecond ? MAGIC_NS : MAGIC_US);
@@ -118,7 +150,7 @@ static int write_header(sf_writer *w, int32_t linktype) {
   sf_put32(h + 12, 0);  /* sigfigs */
   sf_put32(h + 16, snaplen(w));
   sf_put32(h + 20, (uint32_t)linktype);
-  w->o.linktype = linktype;
+  w->linktype = linktype;
   w->started = 1;
   if (sf_out_put(&w->out, h, sizeof h) != 0)
     return sf_wr_fail(w, "%s", strerror(w->out.err));
@@ -142,20 +174,18 @@ static int check_time(sf_writer *w, int64_t t) {
 int sf_pcap_write(sf_writer *w, const sf_rec *rec) {
   uint8_t h[16];
   uint32_t caplen = rec->caplen < snaplen(w) ? rec->caplen : snaplen(w);
+  int32_t lt = w->o.linktype >= 0 ? w->o.linktype : rec->linktype;
   int64_t t = rec->time_ns;
-  if (!w->started && write_header(w, w->o.linktype >= 0 ? w->o.linktype
-                                                        : rec->linktype) != SF_OK)
-    return SF_IO_ERR;
-  if (rec->linktype != w->o.linktype)
-    return sf_wr_fail(w, "packet %llu has link type %d but a pcap file holds one "
-                      "link type (%d here); write pcapng to mix them",
-                      (unsigned long long)w->count + 1, (int)rec->linktype,
-                      (int)w->o.linktype);
+  if (!w->started && write_header(w, lt) != SF_OK) return SF_IO_ERR;
+  if (lt != w->linktype)
+    return sf_wr_fail(w, "packet %llu has link type %d but the file's is %d: a "
+                      "pcap file holds one link type (write pcapng to mix them)",
+                      (unsigned long long)w->count + 1, (int)lt, (int)w->linktype);
   if (check_time(w, t) != SF_OK) return SF_IO_ERR;
-  sf_put32(h, (uint32_t)(t / 1000000000));
-  sf_put32(h + 4, (uint32_t)(w->o.nanosecond ? t % 1000000000 : t % 1000000000 / 1000));
-  sf_put32(h + 8, caplen);
-  sf_put32(h + 12, rec->wirelen > rec->caplen ? rec->wirelen : rec->caplen);
+  put32o(w, h, (uint32_t)(t / 1000000000));
+  put32o(w, h + 4, (uint32_t)(w->o.nanosecond ? t % 1000000000 : t % 1000000000 / 1000));
+  put32o(w, h + 8, caplen);
+  put32o(w, h + 12, rec->wirelen > rec->caplen ? rec->wirelen : rec->caplen);
   if (sf_out_put(&w->out, h, sizeof h) != 0 ||
       sf_out_put(&w->out, rec->data, caplen) != 0)
     return sf_wr_fail(w, "%s", strerror(w->out.err));

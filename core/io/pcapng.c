@@ -48,9 +48,11 @@ int sf_pcapng_probe(const uint8_t *h, size_t n) {
 static int section_order(sf_reader *r, uint64_t off) {
   size_t avail = 0;
   const uint8_t *h = sf_src_peek(&r->src, 12, &avail);
-  if (!h)
+  if (!h) {
+    if (sf_rd_short(r, off + avail) != SF_OK) return SF_IO_ERR;
     return sf_rd_fail(r, off, "truncated section header block (%zu of 12 bytes)",
                       avail);
+  }
   if (sf_get32(h + 8, 0) == BOM) r->big = 0;
   else if (sf_get32(h + 8, 1) == BOM) r->big = 1;
   else
@@ -72,28 +74,31 @@ static int check_length(sf_reader *r, const block *b) {
   return SF_OK;
 }
 
+/* The input gave avail bytes of a block at off: the end of the file when
+   that is none at a block's start, else damage. */
+static int cut_block(sf_reader *r, const block *b, size_t avail, int start) {
+  if (sf_rd_short(r, b->off + avail) != SF_OK) return SF_IO_ERR;
+  if (start && avail == 0) return SF_IO_EOF;
+  if (start)
+    return sf_rd_fail(r, b->off, "truncated block header (%zu of 8 bytes)", avail);
+  return sf_rd_fail(r, b->off, "truncated block of type 0x%08x (%u bytes long, "
+                    "%zu present)", b->type, b->len, avail);
+}
+
 /* The whole block at the cursor, framing checked; SF_IO_EOF at the end. */
 static int read_block(sf_reader *r, block *b) {
   size_t avail = 0;
   const uint8_t *h;
   b->off = r->src.off;
-  if (!(h = sf_src_peek(&r->src, 8, &avail))) {
-    if (r->src.ioerr) return sf_rd_fail(r, b->off + avail, "read error: %s",
-                                        strerror(r->src.ioerr));
-    if (avail == 0) return SF_IO_EOF;
-    return sf_rd_fail(r, b->off, "truncated block header (%zu of 8 bytes)", avail);
-  }
+  if (!(h = sf_src_peek(&r->src, 8, &avail))) return cut_block(r, b, avail, 1);
+  if (sf_src_settle_i(&r->src, b->off + 8) != SF_OK) return sf_rd_cut(r, b->off);
   b->type = sf_get32(h, r->big);
   if (b->type == BT_SHB && section_order(r, b->off) != SF_OK) return SF_IO_ERR;
   if (!(h = sf_src_peek(&r->src, 8, &avail))) return SF_IO_ERR;  /* seen */
   b->len = sf_get32(h + 4, r->big);
   if (check_length(r, b) != SF_OK) return SF_IO_ERR;
-  if (!(h = sf_src_peek(&r->src, b->len, &avail))) {
-    if (r->src.ioerr) return sf_rd_fail(r, b->off + avail, "read error: %s",
-                                        strerror(r->src.ioerr));
-    return sf_rd_fail(r, b->off, "truncated block of type 0x%08x (%u bytes long, "
-                      "%zu present)", b->type, b->len, avail);
-  }
+  if (!(h = sf_src_peek(&r->src, b->len, &avail))) return cut_block(r, b, avail, 0);
+  if (sf_src_settle_i(&r->src, b->off + b->len) != SF_OK) return sf_rd_cut(r, b->off);
   if (sf_get32(h + b->len - 4, r->big) != b->len)
     return sf_rd_fail(r, b->off, "block of type 0x%08x has a trailing length of "
                       "%u != its leading length of %u", b->type,
@@ -167,19 +172,18 @@ static int add_iface(sf_reader *r, const sf_iface *f, uint64_t off) {
   return SF_OK;
 }
 
-/* if_tsresol: 10^-n or, with the top bit set, 2^-n seconds. */
-static int set_tsresol(sf_reader *r, const block *b, sf_iface *f, uint8_t v) {
+/* if_tsresol: 10^-n or, with the top bit set, 2^-n seconds; any n (the
+   finest make every 64-bit time less than a second, exactly). */
+static void set_tsresol(sf_iface *f, uint8_t v) {
   unsigned n = v & 0x7fu, i;
-  if (v & 0x80) {
-    if (n > 63) return sf_rd_fail(r, b->off, "if_tsresol of 2^-%u is too fine", n);
-    f->units = (uint64_t)1 << n;
-    f->pow2_exp = (uint8_t)n;
-    return SF_OK;
+  f->exp = (uint8_t)n;
+  f->pow2 = (v & 0x80) != 0;
+  if (f->pow2) {
+    f->units = n < 64 ? (uint64_t)1 << n : 0;
+    return;
   }
-  if (n > 19) return sf_rd_fail(r, b->off, "if_tsresol of 10^-%u is too fine", n);
-  for (f->units = 1, i = 0; i < n; i++) f->units *= 10;
-  f->pow2_exp = 0;
-  return SF_OK;
+  for (f->units = 1, i = 0; i < n && f->units; i++)
+    f->units = f->units <= UINT64_MAX / 10 ? f->units * 10 : 0;
 }
 
 static int idb_options(sf_reader *r, const block *b, sf_iface *f) {
@@ -189,7 +193,7 @@ static int idb_options(sf_reader *r, const block *b, sf_iface *f) {
   int rc, resol = 0, offset = 0;
   while ((rc = next_option(r, b, &c, &code, &v, &len)) == 1) {
     if (code == OPT_IF_TSRESOL && len >= 1 && !resol++) {
-      if (set_tsresol(r, b, f, v[0]) != SF_OK) return SF_IO_ERR;
+      set_tsresol(f, v[0]);
     } else if (code == OPT_IF_TSOFFSET && len >= 8 && !offset++) {
       f->tsoffset_s = (int64_t)sf_get64(v, r->big);
     }
@@ -198,7 +202,7 @@ static int idb_options(sf_reader *r, const block *b, sf_iface *f) {
 }
 
 static int on_idb(sf_reader *r, const block *b) {
-  sf_iface f = {0, 0, 0, 1000000, 0};
+  sf_iface f = {0, 0, 0, 1000000, 6, 0};
   if (b->blen < 8)
     return sf_rd_fail(r, b->off, "interface description block has a length of "
                       "%u < 20", b->len);
@@ -210,21 +214,66 @@ static int on_idb(sf_reader *r, const block *b) {
 
 /* ---- packet blocks -------------------------------------------------------- */
 
-/* ts / units seconds in ns, rounding down, plus the interface's offset. */
-static int64_t ts_ns(const sf_iface *f, uint64_t ts) {
-  uint64_t sec = ts / f->units, frac = ts % f->units, ns;
-  if (f->units <= 1000000000u && 1000000000u % f->units == 0) {
-    ns = frac * (1000000000u / f->units);
-  } else if (f->pow2_exp) {  /* frac < 2^n: split to stay within 64 bits */
-    unsigned n = f->pow2_exp;
-    uint64_t hi = frac >> 32, lo = frac & 0xffffffffu;
-    ns = n >= 32 ? ((hi * 1000000000u) >> (n - 32)) + ((lo * 1000000000u) >> n)
-                 : (frac * 1000000000u) >> n;
-  } else {  /* 10^n, n > 9 */
-    ns = frac / (f->units / 1000000000u);
+/* Whole seconds plus the interface's offset, in 64 bits; -1 when the
+   sum is past 2^63 s. */
+static int seconds(uint64_t sec, int64_t off, int64_t *out) {
+  uint64_t back;
+  if (off >= 0) {
+    if (sec > (uint64_t)INT64_MAX - (uint64_t)off) return -1;
+    *out = (int64_t)(sec + (uint64_t)off);
+    return 0;
   }
-  /* unsigned arithmetic: absurd times wrap instead of overflowing */
-  return (int64_t)(sec * 1000000000u + ns + (uint64_t)f->tsoffset_s * 1000000000u);
+  back = (uint64_t)-(off + 1) + 1;  /* |off|, without overflowing */
+  if (sec >= back) {
+    if (sec - back > (uint64_t)INT64_MAX) return -1;
+    *out = (int64_t)(sec - back);
+  } else {
+    *out = back - sec == (uint64_t)1 << 63 ? INT64_MIN : -(int64_t)(back - sec);
+  }
+  return 0;
+}
+
+/* floor(x * 10^9 / 2^n) for x < 2^64, any n: split x to stay in 64 bits
+   (each half's product is below 2^62). */
+static uint64_t ns_of_pow2(uint64_t x, unsigned n) {
+  uint64_t hi = (x >> 32) * 1000000000u, lo = (x & 0xffffffffu) * 1000000000u;
+  if (n <= 32) return (hi << (32 - n)) + (lo >> n);
+  return (n - 32 < 64 ? hi >> (n - 32) : 0) + (n < 64 ? lo >> n : 0);
+}
+
+/* The fraction of a second frac (< units) is, in ns, rounding down. */
+static uint64_t fraction_ns(const sf_iface *f, uint64_t frac) {
+  uint64_t div = 1;
+  unsigned i;
+  if (f->pow2) return ns_of_pow2(frac, f->exp);
+  if (f->exp <= 9) {
+    for (i = f->exp; i < 9; i++) div *= 10;
+    return frac * div;
+  }
+  for (i = 9; i < f->exp && div; i++)  /* 10^(n-9), 0 when past 64 bits */
+    div = div <= UINT64_MAX / 10 ? div * 10 : 0;
+  return div ? frac / div : 0;
+}
+
+/* ts / units seconds plus the interface's offset, in ns since the epoch.
+   SF_OK, or a counted warning (an error when strict) when that is outside
+   what 64-bit nanoseconds hold (1677 to 2262): then the nearest end. */
+static int ts_ns(sf_reader *r, const block *b, const sf_iface *f, uint64_t ts,
+                 int64_t *out) {
+  uint64_t sec = f->units ? ts / f->units : 0, frac = f->units ? ts % f->units : ts;
+  int64_t s = 1, t;
+  if (seconds(sec, f->tsoffset_s, &s) == 0 &&
+      !__builtin_mul_overflow(s, (int64_t)1000000000, &t) &&
+      !__builtin_add_overflow(t, (int64_t)fraction_ns(f, frac), &t)) {
+    *out = t;
+    return SF_OK;
+  }
+  *out = s < 0 ? INT64_MIN : INT64_MAX;  /* seconds() fails only upwards */
+  return sf_rd_odd(r, b->off, "packet block's time (%llu units of %s^-%u s, "
+                   "if_tsoffset %lld s) is outside the years 1677 to 2262 that "
+                   "sflua holds; it reads as %s", (unsigned long long)ts,
+                   f->pow2 ? "2" : "10", f->exp, (long long)f->tsoffset_s,
+                   *out < 0 ? "1677-09-21" : "2262-04-11");
 }
 
 static const sf_iface *packet_iface(sf_reader *r, const block *b, uint32_t id) {
@@ -246,10 +295,9 @@ static int check_caplen(sf_reader *r, const block *b, const sf_iface *f,
   if (caplen > SF_IO_MAX_CAPLEN)
     return sf_rd_fail(r, b->off, "packet block has a captured length of %u > %u, "
                       "the largest accepted", caplen, (unsigned)SF_IO_MAX_CAPLEN);
-  if (f->snaplen && caplen > f->snaplen && !r->lenient)
-    return sf_rd_fail(r, b->off, "packet block has a captured length of %u > the "
-                      "interface's snaplen of %u (read it with strict=false)",
-                      caplen, f->snaplen);
+  if (f->snaplen && caplen > f->snaplen)
+    return sf_rd_odd(r, b->off, "packet block has a captured length of %u > the "
+                     "interface's snaplen of %u", caplen, f->snaplen);
   return SF_OK;
 }
 
@@ -286,8 +334,9 @@ static int on_epb(sf_reader *r, const block *b, sf_rec *rec) {
   rec->data = b->body + 20;
   rec->caplen = caplen;
   rec->wirelen = sf_get32(b->body + 16, r->big);
-  rec->time_ns = ts_ns(f, (uint64_t)sf_get32(b->body + 4, r->big) << 32 |
-                              sf_get32(b->body + 8, r->big));
+  if (ts_ns(r, b, f, (uint64_t)sf_get32(b->body + 4, r->big) << 32 |
+                        sf_get32(b->body + 8, r->big), &rec->time_ns) != SF_OK)
+    return SF_IO_ERR;
   rec->linktype = f->linktype;
   rec->interface_id = r->id_base + id;
   rec->offset = b->off;
@@ -380,8 +429,10 @@ static int write_shb(sf_writer *w) {
   return put(w, h, 8);
 }
 
+/* An empty file still gets its section header; nothing is added to a
+   file appended to. */
 int sf_pcapng_finish(sf_writer *w) {
-  return w->started ? SF_OK : write_shb(w);
+  return w->started || w->appending ? SF_OK : write_shb(w);
 }
 
 /* IDB with if_tsresol when writing nanoseconds (microseconds is the default). */
@@ -406,13 +457,13 @@ static int write_idb(sf_writer *w, int32_t linktype) {
   return put(w, h, len);
 }
 
-/* Index of the interface block for the record's (link type, interface),
-   writing one when the pair is new; -1 on error. */
-static long iface_for(sf_writer *w, const sf_rec *rec) {
+/* Index of the interface block for a (link type, interface) pair,
+   writing one when the pair is new; -1 on error.  Built packets are all
+   interface 0: one block per link type. */
+static long iface_for(sf_writer *w, int32_t linktype, uint32_t id) {
   uint32_t i;
   for (i = 0; i < w->nifs; i++)
-    if (w->ifs[i].linktype == rec->linktype && w->ifs[i].id == rec->interface_id)
-      return i;
+    if (w->ifs[i].linktype == linktype && w->ifs[i].id == id) return i;
   if (w->nifs == w->capifs) {
     uint32_t cap = w->capifs ? w->capifs * 2 : 4;
     void *n = realloc(w->ifs, cap * sizeof *w->ifs);
@@ -420,9 +471,9 @@ static long iface_for(sf_writer *w, const sf_rec *rec) {
     w->ifs = n;
     w->capifs = cap;
   }
-  if (write_idb(w, rec->linktype) != SF_OK) return -1;
-  w->ifs[w->nifs].linktype = rec->linktype;
-  w->ifs[w->nifs].id = rec->interface_id;
+  if (write_idb(w, linktype) != SF_OK) return -1;
+  w->ifs[w->nifs].linktype = linktype;
+  w->ifs[w->nifs].id = id;
   return w->nifs++;
 }
 
@@ -457,7 +508,9 @@ int sf_pcapng_write(sf_writer *w, const sf_rec *rec) {
   if (w->o.snaplen && caplen > w->o.snaplen) caplen = w->o.snaplen;
   if (check_record(w, rec, caplen) != SF_OK) return SF_IO_ERR;
   if (!w->started && write_shb(w) != SF_OK) return SF_IO_ERR;
-  if ((ifc = iface_for(w, rec)) < 0) return SF_IO_ERR;
+  if ((ifc = iface_for(w, w->o.linktype >= 0 ? w->o.linktype : rec->linktype,
+                      rec->interface_id)) < 0)
+    return SF_IO_ERR;
   optlen = rec->comment_len ? 4 + pad4((uint32_t)rec->comment_len) + 4 : 0;
   len = 32 + pad4(caplen) + optlen;
   ts = (uint64_t)rec->time_ns / (w->o.nanosecond ? 1u : 1000u);

@@ -4,6 +4,8 @@
 --   anonymize_pcap("in.pcap", "out.pcap", policy)
 --   CryptoPan(key32):anonymize("10.1.2.3")
 local core = require("stackforge.core")
+local options = require("stackforge.options")
+local capture = require("stackforge.capture")
 
 local M = {}
 
@@ -39,12 +41,14 @@ M.AnonymizationPolicy = Policy
 M.CryptoPan = core.CryptoPan
 M.Anonymizer = core.Anonymizer
 
--- anonymize_pcap(in, out [, policy]) -> {packets=, bytes_in=, bytes_out=}, policy
--- Without a policy, the defaults with a fresh key; it is returned so the
--- run can be repeated.
-function M.anonymize_pcap(inp, out, policy)
+-- anonymize_pcap(in, out [, policy [, reader options]]) -> {packets=,
+-- bytes_in=, bytes_out=}, policy.  Without a policy, the defaults with a
+-- fresh key; it is returned so the run can be repeated.  The reader
+-- options are PcapReader's (strict=).  out appears only when complete.
+function M.anonymize_pcap(inp, out, policy, opts)
+  options.check("anonymize_pcap", opts, capture.READER_OPTIONS, 2)
   policy = policy or core.anon_policy()
-  local stats, err = core.anonymize_pcap(inp, out, policy)
+  local stats, err = core.anonymize_pcap(inp, out, policy, opts)
   if not stats then error(err, 2) end  -- a file error is the caller's
   return stats, policy
 end

@@ -4,6 +4,7 @@
 -- The flow table, TCP and reassembly are C (core/flow, lua/lflow.c); this
 -- file checks options and writes tables out.
 local core = require("stackforge.core")
+local options = require("stackforge.options")
 
 local M = {}
 
@@ -24,28 +25,9 @@ local FIELDS = {
   verbose = {"boolean", false},
 }
 
-local NAMES = {}
-for k in pairs(FIELDS) do NAMES[#NAMES + 1] = k end
+local NAMES, KINDS = {}, {}
+for k, spec in pairs(FIELDS) do NAMES[#NAMES + 1], KINDS[k] = k, spec[1] end
 table.sort(NAMES)
-
-local function field_names() return table.concat(NAMES, ", ") end
-
--- Errors are raised at `level` as counted by error() from the caller.
-local function check_value(name, kind, v, level)
-  level = level + 1
-  if kind == "boolean" then
-    if type(v) ~= "boolean" then
-      error(("FlowConfig.%s: expected a boolean, got %s"):format(name, type(v)), level)
-    end
-  elseif kind == "string" then
-    if type(v) ~= "string" then
-      error(("FlowConfig.%s: expected a string, got %s"):format(name, type(v)), level)
-    end
-  elseif type(v) ~= "number" or v < 0 or (kind == "count" and math.type(v) ~= "integer") then
-    error(("FlowConfig.%s: bad value %s (expected a non-negative %s)"):format(
-      name, tostring(v), kind == "count" and "integer" or "number"), level)
-  end
-end
 
 local FlowConfigMT = {__name = "FlowConfig"}
 FlowConfigMT.__tostring = function(c)
@@ -61,15 +43,9 @@ local function make_config(t, level)
   level = level + 1
   t = t or {}
   if type(t) ~= "table" then error("FlowConfig: expected a table", level) end
+  options.check("FlowConfig", t, KINDS, level, "field")
   local c = {}
-  for k, v in pairs(t) do
-    local spec = FIELDS[k]
-    if not spec then
-      error(("FlowConfig has no field '%s' (fields: %s)"):format(tostring(k), field_names()), level)
-    end
-    check_value(k, spec[1], v, level)
-    c[k] = v
-  end
+  for k, v in pairs(t) do c[k] = v end
   for k, spec in pairs(FIELDS) do
     if c[k] == nil then c[k] = spec[2] end
   end
@@ -82,19 +58,13 @@ function M.FlowConfig(t)
   return c
 end
 
-local OPTS = {config = true, anonymization = true, verbose = true,
-              on_flow = true, on_packet = true}
+local OPTS = {config = "table", anonymization = "any", verbose = "boolean",
+              on_flow = "function", on_packet = "function"}
 
 -- opts -> config table for the C side, on_flow, on_packet
 local function parse_opts(opts, fname)
   opts = opts or {}
-  if type(opts) ~= "table" then error(fname .. ": opts must be a table", 3) end
-  for k in pairs(opts) do
-    if not OPTS[k] then
-      error(("%s: unknown option '%s' (options: anonymization, config, on_flow, on_packet, verbose)")
-        :format(fname, tostring(k)), 3)
-    end
-  end
+  options.check(fname, opts, OPTS, 3)
   local cfg = opts.config
   if getmetatable(cfg) ~= FlowConfigMT then cfg = make_config(cfg, 3) end
   local run = {}
@@ -107,11 +77,6 @@ local function parse_opts(opts, fname)
     local ok, a = pcall(core.Anonymizer, opts.anonymization)
     if not ok then error(fname .. ": anonymization: " .. tostring(a), 3) end
     anon = a
-  end
-  for _, k in ipairs{"on_flow", "on_packet"} do
-    if opts[k] ~= nil and type(opts[k]) ~= "function" then
-      error(("%s: %s must be a function"):format(fname, k), 3)
-    end
   end
   return run, opts.on_flow, opts.on_packet, anon
 end

@@ -20,13 +20,17 @@ local M = {
   completions = show.completions,
   checksum = core.checksum,
   load_plugins = plugins.load_all,
-  -- captures (lua/lpcap.c)
-  rdpcap = core.rdpcap,
-  wrpcap = core.wrpcap,
-  wrpcapng = core.wrpcapng,
-  PcapReader = core.PcapReader,
-  PcapWriter = core.PcapWriter,
 }
+
+-- captures (stdlib/stackforge/capture.lua over lua/lpcap.c)
+do
+  local capture = require("stackforge.capture")
+  M.rdpcap = capture.rdpcap
+  M.wrpcap = capture.wrpcap
+  M.wrpcapng = capture.wrpcapng
+  M.PcapReader = capture.PcapReader
+  M.PcapWriter = capture.PcapWriter
+end
 
 -- flows (stdlib/stackforge/flows.lua over lua/lflow.c)
 do

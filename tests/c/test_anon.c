@@ -208,9 +208,9 @@ static void test_capture(const char *in) {
   snprintf(o2, sizeof o2, "/tmp/test_anon_%d_b.pcap", (int)getpid());
   sf_anon_policy_init(&p);
   p.timestamp_jitter_ms = 5;
-  CHECK(sf_anon_pcap(in, o1, &p, &st, err, sizeof err) == SF_OK);
+  CHECK(sf_anon_pcap(in, o1, &p, NULL, &st, err, sizeof err) == SF_OK);
   CHECK(st.packets > 0);
-  CHECK(sf_anon_pcap(in, o2, &p, NULL, err, sizeof err) == SF_OK);
+  CHECK(sf_anon_pcap(in, o2, &p, NULL, NULL, err, sizeof err) == SF_OK);
   n1 = file_bytes(o1, &b1);
   n2 = file_bytes(o2, &b2);
   CHECK(n1 > 0 && n1 == n2 && memcmp(b1, b2, (size_t)n1) == 0);  /* deterministic */
@@ -225,7 +225,7 @@ static void test_bad_input(void) {
   char err[600] = "";
   sf_anon_policy p;
   sf_anon_policy_init(&p);
-  CHECK(sf_anon_pcap("data/no-such-file.pcap", "/tmp/x.pcap", &p, NULL, err, sizeof err) != SF_OK);
+  CHECK(sf_anon_pcap("data/no-such-file.pcap", "/tmp/x.pcap", &p, NULL, NULL, err, sizeof err) != SF_OK);
   CHECK(strstr(err, "no-such-file") != NULL || strlen(err) > 0);
 }
 

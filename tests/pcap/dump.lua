@@ -1,14 +1,15 @@
--- dump.lua FILE [lenient]: one line per packet as the interop checks compare them:
+-- dump.lua FILE [strict]: one line per packet as the interop checks compare them:
 --   time_ns caplen wirelen interface_id linktype hex(bytes) comment
--- then "ERROR <message>" if the reader stopped at damage.  Runs under
--- sflua or lua5.4 with the build's paths.
+-- then "ERROR <message>" if the reader stopped at damage, and
+-- "WARNINGS <n> <first>" if it counted warnings.  Runs under sflua or
+-- lua5.4 with the build's paths.
 local sf = require("stackforge")
 
 local function hex(s)
   return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
 end
 
-local r = sf.PcapReader(arg[1], {strict = arg[2] ~= "lenient"})
+local r = sf.PcapReader(arg[1], {strict = arg[2] == "strict"})
 local ok, err = pcall(function()
   for p in r do
     local b = p:bytes()
@@ -17,3 +18,4 @@ local ok, err = pcall(function()
   end
 end)
 if not ok then io.write("ERROR\t", tostring(err), "\n") end
+if r.warnings > 0 then io.write("WARNINGS\t", r.warnings, "\t", r.warning, "\n") end

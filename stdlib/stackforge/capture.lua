@@ -1,0 +1,77 @@
+-- stackforge.capture: rdpcap, wrpcap, wrpcapng, PcapReader, PcapWriter.
+-- Reading and writing are C (lua/lpcap.c over core/io); this file checks
+-- arguments and options (stackforge.options) and raises file errors at the
+-- caller's line.  docs/pcap.md describes the functions.
+local core = require("stackforge.core")
+local options = require("stackforge.options")
+
+local M = {}
+
+--- The options of every function that reads a capture; anonymize_pcap
+--- and extract_flows take them too.
+M.READER_OPTIONS = {strict = "boolean"}
+
+local RDPCAP = {count = "count", partial = "boolean", strict = "boolean"}
+local WRITER = {format = {"pcap", "pcapng"}, linktype = "int31", nanosecond = "boolean",
+                snaplen = "int31", append = "boolean"}
+
+-- Raised at the caller of the public function (level 3 from here).
+local function path_arg(fname, path)
+  if type(path) ~= "string" then
+    error(("bad argument #1 to '%s' (file name expected, got %s)")
+      :format(fname, path == nil and "no value" or type(path)), 3)
+  end
+end
+
+local function packets_arg(fname, pkts, n)
+  if pkts == nil then
+    error(("bad argument #%d to '%s' (packets expected, got no value)"):format(n, fname), 3)
+  end
+end
+
+--- PcapReader(path [, {strict=}]) -> reader
+function M.PcapReader(path, opts)
+  path_arg("PcapReader", path)
+  options.check("PcapReader", opts, M.READER_OPTIONS, 2)
+  local r, err = core.PcapReader(path, opts)
+  if not r then error(err, 2) end
+  return r
+end
+
+--- rdpcap(path [, {count=, partial=, strict=}]) -> {Packet...} [, message]
+function M.rdpcap(path, opts)
+  path_arg("rdpcap", path)
+  options.check("rdpcap", opts, RDPCAP, 2)
+  local pkts, err = core.rdpcap(path, opts)
+  if err and not (pkts and opts and opts.partial) then error(err, 2) end
+  return pkts, err
+end
+
+--- PcapWriter(path [, {format=, linktype=, nanosecond=, snaplen=, append=}])
+function M.PcapWriter(path, opts)
+  path_arg("PcapWriter", path)
+  options.check("PcapWriter", opts, WRITER, 2)
+  local w, err = core.PcapWriter(path, opts)
+  if not w then error(err, 2) end
+  return w
+end
+
+-- A whole-file writer: the core function under its public name.
+local function file_writer(fname, write)
+  return function(path, pkts, opts)
+    path_arg(fname, path)
+    packets_arg(fname, pkts, 2)
+    options.check(fname, opts, WRITER, 2)
+    local _, err = write(path, pkts, opts)
+    if err then error(err, 2) end
+  end
+end
+
+--- wrpcap(path, pkts [, opts]): pkts a Packet, a list, a PcapReader or an
+--- iterator; ".pcapng" names write pcapng.
+M.wrpcap = file_writer("wrpcap", core.wrpcap)
+
+--- wrpcapng(path, pkts [, opts]): wrpcap, always pcapng.
+M.wrpcapng = file_writer("wrpcapng", core.wrpcapng)
+
+return M

@@ -1,0 +1,84 @@
+-- stackforge.options: the one checker of option tables.  FlowConfig, the
+-- capture functions (stackforge.capture) and anonymize_pcap use it: an
+-- unknown key is an error that names the valid keys; a value of the wrong
+-- type or range is an error that names the key, what it takes and what it
+-- got.  Errors point at the line that called the public function.
+local M = {}
+
+-- A kind is "boolean", "string", "function", "table", "number" (a number
+-- >= 0), "count" (an integer >= 0), "int31" (an integer 0 .. 2^31-1), a
+-- list of the strings allowed, or "any" (its owner checks the value).
+local WANT = {
+  boolean = "a boolean", string = "a string", ["function"] = "a function",
+  table = "a table", number = "a non-negative number",
+  count = "a non-negative integer", int31 = "an integer from 0 to 2147483647",
+}
+
+local function fits(kind, v)
+  if kind == "any" then
+    return true
+  elseif type(kind) == "table" then
+    for _, s in ipairs(kind) do if v == s then return true end end
+    return false
+  elseif kind == "number" then
+    return type(v) == "number" and v >= 0
+  elseif kind == "count" then
+    return math.type(v) == "integer" and v >= 0
+  elseif kind == "int31" then
+    return math.type(v) == "integer" and v >= 0 and v <= 0x7fffffff
+  end
+  return type(v) == kind
+end
+
+local function want(kind)
+  if type(kind) ~= "table" then return WANT[kind] end
+  local q = {}
+  for i, s in ipairs(kind) do q[i] = ("%q"):format(s) end
+  return "one of " .. table.concat(q, ", ")
+end
+
+--- A value as an error message shows it: numbers and booleans as they
+--- are, strings quoted, anything else by its type.
+function M.show(v)
+  local t = type(v)
+  if t == "number" or t == "boolean" then return tostring(v) end
+  if t == "string" then return ("%q"):format(v) end
+  return t
+end
+
+--- The keys of spec, sorted and joined: "a, b, c".
+function M.keys(spec)
+  local names = {}
+  for k in pairs(spec) do names[#names + 1] = k end
+  table.sort(names)
+  return table.concat(names, ", ")
+end
+
+--- check(what, t, spec, level [, noun]): t (nil or a table) against spec
+--- (key -> kind).  level counts as error()'s does from the caller (2: the
+--- caller's caller).  noun "field" words the messages as FlowConfig's
+--- ("FlowConfig has no field 'x'", "FlowConfig.x: ..."); the default is
+--- a function's options ("rdpcap: unknown option 'x'").
+function M.check(what, t, spec, level, noun)
+  level = level + 1
+  if t == nil then return end
+  if type(t) ~= "table" then
+    error(("%s: options must be a table, got %s"):format(what, M.show(t)), level)
+  end
+  for k, v in pairs(t) do
+    local kind = spec[k]
+    if kind == nil then
+      if noun == "field" then
+        error(("%s has no field '%s' (fields: %s)"):format(what, tostring(k), M.keys(spec)), level)
+      end
+      error(("%s: unknown option '%s' (options: %s)"):format(what, tostring(k), M.keys(spec)), level)
+    end
+    if not fits(kind, v) then
+      local name = noun == "field" and ("%s.%s:"):format(what, k)
+        or ("%s: option '%s'"):format(what, k)
+      error(("%s expected %s, got %s"):format(name, want(kind), M.show(v)), level)
+    end
+  end
+end
+
+return M

@@ -94,7 +94,7 @@ static int next_proto(const sf_pkt *p, int li, int *quoted) {
 /* A run-time protocol's header is what its layout covers. */
 static inline size_t header_len(const sf_proto *pr, const uint8_t *h, size_t n) {
   sf_span sp[SF_MAX_FIELDS];
-  if (pr->dyn && pr->dyn->layout) return pr->dyn->layout(pr, h, n, sp);
+  if (pr->dyn && pr->dyn->layout) return pr->dyn->layout(pr, h, n, sp, 0);
   return pr->hdr_len(h, n);
 }
 

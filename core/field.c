@@ -71,7 +71,8 @@ static int dyn_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   const sf_proto *pr = lproto(p, li);
   const sf_layer *l = &p->layers[li];
   sf_span sp[SF_MAX_FIELDS];
-  pr->dyn->layout(pr, p->data + l->off, l->hlen, sp);
+  pr->dyn->layout(pr, p->data + l->off, l->hlen, sp,
+                  (l->flags & (SF_L_BUILT | SF_L_TRUNC)) == SF_L_BUILT);
   if (sp[fi].bits == SF_ABSENT ||
       (size_t)sp[fi].bitoff + sp[fi].bits > (size_t)l->hlen * 8)
     return 0;
@@ -181,13 +182,10 @@ static int reshape(sf_pkt *p, int li, uint64_t before) {
   return SF_OK;
 }
 
-/* Variable bytes: splice them in, padded as the field asks; a run-time
-   protocol's length fields follow at once, or its layout would misread
-   the bytes behind. */
+/* Variable bytes: splice them in, padded as the field asks. */
 static int set_var(sf_pkt *p, int li, int fi, const sf_val *v,
                    size_t bitoff, size_t bits) {
-  const sf_proto *pr = lproto(p, li);
-  const sf_field *f = &pr->fields[fi];
+  const sf_field *f = &lproto(p, li)->fields[fi];
   size_t n = v->n, padded = v->n;
   uint8_t stackbuf[256], *tmp = stackbuf;
   int rc;
@@ -202,8 +200,6 @@ static int set_var(sf_pkt *p, int li, int fi, const sf_val *v,
   rc = sf_pkt_splice(p, li, p->layers[li].off + bitoff / 8u, bits / 8u, tmp,
                      padded);
   if (tmp != stackbuf) free(tmp);
-  if (rc == SF_OK && pr->dyn && pr->dyn->resized)
-    pr->dyn->resized(pr, p, li, fi, bitoff / 8u, bits / 8u, padded);
   return rc;
 }
 
@@ -229,26 +225,18 @@ static void put_uint(uint8_t *h, const sf_field *f, size_t bitoff,
   }
 }
 
-/* A run-time protocol's layout before a change, for its changed hook. */
-static int layout_before(const sf_pkt *p, int li, sf_span *sp) {
+/* A run-time protocol lays its header out again from its values. */
+static int set_dyn(sf_pkt *p, int li, int fi, const sf_val *v) {
   const sf_proto *pr = lproto(p, li);
-  const sf_layer *l = &p->layers[li];
-  if (!pr->dyn || !pr->dyn->changed || !pr->dyn->layout) return 0;
-  return pr->dyn->layout(pr, p->data + l->off, l->hlen, sp) != 0;
+  int rc = sf_pkt_writable(p);
+  if (rc != SF_OK) return rc;
+  p->flags |= SF_P_DIRTY;
+  return pr->dyn->set(pr, p, li, fi, v);
 }
-
-static int set_value(sf_pkt *p, int li, int fi, const sf_val *v);
 
 int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   const sf_proto *pr = lproto(p, li);
-  sf_span before[SF_MAX_FIELDS];
-  int dyn = layout_before(p, li, before), rc = set_value(p, li, fi, v);
-  if (rc == SF_OK && dyn) pr->dyn->changed(pr, p, li, before);
-  return rc;
-}
-
-static int set_value(sf_pkt *p, int li, int fi, const sf_val *v) {
-  const sf_field *f = &lproto(p, li)->fields[fi];
+  const sf_field *f = &pr->fields[fi];
   uint64_t before = 0;
   size_t bitoff, bits;
   uint8_t *h;
@@ -259,9 +247,10 @@ static int set_value(sf_pkt *p, int li, int fi, const sf_val *v) {
   if ((f->type == SF_T_MAC || f->type == SF_T_IP4 || f->type == SF_T_IP6) &&
       v->n != f->bits / 8u)
     return SF_E_VALUE;
+  p->layers[li].set |= UINT64_C(1) << (fi & 63);
+  if (pr->dyn && pr->dyn->set) return set_dyn(p, li, fi, v);
   if ((rc = sf_pkt_writable(p)) != SF_OK) return rc;
   if (f->flags & SF_FF_SHAPE) before = present_mask(p, li);
-  p->layers[li].set |= UINT64_C(1) << (fi & 63);
   p->flags |= SF_P_DIRTY;
   if (f->type == SF_T_BYTES) return set_var(p, li, fi, v, bitoff, bits);
   h = (uint8_t *)p->data + p->layers[li].off;
@@ -280,6 +269,12 @@ int sf_field_default(sf_pkt *p, int li, int fi) {
   sf_val v = {0, NULL, 0};
   uint8_t addr[16];
   int rc;
+  if (pr->dyn && pr->dyn->set) {  /* it knows its defaults */
+    size_t bitoff, bits;
+    if (!sf_field_span(p, li, fi, &bitoff, &bits)) return SF_E_ABSENT;
+    p->layers[li].set &= ~(UINT64_C(1) << (fi & 63));  /* automatic again */
+    return set_dyn(p, li, fi, NULL);
+  }
   if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) v.u = f->def;
   else if (f->type == SF_T_MAC) { sf_parse_mac(f->defstr, addr); v.p = addr; v.n = 6; }
   else if (f->type == SF_T_IP4) { sf_parse_ip4(f->defstr, addr); v.p = addr; v.n = 4; }

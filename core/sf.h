@@ -129,26 +129,25 @@ typedef struct sf_span {
 
 #define SF_ABSENT UINT32_MAX
 
-/* Hooks of a protocol defined by the host (Lua's CustomLayer).  Each is
-   optional; ud is the host's. */
+typedef struct sf_val sf_val;  /* a field's value (below) */
+
+/* Hooks of a protocol defined at run time (core/custom/: CustomLayer).
+   Each is optional; ud is the definer's. */
 typedef struct sf_dyn {
   void *ud;
   /* spans of every field of the header at h (n available); returns the
-     header length, 0 when malformed.  NULL: the fields' static offsets. */
+     header length, 0 when malformed.  build: the layer was made by a
+     constructor, so a value that lays nothing out is an error to report
+     (parsing: the header is malformed). */
   size_t (*layout)(const sf_proto *pr, const uint8_t *h, size_t n,
-                   sf_span *spans);
-  /* the next protocol, as sf_proto.next, from the host's guess */
+                   sf_span *spans, int build);
+  /* the next protocol, as sf_proto.next, from the definer's guess */
   int (*next)(const sf_proto *pr, const sf_pkt *p, int li);
   /* fill in length and count fields the user did not set */
   void (*fixup)(const sf_proto *pr, sf_pkt *p, int li);
-  /* variable field fi now holds n bytes (it held oldn) at byte off of the
-     layer: its length and count fields, and its padding, must follow
-     before the layout is asked */
-  void (*resized)(const sf_proto *pr, sf_pkt *p, int li, int fi, size_t off,
-                  size_t oldn, size_t n);
-  /* a field changed: fields whose conditions now differ from `before`
-     (the layout before the change) need their bytes added or removed */
-  void (*changed)(const sf_proto *pr, sf_pkt *p, int li, const sf_span *before);
+  /* set field fi to v (NULL: its default) once sf_field_set has checked
+     it: the header is laid out again from its values, as Scapy builds */
+  int (*set)(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val *v);
   /* last word on the layer's bytes (a custom checksum) */
   void (*post_build)(const sf_proto *pr, sf_pkt *p, int li);
 } sf_dyn;
@@ -314,7 +313,9 @@ struct sf_proto {
 /* Raw and Padding belong to the engine: the dissector falls back on them. */
 enum { SF_RAW, SF_PADDING };
 
-#define SF_MAX_PROTOS 512
+/* The registry's one limit: built-in and run-time (custom) protocols
+   together.  Tables indexed by protocol id are sized by it. */
+#define SF_MAX_PROTOS 1024
 
 /* Protocol files: core/proto/NAME.c defines SF_PROTO_FILE(NAME) { ... },
    which registers its protocols; the build lists the files, so adding one

@@ -260,8 +260,13 @@ static int anon_new(lua_State *L) {
 static int anon_packet(lua_State *L) {
   sf_anon *a = checkanon(L);
   sf_pkt *p = lsf_parsed(L, 2);
-  int rc = sf_anon_packet(a, p);
+  lsf_host h;
+  int rc;
+  lsf_enter(L, &h);  /* custom protocols' callbacks run on L */
+  rc = sf_anon_packet(a, p);
+  lsf_leave(&h);
   lsf_track(L, 2, p);
+  lsf_raise_kept(&h);
   if (rc != SF_OK) lsf_raise(L, rc, NULL, 0, -1, 0);
   lua_settop(L, 2);
   return 1;
@@ -316,8 +321,14 @@ static int anonymize_pcap(lua_State *L) {
   sf_anon_stats st = {0, 0, 0};
   sf_ropts ro;
   char err[700];
+  lsf_host h;
+  int rc;
   lsf_reader_options(L, 4, &ro);
-  if (sf_anon_pcap(in, out, p, &ro, &st, err, sizeof err) != SF_OK) {
+  lsf_enter(L, &h);  /* parsing: custom protocols' callbacks run on L */
+  rc = sf_anon_pcap(in, out, p, &ro, &st, err, sizeof err);
+  lsf_leave(&h);
+  lsf_raise_kept(&h);
+  if (rc != SF_OK) {
     luaL_pushfail(L);
     lua_pushstring(L, err);
     return 2;

@@ -1,558 +1,377 @@
 /*
- * lcustom.c -- protocols defined in Lua (CustomLayer) become engine
- * descriptors like the built-in ones, plus bind_layers and heuristics.
+ * lcustom.c -- CustomLayer's binding: a Lua definition becomes an engine
+ * protocol (core/custom/) whose callbacks run the Lua functions; plus
+ * bind_layers' tables and heuristics.
  *
  * The Lua half (stdlib/stackforge/custom.lua) checks a definition and
- * hands core.define() one plain table per field.  A protocol whose fields
- * all have fixed sizes gets static bit offsets and parses with no Lua call
- * at all; one with lengths, conditions or lists gets a layout hook that
- * walks its fields and asks Lua where it must (length_from, the condition
- * of a ConditionalField).  Callbacks run protected: an error in one is
- * kept and raised once the engine call that ran it has returned.
+ * hands core.define() one plain table per field.  Each protocol is a
+ * userdata whose user values hold those tables (with their length_from,
+ * count_from, cond and adjust functions), the hooks (post_build,
+ * guess_payload) and the bindings it takes part in; the state's registry
+ * finds it by the engine's host pointer.  When the state closes, its
+ * finalizer unbinds the protocol and tells the engine the host is gone,
+ * so nothing calls into a closed state.
+ *
+ * Which thread runs a callback: the one making the engine call.  The
+ * engine API takes no context (sf_pkt_parse, sf_field_get, sf_finalize
+ * ... are called from everywhere in the binding and from the flow and
+ * anonymization drivers), so every binding site that makes such a call
+ * brackets it with lsf_enter/lsf_leave: an lsf_host on the C stack, with
+ * the calling lua_State (a coroutine, perhaps) and room for the first
+ * error a callback raises, is this thread's current host for the length
+ * of that one engine call (_Thread_local, stacked for nested calls).
+ * Nothing survives the call: no state stashed at definition, no static
+ * error buffer.  A callback with no host on its thread (an engine call
+ * from C) or whose protocol another Lua state defined fails quietly: the
+ * layout is malformed, and the layer parses as Raw.
  */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lsf.h"
+#include "../core/custom/custom.h"
 
-/* how a field finds its size */
-enum { K_FIXED, K_REST, K_FIXLEN, K_NULL, K_LENFN };
+#define LSF_CPROTO "stackforge.CustomProto"
+#define LSF_HEUR "stackforge.Heuristic"
 
-typedef struct cfield {
-  uint8_t kind;
-  uint32_t bytes;       /* K_FIXLEN */
-  int len_ref;          /* K_LENFN: length_from(pkt) */
-  int count_ref;        /* lists: count_from(pkt), with item_bytes */
-  uint32_t item_bytes;  /* fixed size of a list item, 0 if not fixed */
-  int cond_ref;         /* ConditionalField: fn(pkt) */
-  uint32_t align;       /* PadField: bytes */
-  int len_of, count_of; /* FieldLenField: the field it measures, or -1 */
-  int adjust_ref;       /* FieldLenField: adjust(pkt, x) */
-  int sub_proto;        /* PacketListField: the items' protocol, or -1 */
-  uint8_t *defb;        /* the default value's bits, for a field a */
-  size_t defbits;       /* condition brings in */
-} cfield;
+/* user values of a protocol */
+#define UV_SPECS 1     /* the field tables, in order */
+#define UV_HOOKS 2     /* {post_build=, guess_payload=} */
+#define UV_BINDS 3     /* bindings naming it: {{lower, fi, value, upper}...} */
 
-typedef struct custom {
-  lua_State *L;
-  sf_proto proto;
-  sf_dyn dyn;
-  sf_field *fields;
-  cfield *cf;
-  int post_ref, guess_ref;
-  char *strings;        /* names, enum names: owned */
-} custom;
+typedef struct lproto {
+  sf_custom *c;        /* NULL: not defined (yet), or released */
+  int id;              /* -1 until registered */
+} lproto;
 
-static char callback_error[512];  /* the first error of a callback */
+typedef struct lheur {
+  int lower, upper;    /* user value 1: the function */
+} lheur;
 
-/* ---- errors from callbacks ----------------------------------------------- */
+static const char protos_key = 'p';  /* registry: {[lproto *] = userdata} */
+static const char heurs_key = 'h';   /* registry: {[lheur *] = userdata} */
 
-static void keep_error(lua_State *L, const char *what) {
-  if (!callback_error[0])
-    snprintf(callback_error, sizeof callback_error, "%s: %s", what,
-             lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
-  lua_pop(L, 1);
+/* ---- the engine call in progress ------------------------------------------ */
+
+static _Thread_local lsf_host *current;
+
+void lsf_enter(lua_State *L, lsf_host *h) {
+  h->L = L;
+  h->prev = current;
+  h->err[0] = '\0';
+  current = h;
 }
 
-/* Raise the error a callback left, if any (after an engine call). */
-void lsf_callback_check(lua_State *L) {
-  if (callback_error[0]) {
-    lua_pushstring(L, callback_error);
-    callback_error[0] = '\0';
-    lua_error(L);
-  }
+void lsf_leave(lsf_host *h) { current = h->prev; }
+
+void lsf_raise_kept(lsf_host *h) {
+  if (h->err[0]) luaL_error(h->L, "%s", h->err);
 }
 
-/* Call the function referenced by ref with nargs arguments on the stack;
-   1 result on success, nothing (error kept) on failure. */
-static int call_ref(custom *c, int ref, int nargs, const char *what) {
-  lua_State *L = c->L;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-  lua_insert(L, -nargs - 1);
-  if (lua_pcall(L, nargs, 1, 0) != LUA_OK) {
-    char buf[160];
-    snprintf(buf, sizeof buf, "%s.%s", c->proto.name, what);
-    keep_error(L, buf);
+static void keep(lsf_host *h, const char *fmt, ...) {
+  va_list ap;
+  if (!h || h->err[0]) return;  /* the first error is the cause */
+  va_start(ap, fmt);
+  vsnprintf(h->err, sizeof h->err, fmt, ap);
+  va_end(ap);
+}
+
+/* ---- running a callback ----------------------------------------------------- */
+
+enum { CB_LENGTH, CB_COUNT, CB_COND, CB_ADJUST, CB_POST, CB_GUESS, CB_HEUR };
+static const char *const cb_names[] = {"length_from", "count_from", "cond",
+  "adjust", "post_build", "guess_payload", "heuristic"};
+
+#define FAILED SF_E_ABSENT   /* a callback failed; its error is kept */
+
+typedef struct cbcall {
+  void *key;             /* the lproto or lheur */
+  int what;              /* CB_* */
+  const sf_cview *v;     /* the header as laid out so far */
+  int fi;                /* the field asked about */
+  int64_t x;             /* adjust: in; length, count, adjust: out */
+  int answer;            /* cond: holds; guess, heuristic: protocol id */
+  uint8_t *bytes;        /* post_build: the layer; heuristic: payload */
+  size_t n;
+  char *bad;             /* a number that is no integer, as text */
+  size_t badlen;
+  int rc;
+} cbcall;
+
+/* The protocol's (or heuristic's) userdata in L's registry: 0 when L's
+   state did not define it. */
+static int push_owner(lua_State *L, const cbcall *a) {
+  const char *key = a->what == CB_HEUR ? &heurs_key : &protos_key;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE ||
+      lua_rawgetp(L, -1, a->key) != LUA_TUSERDATA) {
+    lua_pop(L, 2);
     return 0;
   }
+  lua_remove(L, -2);
   return 1;
 }
 
-/* ---- the pkt table callbacks see ----------------------------------------- */
-
-/* Value of field i from its span in h, as a field read gives it. */
-static void push_span(lua_State *L, const sf_field *f, const uint8_t *h,
-                      const sf_span *sp) {
-  sf_val v = {0, NULL, 0};
-  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
-    v.u = sf_getbits(h, sp->bitoff, sp->bits);
-    if (f->flags & SF_FF_LE) {
-      uint64_t le = 0, be = v.u;
-      unsigned i;
-      for (i = 0; i < sp->bits / 8u; i++, be >>= 8) le = (le << 8) | (be & 0xff);
-      v.u = le;
-    }
+/* The function the callback runs, from the owner at the top (replaced). */
+static int push_function(lua_State *L, const cbcall *a) {
+  if (a->what == CB_HEUR) {
+    lua_getiuservalue(L, -1, 1);
+  } else if (a->what == CB_POST || a->what == CB_GUESS) {
+    lua_getiuservalue(L, -1, UV_HOOKS);
+    lua_getfield(L, -1, cb_names[a->what]);
+    lua_remove(L, -2);
   } else {
-    v.p = h + sp->bitoff / 8u;
-    v.n = sp->bits / 8u;
+    lua_getiuservalue(L, -1, UV_SPECS);
+    lua_rawgeti(L, -1, a->fi + 1);
+    lua_getfield(L, -1, cb_names[a->what]);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
   }
-  lsf_push_value(L, f, &v);
+  lua_remove(L, -2);
+  return lua_isfunction(L, -1);
 }
 
-/* pkt.name for the fields laid out so far (a Lua table on the stack). */
-static void add_to_pkt(lua_State *L, int pkt, const sf_field *f,
-                       const uint8_t *h, const sf_span *sp) {
-  push_span(L, f, h, sp);
-  lua_setfield(L, pkt, f->name);
+/* pkt: the values of the fields laid out so far, by name. */
+static void push_view(lua_State *L, const sf_cview *v) {
+  int i;
+  lua_createtable(L, 0, v->upto);
+  for (i = 0; i < v->upto; i++) {
+    sf_val val;
+    if (sf_cview_get(v, i, &val) != SF_OK) continue;
+    lsf_push_value(L, &v->pr->fields[i], &val);
+    lua_setfield(L, -2, v->pr->fields[i].name);
+  }
 }
 
-static int cond_holds(custom *c, int i, int pkt) {
-  int ok;
-  lua_pushvalue(c->L, pkt);
-  if (!call_ref(c, c->cf[i].cond_ref, 1, c->fields[i].name)) return 0;
-  ok = lua_toboolean(c->L, -1);
-  lua_pop(c->L, 1);
-  return ok;
+/* A length, count or adjusted value: an integer; a number that is none
+   (NaN, 2.5, 1e300) is the engine's to judge; anything else an error. */
+static void take_integer(lua_State *L, cbcall *a) {
+  int isint;
+  lua_Integer n = lua_tointegerx(L, -1, &isint);
+  if (lua_type(L, -1) != LUA_TNUMBER)
+    luaL_error(L, "must return an integer, got %s", luaL_typename(L, -1));
+  if (isint) {
+    a->x = n;
+    a->rc = SF_OK;
+  } else {
+    snprintf(a->bad, a->badlen, LUA_NUMBER_FMT, (LUAI_UACNUMBER)lua_tonumber(L, -1));
+    a->rc = SF_E_VALUE;
+  }
 }
 
-/* A length from a callback, clamped to what is there; -1 on error. */
-static long len_from(custom *c, int ref, int pkt, const char *what,
-                     size_t avail) {
-  lua_Integer n;
-  int isnum;
-  lua_pushvalue(c->L, pkt);
-  if (!call_ref(c, ref, 1, what)) return -1;
-  n = lua_tointegerx(c->L, -1, &isnum);
-  lua_pop(c->L, 1);
-  if (!isnum || n < 0) return 0;
-  return (size_t)n > avail ? (long)avail : (long)n;
+/* guess_payload's answer: a layer (constructor, LayerKind, name), or
+   nil or false (the dissector tables decide). */
+static void take_layer(lua_State *L, cbcall *a) {
+  int t = lua_type(L, -1), id = -1;
+  a->answer = -1;
+  if (t == LUA_TNIL || (t == LUA_TBOOLEAN && !lua_toboolean(L, -1))) return;
+  if (t == LUA_TTABLE) {
+    if (lua_getfield(L, -1, "kind") == LUA_TNUMBER) id = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  } else if (t == LUA_TNUMBER) {
+    id = (int)lua_tointeger(L, -1);
+  } else if (t == LUA_TSTRING) {
+    id = sf_proto_find(lua_tostring(L, -1));
+  }
+  if (!sf_proto_get(id))
+    luaL_error(L, "must return a layer or nil, got %s", luaL_tolstring(L, -1, NULL));
+  a->answer = id;
 }
 
-/* ---- layout -------------------------------------------------------------- */
-
-/* PadField, as Scapy: zeros after the field up to a multiple of align of
-   the field's own length. */
-static size_t pad_after(const cfield *cf, size_t len) {
-  return cf->align ? (cf->align - len % cf->align) % cf->align : 0;
+/* post_build's answer: the layer's bytes again, as many. */
+static void take_bytes(lua_State *L, cbcall *a) {
+  size_t n;
+  const char *s = lua_tolstring(L, -1, &n);
+  if (!s || n != a->n)
+    luaL_error(L, "must return a string of %d bytes", (int)a->n);
+  memcpy(a->bytes, s, n);
 }
 
-/* Bytes of `count` items of protocol sub at pos; -1 when they do not fit. */
-static long sub_items_len(int sub, long count, const uint8_t *h, size_t pos,
+/* Runs protected, on the thread of the engine call: every Lua error
+   (the callback's, a bad answer, memory) stays on this side. */
+static int run_protected(lua_State *L) {
+  cbcall *a = lua_touserdata(L, 1);
+  a->rc = FAILED;
+  if (!push_owner(L, a)) return 0;  /* another state's: not ours to run */
+  if (!push_function(L, a)) return luaL_error(L, "is not a function");
+  if (a->what == CB_HEUR) lua_pushlstring(L, (const char *)a->bytes, a->n);
+  else push_view(L, a->v);
+  if (a->what == CB_ADJUST) lua_pushinteger(L, (lua_Integer)a->x);
+  if (a->what == CB_POST) lua_pushlstring(L, (const char *)a->bytes, a->n);
+  lua_call(L, (a->what == CB_ADJUST || a->what == CB_POST) ? 2 : 1, 1);
+  a->rc = SF_OK;
+  switch (a->what) {
+    case CB_LENGTH: case CB_COUNT: case CB_ADJUST: take_integer(L, a); break;
+    case CB_COND: a->answer = lua_toboolean(L, -1); break;
+    case CB_GUESS: take_layer(L, a); break;
+    case CB_POST: take_bytes(L, a); break;
+    default: a->answer = lua_toboolean(L, -1); break;
+  }
+  return 0;
+}
+
+/* "MyLayer.len: length_from: file.lua:3: attempt to ..." */
+static void keep_callback_error(lsf_host *h, const cbcall *a) {
+  const char *msg = lua_tostring(h->L, -1);
+  if (!msg) msg = "(error object is not a string)";
+  if (a->what == CB_HEUR)
+    keep(h, "heuristic: %s", msg);
+  else if (a->what == CB_POST || a->what == CB_GUESS)
+    keep(h, "%s.%s: %s", a->v->pr->name, cb_names[a->what], msg);
+  else
+    keep(h, "%s.%s: %s: %s", a->v->pr->name, a->v->pr->fields[a->fi].name,
+         cb_names[a->what], msg);
+}
+
+static int run(cbcall *a) {
+  lsf_host *h = current;
+  lua_State *L;
+  if (!h) return FAILED;  /* no Lua call on this thread to run it on */
+  L = h->L;
+  if (!lua_checkstack(L, 8)) {
+    keep(h, "%s: C stack overflow", cb_names[a->what]);
+    return FAILED;
+  }
+  lua_pushcfunction(L, run_protected);  /* neither allocates: cannot raise */
+  lua_pushlightuserdata(L, a);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    keep_callback_error(h, a);
+    lua_pop(L, 1);
+    return FAILED;
+  }
+  return a->rc;
+}
+
+static void call_init(cbcall *a, void *key, int what, const sf_cview *v,
+                      int fi) {
+  memset(a, 0, sizeof *a);
+  a->key = key;
+  a->what = what;
+  a->v = v;
+  a->fi = fi;
+}
+
+/* ---- the engine's questions -------------------------------------------------- */
+
+static int ask_number(void *host, const sf_cview *v, int fi, int what,
+                      int64_t *out, char *bad, size_t badlen) {
+  cbcall a;
+  int rc;
+  call_init(&a, host, what == SF_CQ_LENGTH ? CB_LENGTH : CB_COUNT, v, fi);
+  a.bad = bad;
+  a.badlen = badlen;
+  rc = run(&a);
+  *out = a.x;
+  return rc;
+}
+
+static int ask_cond(void *host, const sf_cview *v, int fi, int *holds) {
+  cbcall a;
+  int rc;
+  call_init(&a, host, CB_COND, v, fi);
+  rc = run(&a);
+  *holds = a.answer;
+  return rc;
+}
+
+static int ask_adjust(void *host, const sf_cview *v, int fi, int64_t x,
+                      int64_t *out, char *bad, size_t badlen) {
+  cbcall a;
+  int rc;
+  call_init(&a, host, CB_ADJUST, v, fi);
+  a.x = x;
+  a.bad = bad;
+  a.badlen = badlen;
+  rc = run(&a);
+  *out = a.x;
+  return rc;
+}
+
+static int ask_post_build(void *host, const sf_cview *v, uint8_t *layer,
                           size_t n) {
-  const sf_proto *pr = sf_proto_get(sub);
-  size_t at = pos;
-  long k;
-  if (!pr) return -1;
-  for (k = 0; k < count; k++) {
-    size_t hl = sf_header_len(pr, h + at, n - at);
-    if (hl == 0) return -1;
-    at += hl;
-  }
-  return (long)(at - pos);
+  cbcall a;
+  call_init(&a, host, CB_POST, v, -1);
+  a.bytes = layer;
+  a.n = n;
+  return run(&a);
 }
 
-static size_t nul_len(const uint8_t *h, size_t from, size_t n) {
-  const uint8_t *z = memchr(h + from, 0, n - from);
-  return z ? (size_t)(z - (h + from)) : n - from;
+static int ask_guess(void *host, const sf_cview *v, int *next) {
+  cbcall a;
+  int rc;
+  call_init(&a, host, CB_GUESS, v, -1);
+  rc = run(&a);
+  *next = a.answer;
+  return rc;
 }
 
-/* Byte length of variable field i starting at byte pos; -1 on error. */
-static long var_len(custom *c, int i, int pkt, const uint8_t *h, size_t pos,
-                    size_t n) {
-  const cfield *cf = &c->cf[i];
-  size_t avail = n - pos;
-  switch (cf->kind) {
-    case K_REST: return (long)avail;
-    case K_FIXLEN: return cf->bytes <= avail ? (long)cf->bytes : -1;
-    case K_NULL: return (long)nul_len(h, pos, n);
-    default:
-      if (cf->len_ref != LUA_NOREF)
-        return len_from(c, cf->len_ref, pkt, c->fields[i].name, avail);
-      if (cf->count_ref != LUA_NOREF && cf->item_bytes) {
-        long k = len_from(c, cf->count_ref, pkt, c->fields[i].name, avail);
-        if (k < 0) return -1;
-        return (size_t)k * cf->item_bytes > avail ? (long)avail
-                                                  : k * (long)cf->item_bytes;
-      }
-      if (cf->count_ref != LUA_NOREF && cf->sub_proto >= 0) {
-        long k = len_from(c, cf->count_ref, pkt, c->fields[i].name, (size_t)-1 >> 1);
-        return k < 0 ? -1 : sub_items_len(cf->sub_proto, k, h, pos, n);
-      }
-      return (long)avail;
-  }
+static void tell_error(void *host, const char *msg) {
+  (void)host;
+  keep(current, "%s", msg);
 }
 
-static size_t custom_layout(const sf_proto *pr, const uint8_t *h, size_t n,
-                            sf_span *sp) {
-  custom *c = pr->dyn->ud;
-  lua_State *L = c->L;
-  size_t bit = 0;
-  int i, pkt;
-  for (i = 0; i < pr->nfields; i++) {  /* what a cut-short header lacks */
-    sp[i].bitoff = 0;
-    sp[i].bits = SF_ABSENT;
-  }
-  lua_createtable(L, 0, pr->nfields);
-  pkt = lua_gettop(L);
-  for (i = 0; i < pr->nfields; i++) {
-    const sf_field *f = &pr->fields[i];
-    const cfield *cf = &c->cf[i];
-    if (cf->cond_ref != LUA_NOREF && !cond_holds(c, i, pkt)) {
-      sp[i].bitoff = (uint32_t)bit;
-      sp[i].bits = SF_ABSENT;
-      continue;
-    }
-    if (cf->kind == K_FIXED) {
-      if (bit + f->bits > n * 8) break;  /* cut short */
-      sp[i].bitoff = (uint32_t)bit;
-      sp[i].bits = f->bits;
-      bit += f->bits;
-      bit += 8 * pad_after(cf, f->bits / 8u);
-    } else {
-      long len;
-      size_t own;
-      if (bit % 8) break;  /* variable fields start on a byte */
-      if ((len = var_len(c, i, pkt, h, bit / 8, n)) < 0) break;
-      sp[i].bitoff = (uint32_t)bit;
-      sp[i].bits = (uint32_t)len * 8;
-      own = (size_t)len + (cf->kind == K_NULL && bit / 8 + (size_t)len < n);
-      bit += 8 * (own + pad_after(cf, own));  /* value, NUL, padding */
-    }
-    if (bit > n * 8) break;
-    add_to_pkt(L, pkt, f, h, &sp[i]);
-  }
-  lua_pop(L, 1);
-  if (i < pr->nfields) return 0;  /* malformed or cut short */
-  return (bit + 7) / 8 ? (bit + 7) / 8 : 0;
-}
+static const sf_custom_ops lua_ops = {
+  ask_number, ask_cond, ask_adjust, ask_post_build, ask_guess, tell_error
+};
 
-/* ---- default bytes ---------------------------------------------------------- */
+/* ---- core.define(name, fields, display, hooks) ---------------------------- */
 
-typedef struct tbuf {
-  uint8_t *d;
-  size_t bits, cap;  /* cap in bytes */
-} tbuf;
-
-static void tb_room(lua_State *L, tbuf *b, size_t morebits) {
-  size_t need = (b->bits + morebits + 7) / 8;
-  if (need <= b->cap) return;
-  while (b->cap < need) b->cap = b->cap ? b->cap * 2 : 64;
-  b->d = realloc(b->d, b->cap);
-  if (!b->d) luaL_error(L, "not enough memory");
-  memset(b->d + (b->bits + 7) / 8, 0, b->cap - (b->bits + 7) / 8);
-}
-
-static void tb_uint(lua_State *L, tbuf *b, const sf_field *f) {
-  uint64_t v = f->def & sf_field_max(f);
-  tb_room(L, b, f->bits);
-  if (f->flags & SF_FF_LE) {
-    unsigned i;
-    for (i = 0; i < f->bits / 8u; i++) b->d[b->bits / 8 + i] = (uint8_t)(v >> (8 * i));
-  } else {
-    sf_setbits(b->d, (unsigned)b->bits, f->bits, v);
-  }
-  b->bits += f->bits;
-}
-
-static void tb_bytes(lua_State *L, tbuf *b, const char *s, size_t n) {
-  if (n == 0) return;
-  tb_room(L, b, n * 8);
-  memcpy(b->d + b->bits / 8, s, n);
-  b->bits += n * 8;
-}
-
-/* The field's value bits in b (its default), NUL and padding excluded. */
-static void encode_default(custom *c, lua_State *L, tbuf *b, int specs, int i) {
-  const sf_field *f = &c->fields[i];
-  uint8_t addr[16];
-  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
-    tb_uint(L, b, f);
-  } else if (f->type != SF_T_BYTES) {
-    int rc = f->type == SF_T_MAC ? sf_parse_mac(f->defstr, addr)
-           : f->type == SF_T_IP4 ? sf_parse_ip4(f->defstr, addr)
-                                 : sf_parse_ip6(f->defstr, addr);
-    if (rc != SF_OK)
-      luaL_error(L, "%s.%s: bad default %s", c->proto.name, f->name, f->defstr);
-    tb_bytes(L, b, (const char *)addr, f->bits / 8u);
-  } else {
-    size_t n;
-    const char *d;
-    lua_geti(L, specs, i + 1);
-    lua_getfield(L, -1, "defbytes");
-    d = lua_tolstring(L, -1, &n);
-    tb_bytes(L, b, d ? d : "", d ? n : 0);
-    lua_pop(L, 2);
-  }
-}
-
-/* The field's default value bits alone: what a field brought in by a
-   condition starts with. */
-static void keep_default(custom *c, lua_State *L, int specs, int i) {
-  cfield *cf = &c->cf[i];
-  tbuf one = {NULL, 0, 0};
-  encode_default(c, L, &one, specs, i);
-  tb_room(L, &one, 8);
-  cf->defb = one.d;
-  cf->defbits = one.bits;
-}
-
-static void tb_copy_bits(lua_State *L, tbuf *b, const uint8_t *src, size_t from,
-                         size_t bits) {
-  if (bits == 0) return;
-  tb_room(L, b, bits);
-  if (!(from % 8) && !(b->bits % 8) && !(bits % 8)) {
-    memcpy(b->d + b->bits / 8, src + from / 8, bits / 8);
-    b->bits += bits;
-    return;
-  }
-  while (bits) {  /* bit fields: up to 32 bits at a time */
-    unsigned take = bits > 32 ? 32 : (unsigned)bits;
-    sf_setbits(b->d, (unsigned)b->bits, take, sf_getbits(src, (unsigned)from, take));
-    b->bits += take;
-    from += take;
-    bits -= take;
-  }
-}
-
-/* One field's default into the template; the pkt table at pkt sees it. */
-static void default_field(custom *c, lua_State *L, tbuf *b, int specs, int i,
-                          int pkt) {
-  const sf_field *f = &c->fields[i];
-  const cfield *cf = &c->cf[i];
-  sf_span sp;
-  keep_default(c, L, specs, i);
-  if (cf->cond_ref != LUA_NOREF && !cond_holds(c, i, pkt)) return;
-  if (cf->kind != K_FIXED && b->bits % 8)
-    luaL_error(L, "%s.%s: a variable field must start on a byte", c->proto.name, f->name);
-  sp.bitoff = (uint32_t)b->bits;
-  encode_default(c, L, b, specs, i);
-  sp.bits = (uint32_t)(b->bits - sp.bitoff);
-  add_to_pkt(L, pkt, f, b->d, &sp);
-  if (cf->kind == K_NULL) tb_bytes(L, b, "", 1);
-  if (cf->align) {
-    size_t pad = 8 * pad_after(cf, (b->bits - sp.bitoff + 7) / 8);
-    tb_room(L, b, pad);
-    b->bits += pad;
-  }
-}
-
-/* ---- build hooks ---------------------------------------------------------- */
-
-/* The layer's field values as a table (for adjust, post_build, guess). */
-static void push_pkt(lua_State *L, const sf_pkt *p, int li) {
-  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
-  int i;
-  lua_createtable(L, 0, pr->nfields);
-  for (i = 0; i < pr->nfields; i++) {
-    if (!sf_field_present(p, li, i)) continue;
-    lsf_push_field(L, p, li, i);
-    lua_setfield(L, -2, pr->fields[i].name);
-  }
-}
-
-/* Items in list field fi: by fixed size, else by the codec's decoding. */
-static uint64_t count_items(custom *c, const sf_pkt *p, int li, int fi) {
-  const cfield *cf = &c->cf[fi];
-  size_t off, bits;
-  uint64_t k;
-  if (!sf_field_span(p, li, fi, &off, &bits)) return 0;
-  if (cf->item_bytes) return bits / 8 / cf->item_bytes;
-  lsf_push_field(c->L, p, li, fi);
-  k = lua_istable(c->L, -1) ? (uint64_t)luaL_len(c->L, -1) : 0;
-  lua_pop(c->L, 1);
-  return k;
-}
-
-static void custom_fixup(const sf_proto *pr, sf_pkt *p, int li) {
-  custom *c = pr->dyn->ud;
-  int i;
-  for (i = 0; i < pr->nfields; i++) {
-    const cfield *cf = &c->cf[i];
-    size_t off, bits;
-    uint64_t x;
-    if ((cf->len_of < 0 && cf->count_of < 0) || sf_isset(p, li, i)) continue;
-    if (cf->len_of >= 0)
-      x = sf_field_span(p, li, cf->len_of, &off, &bits) ? bits / 8 : 0;
-    else
-      x = count_items(c, p, li, cf->count_of);
-    if (cf->adjust_ref != LUA_NOREF) {
-      push_pkt(c->L, p, li);
-      lua_pushinteger(c->L, (lua_Integer)x);
-      if (!call_ref(c, cf->adjust_ref, 2, "adjust")) continue;
-      x = (uint64_t)lua_tointeger(c->L, -1);
-      lua_pop(c->L, 1);
-    }
-    sf_lput(p, li, i, x);
-  }
-}
-
-/* Items in n bytes of list field fi: by fixed size, else decoded. */
-static uint64_t items_in(custom *c, int fi, const uint8_t *d, size_t n) {
-  uint64_t k;
-  if (c->cf[fi].item_bytes) return n / c->cf[fi].item_bytes;
-  if (!c->fields[fi].codec) return 0;
-  lua_pushlstring(c->L, (const char *)d, n);
-  lsf_call_codec(c->L, c->fields[fi].codec, "decode");
-  k = lua_istable(c->L, -1) ? (uint64_t)luaL_len(c->L, -1) : 0;
-  lua_pop(c->L, 1);
-  return k;
-}
-
-/* A variable field got new bytes: the fields that measure it follow at
-   once (unless the user set them), so the layout reads the new length. */
-static void repad(custom *c, sf_pkt *p, int li, int fi, size_t off,
-                  size_t oldn, size_t n) {
-  const cfield *cf = &c->cf[fi];
-  size_t nul = cf->kind == K_NULL, oldpad, newpad;
-  if (!cf->align) return;
-  oldpad = pad_after(cf, oldn + nul);
-  newpad = pad_after(cf, n + nul);
-  if (oldpad != newpad)
-    sf_pkt_splice(p, li, p->layers[li].off + off + n + nul, oldpad, NULL, newpad);
-}
-
-static void custom_resized(const sf_proto *pr, sf_pkt *p, int li, int fi,
-                           size_t off, size_t oldn, size_t n) {
-  custom *c = pr->dyn->ud;
-  int i;
-  repad(c, p, li, fi, off, oldn, n);
-  for (i = 0; i < pr->nfields; i++) {
-    uint64_t x;
-    if (sf_isset(p, li, i)) continue;
-    if (c->cf[i].len_of == fi) x = n;
-    else if (c->cf[i].count_of == fi)
-      x = items_in(c, fi, p->data + p->layers[li].off + off, n);
-    else continue;
-    if (c->cf[i].adjust_ref != LUA_NOREF) {
-      push_pkt(c->L, p, li);
-      lua_pushinteger(c->L, (lua_Integer)x);
-      if (!call_ref(c, c->cf[i].adjust_ref, 2, "adjust")) continue;
-      x = (uint64_t)lua_tointeger(c->L, -1);
-      lua_pop(c->L, 1);
-    }
-    sf_lput(p, li, i, x);
-  }
-}
-
-/* A condition may have changed its mind: the header is laid out again from
-   the values, as Scapy builds it.  A field present before keeps its bytes,
-   one that comes in gets its default, one that goes out is dropped; NULs
-   and padding follow. */
-static void custom_changed(const sf_proto *pr, sf_pkt *p, int li,
-                           const sf_span *before) {
-  custom *c = pr->dyn->ud;
-  lua_State *L = c->L;
-  const uint8_t *h = p->data + p->layers[li].off;
-  tbuf out = {NULL, 0, 0};
-  int i, pkt;
-  lua_newtable(L);
-  pkt = lua_gettop(L);
-  for (i = 0; i < pr->nfields; i++) {
-    const cfield *cf = &c->cf[i];
-    sf_span sp;
-    size_t own;
-    if (cf->cond_ref != LUA_NOREF && !cond_holds(c, i, pkt)) continue;
-    sp.bitoff = (uint32_t)out.bits;
-    if (before[i].bits != SF_ABSENT)
-      tb_copy_bits(L, &out, h, before[i].bitoff, before[i].bits);
-    else
-      tb_copy_bits(L, &out, cf->defb, 0, cf->defbits);
-    sp.bits = (uint32_t)(out.bits - sp.bitoff);
-    add_to_pkt(L, pkt, &pr->fields[i], out.d, &sp);
-    if (cf->kind == K_NULL) tb_bytes(L, &out, "", 1);
-    own = (out.bits - sp.bitoff + 7) / 8;
-    if (cf->align && !(out.bits % 8)) {
-      tb_room(L, &out, 8 * pad_after(cf, own));
-      out.bits += 8 * pad_after(cf, own);
-    }
-  }
-  lua_pop(L, 1);
-  sf_pkt_splice(p, li, p->layers[li].off, p->layers[li].hlen, out.d,
-                (out.bits + 7) / 8);
-  free(out.d);
-}
-
-/* post_build(pkt, bytes) -> bytes, for the layer with its payload.  The
-   result must keep the length: the layers inside are already laid out. */
-static void custom_post_build(const sf_proto *pr, sf_pkt *p, int li) {
-  custom *c = pr->dyn->ud;
-  const sf_layer *l = &p->layers[li];
-  size_t n;
-  const char *out;
-  push_pkt(c->L, p, li);
-  lua_pushlstring(c->L, (const char *)p->data + l->off, l->end - l->off);
-  if (!call_ref(c, c->post_ref, 2, "post_build")) return;
-  out = lua_tolstring(c->L, -1, &n);
-  if (!out || n != l->end - l->off) {
-    lua_pushfstring(c->L, "must return a string of %d bytes",
-                    (int)(l->end - l->off));
-    keep_error(c->L, "post_build");
-  } else {
-    memcpy((uint8_t *)p->data + l->off, out, n);
-  }
-  lua_pop(c->L, 1);
-}
-
-/* guess_payload(pkt) -> a layer constructor (or nil: the tables decide) */
-static int custom_next(const sf_proto *pr, const sf_pkt *p, int li) {
-  custom *c = pr->dyn->ud;
-  int id = -1;
-  push_pkt(c->L, p, li);
-  if (!call_ref(c, c->guess_ref, 1, "guess_payload")) return -2;
-  if (lua_istable(c->L, -1) && lua_getfield(c->L, -1, "kind") == LUA_TNUMBER)
-    id = (int)lua_tointeger(c->L, -1);
-  else if (lua_isnumber(c->L, -1))
-    id = (int)lua_tointeger(c->L, -1);
-  lua_settop(c->L, lua_gettop(c->L) - (lua_istable(c->L, -2) ? 2 : 1));
-  return sf_proto_get(id) ? id : -1;
-}
-
-/* ---- core.define(name, display, fields, hooks) -------------------------- */
-
-static char *keep_string(custom *c, lua_State *L, int idx) {
-  size_t n;
-  const char *s = lua_tolstring(L, idx, &n);
-  char *copy = malloc(n + 1);
-  (void)c;
-  if (!copy) luaL_error(L, "not enough memory");
-  memcpy(copy, s, n + 1);
-  return copy;
-}
-
-static int opt_ref(lua_State *L, int t, const char *key) {
-  if (lua_getfield(L, t, key) == LUA_TFUNCTION) return luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_pop(L, 1);
-  return LUA_NOREF;
-}
+static const char *const type_names[] = {"uint", "flags", "mac", "ip4", "ip6", "bytes", NULL};
+static const char *const kind_names[] = {"fixed", "rest", "fixlen", "null", "lenfn", NULL};
 
 static lua_Integer opt_int(lua_State *L, int t, const char *key, lua_Integer d) {
   lua_Integer v = d;
-  if (lua_getfield(L, t, key) == LUA_TNUMBER) v = lua_tointeger(L, -1);
+  if (lua_getfield(L, t, key) != LUA_TNIL) {
+    int isint;
+    v = lua_tointegerx(L, -1, &isint);
+    if (!isint) luaL_error(L, "field spec: %s must be an integer", key);
+  }
   lua_pop(L, 1);
   return v;
 }
 
-/* {[value] = name} or {names...} (flags, least significant bit first) */
-static sf_enum *make_enums(custom *c, lua_State *L, int t, int flags) {
+static const char *opt_str(lua_State *L, int t, const char *key, size_t *n) {
+  const char *s = NULL;
+  if (lua_getfield(L, t, key) == LUA_TSTRING) s = lua_tolstring(L, -1, n);
+  lua_pop(L, 1);  /* the spec table keeps the string alive */
+  return s;
+}
+
+static int opt_flag(lua_State *L, int t, const char *key) {
+  int yes = lua_getfield(L, t, key) != LUA_TNIL && lua_toboolean(L, -1) &&
+            !(lua_isinteger(L, -1) && lua_tointeger(L, -1) == 0);
+  lua_pop(L, 1);
+  return yes;
+}
+
+static int has_function(lua_State *L, int t, const char *key) {
+  int yes = lua_getfield(L, t, key) == LUA_TFUNCTION;
+  lua_pop(L, 1);
+  return yes;
+}
+
+/* {[value] = name} or {names...} (flags, least significant bit first), as
+   an sf_enum list in a userdata kept in the scratch table at keep. */
+static const sf_enum *make_enums(lua_State *L, int t, int flags, int keep) {
   sf_enum *e;
   size_t n = 0, k = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) { n++; lua_pop(L, 1); }
-  e = calloc(n + 1, sizeof *e);
-  if (!e) luaL_error(L, "not enough memory");
+  e = lua_newuserdatauv(L, (n + 1) * sizeof *e, 0);
+  memset(e, 0, (n + 1) * sizeof *e);
+  lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
   lua_pushnil(L);
   while (lua_next(L, t)) {
     if (lua_isinteger(L, -2) && lua_type(L, -1) == LUA_TSTRING) {
       e[k].value = (uint64_t)lua_tointeger(L, -2) - (flags ? 1 : 0);
-      e[k++].name = keep_string(c, L, -1);
+      e[k++].name = lua_tostring(L, -1);  /* alive in the spec table */
     }
     lua_pop(L, 1);
   }
   return e;
 }
-
-static const char *const type_names[] = {"uint", "flags", "mac", "ip4", "ip6", "bytes", NULL};
-static const char *const kind_names[] = {"fixed", "rest", "fixlen", "null", "lenfn", NULL};
 
 static int field_index(lua_State *L, int specs, const char *name) {
   int i, n = (int)luaL_len(L, specs);
@@ -560,20 +379,23 @@ static int field_index(lua_State *L, int specs, const char *name) {
     int same;
     lua_geti(L, specs, i);
     lua_getfield(L, -1, "name");
-    same = strcmp(lua_tostring(L, -1), name) == 0;
+    same = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), name) == 0;
     lua_pop(L, 2);
     if (same) return i - 1;
   }
   return -1;
 }
 
-/* One field from its plain table (made by stdlib/stackforge/custom.lua). */
-static void define_field(custom *c, lua_State *L, int specs, int i) {
-  sf_field *f = &c->fields[i];
-  cfield *cf = &c->cf[i];
-  int t = lua_gettop(L);
+static int16_t ref_field(lua_State *L, int t, int specs, const char *key) {
+  const char *name = opt_str(L, t, key, NULL);
+  return (int16_t)(name ? field_index(L, specs, name) : -1);
+}
+
+/* One field from its plain table at t (made by custom.lua). */
+static void read_field(lua_State *L, int t, int specs, int keep, sf_field *f,
+                       sf_cfield *cf) {
   lua_getfield(L, t, "name");
-  f->name = keep_string(c, L, -1);
+  f->name = luaL_checkstring(L, -1);
   lua_getfield(L, t, "type");
   f->type = (uint8_t)luaL_checkoption(L, -1, NULL, type_names);
   lua_getfield(L, t, "kind");
@@ -581,127 +403,195 @@ static void define_field(custom *c, lua_State *L, int specs, int i) {
   lua_pop(L, 3);
   f->bits = (uint16_t)opt_int(L, t, "bits", 0);
   f->def = (uint64_t)opt_int(L, t, "default", 0);
-  if (lua_getfield(L, t, "defstr") == LUA_TSTRING) f->defstr = keep_string(c, L, -1);
-  lua_pop(L, 1);
-  if (opt_int(L, t, "hex", 0)) f->flags |= SF_FF_HEX;
-  if (opt_int(L, t, "le", 0)) f->flags |= SF_FF_LE;
-  if (opt_int(L, t, "signed", 0)) f->flags |= SF_FF_SIGNED;
+  f->defstr = opt_str(L, t, "defstr", NULL);
+  f->codec = opt_str(L, t, "codec", NULL);
+  if (opt_flag(L, t, "hex")) f->flags |= SF_FF_HEX;
+  if (opt_flag(L, t, "le")) f->flags |= SF_FF_LE;
+  if (opt_flag(L, t, "signed")) f->flags |= SF_FF_SIGNED;
   if (lua_getfield(L, t, "enums") == LUA_TTABLE)
-    f->enums = make_enums(c, L, lua_gettop(L), f->type == SF_T_FLAGS);
+    f->enums = make_enums(L, lua_gettop(L), f->type == SF_T_FLAGS, keep);
   lua_pop(L, 1);
-  if (lua_getfield(L, t, "codec") == LUA_TSTRING) f->codec = keep_string(c, L, -1);
-  lua_pop(L, 1);
+  cf->defbytes = (const uint8_t *)opt_str(L, t, "defbytes", &cf->ndef);
   cf->bytes = (uint32_t)opt_int(L, t, "bytes", 0);
-  if (cf->kind == K_FIXLEN) f->bits = (uint16_t)(cf->bytes * 8);  /* exact */
   cf->item_bytes = (uint32_t)opt_int(L, t, "item_bytes", 0);
   cf->align = (uint32_t)opt_int(L, t, "align", 0);
-  cf->len_ref = opt_ref(L, t, "length_from");
-  cf->count_ref = opt_ref(L, t, "count_from");
-  cf->cond_ref = opt_ref(L, t, "cond");
-  cf->adjust_ref = opt_ref(L, t, "adjust");
-  cf->len_of = cf->count_of = -1;
   cf->sub_proto = (int)opt_int(L, t, "packet_kind", -1);
-  if (lua_getfield(L, t, "length_of") == LUA_TSTRING)
-    cf->len_of = field_index(L, specs, lua_tostring(L, -1));
-  if (lua_getfield(L, t, "count_of") == LUA_TSTRING)
-    cf->count_of = field_index(L, specs, lua_tostring(L, -1));
-  lua_pop(L, 2);
-  if (cf->len_of >= 0 || cf->count_of >= 0) f->flags |= SF_FF_AUTO;
+  cf->len_of = ref_field(L, t, specs, "length_of");
+  cf->count_of = ref_field(L, t, specs, "count_of");
+  if (has_function(L, t, "length_from")) cf->hooks |= SF_CH_LENGTH;
+  if (has_function(L, t, "count_from")) cf->hooks |= SF_CH_COUNT;
+  if (has_function(L, t, "cond")) cf->hooks |= SF_CH_COND;
+  if (has_function(L, t, "adjust")) cf->hooks |= SF_CH_ADJUST;
 }
 
-/* Fixed fields, unconditional, unpadded: static offsets, no Lua at parse. */
-static int is_static(const custom *c, int n) {
-  int i;
-  for (i = 0; i < n; i++)
-    if (c->cf[i].kind != K_FIXED || c->cf[i].cond_ref != LUA_NOREF ||
-        c->cf[i].align || c->cf[i].len_of >= 0 || c->cf[i].count_of >= 0)
-      return 0;
-  return 1;
-}
-
-/* Fixed fields: their static offsets, and no Lua. */
-static size_t static_layout(const sf_proto *pr, const uint8_t *h, size_t n,
-                            sf_span *sp) {
-  int i;
-  (void)h;
-  for (i = 0; i < pr->nfields; i++) {
-    sp[i].bitoff = pr->fields[i].bitoff;
-    sp[i].bits = pr->fields[i].bits;
-  }
-  return pr->minlen <= n ? pr->minlen : 0;
-}
-
-/* ---- the default header ---------------------------------------------------- */
-
-static void make_default(custom *c, lua_State *L, int specs) {
-  tbuf b = {NULL, 0, 0};
-  int i, pkt;
+static lproto *new_lproto(lua_State *L, int specs, int hooks) {
+  lproto *lp = lua_newuserdatauv(L, sizeof *lp, 3);
+  lp->c = NULL;
+  lp->id = -1;
+  luaL_setmetatable(L, LSF_CPROTO);
+  lua_pushvalue(L, specs);
+  lua_setiuservalue(L, -2, UV_SPECS);
+  if (lua_istable(L, hooks)) lua_pushvalue(L, hooks);
+  else lua_newtable(L);
+  lua_setiuservalue(L, -2, UV_HOOKS);
   lua_newtable(L);
-  pkt = lua_gettop(L);
-  for (i = 0; i < c->proto.nfields; i++) default_field(c, L, &b, specs, i, pkt);
+  lua_setiuservalue(L, -2, UV_BINDS);
+  return lp;
+}
+
+/* registry[key][p] = the value at idx (nil: forget it) */
+static void remember(lua_State *L, const char *key, void *p, int idx) {
+  idx = lua_absindex(L, idx);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  }
+  lua_pushvalue(L, idx);
+  lua_rawsetp(L, -2, p);
   lua_pop(L, 1);
-  if (b.bits % 8)
-    luaL_error(L, "%s: the fields add up to %d bits, not whole bytes",
-               c->proto.name, (int)b.bits);
-  tb_room(L, &b, 8);
-  c->proto.deftmpl = b.d;
-  c->proto.minlen = (uint16_t)(b.bits / 8);
+}
+
+static unsigned proto_hooks(lua_State *L, int hooks) {
+  unsigned h = 0;
+  if (!lua_istable(L, hooks)) return 0;
+  if (has_function(L, hooks, "post_build")) h |= SF_CH_POST_BUILD;
+  if (has_function(L, hooks, "guess_payload")) h |= SF_CH_GUESS;
+  return h;
+}
+
+/* The engine protocol of the definition at the stack's arguments, or an
+   error; the memory is the userdata's until registered. */
+static void make_custom(lua_State *L, lproto *lp, int n) {
+  sf_field *fields = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *fields, 0);
+  sf_cfield *cf = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *cf, 0);
+  int keep = (lua_newtable(L), lua_gettop(L)), i;
+  sf_cdef d;
+  lsf_host h;
+  char err[256];
+  memset(fields, 0, ((size_t)n + 1) * sizeof *fields);
+  memset(cf, 0, ((size_t)n + 1) * sizeof *cf);
+  for (i = 0; i < n; i++) {
+    lua_geti(L, 2, i + 1);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    read_field(L, lua_gettop(L), 2, keep, &fields[i], &cf[i]);
+    lua_pop(L, 1);
+  }
+  d.name = lua_tostring(L, 1);
+  d.display = lua_isstring(L, 3) ? lua_tostring(L, 3) : NULL;
+  d.nfields = n;
+  d.fields = fields;
+  d.cf = cf;
+  d.hooks = proto_hooks(L, 4);
+  d.ops = &lua_ops;
+  d.host = lp;
+  lsf_enter(L, &h);  /* the default header may ask conditions */
+  lp->c = sf_custom_new(&d, err, sizeof err);
+  lsf_leave(&h);
+  if (!lp->c) {
+    lua_pushnil(L);
+    remember(L, &protos_key, lp, -1);  /* garbage now: nothing to free */
+    lsf_raise_kept(&h);
+    luaL_error(L, "CustomLayer %s", err);
+  }
 }
 
 static int define(lua_State *L) {
-  int specs = 2, hooks = 4, n, i, id;
-  custom *c;
+  lproto *lp;
+  int n, ud;
   luaL_checkstring(L, 1);
-  luaL_checktype(L, specs, LUA_TTABLE);
-  n = (int)luaL_len(L, specs);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 4);
+  n = (int)luaL_len(L, 2);
   luaL_argcheck(L, n <= SF_MAX_FIELDS, 2, "too many fields");
-  c = calloc(1, sizeof *c);
-  c->fields = calloc((size_t)n + 1, sizeof *c->fields);
-  c->cf = calloc((size_t)n + 1, sizeof *c->cf);
-  if (!c || !c->fields || !c->cf) return luaL_error(L, "not enough memory");
-  c->L = L;
-  for (i = 0; i < n; i++) {
-    lua_geti(L, specs, i + 1);
-    define_field(c, L, specs, i);
-    lua_pop(L, 1);
+  lp = new_lproto(L, 2, 4);
+  ud = lua_gettop(L);
+  remember(L, &protos_key, lp, ud);  /* the callbacks find it so */
+  make_custom(L, lp, n);
+  if ((lp->id = sf_custom_register(lp->c)) < 0) {
+    sf_custom_free(lp->c);
+    lp->c = NULL;
+    lua_pushnil(L);
+    remember(L, &protos_key, lp, -1);
+    return luaL_error(L, "CustomLayer %s: too many protocols (the registry "
+                      "holds %d, built-in ones included)", lua_tostring(L, 1),
+                      SF_MAX_PROTOS);
   }
-  c->proto.name = keep_string(c, L, 1);
-  c->proto.display = lua_isstring(L, 3) ? keep_string(c, L, 3) : c->proto.name;
-  c->proto.kind = c->proto.name;
-  c->proto.fields = c->fields;
-  c->proto.nfields = (uint16_t)n;
-  c->proto.next_field = -1;
-  c->post_ref = lua_istable(L, hooks) ? opt_ref(L, hooks, "post_build") : LUA_NOREF;
-  c->guess_ref = lua_istable(L, hooks) ? opt_ref(L, hooks, "guess_payload") : LUA_NOREF;
-  c->dyn.ud = c;
-  c->dyn.fixup = custom_fixup;
-  c->dyn.resized = custom_resized;
-  for (i = 0; i < n; i++)  /* conditions: fields come and go as values change */
-    if (c->cf[i].cond_ref != LUA_NOREF) c->dyn.changed = custom_changed;
-  if (c->post_ref != LUA_NOREF) c->dyn.post_build = custom_post_build;
-  if (c->guess_ref != LUA_NOREF) c->dyn.next = custom_next;
-  c->proto.dyn = &c->dyn;
-  if (is_static(c, n)) {
-    size_t bit = 0;
-    for (i = 0; i < n; i++) {
-      c->fields[i].bitoff = (uint16_t)bit;
-      bit += c->fields[i].bits;
-    }
-    c->dyn.layout = static_layout;
-  } else {
-    c->dyn.layout = custom_layout;
-  }
-  make_default(c, L, specs);
-  if ((id = sf_register(&c->proto)) < 0)
-    return luaL_error(L, "%s: too many protocols or fields", c->proto.name);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_keys_key);
-  lsf_add_field_names(L, -1, id);
-  lua_pop(L, 1);
-  lua_pushinteger(L, id);
+  lsf_add_field_names(L, -1, lp->id);
+  lua_pushinteger(L, lp->id);
   return 1;
 }
 
-/* ---- bindings -------------------------------------------------------------- */
+/* Bindings naming the protocol go with it (uservalue 3). */
+static void unbind_all(lua_State *L, int ud) {
+  lua_Integer i, n;
+  lua_getiuservalue(L, ud, UV_BINDS);
+  n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
+  for (i = 1; i <= n; i++) {
+    lua_Integer b[4];
+    int k;
+    lua_rawgeti(L, -1, i);
+    for (k = 0; k < 4; k++) {
+      lua_rawgeti(L, -1 - k, k + 1);
+      b[k] = lua_tointeger(L, -1);
+    }
+    lua_pop(L, 5);
+    sf_unbind((int)b[0], (int)b[1], (uint64_t)b[2], (int)b[3]);
+  }
+  lua_pop(L, 1);
+}
+
+/* The state is closing (the registry held the userdata until now). */
+static int lproto_gc(lua_State *L) {
+  lproto *lp = luaL_checkudata(L, 1, LSF_CPROTO);
+  if (!lp->c) return 0;
+  if (lp->id >= 0) {  /* the registry keeps the protocol: dead, unbound */
+    unbind_all(L, 1);
+    sf_custom_kill(lp->c);
+  } else {
+    sf_custom_free(lp->c);
+  }
+  lp->c = NULL;
+  return 0;
+}
+
+/* ---- bindings ---------------------------------------------------------------- */
+
+/* Note the binding on the custom protocol(s) it names. */
+static void note_binding(lua_State *L, int lower, int fi, uint64_t v, int upper) {
+  int side[2], k;
+  side[0] = lower;
+  side[1] = upper;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &protos_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  for (k = 0; k < 2; k++) {
+    const sf_proto *pr = sf_proto_get(side[k]);
+    lua_Integer b[4];
+    int j;
+    if (!pr->dyn) continue;  /* a built-in */
+    if (lua_rawgetp(L, -1, pr->dyn->ud) != LUA_TUSERDATA) {
+      lua_pop(L, 1);
+      continue;
+    }
+    b[0] = lower;
+    b[1] = fi;
+    b[2] = (lua_Integer)v;
+    b[3] = upper;
+    lua_getiuservalue(L, -1, UV_BINDS);
+    lua_createtable(L, 4, 0);
+    for (j = 0; j < 4; j++) {
+      lua_pushinteger(L, b[j]);
+      lua_rawseti(L, -2, j + 1);
+    }
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+}
 
 /* core.bind(lower, fi, value, upper): fi -1 = lower's type field */
 static int bind(lua_State *L) {
@@ -716,6 +606,7 @@ static int bind(lua_State *L) {
   if (sf_bind_field(lower, fi, v, upper) != SF_OK)
     return luaL_error(L, "cannot bind %s to %s: too many bound fields",
                       sf_proto_get(upper)->name, sf_proto_get(lower)->name);
+  note_binding(L, lower, fi, v, upper);
   return 0;
 }
 
@@ -729,66 +620,39 @@ static int unbind(lua_State *L) {
   return 0;
 }
 
-/* Heuristics: registry table {[lower] = {{upper=, fn=}, ...}}, asked in
-   order with the layer's payload bytes. */
-static const char heuristics_key = 'h';
-static lua_State *heuristic_state;
+/* ---- heuristics -------------------------------------------------------------- */
 
+/* Asked by the dissector with the layer's payload. */
 static int run_heuristic(const sf_pkt *p, int li, void *ud) {
-  lua_State *L = heuristic_state;
   const sf_layer *l = &p->layers[li];
-  int i, n, found = -1;
-  (void)ud;
-  if (!L || lua_rawgetp(L, LUA_REGISTRYINDEX, &heuristics_key) != LUA_TTABLE) {
-    if (L) lua_pop(L, 1);
-    return -1;
-  }
-  lua_rawgeti(L, -1, l->proto);
-  n = lua_istable(L, -1) ? (int)luaL_len(L, -1) : 0;
-  for (i = 1; i <= n && found < 0; i++) {
-    lua_rawgeti(L, -1, i);
-    lua_getfield(L, -1, "fn");
-    lua_pushlstring(L, (const char *)p->data + l->off + l->hlen,
-                    l->end - l->off - l->hlen);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) keep_error(L, "heuristic");
-    else {
-      if (lua_toboolean(L, -1)) {
-        lua_getfield(L, -2, "upper");
-        found = (int)lua_tointeger(L, -1);
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 2);
-  return found;
+  lheur *hr = ud;
+  cbcall a;
+  call_init(&a, hr, CB_HEUR, NULL, -1);
+  a.bytes = (uint8_t *)p->data + l->off + l->hlen;  /* only read */
+  a.n = l->end - l->off - l->hlen;
+  return run(&a) == SF_OK && a.answer ? hr->upper : -1;
+}
+
+static int lheur_gc(lua_State *L) {
+  lheur *hr = luaL_checkudata(L, 1, LSF_HEUR);
+  sf_heur_remove(hr->lower, run_heuristic, hr);
+  return 0;
 }
 
 /* core.heuristic(lower, upper, fn) */
 static int heuristic(lua_State *L) {
   int lower = lsf_proto_arg(L, 1), upper = lsf_proto_arg(L, 2);
+  lheur *hr;
   luaL_checktype(L, 3, LUA_TFUNCTION);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &heuristics_key) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &heuristics_key);
-  }
-  if (lua_rawgeti(L, -1, lower) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, -3, lower);
-  }
-  lua_createtable(L, 0, 2);
-  lua_pushinteger(L, upper);
-  lua_setfield(L, -2, "upper");
+  hr = lua_newuserdatauv(L, sizeof *hr, 1);
+  hr->lower = lower;
+  hr->upper = upper;
   lua_pushvalue(L, 3);
-  lua_setfield(L, -2, "fn");
-  lua_rawseti(L, -2, luaL_len(L, -2) + 1);
-  heuristic_state = L;
-  sf_heur_add(lower, run_heuristic, NULL);
+  lua_setiuservalue(L, -2, 1);
+  if (sf_heur_add(lower, run_heuristic, hr) != SF_OK)
+    return luaL_error(L, "not enough memory");
+  luaL_setmetatable(L, LSF_HEUR);  /* from now on __gc removes it */
+  remember(L, &heurs_key, hr, -1);
   return 0;
 }
 
@@ -805,4 +669,14 @@ static const luaL_Reg custom_funcs[] = {
   {"heuristic", heuristic}, {"proto_info", proto_info}, {NULL, NULL}
 };
 
-void lsf_open_custom(lua_State *L) { luaL_setfuncs(L, custom_funcs, 0); }
+void lsf_open_custom(lua_State *L) {
+  luaL_newmetatable(L, LSF_CPROTO);
+  lua_pushcfunction(L, lproto_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, LSF_HEUR);
+  lua_pushcfunction(L, lheur_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  luaL_setfuncs(L, custom_funcs, 0);
+}

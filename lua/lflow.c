@@ -496,21 +496,33 @@ static void file_size(flowrun *fr, const char *path) {
    fixed), dissected; the flows see only that. */
 static sf_pkt *anonymized(lua_State *L, flowrun *fr, const sf_pkt *p) {
   sf_pkt *q = &fr->scratch;
-  int rc = sf_pkt_copy(q, p);
+  lsf_host h;
+  int rc;
+  lsf_enter(L, &h);  /* custom protocols' callbacks run on L */
+  rc = sf_pkt_copy(q, p);
   if (rc == SF_OK) rc = sf_pkt_writable(q);
   if (rc == SF_OK && !(q->flags & SF_P_PARSED)) rc = sf_pkt_parse(q);
   if (rc == SF_OK) rc = sf_anon_packet(fr->anon, q);
   if (rc == SF_OK && (q->flags & SF_P_DIRTY)) rc = sf_finalize(q);
   if (rc == SF_OK) rc = sf_pkt_parse(q);
+  lsf_leave(&h);
+  lsf_raise_kept(&h);
   if (rc != SF_OK) lsf_raise(L, rc, NULL, 0, -1, 0);
   return q;
 }
 
 static sf_flow *add_record(lua_State *L, flowrun *fr, const sf_rec *rec, int *dir) {
   sf_pkt p;
-  if (!fr->anon)
-    return sf_flows_add(fr->t, rec->data, rec->caplen, rec->wirelen,
-                        rec->linktype, rec->time_ns, dir);
+  if (!fr->anon) {
+    lsf_host h;
+    sf_flow *f;
+    lsf_enter(L, &h);  /* parsing: custom protocols' callbacks run on L */
+    f = sf_flows_add(fr->t, rec->data, rec->caplen, rec->wirelen,
+                     rec->linktype, rec->time_ns, dir);
+    lsf_leave(&h);
+    lsf_raise_kept(&h);
+    return f;
+  }
   sf_pkt_init(&p);
   sf_pkt_borrow(&p, rec->data, rec->caplen);
   p.linktype = rec->linktype;
@@ -593,8 +605,13 @@ static void packet_in(lua_State *L, flowrun *fr, const runargs *a, int idx) {
   sf_flow *f;
   int dir;
   if (p->flags & SF_P_DIRTY) {  /* built: lengths and checksums first */
-    int rc = sf_finalize(p);
+    lsf_host h;
+    int rc;
+    lsf_enter(L, &h);
+    rc = sf_finalize(p);
+    lsf_leave(&h);
     lsf_track(L, idx, p);
+    lsf_raise_kept(&h);
     if (rc != SF_OK) lsf_raise(L, rc, NULL, 0, -1, 0);
   }
   p = lsf_parsed(L, idx);

@@ -110,15 +110,44 @@ void lsf_track(lua_State *L, int idx, sf_pkt *p) {
   p->flags |= SF_P_HOST;
 }
 
-/* The packet at idx, dissected if it was not yet. */
-sf_pkt *lsf_parsed(lua_State *L, int idx) {
-  sf_pkt *p = lsf_checkpacket(L, idx);
+/* Dissect p (at idx) now, custom protocols' callbacks running on L. */
+static sf_pkt *parse_now(lua_State *L, int idx, sf_pkt *p) {
   if (!(p->flags & SF_P_PARSED)) {
+    lsf_host h;
+    lsf_enter(L, &h);
     sf_pkt_parse(p);
-    lsf_track(L, idx, p);
-    lsf_callback_check(L);  /* many layers: the index went to the heap */
+    lsf_leave(&h);
+    lsf_track(L, idx, p);  /* many layers: the index went to the heap */
+    lsf_raise_kept(&h);
   }
   return p;
+}
+
+/* The packet at idx, dissected if it was not yet. */
+sf_pkt *lsf_parsed(lua_State *L, int idx) {
+  return parse_now(L, idx, lsf_checkpacket(L, idx));
+}
+
+/* Field lookups lay a custom header out, which may run Lua: on L. */
+static int resolve(lua_State *L, const sf_pkt *p, int li, int fi) {
+  lsf_host h;
+  if (!sf_proto_get(p->layers[li].proto)->dyn) return sf_field_resolve(p, li, fi);
+  lsf_enter(L, &h);
+  fi = sf_field_resolve(p, li, fi);
+  lsf_leave(&h);
+  lsf_raise_kept(&h);
+  return fi;
+}
+
+static int present(lua_State *L, const sf_pkt *p, int li, int fi) {
+  lsf_host h;
+  int yes;
+  if (!sf_proto_get(p->layers[li].proto)->dyn) return sf_field_present(p, li, fi);
+  lsf_enter(L, &h);
+  yes = sf_field_present(p, li, fi);
+  lsf_leave(&h);
+  lsf_raise_kept(&h);
+  return yes;
 }
 
 int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
@@ -160,7 +189,18 @@ static void check(lua_State *L, int rc) {
 /* Run an engine call's result through lsf_track before checking it. */
 static void checked(lua_State *L, int idx, sf_pkt *p, int rc) {
   lsf_track(L, idx, p);
-  lsf_callback_check(L);  /* a custom protocol's hook failed */
+  check(L, rc);
+}
+
+/* Lengths and checksums, custom protocols' hooks running on L. */
+static void finalize(lua_State *L, int idx, sf_pkt *p) {
+  lsf_host h;
+  int rc;
+  lsf_enter(L, &h);
+  rc = sf_finalize(p);
+  lsf_leave(&h);
+  lsf_track(L, idx, p);
+  lsf_raise_kept(&h);
   check(L, rc);
 }
 
@@ -218,7 +258,7 @@ static void apply_in_order(lua_State *L, int pidx, sf_pkt *p, int li, int t) {
   for (fi = 0; fi < pr->nfields; fi++) {
     /* as Scapy, a value whose condition is false is not built */
     if (lua_getfield(L, t, pr->fields[fi].name) != LUA_TNIL &&
-        (f = sf_field_resolve(p, li, fi)) >= 0)
+        (f = resolve(L, p, li, fi)) >= 0)
       lsf_set_field(L, pidx, p, li, f, -1);
     lua_pop(L, 1);
   }
@@ -227,7 +267,7 @@ static void apply_in_order(lua_State *L, int pidx, sf_pkt *p, int li, int t) {
 static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
                        int shape) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
-  int keys, ordered = pr->dyn && pr->dyn->changed;  /* else names only checked */
+  int keys, ordered = pr->dyn && pr->dyn->set;  /* else names only checked */
   lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_keys_key);
   keys = lua_gettop(L);
   lua_pushnil(L);
@@ -242,7 +282,7 @@ static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
       lsf_field_error(L, pr->id, lua_tostring(L, -2));
     }
     if (!(pr->fields[fi].flags & SF_FF_SHAPE) == !shape && !ordered) {
-      if ((f = sf_field_resolve(p, li, fi)) >= 0) fi = f;
+      if ((f = resolve(L, p, li, fi)) >= 0) fi = f;
       lsf_set_field(L, pidx, p, li, fi, -1);
     }
     lua_pop(L, 1);
@@ -318,7 +358,7 @@ static int pkt_div(lua_State *L) {
 
 static sf_pkt *finalized(lua_State *L, int idx) {
   sf_pkt *p = lsf_parsed(L, idx);
-  if (p->flags & SF_P_DIRTY) checked(L, idx, p, sf_finalize(p));
+  if (p->flags & SF_P_DIRTY) finalize(L, idx, p);
   return p;
 }
 
@@ -341,7 +381,7 @@ static int pkt_build(lua_State *L) {
   lsf_push_comment(L, 1);  /* capture metadata goes along */
   if (lua_isnil(L, -1)) lua_pop(L, 1);
   else lsf_set_comment(L, -2, -1), lua_pop(L, 1);
-  checked(L, -1, r, sf_finalize(r));
+  finalize(L, lua_gettop(L), r);
   return 1;
 }
 
@@ -382,17 +422,18 @@ static int pkt_has_layer(lua_State *L) {
 static int layer_field(lua_State *L, const sf_pkt *p, int li, int keyidx) {
   int fi = lsf_field_index(L, p->layers[li].proto, keyidx);
   if (fi < 0) return -1;
-  fi = sf_field_resolve(p, li, fi);
+  fi = resolve(L, p, li, fi);
   return fi < 0 ? -2 : fi;
 }
 
 /* The outermost layer that has the mapped field, and the field's index
    (its variant resolved), or -1. */
-static int find_field(const sf_pkt *p, const int16_t *map, int *fi) {
+static int find_field(lua_State *L, const sf_pkt *p, const int16_t *map,
+                      int *fi) {
   int li;
   for (li = 0; li < p->nlayers; li++) {
     int f = map[p->layers[li].proto];
-    if (f >= 0 && (f = sf_field_resolve(p, li, f)) >= 0) {
+    if (f >= 0 && (f = resolve(L, p, li, f)) >= 0) {
       *fi = f;
       return li;
     }
@@ -476,7 +517,7 @@ static int pkt_field_at(lua_State *L) {
   lua_Integer i = luaL_checkinteger(L, 2), fi = luaL_checkinteger(L, 3);
   if (i < 1 || i > p->nlayers || fi < 0 ||
       fi >= sf_proto_get(p->layers[i - 1].proto)->nfields ||
-      !sf_field_present(p, (int)i - 1, (int)fi))
+      !present(L, p, (int)i - 1, (int)fi))
     return 0;
   lsf_push_field(L, p, (int)i - 1, (int)fi);
   return 1;
@@ -489,7 +530,7 @@ static void push_fields(lua_State *L, const sf_pkt *p, int from, int to) {
   for (li = from; li < to; li++) {
     const sf_proto *pr = sf_proto_get(p->layers[li].proto);
     for (fi = 0; fi < pr->nfields; fi++)
-      if (sf_field_present(p, li, fi)) {
+      if (present(L, p, li, fi)) {
         lua_pushstring(L, pr->fields[fi].name);
         lua_rawseti(L, -2, ++n);
       }
@@ -537,14 +578,6 @@ static void raise_no_field(lua_State *L) {
              lua_tostring(L, -1), lua_tostring(L, 2));
 }
 
-static sf_pkt *parse_now(lua_State *L, int idx, sf_pkt *p) {
-  if (!(p->flags & SF_P_PARSED)) {
-    sf_pkt_parse(p);
-    lsf_track(L, idx, p);
-    lsf_callback_check(L);
-  }
-  return p;
-}
 
 /* p.name: a method, a property, or the field of the outermost layer that
    has it (nil when no layer here has it); a name no protocol has is an
@@ -562,8 +595,8 @@ static int pkt_index(lua_State *L) {
   parse_now(L, 1, p);
   if (t == LUA_TNUMBER) return property(L, p, (int)lua_tointeger(L, -1));
   if (t == LUA_TUSERDATA) {
-    if ((li = find_field(p, lua_touserdata(L, -1), &fi)) < 0) return 0;
-    if (p->flags & SF_P_DIRTY) checked(L, 1, p, sf_finalize(p));
+    if ((li = find_field(L, p, lua_touserdata(L, -1), &fi)) < 0) return 0;
+    if (p->flags & SF_P_DIRTY) finalize(L, 1, p);
     lsf_push_field(L, p, li, fi);
     return 1;
   }
@@ -582,7 +615,7 @@ static int pkt_newindex(lua_State *L) {
   t = lua_rawget(L, lua_upvalueindex(1));
   if (t == LUA_TNUMBER) return set_property(L, p, (int)lua_tointeger(L, -1));
   parse_now(L, 1, p);
-  li = t == LUA_TUSERDATA ? find_field(p, lua_touserdata(L, -1), &fi) : -1;
+  li = t == LUA_TUSERDATA ? find_field(L, p, lua_touserdata(L, -1), &fi) : -1;
   if (li < 0) raise_no_field(L);  /* does not return */
   lsf_set_field(L, 1, p, li, fi, 3);
   return 0;
@@ -622,7 +655,7 @@ static int view_field(lua_State *L, const sf_pkt *p, int li) {
   const int16_t *m = lsf_field_map(L, lua_upvalueindex(1), 2);
   int fi = m ? m[p->layers[li].proto] : -1;
   if (fi < 0) return -1;
-  fi = sf_field_resolve(p, li, fi);
+  fi = resolve(L, p, li, fi);
   return fi < 0 ? -2 : fi;
 }
 
@@ -636,7 +669,7 @@ static int view_index(lua_State *L) {
   pr = sf_proto_get(p->layers[li].proto);
   fi = view_field(L, p, li);
   if (fi >= 0) {
-    if (p->flags & SF_P_DIRTY) checked(L, 3, p, sf_finalize(p));
+    if (p->flags & SF_P_DIRTY) finalize(L, 3, p);
     lsf_push_field(L, p, li, fi);
   } else if (fi == -2) {
     lua_pushnil(L);

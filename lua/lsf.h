@@ -50,9 +50,24 @@ const int16_t *lsf_field_map(lua_State *L, int keysidx, int keyidx);
 void lsf_add_field_names(lua_State *L, int keysidx, int proto);
 int lsf_field_error(lua_State *L, int proto, const char *name);
 
-/* lcustom.c */
+/* lcustom.c.  An engine call that may run a custom protocol's Lua
+   callbacks (parsing, reading or setting a field, building) is made
+   between lsf_enter and lsf_leave: the callbacks then run on L, the
+   thread making the call, and the first error they raise is kept in h
+   and raised by lsf_raise_kept once the engine is done (after lsf_track):
+     lsf_host h;
+     lsf_enter(L, &h); rc = sf_finalize(p); lsf_leave(&h);
+     lsf_track(L, idx, p); lsf_raise_kept(&h);
+   Nothing that may raise goes between lsf_enter and lsf_leave. */
+typedef struct lsf_host {
+  lua_State *L;
+  struct lsf_host *prev;  /* the engine call this one is nested in */
+  char err[256];
+} lsf_host;
+void lsf_enter(lua_State *L, lsf_host *h);
+void lsf_leave(lsf_host *h);
+void lsf_raise_kept(lsf_host *h);
 void lsf_open_custom(lua_State *L);
-void lsf_callback_check(lua_State *L);  /* raise a callback's error */
 
 /* lcore.c */
 int lsf_proto_arg(lua_State *L, int idx);  /* kind, constructor or name */

@@ -105,9 +105,20 @@ static lua_Integer signed_value(const sf_field *f, uint64_t u) {
 }
 
 void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi) {
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
   sf_val v;
-  if (sf_field_get(p, li, fi, &v) != SF_OK) lua_pushnil(L);
-  else lsf_push_value(L, &sf_proto_get(p->layers[li].proto)->fields[fi], &v);
+  int rc;
+  if (pr->dyn) {  /* a custom layout may run Lua: on L */
+    lsf_host h;
+    lsf_enter(L, &h);
+    rc = sf_field_get(p, li, fi, &v);
+    lsf_leave(&h);
+    lsf_raise_kept(&h);
+  } else {
+    rc = sf_field_get(p, li, fi, &v);
+  }
+  if (rc != SF_OK) lua_pushnil(L);
+  else lsf_push_value(L, &pr->fields[fi], &v);
 }
 
 /* A field's value as Lua sees it. */
@@ -193,13 +204,16 @@ int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
   const sf_field *f = &pr->fields[fi];
   sf_val v = {0, NULL, 0};
   uint8_t addr[16];
+  lsf_host h;
   int rc = SF_OK;
   validx = lua_absindex(L, validx);
   pidx = lua_absindex(L, pidx);
   if (lua_isnil(L, validx)) {
+    lsf_enter(L, &h);
     rc = sf_field_default(p, li, fi);
+    lsf_leave(&h);
     lsf_track(L, pidx, p);
-    lsf_callback_check(L);
+    lsf_raise_kept(&h);
     return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
   }
   if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
@@ -220,9 +234,11 @@ int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
   if (rc == SF_E_TYPE || rc == SF_E_VALUE)
     return bad_value(L, p, li, fi, validx, expected(pr, fi));
   if (rc == SF_OK) {
+    lsf_enter(L, &h);
     rc = sf_field_set(p, li, fi, &v);
+    lsf_leave(&h);
     lsf_track(L, pidx, p);
-    lsf_callback_check(L);
+    lsf_raise_kept(&h);
   }
   return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
 }

@@ -492,8 +492,7 @@ static void make_custom(lua_State *L, lproto *lp, int n) {
   if (!lp->c) {
     lua_pushnil(L);
     remember(L, &protos_key, lp, -1);  /* garbage now: nothing to free */
-    lsf_raise_kept(&h);
-    luaL_error(L, "CustomLayer %s", err);
+    luaL_error(L, "CustomLayer %s", h.err[0] ? h.err : err);
   }
 }
 
@@ -510,13 +509,16 @@ static int define(lua_State *L) {
   remember(L, &protos_key, lp, ud);  /* the callbacks find it so */
   make_custom(L, lp, n);
   if ((lp->id = sf_custom_register(lp->c)) < 0) {
-    sf_custom_free(lp->c);
+    int rc = lp->id;
+    sf_custom_free(lp->c);  /* nothing of it stays behind */
     lp->c = NULL;
     lua_pushnil(L);
     remember(L, &protos_key, lp, -1);
-    return luaL_error(L, "CustomLayer %s: too many protocols (the registry "
-                      "holds %d, built-in ones included)", lua_tostring(L, 1),
-                      SF_MAX_PROTOS);
+    if (rc == SF_E_TOOBIG)
+      return luaL_error(L, "CustomLayer %s: too many protocols (the registry "
+                        "holds %d, built-in ones included)", lua_tostring(L, 1),
+                        SF_MAX_PROTOS);
+    return luaL_error(L, "CustomLayer %s: not enough memory", lua_tostring(L, 1));
   }
   lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_keys_key);
   lsf_add_field_names(L, -1, lp->id);

@@ -15,6 +15,8 @@ struct sf_custom {
   sf_cfield *cf;
   uint8_t **defv;            /* each field's default value: its bits */
   uint32_t *defbits;         /* (no NUL, no padding) */
+  uint32_t *after;           /* bytes the unconditional fields after each
+                                field take at least */
   const sf_custom_ops *ops;
   void *host;
   unsigned hooks;            /* SF_CH_POST_BUILD, SF_CH_GUESS */

@@ -228,6 +228,22 @@ static int default_value(sf_custom *c, int i, char *err, size_t errlen) {
   return 0;
 }
 
+/* What the fields after each one take at least: the fixed and fixed-length
+   ones no condition can drop, and the NUL of a string that ends in one.  A
+   built header keeps that much for them when a length runs long. */
+static void bytes_after(sf_custom *c) {
+  uint64_t bits = 0;
+  int i;
+  for (i = c->proto.nfields - 1; i >= 0; i--) {
+    const sf_cfield *cf = &c->cf[i];
+    c->after[i] = (uint32_t)((bits + 7) / 8);
+    if (cf->hooks & SF_CH_COND) continue;
+    if (cf->kind == SF_CK_FIXED) bits += c->fields[i].bits;
+    else if (cf->kind == SF_CK_FIXLEN) bits += 8 * (uint64_t)cf->bytes;
+    else if (cf->kind == SF_CK_NULL) bits += 8;
+  }
+}
+
 /* ---- the protocol ------------------------------------------------------------- */
 
 /* Fixed fields, unconditional, unpadded, measuring nothing: static offsets
@@ -280,9 +296,10 @@ static int copy_def(sf_custom *c, const sf_cdef *d, char *err, size_t errlen) {
   c->cf = own(c, ((size_t)n + 1) * sizeof *c->cf);
   c->defv = own(c, ((size_t)n + 1) * sizeof *c->defv);
   c->defbits = own(c, ((size_t)n + 1) * sizeof *c->defbits);
+  c->after = own(c, ((size_t)n + 1) * sizeof *c->after);
   c->proto.name = own_str(c, d->name);
   c->proto.display = own_str(c, d->display ? d->display : d->name);
-  if (!c->fields || !c->cf || !c->defv || !c->defbits || !c->proto.name ||
+  if (!c->fields || !c->cf || !c->defv || !c->defbits || !c->after || !c->proto.name ||
       !c->proto.display)
     return fail(err, errlen, "%s: not enough memory", d->name);
   c->proto.kind = c->proto.name;
@@ -294,6 +311,7 @@ static int copy_def(sf_custom *c, const sf_cdef *d, char *err, size_t errlen) {
       return fail(err, errlen, "%s: not enough memory", d->name);
     if (default_value(c, i, err, errlen)) return -1;
   }
+  bytes_after(c);
   return 0;
 }
 

@@ -124,14 +124,18 @@ static int sub_items(int sub, uint64_t count, const uint8_t *h, size_t n,
   return k == count ? FITS : CUT;
 }
 
-/* The byte length of host-sized field fi at byte pos. */
+/* The byte length of host-sized field fi at byte pos.  A built header was
+   laid out from its values, so the fields after this one are there: a
+   length the user set larger than the data (Scapy builds it) leaves them
+   their bytes rather than swallowing them. */
 static int host_len(const laying *ly, int fi, size_t pos, size_t *len) {
   const sf_cfield *cf = &ly->c->cf[fi];
   sf_cview v = view_of(ly, fi);
-  size_t avail = ly->n - pos;
+  size_t avail = ly->n - pos, after = ly->c->after[fi];
   uint64_t k;
   int what = (cf->hooks & SF_CH_LENGTH) ? SF_CQ_LENGTH : SF_CQ_COUNT;
   if (ask_number(ly->c, &v, fi, what, ly->build, &k) != FITS) return BAD;
+  if (ly->build) avail = avail > after ? avail - after : 0;
   if (what == SF_CQ_COUNT && !cf->item_bytes)
     return sub_items(cf->sub_proto, k, ly->h + pos, avail, len);
   if (what == SF_CQ_COUNT) k *= cf->item_bytes;  /* both <= 2^24: no overflow */
@@ -158,6 +162,8 @@ static int var_len(const laying *ly, int fi, size_t pos, size_t *len) {
       if (cf->kind == SF_CK_VAR && (cf->hooks & (SF_CH_LENGTH | SF_CH_COUNT)))
         return host_len(ly, fi, pos, len);
       *len = avail;
+      if (ly->build)  /* but what the fields after it were built with */
+        *len = avail > ly->c->after[fi] ? avail - ly->c->after[fi] : 0;
       return FITS;
   }
 }

@@ -298,7 +298,10 @@ function M.CustomLayer(name, fields, hooks)
       error(("CustomLayer %s: hook %s must be a function"):format(name, k), 2)
     end
   end
-  local id = core.define(name, specs, hooks.display or name, hooks)
+  local ok, id = pcall(core.define, name, specs, hooks.display or name, hooks)
+  if not ok then -- at the caller's line, not this file's
+    error((tostring(id):gsub("^[^\n]-:%d+: ", "")), 2)
+  end
   local ctor = layers.register(id, hooks)
   local sf = package.loaded["stackforge"]  -- sf.Name, as for built-ins
   if type(sf) == "table" and sf[name] == nil then sf[name] = ctor end

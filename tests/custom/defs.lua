@@ -105,6 +105,45 @@ return function(sf)
     sf.ShortField("tail", 0x5555),
   }, nil, 7008)
 
+  -- variable fields after and inside conditionals (issue 10 item 8: a
+  -- StrField after a ConditionalField was dropped on build, a
+  -- PacketListField after one came out empty), every kind in turn
+  def("CTCondVar", {
+    sf.ByteField("op", 1),
+    sf.ConditionalField(sf.IntField("x", 7), function(pkt) return pkt.op == 2 end),
+    sf.StrField("s", ""),
+  }, nil, 7013)
+  def("CTCondPkts", {
+    sf.ByteField("op", 0),
+    sf.FieldLenField("blen", nil, {length_of = "elems", fmt = "B"}),
+    sf.FieldLenField("cnt", nil, {count_of = "more", fmt = "B"}),
+    sf.ConditionalField(sf.ShortField("x", 0x1234), function(pkt) return pkt.op & 1 ~= 0 end),
+    sf.PacketListField("elems", {}, D.ctor.CTTlv, {length_from = function(pkt) return pkt.blen end}),
+    sf.ConditionalField(sf.ByteField("y", 9), function(pkt) return pkt.op & 2 ~= 0 end),
+    sf.PacketListField("more", {}, D.ctor.CTTlv, {count_from = function(pkt) return pkt.cnt end}),
+    sf.ConditionalField(sf.ShortField("z", 0x5678), function(pkt) return pkt.op & 4 ~= 0 end),
+    sf.StrField("rest", ""),
+  }, nil, 7014)
+  def("CTCondEvery", {
+    sf.ByteField("op", 0),
+    sf.FieldLenField("ln", nil, {length_of = "s", fmt = "B"}),
+    sf.FieldLenField("cn", nil, {count_of = "items", fmt = "B"}),
+    sf.ConditionalField(sf.ByteField("a", 1), function(pkt) return pkt.op & 1 ~= 0 end),
+    sf.StrLenField("s", "", {length_from = function(pkt) return pkt.ln end}),
+    sf.ConditionalField(sf.ShortField("b", 2), function(pkt) return pkt.op & 2 ~= 0 end),
+    sf.StrNullField("n", "nn"),
+    sf.ConditionalField(sf.StrFixedLenField("f", "ff", 3), function(pkt) return pkt.op & 4 ~= 0 end),
+    sf.FieldListField("items", {}, sf.ShortField("i", 0), {count_from = function(pkt) return pkt.cn end}),
+    sf.ConditionalField(sf.PadField(sf.StrNullField("p", "pp"), 4), function(pkt) return pkt.op & 8 ~= 0 end),
+    sf.ConditionalField(sf.StrNullField("q", "qq"), function(pkt) return pkt.op & 16 ~= 0 end),
+    sf.PadField(sf.ByteField("z", 3), 2),
+    sf.ConditionalField(sf.IPField("ip", "1.2.3.4"), function(pkt) return pkt.op & 32 ~= 0 end),
+    sf.ByteField("pc", 0),
+    sf.ConditionalField(sf.PacketListField("pk", {}, D.ctor.CTTlv, {count_from = function(pkt) return pkt.pc end}),
+      function(pkt) return pkt.op & 64 ~= 0 end),
+    sf.StrField("rest", ""),
+  }, nil, 7015)
+
   -- PadField: aligned at the start, then after a byte (Scapy pads the
   -- field's own length to the alignment)
   def("CTPad", {
@@ -219,6 +258,26 @@ return function(sf)
   end
   D.rand.CTCond = function(R)
     return some(R, {present = u(R, 3), x = u(R, 32), y = text(R, 2, 2), z = ip4(R), tail = u(R, 16)})
+  end
+  D.rand.CTCondVar = function(R)
+    return some(R, {op = R() < 0.5 and 2 or u(R, 8), x = u(R, 32), s = bytes(R, 0, 12)})
+  end
+  D.rand.CTCondPkts = function(R)
+    return some(R, {op = u(R, 3), x = u(R, 16), elems = tlvs(R, 3), y = u(R, 8),
+      more = tlvs(R, 3), z = u(R, 16), rest = bytes(R, 0, 6)})
+  end
+  D.rand.CTCondEvery = function(R)
+    local items = {}
+    for i = 1, R(0, 4) do items[i] = u(R, 16) end
+    local v = some(R, {op = u(R, 7), a = u(R, 8), s = bytes(R, 0, 9), b = u(R, 16),
+      n = text(R, 0, 6), f = text(R, 0, 3), items = items, p = text(R, 0, 6),
+      q = text(R, 0, 5), z = u(R, 8), ip = ip4(R), rest = bytes(R, 0, 5)})
+    if R() < 0.5 then -- the packet list: only with its count and its condition
+      v.op = (v.op or 0) | 64
+      v.pk = tlvs(R, 3)
+      v.pc = #v.pk
+    end
+    return v
   end
   D.rand.CTPad = function(R)
     return some(R, {s = text(R, 0, 9), b = u(R, 8), z = u(R, 16)})

@@ -127,6 +127,22 @@ local fixed = {
   {"CTCond", {present = 4, z = "9.8.7.6"}},
   {"CTCond", {present = 7}},
   {"CTCond", {present = 0, x = 5, tail = 1}},
+  -- variable fields after a conditional one (issue 10 item 8: Scapy 2.5
+  -- builds 02000000076869 for the first)
+  {"CTCondVar", {op = 2, s = "hi"}},
+  {"CTCondVar", {op = 1, s = "hi"}},
+  {"CTCondVar", {op = 2, x = 0xcafebabe, s = ""}},
+  {"CTCondVar", {op = 3, x = 5, s = "abc"}},
+  {"CTCondPkts", {op = 1, elems = {tlv(1, "ab")}}},
+  {"CTCondPkts", {op = 7, elems = {tlv(1, "a"), tlv(2, "")}, more = {tlv(3, "xyz")}, rest = "r"}},
+  {"CTCondPkts", {op = 2, more = {tlv(4, "q"), tlv(5, "")}}},
+  {"CTCondPkts", {op = 0, elems = {tlv(6, "")}, more = {tlv(7, "z")}, x = 1, y = 2, z = 3}},
+  {"CTCondEvery", {op = 127, a = 5, s = "hello", b = 0xbeef, n = "nul", f = "fix", items = {1, 2},
+                   p = "pad", q = "q", z = 9, ip = "9.9.9.9", pc = 2, pk = {tlv(1, "x"), tlv(2, "yz")},
+                   rest = "end"}},
+  {"CTCondEvery", {op = 0, s = "hello", n = "", items = {7}, rest = "r"}},
+  {"CTCondEvery", {op = 8 | 64, p = "", pc = 1, pk = {tlv(3, "")}}},
+  {"CTCondEvery", {op = 1 | 4 | 16, f = "abcd", q = ""}},
   -- padding: empty string, exactly aligned, one over
   {"CTPad", {s = ""}},
   {"CTPad", {s = "abc"}},

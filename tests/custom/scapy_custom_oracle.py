@@ -149,6 +149,53 @@ class CTCond(Packet):
     ]
 
 
+class CTCondVar(Packet):
+    name = "CTCondVar"
+    fields_desc = [
+        ByteField("op", 1),
+        ConditionalField(IntField("x", 7), lambda pkt: pkt.op == 2),
+        StrField("s", b""),
+    ]
+
+
+class CTCondPkts(Packet):
+    name = "CTCondPkts"
+    fields_desc = [
+        ByteField("op", 0),
+        FieldLenField("blen", None, length_of="elems", fmt="B"),
+        FieldLenField("cnt", None, count_of="more", fmt="B"),
+        ConditionalField(ShortField("x", 0x1234), lambda pkt: pkt.op & 1 != 0),
+        PacketListField("elems", [], CTTlv, length_from=lambda pkt: pkt.blen),
+        ConditionalField(ByteField("y", 9), lambda pkt: pkt.op & 2 != 0),
+        PacketListField("more", [], CTTlv, count_from=lambda pkt: pkt.cnt),
+        ConditionalField(ShortField("z", 0x5678), lambda pkt: pkt.op & 4 != 0),
+        StrField("rest", b""),
+    ]
+
+
+class CTCondEvery(Packet):
+    name = "CTCondEvery"
+    fields_desc = [
+        ByteField("op", 0),
+        FieldLenField("ln", None, length_of="s", fmt="B"),
+        FieldLenField("cn", None, count_of="items", fmt="B"),
+        ConditionalField(ByteField("a", 1), lambda pkt: pkt.op & 1 != 0),
+        StrLenField("s", b"", length_from=lambda pkt: pkt.ln),
+        ConditionalField(ShortField("b", 2), lambda pkt: pkt.op & 2 != 0),
+        StrNullField("n", b"nn"),
+        ConditionalField(StrFixedLenField("f", b"ff", 3), lambda pkt: pkt.op & 4 != 0),
+        FieldListField("items", [], ShortField("i", 0), count_from=lambda pkt: pkt.cn),
+        ConditionalField(PadField(StrNullField("p", b"pp"), 4), lambda pkt: pkt.op & 8 != 0),
+        ConditionalField(StrNullField("q", b"qq"), lambda pkt: pkt.op & 16 != 0),
+        PadField(ByteField("z", 3), 2),
+        ConditionalField(IPField("ip", "1.2.3.4"), lambda pkt: pkt.op & 32 != 0),
+        ByteField("pc", 0),
+        ConditionalField(PacketListField("pk", [], CTTlv, count_from=lambda pkt: pkt.pc),
+                         lambda pkt: pkt.op & 64 != 0),
+        StrField("rest", b""),
+    ]
+
+
 class CTPad(Packet):
     name = "CTPad"
     fields_desc = [
@@ -177,9 +224,11 @@ class CTAddr(Packet):
 
 
 LAYERS = {c.__name__: c for c in (CTInts, CTBits, CTEnum, CTStr, CTLen, CTAddrList,
-                                  CTTlv, CTPkts, CTPktsCnt, CTCond, CTPad, CTPad2, CTAddr)}
+                                  CTTlv, CTPkts, CTPktsCnt, CTCond, CTCondVar, CTCondPkts,
+                                  CTCondEvery, CTPad, CTPad2, CTAddr)}
 PORTS = {"CTInts": 7001, "CTBits": 7002, "CTEnum": 7003, "CTStr": 7004,
          "CTLen": 7005, "CTAddrList": 7006, "CTPkts": 7007, "CTCond": 7008, "CTPktsCnt": 7012,
+         "CTCondVar": 7013, "CTCondPkts": 7014, "CTCondEvery": 7015,
          "CTPad": 7009, "CTPad2": 7010, "CTAddr": 7011}
 for _name, _port in PORTS.items():
     bind_layers(UDP, LAYERS[_name], dport=_port)

@@ -303,3 +303,224 @@ describe("definition errors name the layer and the field", function()
     end
   end)
 end)
+
+-- Issue 10 item 8: a header is built again from its values on every change
+-- (Scapy's model), so the fields after a conditional one keep theirs.
+describe("values after a ConditionalField", function()
+  local E = sf.CustomLayer("CSCondVar", {sf.ByteField("op", 1),
+    sf.ConditionalField(sf.IntField("x", 7), function(pkt) return pkt.op == 2 end),
+    sf.StrField("s", "")})
+
+  it("a string after it is built (Scapy 2.5: 02000000076869)", function()
+    assert.equal("02000000076869", hex(E{op = 2, s = "hi"}:bytes()))
+    assert.equal("016869", hex(E{op = 1, s = "hi"}:bytes()))
+  end)
+
+  it("a packet list after it is built and parsed back", function()
+    local P, T = defs.ctor.CTCondPkts, defs.ctor.CTTlv
+    local raw = P{op = 1, elems = {T{t = 1, v = "ab"}}}:bytes()
+    assert.equal("010400123401026162", hex(raw))
+    local p = sf.Packet(raw, {proto = P})
+    assert.equal(1, #p.elems)
+    assert.equal("ab", p.elems[1][T].v)
+  end)
+
+  it("changing the condition's field brings the field in or out, the rest stays", function()
+    local p = E{op = 2, s = "hi"}
+    p.op = 1
+    assert.equal("016869", hex(p:bytes()))
+    p.op = 2
+    assert.equal("02000000076869", hex(p:bytes()))
+    p.x = 0x01020304
+    p.s = "hey"
+    assert.equal("0201020304686579", hex(p:bytes()))
+    p.x = nil  -- back to its default
+    assert.equal("0200000007686579", hex(p:bytes()))
+  end)
+end)
+
+-- Issue 10 item 9: what length_from or count_from returns is checked.
+-- Building: an error at the user's line.  Parsing: the header is
+-- malformed, so the packet is marked truncated and the rest is Raw.
+describe("length_from and count_from that give no length", function()
+  local function layer(name, fn)
+    return sf.CustomLayer(name, {sf.ByteField("n", 1),
+      sf.StrLenField("v", "", {length_from = fn}), sf.ShortField("t", 0)})
+  end
+  local Neg = layer("CSLenNeg", function(pkt) return pkt.n - 5 end)
+  local NaN = layer("CSLenNaN", function(pkt) return 0 / 0 end)
+  local Frac = layer("CSLenFrac", function(pkt) return pkt.n / 2 end)
+  local Huge = layer("CSLenHuge", function(pkt) return 1 << 40 end)
+  local Long = layer("CSLenLong", function(pkt) return pkt.n end)
+  local Nil = layer("CSLenNil", function(pkt) return pkt.nope end)
+  local Str = layer("CSLenStr", function(pkt) return "3" end)
+  local Cnt = sf.CustomLayer("CSCntNeg", {sf.ByteField("n", 1),
+    sf.FieldListField("l", {}, sf.ShortField("i", 0), {count_from = function(pkt) return pkt.n - 2 end})})
+  local Adj = sf.CustomLayer("CSAdjNeg", {sf.FieldLenField("len", nil, {length_of = "v", fmt = "B",
+      adjust = function(pkt, x) return x - 3 end}),
+    sf.StrLenField("v", "abcd", {length_from = function(pkt) return pkt.len + 3 end})})
+
+  local function build_error(fn)
+    local ok, e = pcall(fn)
+    assert.is_false(ok)
+    e = tostring(e)
+    assert.truthy(e:find("custom_spec.lua:%d+:"), e)  -- the caller's line
+    return e
+  end
+
+  it("building: negative, NaN, a fraction or more than 16 MiB is an error naming the value", function()
+    local e = build_error(function() return Neg{v = "abc"} end)
+    assert.truthy(e:find("CSLenNeg.v: length_from returned -4", 1, true), e)
+    e = build_error(function() return NaN{v = "abc"} end)
+    assert.truthy(e:find("CSLenNaN.v: length_from returned %-?nan"), e)
+    e = build_error(function() return Frac{v = "abc"} end)
+    assert.truthy(e:find("CSLenFrac.v: length_from returned 0.5", 1, true), e)
+    e = build_error(function() return Huge{v = "abc"} end)
+    assert.truthy(e:find("CSLenHuge.v: length_from returned 1099511627776", 1, true), e)
+    assert.truthy(e:find("from 0 to 16777216", 1, true), e)
+    e = build_error(function() return Cnt{l = {1, 2}} end)
+    assert.truthy(e:find("CSCntNeg.l: count_from returned -1", 1, true), e)
+    e = build_error(function() return Adj{v = "ab"} end)
+    assert.truthy(e:find("CSAdjNeg.len: adjust returned -1 (expected an integer from 0 to 255)", 1, true), e)
+    e = build_error(function()
+      sf.CustomLayer("CSAdjDef", {sf.FieldLenField("len", nil, {length_of = "v", fmt = "B",
+        adjust = function(pkt, x) return x - 3 end}), sf.StrLenField("v", "", {length_from = function() return 0 end})})
+    end)
+    assert.truthy(e:find("CustomLayer CSAdjDef.len: adjust returned -3", 1, true), e)
+  end)
+
+  it("building: a length the user sets larger than the data is built as given, as Scapy does", function()
+    local p = Long{n = 1, v = "x"}
+    p.n = 200
+    assert.equal("c8780000", hex(p:bytes()))
+    assert.equal("x", p.v)
+    p.t = 7  -- the fields after it keep their bytes
+    assert.equal("c8780007", hex(p:bytes()))
+    assert.is_true(sf.Packet(p:bytes(), {proto = Long}).truncated)  -- parsed: cut short
+  end)
+
+  it("a value that is no number is an error, building and parsing", function()
+    local e = build_error(function() return Nil{v = "abc"} end)
+    assert.truthy(e:find("CSLenNil.v: length_from: must return an integer, got nil", 1, true), e)
+    e = build_error(function() return Str{v = "abc"} end)
+    assert.truthy(e:find("got string", 1, true), e)
+    e = build_error(function() return sf.Packet("\1abc\0\0", {proto = Nil}).v end)
+    assert.truthy(e:find("CSLenNil.v: length_from", 1, true), e)
+  end)
+
+  it("parsing: the packet is truncated and the bytes stay as Raw", function()
+    for _, case in ipairs({{Neg, "\1abc\0\0"}, {NaN, "\1abc\0\0"}, {Frac, "\1abc\0\0"},
+                           {Huge, "\1abc\0\0"}, {Long, "\9abc\0\0"}, {Cnt, "\1\0\1"}}) do
+      local p = sf.Packet(case[2], {proto = case[1]})
+      assert.equal("Raw", p:summary())
+      assert.is_true(p.truncated)
+      assert.equal(case[2], p:bytes())
+    end
+    local ok = sf.Packet("\3abc\0\7", {proto = Long})  -- the same protocol, sound bytes
+    assert.equal("CSLenLong", ok:summary())
+    assert.is_false(ok.truncated)
+    assert.equal("abc", ok.v)
+    assert.equal(7, ok.t)
+  end)
+end)
+
+-- Callbacks run on the thread that makes the engine call, whichever
+-- coroutine that is; nothing is kept from the thread that defined them.
+describe("callbacks and coroutines", function()
+  it("run on the coroutine that parses", function()
+    local seen
+    local C = sf.CustomLayer("CSCoro", {sf.ByteField("n", 1),
+      sf.StrLenField("v", "", {length_from = function(pkt) seen = coroutine.running(); return pkt.n end})})
+    local co = coroutine.create(function()
+      local p = sf.Packet("\2ab", {proto = C})
+      return p.v
+    end)
+    local ok, v = coroutine.resume(co)
+    assert.is_true(ok, v)
+    assert.equal("ab", v)
+    assert.equal(co, seen)
+    sf.Packet("\1a", {proto = C}):summary()
+    assert.equal(coroutine.running(), seen)
+  end)
+
+  it("outlive the coroutine that defined the layer", function()
+    local co = coroutine.wrap(function()
+      return sf.CustomLayer("CSCoroDef", {sf.ByteField("n", 1),
+        sf.ConditionalField(sf.ShortField("x", 5), function(pkt) return pkt.n == 2 end),
+        sf.StrLenField("v", "", {length_from = function(pkt) return pkt.n end})})
+    end)
+    local D = co()
+    co = nil
+    collectgarbage()
+    collectgarbage()
+    local p = sf.Packet("\2\0\9ab", {proto = D})
+    assert.equal(9, p.x)
+    assert.equal("ab", p.v)
+    assert.equal("0200056869", hex(D{n = 2, v = "hi"}:bytes()))
+  end)
+
+  it("may parse packets themselves (nested engine calls)", function()
+    local Inner = defs.ctor.CTTlv
+    local O = sf.CustomLayer("CSNested", {sf.ByteField("n", 0),
+      sf.StrLenField("v", "", {length_from = function(pkt)
+        return #sf.Packet("\1\2ab", {proto = Inner}).v + pkt.n end})})
+    assert.equal("abc", sf.Packet("\1abc", {proto = O}).v)
+  end)
+end)
+
+-- A callback's error is raised by the call that ran it, never later by
+-- another one.
+describe("callback errors stay with their call", function()
+  local Bad = sf.CustomLayer("CSPostErr", {sf.ByteField("a", 1)},
+    {post_build = function(pkt, b) error("no checksum today") end})
+
+  it("wrpcap raises a post_build error itself", function()
+    local path = os.tmpname()
+    local ok, e = pcall(sf.wrpcap, path, {sf.Ether() / sf.IP() / sf.UDP() / Bad()})
+    os.remove(path)
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("CSPostErr.post_build: .*no checksum today"), tostring(e))
+    assert.equal("Ethernet / IPv4 / UDP", (sf.Ether() / sf.IP() / sf.UDP()):summary())
+  end)
+
+  it("a heuristic's error surfaces from the parse that asked it", function()
+    local H = sf.CustomLayer("CSHeurErr", {sf.ByteField("a", 1)})
+    local armed = true
+    sf.bind_heuristic(sf.UDP, H, function(b) if armed and b == "boom" then error("heuristic broke") end end)
+    local raw = (sf.Ether() / sf.IP() / sf.UDP{sport = 5, dport = 6} / "boom"):bytes()
+    local ok, e = pcall(function() return sf.Packet(raw):summary() end)
+    armed = false
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("heuristic: .*heuristic broke"), tostring(e))
+    assert.equal("Ethernet / IPv4 / UDP / Raw", sf.Packet(raw):summary())
+  end)
+end)
+
+-- Issue 10 item 9: the 235th CustomLayer failed with "too many protocols"
+-- and leaked what it had allocated.  The registry's limit (SF_MAX_PROTOS,
+-- built-in protocols included) is now 1024, and a refused definition
+-- frees everything (the ASan build's sflua checks for leaks at exit).
+describe("many custom layers", function()
+  local sflua = os.getenv("SFLUA_BIN")
+  it("fit in the registry, and the one past its limit is refused cleanly", function()
+    if not sflua then return pending("SFLUA_BIN not set") end
+    local code = [[
+      local n, err = 0
+      while true do
+        local ok, e = pcall(CustomLayer, "Many" .. n, {ByteField("a", n % 256),
+          StrLenField("s", "", {length_from = function(pkt) return pkt.a end})})
+        if not ok then err = e break end
+        n = n + 1
+      end
+      local M = stackforge.Many900 or _G.Many900
+      print(n, err, Packet("\2hi", {proto = "Many900"}).s)]]
+    local f = io.popen(("%s -e %q 2>&1; echo status=$?"):format(sflua, code))
+    local out = f:read("a")
+    f:close()
+    local n = tonumber(out:match("^(%d+)"))
+    assert.truthy(n and n >= 900, out)
+    assert.truthy(out:find("too many protocols (the registry holds 1024", 1, true), out)
+    assert.truthy(out:find("\thi\n", 1, true), out)
+    assert.truthy(out:find("status=0", 1, true), out)
+  end)
+end)

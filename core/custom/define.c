@@ -177,6 +177,7 @@ static int copy_field(sf_custom *c, const sf_cdef *d, int i) {
   if (!(f->name = own_str(c, f->name))) return -1;
   if (f->defstr && !(f->defstr = own_str(c, f->defstr))) return -1;
   if (f->codec && !(f->codec = own_str(c, f->codec))) return -1;
+  if (f->names && !(f->names = own_str(c, f->names))) return -1;
   if (f->enums && !(f->enums = own_enums(c, f->enums))) return -1;
   if (cf->ndef) {
     uint8_t *b = own(c, cf->ndef);

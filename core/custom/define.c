@@ -89,6 +89,9 @@ static int check_var(const sf_cdef *d, int i, char *err, size_t errlen) {
   if (cf->sub_proto >= 0 && !sf_proto_get(cf->sub_proto))
     return fail(err, errlen, "%s.%s: no protocol %d for the items", d->name,
                 f->name, cf->sub_proto);
+  if (cf->ndef && !cf->defbytes)
+    return fail(err, errlen, "%s.%s: a default of %zu bytes, but none given",
+                d->name, f->name, cf->ndef);
   if (cf->kind == SF_CK_FIXLEN && cf->bytes > SF_MAX_LEN)
     return fail(err, errlen, "%s.%s: a fixed length of at most %u bytes",
                 d->name, f->name, (unsigned)SF_MAX_LEN);
@@ -223,7 +226,7 @@ static int default_value(sf_custom *c, int i, char *err, size_t errlen) {
     if (parse_addr(f, c->defv[i]) != SF_OK)
       return fail(err, errlen, "%s.%s: bad default %s", c->proto.name,
                   f->name, f->defstr);
-  } else {
+  } else if (cf->ndef) {
     memcpy(c->defv[i], cf->defbytes, cf->ndef < n ? cf->ndef : n);
   }
   return 0;

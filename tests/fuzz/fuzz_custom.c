@@ -58,6 +58,12 @@ static void read_all(const sf_pkt *p) {
   }
 }
 
+/* A field's value as a setter takes it: signed ones sign-extended. */
+static void as_set(const sf_field *f, sf_val *v) {
+  if ((f->flags & SF_FF_SIGNED) && f->bits < 64 && ((v->u >> (f->bits - 1)) & 1))
+    v->u |= ~UINT64_C(0) << f->bits;
+}
+
 static int is_auto(const sf_proto *pr, int fi) {
   return (pr->fields[fi].flags & SF_FF_AUTO) != 0;
 }
@@ -73,6 +79,7 @@ static void rebuild(sf_pkt *q, const sf_pkt *p) {
     for (fi = 0; fi < pr->nfields; fi++) {
       sf_val v;
       if (is_auto(pr, fi) != pass || sf_field_get(p, 0, fi, &v) != SF_OK) continue;
+      as_set(&pr->fields[fi], &v);
       if (sf_field_set(q, 0, fi, &v) != SF_OK) abort();
     }
 }

@@ -604,16 +604,8 @@ static void packet_in(lua_State *L, flowrun *fr, const runargs *a, int idx) {
   sf_pkt *p = lsf_checkpacket(L, idx);
   sf_flow *f;
   int dir;
-  if (p->flags & SF_P_DIRTY) {  /* built: lengths and checksums first */
-    lsf_host h;
-    int rc;
-    lsf_enter(L, &h);
-    rc = sf_finalize(p);
-    lsf_leave(&h);
-    lsf_track(L, idx, p);
-    lsf_raise_kept(&h);
-    if (rc != SF_OK) lsf_raise(L, rc, NULL, 0, -1, 0);
-  }
+  if (p->flags & SF_P_DIRTY)  /* built: lengths and checksums first */
+    lsf_finalize(L, idx, p);
   p = lsf_parsed(L, idx);
   if (fr->anon) p = anonymized(L, fr, p);  /* the user's packet stays */
   f = sf_flows_add_pkt(fr->t, p, p->wirelen, &dir);

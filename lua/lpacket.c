@@ -192,8 +192,9 @@ static void checked(lua_State *L, int idx, sf_pkt *p, int rc) {
   check(L, rc);
 }
 
-/* Lengths and checksums, custom protocols' hooks running on L. */
-static void finalize(lua_State *L, int idx, sf_pkt *p) {
+/* Lengths and checksums of p (at idx), custom protocols' hooks running
+   on L; an error is raised. */
+void lsf_finalize(lua_State *L, int idx, sf_pkt *p) {
   lsf_host h;
   int rc;
   lsf_enter(L, &h);
@@ -358,7 +359,7 @@ static int pkt_div(lua_State *L) {
 
 static sf_pkt *finalized(lua_State *L, int idx) {
   sf_pkt *p = lsf_parsed(L, idx);
-  if (p->flags & SF_P_DIRTY) finalize(L, idx, p);
+  if (p->flags & SF_P_DIRTY) lsf_finalize(L, idx, p);
   return p;
 }
 
@@ -381,7 +382,7 @@ static int pkt_build(lua_State *L) {
   lsf_push_comment(L, 1);  /* capture metadata goes along */
   if (lua_isnil(L, -1)) lua_pop(L, 1);
   else lsf_set_comment(L, -2, -1), lua_pop(L, 1);
-  finalize(L, lua_gettop(L), r);
+  lsf_finalize(L, lua_gettop(L), r);
   return 1;
 }
 
@@ -596,7 +597,7 @@ static int pkt_index(lua_State *L) {
   if (t == LUA_TNUMBER) return property(L, p, (int)lua_tointeger(L, -1));
   if (t == LUA_TUSERDATA) {
     if ((li = find_field(L, p, lua_touserdata(L, -1), &fi)) < 0) return 0;
-    if (p->flags & SF_P_DIRTY) finalize(L, 1, p);
+    if (p->flags & SF_P_DIRTY) lsf_finalize(L, 1, p);
     lsf_push_field(L, p, li, fi);
     return 1;
   }
@@ -669,7 +670,7 @@ static int view_index(lua_State *L) {
   pr = sf_proto_get(p->layers[li].proto);
   fi = view_field(L, p, li);
   if (fi >= 0) {
-    if (p->flags & SF_P_DIRTY) finalize(L, 3, p);
+    if (p->flags & SF_P_DIRTY) lsf_finalize(L, 3, p);
     lsf_push_field(L, p, li, fi);
   } else if (fi == -2) {
     lua_pushnil(L);

@@ -384,16 +384,8 @@ static int write_packet(lua_State *L, lwriter *lw, int idx) {
   sf_pkt *p = lsf_testpacket(L, idx);
   sf_rec rec;
   size_t clen = 0;
-  if (p->flags & SF_P_DIRTY) {  /* changed: lengths and checksums first */
-    lsf_host h;
-    int rc;
-    lsf_enter(L, &h);  /* custom protocols' hooks run on L */
-    rc = sf_finalize(p);
-    lsf_leave(&h);
-    lsf_track(L, idx, p);
-    lsf_raise_kept(&h);
-    if (rc != SF_OK) lsf_raise(L, rc, NULL, 0, -1, 0);
-  }
+  if (p->flags & SF_P_DIRTY)  /* changed: lengths and checksums first */
+    lsf_finalize(L, idx, p);
   rec.data = p->data;
   rec.caplen = (uint32_t)p->len;
   rec.wirelen = p->wirelen > p->len ? p->wirelen : (uint32_t)p->len;

@@ -38,6 +38,7 @@ int lsf_packet_new(lua_State *L);    /* Packet(raw [, opts]) */
 int lsf_construct(lua_State *L);     /* ctor(t): a one-layer packet */
 int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
               int validx);
+void lsf_finalize(lua_State *L, int idx, sf_pkt *p);  /* raises */
 
 /* lvalue.c */
 void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi);

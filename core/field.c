@@ -225,13 +225,24 @@ static void put_uint(uint8_t *h, const sf_field *f, size_t bitoff,
   }
 }
 
-/* A run-time protocol lays its header out again from its values. */
+/* A run-time protocol lays its header out again from its values (and
+   says whether the field is there). */
 static int set_dyn(sf_pkt *p, int li, int fi, const sf_val *v) {
   const sf_proto *pr = lproto(p, li);
   int rc = sf_pkt_writable(p);
-  if (rc != SF_OK) return rc;
-  p->flags |= SF_P_DIRTY;
-  return pr->dyn->set(pr, p, li, fi, v);
+  if (rc == SF_OK) rc = pr->dyn->set(pr, p, li, fi, v);
+  if (rc == SF_OK) p->flags |= SF_P_DIRTY;
+  return rc;
+}
+
+/* Does v fit field f? */
+static int value_fits(const sf_field *f, const sf_val *v) {
+  if ((f->type == SF_T_UINT || f->type == SF_T_FLAGS) && !fits(f, v->u))
+    return SF_E_RANGE;
+  if ((f->type == SF_T_MAC || f->type == SF_T_IP4 || f->type == SF_T_IP6) &&
+      v->n != f->bits / 8u)
+    return SF_E_VALUE;
+  return SF_OK;
 }
 
 int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
@@ -241,14 +252,14 @@ int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   size_t bitoff, bits;
   uint8_t *h;
   int rc;
+  if (pr->dyn && pr->dyn->set) {
+    if ((rc = value_fits(f, v)) == SF_OK && (rc = set_dyn(p, li, fi, v)) == SF_OK)
+      p->layers[li].set |= UINT64_C(1) << (fi & 63);
+    return rc;
+  }
   if (!sf_field_span(p, li, fi, &bitoff, &bits)) return SF_E_ABSENT;
-  if ((f->type == SF_T_UINT || f->type == SF_T_FLAGS) && !fits(f, v->u))
-    return SF_E_RANGE;
-  if ((f->type == SF_T_MAC || f->type == SF_T_IP4 || f->type == SF_T_IP6) &&
-      v->n != f->bits / 8u)
-    return SF_E_VALUE;
+  if ((rc = value_fits(f, v)) != SF_OK) return rc;
   p->layers[li].set |= UINT64_C(1) << (fi & 63);
-  if (pr->dyn && pr->dyn->set) return set_dyn(p, li, fi, v);
   if ((rc = sf_pkt_writable(p)) != SF_OK) return rc;
   if (f->flags & SF_FF_SHAPE) before = present_mask(p, li);
   p->flags |= SF_P_DIRTY;
@@ -270,8 +281,6 @@ int sf_field_default(sf_pkt *p, int li, int fi) {
   uint8_t addr[16];
   int rc;
   if (pr->dyn && pr->dyn->set) {  /* it knows its defaults */
-    size_t bitoff, bits;
-    if (!sf_field_span(p, li, fi, &bitoff, &bits)) return SF_E_ABSENT;
     p->layers[li].set &= ~(UINT64_C(1) << (fi & 63));  /* automatic again */
     return set_dyn(p, li, fi, NULL);
   }

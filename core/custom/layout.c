@@ -485,9 +485,11 @@ static int dyn_set(const sf_proto *pr, sf_pkt *p, int li, int fi,
   sf_tbuf out = {NULL, 0, 0, 0};
   size_t len;
   int rc;
-  if (!sf_custom_lay(c, p->data + l->off, l->hlen, old, built(l), &len))
-    return SF_E_ABSENT;  /* cut short (quoted), or its host is gone */
-  rc = sf_custom_relay(c, p->data + l->off, old, fi, v, l->set, &out, sp);
+  if (!sf_custom_lay(c, p->data + l->off, l->hlen, old, built(l), &len) ||
+      old[fi].bits == SF_ABSENT)
+    return SF_E_ABSENT;  /* not in this header, cut short, or no host */
+  rc = sf_custom_relay(c, p->data + l->off, old, fi, v,
+                       l->set | (v ? UINT64_C(1) << (fi & 63) : 0), &out, sp);
   if (rc == SF_OK && out.bits % 8) {
     sf_custom_report(c, "%s: the fields add up to %zu bits, not whole bytes",
                      pr->name, out.bits);
@@ -542,6 +544,7 @@ static void dyn_post_build(const sf_proto *pr, sf_pkt *p, int li) {
 }
 
 void sf_custom_hooks(sf_custom *c, int fixed) {
+  int i;
   c->dyn.ud = c;
   c->proto.dyn = &c->dyn;
   if (c->hooks & SF_CH_POST_BUILD) c->dyn.post_build = dyn_post_build;
@@ -552,5 +555,6 @@ void sf_custom_hooks(sf_custom *c, int fixed) {
   }
   c->dyn.layout = dyn_layout;
   c->dyn.set = dyn_set;
-  c->dyn.fixup = dyn_fixup;
+  for (i = 0; i < c->proto.nfields; i++)  /* lengths or counts to fill */
+    if (c->cf[i].len_of >= 0 || c->cf[i].count_of >= 0) c->dyn.fixup = dyn_fixup;
 }

@@ -397,6 +397,15 @@ static int take_places(sf_proto *pr) {
   return SF_OK;
 }
 
+/* Remove every entry that leads to upper. */
+static void drop_upper(int upper) {
+  size_t i, j = 0;
+  for (i = 0; i < nentries; i++)
+    if (entries[i].upper != upper) entries[j++] = entries[i];
+  nentries = j;
+  reindex(-1);
+}
+
 static void release(sf_proto *pr) {
   free(pr->tmpl);
   free(pr->alt);
@@ -428,8 +437,19 @@ int sf_register(sf_proto *pr) {
   }
   pr->id = sf_nprotos_;
   sf_protos_[sf_nprotos_++] = pr;
-  if ((rc = take_places(pr)) != SF_OK) return rc;
+  if ((rc = take_places(pr)) != SF_OK) {  /* not registered after all */
+    drop_upper(pr->id);
+    sf_nprotos_--;
+    release(pr);
+    return rc;
+  }
   return pr->id;
+}
+
+void sf_retire(int id) {
+  if (!sf_proto_get(id)) return;
+  drop_upper(id);
+  sf_protos_[id]->retired = 1;
 }
 
 int sf_proto_count(void) { return sf_nprotos_; }
@@ -437,7 +457,8 @@ int sf_proto_count(void) { return sf_nprotos_; }
 int sf_proto_find(const char *name) {
   int i;
   for (i = 0; i < sf_nprotos_; i++)
-    if (strcmp(sf_protos_[i]->name, name) == 0 ||
+    if (sf_protos_[i]->retired) continue;
+    else if (strcmp(sf_protos_[i]->name, name) == 0 ||
         strcasecmp(sf_protos_[i]->display, name) == 0 ||
         strcmp(sf_protos_[i]->kind, name) == 0)
       return i;

@@ -305,6 +305,8 @@ struct sf_proto {
   uint8_t key_bytes[2];
   uint8_t more;          /* bit 0: bindings on other fields; 1: heuristics */
   uint8_t header_checksum;  /* the checksum covers the header only */
+  uint8_t retired;       /* its definer is gone: no table leads to it and
+                            its name is free (sf_retire) */
   sf_roles at;           /* facts' fields */
   uint8_t *tmpl;         /* default header bytes, minlen long */
   int8_t *alt;           /* next field with the same name, -1 none */
@@ -323,6 +325,10 @@ enum { SF_RAW, SF_PADDING };
 #define SF_PROTO_FILE(name) void sf_proto_file_##name(void)
 
 int sf_register(sf_proto *pr);           /* returns id, or < 0 */
+/* A protocol whose definer is gone (a Lua state closed): out of every
+   table, its name free for a new one; its id stays valid for packets that
+   still hold layers of it. */
+void sf_retire(int id);
 #define SF_MAX_FIELDS 64                  /* per protocol */
 /* the registry, read on every field access: inline */
 extern sf_proto *sf_protos_[SF_MAX_PROTOS];

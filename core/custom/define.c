@@ -353,6 +353,7 @@ const sf_proto *sf_custom_proto(const sf_custom *c) { return &c->proto; }
 void sf_custom_kill(sf_custom *c) {
   c->dead = 1;
   c->host = NULL;
+  if (c->registered) sf_retire(c->proto.id);
 }
 
 void sf_custom_free(sf_custom *c) {

@@ -92,14 +92,23 @@ static int next_proto(const sf_pkt *p, int li, int *quoted) {
 }
 
 /* A run-time protocol's header is what its layout covers. */
-static inline size_t header_len(const sf_proto *pr, const uint8_t *h, size_t n) {
+static inline size_t header_len(const sf_proto *pr, const sf_pkt *p,
+                                const uint8_t *h, size_t n) {
   sf_span sp[SF_MAX_FIELDS];
   if (pr->dyn && pr->dyn->layout) return pr->dyn->layout(pr, h, n, sp, 0);
-  return pr->hdr_len(h, n);
+  return pr->hdr_len(p, h, n);
 }
 
-size_t sf_header_len(const sf_proto *pr, const uint8_t *h, size_t n) {
-  return header_len(pr, h, n);
+size_t sf_header_len(const sf_proto *pr, const sf_pkt *p, const uint8_t *h, size_t n) {
+  return header_len(pr, p, h, n);
+}
+
+int sf_layer_before(const sf_pkt *p, const uint8_t *h) {
+  int li;
+  if (!p || h < p->data || h > p->data + p->len) return -1;
+  for (li = p->nlayers - 1; li >= 0; li--)
+    if (p->data + p->layers[li].off + p->layers[li].hlen == h) return li;
+  return -1;
 }
 
 /* sf_pkt_push_layer, inlined for the common case of room to spare. */
@@ -143,7 +152,7 @@ int sf_dissect(sf_pkt *p, int proto) {
       push(p, SF_RAW, off, end - off, end, quoted);
       break;
     }
-    hl = header_len(pr, p->data + off, end - off);
+    hl = header_len(pr, p, p->data + off, end - off);
     if (hl == 0 || hl > end - off) {  /* header cut short or malformed */
       /* An ICMP error quotes only the start of a header (RFC 792: 8 bytes
          of it): keep it as that protocol, its missing fields absent, as

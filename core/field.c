@@ -91,7 +91,7 @@ int sf_field_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   const sf_field *f = &pr->fields[fi];
   if (pr->dyn && pr->dyn->layout) return dyn_span(p, li, fi, bitoff, bits);
   if (f->cond && pr->present &&
-      !pr->present(p->data + l->off, l->hlen, f->cond))
+      !pr->present(p, p->data + l->off, l->hlen, f->cond))
     return 0;
   if (f->type == SF_T_BYTES) {
     size_t off, len;

@@ -9,7 +9,8 @@ static const sf_field raw_fields[] = {
   {"load", SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
 
-static size_t all_bytes(const uint8_t *h, size_t n) {
+static size_t all_bytes(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   (void)h;
   return n;
 }

@@ -313,7 +313,7 @@ static int make_template(sf_proto *pr) {
       continue;
     }
     if (f->bitoff + f->bits > pr->minlen * 8u) continue;
-    if (f->cond && pr->present && !pr->present(pr->tmpl, pr->minlen, f->cond))
+    if (f->cond && pr->present && !pr->present(NULL, pr->tmpl, pr->minlen, f->cond))
       continue;
     if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) uint_default(pr, f);
     else addr_default(pr, f);

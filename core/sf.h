@@ -271,8 +271,11 @@ struct sf_proto {
   const sf_wsfield *ws_fields;  /* Wireshark's field names; name == NULL ends */
   const sf_variant *variants;  /* ends with name == NULL */
   const sf_facts *facts;
-  /* header length of the bytes at h (n available), 0 when malformed */
-  size_t (*hdr_len)(const uint8_t *h, size_t n);
+  /* header length of the bytes at h (n available), 0 when malformed; p
+     is the packet they are in (NULL: no packet), its layer below the one
+     whose header ends at h (sf_layer_before), for protocols whose header
+     depends on what carries it (DNS over TCP has a length first) */
+  size_t (*hdr_len)(const sf_pkt *p, const uint8_t *h, size_t n);
   /* length of header + payload claimed by the header; SIZE_MAX = all */
   size_t (*extent)(const uint8_t *h, size_t hlen, size_t n);
   /* next protocol decided by the header itself: >= 0 proto id,
@@ -286,8 +289,8 @@ struct sf_proto {
   /* fill in the checksum of layer li, once every length is final; NULL:
      as facts->cksum_cover says */
   void (*checksum)(sf_pkt *p, int li);
-  /* does conditional field fi apply to this header? */
-  int (*present)(const uint8_t *h, size_t hlen, int cond);
+  /* does conditional field fi apply to this header?  p as for hdr_len */
+  int (*present)(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond);
   /* header length a header of this variant should have (SHAPE changes) */
   size_t (*shape_len)(const uint8_t *h, size_t hlen);
   /* where variable field fi lives in the header */
@@ -446,8 +449,11 @@ int sf_dissect(sf_pkt *p, int first_proto);
 /* parse p->data from its first protocol (p->first) or, without one, from
    what its link type carries: the one parse entry */
 int sf_pkt_parse(sf_pkt *p);
-/* header length of protocol pr at h (n bytes there), 0 when malformed */
-size_t sf_header_len(const sf_proto *pr, const uint8_t *h, size_t n);
+/* header length of protocol pr at h (n bytes there) in p (or NULL), 0
+   when malformed */
+size_t sf_header_len(const sf_proto *pr, const sf_pkt *p, const uint8_t *h, size_t n);
+/* the layer of p whose header ends at h (the one below a header at h), -1 */
+int sf_layer_before(const sf_pkt *p, const uint8_t *h);
 int sf_linktype_proto(int linktype, const uint8_t *d, size_t n);
 #define SF_NEXT_QUOTED 0x10000  /* next(): what follows is a quoted packet */
 /* recompute automatic fields if the packet is dirty */

@@ -116,7 +116,7 @@ static int sub_items(int sub, uint64_t count, const uint8_t *h, size_t n,
   size_t at = 0;
   uint64_t k;
   for (k = 0; k < count; k++) {
-    size_t hl = at < n ? sf_header_len(pr, h + at, n - at) : 0;
+    size_t hl = at < n ? sf_header_len(pr, NULL, h + at, n - at) : 0;
     if (hl == 0 || hl > n - at) break;
     at += hl;
   }
@@ -356,7 +356,7 @@ static uint64_t count_items(const sf_custom *c, int fi, const uint8_t *d,
   size_t at = 0, hl;
   uint64_t k = 0;
   if (cf->item_bytes) return n / cf->item_bytes;
-  while (sub && at < n && (hl = sf_header_len(sub, d + at, n - at)) &&
+  while (sub && at < n && (hl = sf_header_len(sub, NULL, d + at, n - at)) &&
          hl <= n - at) {
     at += hl;
     k++;

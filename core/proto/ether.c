@@ -19,7 +19,8 @@ static const sf_field ether_fields[] = {
   UINTF("type", 96, 16, 0x9000, SF_FF_HEX, ether_types, 0),
 };
 
-static size_t ether_len(const uint8_t *h, size_t n) {
+static size_t ether_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   (void)h;
   return n >= 14 ? 14 : 0;
 }
@@ -54,7 +55,8 @@ static const sf_field dot1q_fields[] = {
   UINTF("type", 16, 16, 0, SF_FF_HEX, ether_types, 0),
 };
 
-static size_t dot1q_len(const uint8_t *h, size_t n) {
+static size_t dot1q_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   (void)h;
   return n >= 4 ? 4 : 0;
 }
@@ -110,7 +112,8 @@ static const sf_field arp_fields[] = {
   IP4F("pdst", 192, "0.0.0.0", ARP_ETH_IP),
 };
 
-static size_t arp_len(const uint8_t *h, size_t n) {
+static size_t arp_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   size_t want;
   if (n < 8) return 0;
   want = 8 + 2u * ((size_t)h[4] + h[5]);
@@ -124,7 +127,8 @@ static size_t arp_extent(const uint8_t *h, size_t hlen, size_t n) {
   return hlen;
 }
 
-static int arp_present(const uint8_t *h, size_t hlen, int cond) {
+static int arp_present(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond) {
+  (void)p;
   (void)cond;
   return hlen >= 28 && h[4] == 6 && h[5] == 4;
 }

@@ -57,7 +57,8 @@ static unsigned words_before(uint16_t b, uint16_t bit) {
   return n;
 }
 
-static int gre_present(const uint8_t *h, size_t hlen, int cond) {
+static int gre_present(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond) {
+  (void)p;
   uint16_t b = gre_bits(h);
   (void)hlen;
   switch (cond) {
@@ -77,7 +78,8 @@ static size_t gre_shape(const uint8_t *h, size_t hlen) {
   return 4 + 4u * !!(b & (C_BIT | R_BIT)) + 4u * !!(b & K_BIT) + 4u * !!(b & S_BIT);
 }
 
-static size_t gre_len(const uint8_t *h, size_t n) {
+static size_t gre_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   size_t want;
   if (n < 4) return 0;
   want = gre_shape(h, n);
@@ -148,7 +150,8 @@ static const sf_field pptp_fields[] = {
   UINTF("ack_number", 96, 32, 0, SF_FF_HEX, NULL, P_A12),
 };
 
-static int pptp_present(const uint8_t *h, size_t hlen, int cond) {
+static int pptp_present(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond) {
+  (void)p;
   uint16_t b = gre_bits(h);
   (void)hlen;
   switch (cond) {
@@ -165,7 +168,8 @@ static size_t pptp_shape(const uint8_t *h, size_t hlen) {
   return 8 + 4u * !!(b & S_BIT) + 4u * !!(b & A_BIT);
 }
 
-static size_t pptp_len(const uint8_t *h, size_t n) {
+static size_t pptp_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   size_t want;
   if (n < 8) return 0;
   want = pptp_shape(h, n);

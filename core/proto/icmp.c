@@ -42,7 +42,8 @@ static int is_idseq(unsigned t) {
   return t == 0 || t == 8 || (t >= 13 && t <= 18);
 }
 
-static int icmp_present(const uint8_t *h, size_t hlen, int cond) {
+static int icmp_present(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond) {
+  (void)p;
   unsigned t = h[0];
   (void)hlen;
   switch (cond) {
@@ -66,7 +67,8 @@ static size_t type_len(unsigned t) {
   return 8;
 }
 
-static size_t icmp_hdr_len(const uint8_t *h, size_t n) {
+static size_t icmp_hdr_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   size_t want;
   if (n < 8) return 0;
   want = type_len(h[0]);

@@ -60,7 +60,8 @@ static int known_type(unsigned t) {
   return (t >= 1 && t <= 4) || (t >= 128 && t <= 129) || (t >= 133 && t <= 137);
 }
 
-static int icmp6_present(const uint8_t *h, size_t hlen, int cond) {
+static int icmp6_present(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond) {
+  (void)p;
   unsigned t = h[0];
   (void)hlen;
   switch (cond) {
@@ -91,7 +92,8 @@ static size_t fixed_len(unsigned t) {
   }
 }
 
-static size_t icmp6_hdr_len(const uint8_t *h, size_t n) {
+static size_t icmp6_hdr_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   size_t want;
   if (n < 4) return 0;
   want = fixed_len(h[0]);
@@ -199,7 +201,8 @@ static const sf_field ndopt_fields[] = {
   BYTESF("data", 16, 0, NULL, NULL, O_OTHER),
 };
 
-static int ndopt_present(const uint8_t *h, size_t hlen, int cond) {
+static int ndopt_present(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond) {
+  (void)p;
   unsigned t = h[0];
   (void)hlen;
   switch (cond) {
@@ -211,7 +214,8 @@ static int ndopt_present(const uint8_t *h, size_t hlen, int cond) {
   }
 }
 
-static size_t ndopt_len(const uint8_t *h, size_t n) {
+static size_t ndopt_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   size_t want;
   if (n < 2 || h[1] == 0) return 0;  /* a zero length would loop forever */
   want = (size_t)h[1] * 8;

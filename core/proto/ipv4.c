@@ -32,7 +32,8 @@ static const sf_field ip_fields[] = {
   BYTESF("options", 160, 4, "ip_options", NULL, 0),
 };
 
-static size_t ip_hdr_len(const uint8_t *h, size_t n) {
+static size_t ip_hdr_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   size_t hl;
   if (n < 20) return 0;
   hl = (size_t)(h[0] & 15) * 4;

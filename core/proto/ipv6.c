@@ -27,7 +27,8 @@ static const sf_field ipv6_fields[] = {
   IP6F("dst", 192, "::1", 0),
 };
 
-static size_t ipv6_len(const uint8_t *h, size_t n) {
+static size_t ipv6_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   (void)h;
   return n >= 40 ? 40 : 0;
 }
@@ -47,7 +48,8 @@ static void ipv6_fixup(sf_pkt *p, int li) {
 /* ---- extension headers -------------------------------------------------- */
 
 /* Length in 8-octet units, not counting the first 8 octets. */
-static size_t ext_len(const uint8_t *h, size_t n) {
+static size_t ext_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   size_t want;
   if (n < 8) return 0;
   want = ((size_t)h[1] + 1) * 8;
@@ -165,7 +167,8 @@ static const sf_field frag_fields[] = {
   UINTF("id", 32, 32, 0, 0, NULL, 0),
 };
 
-static size_t frag_len(const uint8_t *h, size_t n) {
+static size_t frag_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   (void)h;
   return n >= 8 ? 8 : 0;
 }

@@ -23,7 +23,8 @@ static const sf_field lobe_fields[] = {
   UINTF("type", 0, 32, 2, 0, families, 0),
 };
 
-static size_t lo_len(const uint8_t *h, size_t n) {
+static size_t lo_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   (void)h;
   return n >= 4 ? 4 : 0;
 }

@@ -34,7 +34,8 @@ static const sf_field sll_fields[] = {
   UINTF("proto", 112, 16, 0x0800, SF_FF_HEX, sll_protos, 0),
 };
 
-static size_t sll_len(const uint8_t *h, size_t n) {
+static size_t sll_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   (void)h;
   return n >= 16 ? 16 : 0;
 }
@@ -74,7 +75,8 @@ static const sf_field sll2_fields[] = {
   BYTESF("src", 96, 8, NULL, "0000000000000000", 0),
 };
 
-static size_t sll2_len(const uint8_t *h, size_t n) {
+static size_t sll2_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   (void)h;
   return n >= 20 ? 20 : 0;
 }

@@ -25,7 +25,8 @@ static const sf_field tcp_fields[] = {
   BYTESF("options", 160, 4, "tcp_options", NULL, 0),
 };
 
-static size_t tcp_hdr_len(const uint8_t *h, size_t n) {
+static size_t tcp_hdr_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   size_t hl;
   if (n < 20) return 0;
   hl = (size_t)(h[12] >> 4) * 4;

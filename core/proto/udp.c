@@ -12,7 +12,8 @@ static const sf_field udp_fields[] = {
   UINTF("chksum", 48, 16, 0, SF_FF_AUTO | SF_FF_HEX, NULL, 0),
 };
 
-static size_t udp_hdr_len(const uint8_t *h, size_t n) {
+static size_t udp_hdr_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   (void)h;
   return n >= 8 ? 8 : 0;
 }

@@ -44,7 +44,8 @@ static const sf_field vxlan_fields[] = {
 
 /* The second to fourth bytes: GPE's next protocol, the group policy, or
    reserved (a header with both flags reads as GPE). */
-static int vxlan_present(const uint8_t *h, size_t hlen, int cond) {
+static int vxlan_present(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond) {
+  (void)p;
   (void)hlen;
   switch (cond) {
     case C_NP: return (h[0] & NP_FLAG) != 0;
@@ -54,7 +55,8 @@ static int vxlan_present(const uint8_t *h, size_t hlen, int cond) {
   }
 }
 
-static size_t vxlan_len(const uint8_t *h, size_t n) {
+static size_t vxlan_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  (void)p;
   (void)h;
   return n >= 8 ? 8 : 0;
 }
@@ -86,7 +88,7 @@ static void vxlan_fixup(sf_pkt *p, int li) {
   else if (next == proto_named(&ip6, "IPv6")) np = 2;
   else return;
   sf_lput(p, li, F_FLAGS, (sf_lget(p, li, F_FLAGS) | NP_FLAG) & 0xff);
-  if (vxlan_present(p->data + p->layers[li].off, 8, C_NP))
+  if (vxlan_present(p, p->data + p->layers[li].off, 8, C_NP))
     sf_lput(p, li, F_NEXTPROTO, (uint64_t)np);
 }
 

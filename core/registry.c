@@ -628,6 +628,27 @@ int sf_lookup_more(const sf_pkt *p, int li) {
   return (sf_protos_[lower]->more & 2) ? sf_heur_run(p, li) : -1;
 }
 
+/* ---- codecs ------------------------------------------------------------------- */
+
+#define MAX_CODECS 64
+
+static const sf_codec *codecs[MAX_CODECS];
+static int ncodecs;
+
+int sf_codec_add(const sf_codec *c) {
+  if (sf_codec_find(c->name)) return SF_OK;
+  if (ncodecs == MAX_CODECS) return SF_E_TOOBIG;
+  codecs[ncodecs++] = c;
+  return SF_OK;
+}
+
+const sf_codec *sf_codec_find(const char *name) {
+  int i;
+  for (i = 0; name && i < ncodecs; i++)
+    if (strcmp(codecs[i]->name, name) == 0) return codecs[i];
+  return NULL;
+}
+
 /* ---- built-ins ---------------------------------------------------------------- */
 
 void sf_register_raw(void);

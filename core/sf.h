@@ -271,6 +271,9 @@ struct sf_proto {
   const sf_wsfield *ws_fields;  /* Wireshark's field names; name == NULL ends */
   const sf_variant *variants;  /* ends with name == NULL */
   const sf_facts *facts;
+  uint8_t record;          /* its layers are records of the message layer
+                              before them (DNS answers): a summary names
+                              the message, not each record */
   /* header length of the bytes at h (n available), 0 when malformed; p
      is the packet they are in (NULL: no packet), its layer below the one
      whose header ends at h (sf_layer_before), for protocols whose header
@@ -408,6 +411,27 @@ static inline int sf_table_fast(int tab, uint64_t v) {
   }
   return sf_table_big_[tab] ? -2 : -1;
 }
+
+/* ---- codecs ----------------------------------------------------------------------- */
+
+/* A field whose bytes encode a text (a DNS name) names a codec (its
+   sf_field.codec) registered here; the binding shows and takes the text.
+   to_text may read the packet around the field: a compressed DNS name
+   points back into its message. */
+typedef struct sf_codec {
+  const char *name;
+  /* the text of the bytes d[0..n) of field fi of layer li of p, into out
+     (cap bytes, NUL-terminated): its length, or < 0 if they do not decode */
+  int (*to_text)(const sf_pkt *p, int li, int fi, const uint8_t *d, size_t n,
+                 char *out, size_t cap);
+  /* the bytes of the text s (n bytes) into out (cap): their length, or < 0
+     (SF_E_VALUE) if s is not one */
+  int (*from_text)(const char *s, size_t n, uint8_t *out, size_t cap);
+  const char *expected;    /* what from_text takes, for errors */
+} sf_codec;
+
+int sf_codec_add(const sf_codec *c);
+const sf_codec *sf_codec_find(const char *name);
 
 /* ---- option lists ------------------------------------------------------------ */
 

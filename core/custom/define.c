@@ -350,6 +350,23 @@ int sf_custom_register(sf_custom *c) {
 
 const sf_proto *sf_custom_proto(const sf_custom *c) { return &c->proto; }
 
+void sf_custom_describe(sf_custom *c, const sf_proto *like) {
+  sf_proto *pr = &c->proto;
+  if (like->kind) pr->kind = like->kind;
+  pr->next_table = like->next_table;
+  pr->next_keys[0] = like->next_keys[0];
+  pr->next_keys[1] = like->next_keys[1];
+  pr->places = like->places;
+  pr->aliases = like->aliases;
+  pr->variants = like->variants;
+  pr->facts = like->facts;
+  pr->ws = like->ws;
+  pr->ws_fields = like->ws_fields;
+  pr->record = like->record;
+  if (like->next && !(c->hooks & SF_CH_GUESS)) pr->next = like->next;
+  if (like->fixup) pr->fixup = like->fixup;
+}
+
 void sf_custom_kill(sf_custom *c) {
   c->dead = 1;
   c->host = NULL;

@@ -830,8 +830,33 @@ static void test_linktypes(void) {
   CHECK_EQ(sf_linktype_proto(147, v4, 1), SF_RAW);
 }
 
+/* Codecs are found by name, once each. */
+static int upper_text(const sf_pkt *p, int li, int fi, const uint8_t *d, size_t n,
+                      char *out, size_t cap) {
+  size_t i;
+  (void)p;
+  (void)li;
+  (void)fi;
+  for (i = 0; i < n && i + 1 < cap; i++) out[i] = (char)(d[i] & ~0x20);
+  out[i] = 0;
+  return (int)i;
+}
+
+static void test_codecs(void) {
+  static const sf_codec up = {"test_upper", upper_text, NULL, "text"};
+  char out[8];
+  CHECK_EQ(sf_codec_find("test_upper") == NULL, 1);
+  CHECK_EQ(sf_codec_add(&up), SF_OK);
+  CHECK_EQ(sf_codec_add(&up), SF_OK);
+  CHECK(sf_codec_find("test_upper") == &up);
+  CHECK_EQ(sf_codec_find("test_upper")->to_text(NULL, 0, 0, (const uint8_t *)"abc", 3, out, 8), 3);
+  CHECK(strcmp(out, "ABC") == 0);
+  CHECK(sf_codec_find(NULL) == NULL);
+}
+
 int main(void) {
   sf_init();
+  test_codecs();
   test_linktypes();
   test_syn();
   test_truncated_syn();

@@ -620,6 +620,7 @@ int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
   const uint8_t *d = p->data;
   int v6, udp, vlan = 0, n = p->nlayers, mode = pol->mode[SF_AN_PAYLOAD], snap;
   size_t len = p->len, start, end, ipend, cut, pad, newlen, ipoff, toff, ckoff;
+  long keep;
   uint64_t acc;
   uint8_t *h;
   uint32_t ck;
@@ -673,10 +674,8 @@ int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
   /* ---- the output's layout: payload cut (snap_cut() or payload()),
      padding kept unless a snap cut takes it */
   cut = end;
-  if ((mode == SF_PL_TRUNCATE || mode == SF_PL_DROP) && end > start) {
-    size_t keep = mode == SF_PL_TRUNCATE ? pol->payload_truncate_bytes : 0;
-    if (end - start > keep) cut = start + keep;
-  }
+  keep = kept_bytes(pol);
+  if (keep >= 0 && end - start > (size_t)keep) cut = start + (size_t)keep;
   snap = cut < end && !pol->payload_rewrite_lengths;
   pad = snap ? 0 : len - ipend;
   newlen = cut + pad;

@@ -29,8 +29,16 @@ CK="-o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE -o ip.check_checksum:T
 CKBAD='ip.checksum.status == "Bad" || tcp.checksum.status == "Bad" || udp.checksum.status == "Bad" || icmp.checksum.status == "Bad" || icmpv6.checksum.status == "Bad"'
 WARN='_ws.expert.severity >= "Warning"'
 
-# frame numbers matching a filter, one a line
-frames() { tshark -r "$1" $CK -Y "$2" -T fields -e frame.number 2>/dev/null; }
+# judge FILE TAG: the frames tshark finds malformed ($tmp/mal.TAG) and
+# those with a bad checksum ($tmp/ck.TAG), one tshark run (status 0 is Bad)
+judge() {
+  tshark -r "$1" $CK -Y "_ws.malformed || $CKBAD" -T fields -E separator='|' -E occurrence=a \
+    -E aggregator=, -e frame.number -e _ws.malformed -e ip.checksum.status -e tcp.checksum.status \
+    -e udp.checksum.status -e icmp.checksum.status -e icmpv6.checksum.status 2>/dev/null > "$tmp/judged"
+  awk -F'|' '$2 != "" { print $1 }' "$tmp/judged" > "$tmp/mal.$2"
+  awk -F'|' '{ for (i = 3; i <= NF; i++) if (("," $i ",") ~ /,0,/) { print $1; break } }' \
+    "$tmp/judged" > "$tmp/ck.$2"
+}
 # warnings as tshark shows them by default: originals may carry checksums
 # left to the NIC (offload), which the anonymized copy has fixed
 warnings() { tshark -r "$1" -Y "$WARN" 2>/dev/null | wc -l; }
@@ -51,8 +59,7 @@ newly() { sort "$1" > "$tmp/was"; sort "$2" | comm -13 "$tmp/was" -; }
 # (malformed compared with malformed, checksums with checksums).
 check_policies() {
   cap=$1; name=$2; ext=${cap##*.}
-  frames "$cap" "_ws.malformed" > "$tmp/mal.in"
-  frames "$cap" "$CKBAD" > "$tmp/ck.in"
+  judge "$cap" in
   for mode in default ml_optimized maximum_privacy rewrite; do
     out="$tmp/$mode.$ext"
     if ! anon "$cap" "$out" "$mode"; then
@@ -63,12 +70,9 @@ check_policies() {
         { echo "FAIL $name: ml_optimized differs from the default"; fail=$((fail + 1)); }
       continue
     fi
-    frames "$out" "$CKBAD" > "$tmp/ck.out"
+    judge "$out" out
     newly "$tmp/ck.in" "$tmp/ck.out" > "$tmp/new"
-    if [ $mode != rewrite ]; then
-      frames "$out" "_ws.malformed" > "$tmp/mal.out"
-      newly "$tmp/mal.in" "$tmp/mal.out" >> "$tmp/new"
-    fi
+    [ $mode = rewrite ] || newly "$tmp/mal.in" "$tmp/mal.out" >> "$tmp/new"
     [ -s "$tmp/new" ] && {
       echo "FAIL $name ($mode): packets newly malformed or with a bad checksum:" \
            "$(sort -un "$tmp/new" | head -5 | tr '\n' ' ')"; fail=$((fail + 1)); }

@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
     snprintf(out, sizeof out, "/tmp/anon_bench_%d.pcap", (int)getpid());
     sf_anon_policy_init(&p);
     for (k = 0; k < 3; k++) {
-      sf_anon_stats st = {0, 0, 0};
+      sf_anon_stats st = {0};
       double t = now();
       if (sf_anon_pcap(argv[1], out, &p, NULL, &st, err, sizeof err) != SF_OK) {
         fprintf(stderr, "anon_bench: %s\n", err);

@@ -115,65 +115,110 @@ static int cpan_tostring(lua_State *L) {
 static const char *const policy_keys[] = {
   "ip_mode", "mac_mode", "port_mode", "timestamp_mode", "tcp_seq_mode",
   "payload_mode", "timestamp_jitter_ms", "payload_truncate_bytes",
-  "crypto_pan_key", "hash_salt", NULL
+  "payload_rewrite_lengths", "crypto_pan_key", "hash_salt", NULL
 };
 #define KEY_LIST "ip_mode, mac_mode, port_mode, timestamp_mode, tcp_seq_mode, " \
-  "payload_mode, timestamp_jitter_ms, payload_truncate_bytes, crypto_pan_key, hash_salt"
+  "payload_mode, timestamp_jitter_ms, payload_truncate_bytes, " \
+  "payload_rewrite_lengths, crypto_pan_key, hash_salt"
 
 static sf_anon_policy *checkpolicy(lua_State *L, int idx) {
   return (sf_anon_policy *)luaL_checkudata(L, idx, LSF_POLICY);
 }
 
-static uint32_t check_count(lua_State *L, int idx, const char *name) {
-  lua_Integer v;
-  if (!lua_isinteger(L, idx))
-    luaL_error(L, "AnonymizationPolicy.%s: expected an integer, got %s", name,
-               luaL_typename(L, idx));
-  v = lua_tointeger(L, idx);
-  if (v < 0 || v > 0x7fffffff)
-    luaL_error(L, "AnonymizationPolicy.%s: value %d out of range (0..2147483647)", name, (int)v);
+/* A whole number in [0, max] at idx: an integer, or a float that is one
+   (256.0); NaN, infinities, fractions, strings and the out of range are
+   errors naming the option and what it takes. */
+static uint32_t check_count(lua_State *L, int idx, const char *name,
+                            lua_Integer max, const char *unit) {
+  lua_Integer v = 0;
+  int ok = lua_type(L, idx) == LUA_TNUMBER;
+  if (ok && !lua_isinteger(L, idx)) {
+    lua_Number n = lua_tonumber(L, idx);
+    ok = n >= 0 && n <= (lua_Number)max && lua_numbertointeger(n, &v) && (lua_Number)v == n;
+  } else if (ok) {
+    v = lua_tointeger(L, idx);
+  }
+  if (!ok || v < 0 || v > max) {
+    const char *got = lua_type(L, idx) == LUA_TNUMBER ? luaL_tolstring(L, idx, NULL)
+                                                      : luaL_typename(L, idx);
+    luaL_error(L, "AnonymizationPolicy.%s: expected a whole number of %s from 0 to %I, got %s",
+               name, unit, max, got);
+  }
   return (uint32_t)v;
 }
 
-/* One key = value of the table: the value is on top. */
+/* The mode named by the value on top: a name, or false (pass-through,
+   the seed's None: a key set to nil is no key in a Lua table). */
+static void set_mode(lua_State *L, sf_anon_policy *p, int s) {
+  const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                  : lua_isboolean(L, -1) && !lua_toboolean(L, -1) ? "none" : NULL;
+  int m = v ? sf_anon_mode_find(s, v) : -1;
+  if (!v)
+    luaL_error(L, "AnonymizationPolicy.%s: expected a mode name or false, got %s (valid: %s)",
+               sf_anon_setting_name(s), luaL_typename(L, -1), sf_anon_mode_list(s));
+  if (m < 0)
+    luaL_error(L, "AnonymizationPolicy.%s: unknown mode '%s' (valid: %s; false passes through)",
+               sf_anon_setting_name(s), v, sf_anon_mode_list(s));
+  sf_anon_policy_set_mode(p, s, m);
+}
+
+/* One option, its value on top. */
 static void set_option(lua_State *L, sf_anon_policy *p, const char *k) {
   int s;
   for (s = 0; s < SF_AN_NSETTINGS; s++)
     if (strcmp(k, sf_anon_setting_name(s)) == 0) {
-      const char *v = lua_tostring(L, -1);
-      int m = v ? sf_anon_mode_find(s, v) : -1;
-      if (m < 0)
-        luaL_error(L, "AnonymizationPolicy.%s: unknown mode '%s' (valid: %s)", k,
-                   v ? v : luaL_typename(L, -1), sf_anon_mode_list(s));
-      p->mode[s] = m;
+      set_mode(L, p, s);
       return;
     }
-  if (strcmp(k, "timestamp_jitter_ms") == 0) p->timestamp_jitter_ms = check_count(L, -1, k);
-  else if (strcmp(k, "payload_truncate_bytes") == 0) p->payload_truncate_bytes = check_count(L, -1, k);
+  if (strcmp(k, "timestamp_jitter_ms") == 0)
+    p->timestamp_jitter_ms = check_count(L, -1, k, SF_ANON_MAX_JITTER_MS, "milliseconds");
+  else if (strcmp(k, "payload_truncate_bytes") == 0)
+    p->payload_truncate_bytes = check_count(L, -1, k, SF_ANON_MAX_TRUNCATE, "bytes");
+  else if (strcmp(k, "payload_rewrite_lengths") == 0) {
+    if (!lua_isboolean(L, -1))
+      luaL_error(L, "AnonymizationPolicy.%s: expected true or false, got %s", k, luaL_typename(L, -1));
+    p->payload_rewrite_lengths = lua_toboolean(L, -1);
+  }
   else if (strcmp(k, "crypto_pan_key") == 0) check_key(L, -1, "AnonymizationPolicy.crypto_pan_key", p->crypto_pan_key);
   else if (strcmp(k, "hash_salt") == 0) check_key(L, -1, "AnonymizationPolicy.hash_salt", p->hash_salt);
-  else luaL_error(L, "AnonymizationPolicy has no option '%s' (options: " KEY_LIST ")", k);
+}
+
+/* Every key of the table at idx is an option. */
+static void check_keys(lua_State *L, int idx) {
+  int i;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "AnonymizationPolicy: option names are strings (options: " KEY_LIST ")");
+    for (i = 0; policy_keys[i] && strcmp(policy_keys[i], lua_tostring(L, -1)) != 0; i++) continue;
+    if (!policy_keys[i])
+      luaL_error(L, "AnonymizationPolicy has no option '%s' (options: " KEY_LIST ")", lua_tostring(L, -1));
+  }
 }
 
 /* core.anon_policy([t [, preset]]) -> a policy: the preset's modes (or the
-   defaults), a fresh key and salt, then t's options over them. */
+   defaults), a fresh key and salt, then t's options over them, in the
+   order of policy_keys (a mode before the numbers it brings). */
 static int policy_new(lua_State *L) {
   const char *preset = luaL_optstring(L, 2, "default");
   sf_anon_policy *p;
+  char err[200];
+  int i;
   if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TTABLE);
   p = (sf_anon_policy *)lua_newuserdatauv(L, sizeof *p, 0);
   luaL_setmetatable(L, LSF_POLICY);
   if (sf_anon_policy_init(p) != SF_OK) return luaL_error(L, "AnonymizationPolicy: no random bytes for the key");
   if (sf_anon_policy_preset(p, preset) != SF_OK) return luaL_argerror(L, 2, "unknown preset");
   if (lua_istable(L, 1)) {
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-      if (lua_type(L, -2) != LUA_TSTRING)
-        luaL_error(L, "AnonymizationPolicy: option names are strings (options: " KEY_LIST ")");
-      set_option(L, p, lua_tostring(L, -2));
+    check_keys(L, 1);
+    for (i = 0; policy_keys[i]; i++) {
+      if (lua_getfield(L, 1, policy_keys[i]) != LUA_TNIL) set_option(L, p, policy_keys[i]);
       lua_pop(L, 1);
     }
   }
+  if (sf_anon_policy_check(p, err, sizeof err) != SF_OK)
+    return luaL_error(L, "AnonymizationPolicy.%s", err);
   return 1;
 }
 
@@ -194,6 +239,7 @@ static int policy_index(lua_State *L) {
     }
   if (strcmp(k, "timestamp_jitter_ms") == 0) lua_pushinteger(L, p->timestamp_jitter_ms);
   else if (strcmp(k, "payload_truncate_bytes") == 0) lua_pushinteger(L, p->payload_truncate_bytes);
+  else if (strcmp(k, "payload_rewrite_lengths") == 0) lua_pushboolean(L, p->payload_rewrite_lengths);
   else if (strcmp(k, "crypto_pan_key") == 0) lua_pushlstring(L, (const char *)p->crypto_pan_key, 32);
   else if (strcmp(k, "hash_salt") == 0) lua_pushlstring(L, (const char *)p->hash_salt, 32);
   else return luaL_error(L, "AnonymizationPolicy has no option '%s' (options: " KEY_LIST ")", k);
@@ -231,8 +277,10 @@ static int policy_tostring(lua_State *L) {
                     sf_anon_mode_name(s, p->mode[s]));
     luaL_addvalue(&b);
   }
-  lua_pushfstring(L, ", timestamp_jitter_ms=%d, payload_truncate_bytes=%d}",
-                  (int)p->timestamp_jitter_ms, (int)p->payload_truncate_bytes);
+  lua_pushfstring(L, ", timestamp_jitter_ms=%I, payload_truncate_bytes=%I, "
+                  "payload_rewrite_lengths=%s}", (lua_Integer)p->timestamp_jitter_ms,
+                  (lua_Integer)p->payload_truncate_bytes,
+                  p->payload_rewrite_lengths ? "true" : "false");
   luaL_addvalue(&b);
   luaL_pushresult(&b);
   return 1;
@@ -313,12 +361,12 @@ static int anon_close(lua_State *L) {
 /* ---- anonymize_pcap ------------------------------------------------------------- */
 
 /* anonymize_pcap(in, out, policy [, reader options]) -> {packets=,
-   bytes_in=, bytes_out=}, or nil, message naming the file (anon.lua raises
+   bytes_in=, bytes_out=, timestamps_clamped=}, or nil, message naming the file (anon.lua raises
    it at its caller's line) */
 static int anonymize_pcap(lua_State *L) {
   const char *in = luaL_checkstring(L, 1), *out = luaL_checkstring(L, 2);
   sf_anon_policy *p = checkpolicy(L, 3);
-  sf_anon_stats st = {0, 0, 0};
+  sf_anon_stats st = {0};
   sf_ropts ro;
   char err[700];
   lsf_host h;
@@ -333,7 +381,9 @@ static int anonymize_pcap(lua_State *L) {
     lua_pushstring(L, err);
     return 2;
   }
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, (lua_Integer)st.times_clamped);
+  lua_setfield(L, -2, "timestamps_clamped");
   lua_pushinteger(L, (lua_Integer)st.packets);
   lua_setfield(L, -2, "packets");
   lua_pushinteger(L, (lua_Integer)st.bytes_in);

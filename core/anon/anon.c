@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,23 +25,40 @@ static const char *const setting_names[SF_AN_NSETTINGS] = {
   "payload_mode"
 };
 
-/* NULL-terminated, indexed by the SF_* mode enums of anon.h */
-static const char *const mode_names[SF_AN_NSETTINGS][5] = {
-  {"preserve", "crypto_pan", "permute", NULL},
-  {"preserve", "salted_hash", "salted_hash_keep_oui", "zero", NULL},
-  {"preserve", "preserve_well_known", "permute", NULL},
-  {"preserve", "epoch_shift", "random_shift", NULL},
-  {"preserve", "random_offset", NULL},
-  {"preserve", "truncate_to", "drop", "zero", NULL},
+/* Each setting's names: every mode's own name first (the one read back),
+   then aliases: "none" for pass-through (the seed's None), and sflua's
+   spellings from before it followed the seed's. */
+typedef struct mode_name { const char *name; int mode; } mode_name;
+
+static const mode_name mode_names[SF_AN_NSETTINGS][8] = {
+  {{"preserve", SF_IP_PRESERVE}, {"crypto_pan", SF_IP_CRYPTOPAN},
+   {"permute", SF_IP_PERMUTE}, {"none", SF_IP_PRESERVE}, {NULL, 0}},
+  {{"preserve", SF_MAC_PRESERVE}, {"salted_hash", SF_MAC_HASH},
+   {"salted_hash_preserve_oui", SF_MAC_HASH_OUI}, {"zero", SF_MAC_ZERO},
+   {"none", SF_MAC_PRESERVE}, {"salted_hash_keep_oui", SF_MAC_HASH_OUI},
+   {NULL, 0}},
+  {{"preserve", SF_PORT_PRESERVE}, {"preserve_well_known", SF_PORT_WELL_KNOWN},
+   {"permute", SF_PORT_PERMUTE}, {"categorize", SF_PORT_CATEGORIZE},
+   {"none", SF_PORT_PRESERVE}, {NULL, 0}},
+  {{"preserve", SF_TS_PRESERVE}, {"epoch_shift", SF_TS_EPOCH_SHIFT},
+   {"random_shift", SF_TS_RANDOM_SHIFT},
+   {"epoch_shift_jitter", SF_TS_EPOCH_JITTER}, {"none", SF_TS_PRESERVE},
+   {NULL, 0}},
+  {{"preserve", SF_SEQ_PRESERVE}, {"random_offset", SF_SEQ_RANDOM_OFFSET},
+   {"none", SF_SEQ_PRESERVE}, {NULL, 0}},
+  {{"preserve", SF_PL_PRESERVE}, {"truncate_to", SF_PL_TRUNCATE},
+   {"truncate_all", SF_PL_DROP}, {"zero", SF_PL_ZERO},
+   {"none", SF_PL_PRESERVE}, {"drop", SF_PL_DROP}, {NULL, 0}},
 };
 
 static const char *const mode_lists[SF_AN_NSETTINGS] = {
-  "preserve, crypto_pan, permute",
-  "preserve, salted_hash, salted_hash_keep_oui, zero",
-  "preserve, preserve_well_known, permute",
-  "preserve, epoch_shift, random_shift",
-  "preserve, random_offset",
-  "preserve, truncate_to, drop, zero",
+  "preserve (or none), crypto_pan, permute",
+  "preserve (or none), salted_hash, salted_hash_preserve_oui "
+  "(or salted_hash_keep_oui), zero",
+  "preserve (or none), preserve_well_known, permute, categorize",
+  "preserve (or none), epoch_shift, random_shift, epoch_shift_jitter",
+  "preserve (or none), random_offset",
+  "preserve (or none), truncate_to, truncate_all (or drop), zero",
 };
 
 const char *sf_anon_setting_name(int s) {
@@ -48,18 +66,19 @@ const char *sf_anon_setting_name(int s) {
 }
 
 int sf_anon_mode_find(int s, const char *name) {
-  int m;
+  const mode_name *m;
   if ((unsigned)s >= SF_AN_NSETTINGS) return -1;
-  for (m = 0; mode_names[s][m]; m++)
-    if (strcmp(mode_names[s][m], name) == 0) return m;
+  for (m = mode_names[s]; m->name; m++)
+    if (strcmp(m->name, name) == 0) return m->mode;
   return -1;
 }
 
-const char *sf_anon_mode_name(int s, int m) {
-  int i;
-  if ((unsigned)s >= SF_AN_NSETTINGS || m < 0) return NULL;
-  for (i = 0; i < m && mode_names[s][i]; i++) continue;
-  return mode_names[s][i];
+const char *sf_anon_mode_name(int s, int mode) {
+  const mode_name *m;
+  if ((unsigned)s >= SF_AN_NSETTINGS) return NULL;
+  for (m = mode_names[s]; m->name; m++)
+    if (m->mode == mode) return m->name;
+  return NULL;
 }
 
 const char *sf_anon_mode_list(int s) {
@@ -78,29 +97,47 @@ static void set_modes(sf_anon_policy *p, int ip, int mac, int port, int ts,
   p->mode[SF_AN_PAYLOAD] = pl;
 }
 
+/* The seed toolkit's presets (its README): ml_optimized keeps what models
+   learn from (subnets, service ports, exact timing, the first 256 bytes
+   of payload), maximum_privacy keeps no port, no payload and blurs timing. */
 int sf_anon_policy_preset(sf_anon_policy *p, const char *name) {
-  if (strcmp(name, "default") == 0) {
+  if (strcmp(name, "default") == 0 || strcmp(name, "ml_optimized") == 0) {
     set_modes(p, SF_IP_CRYPTOPAN, SF_MAC_HASH, SF_PORT_WELL_KNOWN,
               SF_TS_EPOCH_SHIFT, SF_SEQ_RANDOM_OFFSET, SF_PL_TRUNCATE);
     p->timestamp_jitter_ms = 0;
     p->payload_truncate_bytes = 256;
-  } else if (strcmp(name, "ml_optimized") == 0) {
-    /* keep what models learn from: subnets, ports, exact timing, header
-       fields and the first bytes of each payload */
-    set_modes(p, SF_IP_CRYPTOPAN, SF_MAC_HASH, SF_PORT_PRESERVE,
-              SF_TS_EPOCH_SHIFT, SF_SEQ_RANDOM_OFFSET, SF_PL_TRUNCATE);
-    p->timestamp_jitter_ms = 0;
-    p->payload_truncate_bytes = 64;
   } else if (strcmp(name, "maximum_privacy") == 0) {
-    /* no prefix structure, no payload, no real date, blurred timing */
-    set_modes(p, SF_IP_PERMUTE, SF_MAC_HASH, SF_PORT_PERMUTE,
-              SF_TS_RANDOM_SHIFT, SF_SEQ_RANDOM_OFFSET, SF_PL_DROP);
-    p->timestamp_jitter_ms = 10;
+    set_modes(p, SF_IP_CRYPTOPAN, SF_MAC_HASH, SF_PORT_CATEGORIZE,
+              SF_TS_EPOCH_JITTER, SF_SEQ_RANDOM_OFFSET, SF_PL_DROP);
+    p->timestamp_jitter_ms = SF_ANON_JITTER_MS;
     p->payload_truncate_bytes = 0;
   } else {
     return SF_E_VALUE;
   }
+  p->payload_rewrite_lengths = 0;
   return SF_OK;
+}
+
+void sf_anon_policy_set_mode(sf_anon_policy *p, int s, int mode) {
+  if ((unsigned)s >= SF_AN_NSETTINGS) return;
+  p->mode[s] = mode;
+  if (s == SF_AN_TIME)
+    p->timestamp_jitter_ms = mode == SF_TS_EPOCH_JITTER ? SF_ANON_JITTER_MS : 0;
+}
+
+int sf_anon_policy_check(const sf_anon_policy *p, char *err, size_t errlen) {
+  if (p->timestamp_jitter_ms > SF_ANON_MAX_JITTER_MS)
+    snprintf(err, errlen, "timestamp_jitter_ms: %lu is more than %lu (an hour)",
+             (unsigned long)p->timestamp_jitter_ms, (unsigned long)SF_ANON_MAX_JITTER_MS);
+  else if (p->payload_truncate_bytes > SF_ANON_MAX_TRUNCATE)
+    snprintf(err, errlen, "payload_truncate_bytes: %lu is more than %lu (a packet's largest size)",
+             (unsigned long)p->payload_truncate_bytes, (unsigned long)SF_ANON_MAX_TRUNCATE);
+  else if (p->mode[SF_AN_TIME] == SF_TS_EPOCH_JITTER && p->timestamp_jitter_ms == 0)
+    snprintf(err, errlen, "timestamp_jitter_ms: epoch_shift_jitter needs at least 1 ms "
+             "(timestamp_mode \"epoch_shift\" has none)");
+  else
+    return SF_OK;
+  return SF_E_VALUE;
 }
 
 int sf_anon_policy_init(sf_anon_policy *p) {
@@ -182,10 +219,22 @@ static uint64_t seed_of(const sf_anon *a, const char *label) {
   return get64(h);
 }
 
+/* The seed's categories (IANA's ranges, RFC 6335), each port replaced by
+   its range's first: system 0-1023 -> 0, user 1024-49151 -> 1024,
+   dynamic 49152-65535 -> 49152. */
+static void categorize_ports(sf_anon *a) {
+  uint32_t i;
+  for (i = 0; i < 65536; i++) a->ports[i] = i < 1024 ? 0 : i < 49152 ? 1024 : 49152;
+}
+
 /* A keyed shuffle of ports [lo, 65535]; the rest map to themselves. */
 static void build_ports(sf_anon *a) {
   uint64_t s = seed_of(a, "ports");
   uint32_t i, lo;
+  if (a->pol.mode[SF_AN_PORT] == SF_PORT_CATEGORIZE) {
+    categorize_ports(a);
+    return;
+  }
   for (i = 0; i < 65536; i++) a->ports[i] = (uint16_t)i;
   if (a->pol.mode[SF_AN_PORT] == SF_PORT_PRESERVE) return;
   lo = a->pol.mode[SF_AN_PORT] == SF_PORT_WELL_KNOWN ? 1024 : 1;  /* 0 stays */
@@ -223,7 +272,7 @@ sf_anon *sf_anon_new(const sf_anon_policy *p) {
   if (p->mode[SF_AN_IP] == SF_IP_PERMUTE && !setup_permute(a)) goto fail;
   build_ports(a);
   a->jitter_seed = seed_of(a, "jitter");
-  a->epoch = p->mode[SF_AN_TIME] == SF_TS_RANDOM_SHIFT ? random_epoch(a) : 0;
+  a->epoch = p->mode[SF_AN_TIME] == SF_TS_RANDOM_SHIFT ? random_epoch(a) : 0;  /* epoch_shift: 1970 */
   if (!sf_anon_fields_init(a)) goto fail;
   return a;
 fail:
@@ -363,8 +412,35 @@ void sf_anon_mac(sf_anon *a, const uint8_t in[6], uint8_t out[6]) {
 
 uint16_t sf_anon_port(const sf_anon *a, uint16_t port) { return a->ports[port]; }
 
-/* Jitter in [0, J] ms keeps times positive; clamping to the previous
-   output keeps the capture's order. */
+/* a + b and a - b, held inside int64_t */
+static int64_t add_sat(int64_t a, int64_t b) {
+  if (b > 0 && a > INT64_MAX - b) return INT64_MAX;
+  if (b < 0 && a < INT64_MIN - b) return INT64_MIN;
+  return a + b;
+}
+
+static int64_t sub_sat(int64_t a, int64_t b) {
+  if (b < 0 && a > INT64_MAX + b) return INT64_MAX;
+  if (b > 0 && a < INT64_MIN + b) return INT64_MIN;
+  return a - b;
+}
+
+/* The shifted time: every packet moves as the first one does. */
+static int64_t shifted(sf_anon *a, int64_t t) {
+  if (a->pol.mode[SF_AN_TIME] == SF_TS_PRESERVE) return t;
+  return add_sat(sub_sat(t, a->first), a->epoch);
+}
+
+/* Jitter in [0, J] ms; then the step from the previous packet keeps its
+   direction: clamped to the previous output when it would turn around. */
+static int64_t jitter(sf_anon *a, int64_t t, int64_t out) {
+  uint64_t span = (uint64_t)a->pol.timestamp_jitter_ms * 1000000u + 1;
+  out = add_sat(out, (int64_t)(sf_anon_mix(a->jitter_seed + a->count) % span));
+  if (a->count && t >= a->prev && out < a->last) out = a->last;
+  if (a->count && t < a->prev && out > a->last) out = a->last;
+  return out;
+}
+
 int64_t sf_anon_time(sf_anon *a, int64_t t) {
   int64_t out;
   if (a->pol.mode[SF_AN_TIME] == SF_TS_PRESERVE && a->pol.timestamp_jitter_ms == 0)
@@ -373,16 +449,19 @@ int64_t sf_anon_time(sf_anon *a, int64_t t) {
     a->first = t;
     a->have_first = 1;
   }
-  out = a->pol.mode[SF_AN_TIME] == SF_TS_PRESERVE ? t : t - a->first + a->epoch;
-  if (a->pol.timestamp_jitter_ms) {
-    uint64_t span = (uint64_t)a->pol.timestamp_jitter_ms * 1000000u + 1;
-    out += (int64_t)(sf_anon_mix(a->jitter_seed + a->count) % span);
-    if (a->count && out < a->last) out = a->last;
+  out = shifted(a, t);
+  if (out < 0) {  /* before 1970: no capture format stores it */
+    out = 0;
+    a->clamped++;
   }
+  if (a->pol.timestamp_jitter_ms) out = jitter(a, t, out);
   a->count++;
+  a->prev = t;
   a->last = out;
   return out;
 }
+
+uint64_t sf_anon_times_clamped(const sf_anon *a) { return a->clamped; }
 
 uint32_t sf_anon_seq_offset(sf_anon *a, const uint8_t *src, const uint8_t *dst,
                             size_t alen, uint16_t sport, uint16_t dport) {

@@ -14,6 +14,10 @@
  * thread, made from the same policy, and results agree except for the
  * timestamp epoch, which each anonymizer takes from the first packet it
  * sees.
+ *
+ * Mode names follow the seed toolkit (Stackforge): salted_hash_preserve_oui,
+ * categorize, epoch_shift_jitter, truncate_all; sflua's older spellings
+ * (salted_hash_keep_oui, drop) and "none" (pass-through) are aliases.
  */
 #ifndef SF_ANON_H
 #define SF_ANON_H
@@ -27,27 +31,39 @@
 enum { SF_AN_IP, SF_AN_MAC, SF_AN_PORT, SF_AN_TIME, SF_AN_SEQ, SF_AN_PAYLOAD,
        SF_AN_NSETTINGS };
 
+/* Every setting's mode 0 passes values through ("preserve", or "none"). */
 enum { SF_IP_PRESERVE, SF_IP_CRYPTOPAN, SF_IP_PERMUTE };
 enum { SF_MAC_PRESERVE, SF_MAC_HASH, SF_MAC_HASH_OUI, SF_MAC_ZERO };
-enum { SF_PORT_PRESERVE, SF_PORT_WELL_KNOWN, SF_PORT_PERMUTE };
-enum { SF_TS_PRESERVE, SF_TS_EPOCH_SHIFT, SF_TS_RANDOM_SHIFT };
+enum { SF_PORT_PRESERVE, SF_PORT_WELL_KNOWN, SF_PORT_PERMUTE,
+       SF_PORT_CATEGORIZE };
+enum { SF_TS_PRESERVE, SF_TS_EPOCH_SHIFT, SF_TS_RANDOM_SHIFT,
+       SF_TS_EPOCH_JITTER };
 enum { SF_SEQ_PRESERVE, SF_SEQ_RANDOM_OFFSET };
 enum { SF_PL_PRESERVE, SF_PL_TRUNCATE, SF_PL_DROP, SF_PL_ZERO };
+
+/* Limits of the numeric options (the binding checks values against them) */
+#define SF_ANON_MAX_JITTER_MS 3600000u  /* an hour */
+#define SF_ANON_MAX_TRUNCATE SF_MAX_LEN  /* past a packet's largest size */
+#define SF_ANON_JITTER_MS 10u  /* epoch_shift_jitter's when not given */
 
 typedef struct sf_anon_policy {
   int mode[SF_AN_NSETTINGS];
   uint32_t timestamp_jitter_ms;     /* 0: none */
   uint32_t payload_truncate_bytes;  /* for SF_PL_TRUNCATE */
+  /* 0: payloads are cut as a snap length cuts them (the headers and the
+     record keep the original lengths); 1: lengths and checksums are
+     rewritten to the bytes left */
+  int payload_rewrite_lengths;
   uint8_t crypto_pan_key[32];
   uint8_t hash_salt[32];
 } sf_anon_policy;
 
 /* "ip_mode", "mac_mode", ... */
 const char *sf_anon_setting_name(int setting);
-/* A mode's number, or -1 when the name is not one of the setting's. */
+/* A mode's number, or -1 when the name (or an alias) is not the setting's. */
 int sf_anon_mode_find(int setting, const char *name);
 const char *sf_anon_mode_name(int setting, int mode);
-/* The valid names, ", "-separated, for error messages. */
+/* The valid names, aliases in parentheses, for error messages. */
 const char *sf_anon_mode_list(int setting);
 
 /* Defaults (see docs/anonymization.md) with a fresh random key and salt
@@ -56,6 +72,12 @@ int sf_anon_policy_init(sf_anon_policy *p);
 /* Presets: "default", "ml_optimized", "maximum_privacy"; the key and salt
    are left alone.  SF_E_VALUE for another name. */
 int sf_anon_policy_preset(sf_anon_policy *p, const char *name);
+/* Set one setting's mode.  A timestamp mode brings its own jitter (10 ms
+   for epoch_shift_jitter, else none): set timestamp_jitter_ms after it. */
+void sf_anon_policy_set_mode(sf_anon_policy *p, int setting, int mode);
+/* Options that contradict each other or exceed the limits above: SF_OK,
+   or SF_E_VALUE with what is wrong in err. */
+int sf_anon_policy_check(const sf_anon_policy *p, char *err, size_t errlen);
 
 typedef struct sf_anon sf_anon;
 
@@ -69,9 +91,15 @@ void sf_anon_ip4(sf_anon *a, const uint8_t in[4], uint8_t out[4]);
 void sf_anon_ip6(sf_anon *a, const uint8_t in[16], uint8_t out[16]);
 void sf_anon_mac(sf_anon *a, const uint8_t in[6], uint8_t out[6]);
 uint16_t sf_anon_port(const sf_anon *a, uint16_t port);
-/* Timestamps must come in capture order: the first one fixes the shift,
-   and jitter never moves a packet before the one that preceded it. */
+/* Timestamps come in capture order: the first one fixes the shift, and
+   every later one moves by the same amount, so a capture whose clock
+   steps backwards keeps those steps.  A time that would fall before 1970
+   (which no capture format stores) becomes 1970-01-01 00:00:00 and is
+   counted (sf_anon_times_clamped).  Jitter never turns a step around: a
+   packet stamped no earlier than the one before it is not moved before
+   it, and one stamped earlier is not moved after it. */
 int64_t sf_anon_time(sf_anon *a, int64_t time_ns);
+uint64_t sf_anon_times_clamped(const sf_anon *a);
 /* The sequence-number offset of one direction of a TCP connection
    (original addresses, alen 4 or 16, and ports); 0 when preserving.
    Its ack numbers take the reverse direction's offset. */
@@ -83,12 +111,15 @@ uint32_t sf_anon_seq_offset(sf_anon *a, const uint8_t *src,
 
 /* Rewrite a dissected packet in place: addresses in every layer (quoted
    ones too), ports, TCP seq/ack and SACK, payload, timestamp; then lengths
-   and checksums.  SF_OK or an SF_E_* code. */
+   and checksums.  A payload cut as a snap length cuts it leaves the
+   packet shorter than its wirelen, its layers marked truncated.  SF_OK or
+   an SF_E_* code. */
 int sf_anon_packet(sf_anon *a, sf_pkt *p);
 
 typedef struct sf_anon_stats {
   uint64_t packets;
   uint64_t bytes_in, bytes_out;
+  uint64_t times_clamped;  /* timestamps that would have fallen before 1970 */
 } sf_anon_stats;
 
 /* Stream in_path to out_path (same format; "-" for stdin/stdout) in

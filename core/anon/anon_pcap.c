@@ -92,13 +92,14 @@ static int run(sf_anon *a, sf_reader *r, sf_writer *w, sf_anon_stats *st,
 int sf_anon_pcap(const char *in_path, const char *out_path,
                  const sf_anon_policy *pol, const sf_ropts *ro,
                  sf_anon_stats *st, char *err, size_t errlen) {
-  sf_anon_stats dummy = {0, 0, 0};
+  sf_anon_stats dummy = {0};
   sf_reader *r;
   sf_writer *w;
   sf_anon *a;
   sf_wopts o;
   int rc;
   if (!st) st = &dummy;
+  if (sf_anon_policy_check(pol, err, errlen) != SF_OK) return -1;
   if (!(a = sf_anon_new(pol))) return fail(err, errlen, "cannot set up the anonymizer (OpenSSL)");
   if (!(r = sf_reader_open(in_path, err, errlen))) {
     sf_anon_free(a);
@@ -112,6 +113,7 @@ int sf_anon_pcap(const char *in_path, const char *out_path,
     return -1;
   }
   rc = run(a, r, w, st, err, errlen);
+  st->times_clamped = sf_anon_times_clamped(a);
   if (rc != SF_OK) sf_writer_abort(w);  /* the output stays as it was */
   else if (sf_writer_close(w, err, errlen) != SF_OK) rc = -1;
   sf_reader_close(r);

@@ -322,21 +322,67 @@ static int body_data(rw *w, int t, int fi, size_t keep, int zero) {
   return sf_field_set(w->p, t, fi, &v);
 }
 
+/* How many payload bytes the policy keeps, or -1 when it cuts none. */
+static long kept_bytes(const sf_anon_policy *pol) {
+  if (pol->mode[SF_AN_PAYLOAD] == SF_PL_TRUNCATE) return (long)pol->payload_truncate_bytes;
+  return pol->mode[SF_AN_PAYLOAD] == SF_PL_DROP ? 0 : -1;
+}
+
+/* The payload [*start, *end) of layer t: its data field, for a protocol
+   whose payload is a field of its own header (ICMPv6 echo), else what
+   follows its header.  0 when there is none. */
+static int payload_span(const sf_pkt *p, int t, size_t *start, size_t *end) {
+  const sf_proto *pr = sf_proto_get(p->layers[t].proto);
+  sf_val v;
+  if (pr->at.body >= 0) {
+    if (sf_field_get(p, t, pr->at.body, &v) != SF_OK) return 0;
+    *start = (size_t)(v.p - p->data);
+    *end = *start + v.n;
+    return 1;
+  }
+  *start = p->layers[t].off + p->layers[t].hlen;
+  *end = p->layers[t].end;
+  return *end > *start;
+}
+
+/* Cut the payload as a snap length cuts a capture (tcpdump -s): the bytes
+   end after the kept part of the payload, the headers and the record keep
+   their lengths.  The packet is then dissected again, as a reader would
+   dissect the cut record: its layers are marked truncated, so their
+   lengths stay and their checksums are updated by exactly our changes
+   (fix_frozen) instead of being computed over bytes that are gone. */
+static int snap_cut(rw *w) {
+  sf_pkt *p = w->p;
+  long keep = kept_bytes(&w->a->pol);
+  int t = payload_owner(p), rc;
+  size_t start, end;
+  if (keep < 0 || t < 0 || w->a->pol.payload_rewrite_lengths ||
+      !payload_span(p, t, &start, &end) || end - start <= (size_t)keep)
+    return SF_OK;
+  if ((p->flags & SF_P_DIRTY) && (rc = sf_finalize(p)) != SF_OK) return rc;
+  if (!p->wirelen || p->wirelen < p->len) p->wirelen = (uint32_t)p->len;
+  p->len = start + (size_t)keep;
+  return sf_dissect(p, p->layers[0].proto);
+}
+
+/* What is left to do to the payload once the headers are rewritten:
+   zeroing, or a cut that rewrites the lengths (payload_rewrite_lengths). */
 static int payload(rw *w) {
   sf_pkt *p = w->p;
   const sf_anon_policy *pol = &w->a->pol;
   int mode = pol->mode[SF_AN_PAYLOAD], t = payload_owner(p), rc;
-  size_t keep = mode == SF_PL_TRUNCATE ? pol->payload_truncate_bytes : 0, start, end;
+  long keep = kept_bytes(pol);
+  size_t start, end;
   uint8_t *d;
   if (mode == SF_PL_PRESERVE || t < 0) return SF_OK;
   if (sf_proto_get(p->layers[t].proto)->at.body >= 0)
-    return body_data(w, t, sf_proto_get(p->layers[t].proto)->at.body, keep,
-                     mode == SF_PL_ZERO);
+    return body_data(w, t, sf_proto_get(p->layers[t].proto)->at.body,
+                     keep < 0 ? 0 : (size_t)keep, mode == SF_PL_ZERO);
   start = p->layers[t].off + p->layers[t].hlen;
   end = p->layers[t].end;
   if (end <= start || t + 1 >= p->nlayers) return SF_OK;
   if (mode != SF_PL_ZERO)
-    return end - start > keep ? truncate_payload(w, t, start, end, keep) : SF_OK;
+    return end - start > (size_t)keep ? truncate_payload(w, t, start, end, (size_t)keep) : SF_OK;
   if ((rc = sf_pkt_writable(p)) != SF_OK) return rc;
   d = (uint8_t *)p->data;
   for (; start < end; start++) {  /* the delta first, then the bytes */
@@ -409,13 +455,15 @@ int sf_anon_packet(sf_anon *a, sf_pkt *p) {
   w.a = a;
   w.p = p;
   if (!(p->flags & SF_P_PARSED)) sf_pkt_parse(p);
+  if ((rc = snap_cut(&w)) != SF_OK) return rc;
   for (li = 0; li < p->nlayers; li++)
     if ((rc = rewrite_layer(&w, li)) != SF_OK) return rc;
   if ((rc = payload(&w)) != SF_OK) return rc;
   if ((rc = fix_frozen(&w)) != SF_OK) return rc;
   p->flags |= SF_P_DIRTY;  /* every checksum recomputed, changed or not */
   if ((rc = sf_finalize(p)) != SF_OK) return rc;
-  if (p->len < before && p->wirelen <= before) p->wirelen = (uint32_t)p->len;
+  if (a->pol.payload_rewrite_lengths && p->len < before && p->wirelen <= before)
+    p->wirelen = (uint32_t)p->len;  /* the record says what is left */
   p->time_ns = sf_anon_time(a, p->time_ns);
   return SF_OK;
 }
@@ -473,6 +521,11 @@ void sf_anon_fast_init(sf_anon *a) {
   id[FAST_TCP] = fast_proto("ip.proto", 6, SF_ROLE_STREAM);
   id[FAST_UDP] = fast_proto("ip.proto", 17, SF_ROLE_TRANSPORT);
   for (i = 0, ok = 1; i < FAST_N; i++) ok = ok && id[i] >= 0;
+  for (j = 0; ok && j < 2; j++) {
+    const sf_facts *f = sf_proto_get(id[FAST_TCP + j])->facts;
+    a->fast_nonzero[j] = f->cksum_nonzero;
+    a->fast_pseudo[j] = f->cksum_proto;
+  }
   ok = ok && bound16(id[FAST_ETHER], id[FAST_VLAN], &a->fast_vlan);
   for (i = 0; i < 2; i++) {
     ok = ok && bound16(id[FAST_ETHER], id[FAST_IP4 + i], &a->fast_eth[0][i]) &&
@@ -543,7 +596,21 @@ static uint32_t sum_be(const uint8_t *d, size_t n) {
   return r;
 }
 
-/* SACK edges (as sack() above), in place. */
+/* The transport checksum of a snap-cut packet: the original moved by the
+   change to the addresses (its pseudo-header) and to the header, as
+   fix_frozen() moves it; "none" (0, where the protocol has it) stays. */
+static uint16_t snap_checksum(const sf_anon *a, int udp, const uint8_t *ip_in,
+                              const uint8_t *ip_out, int v6, const uint8_t *t_in,
+                              const uint8_t *t_out, size_t hlen) {
+  size_t ao = v6 ? 8 : 12, an = v6 ? 32 : 8;
+  uint16_t ck = rd16b(t_out + (udp ? 6 : 16)), nck;
+  int64_t delta;
+  if (a->fast_nonzero[udp] && ck == 0) return 0;
+  delta = (int64_t)sum_be(ip_out + ao, an) - sum_be(ip_in + ao, an) +
+          (int64_t)sum_be(t_out, hlen) - sum_be(t_in, hlen);
+  nck = adjust(ck, delta);
+  return a->fast_nonzero[udp] && nck == 0 ? 0xffff : nck;
+}
 
 int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
                  size_t *olen, uint32_t *wirelen, int64_t *time_ns) {
@@ -551,8 +618,9 @@ int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
   const int *id = a->fast_id;
   const sf_anon_policy *pol = &a->pol;
   const uint8_t *d = p->data;
-  int v6, udp, vlan = 0, n = p->nlayers, mode = pol->mode[SF_AN_PAYLOAD];
-  size_t len = p->len, start, end, ipend, cut, pad, newlen, ipoff, toff;
+  int v6, udp, vlan = 0, n = p->nlayers, mode = pol->mode[SF_AN_PAYLOAD], snap;
+  size_t len = p->len, start, end, ipend, cut, pad, newlen, ipoff, toff, ckoff;
+  long keep;
   uint64_t acc;
   uint8_t *h;
   uint32_t ck;
@@ -603,13 +671,13 @@ int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
     if (li != n) return 0;
   }
 
-  /* ---- the output's layout: payload cut (payload()), padding kept */
+  /* ---- the output's layout: payload cut (snap_cut() or payload()),
+     padding kept unless a snap cut takes it */
   cut = end;
-  if ((mode == SF_PL_TRUNCATE || mode == SF_PL_DROP) && end > start) {
-    size_t keep = mode == SF_PL_TRUNCATE ? pol->payload_truncate_bytes : 0;
-    if (end - start > keep) cut = start + keep;
-  }
-  pad = len - ipend;
+  keep = kept_bytes(pol);
+  if (keep >= 0 && end - start > (size_t)keep) cut = start + (size_t)keep;
+  snap = cut < end && !pol->payload_rewrite_lengths;
+  pad = snap ? 0 : len - ipend;
   newlen = cut + pad;
   if (cut - ipoff - (v6 ? 40 : 0) > 0xffff) return 0;
   memcpy(out, d, cut);
@@ -648,24 +716,34 @@ int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
     }
   }
 
-  /* ---- what sf_finalize does: lengths, then checksums */
-  if (v6) {
+  /* ---- what sf_finalize does: lengths, then checksums; after a snap cut
+     (the layers truncated) the lengths stay and the transport checksum
+     moves by our change, as fix_frozen() moves it */
+  if (!snap && v6) {
     wr16b(h + 4, (uint32_t)(cut - ipoff - 40));
-  } else {
+  } else if (!snap) {
     wr16b(h + 2, (uint32_t)(cut - ipoff));
+  }
+  if (!v6) {
     wr16b(h + 10, 0);
     wr16b(h + 10, ~fold16(sum_be(h, 20)) & 0xffff);
   }
-  if (udp) wr16b(out + toff + 4, (uint32_t)(cut - toff));
-  wr16b(out + toff + (udp ? 6 : 16), 0);
-  acc = v6 ? sum_be(h + 8, 32) : sum_be(h + 12, 8);
-  acc += (udp ? 17u : 6u) + (cut - toff) + sum_be(out + toff, cut - toff);
-  ck = ~fold16(acc) & 0xffff;
-  if (udp && ck == 0) ck = 0xffff;
-  wr16b(out + toff + (udp ? 6 : 16), ck);
+  ckoff = toff + (udp ? 6 : 16);
+  if (snap) {
+    wr16b(out + ckoff, snap_checksum(a, udp, d + ipoff, h, v6, d + toff, out + toff, t->hlen));
+  } else {
+    if (udp) wr16b(out + toff + 4, (uint32_t)(cut - toff));
+    wr16b(out + ckoff, 0);
+    acc = v6 ? sum_be(h + 8, 32) : sum_be(h + 12, 8);
+    acc += a->fast_pseudo[udp] + (cut - toff) + sum_be(out + toff, cut - toff);
+    ck = ~fold16(acc) & 0xffff;
+    if (a->fast_nonzero[udp] && ck == 0) ck = 0xffff;
+    wr16b(out + ckoff, ck);
+  }
 
   *olen = newlen;
-  *wirelen = newlen < len && p->wirelen <= len ? (uint32_t)newlen : p->wirelen;
+  if (snap) *wirelen = p->wirelen > len ? p->wirelen : (uint32_t)len;
+  else *wirelen = newlen < len && p->wirelen <= len ? (uint32_t)newlen : p->wirelen;
   *time_ns = sf_anon_time(a, p->time_ns);
   return 1;
 }

@@ -33,9 +33,10 @@ struct sf_anon {
   sf_cpan *cpan;               /* ip_mode crypto_pan */
   EVP_CIPHER_CTX *perm;        /* ip_mode permute */
   uint16_t ports[65536];       /* the port map, identity where preserved */
-  int64_t epoch, first, last;  /* timestamps */
+  int64_t epoch, first;       /* timestamps: the shift */
+  int64_t prev, last;          /* the previous packet's, in and out */
   int have_first;
-  uint64_t count, jitter_seed;
+  uint64_t count, jitter_seed, clamped;
   sf_anon_fields f;
   /* HMAC-SHA-256 under the salt, keyed once: the states after the
      inner and outer pads, copied for each message; NULL: HMAC() */
@@ -49,6 +50,8 @@ struct sf_anon {
   uint16_t fast_eth[2][2];  /* [Ethernet, 802.1Q][IPv4, IPv6] */
   uint16_t fast_vlan;       /* Ethernet's type for 802.1Q */
   uint8_t fast_ip[2][2];  /* [IPv4, IPv6][TCP, UDP] */
+  uint8_t fast_nonzero[2];  /* [TCP, UDP]: a computed 0 is sent as 0xffff */
+  uint8_t fast_pseudo[2];   /* [TCP, UDP]: the pseudo-header's protocol */
   int fast_id[FAST_N];
   int fast_on;
 };

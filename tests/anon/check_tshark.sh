@@ -1,13 +1,22 @@
 #!/bin/sh
-# check_tshark.sh SFLUA CAPTURE... -- anonymize each capture and ask tshark:
-#  1. with every policy (default, maximum_privacy, payloads kept): nothing
-#     malformed and no bad IP/TCP/UDP/ICMP/ICMPv6 checksum, with checksum
-#     validation on;
-#  2. with payloads and timing kept: the same packet count, the same expert
-#     warnings count as the original (TCP analysis sees the same
-#     connections), and the same conversations (tshark -z conv,tcp/udp/ip:
-#     frames, bytes, start and duration per conversation) apart from
-#     addresses and ports.
+# check_tshark.sh SFLUA [--shared DIR] CAPTURE... [--policies CAPTURE...]
+# -- anonymize captures and
+# ask tshark (checksum validation on) about what comes out:
+#  1. with the default policy, with maximum_privacy(), and with the
+#     default rewriting lengths (payload_rewrite_lengths=true): no packet
+#     malformed and no bad IP/TCP/UDP/ICMP/ICMPv6 checksum that was not so
+#     in the original (rewritten lengths may make a cut message malformed:
+#     there only checksums are judged); ml_optimized() writes the same
+#     bytes as the default (it has the same contents);
+#  2. with payloads and timestamps kept (the CAPTUREs before --policies
+#     only: ports a dissector keys on, once permuted, change what tshark
+#     warns about): the same
+#     packet count, the same expert warnings count (TCP analysis sees the
+#     same connections), and the same conversations (tshark -z
+#     conv,tcp/udp/ip: frames, bytes, start and duration per conversation)
+#     apart from addresses and ports.
+# --shared DIR adds the captures under DIR that tshark reads whole, one in
+# SFLUA_ANON_SAMPLE (default 6, by name order) unless SFLUA_ANON_ALL=1.
 # Exit 0 when all hold; 77 (skipped) without tshark.
 set -u
 sflua=$1; shift
@@ -17,40 +26,99 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 CK="-o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE -o ip.check_checksum:TRUE"
-BAD='_ws.malformed || ip.checksum.status == "Bad" || tcp.checksum.status == "Bad" || udp.checksum.status == "Bad" || icmp.checksum.status == "Bad" || icmpv6.checksum.status == "Bad"'
+CKBAD='ip.checksum.status == "Bad" || tcp.checksum.status == "Bad" || udp.checksum.status == "Bad" || icmp.checksum.status == "Bad" || icmpv6.checksum.status == "Bad"'
 WARN='_ws.expert.severity >= "Warning"'
 
-count() { tshark -r "$1" $CK -Y "$2" 2>/dev/null | wc -l; }
+# judge FILE TAG: the frames tshark finds malformed ($tmp/mal.TAG) and
+# those with a bad checksum ($tmp/ck.TAG), one tshark run (status 0 is Bad)
+judge() {
+  tshark -r "$1" $CK -Y "_ws.malformed || $CKBAD" -T fields -E separator='|' -E occurrence=a \
+    -E aggregator=, -e frame.number -e _ws.malformed -e ip.checksum.status -e tcp.checksum.status \
+    -e udp.checksum.status -e icmp.checksum.status -e icmpv6.checksum.status 2>/dev/null > "$tmp/judged"
+  awk -F'|' '$2 != "" { print $1 }' "$tmp/judged" > "$tmp/mal.$2"
+  awk -F'|' '{ for (i = 3; i <= NF; i++) if (("," $i ",") ~ /,0,/) { print $1; break } }' \
+    "$tmp/judged" > "$tmp/ck.$2"
+}
 # warnings as tshark shows them by default: originals may carry checksums
 # left to the NIC (offload), which the anonymized copy has fixed
 warnings() { tshark -r "$1" -Y "$WARN" 2>/dev/null | wc -l; }
-
-# conversations without their endpoints: the numbers after the last address
+# the packet count, then the conversations without their endpoints (the
+# numbers after the last address), from one run
 convs() {
-  for z in conv,tcp conv,udp conv,ip; do
-    tshark -r "$1" -q -z $z 2>/dev/null | grep '<->' | sed 's/^.*<-> *[^ ]* *//' | sort
+  tshark -r "$1" -z conv,tcp -z conv,udp -z conv,ip 2>/dev/null > "$tmp/z"
+  sed -n '/^====/q;p' "$tmp/z" | wc -l
+  grep '<->' "$tmp/z" | sed 's/^.*<-> *[^ ]* *//' | sort
+}
+
+anon() { "$sflua" "$here/anonymize.lua" "$1" "$2" "$3" >/dev/null 2>"$tmp/err"; }
+
+# Frames in the list $2 that are not in the list $1 (files, one a line).
+newly() { sort "$1" > "$tmp/was"; sort "$2" | comm -13 "$tmp/was" -; }
+
+# The policies' outputs: what tshark finds wrong that was right before
+# (malformed compared with malformed, checksums with checksums).
+check_policies() {
+  cap=$1; name=$2; ext=${cap##*.}
+  judge "$cap" in
+  for mode in default ml_optimized maximum_privacy rewrite; do
+    out="$tmp/$mode.$ext"
+    if ! anon "$cap" "$out" "$mode"; then
+      echo "FAIL $name ($mode): anonymize_pcap failed: $(head -1 "$tmp/err")"; fail=$((fail + 1)); continue
+    fi
+    if [ $mode = ml_optimized ]; then
+      cmp -s "$out" "$tmp/default.$ext" ||
+        { echo "FAIL $name: ml_optimized differs from the default"; fail=$((fail + 1)); }
+      continue
+    fi
+    judge "$out" out
+    newly "$tmp/ck.in" "$tmp/ck.out" > "$tmp/new"
+    [ $mode = rewrite ] || newly "$tmp/mal.in" "$tmp/mal.out" >> "$tmp/new"
+    [ -s "$tmp/new" ] && {
+      echo "FAIL $name ($mode): packets newly malformed or with a bad checksum:" \
+           "$(sort -un "$tmp/new" | head -5 | tr '\n' ' ')"; fail=$((fail + 1)); }
   done
 }
 
-for cap in "$@"; do
-  name=$(basename "$cap")
-  for mode in default max keep; do
-    out="$tmp/$mode-$name"
-    if ! "$sflua" "$here/anonymize.lua" "$cap" "$out" "$mode" >/dev/null; then
-      echo "FAIL $name ($mode): anonymize_pcap failed"; fail=1; continue
-    fi
-    n=$(count "$out" "$BAD")
-    [ "$n" -eq 0 ] || { echo "FAIL $name ($mode): $n malformed or bad-checksum packets"; fail=1; }
-  done
-  out="$tmp/keep-$name"
-  a=$(tshark -r "$cap" 2>/dev/null | wc -l); b=$(tshark -r "$out" 2>/dev/null | wc -l)
-  [ "$a" -eq "$b" ] || { echo "FAIL $name: $a packets in, $b out"; fail=1; }
+# Payloads and timing kept: the conversations tshark sees are the same.
+check_keep() {
+  cap=$1; name=$2; out="$tmp/keep.${cap##*.}"
+  anon "$cap" "$out" keep || { echo "FAIL $name (keep): anonymize_pcap failed"; fail=$((fail + 1)); return; }
   a=$(warnings "$cap"); b=$(warnings "$out")
-  [ "$a" -eq "$b" ] || { echo "FAIL $name: $a expert warnings in, $b out"; fail=1; }
+  [ "$a" -eq "$b" ] || { echo "FAIL $name: $a expert warnings in, $b out"; fail=$((fail + 1)); }
   convs "$cap" > "$tmp/in.conv"; convs "$out" > "$tmp/out.conv"
   if ! cmp -s "$tmp/in.conv" "$tmp/out.conv"; then
-    echo "FAIL $name: conversations differ"; diff "$tmp/in.conv" "$tmp/out.conv" | head -5; fail=1
+    echo "FAIL $name: packet counts or conversations differ"; diff "$tmp/in.conv" "$tmp/out.conv" | head -5; fail=$((fail + 1))
   fi
-  [ $fail -eq 0 ] && echo "ok $name ($a warnings, $(wc -l < "$tmp/in.conv") conversations)"
+}
+
+# The captures under a folder that tshark reads to the end (not those
+# cut short or that it cannot open: anonymize_pcap reports those).
+shared_list() {
+  find "$1" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.pcap.gz' -o -name '*.pcapng.gz' \) | sort |
+    awk -v n="${SFLUA_ANON_SAMPLE:-6}" -v all="${SFLUA_ANON_ALL:-0}" 'all == 1 || (NR - 1) % n == 0'
+}
+
+shared=""
+if [ "${1:-}" = "--shared" ]; then shared=$2; shift 2; fi
+count=0
+keep=1
+for cap in "$@"; do
+  [ "$cap" = "--policies" ] && { keep=0; continue; }
+  before=$fail
+  check_policies "$cap" "$(basename "$cap")"
+  [ $keep -eq 1 ] && check_keep "$cap" "$(basename "$cap")"
+  count=$((count + 1))
+  [ $fail -eq $before ] && echo "ok $(basename "$cap")"
 done
-exit $fail
+if [ -n "$shared" ] && [ -d "$shared" ]; then
+  for cap in $(shared_list "$shared"); do
+    tshark -r "$cap" -c 1000000 >/dev/null 2>&1 || continue  # damaged: not tshark's whole read
+    before=$fail
+    name=${cap#"$shared"/}
+    check_policies "$cap" "$name"
+    count=$((count + 1))
+    [ $fail -eq $before ] && echo "ok $name"
+  done
+fi
+echo "$count captures checked"
+[ $fail -eq 0 ]

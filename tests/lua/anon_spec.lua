@@ -118,24 +118,82 @@ describe("AnonymizationPolicy", function()
     assert.equal(("\0"):rep(32), p.crypto_pan_key)
   end)
 
-  it("has presets with documented effects, overridable", function()
+  it("has the seed toolkit's presets, overridable", function()
+    -- Stackforge's README: ml_optimized is Crypto-PAn, well-known ports
+    -- kept, epoch shift, random seq offset, payloads cut to 256 bytes
     local ml = Policy.ml_optimized()
-    assert.equal("preserve", ml.port_mode)
-    assert.equal(64, ml.payload_truncate_bytes)
-    local mx = Policy.maximum_privacy{timestamp_jitter_ms = 50}
-    assert.equal("permute", mx.ip_mode)
-    assert.equal("drop", mx.payload_mode)
-    assert.equal(50, mx.timestamp_jitter_ms)
+    assert.same({"crypto_pan", "salted_hash", "preserve_well_known", "epoch_shift", "random_offset",
+                 "truncate_to", 256, 0},
+      {ml.ip_mode, ml.mac_mode, ml.port_mode, ml.timestamp_mode, ml.tcp_seq_mode, ml.payload_mode,
+       ml.payload_truncate_bytes, ml.timestamp_jitter_ms})
+    -- maximum_privacy: Crypto-PAn, all ports categorized, epoch shift with
+    -- jitter, random seq offset, payloads removed
+    local mx = Policy.maximum_privacy()
+    assert.same({"crypto_pan", "categorize", "epoch_shift_jitter", "random_offset", "truncate_all"},
+      {mx.ip_mode, mx.port_mode, mx.timestamp_mode, mx.tcp_seq_mode, mx.payload_mode})
+    assert.equal(10, mx.timestamp_jitter_ms)
+    assert.equal(50, Policy.maximum_privacy{timestamp_jitter_ms = 50}.timestamp_jitter_ms)
+    -- a timestamp mode brings its own jitter: none for epoch_shift
+    assert.equal(0, Policy.maximum_privacy{timestamp_mode = "epoch_shift"}.timestamp_jitter_ms)
+  end)
+
+  it("takes the seed toolkit's mode names, sflua's older ones as aliases", function()
+    local p = Policy{mac_mode = "salted_hash_preserve_oui", port_mode = "categorize",
+                     timestamp_mode = "epoch_shift_jitter", payload_mode = "truncate_all"}
+    assert.equal("salted_hash_preserve_oui", p.mac_mode)
+    assert.equal("categorize", p.port_mode)
+    assert.equal(10, p.timestamp_jitter_ms)  -- epoch_shift_jitter's own
+    assert.equal("truncate_all", p.payload_mode)
+    local q = Policy{mac_mode = "salted_hash_keep_oui", payload_mode = "drop"}
+    assert.equal("salted_hash_preserve_oui", q.mac_mode)
+    assert.equal("truncate_all", q.payload_mode)
+    -- the seed's None: false (a key set to nil is no key in a Lua table) or "none"
+    local n = Policy{ip_mode = false, mac_mode = "none", port_mode = false, timestamp_mode = false,
+                     tcp_seq_mode = false, payload_mode = false}
+    for _, k in ipairs{"ip_mode", "mac_mode", "port_mode", "timestamp_mode", "tcp_seq_mode", "payload_mode"} do
+      assert.equal("preserve", n[k])
+    end
+    local a = sf.Anonymizer(n)
+    assert.equal("10.1.2.3", a:ip("10.1.2.3"))
+    assert.equal(40000, a:port(40000))
+  end)
+
+  it("categorizes ports as the seed does (IANA ranges, each to its first port)", function()
+    local a = sf.Anonymizer(Policy(with{port_mode = "categorize"}))
+    for port, want in pairs{[0] = 0, [80] = 0, [1023] = 0, [1024] = 1024, [8080] = 1024,
+                            [49151] = 1024, [49152] = 49152, [65535] = 49152} do
+      assert.equal(want, a:port(port), port)
+    end
   end)
 
   it("names the valid modes and options in its errors", function()
     assert.has_error(function() Policy{ip_mode = "cryptopan"} end,
-      "AnonymizationPolicy.ip_mode: unknown mode 'cryptopan' (valid: preserve, crypto_pan, permute)")
+      "AnonymizationPolicy.ip_mode: unknown mode 'cryptopan' (valid: preserve (or none), crypto_pan, permute; false passes through)")
     local ok, msg = pcall(Policy, {ipmode = 1})
     assert.is_false(ok)
     assert.truthy(msg:find("no option 'ipmode'", 1, true) and msg:find("hash_salt", 1, true))
-    assert.has_error(function() Policy{payload_truncate_bytes = -1} end)
     assert.has_error(function() Policy().ip_mode = "preserve" end)
+  end)
+
+  it("checks every numeric option, naming it and what it takes", function()
+    local bad = {0 / 0, math.huge, -math.huge, -1, 1e300, 2.5, "12", true, 1 << 40}
+    for _, opt in ipairs{"timestamp_jitter_ms", "payload_truncate_bytes"} do
+      for _, v in ipairs(bad) do
+        local ok, msg = pcall(function() local _ = Policy{[opt] = v} end)
+        assert.is_false(ok, opt .. " = " .. tostring(v))
+        assert.truthy(msg:find("AnonymizationPolicy." .. opt .. ": expected a whole number of ", 1, true), msg)
+        assert.truthy(msg:find("from 0 to %d+, got "), msg)
+        assert.truthy(msg:find("^[^:]*anon_spec%.lua:%d+:"), msg)  -- the caller's line
+      end
+    end
+    assert.equal(128, Policy{payload_truncate_bytes = 128.0}.payload_truncate_bytes)
+    assert.equal(3600000, Policy{timestamp_jitter_ms = 3600000}.timestamp_jitter_ms)
+    assert.has_error(function() Policy{timestamp_jitter_ms = 3600001} end)
+    assert.has_error(function() Policy{timestamp_mode = "epoch_shift_jitter", timestamp_jitter_ms = 0} end,
+      "AnonymizationPolicy.timestamp_jitter_ms: epoch_shift_jitter needs at least 1 ms (timestamp_mode \"epoch_shift\" has none)")
+    assert.has_error(function() Policy{payload_rewrite_lengths = 1} end,
+      "AnonymizationPolicy.payload_rewrite_lengths: expected true or false, got number")
+    assert.has_error(function() Policy{port_mode = 3} end)
   end)
 end)
 
@@ -168,11 +226,30 @@ describe("Anonymizer", function()
     assert.not_equal("00:1b:21:01:02:03", p[sf.Ether].src)
   end)
 
-  it("fixes lengths and checksums after truncating payloads", function()
-    local a = sf.Anonymizer(Policy(with{payload_truncate_bytes = 4}))
-    local raw = (sf.Ether() / sf.IP{src = "10.1.1.1", dst = "10.2.2.2"} / sf.UDP{sport = 5353, dport = 53} /
-                 ("x"):rep(100)):bytes()
+  local function udp_packet(load)
+    return (sf.Ether() / sf.IP{src = "10.1.1.1", dst = "10.2.2.2"} / sf.UDP{sport = 5353, dport = 53} /
+            load):bytes()
+  end
+
+  it("cuts payloads as a snap length does, checksums moved by exactly its changes", function()
+    local raw = udp_packet(("x"):rep(100))
+    local p = sf.Anonymizer(Policy(with{payload_truncate_bytes = 4})):packet(sf.Packet(raw))
+    local fresh = sf.Packet(p:bytes())
+    assert.equal(14 + 20 + 8 + 4, #fresh)
+    assert.equal(#raw, p.wirelen)        -- the record keeps its length...
+    assert.equal(128, fresh[sf.IP].len)  -- ...and so do the headers
+    assert.equal(108, fresh[sf.UDP].len)
+    -- the UDP checksum is the one of the whole anonymized datagram
+    local whole = sf.Anonymizer(Policy(with{payload_mode = "preserve"})):packet(sf.Packet(raw))
+    assert.equal(whole[sf.UDP].chksum, fresh[sf.UDP].chksum)
+    assert.equal(whole[sf.IP].chksum, fresh[sf.IP].chksum)
+  end)
+
+  it("fixes lengths and checksums after truncating payloads, asked to", function()
+    local a = sf.Anonymizer(Policy(with{payload_truncate_bytes = 4, payload_rewrite_lengths = true}))
+    local raw = udp_packet(("x"):rep(100))
     local p = a:packet(sf.Packet(raw))
+    assert.equal(#p, p.wirelen)
     local fresh = sf.Packet(p:bytes())
     assert.equal(14 + 20 + 8 + 4, #fresh)
     assert.equal(32, fresh[sf.IP].len)
@@ -210,6 +287,64 @@ describe("anonymize_pcap", function()
     for i = 2, #pk do assert.is_true(pk[i].time >= pk[i - 1].time) end
     os.remove(o1)
     os.remove(o2)
+  end)
+
+  local function ip_len(p)  -- IPv4's total length or IPv6's payload length
+    return p:has_layer("IP") and p[sf.IP].len or p:has_layer("IPv6") and p[sf.IPv6].plen or nil
+  end
+
+  it("cuts payloads as a snap length does: lengths and the record's length kept", function()
+    local out = tmpname(".pcap")
+    sf.anonymize_pcap(h.path("dnssec.pcap"), out, Policy(with()))
+    local a, b, cut = sf.rdpcap(h.path("dnssec.pcap")), sf.rdpcap(out), 0
+    assert.equal(#a, #b)
+    for i = 1, #a do
+      assert.equal(a[i].wirelen, b[i].wirelen)
+      assert.equal(ip_len(a[i]), ip_len(b[i]))
+      if #b[i] < #a[i] then
+        cut = cut + 1
+        assert.is_true(#b[i] <= 14 + 20 + 8 + 256)
+      end
+    end
+    assert.is_true(cut > 0)
+    -- asked for, the lengths follow the cut instead
+    sf.anonymize_pcap(h.path("dnssec.pcap"), out, Policy(with{payload_rewrite_lengths = true}))
+    b = sf.rdpcap(out)
+    for i = 1, #a do
+      assert.equal(#b[i], b[i].wirelen)
+      if #b[i] < #a[i] then assert.equal(#b[i] - 14, ip_len(b[i]) + (b[i]:has_layer("IP") and 0 or 40)) end
+    end
+    os.remove(out)
+  end)
+
+  it("never stops at a clock that steps back", function()
+    for _, name in ipairs{"l2tp-avp-overflow.pcap", "pcapng-conformance/le/advanced/test101.pcapng"} do
+      local inp = sf.rdpcap(h.path(name))
+      for _, mode in ipairs{"epoch_shift", "epoch_shift_jitter", "random_shift"} do
+        local out = tmpname(name:match("%.%w+$"))
+        local st = sf.anonymize_pcap(h.path(name), out, Policy(with{timestamp_mode = mode}))
+        local pk = sf.rdpcap(out)
+        assert.equal(#inp, st.packets)
+        assert.equal(#inp, #pk)
+        for i = 2, #pk do  -- each step keeps its direction
+          if inp[i].time_ns >= inp[i - 1].time_ns then assert.is_true(pk[i].time_ns >= pk[i - 1].time_ns)
+          else assert.is_true(pk[i].time_ns <= pk[i - 1].time_ns) end
+        end
+        if mode ~= "random_shift" then
+          assert.is_true(st.timestamps_clamped > 0)  -- steps back past the first packet: at 1970
+          for i = 1, #pk do assert.is_true(pk[i].time_ns >= 0) end
+        end
+        os.remove(out)
+      end
+    end
+    -- epoch_shift: the same shift for every packet, so steps back stay as they were
+    local out = tmpname(".pcap")
+    sf.anonymize_pcap(h.path("l2tp-avp-overflow.pcap"), out, Policy(with()))
+    local pk = sf.rdpcap(out)
+    local orig = sf.rdpcap(h.path("l2tp-avp-overflow.pcap"))
+    assert.is_true(orig[4].time_ns < orig[3].time_ns)
+    assert.equal(orig[3].time_ns - orig[4].time_ns, pk[3].time_ns - pk[4].time_ns)
+    os.remove(out)
   end)
 
   it("reports errors with the file's name", function()

@@ -503,9 +503,11 @@ static int fast_proto(const char *table, uint64_t value, int r) {
       if (field_at(pr, pr->at.src, 96, SF_T_IP4))
         return field_at(pr, pr->at.dst, 128, SF_T_IP4) && pr->header_checksum ? id : -1;
       return field_at(pr, pr->at.src, 64, SF_T_IP6) && field_at(pr, pr->at.dst, 192, SF_T_IP6) ? id : -1;
-    case SF_ROLE_STREAM:
+    case SF_ROLE_STREAM:  /* and the ACK flag is bit 4 of byte 13 */
       return field_at(pr, pr->at.seq, 32, SF_T_UINT) && field_at(pr, pr->at.ack, 64, SF_T_UINT) &&
-             field_at(pr, pr->at.cksum, 128, SF_T_UINT) ? id : -1;
+             field_at(pr, pr->at.cksum, 128, SF_T_UINT) &&
+             field_at(pr, pr->at.flags, 103, SF_T_FLAGS) && pr->fields[pr->at.flags].bits == 9 &&
+             pr->facts->ack_flag == 0x10 ? id : -1;
     default:
       return field_at(pr, pr->at.src, 0, SF_T_UINT) && field_at(pr, pr->at.cksum, 48, SF_T_UINT) ? id : -1;
   }
@@ -709,7 +711,7 @@ int sf_anon_fast(sf_anon *a, const sf_pkt *p, uint8_t *out, size_t cap,
       uint32_t fwd = sf_anon_seq_offset(a, src, dst, alen, sp, dp);
       uint32_t rev = sf_anon_seq_offset(a, dst, src, alen, dp, sp);
       wr32b(to + 4, rd32b(th + 4) + fwd);
-      if (th[13] & 0x10) {  /* ACK */
+      if (th[13] & 0x10) {  /* ACK (fast_proto checked where it is) */
         wr32b(to + 8, rd32b(th + 8) + rev);
         if (t->hlen > 20) shift_sack(to + 20, t->hlen - 20, rev);
       }

@@ -252,7 +252,9 @@ int lsf_packet_new(lua_State *L) {
 /* Field names in constructors' tables, resolved by the key string's
    address: a short string is interned, and every field name stays in the
    keys table, so while the state lives one address is one name.  A
-   userdata of the state, upvalue 2 of core.construct. */
+   userdata of the state (upvalue 2 of core.construct) whose user value
+   holds the maps it points to, so that none is freed while cached (the
+   keys table's entry for a name can be replaced: core.Packet is it). */
 #define NAME_SETS 128  /* of two entries: a constructor call's few names */
 
 typedef struct name_cache {
@@ -260,30 +262,49 @@ typedef struct name_cache {
 } name_cache;
 
 #define NAME_SHORT 32  /* at most LUAI_MAXSHORTLEN (40 in Lua 5.2-5.4) */
+#define NAMES lua_upvalueindex(2)
+#define KEYS lua_upvalueindex(1)
+
+static void push_name_cache(lua_State *L) {
+  memset(lua_newuserdatauv(L, sizeof(name_cache), 1), 0, sizeof(name_cache));
+  lua_createtable(L, 2 * NAME_SETS, 0);
+  lua_setiuservalue(L, -2, 1);
+}
+
+/* Remember that the string at idx names the map m (found in KEYS). */
+static void cache_name(lua_State *L, name_cache *c, unsigned h, int idx,
+                       const int16_t *m) {
+  lua_getiuservalue(L, NAMES, 1);  /* the maps, at 2h+1 and 2h+2 */
+  lua_rawgeti(L, -1, 2 * h + 1);
+  lua_rawseti(L, -2, 2 * h + 2);  /* the older entry moves, the oldest goes */
+  lua_pushvalue(L, idx);
+  lua_rawget(L, KEYS);
+  lua_rawseti(L, -2, 2 * h + 1);
+  lua_pop(L, 1);
+  c->e[h][1] = c->e[h][0];
+  c->e[h][0].name = lua_topointer(L, idx);
+  c->e[h][0].map = m;
+}
 
 /* The field map (see lsf.h) of the key at idx, or NULL when it is no
-   field name; the keys table is at keys. */
-static const int16_t *key_map(lua_State *L, name_cache *c, int keys, int idx) {
+   field name. */
+static const int16_t *key_map(lua_State *L, int idx) {
+  name_cache *c = (name_cache *)lua_touserdata(L, NAMES);
   const void *k = lua_topointer(L, idx);  /* a string's object, or NULL */
   unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * UINT64_C(0x9E3779B97F4A7C15)) >> 57);
   const int16_t *m;
   if (k && c->e[h][0].name == k) return c->e[h][0].map;
   if (k && c->e[h][1].name == k) return c->e[h][1].map;
   if (lua_type(L, idx) != LUA_TSTRING) return NULL;
-  m = lsf_field_map(L, keys, idx);
-  if (m && lua_rawlen(L, idx) <= NAME_SHORT) {
-    c->e[h][1] = c->e[h][0];  /* the older entry goes */
-    c->e[h][0].name = k;
-    c->e[h][0].map = m;
-  }
+  m = lsf_field_map(L, KEYS, idx);
+  if (m && lua_rawlen(L, idx) <= NAME_SHORT) cache_name(L, c, h, idx, m);
   return m;
 }
 
 /* The field of pr named by the key at -2 (as lua_next leaves it), or an
    error. */
-static int key_field(lua_State *L, name_cache *c, int keys,
-                     const sf_proto *pr) {
-  const int16_t *m = key_map(L, c, keys, lua_gettop(L) - 1);
+static int key_field(lua_State *L, const sf_proto *pr) {
+  const int16_t *m = key_map(L, lua_gettop(L) - 1);
   int fi = m ? m[pr->id] : -1;
   if (fi < 0) {
     if (lua_type(L, -2) != LUA_TSTRING)
@@ -314,10 +335,9 @@ static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
                        int shape) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
   int ordered = pr->dyn && pr->dyn->set;  /* else names only checked */
-  name_cache *c = (name_cache *)lua_touserdata(L, lua_upvalueindex(2));
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    int fi = key_field(L, c, lua_upvalueindex(1), pr), f;
+    int fi = key_field(L, pr), f;
     if (!(pr->fields[fi].flags & SF_FF_SHAPE) == !shape && !ordered) {
       if ((f = resolve(L, p, li, fi)) >= 0) fi = f;
       lsf_set_field(L, pidx, p, li, fi, -1);
@@ -334,12 +354,11 @@ static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
    the layer again, and raises the error there is. */
 static int apply_plain(lua_State *L, sf_pkt *p, int t) {
   const sf_proto *pr = sf_proto_get(p->layers[0].proto);
-  name_cache *c = (name_cache *)lua_touserdata(L, lua_upvalueindex(2));
   int top = lua_gettop(L);
   if (pr->dyn) return 0;
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    int fi = key_field(L, c, lua_upvalueindex(1), pr);
+    int fi = key_field(L, pr);
     const sf_field *f = &pr->fields[fi];
     if (f->cond || (f->flags & SF_FF_SHAPE) || f->type == SF_T_BYTES ||
         lsf_set_plain(L, p, 0, fi, top + 2) != SF_OK) {
@@ -878,7 +897,7 @@ void lsf_open_packet(lua_State *L) {
   lua_pushvalue(L, -1);
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &names_key) != LUA_TUSERDATA) {
     lua_pop(L, 1);
-    memset(lua_newuserdatauv(L, sizeof(name_cache), 0), 0, sizeof(name_cache));
+    push_name_cache(L);
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &names_key);
   }

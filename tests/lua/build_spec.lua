@@ -197,6 +197,18 @@ describe("building", function()
     assert.truthy(tostring(msg):find("TCP has no field 'dst'", 1, true))
   end)
 
+  it("keeps the names it found even when the keys table lets one go", function()
+    -- core.Packet is the table of names; a field map the name cache points
+    -- to must outlive its entry there (the cache keeps it)
+    local core = require("stackforge.core")
+    local Zq = sf.CustomLayer("BuildSpecZq", {sf.ByteField("zzq", 1), sf.ShortField("zzr", 2)})
+    assert.equal("\2\0\2", Zq{zzq = 2}:bytes())
+    core.Packet.zzq = nil
+    for _ = 1, 3 do collectgarbage() end
+    for i = 1, 200 do local _ = {["zzq" .. i] = i} end
+    assert.equal("\3\0\2", Zq{zzq = 3}:bytes())
+  end)
+
   it("calls a constructor made without core.constructor", function()
     local layers = require("stackforge.layers")
     local mine = setmetatable({kind = TCP.kind, name = "TCP2"}, layers.Constructor)

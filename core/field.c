@@ -215,6 +215,12 @@ static int fits(const sf_field *f, uint64_t u) {
 static void put_uint(uint8_t *h, const sf_field *f, size_t bitoff,
                      size_t bits, uint64_t u) {
   u &= sf_field_max(f);  /* two's complement of signed values */
+  if (!(f->flags & SF_FF_LE) && (bitoff & 7) == 0 && bits <= 16) {
+    h += bitoff / 8u;  /* the usual 8- and 16-bit fields, without a loop */
+    if (bits == 8) { h[0] = (uint8_t)u; return; }
+    if (bits == 16) { h[0] = (uint8_t)(u >> 8); h[1] = (uint8_t)u; return; }
+    h -= bitoff / 8u;
+  }
   if (f->flags & SF_FF_LE) {
     unsigned i;
     for (i = 0; i < bits / 8u; i++) h[bitoff / 8u + i] = (uint8_t)(u >> (8 * i));
@@ -245,6 +251,27 @@ static int value_fits(const sf_field *f, const sf_val *v) {
   return SF_OK;
 }
 
+/* The common case, kept short: a field at the same place in every header
+   of a protocol defined in C (no layout to ask, no variant to reshape). */
+static int set_fixed(sf_pkt *p, int li, int fi, const sf_field *f,
+                     const sf_val *v) {
+  uint8_t *h;
+  int rc;
+  if ((size_t)(f->bitoff + f->bits) > p->layers[li].hlen * 8u)
+    return SF_E_ABSENT;  /* a header cut short */
+  if ((rc = value_fits(f, v)) != SF_OK) return rc;
+  if ((!p->store || p->data != p->store) && (rc = sf_pkt_writable(p)) != SF_OK)
+    return rc;  /* (bytes in the packet's own store are writable) */
+  p->layers[li].set |= UINT64_C(1) << (fi & 63);
+  p->flags |= SF_P_DIRTY;
+  h = (uint8_t *)p->data + p->layers[li].off;
+  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS)
+    put_uint(h, f, f->bitoff, f->bits, v->u);
+  else
+    memcpy(h + f->bitoff / 8u, v->p, v->n);
+  return SF_OK;
+}
+
 int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   const sf_proto *pr = lproto(p, li);
   const sf_field *f = &pr->fields[fi];
@@ -252,6 +279,8 @@ int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   size_t bitoff, bits;
   uint8_t *h;
   int rc;
+  if (!pr->dyn && !f->cond && !(f->flags & SF_FF_SHAPE) && f->type != SF_T_BYTES)
+    return set_fixed(p, li, fi, f, v);
   if (pr->dyn && pr->dyn->set) {
     if ((rc = value_fits(f, v)) == SF_OK && (rc = set_dyn(p, li, fi, v)) == SF_OK)
       p->layers[li].set |= UINT64_C(1) << (fi & 63);
@@ -323,9 +352,13 @@ int sf_isset(const sf_pkt *p, int li, int fi) {
 /* Write an automatic value unless the user set the field.  The packet is
    already writable: sf_finalize makes it so. */
 void sf_lput(sf_pkt *p, int li, int fi, uint64_t v) {
-  const sf_field *f = &lproto(p, li)->fields[fi];
-  size_t bitoff, bits;
-  if (sf_isset(p, li, fi) || !auto_span(p, li, fi, &bitoff, &bits)) return;
+  const sf_proto *pr = lproto(p, li);
+  const sf_field *f = &pr->fields[fi];
+  size_t bitoff = f->bitoff, bits = f->bits;
+  if ((p->layers[li].set >> (fi & 63)) & 1) return;  /* the user's */
+  if (pr->dyn && pr->dyn->layout ? !auto_span(p, li, fi, &bitoff, &bits)
+                                 : bitoff + bits > p->layers[li].hlen * 8u)
+    return;
   put_uint((uint8_t *)p->data + p->layers[li].off, f, bitoff, bits, v);
 }
 
@@ -333,30 +366,40 @@ void sf_lput(sf_pkt *p, int li, int fi, uint64_t v) {
 
 static int hexval(int c) {
   if (c >= '0' && c <= '9') return c - '0';
-  c = tolower(c);
+  c |= 0x20;  /* ASCII lower case */
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
 }
 
 int sf_parse_mac(const char *s, uint8_t out[6]) {
   int i;
-  for (i = 0; i < 6; i++) {
-    int hi = hexval((unsigned char)s[0]), lo;
-    if (hi < 0) return SF_E_VALUE;
-    lo = hexval((unsigned char)s[1]);
-    if (lo < 0) return SF_E_VALUE;
+  for (i = 0; i < 6; i++, s += 3) {
+    int hi = hexval((unsigned char)s[0]), lo = hi < 0 ? -1 : hexval((unsigned char)s[1]);
+    if (lo < 0 || (i < 5 && s[2] != ':' && s[2] != '-')) return SF_E_VALUE;
     out[i] = (uint8_t)(hi << 4 | lo);
-    s += 2;
-    if (i < 5) {
-      if (*s != ':' && *s != '-') return SF_E_VALUE;
-      s++;
-    }
   }
-  return *s ? SF_E_VALUE : SF_OK;
+  return s[-1] ? SF_E_VALUE : SF_OK;
 }
 
+/* Dotted decimal as inet_pton takes it (RFC 4001's "dotted quad"): four
+   numbers 0-255 without leading zeros, so that the text of an address is
+   unique and sf_format_ip4 gives it back.  Spelled out here: this runs
+   for every address a built packet gets, and inet_pton costs 3x. */
 int sf_parse_ip4(const char *s, uint8_t out[4]) {
-  return inet_pton(AF_INET, s, out) == 1 ? SF_OK : SF_E_VALUE;
+  int i;
+  for (i = 0; i < 4; i++) {
+    unsigned v;
+    if (*s < '0' || *s > '9') return SF_E_VALUE;
+    v = (unsigned)(*s++ - '0');
+    if (v && *s >= '0' && *s <= '9') {
+      v = v * 10 + (unsigned)(*s++ - '0');
+      if (*s >= '0' && *s <= '9') v = v * 10 + (unsigned)(*s++ - '0');
+    }
+    if (v > 255 || (*s >= '0' && *s <= '9')) return SF_E_VALUE;
+    out[i] = (uint8_t)v;
+    if (i < 3 && *s++ != '.') return SF_E_VALUE;
+  }
+  return *s ? SF_E_VALUE : SF_OK;
 }
 
 int sf_parse_ip6(const char *s, uint8_t out[16]) {
@@ -374,7 +417,14 @@ void sf_format_mac(const uint8_t *m, char out[18]) {
 }
 
 void sf_format_ip4(const uint8_t *a, char out[16]) {
-  snprintf(out, 16, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+  int i;
+  for (i = 0; i < 4; i++) {
+    unsigned v = a[i];
+    if (v >= 100) *out++ = (char)('0' + v / 100);
+    if (v >= 10) *out++ = (char)('0' + v / 10 % 10);
+    *out++ = (char)('0' + v % 10);
+    *out++ = i < 3 ? '.' : '\0';
+  }
 }
 
 void sf_format_ip6(const uint8_t *a, char out[46]) {
@@ -385,14 +435,15 @@ void sf_format_ip6(const uint8_t *a, char out[46]) {
 static int flags_are_letters(const sf_field *f) {
   const sf_enum *e;
   for (e = f->enums; e && e->name; e++)
-    if (strlen(e->name) != 1) return 0;
+    if (!e->name[0] || e->name[1]) return 0;
   return 1;
 }
 
+/* The bit named by the n bytes at s (names are NUL-ended, s is not). */
 static int flag_bit(const sf_field *f, const char *s, size_t n, uint64_t *bit) {
   const sf_enum *e;
   for (e = f->enums; e && e->name; e++)
-    if (strlen(e->name) == n && strncmp(e->name, s, n) == 0) {
+    if (e->name[0] == s[0] && strncmp(e->name, s, n) == 0 && !e->name[n]) {
       *bit = UINT64_C(1) << e->value;
       return 1;
     }
@@ -424,19 +475,33 @@ int sf_parse_flags(const sf_field *f, const char *s, uint64_t *out) {
   return SF_OK;
 }
 
+/* Append s to out (n bytes) at w, as snprintf would: cut, NUL ended. */
+static size_t put_text(char *out, size_t n, size_t w, const char *s) {
+  size_t len = strlen(s);
+  if (w < n) {
+    size_t k = len < n - w - 1 ? len : n - w - 1;
+    memcpy(out + w, s, k);
+    out[w + k] = '\0';
+  }
+  return w + len;
+}
+
 size_t sf_format_flags(const sf_field *f, uint64_t v, char *out, size_t n) {
   const sf_enum *e;
   size_t w = 0;
   int letters = flags_are_letters(f);
-  out[0] = '\0';
+  if (n) out[0] = '\0';
   for (e = f->enums; e && e->name; e++) {
     if (!((v >> e->value) & 1)) continue;
-    w += (size_t)snprintf(out + w, w < n ? n - w : 0, "%s%s",
-                          (!letters && w) ? "+" : "", e->name);
+    if (!letters && w) w = put_text(out, n, w, "+");
+    w = put_text(out, n, w, e->name);
     v &= ~(UINT64_C(1) << e->value);
   }
-  if (v) w += (size_t)snprintf(out + w, w < n ? n - w : 0, "%s0x%llx",
-                               w ? "+" : "", (unsigned long long)v);
+  if (v) {
+    char rest[24];
+    snprintf(rest, sizeof rest, "%s0x%llx", w ? "+" : "", (unsigned long long)v);
+    w = put_text(out, n, w, rest);
+  }
   return w;
 }
 

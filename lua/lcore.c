@@ -299,7 +299,8 @@ static const luaL_Reg core_funcs[] = {
   {"listdir", core_listdir},
   {"pton", core_pton}, {"ntop", core_ntop},
   {"protos", core_protos}, {"packet", lsf_packet_new},
-  {"construct", lsf_construct}, {"checksum", core_checksum}, {NULL, NULL}
+  {"constructor", lsf_constructor}, {"checksum", core_checksum},
+  {NULL, NULL}
 };
 
 int luaopen_stackforge_core(lua_State *L) {

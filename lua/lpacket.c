@@ -249,6 +249,72 @@ int lsf_packet_new(lua_State *L) {
   return 1;
 }
 
+/* Field names in constructors' tables, resolved by the key string's
+   address: a short string is interned, and every field name stays in the
+   keys table, so while the state lives one address is one name.  A
+   userdata of the state (upvalue 2 of core.construct) whose user value
+   holds the maps it points to, so that none is freed while cached (the
+   keys table's entry for a name can be replaced: core.Packet is it). */
+#define NAME_SETS 128  /* of two entries: a constructor call's few names */
+
+typedef struct name_cache {
+  struct { const void *name; const int16_t *map; } e[NAME_SETS][2];
+} name_cache;
+
+#define NAME_SHORT 32  /* at most LUAI_MAXSHORTLEN (40 in Lua 5.2-5.4) */
+#define NAMES lua_upvalueindex(2)
+#define KEYS lua_upvalueindex(1)
+
+static void push_name_cache(lua_State *L) {
+  memset(lua_newuserdatauv(L, sizeof(name_cache), 1), 0, sizeof(name_cache));
+  lua_createtable(L, 2 * NAME_SETS, 0);
+  lua_setiuservalue(L, -2, 1);
+}
+
+/* Remember that the string at idx names the map m (found in KEYS). */
+static void cache_name(lua_State *L, name_cache *c, unsigned h, int idx,
+                       const int16_t *m) {
+  lua_getiuservalue(L, NAMES, 1);  /* the maps, at 2h+1 and 2h+2 */
+  lua_rawgeti(L, -1, 2 * h + 1);
+  lua_rawseti(L, -2, 2 * h + 2);  /* the older entry moves, the oldest goes */
+  lua_pushvalue(L, idx);
+  lua_rawget(L, KEYS);
+  lua_rawseti(L, -2, 2 * h + 1);
+  lua_pop(L, 1);
+  c->e[h][1] = c->e[h][0];
+  c->e[h][0].name = lua_topointer(L, idx);
+  c->e[h][0].map = m;
+}
+
+/* The field map (see lsf.h) of the key at idx, or NULL when it is no
+   field name. */
+static const int16_t *key_map(lua_State *L, int idx) {
+  name_cache *c = (name_cache *)lua_touserdata(L, NAMES);
+  const void *k = lua_topointer(L, idx);  /* a string's object, or NULL */
+  unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * UINT64_C(0x9E3779B97F4A7C15)) >> 57);
+  const int16_t *m;
+  if (k && c->e[h][0].name == k) return c->e[h][0].map;
+  if (k && c->e[h][1].name == k) return c->e[h][1].map;
+  if (lua_type(L, idx) != LUA_TSTRING) return NULL;
+  m = lsf_field_map(L, KEYS, idx);
+  if (m && lua_rawlen(L, idx) <= NAME_SHORT) cache_name(L, c, h, idx, m);
+  return m;
+}
+
+/* The field of pr named by the key at -2 (as lua_next leaves it), or an
+   error. */
+static int key_field(lua_State *L, const sf_proto *pr) {
+  const int16_t *m = key_map(L, lua_gettop(L) - 1);
+  int fi = m ? m[pr->id] : -1;
+  if (fi < 0) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_error(L, "%s: field names must be strings, got %s", pr->name,
+                 luaL_typename(L, -2));
+    lsf_field_error(L, pr->id, lua_tostring(L, -2));
+  }
+  return fi;
+}
+
 /* Apply t's fields to layer li: variant-selecting fields (ICMP type) first,
    so the fields they bring in exist when the others are set. */
 /* A protocol whose fields come and go with conditions takes the fields in
@@ -268,28 +334,40 @@ static void apply_in_order(lua_State *L, int pidx, sf_pkt *p, int li, int t) {
 static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
                        int shape) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
-  int keys, ordered = pr->dyn && pr->dyn->set;  /* else names only checked */
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_keys_key);
-  keys = lua_gettop(L);
+  int ordered = pr->dyn && pr->dyn->set;  /* else names only checked */
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    const int16_t *m = lua_type(L, -2) == LUA_TSTRING
-                       ? lsf_field_map(L, keys, keys + 1) : NULL;
-    int fi = m ? m[pr->id] : -1, f;
-    if (fi < 0) {
-      if (lua_type(L, -2) != LUA_TSTRING)
-        luaL_error(L, "%s: field names must be strings, got %s", pr->name,
-                   luaL_typename(L, -2));
-      lsf_field_error(L, pr->id, lua_tostring(L, -2));
-    }
+    int fi = key_field(L, pr), f;
     if (!(pr->fields[fi].flags & SF_FF_SHAPE) == !shape && !ordered) {
       if ((f = resolve(L, p, li, fi)) >= 0) fi = f;
       lsf_set_field(L, pidx, p, li, fi, -1);
     }
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);  /* keys */
   if (ordered && !shape) apply_in_order(L, pidx, p, li, t);
+}
+
+/* The short way for the common case, one pass over t setting fields that
+   lie at a fixed place in every header of the protocol (no variant
+   selector, condition or option list).  0 at the first field that does
+   not, or value that does not suit: the full way (apply_pass) then builds
+   the layer again, and raises the error there is. */
+static int apply_plain(lua_State *L, sf_pkt *p, int t) {
+  const sf_proto *pr = sf_proto_get(p->layers[0].proto);
+  int top = lua_gettop(L);
+  if (pr->dyn) return 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    int fi = key_field(L, pr);
+    const sf_field *f = &pr->fields[fi];
+    if (f->cond || (f->flags & SF_FF_SHAPE) || f->type == SF_T_BYTES ||
+        lsf_set_plain(L, p, 0, fi, top + 2) != SF_OK) {
+      lua_settop(L, top);
+      return 0;
+    }
+    lua_settop(L, top + 1);
+  }
+  return 1;
 }
 
 static int64_t now_ns(void) {
@@ -305,47 +383,89 @@ static int has_shape_field(const sf_proto *pr) {
   return 0;
 }
 
-/* __call of a constructor: TCP{dport=80}.  A variant's preset
-   (ICMP.echo_request's type) goes under the user's fields. */
-int lsf_construct(lua_State *L) {
-  int proto, preset, pidx;
+/* A constructor's code: its protocol id * 2, + 1 for a variant with preset
+   fields.  core.constructor keeps it in the constructor at index 1 (the
+   cheapest lookup there is), so that a call costs one. */
+static int ctor_code(lua_State *L, int cidx) {
+  int code;
+  if (lua_rawgeti(L, cidx, 1) == LUA_TNUMBER) {
+    code = (int)lua_tointeger(L, -1);
+  } else {  /* a table core.constructor has not seen */
+    lua_getfield(L, cidx, "kind");
+    code = (int)lua_tointeger(L, -1) * 2;
+    code += lua_getfield(L, cidx, "preset") == LUA_TTABLE;
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  return code;
+}
+
+/* core.constructor(t) -> t: t (with kind and perhaps preset) is ready to
+   be called as a constructor. */
+int lsf_constructor(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_pushinteger(L, ctor_code(L, 1));
+  lua_rawseti(L, 1, 1);
+  return 1;
+}
+
+/* The full way: a variant's preset (ICMP.echo_request's type) goes under
+   the user's fields, variant-selecting fields before the others. */
+static void apply_all(lua_State *L, int pidx, sf_pkt *p, int preset, int t) {
+  if (has_shape_field(sf_proto_get(p->layers[0].proto))) {
+    if (preset) apply_pass(L, pidx, p, 0, preset, 1);
+    if (t) apply_pass(L, pidx, p, 0, t, 1);
+  }
+  if (preset) apply_pass(L, pidx, p, 0, preset, 0);
+  if (t) apply_pass(L, pidx, p, 0, t, 0);
+}
+
+/* __call of a constructor: TCP{dport=80}, a one-layer packet.  Upvalues:
+   the keys table and the name cache.  Most tables are applied in one pass
+   (apply_plain); a variant's, or one with variant selectors, options or
+   a bad value, the full way. */
+static int lsf_construct(lua_State *L) {
+  int code, proto, t;
   sf_pkt *p;
   lua_settop(L, 2);  /* constructor, fields */
-  lua_getfield(L, 1, "kind");
-  proto = (int)lua_tointeger(L, -1);
-  preset = lua_getfield(L, 1, "preset") == LUA_TTABLE ? lua_gettop(L) : 0;
-  if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2))
+  code = ctor_code(L, 1);
+  proto = code >> 1;
+  if (!sf_proto_get(proto))
+    return luaL_error(L, "core.construct: not a constructor");
+  t = lua_istable(L, 2) ? 2 : 0;
+  if (!t && !lua_isnil(L, 2))
     return luaL_error(L, "bad argument to '%s' (table of fields expected, "
                       "got %s)", sf_proto_get(proto)->name, luaL_typename(L, 2));
   p = lsf_newpacket_store(L, sf_proto_get(proto)->minlen + STORE_SLACK);
-  pidx = lua_gettop(L);
-  checked(L, pidx, p, sf_pkt_new_layer(p, proto));
-  p->time_ns = now_ns();  /* as Scapy: a built packet's time is its making */
-  if (has_shape_field(sf_proto_get(proto))) {
-    if (preset) apply_pass(L, pidx, p, 0, preset, 1);
-    if (lua_istable(L, 2)) apply_pass(L, pidx, p, 0, 2, 1);
+  checked(L, 3, p, sf_pkt_new_layer(p, proto));
+  if ((code & 1) || (t && !apply_plain(L, p, t))) {
+    int preset = (code & 1) && lua_getfield(L, 1, "preset") == LUA_TTABLE ? 4 : 0;
+    checked(L, 3, p, sf_pkt_new_layer(p, proto));  /* from the start */
+    apply_all(L, 3, p, preset, t);
+    lua_settop(L, 3);
   }
-  if (preset) apply_pass(L, pidx, p, 0, preset, 0);
-  if (lua_istable(L, 2)) apply_pass(L, pidx, p, 0, 2, 0);
+  p->time_ns = now_ns();  /* as Scapy: a built packet's time is its making */
   return 1;
 }
 
 /* The operand at idx as a packet: a string becomes Raw. */
 static sf_pkt *operand(lua_State *L, int idx) {
+  sf_pkt *p;
   if (lua_type(L, idx) == LUA_TSTRING) {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
-    sf_pkt *p = lsf_newpacket_store(L, n);
     sf_val v = {0, (const uint8_t *)s, n};
+    p = lsf_newpacket_store(L, n);
     checked(L, -1, p, sf_pkt_new_layer(p, SF_RAW));
     checked(L, -1, p, sf_field_set(p, 0, 0, &v));
     lua_replace(L, idx);
     return p;
   }
-  if (!lsf_testpacket(L, idx))
+  if (!(p = lsf_testpacket(L, idx)))
     luaL_error(L, "attempt to stack a %s onto a packet (use a layer like "
                "TCP{} or a string)", luaL_typename(L, idx));
-  return lsf_parsed(L, idx);
+  return parse_now(L, idx, p);
 }
 
 static int pkt_div(lua_State *L) {
@@ -579,7 +699,6 @@ static void raise_no_field(lua_State *L) {
              lua_tostring(L, -1), lua_tostring(L, 2));
 }
 
-
 /* p.name: a method, a property, or the field of the outermost layer that
    has it (nil when no layer here has it); a name no protocol has is an
    error (a typo, not a nil).  p[TCP] is a layer view. */
@@ -762,13 +881,33 @@ static void packet_metatable(lua_State *L, const void *key, int with_gc) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, key);
 }
 
-/* Leaves the keys table (methods and property codes) on the stack.  A
-   second require (busted's insulation does that) reuses the first one's
-   tables, so packets made before it stay packets. */
+static void open_packet_types(lua_State *L);
+static const char names_key = 'n';
+
+/* Leaves the keys table (methods and property codes) on the stack, and
+   sets construct in the module (at the top).  A second require (busted's
+   insulation does that) reuses the first one's tables, so packets made
+   before it stay packets. */
 void lsf_open_packet(lua_State *L) {
+  int mod = lua_gettop(L);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_keys_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    open_packet_types(L);
+  }
+  lua_pushvalue(L, -1);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &names_key) != LUA_TUSERDATA) {
+    lua_pop(L, 1);
+    push_name_cache(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &names_key);
+  }
+  lua_pushcclosure(L, lsf_construct, 2);
+  lua_setfield(L, mod, "construct");
+}
+
+/* Pushes the keys table, after making it and the metatables. */
+static void open_packet_types(lua_State *L) {
   int i;
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_keys_key) == LUA_TTABLE) return;
-  lua_pop(L, 1);
   lua_newtable(L);  /* keys */
   luaL_setfuncs(L, pkt_methods, 0);
   for (i = 0; pkt_properties[i]; i++) {

@@ -33,9 +33,9 @@ sf_pkt *lsf_newpacket(lua_State *L);  /* bytes on the heap or borrowed */
 sf_pkt *lsf_newpacket_store(lua_State *L, size_t cap);  /* + inline bytes */
 void lsf_track(lua_State *L, int idx, sf_pkt *p);  /* after engine calls */
 sf_pkt *lsf_parsed(lua_State *L, int idx);
-void lsf_open_packet(lua_State *L);  /* pushes the methods table */
+void lsf_open_packet(lua_State *L);  /* pushes the methods table; construct */
 int lsf_packet_new(lua_State *L);    /* Packet(raw [, opts]) */
-int lsf_construct(lua_State *L);     /* ctor(t): a one-layer packet */
+int lsf_constructor(lua_State *L);   /* core.constructor(t) */
 int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
               int validx);
 void lsf_finalize(lua_State *L, int idx, sf_pkt *p);  /* raises */
@@ -46,6 +46,7 @@ void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *v);
 void lsf_call_codec(lua_State *L, const char *codec, const char *fn);
 int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
                   int validx);
+int lsf_set_plain(lua_State *L, sf_pkt *p, int li, int fi, int validx);  /* no raise */
 int lsf_field_index(lua_State *L, int proto, int keyidx);
 const int16_t *lsf_field_map(lua_State *L, int keysidx, int keyidx);
 void lsf_add_field_names(lua_State *L, int keysidx, int proto);

@@ -154,14 +154,14 @@ static int bad_value(lua_State *L, const sf_pkt *p, int li, int fi,
 static int to_uint(lua_State *L, const sf_proto *pr, int fi, int idx,
                    uint64_t *out) {
   const sf_field *f = &pr->fields[fi];
-  int isnum;
+  int isnum, t = lua_type(L, idx);
   lua_Integer n;
-  if (lua_isboolean(L, idx)) {  /* a one-bit field takes true and false */
+  if (t == LUA_TBOOLEAN) {  /* a one-bit field takes true and false */
     if (f->type != SF_T_UINT || f->bits != 1) return SF_E_TYPE;
     *out = (uint64_t)lua_toboolean(L, idx);
     return SF_OK;
   }
-  if (lua_type(L, idx) == LUA_TSTRING) {
+  if (t == LUA_TSTRING) {
     const char *s = lua_tostring(L, idx);
     if (f->type == SF_T_FLAGS) return sf_parse_flags(f, s, out);
     if (sf_field_value_named(pr, fi, s, out) == SF_OK) return SF_OK;
@@ -196,49 +196,64 @@ static const char *expected(const sf_proto *pr, int fi) {
   }
 }
 
+/* The Lua value at validx as the engine value of field fi of pr: integers,
+   flag and enum names as numbers, addresses parsed into addr, bytes as
+   they are (a codec's structure encoded first, replacing the value). */
+static int to_val(lua_State *L, const sf_proto *pr, int fi, int validx,
+                  sf_val *v, uint8_t addr[16]) {
+  const sf_field *f = &pr->fields[fi];
+  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS)
+    return to_uint(L, pr, fi, validx, &v->u);
+  if (f->type == SF_T_BYTES) {
+    if (lua_type(L, validx) != LUA_TSTRING && f->codec) {
+      lua_pushvalue(L, validx);
+      lsf_call_codec(L, f->codec, "encode");
+      lua_replace(L, validx);
+    }
+    if (lua_type(L, validx) != LUA_TSTRING) return SF_E_TYPE;
+    v->p = (const uint8_t *)lua_tolstring(L, validx, &v->n);
+    return SF_OK;
+  }
+  v->p = addr;
+  v->n = f->bits / 8u;
+  return to_addr(L, f, validx, addr);
+}
+
 /* Set field fi of layer li from the Lua value at validx; nil restores the
    default and makes an automatic field automatic again. */
 int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
                   int validx) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
-  const sf_field *f = &pr->fields[fi];
   sf_val v = {0, NULL, 0};
   uint8_t addr[16];
   lsf_host h;
   int rc = SF_OK;
   validx = lua_absindex(L, validx);
   pidx = lua_absindex(L, pidx);
-  if (lua_isnil(L, validx)) {
-    lsf_enter(L, &h);
-    rc = sf_field_default(p, li, fi);
-    lsf_leave(&h);
-    lsf_track(L, pidx, p);
-    lsf_raise_kept(&h);
-    return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
+  if (!lua_isnil(L, validx)) {
+    rc = to_val(L, pr, fi, validx, &v, addr);
+    if (rc == SF_E_TYPE || rc == SF_E_VALUE)
+      return bad_value(L, p, li, fi, validx, expected(pr, fi));
+    if (rc != SF_OK) return lsf_raise(L, rc, p, li, fi, validx);
   }
-  if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
-    rc = to_uint(L, pr, fi, validx, &v.u);
-  } else if (f->type == SF_T_BYTES) {
-    if (lua_type(L, validx) != LUA_TSTRING && f->codec) {
-      lua_pushvalue(L, validx);
-      lsf_call_codec(L, f->codec, "encode");
-      lua_replace(L, validx);
-    }
-    if (lua_type(L, validx) != LUA_TSTRING) rc = SF_E_TYPE;
-    v.p = (const uint8_t *)lua_tolstring(L, validx, &v.n);
-  } else {
-    rc = to_addr(L, f, validx, addr);
-    v.p = addr;
-    v.n = f->bits / 8u;
-  }
-  if (rc == SF_E_TYPE || rc == SF_E_VALUE)
-    return bad_value(L, p, li, fi, validx, expected(pr, fi));
-  if (rc == SF_OK) {
-    lsf_enter(L, &h);
-    rc = sf_field_set(p, li, fi, &v);
-    lsf_leave(&h);
-    lsf_track(L, pidx, p);
-    lsf_raise_kept(&h);
-  }
+  lsf_enter(L, &h);
+  rc = lua_isnil(L, validx) ? sf_field_default(p, li, fi)
+                            : sf_field_set(p, li, fi, &v);
+  lsf_leave(&h);
+  lsf_track(L, pidx, p);
+  lsf_raise_kept(&h);
   return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
+}
+
+/* Set field fi of layer li (not variable bytes) of a protocol defined in C
+   (no callbacks) from the value at validx, raising nothing: SF_OK, or the
+   error lsf_set_field then reports.  For constructors' tables. */
+int lsf_set_plain(lua_State *L, sf_pkt *p, int li, int fi, int validx) {
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  sf_val v = {0, NULL, 0};
+  uint8_t addr[16];
+  int rc;
+  if (pr->dyn || pr->fields[fi].type == SF_T_BYTES) return SF_E_TYPE;
+  rc = to_val(L, pr, fi, validx, &v, addr);
+  return rc == SF_OK ? sf_field_set(p, li, fi, &v) : rc;
 }

@@ -6,7 +6,8 @@ local M = {}
 
 -- One metatable for every constructor: calling it builds a one-layer
 -- packet (in C, so errors point at the caller's line); a variant's preset
--- fields go under the user's.
+-- fields go under the user's.  core.constructor(t) keeps what the call
+-- needs (protocol, preset or not) at t[1], one lookup per call.
 local Constructor = {}
 Constructor.__index = Constructor
 Constructor.__call = core.construct
@@ -24,8 +25,9 @@ M.summaries = {}     -- proto id -> a custom layer's summary hook
 
 -- A named variant of a constructor with some fields preset.
 local function variant(base, name, preset)
-  return setmetatable({kind = base.kind, name = name, display = base.display,
-    fields_desc = base.fields_desc, preset = preset}, Constructor)
+  return core.constructor(setmetatable({kind = base.kind, name = name,
+    display = base.display, fields_desc = base.fields_desc, preset = preset},
+    Constructor))
 end
 M.variant = variant
 
@@ -33,8 +35,8 @@ M.variant = variant
 -- declares them: ICMP.echo_request{...}, and Scapy's class names for them
 -- (ICMPv6EchoRequest{...}) where Scapy has one.
 local function add_constructor(info)
-  local ctor = setmetatable({kind = info.id, name = info.name,
-    display = info.display, fields_desc = info.fields}, Constructor)
+  local ctor = core.constructor(setmetatable({kind = info.id, name = info.name,
+    display = info.display, fields_desc = info.fields}, Constructor))
   M[info.name] = ctor
   M.LayerKind[info.kind] = info.id
   M.by_kind[info.id] = ctor

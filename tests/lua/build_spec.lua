@@ -148,6 +148,77 @@ describe("building", function()
     assert.equal(8080, p.dport)
   end)
 
+  -- Constructors set plain fields (fixed place, no variant) the short way
+  -- and the rest (presets, variant selectors, options, names, aliases) the
+  -- full way; either must build what setting the fields on the layer does.
+  it("build from a table what setting each field on the layer builds", function()
+    local cases = {
+      {Ether, {dst = "00:11:22:33:44:55", src = "AA:BB:cc:dd:EE:ff", type = 0x86dd}},
+      {Ether, {type = "IPv6"}},
+      {IP, {src = "10.0.0.1", dst = "192.168.255.254", ttl = 1, tos = 0xb8, id = 0xffff}},
+      {IP, {flags = "MF+DF", frag = 100, chksum = 0, len = 99}},
+      {IP, {flags = 3, proto = 17, checksum = 0x1234}},
+      {IPv6, {hlim = 7, tc = 3, fl = 0xfffff, src = "2001:DB8::1", dst = "::1"}},
+      {IPv6, {hop_limit = 9, next_header = 59}},
+      {TCP, {sport = 1234, dport = 80, flags = "S", seq = 0xffffffff, window = 0}},
+      {TCP, {flags = 0x12, ack = 1, urgptr = 7, reserved = 0, chksum = 0}},
+      {TCP, {options = {{"MSS", 1460}, {"NOP"}, {"WScale", 7}}, dport = 443}},
+      {UDP, {sport = 53, dport = 5353, len = 8, chksum = 0}},
+      {ICMP, {type = 3, code = 1}},
+      {ICMP.echo_request, {id = 7, seq = 9}},
+      {ARP, {op = "is-at", psrc = "10.0.0.1", hwsrc = "00:00:00:00:00:01"}},
+      {Dot1Q, {vlan = 100, prio = 5, id = true}},
+      {Raw, {load = "payload"}},
+    }
+    for i, c in ipairs(cases) do
+      local ctor, fields = c[1], c[2]
+      local want = ctor()
+      local view = want:layer(1)
+      for _, k in ipairs({"type"}) do  -- a variant's selector first
+        if fields[k] ~= nil then view[k] = fields[k] end
+      end
+      for k, v in pairs(fields) do view[k] = v end
+      assert.equal(hex(want:bytes()), hex(ctor(fields):bytes()), "case " .. i)
+    end
+  end)
+
+  it("finds field names made at run time, and refuses other keys", function()
+    local name = ("d"):rep(1) .. "port"
+    assert.equal(81, TCP{[name] = 81}.dport)
+    for i = 1, 2000 do local _ = {["dport" .. i] = i} end  -- strings come and go
+    collectgarbage()
+    assert.equal(82, TCP{[name] = 82}.dport)
+    assert.equal(83, UDP{dport = 83}.dport)
+    local ok, msg = pcall(function() return TCP{[1] = 2} end)
+    assert.is_false(ok)
+    assert.truthy(tostring(msg):find("TCP: field names must be strings", 1, true))
+    ok, msg = pcall(function() return TCP{dst = "10.0.0.1"} end)
+    assert.is_false(ok)
+    assert.truthy(tostring(msg):find("TCP has no field 'dst'", 1, true))
+  end)
+
+  it("keeps the names it found even when the keys table lets one go", function()
+    -- core.Packet is the table of names; a field map the name cache points
+    -- to must outlive its entry there (the cache keeps it)
+    local core = require("stackforge.core")
+    local Zq = sf.CustomLayer("BuildSpecZq", {sf.ByteField("zzq", 1), sf.ShortField("zzr", 2)})
+    assert.equal("\2\0\2", Zq{zzq = 2}:bytes())
+    core.Packet.zzq = nil
+    for _ = 1, 3 do collectgarbage() end
+    for i = 1, 200 do local _ = {["zzq" .. i] = i} end
+    assert.equal("\3\0\2", Zq{zzq = 3}:bytes())
+  end)
+
+  it("calls a constructor made without core.constructor", function()
+    local layers = require("stackforge.layers")
+    local mine = setmetatable({kind = TCP.kind, name = "TCP2"}, layers.Constructor)
+    assert.equal(hex(TCP{dport = 8}:bytes()), hex(mine{dport = 8}:bytes()))
+    local echo = setmetatable({kind = ICMP.kind, name = "e", preset = {type = 8}},
+      layers.Constructor)
+    assert.equal(8, echo{}.type)
+    assert.equal(TCP.kind * 2, TCP[1])  -- what core.constructor keeps
+  end)
+
   it("supports #, == and tostring", function()
     local a, b = IP() / TCP(), IP() / TCP()
     assert.equal(40, #a)

@@ -1,0 +1,189 @@
+/*
+ * test_text.c -- text forms of field values (core/field.c): addresses and
+ * flags, as constructors and field reads use them.
+ *
+ * IPv4 text is checked against the C library's inet_pton/inet_ntop over
+ * every string of a generated set (the engine parses and formats it
+ * itself, for speed); MAC text against fixed cases and round trips; flag
+ * text against a formatter written here with snprintf, and round trips
+ * through the parser.
+ */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sf.h"
+
+#include "check.h"
+
+static uint64_t lcg_state = 12345;
+
+static unsigned lcg(unsigned n) {
+  lcg_state = lcg_state * 6364136223846793005u + 1442695040888963407u;
+  return (unsigned)(lcg_state >> 33) % n;
+}
+
+/* A string that is often almost an IPv4 address. */
+static void gen_ip4ish(char *s, size_t cap) {
+  static const char alpha[] = "0123456789..........0125x -+";
+  size_t n = lcg(18), i;
+  if (n >= cap) n = cap - 1;
+  for (i = 0; i < n; i++) s[i] = alpha[lcg(sizeof alpha - 1)];
+  s[n] = '\0';
+}
+
+static void test_ip4_parse(void) {
+  static const char *const cases[] = {
+    "0.0.0.0", "255.255.255.255", "10.0.0.1", "1.2.3.4", "01.2.3.4",
+    "1.2.3.04", "1.2.3.00", "256.1.1.1", "1.2.3", "1.2.3.4.", ".1.2.3.4",
+    "1..2.3", "1.2.3.4.5", "1234.1.1.1", "", "a.b.c.d", "1.2.3.4 ", " 1.2.3.4",
+    "0x1.2.3.4", "1.2.3.-4", "999.0.0.0", "100.200.250.249", "1.2.3.4a",
+  };
+  char s[32];
+  size_t i;
+  int accepted = 0;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    uint8_t a[4] = {0}, b[4] = {0};
+    int ours = sf_parse_ip4(cases[i], a) == SF_OK;
+    int libc = inet_pton(AF_INET, cases[i], b) == 1;
+    CHECK_EQ(ours, libc);
+    if (ours && libc) CHECK(memcmp(a, b, 4) == 0);
+  }
+  for (i = 0; i < 300000; i++) {
+    uint8_t a[4] = {0}, b[4] = {0};
+    int ours, libc;
+    gen_ip4ish(s, sizeof s);
+    ours = sf_parse_ip4(s, a) == SF_OK;
+    libc = inet_pton(AF_INET, s, b) == 1;
+    accepted += libc;
+    if (ours != libc || (ours && memcmp(a, b, 4) != 0)) {
+      fprintf(stderr, "sf_parse_ip4 and inet_pton differ on \"%s\"\n", s);
+      CHECK(0);
+      return;
+    }
+  }
+  CHECK(accepted > 100);  /* the generator does reach valid addresses */
+  passed++;
+}
+
+static void test_ip4_format(void) {
+  uint8_t a[4];
+  char ours[16], libc[16];
+  unsigned i, j;
+  for (i = 0; i < 200000; i++) {
+    for (j = 0; j < 4; j++) a[j] = (uint8_t)(i < 256 ? i : lcg(256));
+    sf_format_ip4(a, ours);
+    inet_ntop(AF_INET, a, libc, sizeof libc);
+    if (strcmp(ours, libc) != 0) {
+      fprintf(stderr, "sf_format_ip4 %s, inet_ntop %s\n", ours, libc);
+      CHECK(0);
+      return;
+    }
+  }
+  passed++;
+}
+
+static void test_mac(void) {
+  static const struct { const char *s; int ok; } cases[] = {
+    {"00:11:22:33:44:55", 1}, {"AA:bb:Cc:dD:ee:FF", 1}, {"00-11-22-33-44-55", 1},
+    {"00:11-22:33-44:55", 1}, {"00:11:22:33:44", 0}, {"00:11:22:33:44:5", 0},
+    {"00:11:22:33:44:55:", 0}, {"00:11:22:33:44:556", 0}, {"0:11:22:33:44:55", 0},
+    {"00.11.22.33.44.55", 0}, {"g0:11:22:33:44:55", 0}, {"001122334455", 0},
+    {"", 0}, {"00:11:22:33:44:5g", 0}, {"00:11:22:33:44 55", 0},
+  };
+  uint8_t m[6], back[6];
+  char text[18];
+  size_t i;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    CHECK_EQ(sf_parse_mac(cases[i].s, m) == SF_OK, cases[i].ok);
+  CHECK_EQ(sf_parse_mac("AA:bb:Cc:dD:ee:FF", m), SF_OK);
+  sf_format_mac(m, text);
+  CHECK(strcmp(text, "aa:bb:cc:dd:ee:ff") == 0);
+  for (i = 0; i < 10000; i++) {
+    size_t j;
+    for (j = 0; j < 6; j++) m[j] = (uint8_t)lcg(256);
+    sf_format_mac(m, text);
+    if (sf_parse_mac(text, back) != SF_OK || memcmp(m, back, 6) != 0) {
+      fprintf(stderr, "MAC round trip fails for %s\n", text);
+      CHECK(0);
+      return;
+    }
+  }
+  passed++;
+}
+
+/* The flag text as the engine wrote it with snprintf before: names of the
+   set bits in descriptor order ("+" between words), leftover bits as hex. */
+static size_t ref_flags(const sf_field *f, uint64_t v, char *out, size_t n) {
+  const sf_enum *e;
+  size_t w = 0;
+  int letters = 1;
+  for (e = f->enums; e && e->name; e++)
+    if (strlen(e->name) != 1) letters = 0;
+  out[0] = '\0';
+  for (e = f->enums; e && e->name; e++) {
+    if (!((v >> e->value) & 1)) continue;
+    w += (size_t)snprintf(out + w, w < n ? n - w : 0, "%s%s",
+                          (!letters && w) ? "+" : "", e->name);
+    v &= ~(UINT64_C(1) << e->value);
+  }
+  if (v) w += (size_t)snprintf(out + w, w < n ? n - w : 0, "%s0x%llx",
+                               w ? "+" : "", (unsigned long long)v);
+  return w;
+}
+
+static const sf_field *field_of(const char *proto, const char *name) {
+  const sf_proto *pr = sf_proto_get(ID(proto));
+  return &pr->fields[sf_field_find(pr, name)];
+}
+
+static void test_flags(void) {
+  const sf_field *fields[2];
+  char ours[64], ref[64];
+  int k;
+  fields[0] = field_of("TCP", "flags");  /* letters: "SA" */
+  fields[1] = field_of("IP", "flags");   /* words: "MF+DF" */
+  for (k = 0; k < 2; k++) {
+    const sf_field *f = fields[k];
+    uint64_t v, back, max = f->bits >= 16 ? 0xffff : (UINT64_C(1) << f->bits) - 1;
+    for (v = 0; v <= max; v++) {
+      size_t n, cut;
+      n = sf_format_flags(f, v, ours, sizeof ours);
+      CHECK_EQ(n, ref_flags(f, v, ref, sizeof ref));
+      if (strcmp(ours, ref) != 0) {
+        fprintf(stderr, "flags 0x%llx: \"%s\", before \"%s\"\n",
+                (unsigned long long)v, ours, ref);
+        CHECK(0);
+      }
+      CHECK(sf_parse_flags(f, ours, &back) == SF_OK && back == v);
+      for (cut = 1; cut < 6; cut++) {  /* a short buffer: cut, NUL-ended */
+        char small[6];
+        CHECK_EQ(sf_format_flags(f, v, small, cut), n);
+        CHECK(strlen(small) == (n < cut - 1 ? n : cut - 1));
+        CHECK(strncmp(small, ours, strlen(small)) == 0);
+      }
+    }
+  }
+  {
+    uint64_t v;
+    CHECK_EQ(sf_parse_flags(fields[0], "SA", &v), SF_OK);
+    CHECK_EQ(v, 0x12);
+    CHECK_EQ(sf_parse_flags(fields[0], "SXQ", &v), SF_E_VALUE);
+    CHECK_EQ(sf_parse_flags(fields[1], "MF+DF", &v), SF_OK);
+    CHECK_EQ(v, 3);
+    CHECK_EQ(sf_parse_flags(fields[1], "DF", &v), SF_OK);
+    CHECK_EQ(v, 2);
+    CHECK_EQ(sf_parse_flags(fields[1], "D", &v), SF_E_VALUE);  /* not a prefix */
+    CHECK_EQ(sf_parse_flags(fields[1], "DFX", &v), SF_E_VALUE);
+  }
+}
+
+int main(void) {
+  sf_init();
+  test_ip4_parse();
+  test_ip4_format();
+  test_mac();
+  test_flags();
+  return check_report("test_text");
+}

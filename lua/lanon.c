@@ -15,9 +15,6 @@
 #include "../core/io/io.h"
 #include "lsf.h"
 
-#define LSF_CPAN "stackforge.CryptoPan"
-#define LSF_POLICY "stackforge.AnonymizationPolicy"
-#define LSF_ANON "stackforge.Anonymizer"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -395,54 +392,40 @@ static int anonymize_pcap(lua_State *L) {
 
 /* ---- registration ------------------------------------------------------------------ */
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
-                      lua_CFunction close, lua_CFunction tostr) {
-  luaL_newmetatable(L, name);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "close");
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, tostr);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
-}
-
 static int anon_tostring(lua_State *L) {
   sf_anon **a = (sf_anon **)luaL_checkudata(L, 1, LSF_ANON);
   lua_pushstring(L, *a ? "Anonymizer" : "Anonymizer (closed)");
   return 1;
 }
 
-static void open_policy(lua_State *L) {
-  static const luaL_Reg meta[] = {
+void lsf_open_anon(lua_State *L) {
+  static const luaL_Reg policy_meta[] = {
     {"__index", policy_index}, {"__newindex", policy_newindex},
     {"__tostring", policy_tostring}, {NULL, NULL}
   };
-  luaL_newmetatable(L, LSF_POLICY);
-  luaL_setfuncs(L, meta, 0);
-  lua_pop(L, 1);
-}
-
-void lsf_open_anon(lua_State *L) {
+  static const luaL_Reg cpan_meta[] = {
+    {"__gc", cpan_close}, {"__close", cpan_close}, {"__tostring", cpan_tostring},
+    {NULL, NULL}
+  };
   static const luaL_Reg cpan_methods[] = {
-    {"anonymize", cpan_anonymize}, {"deanonymize", cpan_deanonymize}, {NULL, NULL}
+    {"anonymize", cpan_anonymize}, {"deanonymize", cpan_deanonymize},
+    {"close", cpan_close}, {NULL, NULL}
+  };
+  static const luaL_Reg anon_meta[] = {
+    {"__gc", anon_close}, {"__close", anon_close}, {"__tostring", anon_tostring},
+    {NULL, NULL}
   };
   static const luaL_Reg anon_methods[] = {
     {"packet", anon_packet}, {"ip", anon_ip}, {"mac", anon_mac},
-    {"port", anon_port}, {NULL, NULL}
+    {"port", anon_port}, {"close", anon_close}, {NULL, NULL}
   };
   static const luaL_Reg funcs[] = {
     {"CryptoPan", cpan_new}, {"anon_policy", policy_new},
     {"Anonymizer", anon_new},
     {"anonymize_pcap", anonymize_pcap}, {NULL, NULL}
   };
-  new_class(L, LSF_CPAN, cpan_methods, cpan_close, cpan_tostring);
-  new_class(L, LSF_ANON, anon_methods, anon_close, anon_tostring);
-  open_policy(L);
+  lsf_class(L, LSF_CPAN, cpan_meta, cpan_methods);
+  lsf_class(L, LSF_ANON, anon_meta, anon_methods);
+  lsf_class(L, LSF_POLICY, policy_meta, NULL);
   luaL_setfuncs(L, funcs, 0);
 }

@@ -34,8 +34,6 @@
 #include "lsf.h"
 #include "../core/custom/custom.h"
 
-#define LSF_CPROTO "stackforge.CustomProto"
-#define LSF_HEUR "stackforge.Heuristic"
 
 /* user values of a protocol */
 #define UV_SPECS 1     /* the field tables, in order */
@@ -53,23 +51,6 @@ typedef struct lheur {
 
 static const char protos_key = 'p';  /* registry: {[lproto *] = userdata} */
 static const char heurs_key = 'h';   /* registry: {[lheur *] = userdata} */
-
-/* ---- the engine call in progress ------------------------------------------ */
-
-static _Thread_local lsf_host *current;
-
-void lsf_enter(lua_State *L, lsf_host *h) {
-  h->L = L;
-  h->prev = current;
-  h->err[0] = '\0';
-  current = h;
-}
-
-void lsf_leave(lsf_host *h) { current = h->prev; }
-
-void lsf_raise_kept(lsf_host *h) {
-  if (h->err[0]) luaL_error(h->L, "%s", h->err);
-}
 
 static void keep(lsf_host *h, const char *fmt, ...) {
   va_list ap;
@@ -226,7 +207,7 @@ static void keep_callback_error(lsf_host *h, const cbcall *a) {
 }
 
 static int run(cbcall *a) {
-  lsf_host *h = current;
+  lsf_host *h = lsf_current();
   lua_State *L;
   if (!h) return FAILED;  /* no Lua call on this thread to run it on */
   L = h->L;
@@ -309,7 +290,7 @@ static int ask_guess(void *host, const sf_cview *v, int *next) {
 
 static void tell_error(void *host, const char *msg) {
   (void)host;
-  keep(current, "%s", msg);
+  keep(lsf_current(), "%s", msg);
 }
 
 static const sf_custom_ops lua_ops = {
@@ -672,13 +653,9 @@ static const luaL_Reg custom_funcs[] = {
 };
 
 void lsf_open_custom(lua_State *L) {
-  luaL_newmetatable(L, LSF_CPROTO);
-  lua_pushcfunction(L, lproto_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
-  luaL_newmetatable(L, LSF_HEUR);
-  lua_pushcfunction(L, lheur_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  static const luaL_Reg proto_meta[] = {{"__gc", lproto_gc}, {NULL, NULL}};
+  static const luaL_Reg heur_meta[] = {{"__gc", lheur_gc}, {NULL, NULL}};
+  lsf_class(L, LSF_CPROTO, proto_meta, NULL);
+  lsf_class(L, LSF_HEUR, heur_meta, NULL);
   luaL_setfuncs(L, custom_funcs, 0);
 }

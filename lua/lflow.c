@@ -20,9 +20,6 @@
 #include "../core/io/io.h"
 #include "lsf.h"
 
-#define LSF_FLOWRUN "stackforge.flowrun"
-#define LSF_ANON "stackforge.Anonymizer"  /* lanon.c: a sf_anon * */
-#define LSF_FLOWREF "stackforge.flowref"
 
 static const char lazy_key = 'l';   /* registry: weak-keyed {conv -> flowref} */
 static const char convmt_key = 'm'; /* registry: metatable of lazy convs */
@@ -663,15 +660,10 @@ static const luaL_Reg flow_funcs[] = {
 };
 
 void lsf_open_flow(lua_State *L) {
-  luaL_newmetatable(L, LSF_FLOWRUN);
-  lua_pushcfunction(L, run_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, run_gc);
-  lua_setfield(L, -2, "__close");
-  luaL_newmetatable(L, LSF_FLOWREF);
-  lua_pushcfunction(L, flowref_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 2);
+  static const luaL_Reg run_meta[] = {{"__gc", run_gc}, {"__close", run_gc}, {NULL, NULL}};
+  static const luaL_Reg ref_meta[] = {{"__gc", flowref_gc}, {NULL, NULL}};
+  lsf_class(L, LSF_FLOWRUN, run_meta, NULL);
+  lsf_class(L, LSF_FLOWREF, ref_meta, NULL);
   lua_createtable(L, 0, 1);  /* lazy conversations' metatable */
   lua_pushcfunction(L, lazy_index);
   lua_setfield(L, -2, "__index");

@@ -150,36 +150,18 @@ static int present(lua_State *L, const sf_pkt *p, int li, int fi) {
   return yes;
 }
 
-int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
-              int validx) {
-  const sf_proto *pr = p ? sf_proto_get(p->layers[li].proto) : NULL;
-  const sf_field *f = pr && fi >= 0 ? &pr->fields[fi] : NULL;
-  switch (rc) {
-    case SF_E_RANGE:
-      if (f->flags & SF_FF_SIGNED)
-        return luaL_error(L, "%s.%s: value %s out of range (%I..%I)", pr->name,
-                          f->name, luaL_tolstring(L, validx, NULL),
-                          -(lua_Integer)(sf_field_max(f) >> 1) - 1,
-                          (lua_Integer)(sf_field_max(f) >> 1));
-      return luaL_error(L, "%s.%s: value %s out of range (0..%I)", pr->name,
-                        f->name, luaL_tolstring(L, validx, NULL),
-                        (lua_Integer)sf_field_max(f));
-    case SF_E_ABSENT:
-      if (pr->dyn)
-        return luaL_error(L, "%s.%s: field is not in this %s (a condition "
-                          "or length excludes it)", pr->name, f->name, pr->name);
-      return luaL_error(L, "%s.%s: field does not apply to this %s (type %d)",
-                        pr->name, f->name, pr->name,
-                        (int)p->data[p->layers[li].off]);
-    case SF_E_TOOBIG:
-      return luaL_error(L, "packet too large (%d bytes at most)", (int)SF_MAX_LEN);
-    case SF_E_DEPTH:
-      return luaL_error(L, "too many layers (%d at most)", SF_MAX_LAYERS);
-    case SF_E_NOMEM: return luaL_error(L, "not enough memory");
-    default:
-      return luaL_error(L, "%s.%s: bad value %s", pr ? pr->name : "?",
-                        f ? f->name : "?", luaL_tolstring(L, validx, NULL));
-  }
+/* Set field fi of layer li of the packet at pidx from the value at validx:
+   then its memory is accounted for, and errors raised. */
+static void set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
+                      int validx) {
+  lsf_host h;
+  int rc;
+  validx = lua_absindex(L, validx);
+  pidx = lua_absindex(L, pidx);
+  rc = lsf_set_field(L, p, li, fi, validx, &h);
+  lsf_track(L, pidx, p);
+  lsf_raise_kept(&h);
+  if (rc != SF_OK) lsf_raise(L, rc, p, li, fi, validx);
 }
 
 static void check(lua_State *L, int rc) {
@@ -326,7 +308,7 @@ static void apply_in_order(lua_State *L, int pidx, sf_pkt *p, int li, int t) {
     /* as Scapy, a value whose condition is false is not built */
     if (lua_getfield(L, t, pr->fields[fi].name) != LUA_TNIL &&
         (f = resolve(L, p, li, fi)) >= 0)
-      lsf_set_field(L, pidx, p, li, f, -1);
+      set_field(L, pidx, p, li, f, -1);
     lua_pop(L, 1);
   }
 }
@@ -340,7 +322,7 @@ static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
     int fi = key_field(L, pr), f;
     if (!(pr->fields[fi].flags & SF_FF_SHAPE) == !shape && !ordered) {
       if ((f = resolve(L, p, li, fi)) >= 0) fi = f;
-      lsf_set_field(L, pidx, p, li, fi, -1);
+      set_field(L, pidx, p, li, fi, -1);
     }
     lua_pop(L, 1);
   }
@@ -737,7 +719,7 @@ static int pkt_newindex(lua_State *L) {
   parse_now(L, 1, p);
   li = t == LUA_TUSERDATA ? find_field(L, p, lua_touserdata(L, -1), &fi) : -1;
   if (li < 0) raise_no_field(L);  /* does not return */
-  lsf_set_field(L, 1, p, li, fi, 3);
+  set_field(L, 1, p, li, fi, 3);
   return 0;
 }
 
@@ -817,7 +799,7 @@ static int view_newindex(lua_State *L) {
     const int16_t *m = lsf_field_map(L, lua_upvalueindex(1), 2);
     fi = m[p->layers[li].proto];
   }
-  lsf_set_field(L, 4, p, li, fi, 3);
+  set_field(L, 4, p, li, fi, 3);
   return 0;
 }
 
@@ -905,6 +887,40 @@ void lsf_open_packet(lua_State *L) {
   lua_setfield(L, mod, "construct");
 }
 
+/* ---- comments --------------------------------------------------------------- */
+
+static const char comments_key = 'c';  /* registry: weak {packet -> comment} */
+
+/* Comments are rare: a weak table keeps them without growing every packet. */
+void lsf_push_comment(lua_State *L, int pidx) {
+  pidx = lua_absindex(L, pidx);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &comments_key) != LUA_TTABLE) return;
+  lua_pushvalue(L, pidx);
+  lua_rawget(L, -2);
+  lua_remove(L, -2);  /* the table */
+}
+
+
+void lsf_set_comment(lua_State *L, int pidx, int vidx) {
+  pidx = lua_absindex(L, pidx);
+  vidx = lua_absindex(L, vidx);
+  if (!lua_isnil(L, vidx)) luaL_checktype(L, vidx, LUA_TSTRING);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &comments_key);
+  lua_pushvalue(L, pidx);
+  lua_pushvalue(L, vidx);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+static void open_comments(lua_State *L) {
+  lua_newtable(L);  /* weak keys, so packets die freely */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &comments_key);
+}
+
 /* Pushes the keys table, after making it and the metatables. */
 static void open_packet_types(lua_State *L) {
   int i;
@@ -916,6 +932,7 @@ static void open_packet_types(lua_State *L) {
   }
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &lsf_keys_key);
+  open_comments(L);
   packet_metatable(L, &light_key, 0);
   packet_metatable(L, &heavy_key, 1);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &light_key);

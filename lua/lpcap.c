@@ -25,33 +25,7 @@
 #include "../core/io/io.h"
 #include "lsf.h"
 
-#define LSF_READER "stackforge.PcapReader"
-#define LSF_WRITER "stackforge.PcapWriter"
-#define LSF_MAPPING "stackforge.mapping"
 
-static const char comments_key = 'c';  /* registry: weak {packet -> comment} */
-
-/* ---- packet comments ----------------------------------------------------- */
-
-/* Comments are rare: a weak table keeps them without growing every packet. */
-void lsf_push_comment(lua_State *L, int pidx) {
-  pidx = lua_absindex(L, pidx);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &comments_key) != LUA_TTABLE) return;
-  lua_pushvalue(L, pidx);
-  lua_rawget(L, -2);
-  lua_remove(L, -2);  /* the table */
-}
-
-void lsf_set_comment(lua_State *L, int pidx, int vidx) {
-  pidx = lua_absindex(L, pidx);
-  vidx = lua_absindex(L, vidx);
-  if (!lua_isnil(L, vidx)) luaL_checktype(L, vidx, LUA_TSTRING);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &comments_key);
-  lua_pushvalue(L, pidx);
-  lua_pushvalue(L, vidx);
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
-}
 
 /* Raise msg at the line of the Lua code that called the running C
    function (level 1): a capture error is the caller's. */
@@ -596,20 +570,16 @@ static const luaL_Reg funcs[] = {
   {"wrpcapng", lpcap_wrpcapng}, {NULL, NULL}
 };
 
-/* A metatable whose __index looks in methods first (an upvalue). */
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
-                      lua_CFunction index) {
-  luaL_newmetatable(L, name);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_pushcclosure(L, index, 1);
-  lua_setfield(L, -2, "__index");
-}
-
-void lsf_open_pcap(lua_State *L) {
-  new_class(L, LSF_READER, reader_methods, reader_index);
-  lua_getfield(L, -1, "__index");  /* the methods: its upvalue */
-  lua_getupvalue(L, -1, 1);
+/* Readers: read and __call tell a reader by its metatable (an upvalue). */
+static void reader_class(lua_State *L) {
+  static const luaL_Reg meta[] = {
+    {"__index", reader_index}, {"__close", reader_close}, {"__gc", reader_close},
+    {"__tostring", reader_tostring}, {NULL, NULL}
+  };
+  lsf_class(L, LSF_READER, meta, reader_methods);
+  luaL_getmetatable(L, LSF_READER);
+  lua_getfield(L, -1, "__index");
+  lua_getupvalue(L, -1, 1);  /* the methods */
   lua_pushvalue(L, -3);
   lua_pushcclosure(L, reader_read, 1);
   lua_setfield(L, -2, "read");
@@ -617,28 +587,17 @@ void lsf_open_pcap(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_pushcclosure(L, reader_read, 1);
   lua_setfield(L, -2, "__call");  /* for p in reader do */
-  lua_pushcfunction(L, reader_close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, reader_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, reader_tostring);
-  lua_setfield(L, -2, "__tostring");
-  new_class(L, LSF_WRITER, writer_methods, writer_index);
-  lua_pushcfunction(L, writer_tbc);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, writer_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, writer_tostring);
-  lua_setfield(L, -2, "__tostring");
-  luaL_newmetatable(L, LSF_MAPPING);
-  lua_pushcfunction(L, mapping_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 3);
-  lua_newtable(L);  /* comments: weak keys, so packets die freely */
-  lua_createtable(L, 0, 1);
-  lua_pushliteral(L, "k");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &comments_key);
+  lua_pop(L, 1);
+}
+
+void lsf_open_pcap(lua_State *L) {
+  static const luaL_Reg writer_meta[] = {
+    {"__index", writer_index}, {"__close", writer_tbc}, {"__gc", writer_gc},
+    {"__tostring", writer_tostring}, {NULL, NULL}
+  };
+  static const luaL_Reg mapping_meta[] = {{"__gc", mapping_gc}, {NULL, NULL}};
+  reader_class(L);
+  lsf_class(L, LSF_WRITER, writer_meta, writer_methods);
+  lsf_class(L, LSF_MAPPING, mapping_meta, NULL);
   luaL_setfuncs(L, funcs, 0);
 }

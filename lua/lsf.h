@@ -2,6 +2,12 @@
  * lsf.h -- shared declarations of the Lua binding ("stackforge.core").
  * The binding is thin: conversions between Lua values and the engine's,
  * and metatables; all packet logic lives in core/.
+ *
+ * Its files build on one another in this order, never back (the layering
+ * test checks it): lhost.c (the ground floor), lvalue.c (field values),
+ * lpacket.c (packets and layer views), then the concepts on top of them --
+ * lcustom.c, lpcap.c, lflow.c, lanon.c, ... -- and lcore.c, the module,
+ * which opens them all.
  */
 #ifndef LSF_H
 #define LSF_H
@@ -11,10 +17,23 @@
 
 #include "../core/sf.h"
 
+/* ---- type names: every Lua-visible C type's metatable ---------------------- */
+
 #define LSF_PACKET "stackforge.Packet"
 #define LSF_LAYER "stackforge.Layer"
+#define LSF_CPROTO "stackforge.CustomProto"
+#define LSF_HEUR "stackforge.Heuristic"
+#define LSF_READER "stackforge.PcapReader"
+#define LSF_WRITER "stackforge.PcapWriter"
+#define LSF_MAPPING "stackforge.mapping"
+#define LSF_FLOWRUN "stackforge.flowrun"
+#define LSF_FLOWREF "stackforge.flowref"
+#define LSF_CPAN "stackforge.CryptoPan"
+#define LSF_POLICY "stackforge.AnonymizationPolicy"
+#define LSF_ANON "stackforge.Anonymizer"
 
-/* registry keys */
+/* ---- registry keys -------------------------------------------------------------- */
+
 /* The keys table answers every name a packet is indexed with: a method
    (function), a property (integer code) or a field name (a field map:
    userdata of SF_MAX_PROTOS int16, the field's index in each protocol or
@@ -22,41 +41,13 @@
 extern const char lsf_keys_key;
 #define LSF_CODECS "stackforge.codecs"  /* codec name -> {encode=, decode=} */
 
-typedef struct lsf_layerview {
-  int li;
-} lsf_layerview;
+/* ---- lhost.c: the ground floor ------------------------------------------------- */
 
-/* lpacket.c */
-sf_pkt *lsf_checkpacket(lua_State *L, int idx);
-sf_pkt *lsf_testpacket(lua_State *L, int idx);  /* NULL if not a Packet */
-sf_pkt *lsf_newpacket(lua_State *L);  /* bytes on the heap or borrowed */
-sf_pkt *lsf_newpacket_store(lua_State *L, size_t cap);  /* + inline bytes */
-void lsf_track(lua_State *L, int idx, sf_pkt *p);  /* after engine calls */
-sf_pkt *lsf_parsed(lua_State *L, int idx);
-void lsf_open_packet(lua_State *L);  /* pushes the methods table; construct */
-int lsf_packet_new(lua_State *L);    /* Packet(raw [, opts]) */
-int lsf_constructor(lua_State *L);   /* core.constructor(t) */
-int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
-              int validx);
-void lsf_finalize(lua_State *L, int idx, sf_pkt *p);  /* raises */
-
-/* lvalue.c */
-void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi);
-void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *v);
-void lsf_call_codec(lua_State *L, const char *codec, const char *fn);
-int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
-                  int validx);
-int lsf_set_plain(lua_State *L, sf_pkt *p, int li, int fi, int validx);  /* no raise */
-int lsf_field_index(lua_State *L, int proto, int keyidx);
-const int16_t *lsf_field_map(lua_State *L, int keysidx, int keyidx);
-void lsf_add_field_names(lua_State *L, int keysidx, int proto);
-int lsf_field_error(lua_State *L, int proto, const char *name);
-
-/* lcustom.c.  An engine call that may run a custom protocol's Lua
-   callbacks (parsing, reading or setting a field, building) is made
-   between lsf_enter and lsf_leave: the callbacks then run on L, the
-   thread making the call, and the first error they raise is kept in h
-   and raised by lsf_raise_kept once the engine is done (after lsf_track):
+/* An engine call that may run a custom protocol's Lua callbacks (parsing,
+   reading or setting a field, building) is made between lsf_enter and
+   lsf_leave: the callbacks then run on L, the thread making the call, and
+   the first error they raise is kept in h and raised by lsf_raise_kept
+   once the engine is done (after lsf_track):
      lsf_host h;
      lsf_enter(L, &h); rc = sf_finalize(p); lsf_leave(&h);
      lsf_track(L, idx, p); lsf_raise_kept(&h);
@@ -69,9 +60,8 @@ typedef struct lsf_host {
 void lsf_enter(lua_State *L, lsf_host *h);
 void lsf_leave(lsf_host *h);
 void lsf_raise_kept(lsf_host *h);
-void lsf_open_custom(lua_State *L);
+lsf_host *lsf_current(void);  /* this thread's engine call, or NULL */
 
-/* lcore.c */
 int lsf_proto_arg(lua_State *L, int idx);  /* kind, constructor or name */
 /* options tables: unknown keys, times and integer ranges raise errors that
    name the function or field ("Packet.time: bad value inf ...") */
@@ -80,20 +70,59 @@ void lsf_check_options(lua_State *L, int idx, const char *fname,
 int64_t lsf_check_time(lua_State *L, int idx, const char *what);
 lua_Integer lsf_check_range(lua_State *L, int idx, const char *what,
                             lua_Integer lo, lua_Integer hi);
+/* an engine code as an error naming layer, field and value (p may be NULL) */
+int lsf_raise(lua_State *L, int rc, const sf_pkt *p, int li, int fi,
+              int validx);
+/* {id=, name=, display=, kind=, fields=, variants=, aliases=, ws=, ...} */
+void lsf_push_proto_info(lua_State *L, int id);
+/* the metatable of a C type: metamethods, methods behind __index, and a
+   __tostring naming the type unless meta has one */
+void lsf_class(lua_State *L, const char *tname, const luaL_Reg *meta,
+               const luaL_Reg *methods);
 
-/* lpcap.c: readers, writers, and packet comments (kept in a weak table) */
-void lsf_open_pcap(lua_State *L);  /* adds PcapReader... to the table on top */
+/* ---- lvalue.c: field values between Lua and the engine ------------------------ */
+
+void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi);
+void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *v);
+void lsf_call_codec(lua_State *L, const char *codec, const char *fn);
+/* raises for a bad value; returns the engine's code (see lvalue.c) */
+int lsf_set_field(lua_State *L, sf_pkt *p, int li, int fi, int validx,
+                  lsf_host *h);
+int lsf_set_plain(lua_State *L, sf_pkt *p, int li, int fi, int validx);  /* no raise */
+int lsf_field_index(lua_State *L, int proto, int keyidx);
+const int16_t *lsf_field_map(lua_State *L, int keysidx, int keyidx);
+void lsf_add_field_names(lua_State *L, int keysidx, int proto);
+int lsf_field_error(lua_State *L, int proto, const char *name);
+
+/* ---- lpacket.c: packets and layer views ---------------------------------------- */
+
+typedef struct lsf_layerview {
+  int li;
+} lsf_layerview;
+
+sf_pkt *lsf_checkpacket(lua_State *L, int idx);
+sf_pkt *lsf_testpacket(lua_State *L, int idx);  /* NULL if not a Packet */
+sf_pkt *lsf_newpacket(lua_State *L);  /* bytes on the heap or borrowed */
+sf_pkt *lsf_newpacket_store(lua_State *L, size_t cap);  /* + inline bytes */
+void lsf_track(lua_State *L, int idx, sf_pkt *p);  /* after engine calls */
+sf_pkt *lsf_parsed(lua_State *L, int idx);
+void lsf_open_packet(lua_State *L);  /* pushes the methods table; construct */
+int lsf_packet_new(lua_State *L);    /* Packet(raw [, opts]) */
+int lsf_constructor(lua_State *L);   /* core.constructor(t) */
+void lsf_finalize(lua_State *L, int idx, sf_pkt *p);  /* raises */
+/* packet comments (pcapng), kept in a weak table */
 void lsf_push_comment(lua_State *L, int pidx);
 void lsf_set_comment(lua_State *L, int pidx, int vidx);
+
+/* ---- on top: one file per concept, each adding its names to the module -------- */
+
+void lsf_open_custom(lua_State *L);  /* lcustom.c: CustomLayer, bindings */
+void lsf_open_pcap(lua_State *L);    /* lpcap.c: PcapReader, rdpcap, ... */
 /* The reader options (strict=) of the table at idx, for every function
    that reads a capture (stackforge.capture.READER_OPTIONS checks them). */
 struct sf_ropts;
 void lsf_reader_options(lua_State *L, int idx, struct sf_ropts *o);
-
-/* lflow.c: flows_file, flows_packets (extract_flows is in flows.lua) */
-void lsf_open_flow(lua_State *L);  /* adds them to the table on top */
-
-/* lanon.c: CryptoPan, anon_policy, Anonymizer, anonymize_pcap */
-void lsf_open_anon(lua_State *L);  /* adds them to the table on top */
+void lsf_open_flow(lua_State *L);    /* lflow.c: flows_file, flows_packets */
+void lsf_open_anon(lua_State *L);    /* lanon.c: CryptoPan, Anonymizer, ... */
 
 #endif

@@ -220,29 +220,29 @@ static int to_val(lua_State *L, const sf_proto *pr, int fi, int validx,
 }
 
 /* Set field fi of layer li from the Lua value at validx; nil restores the
-   default and makes an automatic field automatic again. */
-int lsf_set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
-                  int validx) {
+   default and makes an automatic field automatic again.  A value that is
+   not one for the field is raised here, before anything changes; the
+   engine's code is returned, with the first error of a custom protocol's
+   callbacks kept in h: the caller accounts for the packet's memory, then
+   raises them (lsf_raise_kept, lsf_raise). */
+int lsf_set_field(lua_State *L, sf_pkt *p, int li, int fi, int validx,
+                  lsf_host *h) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
   sf_val v = {0, NULL, 0};
   uint8_t addr[16];
-  lsf_host h;
   int rc = SF_OK;
   validx = lua_absindex(L, validx);
-  pidx = lua_absindex(L, pidx);
   if (!lua_isnil(L, validx)) {
     rc = to_val(L, pr, fi, validx, &v, addr);
     if (rc == SF_E_TYPE || rc == SF_E_VALUE)
       return bad_value(L, p, li, fi, validx, expected(pr, fi));
     if (rc != SF_OK) return lsf_raise(L, rc, p, li, fi, validx);
   }
-  lsf_enter(L, &h);
+  lsf_enter(L, h);
   rc = lua_isnil(L, validx) ? sf_field_default(p, li, fi)
                             : sf_field_set(p, li, fi, &v);
-  lsf_leave(&h);
-  lsf_track(L, pidx, p);
-  lsf_raise_kept(&h);
-  return rc == SF_OK ? rc : lsf_raise(L, rc, p, li, fi, validx);
+  lsf_leave(h);
+  return rc;
 }
 
 /* Set field fi of layer li (not variable bytes) of a protocol defined in C

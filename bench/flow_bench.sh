@@ -2,8 +2,8 @@
 # flow_bench.sh: flow extraction with TCP reassembly on the ~350k-packet mix,
 # against ndpiReader (libndpi-bin) and `tshark -q -z conv,tcp`, same run.
 # Usage: bash bench/flow_bench.sh [BUILD_DIR] [RUNS]
-#   needs BUILD_DIR/sflua and BUILD_DIR/libsfcore.a (cmake build); writes the
-#   capture to BUILD_DIR/bench/flow_mix.pcap with bench/gen_traffic.lua once.
+#   needs BUILD_DIR/sflua and BUILD_DIR/bench/flow_bench (cmake build); writes
+#   the capture to BUILD_DIR/bench/flow_mix.pcap with bench/gen_traffic.lua once.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -13,8 +13,7 @@ mkdir -p "$build/bench"
 [[ -s "$cap" ]] || "$build/sflua" "$here/gen_traffic.lua" "$cap" 350000p 1 >/dev/null
 export FLOW_CAP="$cap"
 pk=$("$build/sflua" -e "local n=0 for _ in require('stackforge').PcapReader(os.getenv('FLOW_CAP')) do n=n+1 end print(n)")
-cc -O2 -std=c11 -D_DEFAULT_SOURCE -I"$here/../core" "$here/flow_bench.c" \
-   "$build/libsfcore.a" -lz -o "$build/bench/flow_bench_c"
+cmake --build "$build" --target flow_bench sflua >/dev/null
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 wall() {  # seconds of wall time of a command, median of $runs
@@ -24,8 +23,8 @@ wall() {  # seconds of wall time of a command, median of $runs
 }
 
 echo "capture: $cap ($pk packets), $runs runs each, median"
-"$build/bench/flow_bench_c" "$cap" "$runs" stream
-"$build/bench/flow_bench_c" "$cap" "$runs" copy
+"$build/bench/flow_bench" "$cap" "$runs" stream
+"$build/bench/flow_bench" "$cap" "$runs" copy
 "$build/sflua" "$here/flow_bench.lua" "$cap" "$runs"
 "$build/sflua" "$here/flow_bench.lua" "$cap" "$runs" on_flow
 t=$(wall "$build/sflua" -e "require('stackforge').extract_flows(os.getenv('FLOW_CAP'))")

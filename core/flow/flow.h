@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../sf.h"
 
@@ -38,8 +39,12 @@ typedef struct sf_flow_config {
   void *ud;
   int store_packet_indices;
   int track_max_packet_len, track_max_flow_len;
+  /* the driver's (run.c); the table ignores them */
+  int verbose;                         /* progress lines on the log */
+  uint64_t progress_interval;          /* packets between them */
 } sf_flow_config;
 
+/* The defaults, the only place they are written (FlowConfig reads them). */
 void sf_flow_config_default(sf_flow_config *c);
 
 /* sf_flow_key.kind: ICMP echo (by identifier), other ICMP (by type and
@@ -161,6 +166,19 @@ int sf_flows_sort_done(sf_flows *t);
 size_t sf_flow_stream_len(const sf_flow *f, int d);
 int sf_flow_stream_copy(sf_flows *t, const sf_flow *f, int d, uint8_t *dst);
 
+/* What a conversation is (key.c): a TCP conversation with ports (whose
+   streams are reassembled), one with ports (TCP, UDP), ICMP or ICMPv6
+   (echo or other), and its transport's name ("TCP", "UDP", "ICMP",
+   "ICMPv6"; "Other" for the rest).  Hosts ask these instead of comparing
+   numbers. */
+int sf_flow_is_tcp(const sf_flow *f);
+int sf_flow_has_ports(const sf_flow *f);
+int sf_flow_is_icmp(const sf_flow *f);
+int sf_flow_is_echo(const sf_flow *f);
+const char *sf_flow_protocol(const sf_flow *f);
+/* Side s's address as text (IPv4 dotted, IPv6 RFC 5952) into out. */
+void sf_flow_addr(const sf_flow *f, int s, char out[46]);
+
 typedef struct sf_flow_stats {
   uint64_t packets, bytes;      /* offered */
   uint64_t active, total;       /* flows now, flows ever */
@@ -170,6 +188,66 @@ typedef struct sf_flow_stats {
   uint64_t dropped_segments;
 } sf_flow_stats;
 void sf_flows_stats(const sf_flows *t, sf_flow_stats *s);
+
+/* ---- the driver (run.c): packets in, conversations out ------------------
+
+   One loop for every host: a capture file (or an open reader) or the
+   host's own packets go through the anonymizer when one is given, into
+   the table; ended conversations and per-packet events go to the host's
+   callbacks.  Progress lines (config.verbose) and warnings (data the caps
+   dropped, always) are written to the log.
+
+   A callback may leave by a longjmp (a Lua error): the run keeps no state
+   on the C stack, so it can still be freed, and nothing leaks. */
+
+typedef struct sf_flow_run sf_flow_run;
+struct sf_anon;
+struct sf_reader;
+
+typedef struct sf_flow_hooks {
+  void *ud;
+  /* A conversation ended; the host owns it (sf_flow_free with the run's
+     table).  hold = 0: called as they end (a conversation that ended is
+     delivered before the packet whose time ended it), the rest at the end
+     sorted by start; hold = 1: all at the end, sorted. */
+  void (*on_flow)(void *ud, sf_flow *f);
+  int hold;
+  /* A packet joined f (dir SF_FLOW_*); p is what the table saw (the
+     anonymized copy when anonymizing), valid during the call.  NULL: none. */
+  void (*on_packet)(void *ud, const sf_pkt *p, sf_flow *f, int dir);
+  /* Called every 65,536 packets: a host's chance to interrupt.  Optional. */
+  void (*tick)(void *ud);
+  /* Called with 1 before and 0 after the engine's own work on a packet
+   (dissecting it, anonymizing it, the table), never around a callback:
+   a host whose protocols call back into it installs itself there, and
+   may leave by longjmp on the 0 call.  Optional. */
+  void (*work)(void *ud, int begin);
+  FILE *log;             /* progress and warnings; NULL: stderr */
+} sf_flow_hooks;
+
+/* A host's packet source: fills *p with the next packet (dissected or not;
+   it stays valid until the next call) and returns 1, or 0 at the end. */
+typedef int (*sf_flow_source)(void *ud, sf_pkt **p);
+
+/* NULL: no memory.  The config is copied (spill_dir must outlive the run). */
+sf_flow_run *sf_flow_run_new(const sf_flow_config *c, const sf_flow_hooks *h);
+/* Rewrite every packet with a before the table sees it (a outlives the run). */
+void sf_flow_run_anonymize(sf_flow_run *r, struct sf_anon *a);
+/* Run over a capture file ("-": stdin), a reader the host opened (not
+   closed here), or the host's packets (stable: their bytes outlive the
+   run, so streams may refer to them).  SF_OK, or -1 with the reason in
+   sf_flow_run_error (every packet before the damage was delivered). */
+int sf_flow_run_file(sf_flow_run *r, const char *path);
+int sf_flow_run_reader(sf_flow_run *r, struct sf_reader *rd);
+int sf_flow_run_source(sf_flow_run *r, sf_flow_source next, void *ud,
+                       int stable);
+const char *sf_flow_run_error(const sf_flow_run *r);
+/* The table: for reading streams of delivered conversations and freeing
+   them.  It lives as long as the run. */
+sf_flows *sf_flow_run_table(sf_flow_run *r);
+/* Frees the table too: every conversation the host still holds must have
+   been freed first. */
+void sf_flow_run_free(sf_flow_run *r);
 
 /* internal, shared by the files of core/flow/ --------------------------- */
 void sf_tcp_packet(sf_flows *t, sf_flow *f, int d, const uint8_t *tcp,
@@ -185,8 +263,5 @@ int sf_stream_append(sf_flows *t, sf_stream *s, const uint8_t *d, size_t n,
 void sf_stream_free(sf_flows *t, sf_stream *s);
 void sf_stream_init(sf_stream *s);
 void sf_budget_charge(sf_flows *t, int64_t delta);  /* ooo bytes */
-
-/* the transport's name ("TCP", "ICMPv6"), or "Other" */
-const char *sf_flow_protocol(const sf_flow *f);
 
 #endif

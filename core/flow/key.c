@@ -183,3 +183,25 @@ const char *sf_flow_protocol(const sf_flow *f) {
     return "Other";
   return pr->display;
 }
+
+/* ---- what a conversation is ------------------------------------------------ */
+
+int sf_flow_is_tcp(const sf_flow *f) {
+  return f->key.l4role == SF_ROLE_STREAM && !f->key.kind;
+}
+
+int sf_flow_has_ports(const sf_flow *f) {
+  return (f->key.l4role == SF_ROLE_STREAM || f->key.l4role == SF_ROLE_TRANSPORT) &&
+         !f->key.kind;
+}
+
+int sf_flow_is_icmp(const sf_flow *f) {
+  return f->key.kind == SF_KIND_ECHO || f->key.kind == SF_KIND_ICMP;
+}
+
+int sf_flow_is_echo(const sf_flow *f) { return f->key.kind == SF_KIND_ECHO; }
+
+void sf_flow_addr(const sf_flow *f, int s, char out[46]) {
+  if (f->key.ipver == 4) sf_format_ip4(f->key.addr[s], out);
+  else sf_format_ip6(f->key.addr[s], out);
+}

@@ -21,6 +21,7 @@ void sf_flow_config_default(sf_flow_config *c) {
   c->max_ooo_fragments = 1024;
   c->reassemble = 1;
   c->store_packet_indices = 1;
+  c->progress_interval = 100000;
 }
 
 sf_flows *sf_flows_new(const sf_flow_config *c) {
@@ -56,12 +57,8 @@ static void list_append(sf_flow **head, sf_flow **tail, sf_flow *f) {
   *tail = f;
 }
 
-static int is_tcp(const sf_flow *f) {
-  return f->key.l4role == SF_ROLE_STREAM && !f->key.kind;
-}
-
 static int lru_class(const sf_flow *f) {
-  if (!is_tcp(f)) return SF_LRU_UDP;
+  if (!sf_flow_is_tcp(f)) return SF_LRU_UDP;
   if (f->rst || (f->dir[0].fin && f->dir[1].fin)) return SF_LRU_WAIT;
   if (f->tcp_hs[0] == SF_TCP_ESTABLISHED) return SF_LRU_EST;
   return SF_LRU_HALF;
@@ -144,7 +141,7 @@ static void table_remove(sf_flows *t, sf_flow *f) {
 /* ---- ending and freeing ------------------------------------------------ */
 
 static int final_status(const sf_flow *f, int timed_out) {
-  if (!is_tcp(f)) return timed_out ? SF_FS_TIMEDOUT : SF_FS_ACTIVE;
+  if (!sf_flow_is_tcp(f)) return timed_out ? SF_FS_TIMEDOUT : SF_FS_ACTIVE;
   if (f->rst) return SF_FS_RESET;
   if (f->dir[0].fin && f->dir[1].fin) return SF_FS_CLOSED;
   if (timed_out) return SF_FS_TIMEDOUT;
@@ -282,7 +279,7 @@ static int starts_over(const sf_flow *f, const sf_pktinfo *pi) {
 }
 
 static void transport(sf_flows *t, sf_flow *f, int d, const sf_pktinfo *pi) {
-  if (is_tcp(f) && pi->l4 && pi->l4len >= 20) {
+  if (sf_flow_is_tcp(f) && pi->l4 && pi->l4len >= 20) {
     size_t plen = pi->l4len - pi->l4hlen;
     sf_tcp_packet(t, f, d, pi->l4, pi->l4hlen, pi->l4cut ? NULL : pi->l4 + pi->l4hlen,
                   plen);

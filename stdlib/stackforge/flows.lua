@@ -1,32 +1,34 @@
 -- stackforge.flows: conversations from captures (the Lua half).
 --   extract_flows(path, opts), extract_flows_from_packets(pkts, opts),
 --   FlowConfig{...}, write_flows(convs_or_iterator, path, {format=...}).
--- The flow table, TCP and reassembly are C (core/flow, lua/lflow.c); this
--- file checks options and writes tables out.
+-- The pipeline, the flow table, TCP and reassembly are C (core/flow, with
+-- lua/lflow.c converting); this file checks options and writes tables out.
 local core = require("stackforge.core")
 local options = require("stackforge.options")
 
 local M = {}
 
--- name -> {kind, default}; kind "number", "boolean", "string", "count"
-local FIELDS = {
-  tcp_established_timeout = {"number", 86400},
-  tcp_half_open_timeout = {"number", 5},
-  tcp_time_wait_timeout = {"number", 120},
-  udp_timeout = {"number", 120},
-  max_reassembly_buffer = {"count", 16 << 20},
-  max_ooo_fragments = {"count", 1024},
-  memory_budget = {"count", nil},
-  spill_dir = {"string", nil},
-  store_packet_indices = {"boolean", true},
-  progress_interval = {"count", 100000},
-  track_max_packet_len = {"boolean", false},
-  track_max_flow_len = {"boolean", false},
-  verbose = {"boolean", false},
+-- name -> kind (stackforge.options); the defaults are the engine's
+-- (core.flow_defaults: sf_flow_config_default), not written here
+local KINDS = {
+  tcp_established_timeout = "number",
+  tcp_half_open_timeout = "number",
+  tcp_time_wait_timeout = "number",
+  udp_timeout = "number",
+  max_reassembly_buffer = "count",
+  max_ooo_fragments = "count",
+  memory_budget = "count",
+  spill_dir = "string",
+  store_packet_indices = "boolean",
+  progress_interval = "count",
+  track_max_packet_len = "boolean",
+  track_max_flow_len = "boolean",
+  verbose = "boolean",
 }
+local DEFAULTS = core.flow_defaults()
 
-local NAMES, KINDS = {}, {}
-for k, spec in pairs(FIELDS) do NAMES[#NAMES + 1], KINDS[k] = k, spec[1] end
+local NAMES = {}
+for k in pairs(KINDS) do NAMES[#NAMES + 1] = k end
 table.sort(NAMES)
 
 local FlowConfigMT = {__name = "FlowConfig"}
@@ -46,8 +48,8 @@ local function make_config(t, level)
   options.check("FlowConfig", t, KINDS, level, "field")
   local c = {}
   for k, v in pairs(t) do c[k] = v end
-  for k, spec in pairs(FIELDS) do
-    if c[k] == nil then c[k] = spec[2] end
+  for k, v in pairs(DEFAULTS) do
+    if c[k] == nil then c[k] = v end
   end
   return setmetatable(c, FlowConfigMT)
 end
@@ -94,7 +96,9 @@ end
 --- extract_flows_from_packets(pkts or iterator, opts)
 function M.extract_flows_from_packets(pkts, opts)
   local cfg, on_flow, on_packet, anon = parse_opts(opts, "extract_flows_from_packets")
-  return core.flows_packets(pkts, cfg, on_flow, on_packet, anon)
+  local convs, err = core.flows_packets(pkts, cfg, on_flow, on_packet, anon)
+  if err then error(err, 2) end
+  return convs
 end
 
 -- ---- export ---------------------------------------------------------------

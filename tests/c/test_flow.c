@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anon/anon.h"
 #include "flow/flow.h"
 #include "io/io.h"
 
@@ -158,31 +159,126 @@ static void test_spill(void) {
   sf_flows_free(t);
 }
 
+/* The driver's callbacks: conversations collected in order, packets counted. */
+typedef struct got {
+  sf_flow_run *run;
+  sf_flow *f[16];
+  int n, packets, fwd;
+} got;
+
+static void keep_flow(void *ud, sf_flow *f) {
+  got *g = (got *)ud;
+  if (g->n < 16) g->f[g->n++] = f;
+  else sf_flow_free(sf_flow_run_table(g->run), f);
+}
+
+static void saw_packet(void *ud, const sf_pkt *p, sf_flow *f, int dir) {
+  got *g = (got *)ud;
+  (void)f;
+  g->packets += p->len > 0;
+  g->fwd += dir == SF_FLOW_FWD;
+}
+
+static void free_got(got *g) {
+  int i;
+  for (i = 0; i < g->n; i++) sf_flow_free(sf_flow_run_table(g->run), g->f[i]);
+  sf_flow_run_free(g->run);
+}
+
+static sf_flow_run *driver(got *g, int hold, FILE *log, int verbose) {
+  sf_flow_config c;
+  sf_flow_hooks h;
+  memset(g, 0, sizeof *g);
+  memset(&h, 0, sizeof h);
+  sf_flow_config_default(&c);
+  c.verbose = verbose;
+  c.progress_interval = 10;
+  h.ud = g;
+  h.on_flow = keep_flow;
+  h.hold = hold;
+  h.on_packet = saw_packet;
+  h.log = log;
+  return g->run = sf_flow_run_new(&c, &h);
+}
+
+/* http.pcap through the driver: tshark's conversations, sorted. */
 static void test_http_pcap(void) {
-  char err[600];
-  sf_reader *r = sf_reader_open("data/http.pcap", err, sizeof err);
-  sf_flows *t = table();
-  sf_rec rec;
-  sf_flow *f;
-  int d, n = 0;
-  CHECK(r != NULL);
-  if (!r) return;
-  while (sf_reader_next(r, &rec) == SF_IO_REC)
-    sf_flows_add(t, rec.data, rec.caplen, rec.wirelen, rec.linktype, rec.time_ns, &d);
-  sf_flows_finish(t);
-  CHECK(sf_flows_sort_done(t) == SF_OK);
-  while ((f = sf_flows_pop(t)) != NULL) {
-    if (n == 0) {
-      CHECK(f->packets[0] == 16 && f->bytes[0] == 1351 && f->packets[1] == 18);
-      CHECK(sf_flow_stream_len(f, 1) == 18364);
-      CHECK(f->status == SF_FS_CLOSED && f->nidx == 34);
-    }
-    n++;
-    sf_flow_free(t, f);
+  got g;
+  FILE *log = tmpfile();
+  char line[512];
+  int lines = 0, done = 0;
+  CHECK(driver(&g, 1, log, 1) != NULL);
+  CHECK(sf_flow_run_file(g.run, "data/http.pcap") == SF_OK);
+  CHECK(g.n == 3 && g.packets == 43);
+  if (g.n == 3) {
+    sf_flow *f = g.f[0];
+    CHECK(f->packets[0] == 16 && f->bytes[0] == 1351 && f->packets[1] == 18);
+    CHECK(sf_flow_stream_len(f, 1) == 18364);
+    CHECK(f->status == SF_FS_CLOSED && f->nidx == 34);
+    CHECK(g.f[0]->start_ns <= g.f[1]->start_ns && g.f[1]->start_ns <= g.f[2]->start_ns);
   }
-  CHECK(n == 3);
-  sf_flows_free(t);
-  sf_reader_close(r);
+  free_got(&g);
+  /* progress comes from the driver: a line every 10 packets, then "done" */
+  rewind(log);
+  while (fgets(line, sizeof line, log)) {
+    lines++;
+    done += strstr(line, "[flows] done: 43 packets, 3 flows") != NULL;
+  }
+  CHECK(lines == 5 && done == 1);
+  fclose(log);
+}
+
+static void test_bad_file(void) {
+  got g;
+  CHECK(driver(&g, 0, NULL, 0) != NULL);
+  CHECK(sf_flow_run_file(g.run, "data/no-such.pcap") != SF_OK);
+  CHECK(strstr(sf_flow_run_error(g.run), "no-such.pcap") != NULL);
+  free_got(&g);
+}
+
+/* The host's packets: raw IPv4 (first protocol set, no link type) through
+   the anonymizer, as extract_flows_from_packets({Packet(ip, {proto="IP"})},
+   {anonymization=...}) does. */
+typedef struct hostsrc {
+  uint8_t frame[2][100];
+  size_t len[2];
+  int i;
+  sf_pkt p;
+} hostsrc;
+
+static int host_next(void *ud, sf_pkt **pp) {
+  hostsrc *s = (hostsrc *)ud;
+  if (s->i == 4) return 0;
+  sf_pkt_borrow(&s->p, s->frame[s->i % 2], s->len[s->i % 2]);
+  s->p.linktype = 1;  /* wrong on purpose: the first protocol decides */
+  s->p.first = sf_proto_find("IP") + 1;
+  s->p.time_ns = s->i++;
+  *pp = &s->p;
+  return 1;
+}
+
+static void test_source_anonymized(void) {
+  got g;
+  hostsrc s;
+  sf_anon_policy pol;
+  sf_anon *a;
+  memset(&s, 0, sizeof s);
+  sf_pkt_init(&s.p);
+  s.len[0] = tcp_frame(s.frame[0], 0x0a000001, 0x0a000002, 1000, 80, 1, 0, 0x02, "", 0);
+  s.len[1] = tcp_frame(s.frame[1], 0x0a000002, 0x0a000001, 80, 1000, 9, 2, 0x12, "", 0);
+  CHECK(sf_anon_policy_init(&pol) == SF_OK);
+  CHECK((a = sf_anon_new(&pol)) != NULL);
+  CHECK(driver(&g, 0, NULL, 0) != NULL);
+  sf_flow_run_anonymize(g.run, a);
+  CHECK(sf_flow_run_source(g.run, host_next, &s, 1) == SF_OK);
+  CHECK(g.n == 1 && g.packets == 4 && g.fwd == 2);
+  if (g.n == 1) {
+    CHECK(g.f[0]->packets[0] == 2 && g.f[0]->packets[1] == 2);
+    CHECK(memcmp(g.f[0]->key.addr[0], "\x0a\0\0\x01", 4) != 0);  /* rewritten */
+  }
+  free_got(&g);
+  sf_anon_free(a);
+  sf_pkt_free(&s.p);
 }
 
 int main(void) {
@@ -193,5 +289,7 @@ int main(void) {
   test_caps();
   test_spill();
   test_http_pcap();
+  test_bad_file();
+  test_source_anonymized();
   return check_report("test_flow");
 }

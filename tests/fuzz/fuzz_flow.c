@@ -1,10 +1,11 @@
 /*
- * fuzz_flow.c -- libFuzzer target for core/flow: the input is a sequence
- * of packets, each [1 byte: link type and time step][2 bytes: length][bytes],
- * fed to a flow table with small caps, short timeouts and a tiny memory
- * budget, so reassembly, expiry and spilling all run, with streams both
- * copied and referring to the input (stable input).  Every stream is read
- * back at the end.
+ * fuzz_flow.c -- libFuzzer target for core/flow through its driver: the
+ * input is a sequence of packets, each [1 byte: link type and time
+ * step][2 bytes: length][bytes], fed as the host's packets to a run with
+ * small caps, short timeouts and a tiny memory budget, so reassembly,
+ * expiry and spilling all run, with streams both copied and referring to
+ * the input (stable input), conversations delivered as they end or held
+ * to the end.  Every stream is read back.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,28 +13,55 @@
 
 #include "flow/flow.h"
 
-static void drain(sf_flows *t) {
-  sf_flow *f;
-  while ((f = sf_flows_pop(t)) != NULL) {
-    int d;
-    for (d = 0; d < 2; d++) {
-      size_t n = sf_flow_stream_len(f, d);
-      uint8_t *s = malloc(n + 1);
-      if (s && sf_flow_stream_copy(t, f, d, s) == SF_OK && n) {
-        volatile uint8_t sink = s[n - 1];  /* every byte was written */
-        (void)sink;
-      }
-      free(s);
+typedef struct src {
+  const uint8_t *d;
+  size_t n;
+  int64_t now;
+  sf_pkt p;
+  sf_flow_run *run;
+} src;
+
+static int next(void *ud, sf_pkt **pp) {
+  src *s = (src *)ud;
+  uint8_t ctl;
+  size_t n;
+  if (s->n < 3) return 0;
+  ctl = s->d[0];
+  n = (size_t)s->d[1] << 8 | s->d[2];
+  s->d += 3;
+  s->n -= 3;
+  if (n > s->n) n = s->n;
+  s->now += ctl >> 2;
+  sf_pkt_borrow(&s->p, s->d, n);
+  s->p.linktype = (ctl & 3) == 0 ? 1 : 228 + (ctl & 1);
+  s->p.time_ns = s->now;
+  s->p.wirelen = (uint32_t)n;
+  s->d += n;
+  s->n -= n;
+  *pp = &s->p;
+  return 1;
+}
+
+static void read_back(void *ud, sf_flow *f) {
+  sf_flows *t = sf_flow_run_table(((src *)ud)->run);
+  int d;
+  for (d = 0; d < 2; d++) {
+    size_t n = sf_flow_stream_len(f, d);
+    uint8_t *s = malloc(n + 1);
+    if (s && sf_flow_stream_copy(t, f, d, s) == SF_OK && n) {
+      volatile uint8_t sink = s[n - 1];  /* every byte was written */
+      (void)sink;
     }
-    sf_flow_free(t, f);
+    free(s);
   }
+  sf_flow_free(t, f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static int init;
   sf_flow_config c;
-  sf_flows *t;
-  int64_t now = 0;
+  sf_flow_hooks h = {0};
+  src s = {0};
   if (!init) {
     sf_init();
     init = 1;
@@ -44,25 +72,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   c.memory_budget = 2048;
   c.udp_timeout_ns = 50;
   c.tcp_half_open_timeout_ns = 20;
-  c.stable_input = (int)(size & 1);  /* the input outlives the table: refs */
-  t = sf_flows_new(&c);
-  if (!t) return 0;
-  while (size >= 3) {
-    uint8_t ctl = data[0];
-    size_t n = (size_t)data[1] << 8 | data[2];
-    int dir;
-    data += 3;
-    size -= 3;
-    if (n > size) n = size;
-    now += ctl >> 2;
-    sf_flows_add(t, data, (uint32_t)n, (uint32_t)n, (ctl & 3) == 0 ? 1 : 228 + (ctl & 1), now, &dir);
-    data += n;
-    size -= n;
-    if (ctl & 0x80) drain(t);  /* as a host with on_flow does */
-  }
-  sf_flows_finish(t);
-  sf_flows_sort_done(t);
-  drain(t);
-  sf_flows_free(t);
+  h.ud = &s;
+  h.on_flow = read_back;
+  h.hold = (size & 2) != 0;
+  h.log = NULL;
+  s.d = data;
+  s.n = size;
+  sf_pkt_init(&s.p);
+  if (!(s.run = sf_flow_run_new(&c, &h))) return 0;
+  /* odd sizes: the input outlives the table, streams refer to it */
+  sf_flow_run_source(s.run, next, &s, (int)(size & 1));
+  sf_flow_run_free(s.run);
+  sf_pkt_free(&s.p);
   return 0;
 }

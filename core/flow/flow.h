@@ -27,7 +27,9 @@ typedef struct sf_flow_config {
   int64_t udp_timeout_ns;              /* UDP, ICMP, Other */
   size_t max_reassembly_buffer;        /* per direction, in-order bytes */
   uint32_t max_ooo_fragments;          /* per direction, held segments */
-  uint64_t memory_budget;              /* 0 = none */
+  uint64_t memory_budget;              /* heap bytes the table may hold
+                                          (streams spill, the idlest
+                                          conversations end); 0 = none */
   const char *spill_dir;               /* NULL = $TMPDIR or /tmp */
   int reassemble;                      /* keep TCP payload at all */
   int stable_input;                    /* packet bytes outlive the table
@@ -54,7 +56,8 @@ enum { SF_FLOW_FWD = 0, SF_FLOW_REV = 1 };
 
 /* Status of a conversation. */
 enum { SF_FS_ACTIVE, SF_FS_HALFCLOSED, SF_FS_CLOSED, SF_FS_RESET,
-       SF_FS_TIMEDOUT };
+       SF_FS_TIMEDOUT,
+       SF_FS_EVICTED };   /* ended early: memory_budget needed the room */
 
 /* TCP states of one side (RFC 9293 names). */
 enum { SF_TCP_CLOSED, SF_TCP_LISTEN, SF_TCP_SYN_SENT, SF_TCP_SYN_RECEIVED,
@@ -124,6 +127,7 @@ struct sf_flow {
   uint64_t max_flow_len;
   uint64_t *idx;         /* packet indices, when stored */
   size_t nidx, capidx;
+  size_t charge;         /* heap bytes counted in the budget while live */
   int status;
   uint8_t tcp_hs[2];     /* handshake state per side */
   uint8_t rst, lru;       /* lru: timeout class, 0xff none */
@@ -186,6 +190,7 @@ typedef struct sf_flow_stats {
   uint64_t in_memory;           /* of which on the heap */
   uint64_t spills, spilled_bytes;
   uint64_t dropped_segments;
+  uint64_t evicted;             /* conversations ended early (Evicted) */
 } sf_flow_stats;
 void sf_flows_stats(const sf_flows *t, sf_flow_stats *s);
 

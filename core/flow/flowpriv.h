@@ -26,7 +26,15 @@ struct sf_flows {
   uint64_t index;        /* packets offered so far */
   uint64_t seq;          /* flows created so far */
   uint64_t bytes;
-  uint64_t mem;          /* heap bytes of streams and held segments */
+  /* the budget: heap bytes of streams (spillable), and of the rest it
+     covers: held segments, live conversations' records and packet
+     indices, the hash slots (never spilled: past the budget, the
+     conversations idle the longest are ended early) */
+  uint64_t mem, mem_fixed;
+  uint64_t limit;        /* what they may reach: 15/16 of memory_budget (the
+                            rest is for the allocator's slack and buffers
+                            outside the table); 0 = no budget */
+  uint64_t evicted;      /* conversations ended early by the budget */
   uint64_t spilled;      /* bytes in spill files */
   uint64_t spills, dropped;
   int spill_fd;          /* the spill file (unlinked), -1 until needed */
@@ -52,8 +60,16 @@ uint64_t sf_flow_hash(const sf_flow_key *k);
 int sf_flow_key_dir(const sf_flow_key *have, const sf_flow_key *q);
 void sf_flow_key_swap(sf_flow_key *k);
 
-/* budget (stream.c): make room for n more heap bytes */
+/* budget (stream.c): make room for n more heap bytes by spilling streams */
 void sf_budget_reserve(sf_flows *t, size_t n);
+void sf_budget_fixed(sf_flows *t, int64_t delta);  /* not spillable */
+
+/* What an allocation of n bytes costs on the heap: glibc's chunk (n and a
+   size word, rounded up to 16 bytes, 32 at least). */
+static inline size_t sf_heap_cost(size_t n) {
+  n = (n + 8 + 15) & ~(size_t)15;
+  return n < 32 ? 32 : n;
+}
 void sf_spill_close(sf_flows *t);
 
 #define SF_SPILL_BLOCK ((size_t)256 << 10)

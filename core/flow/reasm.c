@@ -37,7 +37,7 @@ static void deliver(sf_flows *t, sf_tcp_dir *r, const uint8_t *d, size_t n,
 static void seg_free(sf_flows *t, sf_tcp_dir *r, sf_seg *s) {
   r->nooo--;
   r->ooo_bytes -= s->len;
-  sf_budget_charge(t, -(int64_t)(sizeof *s + s->len));
+  sf_budget_fixed(t, -(int64_t)sf_heap_cost(sizeof *s + s->len));
   free(s);
 }
 
@@ -76,7 +76,7 @@ static void hold(sf_flows *t, sf_tcp_dir *r, uint64_t off, const uint8_t *d,
   *pp = s;
   r->nooo++;
   r->ooo_bytes += n;
-  sf_budget_charge(t, (int64_t)(sizeof *s + n));
+  sf_budget_fixed(t, (int64_t)sf_heap_cost(sizeof *s + n));
 }
 
 void sf_reasm_segment(sf_flows *t, sf_flow *f, int d, uint32_t seq,

@@ -115,10 +115,16 @@ static void progress(sf_flow_run *r, uint64_t offset) {
   report(r, offset, 0);
 }
 
-/* Data the caps refused is never dropped silently: verbose or not. */
+/* Data the caps refused, conversations the budget cut short: never
+   silently, verbose or not. */
 static void warn_dropped(sf_flow_run *r) {
   sf_flow_stats s;
   sf_flows_stats(r->t, &s);
+  if (s.evicted)
+    fprintf(logf_(r), "[flows] warning: %llu conversations ended early (status "
+            "\"Evicted\") to stay inside memory_budget (%.1f MiB); tip: raise "
+            "memory_budget\n", (unsigned long long)s.evicted,
+            r->c.memory_budget / 1048576.0);
   if (s.dropped_segments)
     fprintf(logf_(r), "[flows] warning: %llu TCP segments dropped by the "
             "reassembly caps; tip: raise max_reassembly_buffer / "

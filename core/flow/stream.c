@@ -26,6 +26,10 @@ void sf_budget_charge(sf_flows *t, int64_t delta) {
   t->mem = (uint64_t)((int64_t)t->mem + delta);
 }
 
+void sf_budget_fixed(sf_flows *t, int64_t delta) {
+  t->mem_fixed = (uint64_t)((int64_t)t->mem_fixed + delta);
+}
+
 /* ---- the spill file -------------------------------------------------------- */
 
 static int open_spill(sf_flows *t) {
@@ -193,20 +197,40 @@ static void largest(sf_flows *t, batch *b) {
   consider_list(b, t->done_head);
 }
 
-/* Before n more heap bytes: spill the largest streams until half the
-   budget is free, a batch per pass, so the pass (linear in the number of
-   conversations) runs rarely. */
+static void spill_list(sf_flows *t, sf_flow *f) {
+  int d;
+  for (; f; f = f->next)
+    for (d = 0; d < 2; d++)
+      if (!f->dir[d].data.spilled && weight(&f->dir[d].data)) spill(t, &f->dir[d].data);
+}
+
+/* Every heap stream, in one pass: when the rest of what the budget covers
+   leaves streams (almost) no room. */
+static void spill_all(sf_flows *t) {
+  int c;
+  for (c = 0; c < SF_NLRU; c++) spill_list(t, t->lru_head[c]);
+  spill_list(t, t->done_head);
+}
+
+/* Before n more heap bytes: when they would pass the budget, streams may
+   keep half the room the rest (records, held segments) leaves them.  The
+   largest spill first, a batch per pass, so the pass (linear in the
+   number of conversations) runs rarely. */
 void sf_budget_reserve(sf_flows *t, size_t n) {
-  uint64_t goal;
+  uint64_t budget = t->limit, fixed = t->mem_fixed + n, goal;
   batch b;
   int i;
-  if (!t->c.memory_budget || t->mem + n <= t->c.memory_budget) return;
-  goal = t->c.memory_budget / 2;
+  if (!budget || t->mem + fixed <= budget) return;
+  goal = budget > fixed ? (budget - fixed) / 2 : 0;
+  if (goal < t->mem / 4) {  /* most must go: no need to choose */
+    spill_all(t);
+    return;
+  }
   do {
     largest(t, &b);
-    for (i = 0; i < b.n && t->mem + n > goal; i++)
+    for (i = 0; i < b.n && t->mem > goal; i++)
       if (spill(t, b.s[i]) != SF_OK) return;
-  } while (b.n == SPILL_BATCH && t->mem + n > goal);
+  } while (b.n == SPILL_BATCH && t->mem > goal);
 }
 
 /* ---- streams ------------------------------------------------------------------- */

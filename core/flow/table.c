@@ -28,6 +28,7 @@ sf_flows *sf_flows_new(const sf_flow_config *c) {
   sf_flows *t = calloc(1, sizeof *t);
   if (!t) return NULL;
   t->c = *c;
+  t->limit = c->memory_budget - c->memory_budget / 16;
   t->cap = 1024;
   t->slots = calloc(t->cap, sizeof *t->slots);
   if (!t->slots) {
@@ -36,6 +37,7 @@ sf_flows *sf_flows_new(const sf_flow_config *c) {
   }
   sf_pkt_init(&t->pkt);
   t->spill_fd = -1;
+  sf_budget_fixed(t, (int64_t)(t->cap * sizeof *t->slots));
   return t;
 }
 
@@ -115,6 +117,7 @@ static int table_grow(sf_flows *t) {
   }
   t->cap = oldcap * 2;
   t->n = 0;
+  sf_budget_fixed(t, (int64_t)(oldcap * sizeof *t->slots));
   for (i = 0; i < oldcap; i++)
     if (old[i]) table_put(t, old[i]);
   free(old);
@@ -140,20 +143,29 @@ static void table_remove(sf_flows *t, sf_flow *f) {
 
 /* ---- ending and freeing ------------------------------------------------ */
 
-static int final_status(const sf_flow *f, int timed_out) {
-  if (!sf_flow_is_tcp(f)) return timed_out ? SF_FS_TIMEDOUT : SF_FS_ACTIVE;
+/* Why a conversation ends: the input ended (or its tuple restarts), it
+   was idle past its timeout, or the budget needed its room. */
+enum { END_INPUT, END_TIMEOUT, END_EVICTED };
+
+static int final_status(const sf_flow *f, int why) {
+  int cut = why == END_TIMEOUT ? SF_FS_TIMEDOUT
+          : why == END_EVICTED ? SF_FS_EVICTED : SF_FS_ACTIVE;
+  if (!sf_flow_is_tcp(f)) return cut;
   if (f->rst) return SF_FS_RESET;
   if (f->dir[0].fin && f->dir[1].fin) return SF_FS_CLOSED;
-  if (timed_out) return SF_FS_TIMEDOUT;
+  if (cut != SF_FS_ACTIVE) return cut;
   return (f->dir[0].fin || f->dir[1].fin) ? SF_FS_HALFCLOSED : SF_FS_ACTIVE;
 }
 
-/* Take f out of the table into the done queue. */
-static void flow_end(sf_flows *t, sf_flow *f, int timed_out) {
+/* Take f out of the table into the done queue.  Its record leaves the
+   budget: it is the host's now (on_flow frees it; a list keeps it). */
+static void flow_end(sf_flows *t, sf_flow *f, int why) {
   table_remove(t, f);
   list_unlink(&t->lru_head[f->lru], &t->lru_tail[f->lru], f);
   f->lru = 0xff;
-  f->status = final_status(f, timed_out);
+  f->status = final_status(f, why);
+  sf_budget_fixed(t, -(int64_t)f->charge);
+  f->charge = 0;
   list_append(&t->done_head, &t->done_tail, f);
 }
 
@@ -191,14 +203,14 @@ static void expire(sf_flows *t, int64_t now) {
     int64_t to = class_timeout(t, c);
     sf_flow *f;
     while ((f = t->lru_head[c]) != NULL && now - f->end_ns > to)
-      flow_end(t, f, c != SF_LRU_WAIT);
+      flow_end(t, f, c != SF_LRU_WAIT ? END_TIMEOUT : END_INPUT);
   }
 }
 
 void sf_flows_finish(sf_flows *t) {
   int c;
   for (c = 0; c < SF_NLRU; c++)
-    while (t->lru_head[c]) flow_end(t, t->lru_head[c], 0);
+    while (t->lru_head[c]) flow_end(t, t->lru_head[c], END_INPUT);
 }
 
 sf_flow *sf_flows_pop(sf_flows *t) {
@@ -232,19 +244,25 @@ static sf_flow *flow_new(sf_flows *t, const sf_pktinfo *pi, uint64_t h,
   f->seq = t->seq++;
   f->start_ns = f->end_ns = now;
   f->icmp_last_seq = -1;
+  f->charge = sf_heap_cost(sizeof *f);
+  sf_budget_fixed(t, (int64_t)f->charge);
   table_put(t, f);
   f->lru = SF_LRU_UDP;
   list_append(&t->lru_head[SF_LRU_UDP], &t->lru_tail[SF_LRU_UDP], f);
   return f;
 }
 
-static int push_index(sf_flow *f, uint64_t i) {
+static int push_index(sf_flows *t, sf_flow *f, uint64_t i) {
   if (f->nidx == f->capidx) {
     size_t cap = f->capidx ? f->capidx * 2 : 4;
+    size_t grew = sf_heap_cost(cap * sizeof *f->idx) -
+                  (f->capidx ? sf_heap_cost(f->capidx * sizeof *f->idx) : 0);
     uint64_t *v = realloc(f->idx, cap * sizeof *v);
     if (!v) return SF_E_NOMEM;
     f->idx = v;
     f->capidx = cap;
+    f->charge += grew;
+    sf_budget_fixed(t, (int64_t)grew);
   }
   f->idx[f->nidx++] = i;
   return SF_OK;
@@ -258,7 +276,7 @@ static void count(sf_flows *t, sf_flow *f, int d, uint32_t wirelen, int64_t now)
     f->max_pkt_len[d] = wirelen;
   if (t->c.track_max_flow_len && f->bytes[0] + f->bytes[1] > f->max_flow_len)
     f->max_flow_len = f->bytes[0] + f->bytes[1];
-  if (t->c.store_packet_indices) push_index(f, t->index);
+  if (t->c.store_packet_indices) push_index(t, f, t->index);
 }
 
 static void icmp_packet(sf_flow *f, const sf_pktinfo *pi) {
@@ -288,6 +306,32 @@ static void transport(sf_flows *t, sf_flow *f, int d, const sf_pktinfo *pi) {
   }
 }
 
+/* The live conversation idle the longest, other than keep; NULL none. */
+static sf_flow *idlest(sf_flows *t, const sf_flow *keep) {
+  sf_flow *best = NULL, *f;
+  int c;
+  for (c = 0; c < SF_NLRU; c++) {
+    f = t->lru_head[c] == keep && keep ? keep->next : t->lru_head[c];
+    if (f && (!best || f->end_ns < best->end_ns)) best = f;
+  }
+  return best;
+}
+
+/* Past the limit after a packet: spill streams if that is enough, else
+   end the idlest conversations (Zeek's and Suricata's memcaps) until a
+   sixteenth of the budget is free, so it does not happen every packet.
+   The current packet's conversation stays. */
+static void make_room(sf_flows *t, const sf_flow *keep) {
+  uint64_t goal = t->limit - t->c.memory_budget / 16;
+  sf_flow *f;
+  sf_budget_reserve(t, 0);
+  if (t->mem + t->mem_fixed <= t->limit) return;
+  while (t->mem + t->mem_fixed > goal && (f = idlest(t, keep)) != NULL) {
+    flow_end(t, f, END_EVICTED);
+    t->evicted++;
+  }
+}
+
 sf_flow *sf_flows_add_pkt(sf_flows *t, const sf_pkt *p, uint32_t wirelen,
                           int *dir) {
   sf_pktinfo pi;
@@ -299,13 +343,14 @@ sf_flow *sf_flows_add_pkt(sf_flows *t, const sf_pkt *p, uint32_t wirelen,
   if (sf_flow_classify(p, &pi)) {
     h = sf_flow_hash(&pi.key);
     f = table_find(t, &pi.key, h, dir);
-    if (f && starts_over(f, &pi)) flow_end(t, f, 0);
+    if (f && starts_over(f, &pi)) flow_end(t, f, END_INPUT);
     if (!f || f->lru == 0xff) f = flow_new(t, &pi, h, now, dir);
     if (f) {
       count(t, f, *dir, wirelen, now);
       transport(t, f, *dir, &pi);
       lru_touch(t, f);
     }
+    if (t->limit && t->mem + t->mem_fixed > t->limit) make_room(t, f);
   }
   t->index++;
   t->bytes += wirelen;
@@ -352,8 +397,9 @@ void sf_flows_stats(const sf_flows *t, sf_flow_stats *s) {
   s->bytes = t->bytes;
   s->active = t->n;
   s->total = t->seq;
-  s->in_memory = t->mem;
+  s->in_memory = t->mem + t->mem_fixed;
   s->buffered = t->mem + t->spilled;
+  s->evicted = t->evicted;
   s->spills = t->spills;
   s->spilled_bytes = t->spilled;
   s->dropped_segments = t->dropped;
@@ -361,8 +407,8 @@ void sf_flows_stats(const sf_flows *t, sf_flow_stats *s) {
 
 const char *sf_flow_status_name(int status) {
   static const char *const names[] = {"Active", "HalfClosed", "Closed",
-                                      "Reset", "TimedOut"};
-  return (unsigned)status < 5 ? names[status] : "Active";
+                                      "Reset", "TimedOut", "Evicted"};
+  return (unsigned)status < 6 ? names[status] : "Active";
 }
 
 const char *sf_tcp_state_name(int state) {

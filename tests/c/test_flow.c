@@ -152,10 +152,48 @@ static void test_spill(void) {
     feed(t, 1, 2, 5, 6, 1 + (uint32_t)i * 1000, 0x18, chunk, 2, &d);
   }
   sf_flows_stats(t, &st);
-  CHECK(st.spills >= 1 && st.in_memory <= 4096);
+  CHECK(st.spills >= 1 && st.buffered - st.spilled_bytes <= 4096);  /* streams in memory */
   n = sf_flow_stream_len(f, 0);
   CHECK(n == 50000 && sf_flow_stream_copy(t, f, 0, s) == SF_OK);
   CHECK(s[0] == 'A' && s[1000] == 'B' && s[49000] == 'A' + 49 % 26 && s[49999] == 'a');
+  sf_flows_free(t);
+}
+
+/* Past the budget the idlest conversations end early (Evicted), the busy
+   one stays whole, and the budget holds; under a budget that fits them,
+   none does. */
+static void test_evict(void) {
+  sf_flow_config c;
+  sf_flows *t;
+  sf_flow *f, *busy;
+  sf_flow_stats st;
+  int d, i, evicted = 0, others = 0;
+  sf_flow_config_default(&c);
+  c.memory_budget = 256 << 10;
+  t = sf_flows_new(&c);
+  busy = feed(t, 0x0a000001, 0x0a000002, 1, 80, 0, 0x02, "", 0, &d);
+  for (i = 0; i < 5000; i++) {
+    feed(t, 0x0b000000u + (uint32_t)i, 0x0a000002, 2, 80, 0, 0x02, "", 10 + i, &d);
+    if (i % 100 == 0) CHECK(feed(t, 0x0a000001, 0x0a000002, 1, 80, 1, 0x10, "", 10 + i, &d) == busy);
+    sf_flows_stats(t, &st);
+    if (st.in_memory > c.memory_budget) others++;
+    while ((f = sf_flows_pop(t)) != NULL) {
+      CHECK(f != busy && f->status == SF_FS_EVICTED && f->packets[0] == 1);
+      evicted++;
+      sf_flow_free(t, f);
+    }
+  }
+  CHECK(others == 0 && evicted > 4000 && busy->packets[0] == 51);
+  sf_flows_stats(t, &st);
+  CHECK(st.evicted == (uint64_t)evicted && st.active + st.evicted == 5001);
+  sf_flows_free(t);
+  /* the same 5000 under a budget that holds them: nothing ends early */
+  c.memory_budget = 8 << 20;
+  t = sf_flows_new(&c);
+  for (i = 0; i < 5000; i++)
+    feed(t, 0x0b000000u + (uint32_t)i, 0x0a000002, 2, 80, 0, 0x02, "", 10 + i, &d);
+  sf_flows_stats(t, &st);
+  CHECK(st.evicted == 0 && st.active == 5000 && sf_flows_pop(t) == NULL);
   sf_flows_free(t);
 }
 
@@ -288,6 +326,7 @@ int main(void) {
   test_reassembly();
   test_caps();
   test_spill();
+  test_evict();
   test_http_pcap();
   test_bad_file();
   test_source_anonymized();

@@ -346,15 +346,77 @@ describe("callbacks", function()
   end)
 end)
 
+-- n UDP conversations, one packet each, 1 ms apart (of 100 bytes each)
+local function udp_many(n)
+  local pkts = {}
+  for i = 1, n do
+    pkts[i] = cases.at(i / 1000, sf.Ether() / sf.IP{src = ("10.%d.%d.1"):format(i // 256, i % 256), dst = "10.255.0.1"}
+      / sf.UDP{sport = 1000, dport = 53} / ("q"):rep(58))
+  end
+  return pkts
+end
+
+-- run Lua code in a fresh sflua, returning what it printed on stderr
+local function stderr_of(code)
+  local bin = assert(os.getenv("SFLUA_BIN"), "SFLUA_BIN not set")
+  local tmp = os.tmpname()
+  local ok = os.execute(("%q -e %q 2>%q >/dev/null"):format(bin, code, tmp))
+  local f = assert(io.open(tmp))
+  local err = f:read("a")
+  f:close()
+  os.remove(tmp)
+  return err, ok
+end
+
 describe("memory budget", function()
   it("spills streams to files and reads them back", function()
-    local big = sf.FlowConfig{memory_budget = 4096}
+    local big = sf.FlowConfig{memory_budget = 32 << 10}
     local a = sf.extract_flows(DATA .. "/http.pcap")
     local b = sf.extract_flows(DATA .. "/http.pcap", {config = big})
+    assert.equal(#a, #b)
     for i = 1, #a do
       assert.equal(a[i].reassembled_forward, b[i].reassembled_forward)
       assert.equal(a[i].reassembled_reverse, b[i].reassembled_reverse)
+      assert.equal(a[i].status, b[i].status)
     end
+  end)
+
+  it("covers the conversations too: past it the idlest end early as Evicted", function()
+    local pkts = udp_many(3000)
+    local seen, evicted = {}, 0
+    sf.extract_flows_from_packets(pkts, {config = {memory_budget = 256 << 10}, on_flow = function(c)
+      seen[#seen + 1] = c
+      if c.status == "Evicted" then evicted = evicted + 1 end
+    end})
+    assert.equal(3000, #seen)                -- every one delivered, none lost
+    assert.is_true(evicted > 2000)
+    assert.equal("Evicted", seen[1].status)   -- the oldest first, as they end
+    assert.equal("10.0.1.1", seen[1].src_addr)
+    -- in list mode they are listed, with the same status
+    local l = sf.extract_flows_from_packets(pkts, {config = {memory_budget = 256 << 10}})
+    assert.equal(3000, #l)
+    local n = 0
+    for _, c in ipairs(l) do n = n + (c.status == "Evicted" and 1 or 0) end
+    assert.equal(evicted, n)
+  end)
+
+  it("ends nothing early when the conversations fit", function()
+    local l = sf.extract_flows_from_packets(udp_many(3000), {config = {memory_budget = 16 << 20}})
+    assert.equal(3000, #l)
+    for _, c in ipairs(l) do assert.equal("Active", c.status) end
+  end)
+
+  it("says on stderr, without verbose, when it ended conversations early", function()
+    local err = stderr_of([[
+      local sf = require("stackforge")
+      local pkts = {}
+      for i = 1, 3000 do
+        pkts[i] = sf.Ether() / sf.IP{src = ("10.%d.%d.1"):format(i // 256, i % 256), dst = "10.9.0.1"}
+          / sf.UDP{sport = 1, dport = 53}
+      end
+      sf.extract_flows_from_packets(pkts, {config = {memory_budget = 256 << 10}})]])
+    assert.truthy(err:find('conversations ended early %(status "Evicted"%) to stay inside memory_budget'), err)
+    assert.truthy(err:find("raise memory_budget", 1, true))
   end)
 end)
 

@@ -39,6 +39,7 @@ typedef struct flowrun {
 typedef struct flowref {
   sf_flow *f;
   flowrun *fr;
+  int lent;              /* on_flow's: the streams went when it returned */
 } flowref;
 
 static void free_run(flowrun *fr) {
@@ -222,33 +223,102 @@ static void push_stream(lua_State *L, sf_flows *t, const sf_flow *f, int d) {
   luaL_pushresultsize(&b, n);
 }
 
-static void push_tcp(lua_State *L, sf_flows *t, sf_flow *f, int full) {
-  int d;
+/* gaps_forward / gaps_reverse: {{offset=, length=}, ...}, when any */
+static void push_gaps(lua_State *L, const sf_flow *f, int d) {
+  size_t n, i;
+  const sf_gap *g = sf_flow_gaps(f, d, &n);
+  if (!n) return;
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_createtable(L, 0, 2);
+    set_int(L, "offset", (lua_Integer)g[i].off);
+    set_int(L, "length", (lua_Integer)g[i].len);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, d ? "gaps_reverse" : "gaps_forward");
+}
+
+static void push_tcp(lua_State *L, sf_flow *f, int full) {
   set_str(L, "tcp_state", sf_tcp_state_name(sf_tcp_state(f, 0)));
   set_str(L, "tcp_state_reverse", sf_tcp_state_name(sf_tcp_state(f, 1)));
   set_int(L, "dropped_segments", (lua_Integer)(f->dir[0].dropped + f->dir[1].dropped));
   set_int(L, "dropped_segments_fwd", (lua_Integer)f->dir[0].dropped);
   set_int(L, "dropped_segments_rev", (lua_Integer)f->dir[1].dropped);
-  for (d = 0; full == 1 && d < 2; d++) {  /* 2: lazy, by the metatable */
-    push_stream(L, t, f, d);
-    lua_setfield(L, -2, d ? "reassembled_reverse" : "reassembled_forward");
+  if (full) {  /* the streams themselves are read lazily, by the metatable */
+    push_gaps(L, f, 0);
+    push_gaps(L, f, 1);
   }
 }
 
-/* __index of lazy conversations: a stream is read on first use, then kept. */
+/* The flowref of the lazy conversation at idx; an error when its streams
+   were lent to on_flow, which has returned. */
+static flowref *check_ref(lua_State *L, int idx) {
+  flowref *ref;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &lazy_key);
+  lua_pushvalue(L, idx);
+  lua_rawget(L, -2);
+  ref = (flowref *)luaL_testudata(L, -1, LSF_FLOWREF);
+  lua_pop(L, 2);
+  if (ref && !ref->f && ref->lent)
+    luaL_error(L, "conversation streams are lent to on_flow: read them (or "
+               "conv:chunks()) inside the callback, not after it returned");
+  return ref && ref->f ? ref : NULL;
+}
+
+static int direction(lua_State *L, int idx) {
+  static const char *const dirs[] = {"forward", "reverse", NULL};
+  return luaL_checkoption(L, idx, NULL, dirs);
+}
+
+/* the iterator of conv:chunks(): the next piece, nil at the end */
+static int next_chunk(lua_State *L) {
+  flowref *ref = check_ref(L, lua_upvalueindex(1));
+  int d = (int)lua_tointeger(L, lua_upvalueindex(2));
+  size_t size = (size_t)lua_tointeger(L, lua_upvalueindex(3));
+  uint64_t off = (uint64_t)lua_tointeger(L, lua_upvalueindex(4));
+  luaL_Buffer b;
+  long long n;
+  char *dst;
+  if (!ref || off >= sf_flow_stream_len(ref->f, d)) return 0;
+  dst = luaL_buffinitsize(L, &b, size);
+  n = sf_flow_stream_read(sf_flow_run_table(ref->fr->run), ref->f, d, off, (uint8_t *)dst, size);
+  if (n < 0) return luaL_error(L, "cannot read a spilled stream back");
+  luaL_pushresultsize(&b, (size_t)n);
+  lua_pushinteger(L, (lua_Integer)(off + (uint64_t)n));
+  lua_replace(L, lua_upvalueindex(4));
+  return 1;
+}
+
+/* conv:chunks("forward"|"reverse" [, size]): an iterator over a stream in
+   pieces of size bytes (default 1 MiB), so it never has to be one string. */
+static int conv_chunks(lua_State *L) {
+  int d = direction(L, 2);
+  lua_Integer size = luaL_optinteger(L, 3, 1 << 20);
+  luaL_argcheck(L, size > 0 && size <= (1 << 30), 3, "chunk size must be 1 .. 2^30");
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, d);
+  lua_pushinteger(L, size);
+  lua_pushinteger(L, 0);
+  lua_pushcclosure(L, next_chunk, 4);
+  return 1;
+}
+
+/* __index of lazy conversations: a stream is read on first use, then kept;
+   chunks is the method. */
 static int lazy_index(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   flowref *ref;
   int d;
   if (!k) return 0;
+  if (strcmp(k, "chunks") == 0) {
+    lua_pushcfunction(L, conv_chunks);
+    return 1;
+  }
   if (strcmp(k, "reassembled_forward") == 0) d = 0;
   else if (strcmp(k, "reassembled_reverse") == 0) d = 1;
   else return 0;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &lazy_key);
-  lua_pushvalue(L, 1);
-  lua_rawget(L, -2);
-  ref = (flowref *)luaL_testudata(L, -1, LSF_FLOWREF);
-  if (!ref || !ref->f) return 0;
+  if (!(ref = check_ref(L, 1))) return 0;
   push_stream(L, sf_flow_run_table(ref->fr->run), ref->f, d);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
@@ -257,13 +327,14 @@ static int lazy_index(lua_State *L) {
 }
 
 /* Make the conversation table on top lazy over f, owned from now on. */
-static void make_lazy(lua_State *L, flowrun *fr, int runidx, sf_flow *f) {
+static flowref *make_lazy(lua_State *L, flowrun *fr, int runidx, sf_flow *f) {
   flowref *ref;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &lazy_key);
   lua_pushvalue(L, -2);
   ref = (flowref *)lua_newuserdatauv(L, sizeof *ref, 1);
   ref->f = f;
   ref->fr = fr;
+  ref->lent = 0;
   fr->refs++;
   luaL_setmetatable(L, LSF_FLOWREF);
   lua_pushvalue(L, runidx);
@@ -272,6 +343,7 @@ static void make_lazy(lua_State *L, flowrun *fr, int runidx, sf_flow *f) {
   lua_pop(L, 1);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &convmt_key);
   lua_setmetatable(L, -2);
+  return ref;
 }
 
 static void push_indices(lua_State *L, const sf_flow *f) {
@@ -299,7 +371,7 @@ static void push_conv(lua_State *L, flowrun *fr, sf_flow *f, int full) {
   push_endpoints(L, f);
   push_counters(L, f);
   set_str(L, "status", sf_flow_status_name(f->status));
-  if (sf_flow_is_tcp(f)) push_tcp(L, sf_flow_run_table(fr->run), f, full);
+  if (sf_flow_is_tcp(f)) push_tcp(L, f, full);
   if (sf_flow_is_icmp(f)) push_icmp(L, f);
   if (full && fr->c.store_packet_indices) push_indices(L, f);
   push_tracked(L, fr, f);
@@ -307,12 +379,29 @@ static void push_conv(lua_State *L, flowrun *fr, sf_flow *f, int full) {
 
 /* ---- the driver's callbacks ---------------------------------------------------- */
 
-/* An ended conversation: to on_flow (freed before the call, so an error
-   cannot leak it), or to the result list, TCP ones with lazy streams. */
+/* An ended conversation: to on_flow, TCP ones with their streams lent
+   for the call (read lazily, or in chunks; freed when it returns, and by
+   the collector if it raised), or to the result list, TCP ones with lazy
+   streams. */
 static void on_flow(void *ud, sf_flow *f) {
   flowrun *fr = (flowrun *)ud;
   lua_State *L = fr->L;
-  if (fr->on_flow) {
+  if (fr->on_flow && sf_flow_is_tcp(f)) {
+    flowref *ref;
+    lua_pushvalue(L, fr->on_flow);
+    push_conv(L, fr, f, 2);
+    ref = make_lazy(L, fr, fr->self, f);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &lazy_key);
+    lua_pushvalue(L, -2);
+    lua_rawget(L, -2);
+    lua_replace(L, -2);
+    lua_insert(L, -3);  /* the ref under the call: alive whatever it does */
+    lua_call(L, 1, 0);
+    sf_flow_free(sf_flow_run_table(fr->run), ref->f);
+    ref->f = NULL;
+    ref->lent = 1;
+    lua_pop(L, 1);
+  } else if (fr->on_flow) {
     lua_pushvalue(L, fr->on_flow);
     push_conv(L, fr, f, 1);
     sf_flow_free(sf_flow_run_table(fr->run), f);

@@ -25,8 +25,17 @@ typedef struct sf_flow_config {
   int64_t tcp_half_open_timeout_ns;    /* handshake not completed */
   int64_t tcp_time_wait_timeout_ns;    /* closed or reset: tuple kept */
   int64_t udp_timeout_ns;              /* UDP, ICMP, Other */
-  size_t max_reassembly_buffer;        /* per direction, in-order bytes */
-  uint32_t max_ooo_fragments;          /* per direction, held segments */
+  int64_t reorder_window_ns;           /* how far capture order may stray
+                                          from sending order: data seen
+                                          before its direction's SYN waits
+                                          this long for it */
+  size_t max_reassembly_buffer;        /* per direction: bytes in memory
+                                          (past it a stream spills under a
+                                          budget, is cut without one) and
+                                          bytes held past a hole */
+  uint32_t max_ooo_fragments;          /* per direction, held segments;
+                                          past either cap the hole is
+                                          skipped as a gap */
   uint64_t memory_budget;              /* heap bytes the table may hold
                                           (streams spill, the idlest
                                           conversations end); 0 = none */
@@ -87,20 +96,24 @@ typedef struct sf_stream {
   int spilled;
 } sf_stream;
 
-typedef struct sf_seg sf_seg;   /* an out-of-order segment (reasm.c) */
+/* A hole in a stream the capture never filled: skipped, the data after it
+   kept (Zeek's content gaps).  off counts from the stream's first byte,
+   earlier gaps' bytes included. */
+typedef struct sf_gap {
+  uint64_t off, len;
+} sf_gap;
+
+typedef struct sf_reasm sf_reasm;  /* a direction's reassembly (reasm.c) */
 
 /* TCP state of one direction: its sender's side and its byte stream. */
 typedef struct sf_tcp_dir {
-  uint32_t isn;          /* sequence number of stream offset 0 */
+  uint32_t isn;          /* sequence number that stream offsets count from */
   uint32_t fin_seq;      /* sequence number of the FIN */
-  uint64_t next;         /* next expected stream offset */
-  uint8_t base_set;      /* isn known (SYN, or first data mid-stream) */
+  uint8_t base_set;      /* isn set (by the SYN, or by the first data) */
+  uint8_t syn_origin;    /* the SYN set it: the stream's start is known */
   uint8_t syn, synack, fin, fin_acked;
-  uint32_t nooo;         /* held out-of-order segments */
-  size_t ooo_bytes;
-  sf_seg *ooo;           /* sorted by offset */
-  sf_stream data;
-  uint64_t dropped;      /* segments not kept (caps) */
+  uint64_t dropped;      /* segments not kept (caps, snaplen, too late) */
+  sf_reasm *r;           /* made on the first payload, NULL before */
 } sf_tcp_dir;
 
 typedef struct sf_flow_key {
@@ -166,9 +179,15 @@ void sf_flow_free(sf_flows *t, sf_flow *f);
 int sf_flows_sort_done(sf_flows *t);
 
 /* Reassembled bytes of direction d (0 forward, 1 reverse): the length,
-   and a copy into dst (that many bytes; spilled streams are read back). */
+   a copy into dst (that many bytes; spilled streams are read back), or n
+   bytes from offset off (fewer at the end; the count, or -1 when a
+   spilled stream cannot be read back). */
 size_t sf_flow_stream_len(const sf_flow *f, int d);
 int sf_flow_stream_copy(sf_flows *t, const sf_flow *f, int d, uint8_t *dst);
+long long sf_flow_stream_read(sf_flows *t, const sf_flow *f, int d,
+                              uint64_t off, uint8_t *dst, size_t n);
+/* The gaps of direction d's stream, in order (*n of them). */
+const sf_gap *sf_flow_gaps(const sf_flow *f, int d, size_t *n);
 
 /* What a conversation is (key.c): a TCP conversation with ports (whose
    streams are reassembled), one with ports (TCP, UDP), ICMP or ICMPv6
@@ -189,8 +208,14 @@ typedef struct sf_flow_stats {
   uint64_t buffered;            /* reassembly bytes held (memory + spill) */
   uint64_t in_memory;           /* of which on the heap */
   uint64_t spills, spilled_bytes;
-  uint64_t dropped_segments;
+  uint64_t dropped_segments;    /* all of these: */
+  uint64_t dropped_cap;         /* streams past max_reassembly_buffer, no budget */
+  uint64_t dropped_late;        /* arrived after their hole was skipped */
+  uint64_t dropped_snaplen;     /* payload cut by the capture's snap length */
+  uint64_t gaps, gap_bytes;     /* holes skipped, bytes never seen */
+  uint64_t gaps_forced;         /* of which skipped early by the caps */
   uint64_t evicted;             /* conversations ended early (Evicted) */
+  uint64_t reasm_steps;         /* held-segment heap steps (a cost meter) */
 } sf_flow_stats;
 void sf_flows_stats(const sf_flows *t, sf_flow_stats *s);
 
@@ -256,10 +281,16 @@ void sf_flow_run_free(sf_flow_run *r);
 
 /* internal, shared by the files of core/flow/ --------------------------- */
 void sf_tcp_packet(sf_flows *t, sf_flow *f, int d, const uint8_t *tcp,
-                   size_t hlen, const uint8_t *pay, size_t plen);
+                   size_t hlen, const uint8_t *pay, size_t plen, int64_t now);
 int sf_tcp_state(const sf_flow *f, int side);
 void sf_reasm_segment(sf_flows *t, sf_flow *f, int d, uint32_t seq,
-                      const uint8_t *pay, size_t plen);
+                      const uint8_t *pay, size_t plen, int64_t now);
+/* the SYN of direction d: its stream starts at seq + 1 */
+void sf_reasm_syn(sf_flows *t, sf_flow *f, int d, uint32_t seq);
+/* time passes: a direction waiting for its start gives up past the window */
+void sf_reasm_tick(sf_flows *t, sf_flow *f, int64_t now);
+/* the conversation ends: what is held is delivered, holes become gaps */
+void sf_reasm_finish(sf_flows *t, sf_flow *f);
 void sf_reasm_free(sf_flows *t, sf_tcp_dir *r);
 /* streams (stream.c): appends under the table's budget */
 /* stable: d outlives the table (a packet of stable input), else copied */

@@ -10,11 +10,53 @@
    at list heads only (O(1) per packet). */
 enum { SF_LRU_UDP, SF_LRU_EST, SF_LRU_HALF, SF_LRU_WAIT, SF_NLRU };
 
-struct sf_seg {
-  sf_seg *next;
-  uint64_t off;          /* stream offset of data[0] */
-  size_t len;
+/* A segment held past a hole.  Its bytes stay in the packet when the
+   input is stable, else they are copied after the header. */
+typedef struct sf_seg {
+  int64_t off;           /* stream offset of its first byte */
+  uint64_t arrival;      /* order of arrival: the overlap rule's tie-break */
+  uint32_t len;
+  uint8_t owned;         /* p points at data (a copy) */
+  const uint8_t *p;
   uint8_t data[];
+} sf_seg;
+
+/* A binary heap of held segments. */
+typedef struct sf_segheap {
+  sf_seg **v;
+  uint32_t n, cap;
+} sf_segheap;
+
+/* Reassembly of one direction, made on its first payload.
+
+   Offsets are 64-bit, counted from the direction's isn and unwrapped
+   around the next expected byte.  Until the stream's start is known (its
+   SYN seen), nothing is delivered: every segment waits, so data captured
+   before its handshake (capture order is not sending order) keeps its
+   place; the start is then the SYN's, or, past the reorder window or the
+   caps or at the end, the lowest offset seen.
+
+   The overlap rule is tshark's "Follow TCP Stream": bytes delivered are
+   never replaced; a segment reaching the next expected byte is delivered
+   at once; held segments are taken when the stream reaches them, the
+   earliest to arrive first among those starting at or before that byte.
+   Two heaps make that O(log n) per segment: `wait` by offset (then
+   arrival) for those past the next byte, `ready` by arrival for those it
+   has reached. */
+struct sf_reasm {
+  sf_stream data;        /* what was delivered */
+  int64_t next;          /* next expected offset (once started) */
+  int64_t origin;        /* offset of the stream's first byte */
+  uint8_t pending;       /* the start is not known yet: all waits */
+  int64_t pending_since; /* capture time the first of them came */
+  sf_segheap wait, ready;
+  size_t held;           /* bytes held */
+  uint64_t arrivals;
+  int64_t last_off;      /* the last segment held: its retransmissions */
+  uint32_t last_len;     /* are not held again */
+  sf_gap *gaps;
+  uint32_t ngaps, capgaps;
+  int64_t charge;        /* its own heap bytes in the budget (struct, gaps) */
 };
 
 struct sf_flows {
@@ -37,6 +79,9 @@ struct sf_flows {
   uint64_t evicted;      /* conversations ended early by the budget */
   uint64_t spilled;      /* bytes in spill files */
   uint64_t spills, dropped;
+  uint64_t dropped_cap, dropped_late, dropped_snaplen;
+  uint64_t gaps, gap_bytes, gaps_forced;
+  uint64_t reasm_steps;
   int spill_fd;          /* the spill file (unlinked), -1 until needed */
   uint32_t spill_blocks; /* blocks in the file */
   uint32_t *free_blocks; /* blocks given back, reused first */
@@ -60,6 +105,8 @@ uint64_t sf_flow_hash(const sf_flow_key *k);
 int sf_flow_key_dir(const sf_flow_key *have, const sf_flow_key *q);
 void sf_flow_key_swap(sf_flow_key *k);
 
+/* move a heap stream to the spill file (stream.c); SF_OK or an error */
+int sf_stream_spill(sf_flows *t, sf_stream *s);
 /* budget (stream.c): make room for n more heap bytes by spilling streams */
 void sf_budget_reserve(sf_flows *t, size_t n);
 void sf_budget_fixed(sf_flows *t, int64_t delta);  /* not spillable */

@@ -115,21 +115,37 @@ static void progress(sf_flow_run *r, uint64_t offset) {
   report(r, offset, 0);
 }
 
-/* Data the caps refused, conversations the budget cut short: never
-   silently, verbose or not. */
+/* Data the caps refused, holes skipped, conversations the budget cut
+   short: never silently, verbose or not, each with what would help. */
 static void warn_dropped(sf_flow_run *r) {
+  FILE *out = logf_(r);
   sf_flow_stats s;
   sf_flows_stats(r->t, &s);
+  if (s.dropped_cap)
+    fprintf(out, "[flows] warning: %llu TCP segments dropped: their streams passed "
+            "max_reassembly_buffer (%llu bytes); tip: set memory_budget so long "
+            "streams spill to disk instead, or raise max_reassembly_buffer\n",
+            (unsigned long long)s.dropped_cap, (unsigned long long)r->c.max_reassembly_buffer);
+  if (s.dropped_late)
+    fprintf(out, "[flows] warning: %llu TCP segments dropped: they came after "
+            "their hole had been skipped as a gap; tip: raise max_ooo_fragments "
+            "(%u) or max_reassembly_buffer\n", (unsigned long long)s.dropped_late,
+            (unsigned)r->c.max_ooo_fragments);
+  if (s.dropped_snaplen)
+    fprintf(out, "[flows] warning: %llu TCP segments were cut by the capture's "
+            "snap length; their bytes are not in the streams\n",
+            (unsigned long long)s.dropped_snaplen);
+  if (s.gaps)
+    fprintf(out, "[flows] warning: %llu holes in TCP streams (%llu bytes never "
+            "seen) skipped as gaps (gaps_forward, gaps_reverse)%s\n",
+            (unsigned long long)s.gaps, (unsigned long long)s.gap_bytes,
+            s.gaps_forced ? "; some before the conversation ended: raise "
+            "max_ooo_fragments to wait longer" : "");
   if (s.evicted)
-    fprintf(logf_(r), "[flows] warning: %llu conversations ended early (status "
+    fprintf(out, "[flows] warning: %llu conversations ended early (status "
             "\"Evicted\") to stay inside memory_budget (%.1f MiB); tip: raise "
             "memory_budget\n", (unsigned long long)s.evicted,
             r->c.memory_budget / 1048576.0);
-  if (s.dropped_segments)
-    fprintf(logf_(r), "[flows] warning: %llu TCP segments dropped by the "
-            "reassembly caps; tip: raise max_reassembly_buffer / "
-            "max_ooo_fragments, or set memory_budget to spill to disk\n",
-            (unsigned long long)s.dropped_segments);
 }
 
 /* ---- the capture mapping under a budget ---------------------------------- */

@@ -157,6 +157,8 @@ static int spill(sf_flows *t, sf_stream *s) {
   return SF_OK;
 }
 
+int sf_stream_spill(sf_flows *t, sf_stream *s) { return spill(t, s); }
+
 /* ---- choosing what to spill -------------------------------------------------- */
 
 #define SPILL_BATCH 64
@@ -184,8 +186,8 @@ static void consider(batch *b, sf_stream *s) {
 
 static void consider_list(batch *b, sf_flow *f) {
   for (; f; f = f->next) {
-    consider(b, &f->dir[0].data);
-    consider(b, &f->dir[1].data);
+    if (f->dir[0].r) consider(b, &f->dir[0].r->data);
+    if (f->dir[1].r) consider(b, &f->dir[1].r->data);
   }
 }
 
@@ -200,8 +202,10 @@ static void largest(sf_flows *t, batch *b) {
 static void spill_list(sf_flows *t, sf_flow *f) {
   int d;
   for (; f; f = f->next)
-    for (d = 0; d < 2; d++)
-      if (!f->dir[d].data.spilled && weight(&f->dir[d].data)) spill(t, &f->dir[d].data);
+    for (d = 0; d < 2; d++) {
+      sf_stream *s = f->dir[d].r ? &f->dir[d].r->data : NULL;
+      if (s && !s->spilled && weight(s)) spill(t, s);
+    }
 }
 
 /* Every heap stream, in one pass: when the rest of what the budget covers
@@ -312,25 +316,62 @@ void sf_stream_free(sf_flows *t, sf_stream *s) {
   sf_stream_init(s);
 }
 
-size_t sf_flow_stream_len(const sf_flow *f, int d) { return f->dir[d].data.len; }
+static const sf_stream *stream_of(const sf_flow *f, int d) {
+  return f->dir[d].r ? &f->dir[d].r->data : NULL;
+}
 
-int sf_flow_stream_copy(sf_flows *t, const sf_flow *f, int d, uint8_t *dst) {
-  const sf_stream *s = &f->dir[d].data;
-  size_t done, i;
-  if (s->refs) {
-    for (i = 0, done = 0; i < s->nrefs; done += s->refs[i++].n)
-      memcpy(dst + done, s->refs[i].p, s->refs[i].n);
-    return SF_OK;
+size_t sf_flow_stream_len(const sf_flow *f, int d) {
+  const sf_stream *s = stream_of(f, d);
+  return s ? s->len : 0;
+}
+
+/* n bytes from off of a stream made of pieces; returns how many. */
+static size_t read_refs(const sf_stream *s, uint64_t off, uint8_t *dst, size_t n) {
+  size_t done = 0;
+  uint32_t i;
+  uint64_t at = 0;
+  for (i = 0; i < s->nrefs && done < n; at += s->refs[i++].n) {
+    uint64_t k, from;
+    if (at + s->refs[i].n <= off) continue;
+    from = off > at ? off - at : 0;
+    k = s->refs[i].n - from;
+    if (k > n - done) k = n - done;
+    memcpy(dst + done, s->refs[i].p + from, (size_t)k);
+    done += (size_t)k;
   }
-  if (!s->spilled) {
-    if (s->len) memcpy(dst, s->mem, s->len);
-    return SF_OK;
-  }
-  for (i = 0, done = 0; done < s->len; i++) {
-    size_t k = s->len - done < BS ? s->len - done : BS;
-    if (pread_all(t->spill_fd, dst + done, k, (off_t)s->blocks[i] * (off_t)BS) != SF_OK)
+  return done;
+}
+
+/* n bytes from off of a spilled stream, block by block. */
+static int read_spilled(const sf_flows *t, const sf_stream *s, uint64_t off,
+                        uint8_t *dst, size_t n) {
+  while (n) {
+    size_t in = (size_t)(off % BS), k = BS - in;
+    if (k > n) k = n;
+    if (pread_all(t->spill_fd, dst, k,
+                  (off_t)s->blocks[off / BS] * (off_t)BS + (off_t)in) != SF_OK)
       return SF_E_NOMEM;
-    done += k;
+    dst += k;
+    off += k;
+    n -= k;
   }
   return SF_OK;
+}
+
+long long sf_flow_stream_read(sf_flows *t, const sf_flow *f, int d,
+                              uint64_t off, uint8_t *dst, size_t n) {
+  const sf_stream *s = stream_of(f, d);
+  if (!s || off >= s->len) return 0;
+  if (n > s->len - off) n = (size_t)(s->len - off);
+  if (s->refs) return (long long)read_refs(s, off, dst, n);
+  if (!s->spilled) {
+    memcpy(dst, s->mem + off, n);
+    return (long long)n;
+  }
+  return read_spilled(t, s, off, dst, n) == SF_OK ? (long long)n : -1;
+}
+
+int sf_flow_stream_copy(sf_flows *t, const sf_flow *f, int d, uint8_t *dst) {
+  size_t n = sf_flow_stream_len(f, d);
+  return sf_flow_stream_read(t, f, d, 0, dst, n) == (long long)n ? SF_OK : SF_E_NOMEM;
 }

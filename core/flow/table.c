@@ -19,6 +19,7 @@ void sf_flow_config_default(sf_flow_config *c) {
   c->udp_timeout_ns = 120 * SF_NS;
   c->max_reassembly_buffer = 16u << 20;
   c->max_ooo_fragments = 1024;
+  c->reorder_window_ns = SF_NS;
   c->reassemble = 1;
   c->store_packet_indices = 1;
   c->progress_interval = 100000;
@@ -160,6 +161,7 @@ static int final_status(const sf_flow *f, int why) {
 /* Take f out of the table into the done queue.  Its record leaves the
    budget: it is the host's now (on_flow frees it; a list keeps it). */
 static void flow_end(sf_flows *t, sf_flow *f, int why) {
+  if (sf_flow_is_tcp(f)) sf_reasm_finish(t, f);
   table_remove(t, f);
   list_unlink(&t->lru_head[f->lru], &t->lru_tail[f->lru], f);
   f->lru = 0xff;
@@ -296,11 +298,12 @@ static int starts_over(const sf_flow *f, const sf_pktinfo *pi) {
          (pi->l4[13] & 0x12) == 0x02 && f->lru == SF_LRU_WAIT;
 }
 
-static void transport(sf_flows *t, sf_flow *f, int d, const sf_pktinfo *pi) {
+static void transport(sf_flows *t, sf_flow *f, int d, const sf_pktinfo *pi,
+                      int64_t now) {
   if (sf_flow_is_tcp(f) && pi->l4 && pi->l4len >= 20) {
     size_t plen = pi->l4len - pi->l4hlen;
     sf_tcp_packet(t, f, d, pi->l4, pi->l4hlen, pi->l4cut ? NULL : pi->l4 + pi->l4hlen,
-                  plen);
+                  plen, now);
   } else if (f->key.kind == SF_KIND_ECHO || f->key.kind == SF_KIND_ICMP) {
     icmp_packet(f, pi);
   }
@@ -347,7 +350,7 @@ sf_flow *sf_flows_add_pkt(sf_flows *t, const sf_pkt *p, uint32_t wirelen,
     if (!f || f->lru == 0xff) f = flow_new(t, &pi, h, now, dir);
     if (f) {
       count(t, f, *dir, wirelen, now);
-      transport(t, f, *dir, &pi);
+      transport(t, f, *dir, &pi, now);
       lru_touch(t, f);
     }
     if (t->limit && t->mem + t->mem_fixed > t->limit) make_room(t, f);
@@ -403,6 +406,13 @@ void sf_flows_stats(const sf_flows *t, sf_flow_stats *s) {
   s->spills = t->spills;
   s->spilled_bytes = t->spilled;
   s->dropped_segments = t->dropped;
+  s->dropped_cap = t->dropped_cap;
+  s->dropped_late = t->dropped_late;
+  s->dropped_snaplen = t->dropped_snaplen;
+  s->gaps = t->gaps;
+  s->gap_bytes = t->gap_bytes;
+  s->gaps_forced = t->gaps_forced;
+  s->reasm_steps = t->reasm_steps;
 }
 
 const char *sf_flow_status_name(int status) {

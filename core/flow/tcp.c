@@ -51,28 +51,30 @@ static void closing(sf_flow *f, int d, uint8_t flags, uint32_t seq,
 }
 
 void sf_tcp_packet(sf_flows *t, sf_flow *f, int d, const uint8_t *tcp,
-                   size_t hlen, const uint8_t *pay, size_t plen) {
+                   size_t hlen, const uint8_t *pay, size_t plen, int64_t now) {
   uint8_t flags = tcp[13];
   uint32_t seq = rd32(tcp + 4), ack = rd32(tcp + 8);
   sf_tcp_dir *me = &f->dir[d];
   (void)hlen;
   handshake(f, d, flags);
   if (flags & TH_SYN) {
-    /* A SYN sets the stream's origin unless data already flowed from an
-       earlier one (a retransmitted SYN must not move it). */
-    if (!me->base_set || (me->next == 0 && !me->nooo)) {
-      me->isn = seq + 1;
-      me->base_set = 1;
-    }
+    /* the stream's start; data seen before it (capture order) moves back */
+    if (t->c.reassemble) sf_reasm_syn(t, f, d, seq);
     if (flags & TH_ACK) me->synack = 1;
     else me->syn = 1;
     seq++;  /* SYN data starts after the SYN's own number */
   }
   closing(f, d, flags, seq - ((flags & TH_SYN) ? 1u : 0u), ack, plen);
   if (plen && !(flags & TH_RST) && t->c.reassemble) {
-    if (!pay) me->dropped++, t->dropped++;  /* cut by the snaplen */
-    else sf_reasm_segment(t, f, d, seq, pay, plen);
+    if (!pay) {  /* cut by the snaplen */
+      me->dropped++;
+      t->dropped++;
+      t->dropped_snaplen++;
+    } else {
+      sf_reasm_segment(t, f, d, seq, pay, plen, now);
+    }
   }
+  if ((f->dir[0].r || f->dir[1].r) && t->c.reassemble) sf_reasm_tick(t, f, now);
 }
 
 /* State of side s (0 initiator, 1 responder), derived from the facts. */

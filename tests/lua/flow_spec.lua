@@ -12,6 +12,18 @@ local function case(name)
   error("no case " .. name)
 end
 
+-- run Lua code in a fresh sflua, returning what it printed on stderr
+local function stderr_of(code)
+  local bin = assert(os.getenv("SFLUA_BIN"), "SFLUA_BIN not set")
+  local tmp = os.tmpname()
+  local ok = os.execute(("%q -e %q 2>%q >/dev/null"):format(bin, code, tmp))
+  local f = assert(io.open(tmp))
+  local err = f:read("a")
+  f:close()
+  os.remove(tmp)
+  return err, ok
+end
+
 local function flows(name, cfg)
   return sf.extract_flows_from_packets(case(name), {config = cfg and sf.FlowConfig(cfg)})
 end
@@ -170,6 +182,25 @@ describe("flow rules", function()
     assert.equal(0, c[1].dropped_segments)
   end)
 
+  it("overlaps: tshark's Follow TCP Stream rule, byte for byte", function()
+    -- tshark -z follow,tcp,raw of the same capture: client lines, then
+    -- tab-indented server lines
+    local fwd, rev = {}, {}
+    for line in io.lines(DATA .. "/flows_overlap.follow") do
+      local tab, hex = line:match("^(\t?)(%x+)$")
+      if hex then
+        local t = tab == "" and fwd or rev
+        t[#t + 1] = hex:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end)
+      end
+    end
+    local c = sf.extract_flows(DATA .. "/flows_overlap.pcap")
+    assert.equal(1, #c)
+    assert.equal("AAAAAAAAAAbbbbbFFFDDDDDDDDDCCCEEHHHHHHHHGGGGG", table.concat(fwd))
+    assert.equal(table.concat(fwd), c[1].reassembled_forward)
+    assert.equal(table.concat(rev), c[1].reassembled_reverse)
+    assert.is_nil(c[1].gaps_forward)
+  end)
+
   it("sequence wrap-around", function()
     local c = flows("wraparound")
     assert.equal(("A"):rep(200) .. ("B"):rep(200) .. ("C"):rep(200), c[1].reassembled_forward)
@@ -277,28 +308,86 @@ describe("flow rules", function()
     end
   end)
 
-  it("endless out-of-order: held segments are capped and counted", function()
+  it("endless out-of-order: a hole never filled is a gap, the data after it kept", function()
+    -- past max_ooo_fragments held segments the hole is skipped at once
     local c = flows("endless_ooo", {max_ooo_fragments = 100})
-    assert.equal("", c[1].reassembled_forward)
-    assert.equal(200, c[1].dropped_segments)
-    assert.equal(200, c[1].dropped_segments_fwd)
-    assert.equal(0, c[1].dropped_segments_rev)
+    assert.equal(3000, #c[1].reassembled_forward)
+    assert.same({{offset = 0, length = 10}}, c[1].gaps_forward)
+    assert.is_nil(c[1].gaps_reverse)
+    assert.equal(0, c[1].dropped_segments)
+    -- under the cap, when the conversation ends
+    local d = flows("endless_ooo")
+    assert.equal(c[1].reassembled_forward, d[1].reassembled_forward)
+    assert.same({{offset = 0, length = 10}}, d[1].gaps_forward)
   end)
 
-  it("max_reassembly_buffer caps a direction's bytes", function()
+  it("max_reassembly_buffer cuts a stream without a budget, spills it with one", function()
     local c = flows("wraparound", {max_reassembly_buffer = 450})
     assert.equal(400, #c[1].reassembled_forward)
     assert.equal(1, c[1].dropped_segments)
+    local all = flows("wraparound")
+    local s = flows("wraparound", {max_reassembly_buffer = 450, memory_budget = 1 << 20})
+    assert.equal(600, #s[1].reassembled_forward)
+    assert.equal(all[1].reassembled_forward, s[1].reassembled_forward)
+    assert.equal(0, s[1].dropped_segments)
+  end)
+
+  it("warns on stderr, verbose or not, naming the option that helps", function()
+    local err = stderr_of([[
+      package.path = "tests/lua/?.lua;" .. package.path
+      local sf = require("stackforge")
+      for _, c in ipairs(require("flow_cases").cases()) do
+        if c.name == "wraparound" then
+          sf.extract_flows_from_packets(c.pkts, {config = {max_reassembly_buffer = 450}})
+        elseif c.name == "endless_ooo" then
+          sf.extract_flows_from_packets(c.pkts, {config = {max_ooo_fragments = 100}})
+        end
+      end]])
+    assert.truthy(err:find("1 TCP segments dropped: their streams passed max_reassembly_buffer (450 bytes); "
+      .. "tip: set memory_budget so long streams spill to disk instead", 1, true), err)
+    assert.truthy(err:find("1 holes in TCP streams (10 bytes never seen) skipped as gaps", 1, true), err)
+    assert.truthy(err:find("raise max_ooo_fragments", 1, true), err)
   end)
 end)
 
 describe("callbacks", function()
   it("on_flow gets every conversation and nothing is returned", function()
-    local seen = {}
-    local r = sf.extract_flows(DATA .. "/http.pcap", {on_flow = function(c) seen[#seen + 1] = c end})
+    local seen, len = {}, {}
+    local r = sf.extract_flows(DATA .. "/http.pcap", {on_flow = function(c)
+      seen[#seen + 1] = c
+      len[#len + 1] = c.reassembled_forward and #c.reassembled_forward
+    end})
     assert.is_nil(r)
     assert.equal(3, #seen)
-    assert.equal(479, #seen[1].reassembled_forward)
+    assert.equal(479, len[1])
+    assert.equal(479, #seen[1].reassembled_forward)  -- read inside: kept
+  end)
+
+  it("lends streams to on_flow: unread ones are gone after it returns", function()
+    local kept
+    sf.extract_flows(DATA .. "/http.pcap", {on_flow = function(c)
+      if c.protocol == "TCP" and not kept then kept = c end
+    end})
+    assert.equal(3372, kept.src_port)
+    assert.has_error(function() return kept.reassembled_reverse end,
+      "conversation streams are lent to on_flow: read them (or conv:chunks()) inside the callback, not after it returned")
+  end)
+
+  it("reads a stream in chunks, in on_flow and in the list", function()
+    local pieces, whole = {}, nil
+    sf.extract_flows(DATA .. "/http.pcap", {on_flow = function(c)
+      if c.src_port ~= 3372 then return end
+      for chunk in c:chunks("reverse", 1000) do pieces[#pieces + 1] = chunk end
+      whole = c.reassembled_reverse
+    end})
+    assert.equal(19, #pieces)                    -- 18364 bytes in 1000s
+    assert.equal(364, #pieces[19])
+    assert.equal(whole, table.concat(pieces))
+    local l = sf.extract_flows(DATA .. "/http.pcap", {config = {memory_budget = 32 << 10}})
+    local n = 0
+    for chunk in l[1]:chunks("reverse") do n = n + 1; assert.equal(whole, chunk) end
+    assert.equal(1, n)
+    assert.has_error(function() l[1]:chunks("sideways") end)
   end)
 
   it("on_flow sees timed-out conversations before the end", function()
@@ -354,18 +443,6 @@ local function udp_many(n)
       / sf.UDP{sport = 1000, dport = 53} / ("q"):rep(58))
   end
   return pkts
-end
-
--- run Lua code in a fresh sflua, returning what it printed on stderr
-local function stderr_of(code)
-  local bin = assert(os.getenv("SFLUA_BIN"), "SFLUA_BIN not set")
-  local tmp = os.tmpname()
-  local ok = os.execute(("%q -e %q 2>%q >/dev/null"):format(bin, code, tmp))
-  local f = assert(io.open(tmp))
-  local err = f:read("a")
-  f:close()
-  os.remove(tmp)
-  return err, ok
 end
 
 describe("memory budget", function()

@@ -22,18 +22,36 @@ wall() {  # seconds of wall time of a command, median of $runs
   done | median
 }
 
+# the same traffic with capture order not sending order (issue 10 item 4),
+# and the generator's ground truth for it
+rcap="$build/bench/flow_mix_reordered.pcap"
+[[ -s "$rcap" ]] || "$build/sflua" "$here/gen_traffic.lua" "$rcap" 350000p 1 --jitter=20 \
+  --truth="$build/bench/flow_mix_reordered.truth" 2>/dev/null
+
+rate() { awk -v p="$pk" -v t="$1" 'BEGIN{printf "%.0f", p/t}'; }
 echo "capture: $cap ($pk packets), $runs runs each, median"
 "$build/bench/flow_bench" "$cap" "$runs" stream
 "$build/bench/flow_bench" "$cap" "$runs" copy
 "$build/sflua" "$here/flow_bench.lua" "$cap" "$runs"
 "$build/sflua" "$here/flow_bench.lua" "$cap" "$runs" on_flow
 t=$(wall "$build/sflua" -e "require('stackforge').extract_flows(os.getenv('FLOW_CAP'))")
-echo "sflua extract_flows, whole process (wall): $t s = $(awk -v p="$pk" -v t="$t" 'BEGIN{printf "%.0f", p/t}') pkt/s"
+echo "sflua extract_flows, whole process (wall): $t s = $(rate "$t") pkt/s"
 if command -v ndpiReader >/dev/null; then
   t=$(wall ndpiReader -i "$cap" -q)
-  echo "ndpiReader -i CAP -q (wall): $t s = $(awk -v p="$pk" -v t="$t" 'BEGIN{printf "%.0f", p/t}') pkt/s"
+  echo "ndpiReader -i CAP -q (wall): $t s = $(rate "$t") pkt/s"
 fi
 if command -v tshark >/dev/null; then
   t=$(wall tshark -r "$cap" -n -q -z conv,tcp)
-  echo "tshark -q -z conv,tcp (wall): $t s = $(awk -v p="$pk" -v t="$t" 'BEGIN{printf "%.0f", p/t}') pkt/s"
+  echo "tshark -q -z conv,tcp (wall): $t s = $(rate "$t") pkt/s"
+fi
+
+echo "reordered capture: $rcap (--jitter=20), $runs runs each, median"
+"$build/sflua" "$here/../tests/flow/check_truth.lua" "$rcap" "$build/bench/flow_mix_reordered.truth" | head -1
+"$build/sflua" "$here/flow_bench.lua" "$rcap" "$runs"
+export FLOW_RCAP="$rcap"
+ts=$(wall "$build/sflua" -e "require('stackforge').extract_flows(os.getenv('FLOW_RCAP'))")
+echo "sflua extract_flows, whole process (wall): $ts s = $(rate "$ts") pkt/s"
+if command -v ndpiReader >/dev/null; then
+  tn=$(wall ndpiReader -i "$rcap" -q)
+  echo "ndpiReader -i CAP -q (wall): $tn s = $(rate "$tn") pkt/s; sflua/ndpiReader $(awk -v a="$tn" -v b="$ts" 'BEGIN{printf "%.1f", a/b}')x"
 fi

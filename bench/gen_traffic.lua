@@ -1,7 +1,18 @@
 -- gen_traffic.lua: a realistic mixed capture, written with sflua itself.
--- Usage: sflua bench/gen_traffic.lua OUT.pcap SIZE [SEED]
+-- Usage: sflua bench/gen_traffic.lua OUT.pcap SIZE [SEED] [--jitter=MS] [--truth=FILE]
 --   SIZE: bytes of output (50M, 200k, 1G, 5000000) or packets (350000p)
 --   SEED: integer (default 1); the same seed gives the same file, byte for byte
+--   --jitter=MS: capture order is not sending order (multi-queue capture,
+--     mirrored ports): each packet reaches the capture up to MS ms after it
+--     was sent, uniformly, and is written in arrival order, so with MS above
+--     the inter-packet gaps (12-250 us in flights) data often comes before
+--     the handshake packets and an RST before late data.  The traffic (and
+--     every byte sent) is the same as without jitter for the same seed.
+--   --truth=FILE: the ground truth of every TCP conversation that ended
+--     before the capture did, one JSON line each: client and server address
+--     and port, VLAN, and for each way the length and bench/stream_hash.lua
+--     digest of the bytes the application sent (tests/flow/check_truth.lua
+--     compares extract_flows with it).
 --
 -- What it simulates (seen from a tap at a LAN's uplink, Ethernet, pcap in
 -- microseconds): 200 hosts behind a gateway, some on 802.1Q VLANs 10 and 20,
@@ -34,12 +45,20 @@ local SrcLL, DstLL = sf.ICMPv6NDOptSrcLLAddr, sf.ICMPv6NDOptDstLLAddr
 local OptMTU, OptPrefix = sf.ICMPv6NDOptMTU, sf.ICMPv6NDOptPrefixInfo
 local TimeExc6, Unreach6, PTB6 = sf.ICMPv6TimeExceeded, sf.ICMPv6DestUnreach, sf.ICMPv6PacketTooBig
 
-local out, size_arg = arg[1], arg[2]
+local pos, opt = {}, {}
+for _, a in ipairs(arg) do
+  local k, v = a:match("^%-%-(%w+)=(.*)$")
+  if k then opt[k] = v else pos[#pos + 1] = a end
+end
+local out, size_arg = pos[1], pos[2]
 if not (out and size_arg) then
-  io.stderr:write("usage: gen_traffic.lua OUT.pcap SIZE [SEED]   (SIZE: 50M, 200k, 350000p)\n")
+  io.stderr:write("usage: gen_traffic.lua OUT.pcap SIZE [SEED] [--jitter=MS] [--truth=FILE]   (SIZE: 50M, 200k, 350000p)\n")
   os.exit(2)
 end
-local seed = math.tointeger(tonumber(arg[3] or 1)) or error("SEED must be an integer")
+local seed = math.tointeger(tonumber(pos[3] or 1)) or error("SEED must be an integer")
+local jitter_ns = math.floor((tonumber(opt.jitter or 0) or error("--jitter=MS: MS must be a number")) * 1e6)
+local truth = opt.truth and assert(io.open(opt.truth, "wb"))
+local stream_hash = truth and dofile((arg[0]:match("^(.*)/") or ".") .. "/stream_hash.lua")
 local max_bytes, max_pkts = math.huge, math.huge
 do
   local n, unit = size_arg:match("^(%d+%.?%d*)([kKmMgGpP]?)$")
@@ -65,6 +84,16 @@ local function pick(t) return t[rnd(#t) + 1] end
 local function expo(mean) return -mean * math.log(1 - rf()) end
 local function between(a, b) return a + rnd(b - a + 1) end
 local MS, US = 1000000, 1000
+-- arrival jitter draws from its own stream, so the traffic is the same
+local js = seed * 0x9E3779B97F4A7C15 + 0x7f4a7c15
+local function jitter()
+  js = js + 0x9E3779B97F4A7C15
+  local z = js
+  z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
+  z = (z ~ (z >> 27)) * 0x94D049BB133111EB
+  z = z ~ (z >> 31)
+  return math.floor(((z >> 11) * (1.0 / 9007199254740992)) * jitter_ns)
+end
 local function logu(lo, hi) return math.floor(math.exp(math.log(lo) + rf() * (math.log(hi) - math.log(lo)))) end
 
 -- random bytes to cut payloads from
@@ -210,6 +239,14 @@ local function tcp_session(t)
   local swin = ws and pick{256, 501, 1024, 2048} or 65160
   local cseq, sseq = 1, 1        -- relative next sequence numbers
   local clast_tsv, slast_tsv = 0, 0
+  local sent = {c = {}, s = {}}  -- what each side's application sent
+  local function record()        -- the ground truth of this conversation
+    if not truth then return end
+    local c, s = table.concat(sent.c), table.concat(sent.s)
+    truth:write(('{"client":"%s","cport":%d,"server":"%s","sport":%d,"vlan":%s,'
+      .. '"fwd_len":%d,"fwd_hash":"%s","rev_len":%d,"rev_hash":"%s"}\n'):format(
+      S.cip, S.cport, S.sip, S.sport, h.vlan or "null", #c, stream_hash(c), #s, stream_hash(s)))
+  end
 
   local function tsopt(fromclient, tt)
     if not S.ts then return nil end
@@ -267,10 +304,10 @@ local function tcp_session(t)
   if fate < 0.015 then          -- refused: RST/ACK
     t = t + S.rtt
     seg(t, false, "RA", 0, 1)
-    return
+    return record()
   elseif fate < 0.03 then       -- no answer: SYN retransmissions, then give up
     syn(t + 1000 * MS); syn(t + 3000 * MS)
-    return
+    return record()
   end
   t = t + S.rtt
   do
@@ -289,6 +326,7 @@ local function tcp_session(t)
 
   -- client -> server: a request (usually one segment)
   local function request(data)
+    sent.c[#sent.c + 1] = data
     local off = 1
     while off <= #data do
       local chunk = data:sub(off, off + smss - 1)
@@ -305,6 +343,7 @@ local function tcp_session(t)
   end
   -- server -> client: a response in flights of cwnd segments
   local function response(data)
+    sent.s[#sent.s + 1] = data
     local segs, off = {}, 1
     while off <= #data do
       segs[#segs + 1] = {seq = sseq + off - 1, data = data:sub(off, off + smss - 1)}
@@ -419,6 +458,7 @@ local function tcp_session(t)
   elseif how < 0.9 then          -- client aborts
     seg(t, true, "RA", cseq, sseq)
   end                            -- else: still open when the capture ends
+  record()
 end
 
 local function dns_session(t)
@@ -642,21 +682,67 @@ local ARRIVAL_MEAN = 4 * MS          -- a new session every 4 ms on average
 
 local w <close> = PcapWriter(out, {linktype = 1})
 local npk, nbytes, last_t = 0, 24, now
+
+-- arrivals: with jitter, packets wait in a heap keyed by arrival time and
+-- are written once no packet still to be sent can arrive before them
+local arr, an = {}, 0
+local function aless(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end
+local function apush(e)
+  an = an + 1
+  local i = an
+  arr[i] = e
+  while i > 1 and aless(arr[i], arr[i // 2]) do arr[i], arr[i // 2] = arr[i // 2], arr[i]; i = i // 2 end
+end
+local function apop()
+  local top = arr[1]
+  arr[1] = arr[an]; arr[an] = nil; an = an - 1
+  local i = 1
+  while true do
+    local l, r, m = 2 * i, 2 * i + 1, i
+    if l <= an and aless(arr[l], arr[m]) then m = l end
+    if r <= an and aless(arr[r], arr[m]) then m = r end
+    if m == i then break end
+    arr[i], arr[m] = arr[m], arr[i]
+    i = m
+  end
+  return top
+end
+local function write(t, raw)
+  local p = Packet(raw)
+  assert(t >= last_t, "time went backwards")
+  last_t = t
+  p.time_ns = t
+  w:write(p)
+  nbytes = nbytes + 16 + #raw
+end
+local sent = 0
+local function flush(upto)      -- write what has arrived by time upto
+  while an > 0 and arr[1][1] <= upto do
+    local e = apop()
+    write(e[1], e[3])
+  end
+end
+
 while npk < max_pkts and nbytes < max_bytes do
   while hn < MAX_LIVE and (hn == 0 or arrival <= heap[1].t) do
     spawn(math.max(arrival, last_t))
     arrival = arrival + math.floor(expo(ARRIVAL_MEAN)) + 1
   end
   local e = hpop()
-  local p = Packet(e.raw)
-  assert(e.t >= last_t, "time went backwards")
-  last_t = e.t
-  p.time_ns = e.t
-  w:write(p)
+  if jitter_ns > 0 then
+    sent = sent + 1
+    apush({e.t + jitter(), sent, e.raw})
+    flush(e.t)                  -- nothing sent from now on arrives earlier
+  else
+    write(e.t, e.raw)
+  end
   npk = npk + 1
-  nbytes = nbytes + 16 + #e.raw
   if advance(e) then hpush(e) end
 end
+flush(math.maxinteger)
+-- sessions still live at the end are cut by it: they have no truth line
+if truth then truth:close() end
 w:close()
-io.stderr:write(("gen_traffic: %d packets, %d bytes, %.1f s of traffic, seed %d -> %s\n")
-  :format(npk, nbytes, (last_t - now) / 1e9, seed, out))
+io.stderr:write(("gen_traffic: %d packets, %d bytes, %.1f s of traffic, seed %d%s -> %s\n")
+  :format(npk, nbytes, (last_t - now) / 1e9, seed,
+    jitter_ns > 0 and (", jitter %g ms"):format(jitter_ns / 1e6) or "", out))

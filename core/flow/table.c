@@ -298,11 +298,39 @@ static int starts_over(const sf_flow *f, const sf_pktinfo *pi) {
          (pi->l4[13] & 0x12) == 0x02 && f->lru == SF_LRU_WAIT;
 }
 
-static void transport(sf_flows *t, sf_flow *f, int d, const sf_pktinfo *pi,
+#define SWAP(T, a, b) do { T tmp_ = (a); (a) = (b); (b) = tmp_; } while (0)
+
+/* Side 0 becomes side 1 and the other way round: every per-side fact. */
+static void swap_sides(sf_flow *f) {
+  sf_flow_key_swap(&f->key);
+  SWAP(uint64_t, f->packets[0], f->packets[1]);
+  SWAP(uint64_t, f->bytes[0], f->bytes[1]);
+  SWAP(uint32_t, f->max_pkt_len[0], f->max_pkt_len[1]);
+  SWAP(uint8_t, f->tcp_hs[0], f->tcp_hs[1]);
+  SWAP(sf_tcp_dir, f->dir[0], f->dir[1]);
+  if (f->fin_first) f->fin_first = (uint8_t)(3 - f->fin_first);
+}
+
+/* A handshake packet that comes after others of its conversation, from
+   the side taken for the other role (capture order strayed from sending
+   order: the first packets seen were not the SYN), before any other
+   handshake packet: the SYN from side 1, or the SYN+ACK from side 0. */
+static int late_handshake(const sf_flow *f, int d, uint8_t flags) {
+  if ((flags & 0x02) == 0 || f->dir[0].syn || f->dir[0].synack ||
+      f->dir[1].syn || f->dir[1].synack)
+    return 0;
+  return (flags & 0x10) ? d == SF_FLOW_FWD : d == SF_FLOW_REV;
+}
+
+static void transport(sf_flows *t, sf_flow *f, int *d, const sf_pktinfo *pi,
                       int64_t now) {
   if (sf_flow_is_tcp(f) && pi->l4 && pi->l4len >= 20) {
     size_t plen = pi->l4len - pi->l4hlen;
-    sf_tcp_packet(t, f, d, pi->l4, pi->l4hlen, pi->l4cut ? NULL : pi->l4 + pi->l4hlen,
+    if (late_handshake(f, *d, pi->l4[13])) {  /* src stays the initiator */
+      swap_sides(f);
+      *d = !*d;
+    }
+    sf_tcp_packet(t, f, *d, pi->l4, pi->l4hlen, pi->l4cut ? NULL : pi->l4 + pi->l4hlen,
                   plen, now);
   } else if (f->key.kind == SF_KIND_ECHO || f->key.kind == SF_KIND_ICMP) {
     icmp_packet(f, pi);
@@ -350,7 +378,7 @@ sf_flow *sf_flows_add_pkt(sf_flows *t, const sf_pkt *p, uint32_t wirelen,
     if (!f || f->lru == 0xff) f = flow_new(t, &pi, h, now, dir);
     if (f) {
       count(t, f, *dir, wirelen, now);
-      transport(t, f, *dir, &pi, now);
+      transport(t, f, dir, &pi, now);
       lru_touch(t, f);
     }
     if (t->limit && t->mem + t->mem_fixed > t->limit) make_room(t, f);

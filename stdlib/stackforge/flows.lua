@@ -15,6 +15,7 @@ local KINDS = {
   tcp_half_open_timeout = "number",
   tcp_time_wait_timeout = "number",
   udp_timeout = "number",
+  reorder_window = "number",
   max_reassembly_buffer = "count",
   max_ooo_fragments = "count",
   memory_budget = "count",

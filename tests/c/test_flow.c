@@ -141,6 +141,41 @@ static void test_caps(void) {
   sf_flows_free(t);
 }
 
+/* Capture order is not sending order: the server's reply and the client's
+   second segment are captured before the handshake.  Nothing is lost, and
+   the SYN's sender is still the initiator. */
+static void test_data_before_syn(void) {
+  sf_flows *t = table();
+  uint8_t buf[64];
+  int d;
+  sf_flow *f = feed(t, 0x0a000002, 0x0a000001, 80, 1000, 5001, 0x18, "HTTP/1.1 200", 1, &d);
+  feed(t, 0x0a000001, 0x0a000002, 1000, 80, 106, 0x18, "second", 2, &d);
+  CHECK(f && sf_flow_stream_len(f, 0) == 0 && sf_flow_stream_len(f, 1) == 0);  /* waiting */
+  CHECK(feed(t, 0x0a000001, 0x0a000002, 1000, 80, 100, 0x02, "", 3, &d) == f);  /* SYN */
+  CHECK(d == SF_FLOW_FWD && memcmp(f->key.addr[0], "\x0a\0\0\x01", 4) == 0);  /* swapped */
+  CHECK(f->packets[0] == 2 && f->packets[1] == 1);
+  feed(t, 0x0a000002, 0x0a000001, 80, 1000, 5000, 0x12, "", 4, &d);             /* SYN+ACK */
+  CHECK(d == SF_FLOW_REV && sf_flow_stream_len(f, 1) == 12);
+  feed(t, 0x0a000001, 0x0a000002, 1000, 80, 101, 0x18, "first", 5, &d);
+  CHECK(sf_flow_stream_len(f, 0) == 11 && sf_flow_stream_copy(t, f, 0, buf) == SF_OK &&
+        memcmp(buf, "firstsecond", 11) == 0);
+  CHECK(sf_flow_stream_copy(t, f, 1, buf) == SF_OK && memcmp(buf, "HTTP/1.1 200", 12) == 0);
+  sf_flows_free(t);
+}
+
+/* Without a SYN ever (the capture joined mid-stream), a direction waits
+   for it no longer than reorder_window, then starts at its lowest byte. */
+static void test_midstream_window(void) {
+  sf_flows *t = table();
+  int d;
+  sf_flow *f = feed(t, 1, 2, 5, 6, 1010, 0x18, "klmnopqrst", 0, &d);
+  feed(t, 1, 2, 5, 6, 1000, 0x18, "abcdefghij", SF_NS / 2, &d);
+  CHECK(sf_flow_stream_len(f, 0) == 0);
+  feed(t, 2, 1, 6, 5, 1, 0x10, "", 2 * SF_NS, &d);  /* time moves past the window */
+  CHECK(sf_flow_stream_len(f, 0) == 20);
+  sf_flows_free(t);
+}
+
 /* Holding out-of-order segments costs O(log n) each: 200,000 segments
    past a hole, in ascending order (the old sorted list's worst case, n^2/2
    = 2e10 steps) and then in descending order, are held and delivered in
@@ -370,6 +405,8 @@ int main(void) {
   test_reassembly();
   test_caps();
   test_many_held();
+  test_data_before_syn();
+  test_midstream_window();
   test_spill();
   test_evict();
   test_http_pcap();

@@ -118,6 +118,8 @@ static void read_config(lua_State *L, int idx, sf_flow_config *c) {
                                                   c->tcp_time_wait_timeout_ns / 1e9));
   c->udp_timeout_ns = secs_ns(num_field(L, idx, "udp_timeout", c->udp_timeout_ns / 1e9));
   c->reorder_window_ns = secs_ns(num_field(L, idx, "reorder_window", c->reorder_window_ns / 1e9));
+  c->fragment_timeout_ns = secs_ns(num_field(L, idx, "fragment_timeout",
+                                             c->fragment_timeout_ns / 1e9));
   c->max_reassembly_buffer = (size_t)num_field(L, idx, "max_reassembly_buffer",
                                                (double)c->max_reassembly_buffer);
   c->max_ooo_fragments = (uint32_t)num_field(L, idx, "max_ooo_fragments",
@@ -152,6 +154,7 @@ static int lflow_defaults(lua_State *L) {
   set_secs(L, "tcp_time_wait_timeout", c.tcp_time_wait_timeout_ns);
   set_secs(L, "udp_timeout", c.udp_timeout_ns);
   set_secs(L, "reorder_window", c.reorder_window_ns);
+  set_secs(L, "fragment_timeout", c.fragment_timeout_ns);
   set_int(L, "max_reassembly_buffer", (lua_Integer)c.max_reassembly_buffer);
   set_int(L, "max_ooo_fragments", (lua_Integer)c.max_ooo_fragments);
   if (c.memory_budget) set_int(L, "memory_budget", (lua_Integer)c.memory_budget);

@@ -25,6 +25,8 @@ typedef struct sf_flow_config {
   int64_t tcp_half_open_timeout_ns;    /* handshake not completed */
   int64_t tcp_time_wait_timeout_ns;    /* closed or reset: tuple kept */
   int64_t udp_timeout_ns;              /* UDP, ICMP, Other */
+  int64_t fragment_timeout_ns;         /* an IP datagram's fragments wait
+                                          this long for the rest */
   int64_t reorder_window_ns;           /* how far capture order may stray
                                           from sending order: data seen
                                           before its direction's SYN waits
@@ -215,6 +217,9 @@ typedef struct sf_flow_stats {
   uint64_t gaps, gap_bytes;     /* holes skipped, bytes never seen */
   uint64_t gaps_forced;         /* of which skipped early by the caps */
   uint64_t evicted;             /* conversations ended early (Evicted) */
+  uint64_t frag_whole;          /* IP datagrams made whole from fragments */
+  uint64_t frag_discarded;      /* given up (all of these): */
+  uint64_t frag_overlaps, frag_timeouts, frag_capped, frag_bad;
   uint64_t reasm_steps;         /* held-segment heap steps (a cost meter) */
 } sf_flow_stats;
 void sf_flows_stats(const sf_flows *t, sf_flow_stats *s);

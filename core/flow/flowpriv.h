@@ -59,6 +59,15 @@ struct sf_reasm {
   int64_t charge;        /* its own heap bytes in the budget (struct, gaps) */
 };
 
+/* A frame of a fragmented datagram, for the conversation it will count in. */
+typedef struct sf_fragframe {
+  uint64_t index;
+  int64_t time_ns;
+  uint32_t wirelen;
+} sf_fragframe;
+
+typedef struct sf_fragq sf_fragq;  /* a datagram being put together (defrag.c) */
+
 struct sf_flows {
   sf_flow_config c;
   sf_flow **slots;       /* open addressing, linear probing */
@@ -87,6 +96,19 @@ struct sf_flows {
   uint32_t *free_blocks; /* blocks given back, reused first */
   uint32_t nfree, capfree;
   sf_pkt pkt;            /* scratch for dissection */
+  int pkt_stable;        /* this packet's bytes outlive the table */
+  /* fragments (defrag.c): datagrams by key and id, and oldest first */
+  sf_fragq **fq;
+  size_t fqcap, fqn;
+  sf_fragq *fq_oldest, *fq_newest;
+  uint64_t frag_bytes;   /* fragment data held */
+  uint64_t frag_whole, frag_overlaps, frag_timeouts, frag_capped, frag_bad;
+  sf_pkt dgram;          /* the last datagram made whole, dissected */
+  uint8_t *dgram_buf;
+  size_t dgram_cap;
+  sf_fragframe *dgram_frames;  /* and its frames */
+  uint32_t dgram_nframes, dgram_capframes;
+  uint64_t dgram_wire;
 };
 
 /* what a packet says about its conversation (key.c) */
@@ -97,10 +119,42 @@ typedef struct sf_pktinfo {
   size_t l4hlen;
   int l4cut;             /* the payload was cut by the snaplen */
   int icmp_echo;         /* 1 request, 2 reply, 0 not echo */
+  int frag;              /* an IP fragment (not an atomic one) */
   uint16_t icmp_seq;
 } sf_pktinfo;
 
 int sf_flow_classify(const sf_pkt *p, sf_pktinfo *pi);
+
+/* An IP fragment as its headers describe it (key.c reads them by byte
+   offsets, RFC 791 and RFC 8200). */
+typedef struct sf_fraginfo {
+  sf_flow_key key;       /* addresses, VLANs, the datagram's protocol;
+                            kind NOPORTS (what an orphan fragment is) */
+  uint32_t id;
+  uint32_t offset;       /* of this fragment's data in the datagram */
+  uint32_t len;          /* bytes of it, as the header says */
+  int more;              /* more fragments follow */
+  int cut;               /* the capture cut some of them */
+  size_t net;            /* byte offset of the IP header in the packet */
+  size_t frag_hdr;       /* of the IPv6 Fragment header (0: IPv4) */
+  size_t data;           /* of the fragment's data */
+} sf_fraginfo;
+/* 1 when p is a fragment (not an atomic one) with sane lengths. */
+int sf_frag_info(const sf_pkt *p, sf_fraginfo *fi);
+/* Make d (first's headers + len bytes of data) one whole datagram. */
+void sf_frag_whole(uint8_t *d, const sf_fraginfo *first, size_t len);
+
+/* defrag.c: SF_DEFRAG_NONE (not a fragment: go on with p), HELD (taken:
+   nothing to count now), WHOLE (*whole is the datagram it completed; its
+   frames in t->dgram_frames) */
+enum { SF_DEFRAG_NONE, SF_DEFRAG_HELD, SF_DEFRAG_WHOLE };
+int sf_defrag(sf_flows *t, const sf_pkt *p, uint32_t wirelen, const sf_pkt **whole);
+void sf_defrag_expire(sf_flows *t, int64_t now);
+int sf_defrag_shed(sf_flows *t);    /* give the oldest up; 0 when none */
+void sf_defrag_finish(sf_flows *t);
+void sf_defrag_free(sf_flows *t);
+/* table.c: a frame of a datagram given up counts in conversation k */
+void sf_flows_orphan(sf_flows *t, const sf_flow_key *k, const sf_fragframe *fr);
 uint64_t sf_flow_hash(const sf_flow_key *k);
 int sf_flow_key_dir(const sf_flow_key *have, const sf_flow_key *q);
 void sf_flow_key_swap(sf_flow_key *k);

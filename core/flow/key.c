@@ -113,15 +113,27 @@ static void read_l4(const sf_pkt *p, int li, int tab, sf_pktinfo *pi) {
   }
 }
 
-int sf_flow_classify(const sf_pkt *p, sf_pktinfo *pi) {
+static int frag_layer(const sf_pkt *p, int li, sf_frag *fr);
+
+/* Is the datagram at network layer net a fragment (its own header says,
+   or an extension header after it does)? */
+static int is_fragment(const sf_pkt *p, int net, int end) {
+  sf_frag fr;
   int li;
+  for (li = net; li < end; li++)
+    if (frag_layer(p, li, &fr)) return 1;
+  return 0;
+}
+
+int sf_flow_classify(const sf_pkt *p, sf_pktinfo *pi) {
+  int li, net, tab = -1;
   memset(pi, 0, sizeof *pi);
-  int tab = -1;
-  li = find_ip(p, &pi->key);
-  if (li < 0 || (li = read_ip(p, li, &pi->key, &tab)) < 0) {
+  net = find_ip(p, &pi->key);
+  if (net < 0 || (li = read_ip(p, net, &pi->key, &tab)) < 0) {
     memset(&pi->key, 0, sizeof pi->key);
     return 0;
   }
+  pi->frag = is_fragment(p, net, li);
   read_l4(p, li, tab, pi);
   return 1;
 }
@@ -204,4 +216,84 @@ int sf_flow_is_echo(const sf_flow *f) { return f->key.kind == SF_KIND_ECHO; }
 void sf_flow_addr(const sf_flow *f, int s, char out[46]) {
   if (f->key.ipver == 4) sf_format_ip4(f->key.addr[s], out);
   else sf_format_ip6(f->key.addr[s], out);
+}
+
+/* ---- IP fragments (defrag.c asks these) ------------------------------------ */
+
+static uint16_t rd16(const uint8_t *h) { return (uint16_t)(h[0] << 8 | h[1]); }
+
+static void wr16(uint8_t *h, size_t v) {
+  h[0] = (uint8_t)(v >> 8);
+  h[1] = (uint8_t)v;
+}
+
+/* Is layer li a fragment's header (the network header's own fields, or an
+   IPv6 Fragment header)?  Not for an atomic one (offset 0, no more). */
+static int frag_layer(const sf_pkt *p, int li, sf_frag *fr) {
+  const sf_layer *l = &p->layers[li];
+  const sf_proto *pr = sf_proto_get(l->proto);
+  return pr && pr->facts && pr->facts->fragment &&
+         pr->facts->fragment(p->data + l->off, l->hlen, fr);
+}
+
+/* Where the fragment's data starts and how long it is, by byte offsets:
+   IPv4 (RFC 791) counts the datagram from its header's total length
+   (bytes 2-3); IPv6 (RFC 8200 4.5) from the payload length (bytes 4-5),
+   the data following the 8-byte Fragment header. */
+static int frag_extent(const sf_pkt *p, int net, int li, sf_fraginfo *fi) {
+  const sf_layer *n = &p->layers[net], *l = &p->layers[li];
+  const uint8_t *h = p->data + n->off;
+  size_t end;
+  fi->net = n->off;
+  if (fi->key.ipver == 4) {
+    fi->data = n->off + n->hlen;
+    end = n->off + rd16(h + 2);
+  } else {
+    if (l->hlen < 8) return 0;
+    fi->frag_hdr = l->off;
+    fi->data = l->off + 8;
+    end = n->off + 40 + (size_t)rd16(h + 4);
+  }
+  if (end < fi->data || end - fi->data > 0xffff) return 0;
+  fi->len = (uint32_t)(end - fi->data);
+  fi->cut = end > p->len;  /* the snap length took part of it */
+  return 1;
+}
+
+int sf_frag_info(const sf_pkt *p, sf_fraginfo *fi) {
+  int net, li, tab = -1;
+  sf_frag fr;
+  memset(fi, 0, sizeof *fi);
+  if ((net = find_ip(p, &fi->key)) < 0) return 0;
+  li = net;
+  if (!frag_layer(p, li, &fr)) {  /* IPv6: the extension headers after it */
+    for (li = net + 1; li < p->nlayers && role_of(p->layers[li].proto) == SF_ROLE_NETEXT; li++)
+      if (frag_layer(p, li, &fr)) break;
+    if (li >= p->nlayers || role_of(p->layers[li].proto) != SF_ROLE_NETEXT) return 0;
+  }
+  if (read_ip(p, net, &fi->key, &tab) < 0) return 0;
+  if (fi->key.ipver == 6) fi->key.proto = p->data[p->layers[li].off];  /* its next header */
+  fi->key.kind = SF_KIND_NOPORTS;
+  fi->id = fr.id;
+  fi->offset = fr.offset;
+  fi->more = fr.more;
+  return frag_extent(p, net, li, fi);
+}
+
+/* The first fragment's headers, followed by the whole data (len bytes), as
+   one datagram: lengths set, offset and More Fragments cleared (an IPv6
+   Fragment header stays, atomic), IPv4's header checksum redone. */
+void sf_frag_whole(uint8_t *d, const sf_fraginfo *first, size_t len) {
+  uint8_t *h = d + first->net;
+  size_t hl = first->data - first->net;
+  if (first->key.ipver == 4) {
+    wr16(h + 2, hl + len);
+    h[6] &= 0x40;  /* keep Don't Fragment; MF and the offset go */
+    h[7] = 0;
+    h[10] = h[11] = 0;
+    wr16(h + 10, sf_fold(sf_sum16(h, hl, 0)));
+  } else {
+    wr16(h + 4, hl - 40 + len);
+    wr16(d + first->frag_hdr + 2, 0);  /* offset 0, M clear */
+  }
 }

@@ -161,7 +161,7 @@ static void drain(sf_flows *t, sf_tcp_dir *dir) {
     end = s->off + s->len;
     if (end > r->next)
       deliver(t, dir, s->p + (r->next - s->off), (size_t)(end - r->next),
-              !s->owned && t->c.stable_input);
+              !s->owned);
     seg_free(t, r, s);
   }
 }
@@ -193,7 +193,7 @@ static void skip_hole(sf_flows *t, sf_tcp_dir *dir, int forced) {
 static void hold(sf_flows *t, sf_tcp_dir *dir, int64_t off, const uint8_t *d,
                  size_t n) {
   sf_reasm *r = dir->r;
-  int copy = !t->c.stable_input;
+  int copy = !t->pkt_stable;
   size_t cost = sf_heap_cost(sizeof(sf_seg) + (copy ? n : 0));
   sf_seg *s;
   if (off == r->last_off && n <= r->last_len && (r->wait.n || r->ready.n))
@@ -265,7 +265,7 @@ void sf_reasm_segment(sf_flows *t, sf_flow *f, int d, uint32_t seq,
     off = r->next;
   }
   if (off == r->next) {
-    deliver(t, dir, pay, plen, t->c.stable_input);
+    deliver(t, dir, pay, plen, t->pkt_stable);
     drain(t, dir);
   } else {
     hold(t, dir, off, pay, plen);

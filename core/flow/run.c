@@ -141,6 +141,13 @@ static void warn_dropped(sf_flow_run *r) {
             (unsigned long long)s.gaps, (unsigned long long)s.gap_bytes,
             s.gaps_forced ? "; some before the conversation ended: raise "
             "max_ooo_fragments to wait longer" : "");
+  if (s.frag_discarded)
+    fprintf(out, "[flows] warning: %llu fragmented IP datagrams not made whole "
+            "(%llu overlapping, %llu incomplete within fragment_timeout or at the "
+            "end, %llu past the caps, %llu malformed or cut); their frames count "
+            "in \"Other\" conversations\n", (unsigned long long)s.frag_discarded,
+            (unsigned long long)s.frag_overlaps, (unsigned long long)s.frag_timeouts,
+            (unsigned long long)s.frag_capped, (unsigned long long)s.frag_bad);
   if (s.evicted)
     fprintf(out, "[flows] warning: %llu conversations ended early (status "
             "\"Evicted\") to stay inside memory_budget (%.1f MiB); tip: raise "

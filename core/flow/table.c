@@ -20,6 +20,7 @@ void sf_flow_config_default(sf_flow_config *c) {
   c->max_reassembly_buffer = 16u << 20;
   c->max_ooo_fragments = 1024;
   c->reorder_window_ns = SF_NS;
+  c->fragment_timeout_ns = 30 * SF_NS;  /* Linux's ipfrag_time */
   c->reassemble = 1;
   c->store_packet_indices = 1;
   c->progress_interval = 100000;
@@ -192,6 +193,7 @@ void sf_flows_free(sf_flows *t) {
   if (!t) return;
   for (c = 0; c < SF_NLRU; c++) free_list(t, t->lru_head[c]);
   free_list(t, t->done_head);
+  sf_defrag_free(t);
   free(t->slots);
   sf_pkt_free(&t->pkt);
   sf_spill_close(t);
@@ -201,6 +203,7 @@ void sf_flows_free(sf_flows *t) {
 /* End the flows idle longer than their class allows at time now. */
 static void expire(sf_flows *t, int64_t now) {
   int c;
+  if (t->fqn) sf_defrag_expire(t, now);
   for (c = 0; c < SF_NLRU; c++) {
     int64_t to = class_timeout(t, c);
     sf_flow *f;
@@ -211,6 +214,7 @@ static void expire(sf_flows *t, int64_t now) {
 
 void sf_flows_finish(sf_flows *t) {
   int c;
+  sf_defrag_finish(t);
   for (c = 0; c < SF_NLRU; c++)
     while (t->lru_head[c]) flow_end(t, t->lru_head[c], END_INPUT);
 }
@@ -232,7 +236,7 @@ static int receiver_initiated(const sf_pktinfo *pi) {
 }
 
 static sf_flow *flow_new(sf_flows *t, const sf_pktinfo *pi, uint64_t h,
-                         int64_t now, int *dir) {
+                         int64_t now, uint64_t index, int *dir) {
   sf_flow *f;
   if (table_grow(t) != SF_OK || !(f = calloc(1, sizeof *f))) return NULL;
   f->key = pi->key;
@@ -242,7 +246,7 @@ static sf_flow *flow_new(sf_flows *t, const sf_pktinfo *pi, uint64_t h,
     *dir = SF_FLOW_REV;
   }
   f->hash = h;
-  f->first_index = t->index;
+  f->first_index = index;
   f->seq = t->seq++;
   f->start_ns = f->end_ns = now;
   f->icmp_last_seq = -1;
@@ -270,7 +274,11 @@ static int push_index(sf_flows *t, sf_flow *f, uint64_t i) {
   return SF_OK;
 }
 
-static void count(sf_flows *t, sf_flow *f, int d, uint32_t wirelen, int64_t now) {
+/* One packet for f: its bytes, and the index of each frame it came in
+   (one, or the fragments of a datagram). */
+static void count(sf_flows *t, sf_flow *f, int d, uint32_t wirelen, int64_t now,
+                  const sf_fragframe *frames, uint32_t nframes) {
+  uint32_t i;
   f->packets[d]++;
   f->bytes[d] += wirelen;
   if (now > f->end_ns) f->end_ns = now;
@@ -278,7 +286,9 @@ static void count(sf_flows *t, sf_flow *f, int d, uint32_t wirelen, int64_t now)
     f->max_pkt_len[d] = wirelen;
   if (t->c.track_max_flow_len && f->bytes[0] + f->bytes[1] > f->max_flow_len)
     f->max_flow_len = f->bytes[0] + f->bytes[1];
-  if (t->c.store_packet_indices) push_index(t, f, t->index);
+  if (!t->c.store_packet_indices) return;
+  if (!frames) push_index(t, f, t->index);
+  for (i = 0; frames && i < nframes; i++) push_index(t, f, frames[i].index);
 }
 
 static void icmp_packet(sf_flow *f, const sf_pktinfo *pi) {
@@ -357,9 +367,33 @@ static void make_room(sf_flows *t, const sf_flow *keep) {
   sf_flow *f;
   sf_budget_reserve(t, 0);
   if (t->mem + t->mem_fixed <= t->limit) return;
+  while (t->mem + t->mem_fixed > goal && sf_defrag_shed(t)) {}
   while (t->mem + t->mem_fixed > goal && (f = idlest(t, keep)) != NULL) {
     flow_end(t, f, END_EVICTED);
     t->evicted++;
+  }
+}
+
+/* The conversation of key pi->key, found or made, and the direction of
+   the packet in it. */
+static sf_flow *lookup(sf_flows *t, const sf_pktinfo *pi, int64_t now,
+                       uint64_t index, int *dir) {
+  uint64_t h = sf_flow_hash(&pi->key);
+  sf_flow *f = table_find(t, &pi->key, h, dir);
+  if (f && starts_over(f, pi)) flow_end(t, f, END_INPUT);
+  if (!f || f->lru == 0xff) f = flow_new(t, pi, h, now, index, dir);
+  return f;
+}
+
+void sf_flows_orphan(sf_flows *t, const sf_flow_key *k, const sf_fragframe *fr) {
+  sf_pktinfo pi;
+  sf_flow *f;
+  int dir;
+  memset(&pi, 0, sizeof pi);
+  pi.key = *k;
+  if ((f = lookup(t, &pi, fr->time_ns, fr->index, &dir)) != NULL) {
+    count(t, f, dir, fr->wirelen, fr->time_ns, fr, 1);
+    lru_touch(t, f);
   }
 }
 
@@ -367,22 +401,34 @@ sf_flow *sf_flows_add_pkt(sf_flows *t, const sf_pkt *p, uint32_t wirelen,
                           int *dir) {
   sf_pktinfo pi;
   sf_flow *f = NULL;
-  uint64_t h;
+  const sf_fragframe *frames = NULL;
+  uint32_t nframes = 0, wire;
   int64_t now = p->time_ns;
   if (wirelen < p->len) wirelen = (uint32_t)p->len;
+  wire = wirelen;
   expire(t, now);
-  if (sf_flow_classify(p, &pi)) {
-    h = sf_flow_hash(&pi.key);
-    f = table_find(t, &pi.key, h, dir);
-    if (f && starts_over(f, &pi)) flow_end(t, f, END_INPUT);
-    if (!f || f->lru == 0xff) f = flow_new(t, &pi, h, now, dir);
-    if (f) {
-      count(t, f, *dir, wirelen, now);
-      transport(t, f, dir, &pi, now);
-      lru_touch(t, f);
+  t->pkt_stable = t->c.stable_input;
+  if (!sf_flow_classify(p, &pi)) goto done;
+  if (pi.frag) {  /* a fragment: counted once its datagram is whole */
+    switch (sf_defrag(t, p, wirelen, &p)) {
+      case SF_DEFRAG_HELD: goto done;
+      case SF_DEFRAG_WHOLE:
+        frames = t->dgram_frames;
+        nframes = t->dgram_nframes;
+        wire = (uint32_t)t->dgram_wire;
+        t->pkt_stable = 0;  /* its bytes are the table's, rebuilt */
+        if (!sf_flow_classify(p, &pi)) goto done;
+        break;
+      default: break;
     }
-    if (t->limit && t->mem + t->mem_fixed > t->limit) make_room(t, f);
   }
+  if ((f = lookup(t, &pi, now, frames ? frames[0].index : t->index, dir)) != NULL) {
+    count(t, f, *dir, wire, now, frames, nframes);
+    transport(t, f, dir, &pi, now);
+    lru_touch(t, f);
+  }
+done:
+  if (t->limit && t->mem + t->mem_fixed > t->limit) make_room(t, f);
   t->index++;
   t->bytes += wirelen;
   return f;
@@ -431,6 +477,12 @@ void sf_flows_stats(const sf_flows *t, sf_flow_stats *s) {
   s->in_memory = t->mem + t->mem_fixed;
   s->buffered = t->mem + t->spilled;
   s->evicted = t->evicted;
+  s->frag_whole = t->frag_whole;
+  s->frag_overlaps = t->frag_overlaps;
+  s->frag_timeouts = t->frag_timeouts;
+  s->frag_capped = t->frag_capped;
+  s->frag_bad = t->frag_bad;
+  s->frag_discarded = t->frag_overlaps + t->frag_timeouts + t->frag_capped + t->frag_bad;
   s->spills = t->spills;
   s->spilled_bytes = t->spilled;
   s->dropped_segments = t->dropped;

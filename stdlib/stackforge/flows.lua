@@ -16,6 +16,7 @@ local KINDS = {
   tcp_time_wait_timeout = "number",
   udp_timeout = "number",
   reorder_window = "number",
+  fragment_timeout = "number",
   max_reassembly_buffer = "count",
   max_ooo_fragments = "count",
   memory_budget = "count",

@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""check_oracles.py SFLUA CAPTURE...: sflua's conversations against
-tshark's conversation tables (packets and bytes per direction: conv,tcp and
-conv,udp per stream, conv,ipv6 per address pair) and tcpflow's reassembled
-streams (byte for byte).  Exit 0 when all agree; prints each difference."""
+"""check_oracles.py SFLUA [--no-tcpflow] CAPTURE...: sflua's conversations
+against tshark's conversation tables (packets and bytes per direction:
+conv,tcp and conv,udp per stream, conv,ipv6 per address pair) and tcpflow's
+reassembled streams (byte for byte).  Exit 0 when all agree; prints each
+difference.
+
+Fragmented datagrams: tshark reassembles them and counts each as one frame
+of its conversation, the frame that completed it; sflua counts it as one
+packet too, with the bytes of all its frames, so here a completing frame
+weighs the frame lengths its ip.fragment / ipv6.fragment list names."""
 import collections, json, os, re, shutil, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,18 +29,36 @@ def tshark_fields(cap, fields, filt):
     return [line.split("\t") for line in res.stdout.splitlines()]
 
 
-def tshark_streams(cap, proto):
+def frame_lengths(cap):
+    """{frame number: frame.len}, and the frames each reassembled datagram
+    took: {completing frame: [frame numbers]}."""
+    lens, took = {}, {}
+    for num, flen, f4, f6 in tshark_fields(cap, ["frame.number", "frame.len", "ip.fragment",
+                                                 "ipv6.fragment"], "frame"):
+        lens[int(num)] = int(flen)
+        frags = [int(x) for x in (f4 or f6).split(",") if x]
+        if frags:
+            took[int(num)] = frags
+    return lens, took
+
+
+def weight(num, lens, took):
+    """A frame's bytes: its own, or all of its datagram's frames'."""
+    return sum(lens[f] for f in took[num]) if num in took else lens[num]
+
+
+def tshark_streams(cap, proto, lens, took):
     """{stream: {(addr, port): [packets, bytes]}} from frame lengths."""
     # packets quoted inside ICMP errors are not the conversation's
-    rows = tshark_fields(cap, ["%s.stream" % proto, "ip.src", "ipv6.src",
-                               "%s.srcport" % proto, "frame.len"],
+    rows = tshark_fields(cap, ["frame.number", "%s.stream" % proto, "ip.src", "ipv6.src",
+                               "%s.srcport" % proto],
                          "%s and not icmp and not icmpv6" % proto)
     streams = collections.defaultdict(lambda: collections.defaultdict(lambda: [0, 0]))
-    for stream, ip4, ip6, port, flen in rows:
+    for num, stream, ip4, ip6, port in rows:
         src = (ip4 or ip6).split(",")[0], int(port.split(",")[0])
         s = streams[int(stream.split(",")[0])][src]
         s[0] += 1
-        s[1] += int(flen)
+        s[1] += weight(int(num), lens, took)
     return streams
 
 
@@ -114,12 +138,15 @@ def ipv6_pairs(flows):
     return collections.Counter({(k, v[0], v[1]): 1 for k, v in got.items()})
 
 
-def tshark_ipv6_pairs(cap):
-    rows = tshark_fields(cap, ["ipv6.src", "ipv6.dst", "frame.len"], "ipv6")
+def tshark_ipv6_pairs(cap, took):
+    """Frames per address pair; a datagram's fragments count as one (the
+    frame that completed it), their bytes all."""
+    rows = tshark_fields(cap, ["frame.number", "ipv6.src", "ipv6.dst", "frame.len"], "ipv6")
+    inside = {f for num, frames in took.items() for f in frames if f != num}
     got = collections.defaultdict(lambda: [0, 0])
-    for src, dst, flen in rows:
+    for num, src, dst, flen in rows:
         key = tuple(sorted([src.split(",")[0], dst.split(",")[0]]))
-        got[key][0] += 1
+        got[key][0] += int(num) not in inside
         got[key][1] += int(flen)
     return collections.Counter({(k, v[0], v[1]): 1 for k, v in got.items()})
 
@@ -177,17 +204,20 @@ def check_tcpflow(cap, flows, tmp):
 
 def main():
     sflua, caps = sys.argv[1], sys.argv[2:]
+    tcpflow = "--no-tcpflow" not in caps
+    caps = [c for c in caps if c != "--no-tcpflow"]
     ok = True
     for cap in caps:
         print("==", cap)
         tmp = tempfile.mkdtemp(prefix="sflua-flow-")
         try:
             flows = sflua_flows(sflua, cap, tmp)
+            lens, took = frame_lengths(cap)
             for proto in ("tcp", "udp"):
                 ok &= compare("conv,%s per stream" % proto, ours_by_stream(flows, proto.upper()),
-                              theirs_by_stream(tshark_streams(cap, proto)))
-            ok &= compare("conv,ipv6", ipv6_pairs(flows), tshark_ipv6_pairs(cap), False)
-            if shutil.which("tcpflow"):
+                              theirs_by_stream(tshark_streams(cap, proto, lens, took)))
+            ok &= compare("conv,ipv6", ipv6_pairs(flows), tshark_ipv6_pairs(cap, took), False)
+            if tcpflow and shutil.which("tcpflow"):
                 ok &= check_tcpflow(cap, flows, tmp)
         finally:
             shutil.rmtree(tmp)

@@ -2,8 +2,8 @@
  * fuzz_flow.c -- libFuzzer target for core/flow through its driver: the
  * input is a sequence of packets, each [1 byte: link type and time
  * step][2 bytes: length][bytes], fed as the host's packets to a run with
- * small caps, short timeouts and a tiny memory budget, so reassembly,
- * expiry and spilling all run, with streams both copied and referring to
+ * small caps, short timeouts and a tiny memory budget, so reassembly, IP
+ * defragmentation, expiry, eviction and spilling all run, with streams both copied and referring to
  * the input (stable input), conversations delivered as they end or held
  * to the end.  Every stream is read back, whole and in pieces, and its
  * gaps checked (in order, never overlapping).
@@ -80,6 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   c.memory_budget = 2048;
   c.udp_timeout_ns = 50;
   c.tcp_half_open_timeout_ns = 20;
+  c.fragment_timeout_ns = 40;  /* datagrams given up too */
+  c.reorder_window_ns = 30;
   h.ud = &s;
   h.on_flow = read_back;
   h.hold = (size & 2) != 0;

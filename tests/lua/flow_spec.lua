@@ -284,18 +284,23 @@ describe("flow rules", function()
     assert.equal(2, c[1].total_packets)
   end)
 
-  it("later IPv4 fragments have no ports: an Other flow of their protocol", function()
+  it("IPv4 fragments are made whole; a datagram never whole is an Other flow", function()
     local first = cases.at(1, sf.Ether() / sf.IP{src = "10.2.0.1", dst = "10.2.0.2", id = 9, flags = "MF"} /
-                              sf.UDP{sport = 5, dport = 6} / ("a"):rep(16))
+                              sf.UDP{sport = 5, dport = 6, len = 40} / ("a"):rep(16))
     local later = cases.at(2, sf.Ether() / sf.IP{src = "10.2.0.1", dst = "10.2.0.2", id = 9, frag = 3, proto = 17} /
                               ("b"):rep(16))
     local c = sf.extract_flows_from_packets({first, later})
-    assert.equal(2, #c)
+    assert.equal(1, #c)
     assert.equal("UDP", c[1].protocol)
-    assert.equal("Other", c[2].protocol)
-    assert.equal(17, c[2].ip_proto)
-    assert.is_nil(c[2].src_port)
-    assert.is_nil(c[2].icmp_type)
+    assert.equal(1, c[1].total_packets)
+    assert.same({0, 1}, c[1].packet_indices)
+    assert.equal(#first + #later, c[1].total_bytes)
+    c = sf.extract_flows_from_packets({later})  -- its first fragment never came
+    assert.equal(1, #c)
+    assert.equal("Other", c[1].protocol)
+    assert.equal(17, c[1].ip_proto)
+    assert.is_nil(c[1].src_port)
+    assert.is_nil(c[1].icmp_type)
   end)
 
   it("SYN flood: half-open conversations time out", function()
@@ -347,6 +352,66 @@ describe("flow rules", function()
       .. "tip: set memory_budget so long streams spill to disk instead", 1, true), err)
     assert.truthy(err:find("1 holes in TCP streams (10 bytes never seen) skipped as gaps", 1, true), err)
     assert.truthy(err:find("raise max_ooo_fragments", 1, true), err)
+  end)
+end)
+
+describe("IP fragments", function()
+  local function by_src(convs)
+    local t = {}
+    for _, c in ipairs(convs) do t[c.src_addr .. "/" .. c.protocol] = c end
+    return t
+  end
+  local function body(n, c)  -- make_frag.py's payloads
+    local t = {}
+    for i = 0, n - 1 do t[#t + 1] = string.char((c + i) % 256) end
+    return table.concat(t)
+  end
+
+  it("are made whole before classification: one packet, all its frames' bytes", function()
+    local c = by_src(sf.extract_flows(DATA .. "/flows_frag.pcap"))
+    local u = c["10.0.0.1/UDP"]
+    assert.equal(2222, u.dst_port)
+    assert.equal(1, u.forward_packets)                -- 6 fragments, one datagram
+    assert.equal(1, u.reverse_packets)
+    assert.same({0, 1, 2, 3, 4, 5, 6}, u.packet_indices)  -- every frame
+    assert.equal(1, c["10.0.0.3/UDP"].forward_packets)   -- reversed order
+    assert.equal(1, c["10.0.0.4/UDP"].forward_packets)   -- same id, other source
+    assert.equal(1, c["10.0.0.5/UDP"].forward_packets)
+    assert.equal(5, #c["10.0.0.6/UDP"].packet_indices)   -- a duplicate frame counts
+    assert.same({42}, c["10.0.0.7/UDP"].vlan)
+    assert.equal(1, c["10.0.0.8/UDP"].forward_packets)   -- tiny first fragment
+    local o = c["10.0.0.9/Other"]                          -- never whole
+    assert.equal(2, o.forward_packets)
+    assert.equal(17, o.ip_proto)
+    for _, src in ipairs{"10.0.1.1/TCP", "2001:db8::1/TCP"} do
+      local t = c[src]
+      assert.equal("Closed", t.status)
+      assert.equal("GET / HTTP/1.0\r\n\r\n", t.reassembled_forward)
+      assert.equal(body(4000, 5), t.reassembled_reverse)  -- a fragmented segment
+    end
+    assert.equal(1, c["2001:db8::3/UDP"].forward_packets)
+  end)
+
+  it("follow Linux's rules: an overlap discards the datagram, so do the limits", function()
+    local c = sf.extract_flows(DATA .. "/flows_frag_attacks.pcap")
+    local other, udp = 0, {}
+    for _, x in ipairs(c) do
+      if x.protocol == "Other" then other = other + x.total_packets else udp[#udp + 1] = x end
+    end
+    assert.equal(14, other)  -- every frame of the 5 bad datagrams, none lost
+    assert.equal(1, #udp)    -- only the good one after them
+    assert.equal("10.1.0.9", udp[1].src_addr)
+    assert.equal(9, udp[1].src_port)
+    -- the ports of the overlapping fragment (0x1111 -> 0x2222) never show
+    for _, x in ipairs(c) do assert.are_not.equal(0x1111, x.src_port) end
+  end)
+
+  it("wait fragment_timeout for the rest", function()
+    local c = sf.extract_flows(DATA .. "/flows_frag_attacks.pcap", {config = {fragment_timeout = 60}})
+    local found
+    for _, x in ipairs(c) do if x.src_addr == "10.1.0.5" then found = x end end
+    assert.equal("UDP", found.protocol)  -- 40 s apart: whole within 60 s
+    assert.equal(2, #found.packet_indices)
   end)
 end)
 

@@ -82,7 +82,31 @@ static int bool_field(lua_State *L, int idx, const char *k, int def) {
   return v;
 }
 
-static int64_t secs_ns(double s) { return s < 0 ? 0 : (int64_t)(s * 1e9); }
+/* Seconds as nanoseconds; math.huge, or past what 64 bits of them hold
+   (292 years), is never.  Negative and NaN were refused by FlowConfig. */
+static int64_t secs_ns(double s) {
+  if (!(s > 0)) return 0;
+  return s >= 9.2e9 ? INT64_MAX : (int64_t)(s * 1e9);
+}
+
+/* A limit: an integer, or math.huge; max (no limit) from max on. */
+static uint64_t limit_field(lua_State *L, int idx, const char *k, uint64_t def,
+                            uint64_t max) {
+  uint64_t v = def;
+  int isint;
+  lua_Integer i;
+  if (lua_getfield(L, idx, k) != LUA_TNIL) {
+    i = lua_tointegerx(L, -1, &isint);
+    if (isint) {
+      v = i < 0 ? 0 : (uint64_t)i;
+    } else {
+      double d = lua_tonumber(L, -1);
+      v = !(d > 0) ? 0 : d >= 1.8e19 ? UINT64_MAX : (uint64_t)d;
+    }
+  }
+  lua_pop(L, 1);
+  return v > max ? max : v;
+}
 
 static void set_int(lua_State *L, const char *k, lua_Integer v) {
   lua_pushinteger(L, v);
@@ -108,7 +132,6 @@ static void set_bool(lua_State *L, const char *k, int v) {
    engine's defaults.  The spill_dir string stays on the stack for as long
    as the run. */
 static void read_config(lua_State *L, int idx, sf_flow_config *c) {
-  double budget;
   sf_flow_config_default(c);
   c->tcp_established_timeout_ns = secs_ns(num_field(L, idx, "tcp_established_timeout",
                                                     c->tcp_established_timeout_ns / 1e9));
@@ -120,19 +143,19 @@ static void read_config(lua_State *L, int idx, sf_flow_config *c) {
   c->reorder_window_ns = secs_ns(num_field(L, idx, "reorder_window", c->reorder_window_ns / 1e9));
   c->fragment_timeout_ns = secs_ns(num_field(L, idx, "fragment_timeout",
                                              c->fragment_timeout_ns / 1e9));
-  c->max_reassembly_buffer = (size_t)num_field(L, idx, "max_reassembly_buffer",
-                                               (double)c->max_reassembly_buffer);
-  c->max_ooo_fragments = (uint32_t)num_field(L, idx, "max_ooo_fragments",
-                                             c->max_ooo_fragments);
-  budget = num_field(L, idx, "memory_budget", 0);
-  c->memory_budget = budget > 0 ? (uint64_t)budget : 0;
+  c->max_reassembly_buffer = (size_t)limit_field(L, idx, "max_reassembly_buffer",
+                                                 c->max_reassembly_buffer, SIZE_MAX);
+  c->max_ooo_fragments = (uint32_t)limit_field(L, idx, "max_ooo_fragments",
+                                               c->max_ooo_fragments, UINT32_MAX);
+  c->memory_budget = limit_field(L, idx, "memory_budget", 0, UINT64_MAX);
+  if (c->memory_budget == UINT64_MAX) c->memory_budget = 0;  /* no limit: none */
   c->store_packet_indices = bool_field(L, idx, "store_packet_indices", c->store_packet_indices);
   c->track_max_packet_len = bool_field(L, idx, "track_max_packet_len", c->track_max_packet_len);
   c->track_max_flow_len = bool_field(L, idx, "track_max_flow_len", c->track_max_flow_len);
   c->reassemble = bool_field(L, idx, "reassemble", c->reassemble);
   c->verbose = bool_field(L, idx, "verbose", c->verbose);
-  c->progress_interval = (uint64_t)num_field(L, idx, "progress_interval",
-                                             (double)c->progress_interval);
+  c->progress_interval = limit_field(L, idx, "progress_interval",
+                                     c->progress_interval, UINT64_MAX);
   lua_getfield(L, idx, "spill_dir");
   c->spill_dir = lua_tostring(L, -1);  /* NULL when nil; kept on the stack */
 }
@@ -204,7 +227,7 @@ static void push_counters(lua_State *L, const sf_flow *f) {
   set_int(L, "reverse_bytes", (lua_Integer)f->bytes[1]);
   set_num(L, "start_time", (double)f->start_ns / 1e9);
   set_num(L, "end_time", (double)f->end_ns / 1e9);
-  set_num(L, "duration", (double)(f->end_ns - f->start_ns) / 1e9);
+  set_num(L, "duration", ((double)f->end_ns - (double)f->start_ns) / 1e9);
   set_int(L, "first_index", (lua_Integer)f->first_index);
 }
 

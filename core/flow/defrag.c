@@ -323,7 +323,7 @@ int sf_defrag(sf_flows *t, const sf_pkt *p, uint32_t wirelen, const sf_pkt **who
 }
 
 void sf_defrag_expire(sf_flows *t, int64_t now) {
-  while (t->fq_oldest && now - t->fq_oldest->first_ns > t->c.fragment_timeout_ns)
+  while (t->fq_oldest && sf_elapsed(now, t->fq_oldest->first_ns) > t->c.fragment_timeout_ns)
     discard(t, t->fq_oldest, &t->frag_timeouts);
 }
 

@@ -165,6 +165,13 @@ int sf_stream_spill(sf_flows *t, sf_stream *s);
 void sf_budget_reserve(sf_flows *t, size_t n);
 void sf_budget_fixed(sf_flows *t, int64_t delta);  /* not spillable */
 
+/* now - then without overflow: capture times may be anything. */
+static inline int64_t sf_elapsed(int64_t now, int64_t then) {
+  if (then < 0 && now > INT64_MAX + then) return INT64_MAX;
+  if (then > 0 && now < INT64_MIN + then) return INT64_MIN;
+  return now - then;
+}
+
 /* What an allocation of n bytes costs on the heap: glibc's chunk (n and a
    size word, rounded up to 16 bytes, 32 at least). */
 static inline size_t sf_heap_cost(size_t n) {

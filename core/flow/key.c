@@ -113,6 +113,55 @@ static void read_l4(const sf_pkt *p, int li, int tab, sf_pktinfo *pi) {
   }
 }
 
+/* A fixed field of a header the dissector did not reach, read from its
+   bytes (n of them) by its descriptor. */
+static int field_at(const sf_proto *pr, int fi, const uint8_t *h, size_t n,
+                    uint64_t *v) {
+  const sf_field *f;
+  if (fi < 0 || pr->dyn) return 0;
+  f = &pr->fields[fi];
+  if (f->type != SF_T_UINT || f->bitoff + f->bits > n * 8) return 0;
+  *v = sf_getbits(h, f->bitoff, f->bits);
+  return 1;
+}
+
+/* The dissector stops at SF_MAX_LAYERS (the rest is Raw, the packet
+   marked cut), and a long chain of IPv6 extension headers can hide the
+   transport past that: walk the rest from off by the headers' own
+   descriptors (length, next header) to it, and read its ports the same
+   way.  1 when found (pi filled as read_l4 would). */
+static int past_layers(const sf_pkt *p, int net, size_t off, int tab, sf_pktinfo *pi) {
+  size_t end = p->layers[net].end, hl;
+  if (end > p->len) end = p->len;
+  while (off < end) {
+    int id = sf_table_peek(tab, pi->key.proto), r = role_of(id);
+    const sf_proto *pr = sf_proto_get(id);
+    const uint8_t *h = p->data + off;
+    uint64_t a, b;
+    if (!pr || !(hl = sf_header_len(pr, p, h, end - off)) || hl > end - off) return 0;
+    if (r == SF_ROLE_NETEXT) {
+      if (!field_at(pr, pr->next_field, h, end - off, &a)) return 0;
+      pi->key.proto = (uint8_t)a;
+      if (pr->table >= 0) tab = pr->table;
+      off += hl;
+      continue;
+    }
+    if ((r != SF_ROLE_TRANSPORT && r != SF_ROLE_STREAM) ||
+        !field_at(pr, pr->at.src, h, hl, &a) || !field_at(pr, pr->at.dst, h, hl, &b))
+      return 0;
+    pi->key.l4role = (uint8_t)r;
+    pi->key.l4id = (uint16_t)(id + 1);
+    pi->key.port[0] = (uint16_t)a;
+    pi->key.port[1] = (uint16_t)b;
+    pi->l4 = h;
+    pi->l4len = end - off;
+    pi->l4hlen = hl;
+    pi->l4cut = p->layers[net].end > p->len;
+    return 1;
+  }
+  return 0;
+}
+
 static int frag_layer(const sf_pkt *p, int li, sf_frag *fr);
 
 /* Is the datagram at network layer net a fragment (its own header says,
@@ -134,6 +183,10 @@ int sf_flow_classify(const sf_pkt *p, sf_pktinfo *pi) {
     return 0;
   }
   pi->frag = is_fragment(p, net, li);
+  if (li < p->nlayers && li > net + 1 && p->layers[li].proto == SF_RAW &&
+      (p->flags & SF_P_TRUNC) && role_of(p->layers[li - 1].proto) == SF_ROLE_NETEXT &&
+      past_layers(p, net, p->layers[li].off, tab, pi))
+    return 1;
   read_l4(p, li, tab, pi);
   return 1;
 }

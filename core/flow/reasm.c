@@ -287,7 +287,7 @@ void sf_reasm_syn(sf_flows *t, sf_flow *f, int d, uint32_t seq) {
 
 static void tick_dir(sf_flows *t, sf_tcp_dir *dir, int64_t now) {
   sf_reasm *r = dir->r;
-  if (r && r->pending && now - r->pending_since > t->c.reorder_window_ns)
+  if (r && r->pending && sf_elapsed(now, r->pending_since) > t->c.reorder_window_ns)
     skip_hole(t, dir, 0);
 }
 

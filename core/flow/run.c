@@ -111,7 +111,8 @@ static void report(sf_flow_run *r, uint64_t offset, int final) {
 
 static void progress(sf_flow_run *r, uint64_t offset) {
   if (!r->c.verbose || r->seen < r->next_report) return;
-  r->next_report = r->seen + r->c.progress_interval;
+  r->next_report = r->seen + (r->c.progress_interval < UINT64_MAX - r->seen
+                               ? r->c.progress_interval : UINT64_MAX - r->seen);
   report(r, offset, 0);
 }
 

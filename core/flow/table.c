@@ -38,6 +38,7 @@ sf_flows *sf_flows_new(const sf_flow_config *c) {
     return NULL;
   }
   sf_pkt_init(&t->pkt);
+  sf_pkt_init(&t->dgram);
   t->spill_fd = -1;
   sf_budget_fixed(t, (int64_t)(t->cap * sizeof *t->slots));
   return t;
@@ -207,7 +208,7 @@ static void expire(sf_flows *t, int64_t now) {
   for (c = 0; c < SF_NLRU; c++) {
     int64_t to = class_timeout(t, c);
     sf_flow *f;
-    while ((f = t->lru_head[c]) != NULL && now - f->end_ns > to)
+    while ((f = t->lru_head[c]) != NULL && sf_elapsed(now, f->end_ns) > to)
       flow_end(t, f, c != SF_LRU_WAIT ? END_TIMEOUT : END_INPUT);
   }
 }

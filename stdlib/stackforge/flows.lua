@@ -9,7 +9,9 @@ local options = require("stackforge.options")
 local M = {}
 
 -- name -> kind (stackforge.options); the defaults are the engine's
--- (core.flow_defaults: sf_flow_config_default), not written here
+-- (core.flow_defaults: sf_flow_config_default), not written here.
+-- Timeouts may be math.huge (never), limits math.huge or anything past
+-- what the engine counts to (no limit); NaN and negatives are errors.
 local KINDS = {
   tcp_established_timeout = "number",
   tcp_half_open_timeout = "number",
@@ -17,12 +19,12 @@ local KINDS = {
   udp_timeout = "number",
   reorder_window = "number",
   fragment_timeout = "number",
-  max_reassembly_buffer = "count",
-  max_ooo_fragments = "count",
-  memory_budget = "count",
+  max_reassembly_buffer = "limit",
+  max_ooo_fragments = "limit",
+  memory_budget = "limit",
   spill_dir = "string",
   store_packet_indices = "boolean",
-  progress_interval = "count",
+  progress_interval = "limit",
   track_max_packet_len = "boolean",
   track_max_flow_len = "boolean",
   verbose = "boolean",

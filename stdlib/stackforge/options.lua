@@ -6,12 +6,14 @@
 local M = {}
 
 -- A kind is "boolean", "string", "function", "table", "number" (a number
--- >= 0), "count" (an integer >= 0), "int31" (an integer 0 .. 2^31-1), a
+-- >= 0, math.huge included), "count" (an integer >= 0), "limit" (an
+-- integer >= 0, or math.huge: no limit), "int31" (an integer 0 .. 2^31-1), a
 -- list of the strings allowed, or "any" (its owner checks the value).
 local WANT = {
   boolean = "a boolean", string = "a string", ["function"] = "a function",
   table = "a table", number = "a non-negative number",
   count = "a non-negative integer", int31 = "an integer from 0 to 2147483647",
+  limit = "a non-negative integer, or math.huge for no limit",
 }
 
 local function fits(kind, v)
@@ -24,6 +26,8 @@ local function fits(kind, v)
     return type(v) == "number" and v >= 0
   elseif kind == "count" then
     return math.type(v) == "integer" and v >= 0
+  elseif kind == "limit" then
+    return (math.type(v) == "integer" and v >= 0) or v == math.huge
   elseif kind == "int31" then
     return math.type(v) == "integer" and v >= 0 and v <= 0x7fffffff
   end

@@ -4,6 +4,7 @@
  * out-of-order segments and wrap-around, caps, spilling to files under a
  * budget, and http.pcap's conversations.  Runs in tests/.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,31 @@ static void test_midstream_window(void) {
   CHECK(sf_flow_stream_len(f, 0) == 0);
   feed(t, 2, 1, 6, 5, 1, 0x10, "", 2 * SF_NS, &d);  /* time moves past the window */
   CHECK(sf_flow_stream_len(f, 0) == 20);
+  sf_flows_free(t);
+}
+
+/* Capture times at the ends of int64: timeouts compare without overflow
+   (UBSan would stop here otherwise), and never-ending timeouts hold. */
+static void test_extreme_times(void) {
+  sf_flow_config c;
+  sf_flows *t;
+  sf_flow *f;
+  int d, n = 0;
+  sf_flow_config_default(&c);
+  t = sf_flows_new(&c);
+  feed(t, 1, 2, 5, 6, 0, 0x02, "", INT64_MIN + 1, &d);
+  feed(t, 3, 4, 5, 6, 0, 0x02, "", INT64_MAX, &d);  /* the first one times out */
+  while ((f = sf_flows_pop(t)) != NULL) {
+    n++;
+    sf_flow_free(t, f);
+  }
+  CHECK(n == 1);
+  sf_flows_free(t);
+  c.tcp_half_open_timeout_ns = INT64_MAX;  /* never */
+  t = sf_flows_new(&c);
+  feed(t, 1, 2, 5, 6, 0, 0x02, "", INT64_MIN + 1, &d);
+  feed(t, 3, 4, 5, 6, 0, 0x02, "", INT64_MAX, &d);
+  CHECK(sf_flows_pop(t) == NULL);
   sf_flows_free(t);
 }
 
@@ -407,6 +433,7 @@ int main(void) {
   test_many_held();
   test_data_before_syn();
   test_midstream_window();
+  test_extreme_times();
   test_spill();
   test_evict();
   test_http_pcap();

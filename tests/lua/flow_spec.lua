@@ -355,6 +355,77 @@ describe("flow rules", function()
   end)
 end)
 
+describe("numeric options at the edge", function()
+  it("math.huge timeouts mean never: udp_timeout keeps one conversation", function()
+    local pkts = {}
+    for i = 1, 3 do
+      pkts[i] = cases.at(i * 1e6, sf.Ether() / sf.IP{src = "10.3.0.1", dst = "10.3.0.2"} /
+                                  sf.UDP{sport = 7, dport = 8})
+    end
+    local c = sf.extract_flows_from_packets(pkts, {config = {udp_timeout = math.huge}})
+    assert.equal(1, #c)
+    assert.equal(3, c[1].total_packets)
+    assert.equal(2e6, c[1].duration)
+    c = sf.extract_flows_from_packets(pkts, {config = {udp_timeout = 1e300}})  -- as good as never
+    assert.equal(1, #c)
+    assert.equal(3, #sf.extract_flows_from_packets(pkts))                       -- 120 s: split
+  end)
+
+  it("limits past what the engine counts, or math.huge, mean no limit", function()
+    -- 1500 segments held past a hole that fills at the end: a cap of 0
+    -- would skip the hole at once, and the late segment would be dropped
+    local c = cases.conn{t = 1, cport = 40200}
+    c:handshake()
+    local base = c.seq.c
+    for i = 1, 1500 do c:frame("c", "PA", "abcdefghij", base + i * 10) end
+    c:frame("c", "PA", "0123456789", base)
+    for _, cap in ipairs{1 << 32, math.huge, (1 << 63) - 1} do
+      local r = sf.extract_flows_from_packets(c.pkts, {config = {max_ooo_fragments = cap}})
+      assert.equal(15010, #r[1].reassembled_forward)
+      assert.is_nil(r[1].gaps_forward)
+      assert.equal(0, r[1].dropped_segments)
+    end
+    local all = sf.extract_flows_from_packets(c.pkts, {config = {max_ooo_fragments = math.huge,
+      max_reassembly_buffer = math.huge, memory_budget = math.huge, progress_interval = math.huge}})
+    assert.equal(15010, #all[1].reassembled_forward)
+  end)
+
+  it("NaN, negatives, fractions and wrong types are errors naming the field", function()
+    for _, bad in ipairs{
+      {udp_timeout = 0 / 0, "FlowConfig.udp_timeout: expected a non-negative number, got "},
+      {reorder_window = -1, "FlowConfig.reorder_window: expected a non-negative number, got -1"},
+      {fragment_timeout = "1", 'FlowConfig.fragment_timeout: expected a non-negative number, got "1"'},
+      {max_ooo_fragments = 1.5, "FlowConfig.max_ooo_fragments: expected a non-negative integer, "
+        .. "or math.huge for no limit, got 1.5"},
+      {memory_budget = -math.huge, "FlowConfig.memory_budget: expected a non-negative integer, "
+        .. "or math.huge for no limit, got -inf"},
+    } do
+      local msg = table.remove(bad)
+      local ok, err = pcall(sf.FlowConfig, bad)
+      assert.is_false(ok)
+      assert.truthy(err:find(msg, 1, true), err)
+    end
+  end)
+
+  it("TCP behind more IPv6 extension headers than the dissector's layers", function()
+    local function conv(n, data)
+      local ext = ("\60\0\1\4\0\0\0\0"):rep(n - 1) .. "\6\0\1\4\0\0\0\0"
+      local tcp = sf.TCP{sport = 1234, dport = 80, flags = "PA", seq = 1000} / data
+      local l4 = tcp:bytes()
+      local ip6 = sf.IPv6{src = "2001:db8::1", dst = "2001:db8::2", nh = 60, plen = #ext + #l4}:bytes()
+      return sf.Packet(sf.Ether{type = 0x86dd}:bytes() .. ip6 .. ext .. l4)
+    end
+    for _, n in ipairs{70, 1100, 7000} do
+      local c = sf.extract_flows_from_packets({conv(n, "hello"), conv(n, "hello")})
+      assert.equal(1, #c)
+      assert.equal("TCP", c[1].protocol)
+      assert.equal(1234, c[1].src_port)
+      assert.equal(6, c[1].ip_proto)
+      assert.equal("hello", c[1].reassembled_forward)
+    end
+  end)
+end)
+
 describe("IP fragments", function()
   local function by_src(convs)
     local t = {}

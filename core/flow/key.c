@@ -16,6 +16,25 @@ static int role_of(int proto) {
   return pr && pr->facts ? pr->facts->role : SF_ROLE_NONE;
 }
 
+/* Field fi of layer li: read straight from the bytes when it is a whole
+   big-endian byte, short or word of a fixed header (every field a key
+   needs in the built-in protocols), else as sf_lget reads any field. */
+static uint64_t lget(const sf_pkt *p, int li, int fi) {
+  const sf_layer *l = &p->layers[li];
+  const sf_proto *pr = sf_proto_get(l->proto);
+  const sf_field *f = &pr->fields[fi];
+  const uint8_t *h = p->data + l->off + f->bitoff / 8u;
+  if (pr->dyn || (f->bitoff & 7) || (f->flags & SF_FF_LE) ||
+      f->bitoff + f->bits > l->hlen * 8u)
+    return sf_lget(p, li, fi);
+  switch (f->bits) {
+    case 8: return h[0];
+    case 16: return (uint64_t)h[0] << 8 | h[1];
+    case 32: return (uint64_t)h[0] << 24 | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 8 | h[3];
+    default: return sf_lget(p, li, fi);
+  }
+}
+
 /* Index of the outer network layer, collecting VLAN ids on the way; -1
    none. */
 static int find_ip(const sf_pkt *p, sf_flow_key *k) {
@@ -26,7 +45,7 @@ static int find_ip(const sf_pkt *p, sf_flow_key *k) {
     if (l->flags & SF_L_QUOTED) return -1;
     if (r == SF_ROLE_NET) return li;
     if (r == SF_ROLE_VLAN && k->nvlan < 2 && sf_field_present(p, li, sf_proto_get(l->proto)->at.vlan))
-      k->vlan[k->nvlan++] = (uint16_t)sf_lget(p, li, sf_proto_get(l->proto)->at.vlan);
+      k->vlan[k->nvlan++] = (uint16_t)lget(p, li, sf_proto_get(l->proto)->at.vlan);
   }
   return -1;
 }
@@ -55,13 +74,13 @@ static int read_ip(const sf_pkt *p, int li, sf_flow_key *k, int *tab) {
   dst = addr_of(p, li, pr->at.dst, &nd);
   if (!src || !dst || ns != nd || pr->next_field < 0) return -1;
   k->ipver = ns == 4 ? 4 : 6;
-  k->proto = (uint8_t)sf_lget(p, li, pr->next_field);
+  k->proto = (uint8_t)lget(p, li, pr->next_field);
   memcpy(k->addr[0], src, ns);
   memcpy(k->addr[1], dst, nd);
   *tab = pr->table;
   for (li++; li < p->nlayers && role_of(p->layers[li].proto) == SF_ROLE_NETEXT; li++) {
     const sf_proto *ext = sf_proto_get(p->layers[li].proto);
-    if (ext->next_field >= 0) k->proto = (uint8_t)sf_lget(p, li, ext->next_field);
+    if (ext->next_field >= 0) k->proto = (uint8_t)lget(p, li, ext->next_field);
   }
   return li;
 }
@@ -76,9 +95,9 @@ static void read_icmp(const sf_pkt *p, int li, const sf_proto *pr, sf_pktinfo *p
   if ((type == f->echo_request || type == f->echo_reply) && n >= 8 &&
       pr->at.id >= 0 && pr->at.seqno >= 0) {
     pi->icmp_echo = type == f->echo_request ? 1 : 2;
-    pi->icmp_seq = (uint16_t)sf_lget(p, li, pr->at.seqno);
+    pi->icmp_seq = (uint16_t)lget(p, li, pr->at.seqno);
     pi->key.kind = SF_KIND_ECHO;
-    pi->key.port[0] = pi->key.port[1] = (uint16_t)sf_lget(p, li, pr->at.id);
+    pi->key.port[0] = pi->key.port[1] = (uint16_t)lget(p, li, pr->at.id);
     return;
   }
   pi->key.kind = SF_KIND_ICMP;
@@ -108,8 +127,8 @@ static void read_l4(const sf_pkt *p, int li, int tab, sf_pktinfo *pi) {
   if (r == SF_ROLE_ICMP) {
     read_icmp(p, li, pr, pi);
   } else if (pr->at.src >= 0 && pr->at.dst >= 0) {
-    pi->key.port[0] = (uint16_t)sf_lget(p, li, pr->at.src);
-    pi->key.port[1] = (uint16_t)sf_lget(p, li, pr->at.dst);
+    pi->key.port[0] = (uint16_t)lget(p, li, pr->at.src);
+    pi->key.port[1] = (uint16_t)lget(p, li, pr->at.dst);
   }
 }
 

@@ -149,6 +149,18 @@ static void drain(sf_flows *t, sf_tcp_dir *dir) {
   for (;;) {
     sf_seg *s;
     int64_t end;
+    /* the common case, one segment reaching the next byte and no other:
+       it is the earliest to arrive of those, straight out */
+    if (!r->ready.n && r->wait.n && r->wait.v[0]->off <= r->next &&
+        (r->wait.n == 1 || (r->wait.n >= 2 && r->wait.v[1]->off > r->next &&
+                            (r->wait.n == 2 || r->wait.v[2]->off > r->next)))) {
+      s = heap_pop(t, &r->wait, 0);
+      end = s->off + s->len;
+      if (end > r->next)
+        deliver(t, dir, s->p + (r->next - s->off), (size_t)(end - r->next), !s->owned);
+      seg_free(t, r, s);
+      continue;
+    }
     while (r->wait.n && r->wait.v[0]->off <= r->next) {
       s = heap_pop(t, &r->wait, 0);
       if (heap_push(t, &r->ready, s, 1) != SF_OK) {

@@ -171,8 +171,9 @@ static void release_all(sf_flow_run *r) {
 static void spilled(void *ud) { release_all((sf_flow_run *)ud); }
 
 static void release_read(sf_flow_run *r, const uint8_t *cur_p) {
-  uintptr_t cur = (uintptr_t)cur_p, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t cur = (uintptr_t)cur_p, pg;
   if (!r->c.memory_budget || !r->c.stable_input) return;
+  pg = (uintptr_t)sysconf(_SC_PAGESIZE);
   if (!r->base) r->base = r->mark = (cur + pg - 1) & ~(pg - 1);
   if (cur < r->mark + RELEASE_STEP) return;
   r->mark = cur & ~(pg - 1);

@@ -634,31 +634,33 @@ local function pick_kind()
 end
 
 -- ---- the scheduler: a min-heap of live sessions by next packet time ------------------
-local heap, hn = {}, 0
-local function less(a, b) return a.t < b.t or (a.t == b.t and a.id < b.id) end
-local function hpush(e)
-  hn = hn + 1
-  local i = hn
-  heap[i] = e
-  while i > 1 do
-    local p = i // 2
-    if less(heap[i], heap[p]) then heap[i], heap[p] = heap[p], heap[i]; i = p else break end
+-- A binary min-heap under less: h.n items in h[1..n]; push and pop.
+local function min_heap(less)
+  local h = {n = 0}
+  function h.push(e)
+    h.n = h.n + 1
+    local i = h.n
+    h[i] = e
+    while i > 1 and less(h[i], h[i // 2]) do h[i], h[i // 2] = h[i // 2], h[i]; i = i // 2 end
   end
-end
-local function hpop()
-  local top = heap[1]
-  heap[1] = heap[hn]; heap[hn] = nil; hn = hn - 1
-  local i = 1
-  while true do
-    local l, r, m = 2 * i, 2 * i + 1, i
-    if l <= hn and less(heap[l], heap[m]) then m = l end
-    if r <= hn and less(heap[r], heap[m]) then m = r end
-    if m == i then break end
-    heap[i], heap[m] = heap[m], heap[i]
-    i = m
+  function h.pop()
+    local top, n = h[1], h.n
+    h[1] = h[n]; h[n] = nil; n = n - 1; h.n = n
+    local i = 1
+    while true do
+      local l, r, m = 2 * i, 2 * i + 1, i
+      if l <= n and less(h[l], h[m]) then m = l end
+      if r <= n and less(h[r], h[m]) then m = r end
+      if m == i then break end
+      h[i], h[m] = h[m], h[i]
+      i = m
+    end
+    return top
   end
-  return top
+  return h
 end
+
+local live = min_heap(function(a, b) return a.t < b.t or (a.t == b.t and a.id < b.id) end)
 
 local nextid = 0
 local function advance(e)      -- run the session to its next packet; false when done
@@ -672,7 +674,7 @@ local function spawn(t0)
   nextid = nextid + 1
   local f = pick_kind()
   local e = {t = t0, id = nextid, co = coroutine.create(f)}
-  if advance(e) then hpush(e) end
+  if advance(e) then live.push(e) end
 end
 
 local MAX_LIVE = 400
@@ -685,28 +687,7 @@ local npk, nbytes, last_t = 0, 24, now
 
 -- arrivals: with jitter, packets wait in a heap keyed by arrival time and
 -- are written once no packet still to be sent can arrive before them
-local arr, an = {}, 0
-local function aless(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end
-local function apush(e)
-  an = an + 1
-  local i = an
-  arr[i] = e
-  while i > 1 and aless(arr[i], arr[i // 2]) do arr[i], arr[i // 2] = arr[i // 2], arr[i]; i = i // 2 end
-end
-local function apop()
-  local top = arr[1]
-  arr[1] = arr[an]; arr[an] = nil; an = an - 1
-  local i = 1
-  while true do
-    local l, r, m = 2 * i, 2 * i + 1, i
-    if l <= an and aless(arr[l], arr[m]) then m = l end
-    if r <= an and aless(arr[r], arr[m]) then m = r end
-    if m == i then break end
-    arr[i], arr[m] = arr[m], arr[i]
-    i = m
-  end
-  return top
-end
+local arr = min_heap(function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
 local function write(t, raw)
   local p = Packet(raw)
   assert(t >= last_t, "time went backwards")
@@ -717,27 +698,27 @@ local function write(t, raw)
 end
 local sent = 0
 local function flush(upto)      -- write what has arrived by time upto
-  while an > 0 and arr[1][1] <= upto do
-    local e = apop()
+  while arr.n > 0 and arr[1][1] <= upto do
+    local e = arr.pop()
     write(e[1], e[3])
   end
 end
 
 while npk < max_pkts and nbytes < max_bytes do
-  while hn < MAX_LIVE and (hn == 0 or arrival <= heap[1].t) do
+  while live.n < MAX_LIVE and (live.n == 0 or arrival <= live[1].t) do
     spawn(math.max(arrival, last_t))
     arrival = arrival + math.floor(expo(ARRIVAL_MEAN)) + 1
   end
-  local e = hpop()
+  local e = live.pop()
   if jitter_ns > 0 then
     sent = sent + 1
-    apush({e.t + jitter(), sent, e.raw})
+    arr.push({e.t + jitter(), sent, e.raw})
     flush(e.t)                  -- nothing sent from now on arrives earlier
   else
     write(e.t, e.raw)
   end
   npk = npk + 1
-  if advance(e) then hpush(e) end
+  if advance(e) then live.push(e) end
 end
 flush(math.maxinteger)
 -- sessions still live at the end are cut by it: they have no truth line

@@ -77,7 +77,7 @@ static double run(const char *path, const char *mode, const uint8_t *mem,
     }
     rc = sf_flow_run_reader(y->run, rd);
   } else {
-    rc = sf_flow_run_file(y->run, path);
+    rc = sf_flow_run_file(y->run, path, NULL);
   }
   t0 = now() - t0;
   if (rc != SF_OK) fprintf(stderr, "%s\n", sf_flow_run_error(y->run));

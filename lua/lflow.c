@@ -14,6 +14,7 @@
 
 #include "../core/anon/anon.h"
 #include "../core/flow/flow.h"
+#include "../core/io/io.h"
 #include "lsf.h"
 
 
@@ -247,7 +248,7 @@ static void push_stream(lua_State *L, sf_flows *t, const sf_flow *f, int d) {
   luaL_Buffer b;
   char *dst = luaL_buffinitsize(L, &b, n);
   if (sf_flow_stream_copy(t, f, d, (uint8_t *)dst) != SF_OK)
-    luaL_error(L, "cannot read a spilled stream back");
+    luaL_error(L, "%s", sf_flows_error(t));
   luaL_pushresultsize(&b, n);
 }
 
@@ -310,7 +311,7 @@ static int next_chunk(lua_State *L) {
   if (!ref || off >= sf_flow_stream_len(ref->f, d)) return 0;
   dst = luaL_buffinitsize(L, &b, size);
   n = sf_flow_stream_read(sf_flow_run_table(ref->fr->run), ref->f, d, off, (uint8_t *)dst, size);
-  if (n < 0) return luaL_error(L, "cannot read a spilled stream back");
+  if (n < 0) return luaL_error(L, "%s", sf_flows_error(sf_flow_run_table(ref->fr->run)));
   luaL_pushresultsize(&b, (size_t)n);
   lua_pushinteger(L, (lua_Integer)(off + (uint64_t)n));
   lua_replace(L, lua_upvalueindex(4));
@@ -548,14 +549,16 @@ static int run_done(lua_State *L, flowrun *fr, int rc) {
   return 1;
 }
 
-/* core.flows_file(path, cfg [, on_flow [, on_packet [, anonymizer]]])
+/* core.flows_file(path, cfg [, on_flow [, on_packet [, anonymizer [, ropts]]]])
    -> {conv...} or nothing; nil, message if the capture cannot be read
    (flows.lua raises it at its caller's line) */
 static int lflow_file(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  flowrun *fr = new_run(L);
-  int rc = sf_flow_run_file(fr->run, path);
-  return run_done(L, fr, rc);
+  sf_ropts ro;
+  flowrun *fr;
+  lsf_reader_options(L, 6, &ro);
+  fr = new_run(L);
+  return run_done(L, fr, sf_flow_run_file(fr->run, path, &ro));
 }
 
 /* The next Packet of the list or iterator at fr->src, on top of the stack

@@ -18,6 +18,8 @@
 
 #include "../sf.h"
 
+struct sf_ropts;
+
 #define SF_NS 1000000000LL
 
 typedef struct sf_flow_config {
@@ -186,6 +188,8 @@ int sf_flows_sort_done(sf_flows *t);
    spilled stream cannot be read back). */
 size_t sf_flow_stream_len(const sf_flow *f, int d);
 int sf_flow_stream_copy(sf_flows *t, const sf_flow *f, int d, uint8_t *dst);
+/* why the last stream read failed (a spill file, a capture cut short) */
+const char *sf_flows_error(const sf_flows *t);
 long long sf_flow_stream_read(sf_flows *t, const sf_flow *f, int d,
                               uint64_t off, uint8_t *dst, size_t n);
 /* The gaps of direction d's stream, in order (*n of them). */
@@ -272,7 +276,8 @@ void sf_flow_run_anonymize(sf_flow_run *r, struct sf_anon *a);
    closed here), or the host's packets (stable: their bytes outlive the
    run, so streams may refer to them).  SF_OK, or -1 with the reason in
    sf_flow_run_error (every packet before the damage was delivered). */
-int sf_flow_run_file(sf_flow_run *r, const char *path);
+/* ro: the reader's options (strict), NULL for the defaults */
+int sf_flow_run_file(sf_flow_run *r, const char *path, const struct sf_ropts *ro);
 int sf_flow_run_reader(sf_flow_run *r, struct sf_reader *rd);
 int sf_flow_run_source(sf_flow_run *r, sf_flow_source next, void *ud,
                        int stable);

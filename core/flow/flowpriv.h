@@ -70,6 +70,7 @@ typedef struct sf_fragq sf_fragq;  /* a datagram being put together (defrag.c) *
 
 struct sf_flows {
   sf_flow_config c;
+  char err[256];         /* why the last stream read failed */
   sf_flow **slots;       /* open addressing, linear probing */
   size_t cap, n;         /* cap is a power of two */
   sf_flow *lru_head[SF_NLRU], *lru_tail[SF_NLRU];

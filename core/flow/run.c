@@ -293,9 +293,10 @@ int sf_flow_run_reader(sf_flow_run *r, sf_reader *rd) {
   return finish(r);
 }
 
-int sf_flow_run_file(sf_flow_run *r, const char *path) {
+int sf_flow_run_file(sf_flow_run *r, const char *path, const sf_ropts *ro) {
   struct stat st;
   if (!(r->own = sf_reader_open(path, r->err, sizeof r->err))) return -1;
+  sf_reader_apply(r->own, ro);
   if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) r->file_size = (uint64_t)st.st_size;
   return sf_flow_run_reader(r, r->own);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "flowpriv.h"
+#include "../io/io.h"
 
 #define BS SF_SPILL_BLOCK
 
@@ -325,8 +326,11 @@ size_t sf_flow_stream_len(const sf_flow *f, int d) {
   return s ? s->len : 0;
 }
 
-/* n bytes from off of a stream made of pieces; returns how many. */
-static size_t read_refs(const sf_stream *s, uint64_t off, uint8_t *dst, size_t n) {
+/* n bytes from off of a stream made of pieces; returns how many, or -1
+   when the capture they lie in was cut short under its mapping (the
+   reason in t->err). */
+static long long read_refs(sf_flows *t, const sf_stream *s, uint64_t off,
+                           uint8_t *dst, size_t n) {
   size_t done = 0;
   uint32_t i;
   uint64_t at = 0;
@@ -336,10 +340,11 @@ static size_t read_refs(const sf_stream *s, uint64_t off, uint8_t *dst, size_t n
     from = off > at ? off - at : 0;
     k = s->refs[i].n - from;
     if (k > n - done) k = n - done;
-    memcpy(dst + done, s->refs[i].p + from, (size_t)k);
+    if (sf_map_copy(dst + done, s->refs[i].p + from, (size_t)k, t->err, sizeof t->err) != SF_OK)
+      return -1;
     done += (size_t)k;
   }
-  return done;
+  return (long long)done;
 }
 
 /* n bytes from off of a spilled stream, block by block. */
@@ -363,15 +368,19 @@ long long sf_flow_stream_read(sf_flows *t, const sf_flow *f, int d,
   const sf_stream *s = stream_of(f, d);
   if (!s || off >= s->len) return 0;
   if (n > s->len - off) n = (size_t)(s->len - off);
-  if (s->refs) return (long long)read_refs(s, off, dst, n);
+  if (s->refs) return read_refs(t, s, off, dst, n);
   if (!s->spilled) {
     memcpy(dst, s->mem + off, n);
     return (long long)n;
   }
-  return read_spilled(t, s, off, dst, n) == SF_OK ? (long long)n : -1;
+  if (read_spilled(t, s, off, dst, n) == SF_OK) return (long long)n;
+  snprintf(t->err, sizeof t->err, "cannot read a spilled stream back: %s", strerror(errno));
+  return -1;
 }
 
 int sf_flow_stream_copy(sf_flows *t, const sf_flow *f, int d, uint8_t *dst) {
   size_t n = sf_flow_stream_len(f, d);
   return sf_flow_stream_read(t, f, d, 0, dst, n) == (long long)n ? SF_OK : SF_E_NOMEM;
 }
+
+const char *sf_flows_error(const sf_flows *t) { return t->err; }

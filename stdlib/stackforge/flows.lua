@@ -66,11 +66,15 @@ end
 
 local OPTS = {config = "table", anonymization = "any", verbose = "boolean",
               on_flow = "function", on_packet = "function"}
+-- extract_flows reads a capture: the reader's options too (strict=)
+local FILE_OPTS = {}
+for k, v in pairs(OPTS) do FILE_OPTS[k] = v end
+for k, v in pairs(require("stackforge.capture").READER_OPTIONS) do FILE_OPTS[k] = v end
 
 -- opts -> config table for the C side, on_flow, on_packet
-local function parse_opts(opts, fname)
+local function parse_opts(opts, fname, allowed)
   opts = opts or {}
-  options.check(fname, opts, OPTS, 3)
+  options.check(fname, opts, allowed or OPTS, 3)
   local cfg = opts.config
   if getmetatable(cfg) ~= FlowConfigMT then cfg = make_config(cfg, 3) end
   local run = {}
@@ -90,9 +94,9 @@ end
 --- extract_flows(path, opts) -> list of conversations (nothing with on_flow)
 function M.extract_flows(path, opts)
   if type(path) ~= "string" then error("extract_flows: path must be a string", 2) end
-  local cfg, on_flow, on_packet, anon = parse_opts(opts, "extract_flows")
+  local cfg, on_flow, on_packet, anon = parse_opts(opts, "extract_flows", FILE_OPTS)
   -- a file that cannot be read comes back as (nil, message): the caller's error
-  local convs, err = core.flows_file(path, cfg, on_flow, on_packet, anon)
+  local convs, err = core.flows_file(path, cfg, on_flow, on_packet, anon, opts)
   if err then error(err, 2) end
   return convs
 end

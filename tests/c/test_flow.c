@@ -351,7 +351,7 @@ static void test_http_pcap(void) {
   char line[512];
   int lines = 0, done = 0;
   CHECK(driver(&g, 1, log, 1) != NULL);
-  CHECK(sf_flow_run_file(g.run, "data/http.pcap") == SF_OK);
+  CHECK(sf_flow_run_file(g.run, "data/http.pcap", NULL) == SF_OK);
   CHECK(g.n == 3 && g.packets == 43);
   if (g.n == 3) {
     sf_flow *f = g.f[0];
@@ -374,7 +374,7 @@ static void test_http_pcap(void) {
 static void test_bad_file(void) {
   got g;
   CHECK(driver(&g, 0, NULL, 0) != NULL);
-  CHECK(sf_flow_run_file(g.run, "data/no-such.pcap") != SF_OK);
+  CHECK(sf_flow_run_file(g.run, "data/no-such.pcap", NULL) != SF_OK);
   CHECK(strstr(sf_flow_run_error(g.run), "no-such.pcap") != NULL);
   free_got(&g);
 }

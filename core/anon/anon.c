@@ -53,8 +53,8 @@ static const mode_name mode_names[SF_AN_NSETTINGS][8] = {
 
 static const char *const mode_lists[SF_AN_NSETTINGS] = {
   "preserve (or none), crypto_pan, permute",
-  "preserve (or none), salted_hash, salted_hash_preserve_oui "
-  "(or salted_hash_keep_oui), zero",
+  ("preserve (or none), salted_hash, salted_hash_preserve_oui "
+   "(or salted_hash_keep_oui), zero"),
   "preserve (or none), preserve_well_known, permute, categorize",
   "preserve (or none), epoch_shift, random_shift, epoch_shift_jitter",
   "preserve (or none), random_offset",

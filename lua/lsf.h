@@ -125,4 +125,7 @@ void lsf_reader_options(lua_State *L, int idx, struct sf_ropts *o);
 void lsf_open_flow(lua_State *L);    /* lflow.c: flows_file, flows_packets */
 void lsf_open_anon(lua_State *L);    /* lanon.c: CryptoPan, Anonymizer, ... */
 
+/* lcapture.c (+ lloop.c): sniffing, sending, routes, sr; the loop */
+void lsf_open_capture(lua_State *L);  /* adds them to the table on top */
+
 #endif

@@ -140,6 +140,7 @@ static void deliver(void *ud, const uint8_t *d, uint32_t caplen, uint32_t wirele
     push_captured(L, d, caplen, wirelen, ns, lv->linktype);
     return;
   }
+  luaL_checkstack(L, 8, "capture callback");  /* L may be mid-call */
   lua_rawgetp(L, LUA_REGISTRYINDEX, lv);  /* the callback */
   push_captured(L, d, caplen, wirelen, ns, lv->linktype);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
@@ -639,31 +640,43 @@ static void buf_of(lua_State *L, lsender *s, int list, lua_Integer i, sf_sendbuf
   else if (s->family && p->len && (p->data[0] >> 4) == 4) b->family = AF_INET;
 }
 
+/* why b did not go (e: errno), naming the interface it would leave by */
+static void send_failure(const lsender *s, const sf_sendbuf *b, int e, char *err) {
+  const char *iface = s->iface[0] ? s->iface : NULL;
+  sf_route r;
+  char ignored[SF_CAP_ERRLEN];
+  if (!iface && b->family && b->n >= 40 &&
+      sf_route_get(b->family, b->d + (b->family == AF_INET ? 16 : 24), &r, ignored,
+                   sizeof ignored) == 0)
+    iface = r.iface;
+  sf_send_error(e, b->n, iface, err, SF_CAP_ERRLEN);
+}
+
 static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Wait until the monotonic time at (ns): short waits sleep, long ones run
-   the loop (so other sources go on, and Ctrl-C is seen).  0, or -1 if
-   Ctrl-C or a callback's error ended the wait (*rc says which). */
+/* Wait until the monotonic time at (ns): the loop runs (other sources go
+   on, Ctrl-C is seen) until the last few milliseconds, which are slept
+   exactly.  0, or -1 if Ctrl-C or a callback's error ended the wait (*rc
+   says which). */
 static int wait_until(lua_State *L, lsf_loop *lp, int64_t at, int *rc) {
   int64_t d = at - now_ns();
-  if (d <= 0) return 0;
-  if (d < 2000000) {
-    struct timespec ts = {0, (long)d};
-    nanosleep(&ts, NULL);
-    return 0;
-  }
-  {
-    int never = 0, expired = 0;
-    uv_timer_t *t = lsf_deadline(lp, (double)d / 1e9, &expired);
+  struct timespec ts;
+  if (d > 5000000) {
+    int expired = 0;
+    uv_timer_t *t = lsf_deadline(lp, (double)(d - 2000000) / 1e9, &expired);
     *rc = LSF_RUN_MORE;
-    while (!never && !expired && (*rc = lsf_loop_run(L, lp, UV_RUN_ONCE)) >= LSF_RUN_IDLE) {}
+    while (!expired && (*rc = lsf_loop_run(L, lp, UV_RUN_ONCE)) >= LSF_RUN_IDLE) {}
     lsf_deadline_cancel(t);
-    return *rc < LSF_RUN_IDLE ? -1 : 0;
+    if (*rc < LSF_RUN_IDLE) return -1;
   }
+  ts.tv_sec = (time_t)(at / 1000000000);
+  ts.tv_nsec = (long)(at % 1000000000);
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
+  return 0;
 }
 
 typedef struct pacing {
@@ -682,8 +695,8 @@ static int64_t due(const pacing *pc, const sf_pkt *p) {
 
 #define SEND_BATCH 256
 
-/* s:send(list, count, inter, rate_pps, realtime) -> sent | nil, msg, sent
-   (count 0: until Ctrl-C) */
+/* s:send(list, count, inter, rate_pps, realtime) -> sent | nil, msg, sent,
+   whether the interface is gone (count 0: until Ctrl-C) */
 static int sender_send(lua_State *L) {
   lsender *s = checksender(L, 1);
   lua_Integer n, count = luaL_optinteger(L, 3, 1), rep, i, sent = 0;
@@ -712,11 +725,13 @@ static int sender_send(lua_State *L) {
       sent += got;
       pc.k += got;
       if (got < k) {
-        sf_send_error(errno, bufs[got].n, s->iface, err, sizeof err);
+        int e = errno;
+        send_failure(s, &bufs[got], e, err);
         luaL_pushfail(L);
         lua_pushstring(L, err);
         lua_pushinteger(L, sent);
-        return 3;
+        lua_pushboolean(L, e == ENETDOWN || e == ENODEV || e == ENXIO);  /* gone */
+        return 4;
       }
     }
     if (count == 0 && lsf_loop_take_interrupt(s->lp)) break;
@@ -745,12 +760,24 @@ typedef struct srun {
   uint32_t caplen, wirelen;
   int64_t ns;
   lua_Integer remaining;
+  int failed;            /* a Lua callback's error waits in the registry */
 } srun;
 
 static void resp_copy(srun *r) {
   if (!r->resp) {
     push_captured(r->L, r->d, r->caplen, r->wirelen, r->ns, r->lv->linktype);
     r->resp = lua_gettop(r->L);
+  }
+}
+
+/* A Lua callback failed inside the engine's matching: keep its error (on
+   top, popped) and raise it once the engine is done. */
+static void keep_error(srun *r) {
+  if (!r->failed) {
+    r->failed = 1;
+    lua_rawsetp(r->L, LUA_REGISTRYINDEX, &r->failed);
+  } else {
+    lua_pop(r->L, 1);
   }
 }
 
@@ -765,7 +792,10 @@ static int host_answers(void *ud, const sf_pkt *req, int rli, const sf_pkt *resp
     lua_pop(L, 2);
     return -1;
   }
-  resp_copy(r);
+  lua_pop(L, 2);
+  resp_copy(r);  /* below the call's values */
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &answers_key);
+  lua_rawgeti(L, -1, req->layers[rli].proto);
   lua_getfield(L, r->resp, "layer");
   lua_pushvalue(L, r->resp);
   lua_pushinteger(L, pli + 1);
@@ -775,7 +805,11 @@ static int host_answers(void *ud, const sf_pkt *req, int rli, const sf_pkt *resp
   lua_insert(L, -2);
   lua_pushinteger(L, rli + 1);
   lua_call(L, 2, 1);
-  lua_call(L, 2, 1);  /* answers(resp layer, req layer) */
+  if (lua_pcall(L, 2, 1, 0) != LUA_OK) {  /* answers(resp layer, req layer) */
+    keep_error(r);
+    lua_pop(L, 1);
+    return 0;
+  }
   v = lua_toboolean(L, -1);
   lua_pop(L, 2);
   return v;
@@ -789,7 +823,7 @@ static void explain(void *ud, uint32_t tag, const char *why) {
   lua_pushinteger(r->L, tag);
   if (why) lua_pushstring(r->L, why);
   else lua_pushnil(r->L);
-  lua_call(r->L, 3, 0);
+  if (lua_pcall(r->L, 3, 0, 0) != LUA_OK) keep_error(r);
 }
 
 static void record(srun *r, uint32_t tag) {
@@ -822,6 +856,7 @@ static void match_one(void *ud, const uint8_t *d, uint32_t caplen, uint32_t wire
   sf_pkt p;
   uint32_t tags[MAX_TAGS];
   int n, i, top = lua_gettop(r->L);
+  luaL_checkstack(r->L, 16, "sr");
   sf_pkt_init(&p);
   sf_pkt_borrow(&p, d, caplen);
   p.linktype = r->lv->linktype;
@@ -861,14 +896,22 @@ static int wait_readable(srun *r, const int *expired, int *rc) {
   return *rc < LSF_RUN_IDLE ? -1 : 0;
 }
 
-static void send_one(lua_State *L, srun *r, lsender *s, lua_Integer i) {
+/* the time it went, for round trips (a prepared packet is sr's own) */
+static void stamp(lua_State *L, int list, lua_Integer i) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  lua_rawgeti(L, list, i);
+  lsf_checkpacket(L, -1)->time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  lua_pop(L, 1);
+}
+
+static int send_one(lua_State *L, srun *r, lsender *s, lua_Integer i, char *err) {
   sf_sendbuf b;
-  char err[SF_CAP_ERRLEN];
   buf_of(L, s, r->list, i, &b);
-  if (sf_send_batch(s->fd, &b, 1) != 1) {
-    sf_send_error(errno, b.n, s->iface, err, sizeof err);
-    luaL_error(L, "%s", err);
-  }
+  stamp(L, r->list, i);
+  if (sf_send_batch(s->fd, &b, 1) == 1) return 0;
+  send_failure(s, &b, errno, err);
+  return -1;
 }
 
 /* sr(capture, sender, list, answers, timeout, inter, multi, debug) ->
@@ -882,6 +925,7 @@ static int l_sr(lua_State *L) {
   int expired = 0, rc = LSF_RUN_MORE, stopped = 0;
   uv_timer_t *t = NULL;
   int64_t t0;
+  char err[SF_CAP_ERRLEN];
   memset(&r, 0, sizeof r);
   r.L = L;
   r.lv = checklive(L, 1);
@@ -916,13 +960,15 @@ static int l_sr(lua_State *L) {
   for (i = 1; i <= n && !stopped; i++) {
     if (inter > 0 && i > 1 && wait_until(L, s->lp, t0 + (int64_t)((double)(i - 1) * inter * 1e9), &rc))
       stopped = 1;
-    else {
-      send_one(L, &r, s, i);
+    else if (send_one(L, &r, s, i, err)) {
+      sf_match_free(r.m);
+      return luaL_error(L, "%s", err);
+    } else {
       read_answers(&r);
     }
   }
   if (!stopped && timeout >= 0) t = lsf_deadline(r.lv->lp, timeout, &expired);
-  while (!stopped && (r.multi || r.remaining > 0) && !expired) {
+  while (!stopped && !r.failed && (r.multi || r.remaining > 0) && !expired) {
     read_answers(&r);
     if ((!r.multi && r.remaining == 0) || expired) break;
     if (wait_readable(&r, &expired, &rc)) stopped = 1;
@@ -930,6 +976,12 @@ static int l_sr(lua_State *L) {
   read_answers(&r);
   lsf_deadline_cancel(t);
   sf_match_free(r.m);
+  if (r.failed) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &r.failed);
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &r.failed);
+    return lua_error(L);
+  }
   if (stopped && !(rc == LSF_RUN_INTERRUPTED && lsf_loop_take_interrupt(r.lv->lp)))
     lsf_loop_check(L, r.lv->lp, rc);
   lua_pushinteger(L, n - r.remaining);

@@ -81,7 +81,9 @@ static void on_sigint(uv_signal_t *s, int sig) {
   uv_stop(lp->uv);
 }
 
-/* Close what we own; a loop we made is closed once its handles are. */
+/* The state closes: close what we own.  The shared loop is not run here
+   (luv's callbacks would call into the closing state); handles still
+   closing stay linked from it.  A private loop is run until it can close. */
 static int loop_gc(lua_State *L) {
   lsf_loop *lp = (lsf_loop *)lua_touserdata(L, 1);
   if (!lp->uv) return 0;
@@ -90,8 +92,11 @@ static int loop_gc(lua_State *L) {
     lsf_close_handle((uv_handle_t *)lp->sigint);
     lp->sigint = NULL;
   }
-  uv_run(lp->uv, UV_RUN_NOWAIT);  /* close callbacks */
-  if (lp->own && uv_loop_close(lp->own) == 0) free(lp->own);
+  if (lp->own) {
+    int tries = 100;
+    while (uv_loop_close(lp->own) == UV_EBUSY && tries--) uv_run(lp->own, UV_RUN_NOWAIT);
+    if (tries >= 0) free(lp->own);
+  }
   lp->uv = NULL;
   return 0;
 }
@@ -213,6 +218,7 @@ uv_timer_t *lsf_deadline(lsf_loop *lp, double seconds, int *expired) {
     return NULL;
   }
   ((uv_handle_t *)t)->data = expired;
+  uv_update_time(lp->uv);  /* from now, not from the loop's last wakeup */
   uv_timer_start(t, on_deadline, (uint64_t)(seconds * 1000.0 + 0.5), 0);
   return t;
 }
@@ -298,6 +304,7 @@ static void timer_fire(uv_timer_t *t) {
   lua_State *L;
   if (!lt) return;
   L = lsf_loop_thread(lt->lp);
+  luaL_checkstack(L, 4, "timer");  /* L may be mid-call */
   lua_rawgetp(L, LUA_REGISTRYINDEX, lt);  /* {callback, timer} while armed */
   lua_rawgeti(L, -1, 1);
   lua_remove(L, -2);

@@ -344,7 +344,7 @@ Sniffer.__call = function(self) return self:next() end
 
 -- stop(): a waiting next() returns nil; the capture closes
 function Sniffer:stop()
-  if self.h then
+  if self.h and not self.h:closed() then
     self.h:halt()
     self.last_stats = self.h:stats()
     self.h:close()
@@ -481,10 +481,20 @@ local SEND_OPTS = {
   realtime = "boolean", rate_pps = "seconds", verbose = "boolean",
 }
 
+local function forget_sender(s)
+  for k, v in pairs(senders) do
+    if v == s then senders[k] = nil end
+  end
+  s:close()
+end
+
 local function send_all(fname, s, list, o, level)
   local count = o.loop and 0 or (o.count or 1)
-  local sent, err = s:send(list, count, o.inter, o.rate_pps, o.realtime)
-  if not sent then error(fname .. ": " .. err, level + 1) end
+  local sent, err, _, gone = s:send(list, count, o.inter, o.rate_pps, o.realtime)
+  if not sent then
+    if gone then forget_sender(s) end  -- opened afresh next time
+    error(fname .. ": " .. err, level + 1)
+  end
   if o.verbose or conf_values.verb > 0 then print(("Sent %d packets."):format(sent)) end
   return sent
 end
@@ -578,8 +588,8 @@ local function sr_common(fname, pkts, opts, l2, level)
   if timeout == nil then timeout = conf_values.timeout end
   local answers, todo = {}, {}
   for i = 1, #sent do todo[i] = i end
-  local retry = o.retry or 0
-  local stale, interrupted = 0, false
+  local retry = o.retry or 0  -- > 0: rounds after the first; < 0: until
+  local stale, interrupted = 0, false  -- -retry rounds bring nothing new
   local debug = debug_printer(o.debug_match, sent)
   repeat
     local batch = {}
@@ -597,8 +607,14 @@ local function sr_common(fname, pkts, opts, l2, level)
     end
     stale = n > 0 and 0 or stale + 1
     todo, interrupted = left, stopped
-    if retry > 0 then retry = retry - 1 elseif retry < 0 and stale >= -retry then retry = 0 end
-  until #todo == 0 or interrupted or retry == 0
+    local last
+    if retry >= 0 then
+      last = retry == 0
+      retry = retry - 1
+    else
+      last = stale >= -retry
+    end
+  until #todo == 0 or interrupted or last
   local ans, unans = setmetatable({}, SndRcvList), packet_list()
   for i, p in ipairs(sent) do
     local a = answers[i]
@@ -619,19 +635,25 @@ end
 
 -- sr(pkts, {timeout=, retry=, inter=, iface=, multi=, filter=,
 -- debug_match=}) -> answered pairs, unanswered packets (layer 3)
-function M.sr(pkts, opts) return sr_common("sr", pkts, opts, false, 1) end
+function M.sr(pkts, opts)
+  local ans, unans = sr_common("sr", pkts, opts, false, 2)  -- no tail call: the
+  return ans, unans                                         -- level counts sr
+end
 
 -- srp(...): the same at layer 2
-function M.srp(pkts, opts) return sr_common("srp", pkts, opts, true, 1) end
+function M.srp(pkts, opts)
+  local ans, unans = sr_common("srp", pkts, opts, true, 2)
+  return ans, unans
+end
 
 -- sr1(pkt, opts) -> the first answer, or nil
 function M.sr1(pkts, opts)
-  local ans = sr_common("sr1", pkts, opts, false, 1)
+  local ans = sr_common("sr1", pkts, opts, false, 2)
   return ans[1] and ans[1].received or nil
 end
 
 function M.srp1(pkts, opts)
-  local ans = sr_common("srp1", pkts, opts, true, 1)
+  local ans = sr_common("srp1", pkts, opts, true, 2)
   return ans[1] and ans[1].received or nil
 end
 
@@ -650,7 +672,7 @@ function M.srloop(pkts, opts)
   end
   local sr_opts = {timeout = o.timeout, iface = o.iface, filter = o.filter}
   for round = 1, count do
-    local ans, unans = sr_common("srloop", pkts, sr_opts, o.l2, 1)
+    local ans, unans = sr_common("srloop", pkts, sr_opts, o.l2, 2)
     for _, a in ipairs(ans) do
       all_ans[#all_ans + 1] = a
       local line = show(a, true)
@@ -723,7 +745,7 @@ function M.traceroute(host, opts)
     local a = by_ttl[ttl]
     local hop = {ttl = ttl}
     if a then
-      hop.ip = a.received.src
+      hop.ip = a.received[v6 and L.IPv6 or L.IP].src
       hop.rtt = a.received.time - a.sent.time
       hop.reached = hop.ip == host
       hop.answer = a.received
@@ -764,14 +786,13 @@ function M.arping(net, opts)
   for _, ip in ipairs(addresses("arping", net)) do
     probes[#probes + 1] = L.Ether{dst = "ff:ff:ff:ff:ff:ff"} / L.ARP{pdst = ip}
   end
-  return sr_common("arping", probes, {iface = o.iface, timeout = o.timeout, retry = o.retry}, true, 1)
+  local ans, unans = sr_common("arping", probes, {iface = o.iface, timeout = o.timeout,
+    retry = o.retry}, true, 2)
+  return ans, unans
 end
 
 -- ---- the loop ---------------------------------------------------------------------------------
 
-M.sleep = function(s)
-  if type(s) ~= "number" or s < 0 then error("sleep: expected a number of seconds >= 0", 2) end
-  return core.sleep(s)
-end
+M.sleep = core.sleep  -- sleep(seconds): the loop runs meanwhile
 
 return M

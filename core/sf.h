@@ -237,6 +237,9 @@ typedef struct sf_facts {
      solicitation 135 -> advertisement 136, target the address asked
      about) or RESOLVE's op values (who-has 1 -> is-at 2) */
   uint8_t solicit, advert;
+  /* ICMP roles: more request/reply types keyed by id and seqno, as
+     {request, reply} pairs ending with {0, 0} (timestamp 13 -> 14) */
+  const uint8_t (*pairs)[2];
   const char *target, *op;
   const char *lsrc;      /* RESOLVE: the sender's link address (hwsrc) */
   const char *src, *dst; /* addresses (LINK, NET) or ports (transports) */

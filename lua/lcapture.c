@@ -989,6 +989,34 @@ static int l_sr(lua_State *L) {
   return 2;
 }
 
+/* answers(resp, req) -> true | false, why: does resp answer req, as sr()
+   decides; same_hash tells whether sr() would look (hashret agrees) */
+static int l_answers(lua_State *L) {
+  srun r;
+  sf_pkt *resp = lsf_parsed(L, 1), *req = lsf_parsed(L, 2);
+  char why[256];
+  int yes;
+  memset(&r, 0, sizeof r);
+  r.L = L;
+  r.resp = 1;
+  lua_settop(L, 2);
+  lua_newtable(L);
+  r.reqmap = 3;
+  lua_pushvalue(L, 2);
+  lua_rawsetp(L, r.reqmap, req);
+  yes = sf_answers(resp, req, host_answers, &r, why, sizeof why);
+  if (r.failed) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &r.failed);
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &r.failed);
+    return lua_error(L);
+  }
+  lua_pushboolean(L, yes);
+  lua_pushstring(L, yes ? "" : why);
+  lua_pushboolean(L, sf_hashret(resp) == sf_hashret(req));
+  return 3;
+}
+
 /* set_answers(proto id, fn|nil): a CustomLayer's answers hook */
 static int l_set_answers(lua_State *L) {
   lua_Integer id = luaL_checkinteger(L, 1);
@@ -1031,7 +1059,7 @@ void lsf_open_capture(lua_State *L) {
     {"interfaces", l_interfaces}, {"interface", l_interface},
     {"iface_addr", l_iface_addr}, {"route", l_route}, {"route_table", l_route_table},
     {"prepare", l_prepare}, {"sender_open", l_sender_open}, {"sr", l_sr},
-    {"set_answers", l_set_answers}, {NULL, NULL}
+    {"set_answers", l_set_answers}, {"answers", l_answers}, {NULL, NULL}
   };
   new_class(L, LSF_LIVE, live_methods, live_close);
   new_class(L, LSF_SENDER, sender_methods, sender_close);

@@ -108,9 +108,18 @@ static int answers_at(judge *j, int pi, int ri);
 
 /* ---- one role each ------------------------------------------------------------- */
 
+/* a multicast or broadcast address: answered from a unicast one */
+static int group_addr(const uint8_t *a, size_t n) {
+  if (n == 4) return a[0] >= 224 || (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
+  return n == 16 && a[0] == 0xff;
+}
+
 static int net_answers(judge *j, int pi, int ri) {
   const sf_proto *pr = proto_at(j->req, ri);
-  if (!same_addr(j->resp, pi, pr->at.src, j->req, ri, pr->at.dst))
+  size_t n = 0;
+  const uint8_t *qdst = addr(j->req, ri, pr->at.dst, &n);
+  if (!(qdst && group_addr(qdst, n)) &&
+      !same_addr(j->resp, pi, pr->at.src, j->req, ri, pr->at.dst))
     return no(j, "%s: the answer comes from another address than the request's %s",
               pr->display, field_name(j->req, ri, pr->at.dst));
   if (!same_addr(j->resp, pi, pr->at.dst, j->req, ri, pr->at.src))
@@ -167,21 +176,50 @@ static int stream_answers(judge *j, int pi, int ri) {
   return 1;
 }
 
+/* The reply type of an ICMP request keyed by id and seq, -1 if none. */
+static int reply_type(const sf_facts *f, unsigned t) {
+  const uint8_t (*pr)[2];
+  if (t == f->echo_request && f->echo_request != f->echo_reply) return f->echo_reply;
+  for (pr = f->pairs; pr && (*pr)[0]; pr++)
+    if ((*pr)[0] == t) return (*pr)[1];
+  return -1;
+}
+
+static int is_reply_type(const sf_facts *f, unsigned t) {
+  const uint8_t (*pr)[2];
+  if (t == f->echo_reply || t == f->echo_request) return 1;
+  for (pr = f->pairs; pr && (*pr)[0]; pr++)
+    if ((*pr)[0] == t || (*pr)[1] == t) return 1;
+  return 0;
+}
+
+static int same_bytes(judge *j, int pi, int ri, int fi) {
+  size_t a = 0, b = 0;
+  const uint8_t *x = addr(j->resp, pi, fi, &a), *y = addr(j->req, ri, fi, &b);
+  return fi < 0 || (x && y && a == b && memcmp(x, y, a) == 0) || (!x && !y);
+}
+
 static int icmp_answers(judge *j, int pi, int ri) {
   const sf_proto *pr = proto_at(j->req, ri);
   const sf_facts *f = pr->facts;
   const sf_layer *rl = &j->resp->layers[pi], *ql = &j->req->layers[ri];
   unsigned rt = j->resp->data[rl->off], qt = j->req->data[ql->off];
-  int ok = 1;
-  if (qt == f->echo_request && f->echo_request != f->echo_reply) {
-    if (rt != f->echo_reply)
-      return no(j, "%s: type %u is not the echo reply (%u)", pr->display, rt, f->echo_reply);
-    if (get(j->resp, pi, pr->at.id, &ok) != get(j->req, ri, pr->at.id, &ok) || !ok)
-      return no(j, "%s: the reply's id %" PRIu64 " is not the request's %" PRIu64, pr->display,
-                get(j->resp, pi, pr->at.id, &ok), get(j->req, ri, pr->at.id, &ok));
-    if (get(j->resp, pi, pr->at.seqno, &ok) != get(j->req, ri, pr->at.seqno, &ok) || !ok)
-      return no(j, "%s: the reply's seq %" PRIu64 " is not the request's %" PRIu64, pr->display,
-                get(j->resp, pi, pr->at.seqno, &ok), get(j->req, ri, pr->at.seqno, &ok));
+  int want = reply_type(f, qt), ok = 1;
+  if (want >= 0) {
+    uint64_t a, b;
+    if (rt != (unsigned)want)
+      return no(j, "%s: type %u is not the reply to type %u (%d)", pr->display, rt, qt, want);
+    a = get(j->resp, pi, pr->at.id, &ok);
+    b = get(j->req, ri, pr->at.id, &ok);
+    if (!ok || a != b)
+      return no(j, "%s: the reply's id %" PRIu64 " is not the request's %" PRIu64, pr->display, a, b);
+    a = get(j->resp, pi, pr->at.seqno, &ok);
+    b = get(j->req, ri, pr->at.seqno, &ok);
+    if (!ok || a != b)
+      return no(j, "%s: the reply's seq %" PRIu64 " is not the request's %" PRIu64, pr->display, a, b);
+    if (!same_bytes(j, pi, ri, pr->at.body))
+      return no(j, "%s: the reply's %s is not the request's", pr->display,
+                field_name(j->req, ri, pr->at.body));
     return 1;
   }
   if (f->solicit && qt == f->solicit) {
@@ -231,10 +269,17 @@ static int same_fields(judge *j, int qi, int ri) {
     }
     return ok && same;
   }
-  if (r == SF_ROLE_ICMP && at->id >= 0) {
+  if (r == SF_ROLE_ICMP) {  /* type and code, then id and seq if it has them */
+    const uint8_t *a = j->resp->data + j->resp->layers[qi].off, *b = j->req->data + j->req->layers[ri].off;
     int idok = 1;
-    uint64_t a = get(j->resp, qi, at->id, &idok), b = get(j->req, ri, at->id, &idok);
-    return !idok || a == b;
+    uint64_t x, y, u, v;
+    if (a[0] != b[0] || j->resp->layers[qi].end - j->resp->layers[qi].off < 2 || a[1] != b[1])
+      return 0;
+    x = get(j->resp, qi, at->id, &idok);
+    y = get(j->req, ri, at->id, &idok);
+    u = get(j->resp, qi, at->seqno, &idok);
+    v = get(j->req, ri, at->seqno, &idok);
+    return !idok || (x == y && u == v);
   }
   return 1;
 }
@@ -329,8 +374,13 @@ static uint64_t addr_pair(const sf_pkt *p, int li, int fa, int fb) {
   return mix(x) ^ mix(y);
 }
 
+/* Addresses, ports and ICMP ids mixed so that a request and its answers
+   agree: addresses and ports by a sum that ignores their order; an ICMP
+   error by what it quotes; neighbour discovery by its target alone (the
+   solicitation goes to a multicast address, the advertisement from a
+   unicast one). */
 static uint64_t hash_from(const sf_pkt *p, int li) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  uint64_t h = 0x9e3779b97f4a7c15ULL, net = 0;
   int ok, q;
   while (li >= 0 && li < p->nlayers) {
     const sf_proto *pr = proto_at(p, li);
@@ -338,30 +388,30 @@ static uint64_t hash_from(const sf_pkt *p, int li) {
     ok = 1;
     if (r == SF_ROLE_NET) {
       if ((q = quote_of(p, li)) >= 0 && !quoted(p, li)) return hash_from(p, q);
-      h = mix(h ^ addr_pair(p, li, pr->at.src, pr->at.dst));
+      net = mix(net ^ addr_pair(p, li, pr->at.src, pr->at.dst));
       li = after_net(p, li);
       continue;
     }
     if (r == SF_ROLE_TRANSPORT || r == SF_ROLE_STREAM) {
       uint64_t s = get(p, li, pr->at.src, &ok), d = get(p, li, pr->at.dst, &ok);
-      return ok ? mix(h ^ (s ^ d) ^ (s + d) << 17) : h;
+      return ok ? mix(h ^ net ^ (s ^ d) ^ (s + d) << 17) : mix(h ^ net);
     }
     if (r == SF_ROLE_ICMP) {
       unsigned t = p->data[p->layers[li].off];
       const sf_facts *f = pr->facts;
-      if ((t == f->echo_request || t == f->echo_reply) && pr->at.id >= 0) {
+      if (is_reply_type(f, t) && pr->at.id >= 0) {
         uint64_t id = get(p, li, pr->at.id, &ok), seq = get(p, li, pr->at.seqno, &ok);
-        return mix(h ^ (id << 16 | seq) ^ 0x1c0);
+        return mix(h ^ net ^ (id << 16 | seq) ^ 0x1c0);
       }
       if (f->solicit && (t == f->solicit || t == f->advert) && pr->at.target >= 0)
         return mix(h ^ addr_pair(p, li, pr->at.target, pr->at.target));
-      return h;
+      return mix(h ^ net);
     }
     if (r == SF_ROLE_RESOLVE) return mix(h ^ addr_pair(p, li, pr->at.src, pr->at.dst));
-    if (r != SF_ROLE_LINK && r != SF_ROLE_VLAN) return h;
+    if (r != SF_ROLE_LINK && r != SF_ROLE_VLAN) return mix(h ^ net);
     li++;
   }
-  return h;
+  return mix(h ^ net);
 }
 
 uint64_t sf_hashret(const sf_pkt *p) { return hash_from(p, above_link(p)); }

@@ -57,7 +57,7 @@ do
   for _, name in ipairs{"sniff", "Sniffer", "AsyncSniffer", "list_interfaces",
       "validate_filter", "get_if_addr", "get_if_addr6", "get_if_hwaddr", "send",
       "sendp", "sr", "sr1", "srp", "srp1", "srloop", "traceroute", "arping", "conf",
-      "sleep", "PacketList"} do
+      "sleep", "PacketList", "answers"} do
     M[name] = live[name]
   end
 end

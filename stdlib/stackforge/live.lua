@@ -791,6 +791,18 @@ function M.arping(net, opts)
   return ans, unans
 end
 
+-- answers(reply, request) -> true, or false and why: the test sr() applies
+-- (each protocol's answers, as Scapy's reply.answers(request))
+function M.answers(reply, request)
+  if not is_packet(reply) or not is_packet(request) then
+    error(("answers: expected two packets, got %s and %s"):format(typename(reply),
+      typename(request)), 2)
+  end
+  local yes, why = core.answers(reply, request)
+  if yes then return true end
+  return false, why
+end
+
 -- ---- the loop ---------------------------------------------------------------------------------
 
 M.sleep = core.sleep  -- sleep(seconds): the loop runs meanwhile

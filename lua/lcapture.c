@@ -175,10 +175,7 @@ static void on_readable(uv_poll_t *pl, int status, int events) {
   (void)events;
   if (!lv) return;
   lv->ready = 1;
-  if (!lv->async || status < 0) {  /* next() reads; stop the wakeups */
-    uv_poll_stop(pl);
-    return;
-  }
+  if (!lv->async || status < 0) return;  /* next() or sr() reads */
   lv->L = lsf_loop_thread(lv->lp);
   if (guarded_read(lv, ASYNC_BATCH, TO_CALLBACK) < 0) {
     lua_pushstring(lv->L, sf_live_error(lv->h));
@@ -210,11 +207,8 @@ static int live_next(lua_State *L) {
     if (!t && secs >= 0) t = lsf_deadline(lv->lp, secs, &expired);
     if (expired) break;
     lv->ready = 0;
-    if (!lv->poll) {
-      if (start_poll(lv)) return luaL_error(L, "cannot poll %s", sf_live_iface(lv->h));
-    } else {
-      uv_poll_start(lv->poll, UV_READABLE, on_readable);
-    }
+    if (!lv->poll && start_poll(lv)) return luaL_error(L, "cannot poll %s", sf_live_iface(lv->h));
+    if (!uv_is_active((uv_handle_t *)lv->poll)) uv_poll_start(lv->poll, UV_READABLE, on_readable);
     while (!lv->ready && !expired && !lv->halted &&
            (rc = lsf_loop_run(L, lv->lp, UV_RUN_ONCE)) >= LSF_RUN_IDLE) {}
     if (rc < LSF_RUN_IDLE) break;
@@ -547,15 +541,15 @@ static int l_route_table(lua_State *L) {
 
 /* ---- preparing packets to send ---------------------------------------------------- */
 
-/* prepare(p, l2, iface) -> packet (p, or a filled copy), route iface |
-   nil, msg */
+/* prepare(p, l2, iface, need_route) -> packet (p, or a filled copy),
+   route iface | nil, msg */
 static int l_prepare(lua_State *L) {
   sf_pkt *p = lsf_parsed(L, 1), *q;
-  int l2 = lua_toboolean(L, 2);
+  int l2 = lua_toboolean(L, 2), need_route = lua_toboolean(L, 4);
   const char *iface = luaL_optstring(L, 3, NULL);
   sf_prep pr;
   char err[SF_CAP_ERRLEN];
-  if (sf_prep_look(p, l2, iface, &pr, err, sizeof err)) {
+  if (sf_prep_look(p, l2, iface, need_route, &pr, err, sizeof err)) {
     luaL_pushfail(L);
     lua_pushstring(L, err);
     return 2;
@@ -882,17 +876,14 @@ static void read_answers(srun *r) {
   r->lv->reading--;
 }
 
-/* Run the loop until the capture is readable or the deadline passes. */
+/* Run the loop until the capture is readable or the deadline passes (the
+   poll stays started for the whole sr: one epoll change, not two a wait). */
 static int wait_readable(srun *r, const int *expired, int *rc) {
   llive *lv = r->lv;
   lv->ready = 0;
-  if (!lv->poll) {
-    if (start_poll(lv)) return -1;
-  } else {
-    uv_poll_start(lv->poll, UV_READABLE, on_readable);
-  }
+  if (!lv->poll && start_poll(lv)) return -1;
+  if (!uv_is_active((uv_handle_t *)lv->poll)) uv_poll_start(lv->poll, UV_READABLE, on_readable);
   while (!lv->ready && !*expired && (*rc = lsf_loop_run(r->L, lv->lp, UV_RUN_ONCE)) >= LSF_RUN_IDLE) {}
-  uv_poll_stop(lv->poll);
   return *rc < LSF_RUN_IDLE ? -1 : 0;
 }
 
@@ -975,6 +966,7 @@ static int l_sr(lua_State *L) {
   }
   read_answers(&r);
   lsf_deadline_cancel(t);
+  if (r.lv->poll) uv_poll_stop(r.lv->poll);
   sf_match_free(r.m);
   if (r.failed) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &r.failed);

@@ -18,6 +18,7 @@
  */
 #include <luv/luv.h>
 #include <signal.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,8 @@ struct lsf_loop {
   uv_loop_t *own;        /* the loop we made and must close, or NULL */
   lua_State *main;       /* the main thread: callbacks outside our runs */
   lua_State *cur;        /* the thread running the loop now, or NULL */
-  uv_signal_t *sigint;   /* malloc'd: freed by its close callback */
+  uv_async_t *wake;      /* Ctrl-C wakes the loop (malloc'd: freed by its
+                            close callback) */
   volatile int interrupted;
   int failed;            /* a callback's error waits in the registry */
   int depth;             /* nested runs */
@@ -73,12 +75,23 @@ static int choose_loop(lua_State *L, lsf_loop *lp) {
   return 0;
 }
 
-static void on_sigint(uv_signal_t *s, int sig) {
-  lsf_loop *lp = (lsf_loop *)((uv_handle_t *)s)->data;
+/* Ctrl-C while a run blocks: a plain handler (two sigactions per run,
+   where libuv's signal handles cost a dozen system calls) that wakes the
+   loop through an async handle, which uv_async_send allows from a signal
+   handler. */
+static lsf_loop *volatile sig_target;
+
+static void on_sigint(int sig) {
+  lsf_loop *lp = sig_target;
   (void)sig;
   if (!lp) return;
   lp->interrupted = 1;
-  uv_stop(lp->uv);
+  uv_async_send(lp->wake);
+}
+
+static void on_wake(uv_async_t *a) {
+  lsf_loop *lp = (lsf_loop *)((uv_handle_t *)a)->data;
+  if (lp && lp->interrupted) uv_stop(lp->uv);
 }
 
 /* The state closes: close what we own.  The shared loop is not run here
@@ -87,10 +100,10 @@ static void on_sigint(uv_signal_t *s, int sig) {
 static int loop_gc(lua_State *L) {
   lsf_loop *lp = (lsf_loop *)lua_touserdata(L, 1);
   if (!lp->uv) return 0;
-  if (lp->sigint) {
-    ((uv_handle_t *)lp->sigint)->data = NULL;
-    lsf_close_handle((uv_handle_t *)lp->sigint);
-    lp->sigint = NULL;
+  if (lp->wake) {
+    ((uv_handle_t *)lp->wake)->data = NULL;
+    lsf_close_handle((uv_handle_t *)lp->wake);
+    lp->wake = NULL;
   }
   if (lp->own) {
     int tries = 100;
@@ -120,10 +133,10 @@ lsf_loop *lsf_getloop(lua_State *L) {
   lp->main = lua_tothread(L, -1);
   lua_pop(L, 1);
   if (choose_loop(L, lp)) luaL_error(L, "cannot create an event loop");
-  lp->sigint = malloc(sizeof *lp->sigint);
-  if (!lp->sigint || uv_signal_init(lp->uv, lp->sigint)) luaL_error(L, "cannot watch Ctrl-C");
-  ((uv_handle_t *)lp->sigint)->data = lp;
-  uv_unref((uv_handle_t *)lp->sigint);  /* never keeps the loop alive */
+  lp->wake = malloc(sizeof *lp->wake);
+  if (!lp->wake || uv_async_init(lp->uv, lp->wake, on_wake)) luaL_error(L, "cannot watch Ctrl-C");
+  ((uv_handle_t *)lp->wake)->data = lp;
+  uv_unref((uv_handle_t *)lp->wake);  /* never keeps the loop alive */
   return lp;
 }
 
@@ -147,16 +160,25 @@ void lsf_loop_fail(lsf_loop *lp, lua_State *L) {
 }
 
 /* Ctrl-C stops the loop while it waits, unless SIGINT is ignored (then
-   nothing should stop it). */
+   nothing should stop it) or an outer run watches already. */
 static int watch_sigint(lsf_loop *lp, struct sigaction *old) {
-  sigaction(SIGINT, NULL, old);
-  if (old->sa_handler == SIG_IGN || uv_is_active((uv_handle_t *)lp->sigint)) return 0;
-  return uv_signal_start(lp->sigint, on_sigint, SIGINT) == 0;
+  struct sigaction sa;
+  if (sig_target) return 0;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGINT, &sa, old)) return 0;
+  if (old->sa_handler == SIG_IGN) {  /* put it back: ignored stays ignored */
+    sigaction(SIGINT, old, NULL);
+    return 0;
+  }
+  sig_target = lp;
+  return 1;
 }
 
-static void unwatch_sigint(lsf_loop *lp, const struct sigaction *old) {
-  uv_signal_stop(lp->sigint);
-  sigaction(SIGINT, old, NULL);  /* libuv leaves SIG_DFL */
+static void unwatch_sigint(const struct sigaction *old) {
+  sigaction(SIGINT, old, NULL);
+  sig_target = NULL;
 }
 
 int lsf_loop_run(lua_State *L, lsf_loop *lp, int mode) {
@@ -173,7 +195,7 @@ int lsf_loop_run(lua_State *L, lsf_loop *lp, int mode) {
   ctx->mode = oldmode;
   lp->depth--;
   lp->cur = prev;
-  if (watching) unwatch_sigint(lp, &old);
+  if (watching) unwatch_sigint(&old);
   if (lp->failed) return LSF_RUN_FAILED;
   if (lp->interrupted) return LSF_RUN_INTERRUPTED;
   return alive ? LSF_RUN_MORE : LSF_RUN_IDLE;

@@ -165,9 +165,11 @@ typedef struct sf_prep {
 } sf_prep;
 
 /* Look at p for sending at layer 3 (l2 = 0: p must start with its
-   network layer) or 2 on iface: 0, or -1 with the reason. */
-int sf_prep_look(const sf_pkt *p, int l2, const char *iface, sf_prep *pr,
-                 char *err, size_t errlen);
+   network layer) or 2 on iface: 0, or -1 with the reason.  A packet no
+   constructor made is sent as it is: its route is looked up only if
+   need_route (sr() listens where the route leaves). */
+int sf_prep_look(const sf_pkt *p, int l2, const char *iface, int need_route,
+                 sf_prep *pr, char *err, size_t errlen);
 /* does the look ask for a change of p? */
 int sf_prep_changes(const sf_prep *pr);
 /* make the changes (p writable: a copy of the user's packet) */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "capture.h"
 
@@ -57,6 +58,25 @@ static int look_net(const sf_pkt *p, int li, sf_prep *pr, char *err, size_t errl
   return 0;
 }
 
+/* sf_iface_get, the last answer kept for 50 ms (sendp of built frames
+   asks for the interface's MAC once a packet) */
+static int iface_info(const char *iface, sf_iface *info, char *err, size_t errlen) {
+  static _Thread_local sf_iface last;
+  static _Thread_local int64_t at;
+  struct timespec ts;
+  int64_t now;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  if (at && now - at < 50000000 && strcmp(last.name, iface) == 0) {
+    *info = last;
+    return 0;
+  }
+  if (sf_iface_get(iface, info, err, errlen)) return -1;
+  last = *info;
+  at = now;
+  return 0;
+}
+
 /* ARP: the sender's addresses from the route to the target */
 static int look_resolve(const sf_pkt *p, int li, const char *iface, sf_prep *pr,
                         char *err, size_t errlen) {
@@ -69,7 +89,7 @@ static int look_resolve(const sf_pkt *p, int li, const char *iface, sf_prep *pr,
   if (ours(p, li, rp->at.src) && fam &&
       sf_route_get(fam, target, &pr->route, err, errlen) == 0)
     pr->fill_src = pr->route.has_src;
-  if (ours(p, li, rp->at.lsrc) && iface && sf_iface_get(iface, &info, err, errlen) == 0 &&
+  if (ours(p, li, rp->at.lsrc) && iface && iface_info(iface, &info, err, errlen) == 0 &&
       info.has_mac) {
     memcpy(pr->lsrc, info.mac, 6);
     pr->fill_lsrc = 2;  /* 2: the resolving layer's, 1: the link layer's */
@@ -84,7 +104,7 @@ static void look_link(const sf_pkt *p, int li, const char *iface, sf_prep *pr) {
   sf_iface info;
   char ignored[SF_CAP_ERRLEN];
   const uint8_t *hop;
-  if (ours(p, li, lp->at.src) && iface && sf_iface_get(iface, &info, ignored, sizeof ignored) == 0 &&
+  if (ours(p, li, lp->at.src) && iface && iface_info(iface, &info, ignored, sizeof ignored) == 0 &&
       info.has_mac) {
     memcpy(pr->lsrc, info.mac, 6);
     pr->fill_lsrc = pr->fill_lsrc ? pr->fill_lsrc : 1;
@@ -100,8 +120,15 @@ static void look_link(const sf_pkt *p, int li, const char *iface, sf_prep *pr) {
     pr->fill_ldst = 1;
 }
 
-int sf_prep_look(const sf_pkt *p, int l2, const char *iface, sf_prep *pr,
-                 char *err, size_t errlen) {
+static int any_built(const sf_pkt *p) {
+  int li;
+  for (li = 0; li < p->nlayers; li++)
+    if (p->layers[li].flags & SF_L_BUILT) return 1;
+  return 0;
+}
+
+int sf_prep_look(const sf_pkt *p, int l2, const char *iface, int need_route,
+                 sf_prep *pr, char *err, size_t errlen) {
   int li, link;
   memset(pr, 0, sizeof *pr);
   pr->net = -1;
@@ -110,15 +137,14 @@ int sf_prep_look(const sf_pkt *p, int l2, const char *iface, sf_prep *pr,
     return -1;
   }
   li = find_role(p, SF_ROLE_NET);
-  if (!l2) {
-    if (li != 0) {
-      snprintf(err, errlen, "the packet starts with %s: send() and sr() take "
-               "packets from their IP layer (sendp() and srp() send frames)",
-               sf_proto_get(p->layers[0].proto)->display);
-      return -1;
-    }
-    return look_net(p, li, pr, err, errlen);
+  if (!l2 && li != 0) {
+    snprintf(err, errlen, "the packet starts with %s: send() and sr() take "
+             "packets from their IP layer (sendp() and srp() send frames)",
+             sf_proto_get(p->layers[0].proto)->display);
+    return -1;
   }
+  if (!need_route && !any_built(p)) return 0;  /* a captured packet goes as it is */
+  if (!l2) return look_net(p, li, pr, err, errlen);
   if (li >= 0 && look_net(p, li, pr, err, errlen)) {
     pr->net = -1;  /* unroutable: send the frame as it is */
     pr->fill_src = 0;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -35,13 +36,13 @@ static void add_attr(struct nlmsghdr *h, int type, const void *d, size_t n) {
   h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
 }
 
-static int ask(int s, int family, const uint8_t *dst) {
+static int ask(int s, int family, const uint8_t *dst, uint32_t seq) {
   route_req q;
   memset(&q, 0, sizeof q);
   q.h.nlmsg_len = NLMSG_LENGTH(sizeof q.r);
   q.h.nlmsg_type = RTM_GETROUTE;
   q.h.nlmsg_flags = NLM_F_REQUEST;
-  q.h.nlmsg_seq = 1;
+  q.h.nlmsg_seq = seq;
   q.r.rtm_family = (unsigned char)family;
   q.r.rtm_dst_len = (unsigned char)(addr_len(family) * 8);
   add_attr(&q.h, RTA_DST, dst, addr_len(family));
@@ -66,48 +67,115 @@ static void read_attrs(const struct nlmsghdr *h, sf_route *r) {
   }
 }
 
-/* the one answer, or the kernel's error number */
-static int answer(int s, sf_route *r) {
+/* the answer to query seq (older ones, after a timeout, are skipped), or
+   the kernel's error number */
+static int answer(int s, uint32_t seq, sf_route *r) {
   char buf[8192];
-  ssize_t got = recv(s, buf, sizeof buf, 0);
-  struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf;
-  int left = (int)got;
-  if (got < 0) return errno;
-  for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-    if (h->nlmsg_type == NLMSG_ERROR) {
-      const struct nlmsgerr *e = NLMSG_DATA(h);
-      return e->error ? -e->error : EINVAL;
-    }
-    if (h->nlmsg_type == RTM_NEWROUTE) {
-      read_attrs(h, r);
-      return 0;
+  for (;;) {
+    ssize_t got = recv(s, buf, sizeof buf, 0);
+    struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf;
+    int left = (int)got;
+    if (got < 0) return errno;
+    for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_seq != seq) continue;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *e = NLMSG_DATA(h);
+        return e->error ? -e->error : EINVAL;
+      }
+      if (h->nlmsg_type == RTM_NEWROUTE) {
+        read_attrs(h, r);
+        return 0;
+      }
     }
   }
-  return EINVAL;
+}
+
+/* One routing socket per thread, kept open: a lookup is then one message
+   each way (sr1 asks for every packet). */
+static _Thread_local int nl_fd = -1;
+static _Thread_local uint32_t nl_seq;
+
+static int routing_socket(void) {
+  struct timeval tv = {1, 0};
+  if (nl_fd >= 0) return nl_fd;
+  nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (nl_fd >= 0) setsockopt(nl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return nl_fd;
+}
+
+static int lookup(int family, const uint8_t *dst, sf_route *r) {
+  int s = routing_socket(), e;
+  uint32_t seq = ++nl_seq;
+  if (s < 0) return errno;
+  e = ask(s, family, dst, seq) ? errno : answer(s, seq, r);
+  if (e == EAGAIN || e == EBADF || e == ENOTSOCK) {  /* start afresh next time */
+    close(nl_fd);
+    nl_fd = -1;
+  }
+  return e;
+}
+
+/* The last answers, reused for 50 ms: sr1 in a loop asks the same
+   question each time, and the kernel's answer costs more than the round
+   trip it serves on a fast link. */
+#define ROUTE_CACHE 8
+#define ROUTE_TTL_NS 50000000
+
+typedef struct cached {
+  int64_t at;
+  int family;
+  uint8_t dst[16];
+  sf_route r;
+} cached;
+
+static _Thread_local cached route_cache[ROUTE_CACHE];
+static _Thread_local unsigned route_next;
+
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int from_cache(int family, const uint8_t *dst, sf_route *r, int64_t now) {
+  int i;
+  for (i = 0; i < ROUTE_CACHE; i++) {
+    const cached *c = &route_cache[i];
+    if (c->family == family && now - c->at < ROUTE_TTL_NS &&
+        memcmp(c->dst, dst, addr_len(family)) == 0) {
+      *r = c->r;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void to_cache(int family, const uint8_t *dst, const sf_route *r, int64_t now) {
+  cached *c = &route_cache[route_next++ % ROUTE_CACHE];
+  c->at = now;
+  c->family = family;
+  memcpy(c->dst, dst, addr_len(family));
+  c->r = *r;
 }
 
 int sf_route_get(int family, const uint8_t *dst, sf_route *r, char *err,
                  size_t errlen) {
-  struct timeval tv = {1, 0};
   char text[INET6_ADDRSTRLEN] = "?";
-  int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), e;
+  int64_t now = mono_ns();
+  int e;
+  if (from_cache(family, dst, r, now)) return 0;
   memset(r, 0, sizeof *r);
   r->family = family;
-  inet_ntop(family, dst, text, sizeof text);
-  if (s < 0) {
-    snprintf(err, errlen, "no route to %s: %s", text, strerror(errno));
-    return -1;
-  }
-  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  e = ask(s, family, dst) ? errno : answer(s, r);
-  close(s);
+  e = lookup(family, dst, r);
   if (!e && (!r->ifindex || !if_indextoname(r->ifindex, r->iface))) e = ENODEV;
   if (e) {
+    inet_ntop(family, dst, text, sizeof text);
     snprintf(err, errlen, "no route to %s: %s", text, strerror(e));
     return -1;
   }
   if (!r->has_src)  /* no preferred source: the interface's address */
     r->has_src = sf_iface_addr(r->iface, family, r->src) == 0;
+  to_cache(family, dst, r, now);
   return 0;
 }
 

@@ -68,7 +68,7 @@ int sf_send_batch(int fd, const sf_sendbuf *b, int n) {
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   struct sockaddr_storage names[BATCH];
-  int done = 0;
+  int done = 0, waits = 0;
   while (done < n) {
     int k = n - done < BATCH ? n - done : BATCH, i, rc;
     memset(msgs, 0, (size_t)k * sizeof msgs[0]);
@@ -86,13 +86,14 @@ int sf_send_batch(int fd, const sf_sendbuf *b, int n) {
     rc = sendmmsg(fd, msgs, (unsigned)k, 0);
     if (rc < 0) {
       if (errno == EINTR) continue;
-      if (errno == ENOBUFS || errno == EAGAIN) {  /* the queue is full: wait */
-        usleep(50);
+      if ((errno == ENOBUFS || errno == EAGAIN) && waits++ < 20000) {
+        usleep(50);  /* the queue is full: wait, up to a second in all */
         continue;
       }
       return done;
     }
     done += rc;
+    waits = 0;
   }
   return done;
 }

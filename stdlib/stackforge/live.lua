@@ -458,10 +458,11 @@ end
 -- each packet as it will go: the user's, or a copy with the addresses
 -- Scapy fills in (source from the route, link addresses); and the
 -- interface the route leaves by
-local function prepare(fname, list, l2, iface, level)
+local function prepare(fname, list, l2, iface, level, need_route)
   local out, via = {}, nil
+  local prep = core.prepare
   for i, p in ipairs(list) do
-    local q, r = core.prepare(p, l2, iface)
+    local q, r = prep(p, l2, iface, need_route)
     if not q then error(("%s: packet %d: %s"):format(fname, i, r), level + 1) end
     out[i] = q
     if r then
@@ -572,7 +573,7 @@ local function sr_common(fname, pkts, opts, l2, level)
   local o = options(fname, opts, SR_OPTS, nil, level)
   local list = packets_arg(fname, pkts, level)
   local iface = o.iface or (l2 and M.conf.iface) or nil
-  local sent, via = prepare(fname, list, l2, iface, level)
+  local sent, via = prepare(fname, list, l2, iface, level, not iface)
   if #sent == 0 then return setmetatable({}, SndRcvList), packet_list() end
   local cap_iface = iface or via or "any"
   local h, err = capture_for(cap_iface, o.filter)

@@ -3,6 +3,8 @@
 --   sflua live_bench.lua gen FILE N          N small UDP frames to FILE
 --   sflua live_bench.lua sniff IFACE N SECS  a Lua prn per packet; prints
 --                                            "got dropped seconds"
+--   sflua live_bench.lua prn FILE            a prn over FILE's frames; prints
+--                                            "packets seconds"
 --   sflua live_bench.lua sr1 DST N           N sr1 echo round trips; prints
 --                                            the mean in microseconds
 --   sflua live_bench.lua sendp IFACE FILE    prints "packets seconds"
@@ -37,6 +39,12 @@ elseif what == "sniff" then
   as:join()
   local st = as:stats()
   print(n, st.dropped, now() - (t0 or now()))
+elseif what == "prn" then
+  -- the Lua side alone: a prn over the same frames read from the file
+  local n = 0
+  local t0 = now()
+  sf.sniff{offline = arg[2], store = false, prn = function(p) n = n + 1 end}
+  print(n, now() - t0)
 elseif what == "sr1" then
   local dst, n = arg[2], tonumber(arg[3])
   local p = sf.IP{dst = dst} / sf.ICMP.echo_request{id = 1}

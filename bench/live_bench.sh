@@ -42,12 +42,14 @@ sniff_run() {  # tool -> "got dropped seconds" and tcpreplay's rate
   local pid=$!
   for _ in $(seq 100); do grep -q ready "$out" && break; sleep 0.1; done
   sleep 0.2
-  inB tcpreplay -q -i "$IF_B" --pps="$RATE" "$tmp/frames.pcap" >"$tmp/replay.$1" 2>&1
+  inB tcpreplay -q -i "$IF_B" --pps="$RATE" --pps-multi=16 "$tmp/frames.pcap" >"$tmp/replay.$1" 2>&1
   wait $pid
   echo "$(tail -1 "$out") $(grep -o 'Rated: [0-9.]* Bps, [0-9.]* Mbps, [0-9.]* pps' "$tmp/replay.$1" | awk '{print $6}')"
 }
 read -r got drop secs rate <<<"$(sniff_run sflua)"
 printf '%-46s %s of %s packets, %s dropped (tcpreplay at %s pps)\n' "sniff, Lua prn (AsyncSniffer):" "$got" "$PKTS" "$drop" "$rate"
+read -r n secs <<<"$("$SFLUA" "$here/live_bench.lua" prn "$tmp/frames.pcap")"
+printf '%-46s %s pps\n' "  info: the same prn over the file (Lua side):" "$(awk -v n="$n" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')"
 if ((have_scapy)); then
   read -r sgot sdrop ssecs srate <<<"$(sniff_run scapy)"
   printf '%-46s %s of %s packets (tcpreplay at %s pps)\n' "sniff, Scapy prn:" "$sgot" "$PKTS" "$srate"

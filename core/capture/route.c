@@ -69,14 +69,27 @@ static void read_attrs(const struct nlmsghdr *h, sf_route *r) {
 
 /* the answer to query seq (older ones, after a timeout, are skipped), or
    the kernel's error number */
+/* the next message of a reply (NLMSG_NEXT, without its signed sizes), or
+   NULL at the end */
+static const struct nlmsghdr *next_msg(const struct nlmsghdr *h, size_t *left) {
+  size_t step = NLMSG_ALIGN(h->nlmsg_len);
+  if (step > *left) return NULL;
+  *left -= step;
+  h = (const struct nlmsghdr *)(const void *)((const char *)h + step);
+  return *left >= sizeof *h && h->nlmsg_len >= sizeof *h && h->nlmsg_len <= *left ? h : NULL;
+}
+
+/* the answer to query seq (older ones, after a timeout, are skipped), or
+   the kernel's error number */
 static int answer(int s, uint32_t seq, sf_route *r) {
   char buf[8192];
   for (;;) {
     ssize_t got = recv(s, buf, sizeof buf, 0);
-    struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf;
-    int left = (int)got;
+    const struct nlmsghdr *h = (const struct nlmsghdr *)(void *)buf;
+    size_t left = got < 0 ? 0 : (size_t)got;
     if (got < 0) return errno;
-    for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+    if (left < sizeof *h || h->nlmsg_len < sizeof *h || h->nlmsg_len > left) continue;
+    for (; h; h = next_msg(h, &left)) {
       if (h->nlmsg_seq != seq) continue;
       if (h->nlmsg_type == NLMSG_ERROR) {
         const struct nlmsgerr *e = NLMSG_DATA(h);

@@ -127,6 +127,9 @@ end
 
 -- route(dst) -> {iface=, src=, gateway=} as the kernel would send
 function RouteTable:get(dst)
+  if type(dst) ~= "string" or not (dst:find("^%d+%.%d+%.%d+%.%d+$") or dst:find(":", 1, true)) then
+    error("conf.route:get: expected an IP address, got " .. tostring(dst), 2)
+  end
   local r, err = core.route(dst)
   if not r then error("conf.route:get: " .. err, 2) end
   return r
@@ -265,8 +268,8 @@ local function sniff_offline(o, results, consume)
     return bpf:match(p)
   end
   if type(src) == "string" then
-    local ok, reader = pcall(core.PcapReader, src)
-    if not ok then error("sniff: " .. tostring(reader), 3) end
+    local ok, reader, msg = pcall(core.PcapReader, src)
+    if not ok or not reader then error("sniff: " .. tostring(ok and msg or reader), 3) end
     for p in reader do
       if pass(p) and consume(p) then break end
     end
@@ -288,7 +291,10 @@ function M.sniff(opts)
   local o = options("sniff", opts, SNIFF_OPTS, nil, 2)
   local results = packet_list()
   local consume = consumer(o, results)
-  if o.offline ~= nil then return sniff_offline(o, results, consume) end
+  if o.offline ~= nil then
+    local r = sniff_offline(o, results, consume)  -- no tail call: the error
+    return r                                      -- levels count sniff
+  end
   local h <close>, err = open_capture(o)
   if not h then error("sniff: " .. err, 2) end
   local deadline = o.timeout and (core.now() + o.timeout)

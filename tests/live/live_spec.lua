@@ -223,6 +223,19 @@ describe("sr1 and friends", function()
     assert.equal(IP_A, r[sf.ARP].pdst)  -- our psrc came from the route
   end)
 
+  it("arping and srloop", function()
+    local ans, unans = sf.arping(IP_B .. "/31", {iface = IF_A, timeout = 0.5})
+    assert.equal(1, #ans)  -- 10.99.1.2 answers, 10.99.1.3 is nobody
+    assert.equal(1, #unans)
+    assert.equal(MAC_B, ans[1].received[sf.ARP].hwsrc)
+    local lines = {}
+    local a, u = sf.srloop(sf.IP{dst = IP_B} / sf.ICMP(), {count = 2, inter = 0.05, timeout = 1,
+      prn = function(x, answered) lines[#lines + 1] = answered and x.received:summary() or "fail" end})
+    assert.equal(2, #a)
+    assert.equal(0, #u)
+    assert.same({"Ethernet / IPv4 / ICMP", "Ethernet / IPv4 / ICMP"}, lines)
+  end)
+
   it("sr of 1,000 probes matches every answer to its request", function()
     local probes = {}
     for i = 1, 1000 do probes[i] = sf.IP{dst = IP_B} / sf.ICMP.echo_request{id = 0x77, seq = i} end
@@ -384,6 +397,8 @@ describe("errors", function()
     fails("exceeds its MTU (1500)", sf.sendp, sf.Ether{dst = MAC_B} / sf.IP{dst = IP_B} / ("x"):rep(2000), {iface = IF_A})
     os.execute("ip link add sfdown0 type veth peer name sfdown1")  -- made down
     fails("cannot send on sfdown0: the interface is down", sf.sendp, sf.Ether() / sf.IP(), {iface = "sfdown0"})
+    fails("sniff: interface sfdown0 is down", sf.sniff, {iface = "sfdown0", timeout = 0.1})
+    fails("sr1: interface sfdown0 is down", sf.sr1, sf.IP{dst = IP_B} / sf.ICMP(), {iface = "sfdown0", timeout = 0.1})
     os.execute("ip link del sfdown0")
   end)
 

@@ -17,9 +17,6 @@
 #include "../core/capture/capture.h"
 #include "lloop.h"
 
-#define LSF_LIVE "stackforge.LiveHandle"
-#define LSF_SENDER "stackforge.Sender"
-
 static const char answers_key = 'a';  /* proto id -> a CustomLayer's answers */
 
 /* ---- packets from captured bytes ------------------------------------------------ */
@@ -342,15 +339,15 @@ static int l_check_filter(lua_State *L) {
   return 1;
 }
 
-#define LSF_BPF "stackforge.Bpf"
-
 /* bpf(expr, linktype) -> filter with :match(packet) | nil, msg */
 static int l_bpf(lua_State *L) {
   char err[SF_CAP_ERRLEN];
+  const char *expr = luaL_checkstring(L, 1);
+  int linktype = (int)luaL_optinteger(L, 2, 1);
   sf_bpf **b = (sf_bpf **)lua_newuserdatauv(L, sizeof *b, 0);
   *b = NULL;
   luaL_setmetatable(L, LSF_BPF);
-  *b = sf_bpf_new(luaL_checkstring(L, 1), (int)luaL_optinteger(L, 2, 1), err, sizeof err);
+  *b = sf_bpf_new(expr, linktype, err, sizeof err);
   if (!*b) {
     luaL_pushfail(L);
     lua_pushstring(L, err);
@@ -1020,21 +1017,6 @@ static int l_set_answers(lua_State *L) {
 
 /* ---- the module -------------------------------------------------------------------- */
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
-                      lua_CFunction gc) {
-  luaL_newmetatable(L, name);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  if (gc) {
-    lua_pushcfunction(L, gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, gc);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
-}
-
 void lsf_open_capture(lua_State *L) {
   static const luaL_Reg live_methods[] = {
     {"next", live_next}, {"on_packet", live_on_packet}, {"halt", live_halt},
@@ -1046,6 +1028,9 @@ void lsf_open_capture(lua_State *L) {
     {"send", sender_send}, {"close", sender_close}, {NULL, NULL}
   };
   static const luaL_Reg bpf_methods[] = {{"match", bpf_match}, {NULL, NULL}};
+  static const luaL_Reg live_meta[] = {{"__gc", live_close}, {"__close", live_close}, {NULL, NULL}};
+  static const luaL_Reg sender_meta[] = {{"__gc", sender_close}, {"__close", sender_close}, {NULL, NULL}};
+  static const luaL_Reg bpf_meta[] = {{"__gc", bpf_gc}, {"__close", bpf_gc}, {NULL, NULL}};
   static const luaL_Reg fns[] = {
     {"live_open", l_live_open}, {"check_filter", l_check_filter}, {"bpf", l_bpf},
     {"interfaces", l_interfaces}, {"interface", l_interface},
@@ -1053,9 +1038,9 @@ void lsf_open_capture(lua_State *L) {
     {"prepare", l_prepare}, {"sender_open", l_sender_open}, {"sr", l_sr},
     {"set_answers", l_set_answers}, {"answers", l_answers}, {NULL, NULL}
   };
-  new_class(L, LSF_LIVE, live_methods, live_close);
-  new_class(L, LSF_SENDER, sender_methods, sender_close);
-  new_class(L, LSF_BPF, bpf_methods, bpf_gc);
+  lsf_class(L, LSF_LIVE, live_meta, live_methods);
+  lsf_class(L, LSF_SENDER, sender_meta, sender_methods);
+  lsf_class(L, LSF_BPF, bpf_meta, bpf_methods);
   lua_newtable(L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &answers_key);
   lsf_open_loop(L);

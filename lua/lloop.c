@@ -319,8 +319,6 @@ typedef struct ltimer {
   lsf_loop *lp;
 } ltimer;
 
-#define LSF_TIMER "stackforge.Timer"
-
 static void timer_fire(uv_timer_t *t) {
   ltimer *lt = (ltimer *)((uv_handle_t *)t)->data;
   lua_State *L;
@@ -382,10 +380,8 @@ void lsf_open_loop(lua_State *L) {
     {"_after", l_after}, {NULL, NULL}
   };
   static const luaL_Reg timer_methods[] = {{"stop", timer_stop}, {NULL, NULL}};
+  static const luaL_Reg timer_meta[] = {{NULL, NULL}};
   lsf_getloop(L);  /* now, so that a later require("luv") shares it */
-  luaL_newmetatable(L, LSF_TIMER);
-  luaL_newlib(L, timer_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  lsf_class(L, LSF_TIMER, timer_meta, timer_methods);
   luaL_setfuncs(L, fns, 0);
 }

@@ -31,6 +31,10 @@
 #define LSF_CPAN "stackforge.CryptoPan"
 #define LSF_POLICY "stackforge.AnonymizationPolicy"
 #define LSF_ANON "stackforge.Anonymizer"
+#define LSF_LIVE "stackforge.LiveHandle"    /* lcapture.c: a capture */
+#define LSF_SENDER "stackforge.Sender"
+#define LSF_BPF "stackforge.Bpf"
+#define LSF_TIMER "stackforge.Timer"        /* lloop.c */
 
 /* ---- registry keys -------------------------------------------------------------- */
 

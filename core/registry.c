@@ -366,6 +366,9 @@ static int resolve_facts(sf_proto *pr) {
   r->body = role_field(pr, f->body, &bad);
   r->lladdr = role_field(pr, f->lladdr, &bad);
   r->lladdr_len = role_field(pr, f->lladdr_len, &bad);
+  r->target = role_field(pr, f->target, &bad);
+  r->op = role_field(pr, f->op, &bad);
+  r->lsrc = role_field(pr, f->lsrc, &bad);
   pr->header_checksum = f->cksum_cover == SF_CK_HEADER;
   return bad ? SF_E_VALUE : SF_OK;
 }

@@ -212,8 +212,10 @@ enum sf_role {
   SF_ROLE_STREAM,     /* a transport with a byte stream (TCP): ports, seq,
                          ack, flags (ack_flag: the bit that makes ack mean
                          something), options */
-  SF_ROLE_ICMP        /* ICMP-like: first byte its type; echo_request and
+  SF_ROLE_ICMP,       /* ICMP-like: first byte its type; echo_request and
                          echo_reply types keyed by id (and seqno) */
+  SF_ROLE_RESOLVE     /* address resolution (ARP): op says solicit or
+                         advert; src/dst the protocol addresses */
 };
 
 /* A fragment of an IP datagram, as its header describes it. */
@@ -230,6 +232,16 @@ typedef struct sf_facts {
   uint8_t cksum_proto;   /* SF_CK_PSEUDO: the pseudo-header's protocol */
   uint8_t cksum_nonzero; /* a computed 0 is sent as 0xffff (UDP) */
   uint64_t ack_flag;     /* SF_ROLE_STREAM */
+  uint64_t syn_flag, rst_flag;        /* SF_ROLE_STREAM: opening, reset */
+  /* a question and its answer keyed by a target: ICMP types (neighbour
+     solicitation 135 -> advertisement 136, target the address asked
+     about) or RESOLVE's op values (who-has 1 -> is-at 2) */
+  uint8_t solicit, advert;
+  /* ICMP roles: more request/reply types keyed by id and seqno, as
+     {request, reply} pairs ending with {0, 0} (timestamp 13 -> 14) */
+  const uint8_t (*pairs)[2];
+  const char *target, *op;
+  const char *lsrc;      /* RESOLVE: the sender's link address (hwsrc) */
   const char *src, *dst; /* addresses (LINK, NET) or ports (transports) */
   const char *vlan, *seq, *ack, *flags, *options, *id, *seqno;
   const char *cksum;     /* the checksum field, computed as cksum_cover says */
@@ -251,7 +263,7 @@ enum { SF_CK_NONE, SF_CK_HEADER, SF_CK_EXTENT, SF_CK_PSEUDO };
 /* sf_facts' field names resolved to indices (-1: none) */
 typedef struct sf_roles {
   int8_t src, dst, vlan, seq, ack, flags, options, id, seqno, cksum, body,
-         lladdr, lladdr_len;
+         lladdr, lladdr_len, target, op, lsrc;
 } sf_roles;
 
 struct sf_proto {

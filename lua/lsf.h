@@ -31,6 +31,10 @@
 #define LSF_CPAN "stackforge.CryptoPan"
 #define LSF_POLICY "stackforge.AnonymizationPolicy"
 #define LSF_ANON "stackforge.Anonymizer"
+#define LSF_LIVE "stackforge.LiveHandle"    /* lcapture.c: a capture */
+#define LSF_SENDER "stackforge.Sender"
+#define LSF_BPF "stackforge.Bpf"
+#define LSF_TIMER "stackforge.Timer"        /* lloop.c */
 
 /* ---- registry keys -------------------------------------------------------------- */
 
@@ -124,5 +128,8 @@ struct sf_ropts;
 void lsf_reader_options(lua_State *L, int idx, struct sf_ropts *o);
 void lsf_open_flow(lua_State *L);    /* lflow.c: flows_file, flows_packets */
 void lsf_open_anon(lua_State *L);    /* lanon.c: CryptoPan, Anonymizer, ... */
+
+/* lcapture.c (+ lloop.c): sniffing, sending, routes, sr; the loop */
+void lsf_open_capture(lua_State *L);  /* adds them to the table on top */
 
 #endif

@@ -336,6 +336,18 @@ static int handle_script (lua_State *L, char **argv) {
 }
 
 
+/*
+** After the script: keep running the event loop while sources (an
+** AsyncSniffer, luv's timers and servers) are active, as Node.js does;
+** Ctrl-C stops it and sflua exits with 130 (lua/lloop.c).
+*/
+static int run_loop (lua_State *L) {
+  return dostring(L, "local c = require('stackforge.core')\n"
+                     "if c.loop_alive() and c.loop_run() == false then os.exit(130, true) end",
+                  "=(event loop)");
+}
+
+
 /* bits of the options present in the command line */
 #define has_error  1  /* bad option */
 #define has_i      2  /* -i */
@@ -1084,6 +1096,8 @@ static int pmain (lua_State *L) {
     if (handle_script(L, argv + script) != LUA_OK)
       return 0;  /* interrupt in case of error */
   }
+  if (!(args & has_i) && (script > 0 || (args & has_e)) && run_loop(L) != LUA_OK)
+    return 0;  /* a callback's error */
   if (args & has_i)  /* -i option? */
     doREPL(L);  /* do read-eval-print loop */
   else if (script < 1 && !(args & (has_e | has_v))) { /* no active option? */

@@ -139,11 +139,17 @@ static const sf_variant arp_variants[] = {
   {"who_has", NULL, "op", 1}, {"is_at", NULL, "op", 2}, {NULL, NULL, NULL, 0}
 };
 
+/* who-has asks for pdst; is-at answers from it (psrc) */
+static const sf_facts arp_facts = {
+  .role = SF_ROLE_RESOLVE, .op = "op", .solicit = 1, .advert = 2,
+  .src = "psrc", .dst = "pdst", .lsrc = "hwsrc",
+};
+
 /* Addresses of other sizes are not named fields: show them as payload. */
 static sf_proto arp = {
   .name = "ARP", .display = "ARP", .kind = "Arp",
   .fields = arp_fields, .nfields = NFIELDS(arp_fields), .minlen = 28,
-  .places = arp_places, .variants = arp_variants,
+  .places = arp_places, .variants = arp_variants, .facts = &arp_facts,
   .hdr_len = arp_len, .extent = arp_extent, .present = arp_present,
 };
 

@@ -104,8 +104,11 @@ static const sf_variant icmp_variants[] = {
   {NULL, NULL, NULL, 0}
 };
 
+/* timestamp, information and address mask requests, answered as echo is */
+static const uint8_t icmp_pairs[][2] = {{13, 14}, {15, 16}, {17, 18}, {0, 0}};
+
 static const sf_facts icmp_facts = {
-  .role = SF_ROLE_ICMP, .echo_request = 8, .echo_reply = 0, .id = "id",
+  .role = SF_ROLE_ICMP, .echo_request = 8, .echo_reply = 0, .pairs = icmp_pairs, .id = "id",
   .seqno = "seq", .cksum = "chksum", .cksum_cover = SF_CK_EXTENT,
 };
 

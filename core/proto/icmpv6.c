@@ -162,6 +162,7 @@ static const sf_facts icmp6_facts = {
   .role = SF_ROLE_ICMP, .echo_request = 128, .echo_reply = 129, .id = "id",
   .seqno = "seq", .body = "data", .cksum = "cksum",
   .cksum_cover = SF_CK_PSEUDO, .cksum_proto = 58,
+  .solicit = 135, .advert = 136, .target = "tgt",
 };
 
 static sf_proto icmpv6 = {

@@ -51,7 +51,7 @@ static const sf_alias tcp_aliases[] = {{"checksum", "chksum"}, {NULL, NULL}};
 
 static const sf_facts tcp_facts = {
   .role = SF_ROLE_STREAM, .src = "sport", .dst = "dport", .seq = "seq",
-  .ack = "ack", .flags = "flags", .ack_flag = 0x10, .options = "options",
+  .ack = "ack", .flags = "flags", .ack_flag = 0x10, .syn_flag = 0x02, .rst_flag = 0x04, .options = "options",
   .cksum = "chksum", .cksum_cover = SF_CK_PSEUDO, .cksum_proto = 6,
 };
 

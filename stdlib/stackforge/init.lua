@@ -51,6 +51,17 @@ do
   M.anonymize_pcap = anon.anonymize_pcap
 end
 
+-- live traffic (stdlib/stackforge/live.lua over lua/lcapture.c)
+do
+  local live = require("stackforge.live")
+  for _, name in ipairs{"sniff", "Sniffer", "AsyncSniffer", "list_interfaces",
+      "validate_filter", "get_if_addr", "get_if_addr6", "get_if_hwaddr", "send",
+      "sendp", "sr", "sr1", "srp", "srp1", "srloop", "traceroute", "arping", "conf",
+      "sleep", "PacketList", "answers"} do
+    M[name] = live[name]
+  end
+end
+
 for name, v in pairs(layers) do
   if getmetatable(v) == layers.Constructor then M[name] = v end
 end

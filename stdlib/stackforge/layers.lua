@@ -78,6 +78,7 @@ function M.register(id, hooks)
   M.protos[id + 1] = info
   local ctor = add_constructor(info)
   ctor.answers = hooks and hooks.answers
+  core.set_answers(id, ctor.answers)  -- asked when sr() matches this layer
   if hooks and hooks.summary then
     M.summaries[id] = hooks.summary
     core.Packet.summary = summary_with_hooks

@@ -2,7 +2,9 @@
 # The architecture's rules (docs/DESIGN.md section 1), checked over a
 # source tree:
 #   1. core/ never includes the Lua binding or Lua's headers;
-#   2. core/proto/* never reaches core/flow, core/io or core/anon;
+#   2. core/proto/* never reaches core/flow, core/io, core/anon or
+#      core/capture (live capture and matching use protocols' facts, not
+#      the other way round);
 #   3. core/io never reaches core/flow;
 #   4. a protocol file of core/proto/ is named nowhere else: no other code
 #      mentions the file or calls into it (its protocols are found through
@@ -20,8 +22,8 @@ check() {  # tree -> prints violations, returns 1 if any
     echo "rule 1 (core/ includes Lua): $line"; bad=1
   done < <(grep -rnE '#[[:space:]]*include[[:space:]]*[<"]([^">]*/)?(lua|lauxlib|lualib|luaconf|lsf)\.h[">]|#[[:space:]]*include[[:space:]]*"[^"]*lua/' core)
   while IFS= read -r line; do
-    echo "rule 2 (core/proto reaches flow, io or anon): $line"; bad=1
-  done < <(grep -rnE '#[[:space:]]*include[[:space:]]*"[^"]*(flow|io|anon)/|#[[:space:]]*include[[:space:]]*"(flow|flowpriv|io|iopriv|anon|anonpriv|cryptopan)\.h"|\bsf_(flows?|reader|writer|anon|cpan)_[a-z_]+\(' core/proto)
+    echo "rule 2 (core/proto reaches flow, io, anon or capture): $line"; bad=1
+  done < <(grep -rnE '#[[:space:]]*include[[:space:]]*"[^"]*(flow|io|anon|capture)/|#[[:space:]]*include[[:space:]]*"(flow|flowpriv|io|iopriv|anon|anonpriv|cryptopan|capture)\.h"|\bsf_(flows?|reader|writer|anon|cpan|live|match|route|prep|l2|l3|iface|ifaces|bpf|send)_[a-z_]+\(|\bsf_(answers|hashret)\(' core/proto)
   while IFS= read -r line; do
     echo "rule 3 (core/io reaches flow): $line"; bad=1
   done < <(grep -rnE '#[[:space:]]*include[[:space:]]*"[^"]*flow/|#[[:space:]]*include[[:space:]]*"(flow|flowpriv)\.h"|\bsf_flows?_[a-z_]+\(' core/io)
@@ -89,6 +91,8 @@ selftest() {  # break each rule in a copy of the tree: the check must fail
     'echo "#include <lua.h>" >> core/packet.c'
     'echo "#include \"../flow/flow.h\"" >> core/proto/tcp.c'
     'echo "#include \"../anon/anon.h\"" >> core/proto/ipv4.c'
+    'echo "#include \"../capture/capture.h\"" >> core/proto/icmp.c'
+    'echo "int x(void) { return sf_hashret(0); }" >> core/proto/udp.c'
     'echo "#include \"../flow/flowpriv.h\"" >> core/io/reader.c'
     'echo "void x(void) { sf_proto_file_tcp(); }" >> core/dissect.c'
     'echo "/* see core/proto/udp.c */" >> core/flow/key.c'

@@ -104,8 +104,25 @@ static lua_Integer signed_value(const sf_field *f, uint64_t u) {
   return (lua_Integer)u;
 }
 
+/* The codec the engine has for field f (the text a DNS name or a MAC
+   address is), or NULL: a Lua codec, or none. */
+static const sf_codec *engine_codec(const sf_field *f) {
+  return f->type == SF_T_BYTES && f->codec ? sf_codec_find(f->codec) : NULL;
+}
+
+/* Field fi's bytes as the engine's codec reads them, or the bytes
+   themselves when they are not what it reads. */
+static void push_text(lua_State *L, const sf_codec *c, const sf_pkt *p,
+                      int li, int fi, const sf_val *v) {
+  char text[1024];
+  int n = c->to_text ? c->to_text(p, li, fi, v->p, v->n, text, sizeof text) : -1;
+  if (n >= 0 && (size_t)n < sizeof text) lua_pushlstring(L, text, (size_t)n);
+  else lua_pushlstring(L, (const char *)v->p, v->n);
+}
+
 void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  const sf_codec *c;
   sf_val v;
   int rc;
   if (pr->dyn) {  /* a custom layout may run Lua: on L */
@@ -118,6 +135,7 @@ void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi) {
     rc = sf_field_get(p, li, fi, &v);
   }
   if (rc != SF_OK) lua_pushnil(L);
+  else if ((c = engine_codec(&pr->fields[fi])) != NULL) push_text(L, c, p, li, fi, &v);
   else lsf_push_value(L, &pr->fields[fi], &v);
 }
 
@@ -189,11 +207,28 @@ static const char *expected(const sf_proto *pr, int fi) {
     case SF_T_MAC: return "a MAC address like \"00:11:22:33:44:55\"";
     case SF_T_IP4: return "an IPv4 address like \"192.0.2.1\"";
     case SF_T_IP6: return "an IPv6 address like \"2001:db8::1\"";
-    case SF_T_BYTES: return f->codec ? "a string or a list" : "a string";
+    case SF_T_BYTES:
+      if (engine_codec(f)) return engine_codec(f)->expected;
+      return f->codec ? "a string or a list" : "a string";
     default:
       return f->enums || sf_field_names_table(pr, fi) >= 0 ? "an integer or a name"
                                                            : "an integer";
   }
+}
+
+/* The text at validx as the bytes the engine's codec makes of it, which
+   replace it on the stack (they must live until the field is set). */
+static int text_val(lua_State *L, const sf_field *f, const sf_codec *c,
+                    int validx, sf_val *v) {
+  uint8_t out[512];
+  size_t n, cap = f->bits && f->bits / 8u < sizeof out ? f->bits / 8u : sizeof out;
+  const char *s = lua_tolstring(L, validx, &n);
+  int len = c->from_text ? c->from_text(s, n, out, cap) : SF_E_VALUE;
+  if (len < 0) return SF_E_VALUE;
+  lua_pushlstring(L, (const char *)out, (size_t)len);
+  lua_replace(L, validx);
+  v->p = (const uint8_t *)lua_tolstring(L, validx, &v->n);
+  return SF_OK;
 }
 
 /* The Lua value at validx as the engine value of field fi of pr: integers,
@@ -204,6 +239,8 @@ static int to_val(lua_State *L, const sf_proto *pr, int fi, int validx,
   const sf_field *f = &pr->fields[fi];
   if (f->type == SF_T_UINT || f->type == SF_T_FLAGS)
     return to_uint(L, pr, fi, validx, &v->u);
+  if (f->type == SF_T_BYTES && engine_codec(f) && lua_type(L, validx) == LUA_TSTRING)
+    return text_val(L, f, engine_codec(f), validx, v);
   if (f->type == SF_T_BYTES) {
     if (lua_type(L, validx) != LUA_TSTRING && f->codec) {
       lua_pushvalue(L, validx);

@@ -305,4 +305,7 @@ M.ip6_list = {
 
 for name, codec in pairs(M) do core.codecs[name] = codec end
 
+-- a protocol's own codecs, in codecs/ (they register themselves)
+require("stackforge.codecs.dhcp")
+
 return M

@@ -13,9 +13,12 @@ local function repr(v)
   if type(v) ~= "table" then return tostring(v) end
   local parts = {}
   for _, x in ipairs(v) do parts[#parts + 1] = repr(x) end
-  for k, x in pairs(v) do
-    if math.type(k) ~= "integer" then parts[#parts + 1] = k .. "=" .. repr(x) end
+  local keys = {}  -- named entries in a stable order
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" then keys[#keys + 1] = k end
   end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do parts[#parts + 1] = tostring(k) .. "=" .. repr(v[k]) end
   return "{" .. table.concat(parts, ", ") .. "}"
 end
 M.repr = repr

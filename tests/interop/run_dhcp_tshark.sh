@@ -12,7 +12,8 @@ sflua=$1 busted=$2 mode=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 data=$root/tests/data
-captures=(charrua-dhcp.pcap charrua-dhcp2.pcap dhcp-rfc3004.pcap dhcp-option-108.pcapng)
+captures=(charrua-dhcp.pcap charrua-dhcp2.pcap dhcp-rfc3004.pcap dhcp-option-108.pcapng
+          dhcp-dnsmasq-udhcpc.pcap dhcp-dnsmasq-dhclient.pcap dhcp-dnsmasq-sflua.pcap)
 command -v tshark >/dev/null || { echo "SKIP: no tshark"; exit 77; }
 cd "$root"
 export LUA_PATH="$root/tests/lua/?.lua;${LUA_PATH:-$root/stdlib/?.lua;$root/stdlib/?/init.lua;;}"

@@ -192,8 +192,11 @@ describe("BOOTP and DHCP parsing", function()
     return h.read_tsv(refdir .. "/" .. name .. ".dhcp.tsv")
   end
 
+  -- others' captures, and run_dhcp_clients.sh's (udhcpc, dhclient and
+  -- sflua against dnsmasq)
   for _, name in ipairs({"charrua-dhcp.pcap", "charrua-dhcp2.pcap", "dhcp-rfc3004.pcap",
-                         "dhcp-option-108.pcapng"}) do
+                         "dhcp-option-108.pcapng", "dhcp-dnsmasq-udhcpc.pcap",
+                         "dhcp-dnsmasq-dhclient.pcap", "dhcp-dnsmasq-sflua.pcap"}) do
     it(name .. " reads as tshark reads it, field by field", function()
       local rows = tsv_rows(name)
       local pkts = sf.rdpcap(h.path(name))

@@ -1,6 +1,6 @@
 -- codecs/dhcp.lua: DHCP options (RFC 2132 and successors) as Scapy's
 -- DHCP(options=[...]) has them, for the DHCP layer's `options` field
--- (core/proto/dhcp.c keeps their bytes):
+-- (the engine keeps their bytes; its BOOTP and DHCP descriptors name this codec):
 --
 --   {{"message-type", "discover"}, {"requested_addr", "10.0.0.5"},
 --    {"name_server", "192.0.2.1", "192.0.2.2"}, {"lease_time", 3600},

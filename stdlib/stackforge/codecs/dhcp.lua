@@ -165,10 +165,6 @@ local function decode_items(kind, d)
   return r
 end
 
-local function mac_text(id)
-  return (id:gsub(".", function(c) return ("%02x:"):format(c:byte()) end):sub(1, -2))
-end
-
 -- DNS names (RFC 1035 3.1) from d at i, following pointers within d
 -- (RFC 3397 4.1: offsets count from the start of the option's data);
 -- returns the dotted name (a trailing dot when it ended at the root,
@@ -222,6 +218,10 @@ local function decode_routes(d)
     i = i + 5 + octets
   end
   return r
+end
+
+local function mac_text(id)
+  return (id:gsub(".", function(c) return ("%02x:"):format(c:byte()) end):sub(1, -2))
 end
 
 -- hardware types whose addresses are MAC addresses (Ethernet, IEEE 802)
@@ -365,14 +365,12 @@ local function string_value(what, v)
   return v
 end
 
+-- a MAC address given as text, as its 6 bytes (nil if it is not one)
 local function mac_bytes(s)
-  local b = {}
-  for x in s:gmatch("(%x%x)[:-]?") do b[#b + 1] = schar(tonumber(x, 16)) end
-  return table.concat(b)
-end
-
-local function is_mac(s)
-  return type(s) == "string" and #s == 17 and s:match("^%x%x[:-]%x%x[:-]%x%x[:-]%x%x[:-]%x%x[:-]%x%x$")
+  if type(s) ~= "string" or not s:match("^%x%x[:-]%x%x[:-]%x%x[:-]%x%x[:-]%x%x[:-]%x%x$") then
+    return nil
+  end
+  return (s:gsub("(%x%x)[:-]?", function(x) return schar(tonumber(x, 16)) end))
 end
 
 -- Names as RFC 1035 labels, compressed against the names written before
@@ -475,7 +473,7 @@ local encoders = {
       fail('%s: bad value %s (expected {type, id} like {1, "00:11:22:33:44:55"}, or bytes)', what, tostring(v))
     end
     local id = v[2] or ""
-    if mac_types[v[1]] and is_mac(id) then id = mac_bytes(id) end
+    if mac_types[v[1]] then id = mac_bytes(id) or id end
     return schar(v[1]) .. string_value(what, id)
   end,
   client_fqdn = function(what, item)

@@ -64,6 +64,7 @@ static void pkt_reset(sf_pkt *p) {
   p->linktype = 1;
   p->time_ns = 0;
   p->wirelen = 0;
+  p->frame = 0;
   p->first = 0;
 }
 
@@ -134,6 +135,7 @@ int sf_pkt_copy(sf_pkt *dst, const sf_pkt *src) {
   dst->time_ns = src->time_ns;
   dst->wirelen = src->wirelen;
   dst->interface_id = src->interface_id;
+  dst->frame = src->frame;
   dst->first = src->first;
   dst->data = src->data;
   dst->len = src->len;

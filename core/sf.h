@@ -112,6 +112,7 @@ typedef struct sf_pkt {
   int64_t time_ns;       /* capture timestamp, ns since the epoch */
   uint32_t wirelen;      /* original length on the wire (0 = len) */
   uint32_t interface_id; /* capture interface (pcapng), 0 otherwise */
+  uint64_t frame;        /* 1-based number in the capture read, 0: none */
   int32_t first;         /* first protocol's id + 1; 0: by the link type */
   sf_layer inl[SF_INLINE_LAYERS];
 } sf_pkt;
@@ -187,6 +188,8 @@ typedef struct sf_wsfield {
   const char *field, *field2;  /* field2: the other side, or NULL */
   uint64_t mask;               /* a bit (or bits) of the field; 0: all */
   unsigned mul;                /* Wireshark's value is ours times this; 0: 1 */
+  uint8_t hex;                 /* Wireshark prints it in hexadecimal with
+                                  this many digits ("0x0800": 4); 0: decimal */
 } sf_wsfield;
 
 /* A named message of the protocol with one field preset: ICMP.echo_request

@@ -220,7 +220,7 @@ static void push_variants(lua_State *L, const sf_proto *pr) {
   }
 }
 
-/* {{name=, field=, field2=, mask=, mul=}, ...}: Wireshark's field names */
+/* {{name=, field=, field2=, mask=, mul=, hex=}, ...}: Wireshark's field names */
 static void push_ws_fields(lua_State *L, const sf_proto *pr) {
   const sf_wsfield *w;
   int n = 0;
@@ -241,6 +241,10 @@ static void push_ws_fields(lua_State *L, const sf_proto *pr) {
     }
     lua_pushinteger(L, w->mul ? (lua_Integer)w->mul : 1);
     lua_setfield(L, -2, "mul");
+    if (w->hex) {
+      lua_pushinteger(L, w->hex);
+      lua_setfield(L, -2, "hex");
+    }
     lua_rawseti(L, -2, ++n);
   }
 }

@@ -21,6 +21,18 @@
 #define BYTESF(n, off, pad, codec, hexdef, c) \
   {(n), SF_T_BYTES, 0, (c), (pad), (off), 0, 0, (hexdef), NULL, (codec), NULL}
 
+/* Wireshark's names (sf_wsfield): WS a field as it is; WSX printed in
+   hexadecimal with this many digits; WS2 either of two fields
+   ("tcp.port"); WSBIT some bits of a field, shifted down as Wireshark
+   does ("ip.flags.df"); WSMUL ours times a factor ("tcp.hdr_len") */
+#define WS(n, f) {(n), (f), NULL, 0, 0, 0}
+#define WSX(n, f, digits) {(n), (f), NULL, 0, 0, (digits)}
+#define WS2(n, f, f2) {(n), (f), (f2), 0, 0, 0}
+#define WS2X(n, f, f2, digits) {(n), (f), (f2), 0, 0, (digits)}
+#define WSBIT(n, f, mask) {(n), (f), NULL, (mask), 0, 0}
+#define WSMUL(n, f, mul) {(n), (f), NULL, 0, (mul), 0}
+#define WSEND {NULL, NULL, NULL, 0, 0, 0}
+
 #define NFIELDS(a) ((uint16_t)(sizeof(a) / sizeof((a)[0])))
 
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }

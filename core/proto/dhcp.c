@@ -111,16 +111,16 @@ static const sf_place bootp_places[] = {
   {NULL, 0, 0, NULL}
 };
 
+/* hexadecimal where tshark prints it so (-T fields) */
 static const sf_wsfield bootp_ws[] = {
-  {"dhcp.type", "op", NULL, 0, 0}, {"dhcp.hw.type", "htype", NULL, 0, 0},
-  {"dhcp.hw.len", "hlen", NULL, 0, 0}, {"dhcp.hops", "hops", NULL, 0, 0},
-  {"dhcp.id", "xid", NULL, 0, 0}, {"dhcp.secs", "secs", NULL, 0, 0},
-  {"dhcp.flags", "flags", NULL, 0, 0}, {"dhcp.flags.bc", "flags", NULL, 0x8000, 0},
-  {"dhcp.flags.reserved", "flags", NULL, 0x7fff, 0},
-  {"dhcp.ip.client", "ciaddr", NULL, 0, 0}, {"dhcp.ip.your", "yiaddr", NULL, 0, 0},
-  {"dhcp.ip.server", "siaddr", NULL, 0, 0}, {"dhcp.ip.relay", "giaddr", NULL, 0, 0},
-  {"dhcp.server", "sname", NULL, 0, 0}, {"dhcp.file", "file", NULL, 0, 0},
-  {NULL, NULL, NULL, 0, 0}
+  WS("dhcp.type", "op"), WSX("dhcp.hw.type", "htype", 2),
+  WS("dhcp.hw.len", "hlen"), WS("dhcp.hops", "hops"),
+  WSX("dhcp.id", "xid", 8), WS("dhcp.secs", "secs"),
+  WSX("dhcp.flags", "flags", 4), WSBIT("dhcp.flags.bc", "flags", 0x8000),
+  {"dhcp.flags.reserved", "flags", NULL, 0x7fff, 0, 4},
+  WS("dhcp.ip.client", "ciaddr"), WS("dhcp.ip.your", "yiaddr"),
+  WS("dhcp.ip.server", "siaddr"), WS("dhcp.ip.relay", "giaddr"),
+  WS("dhcp.server", "sname"), WS("dhcp.file", "file"), WSEND
 };
 
 static sf_proto bootp = {

@@ -56,16 +56,16 @@ static const sf_facts tcp_facts = {
 };
 
 static const sf_wsfield tcp_ws[] = {
-  {"tcp.srcport", "sport", NULL, 0, 0}, {"tcp.dstport", "dport", NULL, 0, 0},
-  {"tcp.port", "sport", "dport", 0, 0}, {"tcp.seq_raw", "seq", NULL, 0, 0},
-  {"tcp.ack_raw", "ack", NULL, 0, 0}, {"tcp.hdr_len", "dataofs", NULL, 0, 4},
-  {"tcp.flags", "flags", NULL, 0, 0}, {"tcp.flags.fin", "flags", NULL, 0x01, 0},
-  {"tcp.flags.syn", "flags", NULL, 0x02, 0}, {"tcp.flags.reset", "flags", NULL, 0x04, 0},
-  {"tcp.flags.push", "flags", NULL, 0x08, 0}, {"tcp.flags.ack", "flags", NULL, 0x10, 0},
-  {"tcp.flags.urg", "flags", NULL, 0x20, 0}, {"tcp.flags.ece", "flags", NULL, 0x40, 0},
-  {"tcp.flags.cwr", "flags", NULL, 0x80, 0}, {"tcp.flags.ae", "flags", NULL, 0x100, 0},
-  {"tcp.window_size_value", "window", NULL, 0, 0}, {"tcp.checksum", "chksum", NULL, 0, 0},
-  {"tcp.urgent_pointer", "urgptr", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("tcp.srcport", "sport"), WS("tcp.dstport", "dport"),
+  WS2("tcp.port", "sport", "dport"), WS("tcp.seq_raw", "seq"),
+  WS("tcp.ack_raw", "ack"), WSMUL("tcp.hdr_len", "dataofs", 4),
+  WSX("tcp.flags", "flags", 4), WSBIT("tcp.flags.fin", "flags", 0x01),
+  WSBIT("tcp.flags.syn", "flags", 0x02), WSBIT("tcp.flags.reset", "flags", 0x04),
+  WSBIT("tcp.flags.push", "flags", 0x08), WSBIT("tcp.flags.ack", "flags", 0x10),
+  WSBIT("tcp.flags.urg", "flags", 0x20), WSBIT("tcp.flags.ece", "flags", 0x40),
+  WSBIT("tcp.flags.cwr", "flags", 0x80), WSBIT("tcp.flags.ae", "flags", 0x100),
+  WS("tcp.window_size_value", "window"), WSX("tcp.checksum", "chksum", 4),
+  WS("tcp.urgent_pointer", "urgptr"), WSEND
 };
 
 /* What follows is found by the destination port, then the source port. */

@@ -23,10 +23,13 @@ static void load_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
   *len = hlen;
 }
 
+/* Bytes no dissector claims are Wireshark's "data" */
+static const sf_wsfield raw_ws[] = {{"data.data", "load", NULL, 0, 0, 0}, {NULL, NULL, NULL, 0, 0, 0}};
+
 static sf_proto raw = {
   .name = "Raw", .display = "Raw", .kind = "Raw",
   .fields = raw_fields, .nfields = 1, .minlen = 0,
-  .hdr_len = all_bytes, .var = load_span,
+  .ws = "data", .ws_fields = raw_ws, .hdr_len = all_bytes, .var = load_span,
 };
 
 static sf_proto padding = {

@@ -39,11 +39,17 @@ static const sf_facts ether_facts = {
   .role = SF_ROLE_LINK, .src = "src", .dst = "dst",
 };
 
+static const sf_wsfield ether_ws[] = {
+  WS("eth.dst", "dst"), WS("eth.src", "src"), WS2("eth.addr", "src", "dst"),
+  WSX("eth.type", "type", 4), WSEND
+};
+
 static sf_proto ether = {
   .name = "Ether", .display = "Ethernet", .kind = "Ethernet",
   .fields = ether_fields, .nfields = NFIELDS(ether_fields), .minlen = 14,
   .next_table = "ethertype", .next_keys = {"type"}, .places = ether_places,
-  .facts = &ether_facts, .hdr_len = ether_len, .extent = ether_extent,
+  .facts = &ether_facts, .ws = "eth", .ws_fields = ether_ws,
+  .hdr_len = ether_len, .extent = ether_extent,
 };
 
 /* ---- 802.1Q and 802.1ad ------------------------------------------------- */
@@ -74,11 +80,23 @@ static const sf_place dot1q_places[] = {
 
 static const sf_place dot1ad_places[] = {{"ethertype", 0x88a8, 0, NULL}, {NULL, 0, 0, NULL}};
 
+static const sf_wsfield dot1q_ws[] = {
+  WS("vlan.priority", "prio"), WS("vlan.dei", "id"), WS("vlan.id", "vlan"),
+  WSX("vlan.etype", "type", 4), WSEND
+};
+
+/* Wireshark names the 802.1ad tag's fields but not the type after it */
+static const sf_wsfield dot1ad_ws[] = {
+  WS("ieee8021ad.priority", "prio"), WS("ieee8021ad.dei", "id"),
+  WS("ieee8021ad.id", "vlan"), WSEND
+};
+
 static sf_proto dot1q = {
   .name = "Dot1Q", .display = "802.1Q", .kind = "Dot1Q",
   .fields = dot1q_fields, .nfields = NFIELDS(dot1q_fields), .minlen = 4,
   .next_table = "ethertype", .next_keys = {"type"}, .places = dot1q_places,
   .aliases = dot1q_aliases, .facts = &dot1q_facts, .hdr_len = dot1q_len,
+  .ws = "vlan", .ws_fields = dot1q_ws,
 };
 
 static sf_proto dot1ad = {
@@ -86,6 +104,7 @@ static sf_proto dot1ad = {
   .fields = dot1q_fields, .nfields = NFIELDS(dot1q_fields), .minlen = 4,
   .next_table = "ethertype", .next_keys = {"type"}, .places = dot1ad_places,
   .aliases = dot1q_aliases, .facts = &dot1q_facts, .hdr_len = dot1q_len,
+  .ws = "ieee8021ad", .ws_fields = dot1ad_ws,
 };
 
 /* ---- ARP ---------------------------------------------------------------- */
@@ -145,11 +164,19 @@ static const sf_facts arp_facts = {
   .src = "psrc", .dst = "pdst", .lsrc = "hwsrc",
 };
 
+static const sf_wsfield arp_ws[] = {
+  WS("arp.hw.type", "hwtype"), WSX("arp.proto.type", "ptype", 4),
+  WS("arp.hw.size", "hwlen"), WS("arp.proto.size", "plen"), WS("arp.opcode", "op"),
+  WS("arp.src.hw_mac", "hwsrc"), WS("arp.src.proto_ipv4", "psrc"),
+  WS("arp.dst.hw_mac", "hwdst"), WS("arp.dst.proto_ipv4", "pdst"), WSEND
+};
+
 /* Addresses of other sizes are not named fields: show them as payload. */
 static sf_proto arp = {
   .name = "ARP", .display = "ARP", .kind = "Arp",
   .fields = arp_fields, .nfields = NFIELDS(arp_fields), .minlen = 28,
   .places = arp_places, .variants = arp_variants, .facts = &arp_facts,
+  .ws = "arp", .ws_fields = arp_ws,
   .hdr_len = arp_len, .extent = arp_extent, .present = arp_present,
 };
 

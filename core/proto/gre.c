@@ -118,11 +118,23 @@ static const sf_alias gre_aliases[] = {
   {"checksum", "chksum"}, {NULL, NULL}
 };
 
+/* Wireshark's flag names are bits of the first word; ours are fields */
+static const sf_wsfield gre_ws[] = {
+  WS("gre.flags.checksum", "chksum_present"), WS("gre.flags.routing", "routing_present"),
+  WS("gre.flags.key", "key_present"), WS("gre.flags.sequence_number", "seqnum_present"),
+  WS("gre.flags.strict_source_route", "strict_route_source"),
+  WS("gre.flags.recursion_control", "recursion_control"),
+  WS("gre.flags.version", "version"), WSX("gre.proto", "proto", 4),
+  WSX("gre.checksum", "chksum", 4), WS("gre.offset", "offset"), WSX("gre.key", "key", 8),
+  WS("gre.sequence_number", "sequence_number"), WSEND
+};
+
 static sf_proto gre = {
   .name = "GRE", .display = "GRE", .kind = "Gre",
   .fields = gre_fields, .nfields = NFIELDS(gre_fields), .minlen = 4,
   .next_table = "ethertype", .next_keys = {"proto"}, .places = gre_places,
-  .aliases = gre_aliases, .hdr_len = gre_len, .next = gre_next,
+  .aliases = gre_aliases, .ws = "gre", .ws_fields = gre_ws,
+  .hdr_len = gre_len, .next = gre_next,
   .fixup = gre_fixup, .checksum = gre_checksum, .present = gre_present,
   .shape_len = gre_shape,
 };
@@ -200,10 +212,21 @@ static const sf_place pptp_places[] = {{"ip.proto", 47, 0, is_pptp}, {NULL, 0, 0
 
 static const sf_alias pptp_aliases[] = {{"seqence_number", "sequence_number"}, {NULL, NULL}};
 
+/* Wireshark dissects enhanced GRE as GRE, the key split in two */
+static const sf_wsfield pptp_ws[] = {
+  WS("gre.flags.checksum", "chksum_present"), WS("gre.flags.routing", "routing_present"),
+  WS("gre.flags.key", "key_present"), WS("gre.flags.sequence_number", "seqnum_present"),
+  WS("gre.flags.ack", "acknum_present"), WS("gre.flags.version", "version"),
+  WSX("gre.proto", "proto", 4), WS("gre.key.payload_length", "payload_len"),
+  WS("gre.key.call_id", "call_id"), WS("gre.sequence_number", "sequence_number"),
+  WS("gre.ack_number", "ack_number"), WSEND
+};
+
 static sf_proto pptp = {
   .name = "GRE_PPTP", .display = "GRE PPTP", .kind = "GrePptp",
   .fields = pptp_fields, .nfields = NFIELDS(pptp_fields), .minlen = 8,
-  .places = pptp_places, .aliases = pptp_aliases, .hdr_len = pptp_len,
+  .places = pptp_places, .aliases = pptp_aliases, .ws = "gre", .ws_fields = pptp_ws,
+  .hdr_len = pptp_len,
   .next = pptp_next, .fixup = pptp_fixup, .present = pptp_present,
   .shape_len = pptp_shape,
 };

@@ -112,11 +112,21 @@ static const sf_facts icmp_facts = {
   .seqno = "seq", .cksum = "chksum", .cksum_cover = SF_CK_EXTENT,
 };
 
+/* Wireshark's identifier and sequence number are the big-endian ones;
+   its timestamps and address masks have no names of their own. */
+static const sf_wsfield icmp_ws[] = {
+  WS("icmp.type", "type"), WS("icmp.code", "code"), WSX("icmp.checksum", "chksum", 4),
+  WS("icmp.ident", "id"), WS("icmp.seq", "seq"), WS("icmp.redir_gw", "gw"),
+  WS("icmp.mtu", "nexthopmtu"), WS("icmp.pointer", "ptr"), WS("icmp.length", "length"),
+  WSEND
+};
+
 static sf_proto icmp = {
   .name = "ICMP", .display = "ICMP", .kind = "Icmp",
   .fields = icmp_fields, .nfields = NFIELDS(icmp_fields), .minlen = 8,
   .places = icmp_places, .aliases = icmp_aliases, .variants = icmp_variants,
-  .facts = &icmp_facts, .hdr_len = icmp_hdr_len, .next = icmp_next,
+  .facts = &icmp_facts, .ws = "icmp", .ws_fields = icmp_ws,
+  .hdr_len = icmp_hdr_len, .next = icmp_next,
   .present = icmp_present, .shape_len = icmp_shape,
 };
 

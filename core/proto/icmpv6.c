@@ -165,11 +165,30 @@ static const sf_facts icmp6_facts = {
   .solicit = 135, .advert = 136, .target = "tgt",
 };
 
+/* The ND target is one field of ours, three names of Wireshark's (each
+   message type's); any of them reads it wherever it is. */
+static const sf_wsfield icmp6_ws[] = {
+  WS("icmpv6.type", "type"), WS("icmpv6.code", "code"),
+  WSX("icmpv6.checksum", "cksum", 4), WS("icmpv6.mtu", "mtu"), WS("icmpv6.pointer", "ptr"),
+  WSX("icmpv6.echo.identifier", "id", 4), WS("icmpv6.echo.sequence_number", "seq"),
+  WS("icmpv6.nd.ra.cur_hop_limit", "chlim"), WS("icmpv6.nd.ra.flag.m", "M"),
+  WS("icmpv6.nd.ra.flag.o", "O"), WS("icmpv6.nd.ra.flag.h", "H"),
+  WS("icmpv6.nd.ra.flag.prf", "prf"), WS("icmpv6.nd.ra.flag.p", "P"),
+  WS("icmpv6.nd.ra.router_lifetime", "routerlifetime"),
+  WS("icmpv6.nd.ra.reachable_time", "reachabletime"),
+  WS("icmpv6.nd.ra.retrans_timer", "retranstimer"),
+  WS("icmpv6.nd.na.flag.r", "R"), WS("icmpv6.nd.na.flag.s", "S"),
+  WS("icmpv6.nd.na.flag.o", "O"), WS("icmpv6.nd.ns.target_address", "tgt"),
+  WS("icmpv6.nd.na.target_address", "tgt"), WS("icmpv6.nd.rd.target_address", "tgt"),
+  WSEND
+};
+
 static sf_proto icmpv6 = {
   .name = "ICMPv6", .display = "ICMPv6", .kind = "Icmpv6",
   .fields = icmp6_fields, .nfields = NFIELDS(icmp6_fields), .minlen = 8,
   .places = icmp6_places, .aliases = icmp6_aliases, .variants = icmp6_variants,
-  .facts = &icmp6_facts, .hdr_len = icmp6_hdr_len, .next = icmp6_next,
+  .facts = &icmp6_facts, .ws = "icmpv6", .ws_fields = icmp6_ws,
+  .hdr_len = icmp6_hdr_len, .next = icmp6_next,
   .overload = nd_overload, .present = icmp6_present, .shape_len = icmp6_shape,
   .var = icmp6_span,
 };
@@ -253,10 +272,23 @@ static const sf_variant ndopt_variants[] = {
   {"mtu", "ICMPv6NDOptMTU", "type", 5}, {NULL, NULL, NULL, 0}
 };
 
+/* Options are items of Wireshark's ICMPv6, not a protocol of their own:
+   no .ws, so frame.protocols leaves them out, as tshark does. */
+static const sf_wsfield ndopt_ws[] = {
+  WS("icmpv6.opt.type", "type"), WS("icmpv6.opt.length", "len"),
+  WS("icmpv6.opt.linkaddr", "lladdr"), WS("icmpv6.opt.prefix.length", "prefixlen"),
+  WS("icmpv6.opt.prefix.flag.l", "L"), WS("icmpv6.opt.prefix.flag.a", "A"),
+  WS("icmpv6.opt.prefix.flag.r", "R"),
+  WS("icmpv6.opt.prefix.valid_lifetime", "validlifetime"),
+  WS("icmpv6.opt.prefix.preferred_lifetime", "preferredlifetime"),
+  WS("icmpv6.opt.prefix", "prefix"), WS("icmpv6.opt.mtu", "mtu"), WSEND
+};
+
 static sf_proto ndopt = {
   .name = "ICMPv6NDOpt", .display = "ICMPv6 ND Option",
   .kind = "Icmpv6NdOpt", .fields = ndopt_fields,
   .nfields = NFIELDS(ndopt_fields), .minlen = 8, .variants = ndopt_variants,
+  .ws_fields = ndopt_ws,
   .hdr_len = ndopt_len, .next = ndopt_next, .fixup = ndopt_fixup,
   .present = ndopt_present, .shape_len = ndopt_shape, .var = ndopt_span,
 };

@@ -127,11 +127,24 @@ static const sf_facts ip_facts = {
   .cksum_cover = SF_CK_HEADER, .pseudo = ip_pseudo, .fragment = ip_fragment,
 };
 
+/* Our flags are Wireshark's three bits, MF lowest; the fragment offset
+   Wireshark gives in bytes. */
+static const sf_wsfield ip_ws[] = {
+  WS("ip.version", "version"), WSMUL("ip.hdr_len", "ihl", 4),
+  WSX("ip.dsfield", "tos", 2), WSBIT("ip.dsfield.dscp", "tos", 0xfc),
+  WSBIT("ip.dsfield.ecn", "tos", 0x03), WS("ip.len", "len"), WSX("ip.id", "id", 4),
+  WSX("ip.flags", "flags", 2), WSBIT("ip.flags.rb", "flags", 0x4),
+  WSBIT("ip.flags.df", "flags", 0x2), WSBIT("ip.flags.mf", "flags", 0x1),
+  WSMUL("ip.frag_offset", "frag", 8), WS("ip.ttl", "ttl"), WS("ip.proto", "proto"),
+  WSX("ip.checksum", "chksum", 4), WS("ip.src", "src"), WS("ip.dst", "dst"),
+  WS2("ip.addr", "src", "dst"), WSEND
+};
+
 static sf_proto ipv4 = {
   .name = "IP", .display = "IPv4", .kind = "Ipv4",
   .fields = ip_fields, .nfields = NFIELDS(ip_fields), .minlen = 20,
   .next_table = "ip.proto", .next_keys = {"proto"}, .places = ip_places,
-  .aliases = ip_aliases, .facts = &ip_facts,
+  .aliases = ip_aliases, .facts = &ip_facts, .ws = "ip", .ws_fields = ip_ws,
   .hdr_len = ip_hdr_len, .extent = ip_extent, .next = ip_next,
   .fixup = ip_fixup, .var = ip_options,
 };

@@ -77,6 +77,14 @@ static void opts_span(const uint8_t *h, size_t hlen, int fi, size_t *off,
 
 static const sf_facts ext_facts = {.role = SF_ROLE_NETEXT};
 
+static const sf_wsfield hop_ws[] = {
+  WS("ipv6.hopopts.nxt", "nh"), WS("ipv6.hopopts.len", "len"), WSEND
+};
+
+static const sf_wsfield dest_ws[] = {
+  WS("ipv6.dstopts.nxt", "nh"), WS("ipv6.dstopts.len", "len"), WSEND
+};
+
 static sf_proto ipv6, hop, routing, frag, dest;
 
 /* Extension headers follow IPv6 or another extension header only (IPv4's
@@ -98,6 +106,7 @@ static sf_proto hop = {
   .nfields = NFIELDS(opts_fields), .minlen = 8,
   .next_table = "ip.proto", .next_keys = {"nh"}, .places = hop_places,
   .facts = &ext_facts, .hdr_len = ext_len, .fixup = ext_fixup, .var = opts_span,
+  .ws = "ipv6.hopopts", .ws_fields = hop_ws,
 };
 
 static sf_proto dest = {
@@ -106,6 +115,7 @@ static sf_proto dest = {
   .nfields = NFIELDS(opts_fields), .minlen = 8,
   .next_table = "ip.proto", .next_keys = {"nh"}, .places = dest_places,
   .facts = &ext_facts, .hdr_len = ext_len, .fixup = ext_fixup, .var = opts_span,
+  .ws = "ipv6.dstopts", .ws_fields = dest_ws,
 };
 
 /* routing header: a type 0-style address list */
@@ -148,12 +158,18 @@ static const sf_facts routing_facts = {.role = SF_ROLE_NETEXT, .addr_list = rout
 
 static const sf_place routing_places[] = {{"ip.proto", 43, 0, after_ipv6}, {NULL, 0, 0, NULL}};
 
+static const sf_wsfield routing_ws[] = {
+  WS("ipv6.routing.nxt", "nh"), WS("ipv6.routing.len", "len"),
+  WS("ipv6.routing.type", "type"), WS("ipv6.routing.segleft", "segleft"), WSEND
+};
+
 static sf_proto routing = {
   .name = "IPv6ExtHdrRouting", .display = "IPv6 Routing Header",
   .kind = "Ipv6Routing", .fields = routing_fields,
   .nfields = NFIELDS(routing_fields), .minlen = 8,
   .next_table = "ip.proto", .next_keys = {"nh"}, .places = routing_places,
-  .facts = &routing_facts, .hdr_len = ext_len, .fixup = routing_fixup,
+  .facts = &routing_facts, .ws = "ipv6.routing", .ws_fields = routing_ws,
+  .hdr_len = ext_len, .fixup = routing_fixup,
   .var = addresses_span,
 };
 
@@ -191,12 +207,19 @@ static const sf_facts frag_facts = {.role = SF_ROLE_NETEXT, .fragment = frag_fra
 
 static const sf_place frag_places[] = {{"ip.proto", 44, 0, after_ipv6}, {NULL, 0, 0, NULL}};
 
+/* Wireshark's offset is in 8-octet units, as ours */
+static const sf_wsfield frag_ws[] = {
+  WS("ipv6.fraghdr.nxt", "nh"), WS("ipv6.fraghdr.offset", "offset"),
+  WS("ipv6.fraghdr.more", "m"), WSX("ipv6.fraghdr.ident", "id", 8), WSEND
+};
+
 static sf_proto frag = {
   .name = "IPv6ExtHdrFragment", .display = "IPv6 Fragment Header",
   .kind = "Ipv6Fragment", .fields = frag_fields,
   .nfields = NFIELDS(frag_fields), .minlen = 8,
   .next_table = "ip.proto", .next_keys = {"nh"}, .places = frag_places,
-  .facts = &frag_facts, .hdr_len = frag_len, .next = frag_next,
+  .facts = &frag_facts, .ws = "ipv6.fraghdr", .ws_fields = frag_ws,
+  .hdr_len = frag_len, .next = frag_next,
 };
 
 /* ---- IPv6 itself ------------------------------------------------------------- */
@@ -269,11 +292,19 @@ static const sf_facts ipv6_facts = {
   .role = SF_ROLE_NET, .src = "src", .dst = "dst", .pseudo = ipv6_pseudo,
 };
 
+static const sf_wsfield ipv6_ws[] = {
+  WS("ipv6.version", "version"), WSX("ipv6.tclass", "tc", 8),
+  WSBIT("ipv6.tclass.dscp", "tc", 0xfc), WSBIT("ipv6.tclass.ecn", "tc", 0x03),
+  WSX("ipv6.flow", "fl", 6), WS("ipv6.plen", "plen"), WS("ipv6.nxt", "nh"),
+  WS("ipv6.hlim", "hlim"), WS("ipv6.src", "src"), WS("ipv6.dst", "dst"),
+  WS2("ipv6.addr", "src", "dst"), WSEND
+};
+
 static sf_proto ipv6 = {
   .name = "IPv6", .display = "IPv6", .kind = "Ipv6",
   .fields = ipv6_fields, .nfields = NFIELDS(ipv6_fields), .minlen = 40,
   .next_table = "ip.proto", .next_keys = {"nh"}, .places = ipv6_places,
-  .aliases = ipv6_aliases, .facts = &ipv6_facts,
+  .aliases = ipv6_aliases, .facts = &ipv6_facts, .ws = "ipv6", .ws_fields = ipv6_ws,
   .hdr_len = ipv6_len, .extent = ipv6_extent, .fixup = ipv6_fixup,
 };
 

@@ -57,6 +57,9 @@ static void lo_fixup(sf_pkt *p, int li) {
   h[3] = (uint8_t)(v >> 24);
 }
 
+/* Wireshark's family is the 32-bit value in the capture's byte order */
+static const sf_wsfield lo_ws[] = {WS("null.family", "type"), WSEND};
+
 static const sf_place lo_places[] = {{"linktype", 0, 0, NULL}, {NULL, 0, 0, NULL}};
 static const sf_place lobe_places[] = {{"linktype", 108, 0, NULL}, {NULL, 0, 0, NULL}};
 
@@ -65,6 +68,7 @@ static sf_proto lo = {
   .name = "Loopback", .display = "Loopback", .kind = "Loopback",
   .fields = lo_fields, .nfields = NFIELDS(lo_fields), .minlen = 4,
   .next_table = "null.type", .places = lo_places,
+  .ws = "null", .ws_fields = lo_ws,
   .hdr_len = lo_len, .next = lo_next, .fixup = lo_fixup,
 };
 
@@ -72,6 +76,7 @@ static sf_proto lobe = {
   .name = "LoopbackBE", .display = "Loopback", .kind = "LoopbackBE",
   .fields = lobe_fields, .nfields = NFIELDS(lobe_fields), .minlen = 4,
   .next_table = "null.type", .next_keys = {"type"}, .places = lobe_places,
+  .ws = "null", .ws_fields = lo_ws,
   .hdr_len = lo_len, .next = lo_next,
 };
 

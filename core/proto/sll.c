@@ -47,11 +47,19 @@ static const sf_facts sll_facts = {
   .role = SF_ROLE_LINK, .lladdr = "src", .lladdr_len = "lladdrlen",
 };
 
+/* Wireshark's source address fields take the address's own length
+   (sll.src.eth is 6 bytes); ours is the 8-byte slot: no name for it. */
+static const sf_wsfield sll_ws[] = {
+  WS("sll.pkttype", "pkttype"), WS("sll.hatype", "lladdrtype"),
+  WS("sll.halen", "lladdrlen"), WSX("sll.etype", "proto", 4), WSEND
+};
+
 static sf_proto sll = {
   .name = "CookedLinux", .display = "Linux cooked", .kind = "CookedLinux",
   .fields = sll_fields, .nfields = NFIELDS(sll_fields), .minlen = 16,
   .next_table = "ethertype", .next_keys = {"proto"}, .places = sll_places,
-  .facts = &sll_facts, .hdr_len = sll_len, .var = src_span,
+  .facts = &sll_facts, .ws = "sll", .ws_fields = sll_ws,
+  .hdr_len = sll_len, .var = src_span,
 };
 
 /* ---- SLL2 ---------------------------------------------------------------- */
@@ -83,11 +91,18 @@ static size_t sll2_len(const sf_pkt *p, const uint8_t *h, size_t n) {
 
 static const sf_place sll2_places[] = {{"linktype", 276, 0, NULL}, {NULL, 0, 0, NULL}};
 
+static const sf_wsfield sll2_ws[] = {
+  WS("sll.pkttype", "pkttype"), WS("sll.hatype", "lladdrtype"),
+  WS("sll.halen", "lladdrlen"), WSX("sll.etype", "proto", 4),
+  WS("sll.ifindex", "ifindex"), WSEND
+};
+
 static sf_proto sll2 = {
   .name = "CookedLinuxV2", .display = "Linux cooked v2", .kind = "CookedLinuxV2",
   .fields = sll2_fields, .nfields = NFIELDS(sll2_fields), .minlen = 20,
   .next_table = "ethertype", .next_keys = {"proto"}, .places = sll2_places,
-  .facts = &sll_facts, .hdr_len = sll2_len, .var = src2_span,
+  .facts = &sll_facts, .ws = "sll", .ws_fields = sll2_ws,
+  .hdr_len = sll2_len, .var = src2_span,
 };
 
 SF_PROTO_FILE(sll) {

@@ -42,12 +42,19 @@ static const sf_facts udp_facts = {
   .cksum_nonzero = 1,
 };
 
+static const sf_wsfield udp_ws[] = {
+  WS("udp.srcport", "sport"), WS("udp.dstport", "dport"),
+  WS2("udp.port", "sport", "dport"), WS("udp.length", "len"),
+  WSX("udp.checksum", "chksum", 4), WSEND
+};
+
 /* What follows is found by the destination port, then the source port. */
 static sf_proto udp = {
   .name = "UDP", .display = "UDP", .kind = "Udp",
   .fields = udp_fields, .nfields = NFIELDS(udp_fields), .minlen = 8,
   .next_table = "udp.port", .next_keys = {"dport", "sport"},
   .places = udp_places, .aliases = udp_aliases, .facts = &udp_facts,
+  .ws = "udp", .ws_fields = udp_ws,
   .hdr_len = udp_hdr_len, .extent = udp_extent, .fixup = udp_fixup,
 };
 

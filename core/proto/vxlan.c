@@ -101,10 +101,20 @@ static const sf_place vxlan_places[] = {
   {NULL, 0, 0, NULL}
 };
 
+/* Wireshark's flags are the first 16 bits; ours the first 8, so the
+   flag bits are ours shifted down by 8 */
+static const sf_wsfield vxlan_ws[] = {
+  WSBIT("vxlan.flag_g", "flags", 0x80), WSBIT("vxlan.flag_i", "flags", 0x08),
+  WSBIT("vxlan.p_bit", "flags", 0x04), WSBIT("vxlan.o_bit", "flags", 0x01),
+  WS("vxlan.gbp", "gpid"), WS("vxlan.next_proto", "NextProtocol"), WS("vxlan.vni", "vni"),
+  WSEND
+};
+
 static sf_proto vxlan = {
   .name = "VXLAN", .display = "VXLAN", .kind = "Vxlan",
   .fields = vxlan_fields, .nfields = NFIELDS(vxlan_fields), .minlen = 8,
-  .places = vxlan_places, .hdr_len = vxlan_len, .next = vxlan_next,
+  .places = vxlan_places, .ws = "vxlan", .ws_fields = vxlan_ws,
+  .hdr_len = vxlan_len, .next = vxlan_next,
   .fixup = vxlan_fixup, .present = vxlan_present, .shape_len = vxlan_shape,
 };
 

@@ -373,12 +373,26 @@ static int resolve_facts(sf_proto *pr) {
   return bad ? SF_E_VALUE : SF_OK;
 }
 
+/* A field as an sf_wsfield names it: "O", or "O#2", the second field
+   named O. */
+static int ws_field_exists(const sf_proto *pr, const char *name) {
+  const char *hash = strchr(name, '#');
+  int i, nth, seen = 0;
+  if (!hash) return sf_field_find(pr, name) >= 0;
+  nth = atoi(hash + 1);
+  for (i = 0; i < pr->nfields; i++)
+    if (strlen(pr->fields[i].name) == (size_t)(hash - name) &&
+        strncmp(pr->fields[i].name, name, (size_t)(hash - name)) == 0 && ++seen == nth)
+      return 1;
+  return 0;
+}
+
 static int check_names(const sf_proto *pr) {
   const sf_alias *a;
   const sf_variant *v;
   const sf_wsfield *w;
   for (w = pr->ws_fields; w && w->name; w++)
-    if (sf_field_find(pr, w->field) < 0 || (w->field2 && sf_field_find(pr, w->field2) < 0))
+    if (!ws_field_exists(pr, w->field) || (w->field2 && !ws_field_exists(pr, w->field2)))
       return SF_E_VALUE;
   for (a = pr->aliases; a && a->alias; a++)
     if (sf_field_find(pr, a->field) < 0) return SF_E_VALUE;

@@ -182,7 +182,11 @@ typedef struct sf_alias {
 
 /* A field as Wireshark's display filters name it: "tcp.srcport" is sport;
    "tcp.port" is either of sport and dport; "tcp.flags.syn" is the bit
-   mask 0x02 of flags; "tcp.hdr_len" is dataofs times 4. */
+   mask 0x02 of flags; "tcp.hdr_len" is dataofs times 4.  Fields of the
+   same name in different message types (conditional fields) are one
+   field ("key": wherever the header has it), unless named "O#2": exactly
+   the second field named O (ICMPv6's router and neighbour advertisement
+   flags). */
 typedef struct sf_wsfield {
   const char *name;
   const char *field, *field2;  /* field2: the other side, or NULL */

@@ -40,7 +40,7 @@ static const sf_facts ether_facts = {
 };
 
 static const sf_wsfield ether_ws[] = {
-  WS("eth.dst", "dst"), WS("eth.src", "src"), WS2("eth.addr", "src", "dst"),
+  WS("eth.dst", "dst"), WS("eth.src", "src"), WS2("eth.addr", "dst", "src"),
   WSX("eth.type", "type", 4), WSEND
 };
 

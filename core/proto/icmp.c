@@ -113,12 +113,13 @@ static const sf_facts icmp_facts = {
 };
 
 /* Wireshark's identifier and sequence number are the big-endian ones;
-   its timestamps and address masks have no names of their own. */
+   its timestamps and address masks have no names of their own, and it
+   shows the next-hop MTU and the RFC 4884 length only when they apply
+   (code 4, a non-zero length): not named here. */
 static const sf_wsfield icmp_ws[] = {
   WS("icmp.type", "type"), WS("icmp.code", "code"), WSX("icmp.checksum", "chksum", 4),
   WS("icmp.ident", "id"), WS("icmp.seq", "seq"), WS("icmp.redir_gw", "gw"),
-  WS("icmp.mtu", "nexthopmtu"), WS("icmp.pointer", "ptr"), WS("icmp.length", "length"),
-  WSEND
+  WS("icmp.pointer", "ptr"), WSEND
 };
 
 static sf_proto icmp = {

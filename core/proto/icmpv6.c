@@ -165,22 +165,20 @@ static const sf_facts icmp6_facts = {
   .solicit = 135, .advert = 136, .target = "tgt",
 };
 
-/* The ND target is one field of ours, three names of Wireshark's (each
-   message type's); any of them reads it wherever it is. */
+/* Router and neighbour advertisements both have an O flag: "O#2" is the
+   second field of that name, the advertisement's (sf_wsfield). */
 static const sf_wsfield icmp6_ws[] = {
   WS("icmpv6.type", "type"), WS("icmpv6.code", "code"),
   WSX("icmpv6.checksum", "cksum", 4), WS("icmpv6.mtu", "mtu"), WS("icmpv6.pointer", "ptr"),
   WSX("icmpv6.echo.identifier", "id", 4), WS("icmpv6.echo.sequence_number", "seq"),
   WS("icmpv6.nd.ra.cur_hop_limit", "chlim"), WS("icmpv6.nd.ra.flag.m", "M"),
-  WS("icmpv6.nd.ra.flag.o", "O"), WS("icmpv6.nd.ra.flag.h", "H"),
+  WS("icmpv6.nd.ra.flag.o", "O#1"), WS("icmpv6.nd.ra.flag.h", "H"),
   WS("icmpv6.nd.ra.flag.prf", "prf"), WS("icmpv6.nd.ra.flag.p", "P"),
   WS("icmpv6.nd.ra.router_lifetime", "routerlifetime"),
   WS("icmpv6.nd.ra.reachable_time", "reachabletime"),
   WS("icmpv6.nd.ra.retrans_timer", "retranstimer"),
   WS("icmpv6.nd.na.flag.r", "R"), WS("icmpv6.nd.na.flag.s", "S"),
-  WS("icmpv6.nd.na.flag.o", "O"), WS("icmpv6.nd.ns.target_address", "tgt"),
-  WS("icmpv6.nd.na.target_address", "tgt"), WS("icmpv6.nd.rd.target_address", "tgt"),
-  WSEND
+  WS("icmpv6.nd.na.flag.o", "O#2"), WSEND
 };
 
 static sf_proto icmpv6 = {

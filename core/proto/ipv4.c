@@ -128,14 +128,14 @@ static const sf_facts ip_facts = {
 };
 
 /* Our flags are Wireshark's three bits, MF lowest; the fragment offset
-   Wireshark gives in bytes. */
+   is in 8-octet units, as ours. */
 static const sf_wsfield ip_ws[] = {
   WS("ip.version", "version"), WSMUL("ip.hdr_len", "ihl", 4),
   WSX("ip.dsfield", "tos", 2), WSBIT("ip.dsfield.dscp", "tos", 0xfc),
   WSBIT("ip.dsfield.ecn", "tos", 0x03), WS("ip.len", "len"), WSX("ip.id", "id", 4),
   WSX("ip.flags", "flags", 2), WSBIT("ip.flags.rb", "flags", 0x4),
   WSBIT("ip.flags.df", "flags", 0x2), WSBIT("ip.flags.mf", "flags", 0x1),
-  WSMUL("ip.frag_offset", "frag", 8), WS("ip.ttl", "ttl"), WS("ip.proto", "proto"),
+  WS("ip.frag_offset", "frag"), WS("ip.ttl", "ttl"), WS("ip.proto", "proto"),
   WSX("ip.checksum", "chksum", 4), WS("ip.src", "src"), WS("ip.dst", "dst"),
   WS2("ip.addr", "src", "dst"), WSEND
 };

@@ -292,8 +292,9 @@ static const sf_facts ipv6_facts = {
   .role = SF_ROLE_NET, .src = "src", .dst = "dst", .pseudo = ipv6_pseudo,
 };
 
+/* Wireshark's IPv6 reports its version as ip.version too */
 static const sf_wsfield ipv6_ws[] = {
-  WS("ipv6.version", "version"), WSX("ipv6.tclass", "tc", 8),
+  WS("ipv6.version", "version"), WS("ip.version", "version"), WSX("ipv6.tclass", "tc", 8),
   WSBIT("ipv6.tclass.dscp", "tc", 0xfc), WSBIT("ipv6.tclass.ecn", "tc", 0x03),
   WSX("ipv6.flow", "fl", 6), WS("ipv6.plen", "plen"), WS("ipv6.nxt", "nh"),
   WS("ipv6.hlim", "hlim"), WS("ipv6.src", "src"), WS("ipv6.dst", "dst"),

@@ -102,12 +102,11 @@ static const sf_place vxlan_places[] = {
 };
 
 /* Wireshark's flags are the first 16 bits; ours the first 8, so the
-   flag bits are ours shifted down by 8 */
+   flag bits are ours shifted down by 8.  On port 4789 it reads the group
+   policy id whatever the G flag and no GPE fields: those are not named. */
 static const sf_wsfield vxlan_ws[] = {
   WSBIT("vxlan.flag_g", "flags", 0x80), WSBIT("vxlan.flag_i", "flags", 0x08),
-  WSBIT("vxlan.p_bit", "flags", 0x04), WSBIT("vxlan.o_bit", "flags", 0x01),
-  WS("vxlan.gbp", "gpid"), WS("vxlan.next_proto", "NextProtocol"), WS("vxlan.vni", "vni"),
-  WSEND
+  WS("vxlan.vni", "vni"), WSEND
 };
 
 static sf_proto vxlan = {

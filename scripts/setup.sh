@@ -9,9 +9,11 @@ set -euo pipefail
 
 # building and running: a C compiler, CMake, Lua 5.4, OpenSSL's libcrypto
 # (Crypto-PAn), readline (the REPL), zlib (gzip captures), libpcap (live
-# capture), libuv and luv (the event loop, shared with require("luv"))
+# capture), libuv and luv (the event loop, shared with require("luv")),
+# PCRE2 and LPeg (display filters)
 RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
-          libreadline-dev zlib1g-dev libpcap-dev libuv1-dev lua-luv lua-luv-dev)
+          libreadline-dev zlib1g-dev libpcap-dev libuv1-dev lua-luv lua-luv-dev
+          libpcre2-dev lua-lpeg)
 # testing: busted and stock lua5.4, clang (sanitizers, libFuzzer), the
 # oracles (Scapy, tshark, tcpflow; for live traffic in namespaces iproute2,
 # tcpdump, ping, traceroute, nc, capsh/setpriv; DHCP clients and a server:

@@ -17,7 +17,7 @@
 
 /* property codes in the keys table (methods are functions there) */
 enum { P_LAYER_COUNT = 1, P_TIME, P_TIME_NS, P_WIRELEN, P_LINKTYPE, P_FIELDS,
-       P_TRUNCATED, P_INTERFACE_ID, P_COMMENT };
+       P_TRUNCATED, P_INTERFACE_ID, P_COMMENT, P_FRAME_NUMBER };
 
 /* registry keys of the two packet metatables: without and with __gc */
 static const char light_key = 'l', heavy_key = 'h';
@@ -651,6 +651,10 @@ static int property(lua_State *L, sf_pkt *p, int code) {
     case P_TRUNCATED: lua_pushboolean(L, p->flags & SF_P_TRUNC); break;
     case P_INTERFACE_ID: lua_pushinteger(L, p->interface_id); break;
     case P_COMMENT: lsf_push_comment(L, 1); break;  /* lpcap.c */
+    case P_FRAME_NUMBER:  /* nil: not read from a capture */
+      if (p->frame) lua_pushinteger(L, (lua_Integer)p->frame);
+      else lua_pushnil(L);
+      break;
     default: lua_pushnil(L);
   }
   return 1;
@@ -831,7 +835,7 @@ static const luaL_Reg pkt_methods[] = {
 
 static const char *const pkt_properties[] = {
   "layer_count", "time", "time_ns", "wirelen", "linktype", "fields",
-  "truncated", "interface_id", "comment", NULL
+  "truncated", "interface_id", "comment", "frame_number", NULL
 };
 
 static const luaL_Reg pkt_meta[] = {

@@ -6,7 +6,7 @@
  * Its files build on one another in this order, never back (the layering
  * test checks it): lhost.c (the ground floor), lvalue.c (field values),
  * lpacket.c (packets and layer views), then the concepts on top of them --
- * lcustom.c, lpcap.c, lflow.c, lanon.c, ... -- and lcore.c, the module,
+ * lcustom.c, lfilter.c, lpcap.c, lflow.c, lanon.c, ... -- and lcore.c, the module,
  * which opens them all.
  */
 #ifndef LSF_H
@@ -35,6 +35,7 @@
 #define LSF_SENDER "stackforge.Sender"
 #define LSF_BPF "stackforge.Bpf"
 #define LSF_TIMER "stackforge.Timer"        /* lloop.c */
+#define LSF_FILTER "stackforge.FilterProgram"
 
 /* ---- registry keys -------------------------------------------------------------- */
 
@@ -121,6 +122,11 @@ void lsf_set_comment(lua_State *L, int pidx, int vidx);
 /* ---- on top: one file per concept, each adding its names to the module -------- */
 
 void lsf_open_custom(lua_State *L);  /* lcustom.c: CustomLayer, bindings */
+/* lfilter.c: compiled display filters (core.filter_load), which readers
+   take (PcapReader's filter=) */
+struct sf_filter;
+void lsf_open_filter(lua_State *L);  /* filter_load, frame_protocols */
+struct sf_filter *lsf_checkfilter(lua_State *L, int idx);
 void lsf_open_pcap(lua_State *L);    /* lpcap.c: PcapReader, rdpcap, ... */
 /* The reader options (strict=) of the table at idx, for every function
    that reads a capture (stackforge.capture.READER_OPTIONS checks them). */

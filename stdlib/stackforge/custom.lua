@@ -289,11 +289,23 @@ function M.CustomLayer(name, fields, hooks)
   for i, f in ipairs(fields) do specs[i] = plain(name, f, names) end
   hooks = hooks or {}
   for k, v in pairs(hooks) do
-    if k ~= "post_build" and k ~= "guess_payload" and k ~= "summary" and k ~= "answers" and k ~= "display" then
-      error(("CustomLayer %s: unknown hook %s (post_build, guess_payload, summary, answers)"):format(name, k), 2)
+    if k ~= "post_build" and k ~= "guess_payload" and k ~= "summary" and k ~= "answers" and k ~= "display"
+       and k ~= "ws" and k ~= "ws_fields" then
+      error(("CustomLayer %s: unknown hook %s (post_build, guess_payload, summary, answers, display, ws, ws_fields)")
+        :format(name, k), 2)
     end
-    if k == "display" then
-      if type(v) ~= "string" then error(("CustomLayer %s: display must be a string"):format(name), 2) end
+    if k == "display" or k == "ws" then
+      if type(v) ~= "string" then error(("CustomLayer %s: %s must be a string"):format(name, k), 2) end
+    elseif k == "ws_fields" then
+      -- display-filter names, as a built-in protocol's sf_wsfield:
+      -- {{"myh.port", "sport", "dport"}, ...} (docs/filters.md)
+      if type(v) ~= "table" then error(("CustomLayer %s: ws_fields must be a list"):format(name), 2) end
+      for i, w in ipairs(v) do
+        if type(w) ~= "table" or type(w[1]) ~= "string" or not names[w[2]] or (w[3] and not names[w[3]]) then
+          error(("CustomLayer %s: ws_fields[%d] must be {\"filter.name\", field [, other field]} with fields of the layer")
+            :format(name, i), 2)
+        end
+      end
     elseif type(v) ~= "function" then
       error(("CustomLayer %s: hook %s must be a function"):format(name, k), 2)
     end

@@ -69,6 +69,13 @@ end
 -- custom protocols: CustomLayer, the field types, bind_layers, ...
 for name, v in pairs(custom) do M[name] = v end
 
+-- display filters (stdlib/stackforge/dfilter.lua over lua/lfilter.c)
+do
+  local dfilter = require("stackforge.dfilter")
+  M.DisplayFilter = dfilter.DisplayFilter
+  core.Packet.matches = dfilter.matches
+end
+
 -- Scapy spellings that users type from habit.
 M.Ethernet = M.Ether
 M.IPv4 = M.IP

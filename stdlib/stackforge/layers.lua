@@ -22,6 +22,7 @@ M.protos = core.protos()
 M.LayerKind = {}
 M.by_kind = {}       -- proto id -> constructor
 M.summaries = {}     -- proto id -> a custom layer's summary hook
+M.ws_extra = {}      -- proto id -> a custom layer's display-filter names {ws=, ws_fields=}
 
 -- A named variant of a constructor with some fields preset.
 local function variant(base, name, preset)
@@ -79,6 +80,11 @@ function M.register(id, hooks)
   local ctor = add_constructor(info)
   ctor.answers = hooks and hooks.answers
   core.set_answers(id, ctor.answers)  -- asked when sr() matches this layer
+  if hooks and (hooks.ws or hooks.ws_fields) then
+    local wsf = {}
+    for i, w in ipairs(hooks.ws_fields or {}) do wsf[i] = {name = w[1], field = w[2], field2 = w[3]} end
+    M.ws_extra[id] = {ws = hooks.ws, ws_fields = wsf}
+  end
   if hooks and hooks.summary then
     M.summaries[id] = hooks.summary
     core.Packet.summary = summary_with_hooks

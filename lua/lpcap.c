@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/filter/filter.h"
 #include "../core/io/io.h"
 #include "lsf.h"
 
@@ -81,6 +82,9 @@ typedef struct lreader {
   uint32_t snaplen;
   lua_Integer count;     /* packets delivered */
   lua_Integer warnings;  /* counted, once the file is let go */
+  uint64_t frames;       /* records read: the next packet's frame number - 1 */
+  sf_filter *filter;     /* the program at user value 3, or NULL */
+  sf_pkt scratch;        /* a record parsed for the filter */
 } lreader;
 
 static lreader *checkreader(lua_State *L, int idx) {
@@ -103,6 +107,20 @@ static void reader_release(lua_State *L, int idx, lreader *lr, int state) {
   }
   lr->r = NULL;
   lr->state = state;
+  lr->filter = NULL;  /* the program may go with the reader's user value 3 */
+  sf_pkt_free(&lr->scratch);
+}
+
+/* filter=FilterProgram in the options table at idx (stackforge.dfilter
+   compiles filter strings): kept as user value 3 of the reader on top */
+static void filter_option(lua_State *L, int idx, lreader *lr) {
+  if (!lua_istable(L, idx)) return;
+  if (lua_getfield(L, idx, "filter") == LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  lr->filter = lsf_checkfilter(L, -1);
+  lua_setiuservalue(L, -2, 3);
 }
 
 /* Pushes a reader for path, or nothing with the OS or format error on
@@ -110,8 +128,9 @@ static void reader_release(lua_State *L, int idx, lreader *lr, int state) {
 static lreader *open_reader(lua_State *L, const char *path, int optidx) {
   char err[600];
   sf_ropts o;
-  lreader *lr = (lreader *)lua_newuserdatauv(L, sizeof *lr, 2);
+  lreader *lr = (lreader *)lua_newuserdatauv(L, sizeof *lr, 3);
   memset(lr, 0, sizeof *lr);
+  sf_pkt_init(&lr->scratch);
   lr->state = R_CLOSED;  /* until open: __gc has nothing to do */
   luaL_setmetatable(L, LSF_READER);
   if (!(lr->r = sf_reader_open(path, err, sizeof err))) {
@@ -159,6 +178,45 @@ static void push_record(lua_State *L, int ridx, lreader *lr, const sf_rec *rec) 
   }
 }
 
+/* Does the record pass the reader's filter?  Parsed in the scratch
+   packet: only packets that pass become Lua values. */
+static int record_passes(lua_State *L, lreader *lr, const sf_rec *rec) {
+  sf_pkt *p = &lr->scratch;
+  lsf_host h;
+  int pass;
+  if (!lr->filter) return 1;
+  if (sf_pkt_borrow(p, rec->data, rec->caplen) != SF_OK) return 0;
+  p->linktype = rec->linktype;
+  p->time_ns = rec->time_ns;
+  p->wirelen = rec->wirelen;
+  p->interface_id = rec->interface_id;
+  p->frame = lr->frames;
+  lsf_enter(L, &h);  /* Lua protocols' layouts run on L */
+  sf_pkt_parse(p);
+  pass = sf_filter_run(lr->filter, p);
+  lsf_leave(&h);
+  lsf_raise_kept(&h);
+  return pass;
+}
+
+/* The next record that passes the filter: SF_IO_REC, SF_IO_EOF or
+   SF_IO_ERR; frames counts every record read. */
+static int next_record(lua_State *L, lreader *lr, sf_rec *rec) {
+  int rc;
+  while ((rc = sf_reader_next(lr->r, rec)) == SF_IO_REC) {
+    lr->frames++;
+    if (record_passes(L, lr, rec)) break;
+  }
+  return rc;
+}
+
+/* the packet of a record that passed, numbered */
+static void deliver(lua_State *L, int ridx, lreader *lr, const sf_rec *rec) {
+  push_record(L, ridx, lr, rec);
+  ((sf_pkt *)lua_touserdata(L, -1))->frame = lr->frames;
+  lr->count++;
+}
+
 /* Push the next packet and return 1; at the end push nil and return 0;
    on damage push the message and return -1. */
 static int read_one(lua_State *L, int ridx, lreader *lr) {
@@ -168,10 +226,9 @@ static int read_one(lua_State *L, int ridx, lreader *lr) {
     lua_pushnil(L);
     return 0;
   }
-  rc = sf_reader_next(lr->r, &rec);
+  rc = next_record(L, lr, &rec);
   if (rc == SF_IO_REC) {
-    push_record(L, ridx, lr, &rec);
-    lr->count++;
+    deliver(L, ridx, lr, &rec);
     return 1;
   }
   if (rc == SF_IO_ERR) {
@@ -186,7 +243,9 @@ static int read_one(lua_State *L, int ridx, lreader *lr) {
 /* core.PcapReader(path [, opts]) -> reader, or nil, message */
 static int lpcap_reader(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  if (!open_reader(L, path, 2)) return fail_msg(L, lua_tostring(L, -1));
+  lreader *lr = open_reader(L, path, 2);
+  if (!lr) return fail_msg(L, lua_tostring(L, -1));
+  filter_option(L, 2, lr);
   return 1;
 }
 
@@ -256,7 +315,7 @@ static int reader_tostring(lua_State *L) {
   return 1;
 }
 
-/* core.rdpcap(path [, {count=N, strict=}]) -> {Packet...}, or that and
+/* core.rdpcap(path [, {count=N, strict=, filter=}]) -> {Packet...}, or that and
    the damage message (the good packets first), or nil, message when the
    file cannot be opened.  stackforge.capture decides what to raise. */
 static int lpcap_rdpcap(lua_State *L) {
@@ -269,19 +328,20 @@ static int lpcap_rdpcap(lua_State *L) {
     lua_pop(L, 1);
   }
   if (!(lr = open_reader(L, path, 2))) return fail_msg(L, lua_tostring(L, -1));
+  filter_option(L, 2, lr);
   ridx = lua_gettop(L);
   lua_newtable(L);
   tidx = lua_gettop(L);
   while (max < 0 || n < max) {
     sf_rec rec;
-    int rc = sf_reader_next(lr->r, &rec);
+    int rc = next_record(L, lr, &rec);
     if (rc == SF_IO_EOF) break;
     if (rc == SF_IO_ERR) {
       lua_pushstring(L, sf_reader_error(lr->r));
       reader_release(L, ridx, lr, R_CLOSED);
       return 2;  /* packets, message */
     }
-    push_record(L, ridx, lr, &rec);
+    deliver(L, ridx, lr, &rec);
     lua_rawseti(L, tidx, ++n);
   }
   reader_release(L, ridx, lr, R_CLOSED);

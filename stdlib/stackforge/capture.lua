@@ -9,9 +9,9 @@ local M = {}
 
 --- The options of every function that reads a capture; anonymize_pcap
 --- and extract_flows take them too.
-M.READER_OPTIONS = {strict = "boolean"}
+M.READER_OPTIONS = {strict = "boolean", filter = "any"}
 
-local RDPCAP = {count = "count", partial = "boolean", strict = "boolean"}
+local RDPCAP = {count = "count", partial = "boolean", strict = "boolean", filter = "any"}
 local WRITER = {format = {"pcap", "pcapng"}, linktype = "int31", nanosecond = "boolean",
                 snaplen = "int31", append = "boolean"}
 
@@ -29,20 +29,31 @@ local function packets_arg(fname, pkts, n)
   end
 end
 
---- PcapReader(path [, {strict=}]) -> reader
+-- The options for the C reader: filter= (a display filter's text or a
+-- DisplayFilter, docs/filters.md) compiled; a bad one is raised at the
+-- caller of the public function.
+local function compiled(fname, opts)
+  if type(opts) ~= "table" or opts.filter == nil then return opts end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.filter = require("stackforge.dfilter").program_of(opts.filter, 3, fname)
+  return o
+end
+
+--- PcapReader(path [, {strict=, filter=}]) -> reader
 function M.PcapReader(path, opts)
   path_arg("PcapReader", path)
   options.check("PcapReader", opts, M.READER_OPTIONS, 2)
-  local r, err = core.PcapReader(path, opts)
+  local r, err = core.PcapReader(path, compiled("PcapReader", opts))
   if not r then error(err, 2) end
   return r
 end
 
---- rdpcap(path [, {count=, partial=, strict=}]) -> {Packet...} [, message]
+--- rdpcap(path [, {count=, partial=, strict=, filter=}]) -> {Packet...} [, message]
 function M.rdpcap(path, opts)
   path_arg("rdpcap", path)
   options.check("rdpcap", opts, RDPCAP, 2)
-  local pkts, err = core.rdpcap(path, opts)
+  local pkts, err = core.rdpcap(path, compiled("rdpcap", opts))
   if err and not (pkts and opts and opts.partial) then error(err, 2) end
   return pkts, err
 end

@@ -167,8 +167,9 @@ static void print_usage (FILE *f, const char *badoption) {
   "  -h        show this help\n"
   "  --        stop handling options\n"
   "  -         stop handling options and execute stdin\n"
-  "Without a script and with a terminal on stdin, starts the REPL.\n",
-  progname);
+  "Without a script and with a terminal on stdin, starts the REPL.\n"
+  "As a capture reader: %s -r FILE [-Y FILTER] [-w OUT] [-T fields -e FIELD ...]\n",
+  progname, progname);
   fflush(f);
 }
 
@@ -1055,6 +1056,30 @@ static void doREPL (lua_State *L) {
 
 
 /*
+** `sflua -r capture [-Y filter] [-T fields -e ...]`: tshark's options,
+** handled by stackforge.cli (docs/filters.md).  Pushes its result.
+*/
+static int run_reader (lua_State *L, int argc, char **argv) {
+  int i;
+  luaL_openlibs(L);
+  lua_gc(L, LUA_GCRESTART);
+  lua_gc(L, LUA_GCGEN, 0, 0);
+  if (setup_stackforge(L, 0) != LUA_OK) return 0;
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "stackforge.cli");
+  if (docall(L, 1, 1) != LUA_OK) return report(L, LUA_ERRRUN), 0;
+  lua_getfield(L, -1, "main");
+  lua_createtable(L, argc, 0);
+  for (i = 1; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i);
+  }
+  if (docall(L, 1, 1) != LUA_OK) return report(L, LUA_ERRRUN), 0;
+  return 1;  /* main's boolean */
+}
+
+
+/*
 ** Main body of the interpreter (to be called in protected mode).
 ** Reads the options and handles them all.
 */
@@ -1065,6 +1090,8 @@ static int pmain (lua_State *L) {
   int args = collectargs(argv, &script);
   int optlim = (script > 0) ? script : argc; /* first argv not an option */
   luaL_checkversion(L);  /* check that interpreter has correct version */
+  if (argc > 1 && strcmp(argv[1], "-r") == 0)  /* reading a capture, as tshark */
+    return run_reader(L, argc, argv);
   if (args == has_error) {  /* bad arg? */
     print_usage(stderr, argv[script]);  /* 'script' has index of bad arg. */
     return 0;

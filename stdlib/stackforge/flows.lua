@@ -66,7 +66,7 @@ end
 
 local OPTS = {config = "table", anonymization = "any", verbose = "boolean",
               on_flow = "function", on_packet = "function"}
--- extract_flows reads a capture: the reader's options too (strict=)
+-- extract_flows reads a capture: the reader's options too (strict=, filter=)
 local FILE_OPTS = {}
 for k, v in pairs(OPTS) do FILE_OPTS[k] = v end
 for k, v in pairs(require("stackforge.capture").READER_OPTIONS) do FILE_OPTS[k] = v end
@@ -95,6 +95,16 @@ end
 function M.extract_flows(path, opts)
   if type(path) ~= "string" then error("extract_flows: path must be a string", 2) end
   local cfg, on_flow, on_packet, anon = parse_opts(opts, "extract_flows", FILE_OPTS)
+  if opts and opts.filter ~= nil then
+    -- only the packets a display filter passes are tracked, read through a
+    -- filtering reader; the packet indices then count those packets
+    local prog = require("stackforge.dfilter").program_of(opts.filter, 2, "extract_flows")
+    local reader, rerr = core.PcapReader(path, {filter = prog, strict = opts.strict})
+    if not reader then error(rerr, 2) end
+    local convs, err = core.flows_packets(reader, cfg, on_flow, on_packet, anon)
+    if err then error(err, 2) end
+    return convs
+  end
   -- a file that cannot be read comes back as (nil, message): the caller's error
   local convs, err = core.flows_file(path, cfg, on_flow, on_packet, anon, opts)
   if err then error(err, 2) end

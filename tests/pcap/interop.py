@@ -157,6 +157,8 @@ def check_editcap(tmp):
     for f in captures():
         base = os.path.basename(f)
         for fmt in ("pcapng", "nsecpcap"):
+            if fmt == "nsecpcap" and len({r["linktype"] for r in sflua_rows(f)[0]}) > 1:
+                continue  # pcap holds one link type: editcap refuses, rightly
             out = os.path.join(tmp, "%s.%s" % (base, fmt))
             r = run(["editcap", "-F", fmt, f, out])
             if r.returncode != 0:

@@ -407,6 +407,7 @@ sf_flow *sf_flows_add_pkt(sf_flows *t, const sf_pkt *p, uint32_t wirelen,
   int64_t now = p->time_ns;
   if (wirelen < p->len) wirelen = (uint32_t)p->len;
   wire = wirelen;
+  if (p->frame) t->index = p->frame - 1;  /* read from a capture: its place there */
   expire(t, now);
   t->pkt_stable = t->c.stable_input;
   if (!sf_flow_classify(p, &pi)) goto done;

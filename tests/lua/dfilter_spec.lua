@@ -245,6 +245,17 @@ describe("filters elsewhere", function()
       assert.are.equal("TCP", c.protocol)
       assert.is_true(c.src_port == 80 or c.dst_port == 80)
     end
+    -- the same conversation keeps the packets' places in the capture
+    local key = function(c) return ("%s %s %s %s"):format(c.src_addr, c.src_port, c.dst_addr, c.dst_port) end
+    local whole = {}  -- a tuple may come back later: keep every one
+    for _, c in ipairs(all) do
+      whole[key(c) .. " " .. c.first_index] = c
+    end
+    for _, c in ipairs(tcp80) do
+      local same = whole[key(c) .. " " .. c.first_index]
+      assert.is_table(same, key(c))
+      assert.are.same(same.packet_indices, c.packet_indices)
+    end
     local ok, msg = pcall(function()
       local convs = sf.extract_flows(capture, {filter = "tcp.prot == 1"})
       return convs

@@ -391,6 +391,7 @@ static int check_names(const sf_proto *pr) {
   const sf_alias *a;
   const sf_variant *v;
   const sf_wsfield *w;
+  const sf_part *pt;
   for (w = pr->ws_fields; w && w->name; w++)
     if (!ws_field_exists(pr, w->field) || (w->field2 && !ws_field_exists(pr, w->field2)))
       return SF_E_VALUE;
@@ -398,6 +399,8 @@ static int check_names(const sf_proto *pr) {
     if (sf_field_find(pr, a->field) < 0) return SF_E_VALUE;
   for (v = pr->variants; v && v->name; v++)
     if (sf_field_find(pr, v->field) < 0) return SF_E_VALUE;
+  for (pt = pr->parts; pt && pt->name; pt++)
+    if (sf_field_find(pr, pt->count) < 0) return SF_E_VALUE;
   return SF_OK;
 }
 

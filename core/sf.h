@@ -205,6 +205,25 @@ typedef struct sf_variant {
   uint64_t value;
 } sf_variant;
 
+/* A part of a message made of records that follow its header as layers
+   of their own, counted by a field of the header (DNS's answers: ancount
+   records after the questions).  The parts of a protocol come in the
+   order they are declared: part k is the count[k] records after those of
+   parts 0 .. k-1. */
+typedef struct sf_part {
+  const char *name;      /* "an": p[DNS].an lists those records */
+  const char *count;     /* the header's field that counts them */
+} sf_part;
+
+/* An operation on one layer of a packet, by name (DNS's compress):
+   p[DNS]:compress().  global, if not NULL, also names a function that
+   applies it to a copy of a packet (Scapy's dns_compress(pkt)). */
+typedef struct sf_method {
+  const char *name;
+  const char *global;
+  int (*fn)(sf_pkt *p, int li);  /* SF_OK or an SF_E_* code */
+} sf_method;
+
 /* What a protocol is to code that works across protocols (flows,
    anonymization, filters): its role and which of its fields play which
    part, by name.  Declared by the protocol; the registry resolves the
@@ -293,6 +312,8 @@ struct sf_proto {
   uint8_t record;          /* its layers are records of the message layer
                               before them (DNS answers): a summary names
                               the message, not each record */
+  const sf_part *parts;    /* counted parts (records); name == NULL ends */
+  const sf_method *methods;  /* name == NULL ends */
   /* header length of the bytes at h (n available), 0 when malformed; p
      is the packet they are in (NULL: no packet), its layer below the one
      whose header ends at h (sf_layer_before), for protocols whose header
@@ -451,6 +472,13 @@ typedef struct sf_codec {
 
 int sf_codec_add(const sf_codec *c);
 const sf_codec *sf_codec_find(const char *name);
+
+/* ---- parts ------------------------------------------------------------------------ */
+
+/* The layers of part `part` (an index into its protocol's parts) of the
+   message whose header is layer li: [*first, *first + return value), as
+   far as they were parsed or built (record layers right after li). */
+int sf_part_layers(const sf_pkt *p, int li, int part, int *first);
 
 /* ---- option lists ------------------------------------------------------------ */
 

@@ -261,6 +261,38 @@ static void push_aliases(lua_State *L, const sf_proto *pr) {
 
 /* core.protos() -> {[id+1] = {id=, name=, display=, kind=, fields={...},
    variants={...}, aliases={...}}} */
+/* {{name=, count=}, ...}: the counted parts (records) */
+static void push_parts(lua_State *L, const sf_proto *pr) {
+  const sf_part *pt;
+  int n = 0;
+  lua_newtable(L);
+  for (pt = pr->parts; pt && pt->name; pt++) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, pt->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, pt->count);
+    lua_setfield(L, -2, "count");
+    lua_rawseti(L, -2, ++n);
+  }
+}
+
+/* {{name=, global=}, ...}: the layer's methods */
+static void push_methods(lua_State *L, const sf_proto *pr) {
+  const sf_method *m;
+  int n = 0;
+  lua_newtable(L);
+  for (m = pr->methods; m && m->name; m++) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, m->name);
+    lua_setfield(L, -2, "name");
+    if (m->global) {
+      lua_pushstring(L, m->global);
+      lua_setfield(L, -2, "global");
+    }
+    lua_rawseti(L, -2, ++n);
+  }
+}
+
 void lsf_push_proto_info(lua_State *L, int id) {
   const sf_proto *pr = sf_proto_get(id);
   int fi;
@@ -289,6 +321,12 @@ void lsf_push_proto_info(lua_State *L, int id) {
   }
   push_ws_fields(L, pr);
   lua_setfield(L, -2, "ws_fields");
+  lua_pushboolean(L, pr->record);
+  lua_setfield(L, -2, "record");
+  push_parts(L, pr);
+  lua_setfield(L, -2, "parts");
+  push_methods(L, pr);
+  lua_setfield(L, -2, "methods");
 }
 
 /* ---- classes ---------------------------------------------------------------- */

@@ -174,6 +174,17 @@ static void checked(lua_State *L, int idx, sf_pkt *p, int rc) {
   check(L, rc);
 }
 
+/* ---- parts and methods (sf_part, sf_method) ---------------------------- */
+
+/* The part of pr called name (DNS's "an"), or -1. */
+static int part_index(const sf_proto *pr, const char *name) {
+  int k;
+  for (k = 0; pr->parts && pr->parts[k].name; k++)
+    if (strcmp(pr->parts[k].name, name) == 0) return k;
+  return -1;
+}
+
+
 /* Lengths and checksums of p (at idx), custom protocols' hooks running
    on L; an error is raised. */
 void lsf_finalize(lua_State *L, int idx, sf_pkt *p) {
@@ -288,6 +299,9 @@ static const int16_t *key_map(lua_State *L, int idx) {
 static int key_field(lua_State *L, const sf_proto *pr) {
   const int16_t *m = key_map(L, lua_gettop(L) - 1);
   int fi = m ? m[pr->id] : -1;
+  if (fi < 0 && pr->parts && lua_type(L, -2) == LUA_TSTRING &&
+      part_index(pr, lua_tostring(L, -2)) >= 0)
+    return -1;  /* a part (DNS's an): construct_parts stacks it */
   if (fi < 0) {
     if (lua_type(L, -2) != LUA_TSTRING)
       luaL_error(L, "%s: field names must be strings, got %s", pr->name,
@@ -320,7 +334,7 @@ static void apply_pass(lua_State *L, int pidx, sf_pkt *p, int li, int t,
   lua_pushnil(L);
   while (lua_next(L, t)) {
     int fi = key_field(L, pr), f;
-    if (!(pr->fields[fi].flags & SF_FF_SHAPE) == !shape && !ordered) {
+    if (fi >= 0 && !(pr->fields[fi].flags & SF_FF_SHAPE) == !shape && !ordered) {
       if ((f = resolve(L, p, li, fi)) >= 0) fi = f;
       set_field(L, pidx, p, li, fi, -1);
     }
@@ -341,8 +355,8 @@ static int apply_plain(lua_State *L, sf_pkt *p, int t) {
   lua_pushnil(L);
   while (lua_next(L, t)) {
     int fi = key_field(L, pr);
-    const sf_field *f = &pr->fields[fi];
-    if (f->cond || (f->flags & SF_FF_SHAPE) || f->type == SF_T_BYTES ||
+    const sf_field *f = &pr->fields[fi < 0 ? 0 : fi];
+    if (fi < 0 || f->cond || (f->flags & SF_FF_SHAPE) || f->type == SF_T_BYTES ||
         lsf_set_plain(L, p, 0, fi, top + 2) != SF_OK) {
       lua_settop(L, top);
       return 0;
@@ -350,6 +364,63 @@ static int apply_plain(lua_State *L, sf_pkt *p, int t) {
     lua_settop(L, top + 1);
   }
   return 1;
+}
+
+/* The value at idx as a list of packets (one packet is a list of one). */
+static int part_items(lua_State *L, int idx, const char *ctor, const char *part) {
+  int n, i;
+  if (lsf_testpacket(L, idx)) return 1;
+  if (!lua_istable(L, idx))
+    return luaL_error(L, "%s: %s must be a layer or a list of layers, got %s",
+                      ctor, part, luaL_typename(L, idx));
+  n = (int)luaL_len(L, idx);
+  for (i = 1; i <= n; i++) {
+    lua_geti(L, idx, i);
+    if (!lsf_testpacket(L, -1))
+      luaL_error(L, "%s: %s[%d] is a %s, not a layer (like DNSRR{...})", ctor,
+                 part, i, luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
+/* Stack item i of the part value on top onto the packet at pidx. */
+static void stack_item(lua_State *L, int pidx, int i) {
+  sf_pkt *a = lsf_checkpacket(L, pidx), *b, *r;
+  int rc;
+  if (lsf_testpacket(L, -1)) lua_pushvalue(L, -1);
+  else lua_geti(L, -1, i);
+  b = parse_now(L, lua_gettop(L), lsf_checkpacket(L, -1));
+  r = lsf_newpacket_store(L, a->len + b->len + STORE_SLACK);
+  rc = sf_pkt_concat(r, a, b);
+  checked(L, -1, r, rc);
+  r->time_ns = a->time_ns;
+  lua_replace(L, pidx);
+  lua_pop(L, 1);  /* the item */
+}
+
+/* ctor{part = layer or {layers}}: the one-layer packet at pidx with each
+   part's layers stacked after it in the declared order, and each part's
+   count set unless the fields gave it. */
+static void construct_parts(lua_State *L, int pidx, int t) {
+  const sf_proto *pr = sf_proto_get(lsf_checkpacket(L, pidx)->layers[0].proto);
+  int k, i, n;
+  for (k = 0; pr->parts[k].name; k++) {
+    if (lua_getfield(L, t, pr->parts[k].name) == LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    n = part_items(L, lua_gettop(L), pr->name, pr->parts[k].name);
+    for (i = 1; i <= n; i++) stack_item(L, pidx, i);
+    lua_pop(L, 1);  /* the part's value */
+    if (lua_getfield(L, t, pr->parts[k].count) == LUA_TNIL) {
+      lua_pushinteger(L, n);
+      set_field(L, pidx, lsf_checkpacket(L, pidx), 0,
+                sf_field_find(pr, pr->parts[k].count), -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
 }
 
 static int64_t now_ns(void) {
@@ -428,6 +499,7 @@ static int lsf_construct(lua_State *L) {
     lua_settop(L, 3);
   }
   p->time_ns = now_ns();  /* as Scapy: a built packet's time is its making */
+  if (t && sf_proto_get(proto)->parts) construct_parts(L, 3, t);
   return 1;
 }
 
@@ -497,11 +569,13 @@ static int pkt_parse(lua_State *L) {
 static int pkt_summary(lua_State *L) {
   sf_pkt *p = lsf_parsed(L, 1);
   luaL_Buffer b;
-  int i;
+  int i, named = 0;
   luaL_buffinit(L, &b);
   for (i = 0; i < p->nlayers; i++) {
-    if (i) luaL_addstring(&b, " / ");
-    luaL_addstring(&b, sf_proto_get(p->layers[i].proto)->display);
+    const sf_proto *pr = sf_proto_get(p->layers[i].proto);
+    if (pr->record && i) continue;  /* the message names its records */
+    if (named++) luaL_addstring(&b, " / ");
+    luaL_addstring(&b, pr->display);
   }
   luaL_pushresult(&b);
   return 1;
@@ -765,6 +839,58 @@ static int view_field(lua_State *L, const sf_pkt *p, int li) {
   return fi < 0 ? -2 : fi;
 }
 
+static const sf_method *method_named(const sf_proto *pr, const char *name) {
+  const sf_method *m;
+  for (m = pr->methods; m && m->name; m++)
+    if (strcmp(m->name, name) == 0) return m;
+  return NULL;
+}
+
+/* view:method(): the engine changes the viewed packet in place. */
+static int call_method(lua_State *L) {
+  const char *name = lua_tostring(L, lua_upvalueindex(2));
+  const sf_method *m;
+  lsf_host h;
+  sf_pkt *p;
+  int li, rc;
+  p = view_packet(L, 1, &li);  /* at index 2 or above */
+  m = method_named(sf_proto_get(p->layers[li].proto), name);
+  if (!m) return luaL_error(L, "this layer has no method '%s'", name);
+  lsf_enter(L, &h);
+  rc = sf_pkt_writable(p);
+  if (rc == SF_OK) rc = m->fn(p, li);
+  lsf_leave(&h);
+  lsf_track(L, -1, p);
+  lsf_raise_kept(&h);
+  check(L, rc);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* What name k is on layer li of the packet at pidx beyond its fields: a
+   part (a list of record views) or a method; 0 if neither. */
+static int view_extra(lua_State *L, int pidx, const sf_pkt *p, int li,
+                      const char *k) {
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  int part = part_index(pr, k), first, n, i;
+  if (part >= 0) {
+    n = sf_part_layers(p, li, part, &first);
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+      push_view(L, pidx, first + i);
+      lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+  }
+  if (method_named(pr, k)) {
+    lua_pushvalue(L, lua_upvalueindex(1));  /* the keys, as views have them */
+    lua_pushstring(L, k);
+    lua_pushcclosure(L, call_method, 2);
+    return 1;
+  }
+  return 0;
+}
+
 static int view_index(lua_State *L) {
   int li, fi;
   sf_pkt *p;
@@ -785,7 +911,7 @@ static int view_index(lua_State *L) {
     lua_pushstring(L, pr->display);
   } else if (strcmp(k, "kind") == 0) {
     lua_pushinteger(L, pr->id);
-  } else {
+  } else if (!view_extra(L, 3, p, li, k)) {
     lsf_field_error(L, pr->id, k);
   }
   return 1;

@@ -87,6 +87,7 @@ void lsf_class(lua_State *L, const char *tname, const luaL_Reg *meta,
 
 /* ---- lvalue.c: field values between Lua and the engine ------------------------ */
 
+
 void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi);
 void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *v);
 void lsf_call_codec(lua_State *L, const char *codec, const char *fn);

@@ -234,6 +234,17 @@ static int text_val(lua_State *L, const sf_field *f, const sf_codec *c,
 /* The Lua value at validx as the engine value of field fi of pr: integers,
    flag and enum names as numbers, addresses parsed into addr, bytes as
    they are (a codec's structure encoded first, replacing the value). */
+/* Does the Lua codec take strings too (DNS's TXT: "hello" is {"hello"})?
+   Other codecs leave a string as the field's bytes. */
+static int takes_strings(lua_State *L, const char *codec) {
+  int top = lua_gettop(L), yes;
+  lua_getfield(L, LUA_REGISTRYINDEX, LSF_CODECS);
+  yes = lua_getfield(L, -1, codec) == LUA_TTABLE &&
+        lua_getfield(L, -1, "strings") != LUA_TNIL && lua_toboolean(L, -1);
+  lua_settop(L, top);
+  return yes;
+}
+
 static int to_val(lua_State *L, const sf_proto *pr, int fi, int validx,
                   sf_val *v, uint8_t addr[16]) {
   const sf_field *f = &pr->fields[fi];
@@ -242,7 +253,7 @@ static int to_val(lua_State *L, const sf_proto *pr, int fi, int validx,
   if (f->type == SF_T_BYTES && engine_codec(f) && lua_type(L, validx) == LUA_TSTRING)
     return text_val(L, f, engine_codec(f), validx, v);
   if (f->type == SF_T_BYTES) {
-    if (lua_type(L, validx) != LUA_TSTRING && f->codec) {
+    if (f->codec && (lua_type(L, validx) != LUA_TSTRING || takes_strings(L, f->codec))) {
       lua_pushvalue(L, validx);
       lsf_call_codec(L, f->codec, "encode");
       lua_replace(L, validx);

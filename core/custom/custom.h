@@ -80,6 +80,11 @@ typedef struct sf_cview {
   size_t n;                /* bytes at h */
   const sf_span *spans;
   int upto;
+  /* 1 while the header is rebuilt from values (a set, the default
+     header): the fields from upto on are not there yet, and a length
+     field still holds its old value (it is measured last), so a
+     condition must not judge by it; 0 when laid out from bytes */
+  int rebuilding;
 } sf_cview;
 
 /* Field fi's value in a view: SF_OK, or SF_E_ABSENT (not laid out yet, or

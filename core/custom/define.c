@@ -363,6 +363,8 @@ void sf_custom_describe(sf_custom *c, const sf_proto *like) {
   pr->ws = like->ws;
   pr->ws_fields = like->ws_fields;
   pr->record = like->record;
+  pr->parts = like->parts;
+  pr->methods = like->methods;
   if (like->next && !(c->hooks & SF_CH_GUESS)) pr->next = like->next;
   if (like->fixup) pr->fixup = like->fixup;
 }

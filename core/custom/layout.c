@@ -94,6 +94,7 @@ static sf_cview view_of(const laying *ly, int upto) {
   v.n = ly->n;
   v.spans = ly->sp;
   v.upto = upto;
+  v.rebuilding = 0;
   return v;
 }
 
@@ -397,6 +398,7 @@ static int sync_lengths(const sf_custom *c, uint8_t *h, size_t n,
   v.n = n;
   v.spans = sp;
   v.upto = c->proto.nfields;
+  v.rebuilding = 0;  /* the header is complete: lengths are being measured */
   for (i = 0; i < c->proto.nfields; i++) {
     const sf_cfield *cf = &c->cf[i];
     const sf_field *f = &c->fields[i];
@@ -436,6 +438,7 @@ int sf_custom_relay(const sf_custom *c, const uint8_t *h, const sf_span *old,
       cv.n = (out->bits + 7) / 8;
       cv.spans = sp;
       cv.upto = i;
+      cv.rebuilding = 1;
       if (ask_cond(c, &cv, i, &holds) != FITS) return SF_E_VALUE;
       if (!holds) continue;
     }
@@ -523,6 +526,7 @@ static int dyn_next(const sf_proto *pr, const sf_pkt *p, int li) {
   v.n = l->hlen;
   v.spans = sp;
   v.upto = pr->nfields;
+  v.rebuilding = 0;
   dyn_layout(pr, v.h, v.n, sp, 0);
   if (c->ops->guess(c->host, &v, &next) != SF_OK) return -2;  /* Raw */
   return sf_proto_get(next) ? next : -1;
@@ -539,6 +543,7 @@ static void dyn_post_build(const sf_proto *pr, sf_pkt *p, int li) {
   v.n = l->hlen;
   v.spans = sp;
   v.upto = pr->nfields;
+  v.rebuilding = 0;
   dyn_layout(pr, v.h, v.n, sp, built(l));
   c->ops->post_build(c->host, &v, (uint8_t *)p->data + l->off, l->end - l->off);
 }

@@ -65,6 +65,7 @@ end
 for name, v in pairs(layers) do
   if getmetatable(v) == layers.Constructor then M[name] = v end
 end
+for name, fn in pairs(layers.globals) do M[name] = fn end  -- dns_compress, ...
 
 -- custom protocols: CustomLayer, the field types, bind_layers, ...
 for name, v in pairs(custom) do M[name] = v end

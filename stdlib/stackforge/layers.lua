@@ -49,7 +49,34 @@ local function add_constructor(info)
   return ctor
 end
 
-for _, info in ipairs(M.protos) do add_constructor(info) end
+-- Functions a protocol's methods offer on whole packets (Scapy's
+-- dns_compress(pkt)): the method applied to a copy, at the first layer of
+-- that protocol.
+M.globals = {}
+local function add_globals(info)
+  for _, m in ipairs(info.methods or {}) do
+    if m.global then
+      local kind, name, global = info.id, m.name, m.global
+      M.globals[global] = function(p)
+        if type(p) ~= "userdata" or not pcall(function() return p.layer_count end) then
+          error(("bad argument #1 to '%s' (packet expected, got %s)"):format(global, type(p)), 2)
+        end
+        local q = p:build()
+        local view = q[kind]
+        if not view then
+          error(("%s: the packet has no %s layer"):format(global, info.name), 2)
+        end
+        view[name](view)
+        return q
+      end
+    end
+  end
+end
+
+for _, info in ipairs(M.protos) do
+  add_constructor(info)
+  add_globals(info)
+end
 
 -- A layer as a protocol id: a constructor, a LayerKind value or a name.
 function M.kind_of(x)
@@ -67,7 +94,9 @@ local function summary_with_hooks(p)
   for i = 1, p.layer_count do
     local id = p:_layer_info(i)
     local hook = M.summaries[id]
-    parts[i] = hook and tostring(hook(p:layer(i))) or M.protos[id + 1].display
+    if i == 1 or not M.protos[id + 1].record then  -- a message names its records
+      parts[#parts + 1] = hook and tostring(hook(p:layer(i))) or M.protos[id + 1].display
+    end
   end
   return table.concat(parts, " / ")
 end

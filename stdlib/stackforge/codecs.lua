@@ -303,6 +303,118 @@ M.ip6_list = {
   end,
 }
 
+-- ---- DNS (core/proto/dns.c) ------------------------------------------------
+
+-- TXT rdata: character-strings, a length byte each.  A string is a list of
+-- one, and strings of 255 bytes or more are cut into 255-byte pieces, as
+-- Scapy's DNSTextField.  A last piece cut short stays, as its bytes.
+M.dns_txt = {
+  strings = true,
+  decode = function(d)
+    local r, pos = {}, 1
+    while pos <= #d do
+      local n = d:byte(pos)
+      r[#r + 1] = d:sub(pos + 1, pos + n)
+      pos = pos + 1 + n
+    end
+    return r
+  end,
+  encode = function(list)
+    if type(list) == "string" then list = {list} end
+    if type(list) ~= "table" then return list end
+    local out = {}
+    for i, s in ipairs(list) do
+      if type(s) ~= "string" then error(("TXT string %d is a %s, not a string"):format(i, type(s)), 0) end
+      while #s >= 255 do
+        out[#out + 1] = "\255" .. s:sub(1, 255)
+        s = s:sub(256)
+      end
+      if #s > 0 then out[#out + 1] = spack("s1", s) end
+    end
+    return table.concat(out)
+  end,
+}
+
+local dns_type_numbers  -- DNSRR's type names, looked up when first needed
+local function dns_type(v)
+  if math.type(v) == "integer" then return v end
+  if not dns_type_numbers then
+    dns_type_numbers = {}
+    for _, info in ipairs(core.protos()) do
+      if info.name == "DNSRR" then
+        for num, name in pairs(info.fields[2].enums) do dns_type_numbers[name] = num end
+      end
+    end
+  end
+  return dns_type_numbers[v] or error(("unknown DNS type %s"):format(tostring(v)), 0)
+end
+
+-- NSEC/NSEC3 type bit maps (RFC 4034 4.1.2) as a list of type numbers.
+M.dns_typebitmaps = {
+  decode = function(d)
+    local r, pos = {}, 1
+    while pos + 1 <= #d do
+      local win, n = d:byte(pos, pos + 1)
+      for i = 0, n - 1 do
+        local b = d:byte(pos + 2 + i) or 0
+        for bit = 0, 7 do
+          if b & (0x80 >> bit) ~= 0 then r[#r + 1] = win * 256 + i * 8 + bit end
+        end
+      end
+      pos = pos + 2 + n
+    end
+    return r
+  end,
+  encode = function(list)
+    if type(list) ~= "table" then return list end
+    local wins = {}
+    for _, t in ipairs(list) do
+      t = dns_type(t)
+      local w = wins[t >> 8] or {}
+      wins[t >> 8] = w
+      w[(t & 0xff) // 8 + 1] = (w[(t & 0xff) // 8 + 1] or 0) | (0x80 >> (t & 7))
+    end
+    local out = {}
+    for win = 0, 255 do
+      local w = wins[win]
+      if w then
+        local n = 0
+        for i in pairs(w) do n = math.max(n, i) end
+        local bytes = {}
+        for i = 1, n do bytes[i] = string.char(w[i] or 0) end
+        out[#out + 1] = string.char(win, n) .. table.concat(bytes)
+      end
+    end
+    return table.concat(out)
+  end,
+}
+
+-- EDNS0 options (an OPT record's rdata) as EDNS0TLV layers; bytes left
+-- that are no option stay, as a string at the end of the list.
+M.dns_edns_options = {
+  decode = function(d)
+    local r, pos = {}, 1
+    while pos + 3 <= #d do
+      local n = sunpack(">I2", d, pos + 2)
+      if pos + 3 + n > #d then break end
+      r[#r + 1] = core.packet(d:sub(pos, pos + 3 + n), {proto = "EDNS0TLV"})
+      pos = pos + 4 + n
+    end
+    if pos <= #d then r[#r + 1] = d:sub(pos) end
+    return r
+  end,
+  encode = function(list)
+    if type(list) ~= "table" then return list end
+    local out = {}
+    for i, o in ipairs(list) do
+      if type(o) == "string" then out[i] = o
+      elseif type(o) == "userdata" and pcall(function() return o.layer_count end) then out[i] = o:bytes()
+      else error(("option %d is a %s, not an EDNS0TLV layer"):format(i, type(o)), 0) end
+    end
+    return table.concat(out)
+  end,
+}
+
 for name, codec in pairs(M) do core.codecs[name] = codec end
 
 -- a protocol's own codecs, in codecs/ (they register themselves)

@@ -282,3 +282,67 @@ describe("DNS malformed input", function()
     end
   end)
 end)
+
+-- tests/data/dns/scapy_golden.tsv: random messages (tests/dns/gen_dns.lua,
+-- seed 20241130) and the bytes Scapy 2.5 built for each
+describe("DNS against Scapy's golden bytes", function()
+  local env = setmetatable({}, {__index = function(_, k) return sf[k] or _G[k] end})
+  local cases = {}
+  for line in io.lines(h.path("dns/scapy_golden.tsv")) do
+    local lua_expr, scapy = line:match("^(.-)\t(%x+)$")
+    cases[#cases + 1] = {lua_expr, scapy}
+  end
+
+  it("builds Scapy's bytes", function()
+    assert.is_true(#cases >= 300)
+    for _, c in ipairs(cases) do
+      local p = assert(load("return " .. c[1], "=case", "t", env))()
+      assert.equal(c[2], hex(p:bytes()), c[1])
+    end
+  end)
+
+  -- every record of the message, as sflua reads each field
+  local function records(p)
+    local out = {}
+    for i = 1, p.layer_count do
+      local id, _, _, _, flags = p:_layer_info(i)
+      local info = require("stackforge.layers").protos[id + 1]
+      if info.record then
+        local vals = {}
+        for fi, f in ipairs(info.fields) do
+          local v = p:_field(i, fi - 1)
+          if v ~= nil then
+            if type(v) == "table" then
+              local t = {}
+              for k, x in ipairs(v) do t[k] = type(x) == "userdata" and hex(x:bytes()) or tostring(x) end
+              v = table.concat(t, "|")
+            end
+            vals[#vals + 1] = f.name .. "=" .. tostring(v)
+          end
+        end
+        out[#out + 1] = info.name .. " " .. table.concat(vals, " ")
+        assert.equal(0, flags & 4)
+      end
+    end
+    return out
+  end
+
+  it("parses Scapy's bytes to the records built", function()
+    for _, c in ipairs(cases) do
+      local built = assert(load("return " .. c[1], "=case", "t", env))():build()
+      local first = c[1]:match("^IP") and {linktype = 101} or {proto = "DNS"}
+      local p = sf.Packet(unhex(c[2]), first)
+      assert.is_false(p.truncated, c[1])
+      assert.equal(c[2], hex(p:bytes()))
+      local d = p[sf.DNS]
+      assert.equal(d.qdcount + d.ancount + d.nscount + d.arcount, #d.qd + #d.an + #d.ns + #d.ar)
+      -- a record reads back as the class its type picks (a DNSRR of
+      -- type MX as a DNSRRMX): the same class, the same values
+      local want, got = records(built), records(p)
+      assert.equal(#want, #got, c[1])
+      for i = 1, #want do
+        if want[i]:match("^%S+") == got[i]:match("^%S+") then assert.equal(want[i], got[i], c[1]) end
+      end
+    end
+  end)
+end)

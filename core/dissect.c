@@ -91,12 +91,13 @@ static int next_proto(const sf_pkt *p, int li, int *quoted) {
   return next < 0 ? SF_RAW : next;
 }
 
-/* A run-time protocol's header is what its layout covers. */
+/* A run-time protocol's header is what its layout covers, unless its
+   definer can say it more cheaply (hdr_len: DNS's records). */
 static inline size_t header_len(const sf_proto *pr, const sf_pkt *p,
                                 const uint8_t *h, size_t n) {
   sf_span sp[SF_MAX_FIELDS];
-  if (pr->dyn && pr->dyn->layout) return pr->dyn->layout(pr, h, n, sp, 0);
-  return pr->hdr_len(p, h, n);
+  if (pr->hdr_len) return pr->hdr_len(p, h, n);
+  return pr->dyn->layout(pr, h, n, sp, 0);
 }
 
 size_t sf_header_len(const sf_proto *pr, const sf_pkt *p, const uint8_t *h, size_t n) {

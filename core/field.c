@@ -111,9 +111,25 @@ int sf_field_present(const sf_pkt *p, int li, int fi) {
   return sf_field_span(p, li, fi, &off, &bits);
 }
 
+/* A run-time protocol's alternatives from one layout. */
+static int dyn_resolve(const sf_pkt *p, int li, int fi) {
+  const sf_proto *pr = lproto(p, li);
+  const sf_layer *l = &p->layers[li];
+  sf_span sp[SF_MAX_FIELDS];
+  int f;
+  pr->dyn->layout(pr, p->data + l->off, l->hlen, sp,
+                  (l->flags & (SF_L_BUILT | SF_L_TRUNC)) == SF_L_BUILT);
+  for (f = fi; f >= 0; f = pr->alt[f])
+    if (sp[f].bits != SF_ABSENT &&
+        (size_t)sp[f].bitoff + sp[f].bits <= (size_t)l->hlen * 8)
+      return f;
+  return -1;
+}
+
 int sf_field_resolve(const sf_pkt *p, int li, int fi) {
   const sf_proto *pr = lproto(p, li);
   int f;
+  if (pr->dyn && pr->dyn->layout && pr->alt[fi] >= 0) return dyn_resolve(p, li, fi);
   for (f = fi; f >= 0; f = pr->alt[f])
     if (sf_field_present(p, li, f)) return f;
   return -1;

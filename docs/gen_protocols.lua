@@ -36,6 +36,18 @@ local function protocols_md()
     if #named > 0 then out[#out + 1] = "Named variants: " .. table.concat(named, ", ") .. "\n" end
     local aliases = aliases_of(info)
     if #aliases > 0 then out[#out + 1] = "Other field names: " .. table.concat(aliases, ", ") .. "\n" end
+    local parts = {}
+    for _, pt in ipairs(info.parts or {}) do parts[#parts + 1] = ("`%s` (`%s` records)"):format(pt.name, pt.count) end
+    if #parts > 0 then
+      out[#out + 1] = "Parts (records that follow it, listed by `p[" .. info.name .. "].NAME`, given as `"
+        .. info.name .. "{NAME=...}`): " .. table.concat(parts, ", ") .. "\n"
+    end
+    local methods = {}
+    for _, m in ipairs(info.methods or {}) do
+      methods[#methods + 1] = ("`p[%s]:%s()`%s"):format(info.name, m.name, m.global and (", `" .. m.global .. "(pkt)`") or "")
+    end
+    if #methods > 0 then out[#out + 1] = "Methods: " .. table.concat(methods, ", ") .. "\n" end
+    if info.record then out[#out + 1] = "A record of the message before it (summaries name the message).\n" end
     out[#out + 1] = "```\n" .. ls(layers[info.name]) .. "\n```\n"
   end
   return table.concat(out, "\n")

@@ -367,6 +367,8 @@ void sf_custom_describe(sf_custom *c, const sf_proto *like) {
   pr->methods = like->methods;
   if (like->next && !(c->hooks & SF_CH_GUESS)) pr->next = like->next;
   if (like->fixup) pr->fixup = like->fixup;
+  /* the header's length, as its layout would say it, more cheaply */
+  if (like->hdr_len) pr->hdr_len = like->hdr_len;
 }
 
 void sf_custom_kill(sf_custom *c) {

@@ -455,12 +455,18 @@ static int rec_number(void *host, const sf_cview *v, int fi, int what,
   }
 }
 
+/* A 16-bit field of the record laid out so far, read straight (conditions
+   are asked for every rdata alternative of every record parsed). */
+static unsigned head16(const sf_cview *v, int fi) {
+  size_t at = v->spans[fi].bitoff / 8u;
+  if (fi >= v->upto || v->spans[fi].bits != 16 || at + 2 > v->n) return 0;
+  return rd16(v->h + at);
+}
+
 static int rec_cond(void *host, const sf_cview *v, int fi, int *holds) {
   const rec_def *d = host;
-  uint64_t type = 0, rdlen = 0;
+  unsigned type = head16(v, 1), rdlen = head16(v, F_RDLEN);
   int k = d->fields[fi].cond;
-  field_value(v, 1, &type);
-  field_value(v, F_RDLEN, &rdlen);
   /* an address is there when rdlen says so; built, rdlen follows it */
   if (k == K_BYTES || k == K_A || k == K_AAAA) {
     int a = type == 1 && (v->rebuilding || rdlen == 4);
@@ -539,6 +545,8 @@ static int count_at(const sf_pkt *p, int m, int k) {
    not throw the next ones off. */
 static int rr_class(const uint8_t *h, size_t n) {
   size_t nl = name_wire_len(h, n), hl;
+  sf_span sp[SF_MAX_FIELDS];
+  const sf_proto *pr;
   unsigned type;
   int r;
   if (!nl || nl + 10 > n) return recs[R_RR].id;
@@ -546,7 +554,8 @@ static int rr_class(const uint8_t *h, size_t n) {
   for (r = R_MX; r < R_EDNS0; r++)
     if (recs[r].type == type) break;
   if (r == R_EDNS0) return recs[R_RR].id;
-  hl = sf_header_len(sf_proto_get(recs[r].id), NULL, h, n);
+  pr = sf_proto_get(recs[r].id);  /* its layout, not its hdr_len */
+  hl = pr->dyn->layout(pr, h, n, sp, 0);
   return hl == nl + 10 + rd16(h + nl + 8) ? recs[r].id : recs[R_RR].id;
 }
 
@@ -1011,6 +1020,25 @@ static const sf_wsfield *const rec_ws[NREC] = {
   nsec3_ws, nsec3param_ws, tsig_ws, opt_ws, caa_ws, hinfo_ws, edns0_ws
 };
 
+/* A question's length: its name and type and class. */
+static size_t qr_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  size_t nl = name_wire_len(h, n);
+  (void)p;
+  return nl && nl + 4 <= n ? nl + 4 : 0;
+}
+
+/* A resource record's length: its name, ten bytes, rdlen's rdata.  What
+   the layout says too: rdata alternatives are rdlen long (an address only
+   when rdlen is its size), and a typed record is chosen only when its
+   fields fill its rdata (rr_class). */
+static size_t rr_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  size_t nl = name_wire_len(h, n), len;
+  (void)p;
+  if (!nl || nl + 10 > n) return 0;
+  len = nl + 10 + rd16(h + nl + 8);
+  return len <= n ? len : 0;
+}
+
 /* One record protocol through the layout engine. */
 static void define_record(rec_def *d, const sf_wsfield *ws) {
   sf_field fields[SF_MAX_FIELDS];
@@ -1053,6 +1081,7 @@ static void define_record(rec_def *d, const sf_wsfield *ws) {
   like.ws_fields = ws;
   like.record = (uint8_t)d->record;
   like.next = d->record ? rec_next : NULL;
+  if (d->record) like.hdr_len = d == &recs[R_QR] ? qr_len : rr_len;
   sf_custom_describe(c, &like);
   if ((d->id = sf_custom_register(c)) < 0) sf_custom_free(c);
 }

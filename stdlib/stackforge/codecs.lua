@@ -303,7 +303,7 @@ M.ip6_list = {
   end,
 }
 
--- ---- DNS (core/proto/dns.c) ------------------------------------------------
+-- ---- DNS ------------------------------------------------------------------
 
 -- TXT rdata: character-strings, a length byte each.  A string is a list of
 -- one, and strings of 255 bytes or more are cut into 255-byte pieces, as

@@ -39,7 +39,7 @@ long=$(printf 'x%.0s' $(seq 1 200))
   --caa-record=test,0,issue,ca.example \
   --dns-rr=box.test,13,03783836054c494e5558 &
 dpid=$!
-tcpdump -i lo -U -n -w "$tmp/dig.pcap" "port $port" 2>"$tmp/tcpdump.log" &
+tcpdump -i lo --immediate-mode -U -n -w "$tmp/dig.pcap" "port $port" 2>"$tmp/tcpdump.log" &
 tpid=$!
 for _ in $(seq 50); do  # both up
   grep -q "listening" "$tmp/tcpdump.log" 2>/dev/null && dig +short +tries=1 +time=1 -p "$port" @127.0.0.1 www.test >/dev/null 2>&1 && break
@@ -64,9 +64,9 @@ grep -q "Truncated, retrying in TCP mode" "$tmp/dig.txt" || { echo "FAIL: dig di
 "$sflua" "$here/udp_query.lua" 127.0.0.1 "$port" www.test 10.1.2.3 || { echo "FAIL: the Lua-built query"; status=1; }
 sleep 0.3
 kill "$tpid"; wait "$tpid" 2>/dev/null; tpid=
-n=$(tshark -r "$tmp/dig.pcap" -Y dns 2>/dev/null | wc -l)
+n=$(tshark -r "$tmp/dig.pcap" -d "udp.port==$port,dns" -d "tcp.port==$port,dns" -Y dns 2>/dev/null | wc -l)
 echo "dig and the Lua query: $n DNS packets captured"
-(( n >= 26 )) || { echo "FAIL: only $n DNS packets captured"; status=1; }
+(( n >= 26 )) || { echo "FAIL: only $n DNS packets captured"; cat "$tmp/tcpdump.log"; status=1; }
 "$sflua" "$here/compare.lua" "$tmp/dig.pcap" - "$port" || status=1
 [[ -n $record ]] && cp "$tmp/dig.pcap" "$record" && echo "kept $record (port $port)"
 exit ${status:-0}

@@ -828,23 +828,23 @@ static const sf_place dns_places[] = {
 };
 
 #define WS_HDR(c) \
-  {"dns.id", "id#" #c, NULL, 0, 0}, {"dns.flags.response", "qr#" #c, NULL, 0, 0}, \
-  {"dns.flags.opcode", "opcode#" #c, NULL, 0, 0}, \
-  {"dns.flags.authoritative", "aa#" #c, NULL, 0, 0}, \
-  {"dns.flags.truncated", "tc#" #c, NULL, 0, 0}, \
-  {"dns.flags.recdesired", "rd#" #c, NULL, 0, 0}, \
-  {"dns.flags.recavail", "ra#" #c, NULL, 0, 0}, {"dns.flags.z", "z#" #c, NULL, 0, 0}, \
-  {"dns.flags.authenticated", "ad#" #c, NULL, 0, 0}, \
-  {"dns.flags.checkdisable", "cd#" #c, NULL, 0, 0}, \
-  {"dns.flags.rcode", "rcode#" #c, NULL, 0, 0}, \
-  {"dns.count.queries", "qdcount#" #c, NULL, 0, 0}, \
-  {"dns.count.answers", "ancount#" #c, NULL, 0, 0}, \
-  {"dns.count.auth_rr", "nscount#" #c, NULL, 0, 0}, \
-  {"dns.count.add_rr", "arcount#" #c, NULL, 0, 0}
+  {"dns.id", "id#" #c, NULL, 0, 0, 4}, {"dns.flags.response", "qr#" #c, NULL, 0, 0, 0}, \
+  {"dns.flags.opcode", "opcode#" #c, NULL, 0, 0, 0}, \
+  {"dns.flags.authoritative", "aa#" #c, NULL, 0, 0, 0}, \
+  {"dns.flags.truncated", "tc#" #c, NULL, 0, 0, 0}, \
+  {"dns.flags.recdesired", "rd#" #c, NULL, 0, 0, 0}, \
+  {"dns.flags.recavail", "ra#" #c, NULL, 0, 0, 0}, {"dns.flags.z", "z#" #c, NULL, 0, 0, 0}, \
+  {"dns.flags.authenticated", "ad#" #c, NULL, 0, 0, 0}, \
+  {"dns.flags.checkdisable", "cd#" #c, NULL, 0, 0, 0}, \
+  {"dns.flags.rcode", "rcode#" #c, NULL, 0, 0, 0}, \
+  {"dns.count.queries", "qdcount#" #c, NULL, 0, 0, 0}, \
+  {"dns.count.answers", "ancount#" #c, NULL, 0, 0, 0}, \
+  {"dns.count.auth_rr", "nscount#" #c, NULL, 0, 0, 0}, \
+  {"dns.count.add_rr", "arcount#" #c, NULL, 0, 0, 0}
 
 static const sf_wsfield dns_ws[] = {
-  {"dns.length", "length", NULL, 0, 0}, WS_HDR(1), WS_HDR(2),
-  {NULL, NULL, NULL, 0, 0}
+  {"dns.length", "length", NULL, 0, 0, 0}, WS_HDR(1), WS_HDR(2),
+  {NULL, NULL, NULL, 0, 0, 0}
 };
 
 static sf_proto dns = {
@@ -898,11 +898,11 @@ static const sf_variant llmnr_variants[] = {
 };
 
 static const sf_wsfield llmnr_ws[] = {
-  {"dns.id", "id", NULL, 0, 0}, {"dns.flags.response", "qr", NULL, 0, 0},
-  {"dns.flags.opcode", "opcode", NULL, 0, 0}, {"dns.flags.conflict", "c", NULL, 0, 0},
-  {"dns.flags.rcode", "rcode", NULL, 0, 0}, {"dns.count.queries", "qdcount", NULL, 0, 0},
-  {"dns.count.answers", "ancount", NULL, 0, 0}, {"dns.count.auth_rr", "nscount", NULL, 0, 0},
-  {"dns.count.add_rr", "arcount", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  {"dns.id", "id", NULL, 0, 0, 4}, {"dns.flags.response", "qr", NULL, 0, 0, 0},
+  {"dns.flags.opcode", "opcode", NULL, 0, 0, 0}, {"dns.flags.conflict", "c", NULL, 0, 0, 0},
+  {"dns.flags.rcode", "rcode", NULL, 0, 0, 0}, {"dns.count.queries", "qdcount", NULL, 0, 0, 0},
+  {"dns.count.answers", "ancount", NULL, 0, 0, 0}, {"dns.count.auth_rr", "nscount", NULL, 0, 0, 0},
+  {"dns.count.add_rr", "arcount", NULL, 0, 0, 0}, {NULL, NULL, NULL, 0, 0, 0}
 };
 
 static sf_proto llmnr = {
@@ -915,104 +915,104 @@ static sf_proto llmnr = {
 
 /* Wireshark's names of the records' fields */
 static const sf_wsfield qr_ws[] = {
-  {"dns.qry.name", "qname", NULL, 0, 0}, {"dns.qry.type", "qtype", NULL, 0, 0},
-  {"dns.qry.class", "qclass", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  {"dns.qry.name", "qname", NULL, 0, 0, 0}, {"dns.qry.type", "qtype", NULL, 0, 0, 0},
+  {"dns.qry.class", "qclass", NULL, 0, 0, 4}, {NULL, NULL, NULL, 0, 0, 0}
 };
 
 #define WS_RR \
-  {"dns.resp.name", "rrname", NULL, 0, 0}, {"dns.resp.type", "type", NULL, 0, 0}, \
-  {"dns.resp.ttl", "ttl", NULL, 0, 0}, {"dns.resp.len", "rdlen", NULL, 0, 0}
-#define WS_END {NULL, NULL, NULL, 0, 0}
+  {"dns.resp.name", "rrname", NULL, 0, 0, 0}, {"dns.resp.type", "type", NULL, 0, 0, 0}, \
+  {"dns.resp.ttl", "ttl", NULL, 0, 0, 0}, {"dns.resp.len", "rdlen", NULL, 0, 0, 0}
+#define WS_END {NULL, NULL, NULL, 0, 0, 0}
 
 static const sf_wsfield rr_ws[] = {
-  WS_RR, {"dns.resp.class", "rclass", NULL, 0, 0}, {"dns.a", "rdata#1", NULL, 0, 0},
-  {"dns.aaaa", "rdata#2", NULL, 0, 0}, {"dns.cname", "rdata#3", NULL, 0, 0},
-  {"dns.ns", "rdata#3", NULL, 0, 0}, {"dns.ptr.domain_name", "rdata#3", NULL, 0, 0},
-  {"dns.dname", "rdata#3", NULL, 0, 0}, {"dns.txt", "rdata#4", NULL, 0, 0}, WS_END
+  WS_RR, {"dns.resp.class", "rclass", NULL, 0, 0, 4}, {"dns.a", "rdata#1", NULL, 0, 0, 0},
+  {"dns.aaaa", "rdata#2", NULL, 0, 0, 0}, {"dns.cname", "rdata#3", NULL, 0, 0, 0},
+  {"dns.ns", "rdata#3", NULL, 0, 0, 0}, {"dns.ptr.domain_name", "rdata#3", NULL, 0, 0, 0},
+  {"dns.dname", "rdata#3", NULL, 0, 0, 0}, {"dns.txt", "rdata#4", NULL, 0, 0, 0}, WS_END
 };
-#define WS_CLASS {"dns.resp.class", "rclass", NULL, 0, 0}
+#define WS_CLASS {"dns.resp.class", "rclass", NULL, 0, 0, 4}
 static const sf_wsfield mx_ws[] = {
-  WS_RR, WS_CLASS, {"dns.mx.preference", "preference", NULL, 0, 0},
-  {"dns.mx.mail_exchange", "exchange", NULL, 0, 0}, WS_END
+  WS_RR, WS_CLASS, {"dns.mx.preference", "preference", NULL, 0, 0, 0},
+  {"dns.mx.mail_exchange", "exchange", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield soa_ws[] = {
-  WS_RR, WS_CLASS, {"dns.soa.mname", "mname", NULL, 0, 0}, {"dns.soa.rname", "rname", NULL, 0, 0},
-  {"dns.soa.serial_number", "serial", NULL, 0, 0},
-  {"dns.soa.refresh_interval", "refresh", NULL, 0, 0},
-  {"dns.soa.retry_interval", "retry", NULL, 0, 0},
-  {"dns.soa.expire_limit", "expire", NULL, 0, 0},
-  {"dns.soa.minimum_ttl", "minimum", NULL, 0, 0}, WS_END
+  WS_RR, WS_CLASS, {"dns.soa.mname", "mname", NULL, 0, 0, 0}, {"dns.soa.rname", "rname", NULL, 0, 0, 0},
+  {"dns.soa.serial_number", "serial", NULL, 0, 0, 0},
+  {"dns.soa.refresh_interval", "refresh", NULL, 0, 0, 0},
+  {"dns.soa.retry_interval", "retry", NULL, 0, 0, 0},
+  {"dns.soa.expire_limit", "expire", NULL, 0, 0, 0},
+  {"dns.soa.minimum_ttl", "minimum", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield srv_ws[] = {
-  WS_RR, WS_CLASS, {"dns.srv.priority", "priority", NULL, 0, 0},
-  {"dns.srv.weight", "weight", NULL, 0, 0}, {"dns.srv.port", "port", NULL, 0, 0},
-  {"dns.srv.target", "target", NULL, 0, 0}, WS_END
+  WS_RR, WS_CLASS, {"dns.srv.priority", "priority", NULL, 0, 0, 0},
+  {"dns.srv.weight", "weight", NULL, 0, 0, 0}, {"dns.srv.port", "port", NULL, 0, 0, 0},
+  {"dns.srv.target", "target", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield rrsig_ws[] = {
-  WS_RR, WS_CLASS, {"dns.rrsig.type_covered", "typecovered", NULL, 0, 0},
-  {"dns.rrsig.algorithm", "algorithm", NULL, 0, 0}, {"dns.rrsig.labels", "labels", NULL, 0, 0},
-  {"dns.rrsig.original_ttl", "originalttl", NULL, 0, 0},
-  {"dns.rrsig.key_tag", "keytag", NULL, 0, 0},
-  {"dns.rrsig.signers_name", "signersname", NULL, 0, 0},
-  {"dns.rrsig.signature", "signature", NULL, 0, 0}, WS_END
+  WS_RR, WS_CLASS, {"dns.rrsig.type_covered", "typecovered", NULL, 0, 0, 0},
+  {"dns.rrsig.algorithm", "algorithm", NULL, 0, 0, 0}, {"dns.rrsig.labels", "labels", NULL, 0, 0, 0},
+  {"dns.rrsig.original_ttl", "originalttl", NULL, 0, 0, 0},
+  {"dns.rrsig.key_tag", "keytag", NULL, 0, 0, 0},
+  {"dns.rrsig.signers_name", "signersname", NULL, 0, 0, 0},
+  {"dns.rrsig.signature", "signature", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield nsec_ws[] = {
-  WS_RR, WS_CLASS, {"dns.nsec.next_domain_name", "nextname", NULL, 0, 0}, WS_END
+  WS_RR, WS_CLASS, {"dns.nsec.next_domain_name", "nextname", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield dnskey_ws[] = {
-  WS_RR, WS_CLASS, {"dns.dnskey.flags", "flags", NULL, 0, 0},
-  {"dns.dnskey.flags.zone_key", "flags", NULL, 0x100, 0},
-  {"dns.dnskey.flags.secure_entry_point", "flags", NULL, 0x1, 0},
-  {"dns.dnskey.protocol", "protocol", NULL, 0, 0},
-  {"dns.dnskey.algorithm", "algorithm", NULL, 0, 0},
-  {"dns.dnskey.public_key", "publickey", NULL, 0, 0}, WS_END
+  WS_RR, WS_CLASS, {"dns.dnskey.flags", "flags", NULL, 0, 0, 0},
+  {"dns.dnskey.flags.zone_key", "flags", NULL, 0x100, 0, 0},
+  {"dns.dnskey.flags.secure_entry_point", "flags", NULL, 0x1, 0, 0},
+  {"dns.dnskey.protocol", "protocol", NULL, 0, 0, 0},
+  {"dns.dnskey.algorithm", "algorithm", NULL, 0, 0, 0},
+  {"dns.dnskey.public_key", "publickey", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield ds_ws[] = {
-  WS_RR, WS_CLASS, {"dns.ds.key_id", "keytag", NULL, 0, 0},
-  {"dns.ds.algorithm", "algorithm", NULL, 0, 0},
-  {"dns.ds.digest_type", "digesttype", NULL, 0, 0}, {"dns.ds.digest", "digest", NULL, 0, 0},
+  WS_RR, WS_CLASS, {"dns.ds.key_id", "keytag", NULL, 0, 0, 0},
+  {"dns.ds.algorithm", "algorithm", NULL, 0, 0, 0},
+  {"dns.ds.digest_type", "digesttype", NULL, 0, 0, 0}, {"dns.ds.digest", "digest", NULL, 0, 0, 0},
   WS_END
 };
 static const sf_wsfield nsec3_ws[] = {
-  WS_RR, WS_CLASS, {"dns.nsec3.algo", "hashalg", NULL, 0, 0},
-  {"dns.nsec3.flags", "flags", NULL, 0, 0}, {"dns.nsec3.iterations", "iterations", NULL, 0, 0},
-  {"dns.nsec3.salt_length", "saltlength", NULL, 0, 0},
-  {"dns.nsec3.salt_value", "salt", NULL, 0, 0},
-  {"dns.nsec3.hash_length", "hashlength", NULL, 0, 0}, WS_END
+  WS_RR, WS_CLASS, {"dns.nsec3.algo", "hashalg", NULL, 0, 0, 0},
+  {"dns.nsec3.flags", "flags", NULL, 0, 0, 0}, {"dns.nsec3.iterations", "iterations", NULL, 0, 0, 0},
+  {"dns.nsec3.salt_length", "saltlength", NULL, 0, 0, 0},
+  {"dns.nsec3.salt_value", "salt", NULL, 0, 0, 0},
+  {"dns.nsec3.hash_length", "hashlength", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield nsec3param_ws[] = {
-  WS_RR, WS_CLASS, {"dns.nsec3.algo", "hashalg", NULL, 0, 0},
-  {"dns.nsec3.flags", "flags", NULL, 0, 0}, {"dns.nsec3.iterations", "iterations", NULL, 0, 0},
-  {"dns.nsec3.salt_length", "saltlength", NULL, 0, 0},
-  {"dns.nsec3.salt_value", "salt", NULL, 0, 0}, WS_END
+  WS_RR, WS_CLASS, {"dns.nsec3.algo", "hashalg", NULL, 0, 0, 0},
+  {"dns.nsec3.flags", "flags", NULL, 0, 0, 0}, {"dns.nsec3.iterations", "iterations", NULL, 0, 0, 0},
+  {"dns.nsec3.salt_length", "saltlength", NULL, 0, 0, 0},
+  {"dns.nsec3.salt_value", "salt", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield tsig_ws[] = {
-  WS_RR, WS_CLASS, {"dns.tsig.algorithm_name", "algo_name", NULL, 0, 0},
-  {"dns.tsig.fudge", "fudge", NULL, 0, 0}, {"dns.tsig.mac_size", "mac_len", NULL, 0, 0},
-  {"dns.tsig.original_id", "original_id", NULL, 0, 0}, {"dns.tsig.error", "error", NULL, 0, 0},
-  {"dns.tsig.other_len", "other_len", NULL, 0, 0},
-  {"dns.tsig.other_data", "other_data", NULL, 0, 0}, WS_END
+  WS_RR, WS_CLASS, {"dns.tsig.algorithm_name", "algo_name", NULL, 0, 0, 0},
+  {"dns.tsig.fudge", "fudge", NULL, 0, 0, 0}, {"dns.tsig.mac_size", "mac_len", NULL, 0, 0, 0},
+  {"dns.tsig.original_id", "original_id", NULL, 0, 0, 0}, {"dns.tsig.error", "error", NULL, 0, 0, 0},
+  {"dns.tsig.other_len", "other_len", NULL, 0, 0, 0},
+  {"dns.tsig.other_data", "other_data", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield opt_ws[] = {
-  {"dns.resp.name", "rrname", NULL, 0, 0}, {"dns.resp.type", "type", NULL, 0, 0},
-  {"dns.rr.udp_payload_size", "rclass", NULL, 0, 0},
-  {"dns.resp.ext_rcode", "extrcode", NULL, 0, 0},
-  {"dns.resp.edns0_version", "version", NULL, 0, 0}, {"dns.resp.z", "z", NULL, 0, 0},
-  {"dns.resp.z.do", "z", NULL, 0x8000, 0}, {"dns.resp.len", "rdlen", NULL, 0, 0}, WS_END
+  {"dns.resp.name", "rrname", NULL, 0, 0, 0}, {"dns.resp.type", "type", NULL, 0, 0, 0},
+  {"dns.rr.udp_payload_size", "rclass", NULL, 0, 0, 0},
+  {"dns.resp.ext_rcode", "extrcode", NULL, 0, 0, 0},
+  {"dns.resp.edns0_version", "version", NULL, 0, 0, 0}, {"dns.resp.z", "z", NULL, 0, 0, 0},
+  {"dns.resp.z.do", "z", NULL, 0x8000, 0, 0}, {"dns.resp.len", "rdlen", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield caa_ws[] = {
-  WS_RR, WS_CLASS, {"dns.caa.flags", "flags", NULL, 0, 0},
-  {"dns.caa.tag_length", "taglength", NULL, 0, 0}, {"dns.caa.tag", "tag", NULL, 0, 0},
-  {"dns.caa.value", "value", NULL, 0, 0}, WS_END
+  WS_RR, WS_CLASS, {"dns.caa.flags", "flags", NULL, 0, 0, 0},
+  {"dns.caa.tag_length", "taglength", NULL, 0, 0, 0}, {"dns.caa.tag", "tag", NULL, 0, 0, 0},
+  {"dns.caa.value", "value", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield hinfo_ws[] = {
-  WS_RR, WS_CLASS, {"dns.hinfo.cpu_length", "cpulength", NULL, 0, 0},
-  {"dns.hinfo.cpu", "cpu", NULL, 0, 0}, {"dns.hinfo.os_length", "oslength", NULL, 0, 0},
-  {"dns.hinfo.os", "os", NULL, 0, 0}, WS_END
+  WS_RR, WS_CLASS, {"dns.hinfo.cpu_length", "cpulength", NULL, 0, 0, 0},
+  {"dns.hinfo.cpu", "cpu", NULL, 0, 0, 0}, {"dns.hinfo.os_length", "oslength", NULL, 0, 0, 0},
+  {"dns.hinfo.os", "os", NULL, 0, 0, 0}, WS_END
 };
 static const sf_wsfield edns0_ws[] = {
-  {"dns.opt.code", "optcode", NULL, 0, 0}, {"dns.opt.len", "optlen", NULL, 0, 0},
-  {"dns.opt.data", "optdata", NULL, 0, 0}, WS_END
+  {"dns.opt.code", "optcode", NULL, 0, 0, 0}, {"dns.opt.len", "optlen", NULL, 0, 0, 0},
+  {"dns.opt.data", "optdata", NULL, 0, 0, 0}, WS_END
 };
 
 static const sf_wsfield *const rec_ws[NREC] = {

@@ -468,6 +468,10 @@ typedef struct sf_codec {
      (SF_E_VALUE) if s is not one */
   int (*from_text)(const char *s, size_t n, uint8_t *out, size_t cap);
   const char *expected;    /* what from_text takes, for errors */
+  /* the text as Wireshark shows it, where it differs (display filters and
+     -T fields: a DNS name without its final dot); NULL: to_text's */
+  int (*ws_text)(const sf_pkt *p, int li, int fi, const uint8_t *d, size_t n,
+                 char *out, size_t cap);
 } sf_codec;
 
 int sf_codec_add(const sf_codec *c);

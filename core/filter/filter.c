@@ -459,6 +459,25 @@ static fval *push_bytes(sf_filter *f, const uint8_t *p, size_t n, size_t hl) {
 
 /* ---- values ------------------------------------------------------------------ */
 
+#define TEXT_MAX 1024  /* the longest text a codec gives a filter */
+
+/* A field whose bytes encode a text (a DNS name): the text, as Wireshark
+   shows it, is its value. */
+static void push_text(sf_filter *f, const sf_pkt *p, int li, int fi,
+                      const sf_val *v, const sf_codec *c) {
+  size_t at = reserve_bytes(f, TEXT_MAX);
+  fval *fv;
+  int k;
+  if (at == SIZE_MAX) return;
+  k = (c->ws_text ? c->ws_text : c->to_text)(p, li, fi, v->p, v->n,
+                                             (char *)f->bytes + at, TEXT_MAX);
+  if (k < 0 || k >= TEXT_MAX || !(fv = push_val(f))) return;
+  fv->kind = K_BYTES;
+  fv->fmt = FMT_TEXT;
+  fv->off = at;
+  fv->n = fv->hl = (uint32_t)k;
+}
+
 static void eval_value(sf_filter *f, const sf_pkt *p, uint32_t ni);
 
 static int64_t sign_extend(uint64_t u, unsigned bits) {
@@ -492,6 +511,8 @@ static void push_field(sf_filter *f, const sf_pkt *p, int li, int fi, const falt
       fv->fmt = FMT_HEX;
       fv->digits = a->hex;
     }
+  } else if (fd->type == SF_T_BYTES && fd->codec && sf_codec_find(fd->codec)) {
+    push_text(f, p, li, fi, &v, sf_codec_find(fd->codec));
   } else if ((fv = push_bytes(f, v.p, v.n, v.n))) {
     fv->fmt = fd->type == SF_T_MAC ? FMT_MAC : fd->type == SF_T_IP4 ? FMT_IP4
             : fd->type == SF_T_IP6 ? FMT_IP6 : FMT_HEXBYTES;

@@ -264,11 +264,11 @@ static int nul_padded_bytes(const char *s, size_t n, uint8_t *out, size_t cap) {
 
 static const sf_codec chaddr_codec = {
   "chaddr", chaddr_text, chaddr_bytes,
-  "a MAC address like \"00:11:22:33:44:55\" or up to 16 bytes"
+  "a MAC address like \"00:11:22:33:44:55\" or up to 16 bytes", NULL
 };
 
 static const sf_codec nul_padded_codec = {
-  "nul_padded", nul_padded_text, nul_padded_bytes, "a string that fits the field"
+  "nul_padded", nul_padded_text, nul_padded_bytes, "a string that fits the field", NULL
 };
 
 SF_PROTO_FILE(dhcp) {

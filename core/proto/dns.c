@@ -252,9 +252,18 @@ static int dns_name_text(const sf_pkt *p, int li, int fi, const uint8_t *d,
   return name_text(d, n, msg, mlen, out, cap);
 }
 
+/* Wireshark writes names without the final dot, and the root as <Root>. */
+static int dns_name_ws(const sf_pkt *p, int li, int fi, const uint8_t *d, size_t n,
+                       char *out, size_t cap) {
+  int k = dns_name_text(p, li, fi, d, n, out, cap);
+  if (k == 1 && out[0] == '.') return snprintf(out, cap, "<Root>");
+  if (k > 1 && out[k - 1] == '.') out[--k] = '\0';
+  return k;
+}
+
 static const sf_codec dns_name_codec = {
   "dns_name", dns_name_text, name_from_text,
-  "a domain name like \"www.example.com\""
+  "a domain name like \"www.example.com\"", dns_name_ws
 };
 
 /* ---- records: fields and how they are sized ------------------------------------ */
@@ -262,7 +271,7 @@ static const sf_codec dns_name_codec = {
 /* how a field of a record finds its length */
 enum { Z_FIXED, Z_NAME, Z_RDLEN, Z_REST, Z_REF };
 /* which rdata a generic DNSRR has, by its type */
-enum { K_ALWAYS, K_A, K_AAAA, K_NAME, K_TXT, K_BYTES };
+enum { K_ALWAYS, K_A, K_AAAA, K_NS, K_CNAME, K_PTR, K_DNAME, K_TXT, K_BYTES };
 
 typedef struct rec_field {
   sf_field f;
@@ -302,7 +311,11 @@ static const rec_field rr_fields[] = {
   RR_HEAD(1),
   {{"rdata", SF_T_IP4, 0, 0, 0, 0, 32, 0, "0.0.0.0", NULL, NULL, NULL}, Z_FIXED, -1, K_A, NULL, 0},
   {{"rdata", SF_T_IP6, 0, 0, 0, 0, 128, 0, "::", NULL, NULL, NULL}, Z_FIXED, -1, K_AAAA, NULL, 0},
-  {{"rdata", SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, "dns_name", NULL}, Z_RDLEN, -1, K_NAME, ROOT},
+  /* a name, one alternative per type so each has its Wireshark name */
+  {{"rdata", SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, "dns_name", NULL}, Z_RDLEN, -1, K_NS, ROOT},
+  {{"rdata", SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, "dns_name", NULL}, Z_RDLEN, -1, K_CNAME, ROOT},
+  {{"rdata", SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, "dns_name", NULL}, Z_RDLEN, -1, K_PTR, ROOT},
+  {{"rdata", SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, "dns_name", NULL}, Z_RDLEN, -1, K_DNAME, ROOT},
   {{"rdata", SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, "dns_txt", NULL}, Z_RDLEN, -1, K_TXT, NULL, 0},
   {{"rdata", SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL}, Z_RDLEN, -1, K_BYTES, NULL, 0},
 };
@@ -476,10 +489,13 @@ static int rec_cond(void *host, const sf_cview *v, int fi, int *holds) {
     *holds = k == K_A ? a : k == K_AAAA ? aaaa : !a && !aaaa && !named && type != 16;
     return SF_OK;
   }
-  if (k == K_NAME)
-    *holds = type == 2 || type == 3 || type == 4 || type == 5 || type == 12 || type == 39;
-  else
-    *holds = k != K_TXT || type == 16;
+  switch (k) {
+    case K_NS: *holds = type == 2 || type == 3 || type == 4; break;  /* and MD, MF */
+    case K_CNAME: *holds = type == 5; break;
+    case K_PTR: *holds = type == 12; break;
+    case K_DNAME: *holds = type == 39; break;
+    default: *holds = k != K_TXT || type == 16;
+  }
   return SF_OK;
 }
 
@@ -926,9 +942,9 @@ static const sf_wsfield qr_ws[] = {
 
 static const sf_wsfield rr_ws[] = {
   WS_RR, {"dns.resp.class", "rclass", NULL, 0, 0, 4}, {"dns.a", "rdata#1", NULL, 0, 0, 0},
-  {"dns.aaaa", "rdata#2", NULL, 0, 0, 0}, {"dns.cname", "rdata#3", NULL, 0, 0, 0},
-  {"dns.ns", "rdata#3", NULL, 0, 0, 0}, {"dns.ptr.domain_name", "rdata#3", NULL, 0, 0, 0},
-  {"dns.dname", "rdata#3", NULL, 0, 0, 0}, {"dns.txt", "rdata#4", NULL, 0, 0, 0}, WS_END
+  {"dns.aaaa", "rdata#2", NULL, 0, 0, 0}, {"dns.ns", "rdata#3", NULL, 0, 0, 0},
+  {"dns.cname", "rdata#4", NULL, 0, 0, 0}, {"dns.ptr.domain_name", "rdata#5", NULL, 0, 0, 0},
+  {"dns.dname", "rdata#6", NULL, 0, 0, 0}, {"dns.txt", "rdata#7", NULL, 0, 0, 0}, WS_END
 };
 #define WS_CLASS {"dns.resp.class", "rclass", NULL, 0, 0, 4}
 static const sf_wsfield mx_ws[] = {

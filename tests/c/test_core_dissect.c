@@ -843,7 +843,7 @@ static int upper_text(const sf_pkt *p, int li, int fi, const uint8_t *d, size_t 
 }
 
 static void test_codecs(void) {
-  static const sf_codec up = {"test_upper", upper_text, NULL, "text"};
+  static const sf_codec up = {"test_upper", upper_text, NULL, "text", NULL};
   char out[8];
   CHECK_EQ(sf_codec_find("test_upper") == NULL, 1);
   CHECK_EQ(sf_codec_add(&up), SF_OK);

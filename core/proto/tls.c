@@ -273,6 +273,21 @@ static int hs_known(unsigned t) {
   return 0;
 }
 
+/* Do handshake messages of known types fill the room bytes at h (n of
+   them captured) exactly?  Encrypted bytes seldom do: TLS 1.2's GCM
+   nonce starts with zeros, which read as an empty hello_request. */
+static int messages_fill(const uint8_t *h, size_t n, size_t room) {
+  size_t at = 0;
+  while (at < room) {
+    size_t len;
+    if (at + 4 > n) return 1;  /* the capture ends first: as far as we see */
+    len = 4 + (size_t)rd24(h + at + 1);
+    if (!hs_known(h[at]) || len > room - at) return 0;
+    at += len;
+  }
+  return 1;
+}
+
 /* A handshake message at h (n bytes), room bytes left in its record
    (bare: no record, n is all there is): its protocol, or -2 when the bytes
    are not one (encrypted, or continued in the next record). */
@@ -282,7 +297,7 @@ static int message_at(const uint8_t *h, size_t n, size_t room, int bare) {
   if (n < 4) return enc;
   t = h[0];
   if (!hs_known(t)) return enc;
-  if (!bare && 4 + (size_t)rd24(h + 1) > room && room <= n) return enc;
+  if (!bare && !messages_fill(h, n, room)) return enc;
   if (t == 11 && !certs_12(h, n)) return id_generic;
   return id_msg[t] >= 0 ? id_msg[t] : id_generic;
 }

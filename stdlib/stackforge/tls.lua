@@ -1,4 +1,4 @@
--- tls.lua: the Lua half of TLS (core/proto/tls.c parses and builds the
+-- tls.lua: the Lua half of TLS (the engine parses and builds the
 -- layers, and computes the fingerprints): the fingerprints as functions of
 -- a packet, tls_info, a ClientHello builder, and records and handshake
 -- messages read from reassembled streams.  docs/tls.md says how to use them.

@@ -262,6 +262,30 @@ describe("real captures (Scapy's test/pcaps)", function()
   end)
 end)
 
+describe("tshark's reading of TLS captures", function()
+  -- tests/interop/tls_live.sh records openssl s_client and s_server (TLS
+  -- 1.3 and 1.2, SNI, ALPN, hellos built in Lua) and writes tshark's
+  -- fields next to each capture; here sflua's reading must equal them.
+  local compare = dofile("tests/interop/tls_compare.lua").compare
+  for _, name in ipairs({"tls_openssl.pcap", "tls_new-session-ticket.pcap", "tls_tcp_frag_withnss.pcap.gz"}) do
+    it(name .. " field by field", function()
+      local n, bad = compare(h.path(name), h.path(name .. ".tls.tsv"))
+      assert.same({}, bad)
+      assert.is_true(n >= 30, n .. " values compared")
+    end)
+  end
+
+  it("saw SNI, ALPN, both versions and the Lua-built hellos in openssl's capture", function()
+    local f = assert(io.open(h.path("tls_openssl.pcap.tls.tsv")))
+    local s = f:read("a")
+    f:close()
+    for _, want in ipairs({"www.sflua.test", "tls12.sflua.test", "lua.sflua.test", "\th2\t",
+                           "http/1.1", "0x0304", "0x0303"}) do
+      assert.truthy(s:find(want, 1, true), want)
+    end
+  end)
+end)
+
 describe("detection", function()
   local function segment(sport, dport, payload)
     return sf.Packet((sf.Ether() / sf.IP() / sf.TCP{sport = sport, dport = dport, flags = "PA"} / payload):bytes())

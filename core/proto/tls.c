@@ -1198,8 +1198,33 @@ static hello_host sh_host = {
   .msglen = 1, .extlen = SH_EXTLEN,
 };
 
-static void ch_fixup(sf_pkt *p, int li) { parts_fixup(p, li, CH_EXTLEN); }
-static void sh_fixup(sf_pkt *p, int li) { parts_fixup(p, li, SH_EXTLEN); }
+/* A built hello has extlen when extensions follow it and not otherwise,
+   as Scapy builds one (ext=[] writes no length); extlen is its header's
+   last field, so it comes and goes at the header's end. */
+static void extlen_as_built(sf_pkt *p, int li, int lf) {
+  const sf_layer *l = &p->layers[li];
+  int next, present;
+  size_t end = l->off + l->hlen;
+  if (!(l->flags & SF_L_BUILT) || sf_isset(p, li, lf)) return;
+  present = sf_field_present(p, li, lf);
+  if (members_end(p, li, is_part, &next) > end) {
+    if (!present && sf_pkt_splice(p, li, end, 0, NULL, 2) == SF_OK)
+      sf_lput(p, li, F_MSGLEN, p->layers[li].hlen - 4 + 1);  /* extlen's there */
+  } else if (present && l->hlen >= 2) {
+    sf_pkt_splice(p, li, end - 2, 2, NULL, 0);
+    sf_lput(p, li, F_MSGLEN, p->layers[li].hlen - 4);
+  }
+}
+
+static void ch_fixup(sf_pkt *p, int li) {
+  extlen_as_built(p, li, CH_EXTLEN);
+  parts_fixup(p, li, CH_EXTLEN);
+}
+
+static void sh_fixup(sf_pkt *p, int li) {
+  extlen_as_built(p, li, SH_EXTLEN);
+  parts_fixup(p, li, SH_EXTLEN);
+}
 
 static const sf_wsfield ch_ws[] = {
   {"tls.handshake.type", "msgtype", NULL, 0, 0},

@@ -370,6 +370,7 @@ void sf_custom_describe(sf_custom *c, const sf_proto *like) {
   if (like->fixup) pr->fixup = like->fixup;
   /* the header's length, as its layout would say it, more cheaply */
   if (like->hdr_len) pr->hdr_len = like->hdr_len;
+  if (like->dyn && like->dyn->layout) c->dyn.layout = like->dyn->layout;
 }
 
 void sf_custom_kill(sf_custom *c) {

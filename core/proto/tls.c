@@ -448,9 +448,9 @@ static const sf_place record_places[] = {
 };
 
 static const sf_wsfield record_ws[] = {
-  {"tls.record.content_type", "type", NULL, 0, 0},
-  {"tls.record.version", "version", NULL, 0, 0},
-  {"tls.record.length", "len", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("tls.record.content_type", "type"),
+  {"tls.record.version", "version", NULL, 0, 0, 4},
+  WS("tls.record.length", "len"), {NULL, NULL, NULL, 0, 0, 0}
 };
 
 static sf_proto record = {
@@ -506,10 +506,10 @@ static const sf_field app_fields[] = {BYTESF("data", 0, 0, NULL, NULL, 0)};
 static const sf_field enc_fields[] = {BYTESF("load", 0, 0, NULL, NULL, 0)};
 
 static const sf_wsfield alert_ws[] = {
-  {"tls.alert_message.level", "level", NULL, 0, 0},
-  {"tls.alert_message.desc", "descr", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("tls.alert_message.level", "level"),
+  WS("tls.alert_message.desc", "descr"), {NULL, NULL, NULL, 0, 0, 0}
 };
-static const sf_wsfield app_ws[] = {{"tls.app_data", "data", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}};
+static const sf_wsfield app_ws[] = {WS("tls.app_data", "data"), {NULL, NULL, NULL, 0, 0, 0}};
 
 static sf_proto ccs = {
   .name = "TLSChangeCipherSpec", .display = "TLS ChangeCipherSpec",
@@ -591,8 +591,8 @@ VAR_FROM(8)
 VAR_FROM(10)
 
 static const sf_wsfield msg_ws[] = {
-  {"tls.handshake.type", "msgtype", NULL, 0, 0},
-  {"tls.handshake.length", "msglen", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("tls.handshake.type", "msgtype"),
+  WS("tls.handshake.length", "msglen"), {NULL, NULL, NULL, 0, 0, 0}
 };
 
 #define SIMPLE_MSG(id_, cls, disp, knd, t, flds, minl, varfn, bodyat, lf, wsf) \
@@ -616,11 +616,11 @@ static const sf_field nst_fields[] = {
 };
 
 static const sf_wsfield nst_ws[] = {
-  {"tls.handshake.type", "msgtype", NULL, 0, 0},
-  {"tls.handshake.length", "msglen", NULL, 0, 0},
-  {"tls.handshake.session_ticket_lifetime_hint", "lifetime", NULL, 0, 0},
-  {"tls.handshake.session_ticket_length", "ticketlen", NULL, 0, 0},
-  {"tls.handshake.session_ticket", "ticket", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("tls.handshake.type", "msgtype"),
+  WS("tls.handshake.length", "msglen"),
+  WS("tls.handshake.session_ticket_lifetime_hint", "lifetime"),
+  WS("tls.handshake.session_ticket_length", "ticketlen"),
+  WS("tls.handshake.session_ticket", "ticket"), {NULL, NULL, NULL, 0, 0, 0}
 };
 
 SIMPLE_MSG(generic, "TLSHandshake", "TLS Handshake", "TlsHandshake", 0,
@@ -667,9 +667,9 @@ static size_t ee_len(const sf_pkt *p, const uint8_t *h, size_t n) {
 static void ee_fixup(sf_pkt *p, int li) { parts_fixup(p, li, 2); }
 
 static const sf_wsfield ee_ws[] = {
-  {"tls.handshake.type", "msgtype", NULL, 0, 0},
-  {"tls.handshake.length", "msglen", NULL, 0, 0},
-  {"tls.handshake.extensions_length", "extlen", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("tls.handshake.type", "msgtype"),
+  WS("tls.handshake.length", "msglen"),
+  WS("tls.handshake.extensions_length", "extlen"), {NULL, NULL, NULL, 0, 0, 0}
 };
 
 static sf_proto ee = {
@@ -691,9 +691,9 @@ static size_t cert_len(const sf_pkt *p, const uint8_t *h, size_t n) {
 static void cert_fixup(sf_pkt *p, int li) { parts_fixup(p, li, 2); }
 
 static const sf_wsfield cert_ws[] = {
-  {"tls.handshake.type", "msgtype", NULL, 0, 0},
-  {"tls.handshake.length", "msglen", NULL, 0, 0},
-  {"tls.handshake.certificates_length", "certslen", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("tls.handshake.type", "msgtype"),
+  WS("tls.handshake.length", "msglen"),
+  WS("tls.handshake.certificates_length", "certslen"), {NULL, NULL, NULL, 0, 0, 0}
 };
 
 static sf_proto cert = {
@@ -821,8 +821,8 @@ static const sf_prop entry_props[] = {
 };
 
 static const sf_wsfield entry_ws[] = {
-  {"tls.handshake.certificate_length", "certlen", NULL, 0, 0},
-  {"tls.handshake.certificate", "cert", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("tls.handshake.certificate_length", "certlen"),
+  WS("tls.handshake.certificate", "cert"), {NULL, NULL, NULL, 0, 0, 0}
 };
 
 static sf_proto entry = {
@@ -849,9 +849,9 @@ typedef struct tls_ext {
   UINTF("type", 0, 16, (t), 0, ext_types, 0),                  \
   UINTF("len", 16, 16, 0, SF_FF_AUTO, NULL, 0)
 #define WS_EXT                                                 \
-  {"tls.handshake.extension.type", "type", NULL, 0, 0},        \
-  {"tls.handshake.extension.len", "len", NULL, 0, 0}
-#define WS_END {NULL, NULL, NULL, 0, 0}
+  WS("tls.handshake.extension.type", "type"),        \
+  WS("tls.handshake.extension.len", "len")
+#define WS_END {NULL, NULL, NULL, 0, 0, 0}
 
 static size_t ext_len(const sf_pkt *p, const uint8_t *h, size_t n) {
   (void)p;
@@ -912,10 +912,10 @@ static void sni_fixup(sf_pkt *p, int li) {
 }
 
 static const sf_wsfield sni_ws[] = {
-  WS_EXT, {"tls.handshake.extensions_server_name_list_len", "servernameslen", NULL, 0, 0},
-  {"tls.handshake.extensions_server_name_type", "nametype", NULL, 0, 0},
-  {"tls.handshake.extensions_server_name_len", "namelen", NULL, 0, 0},
-  {"tls.handshake.extensions_server_name", "servername", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.handshake.extensions_server_name_list_len", "servernameslen"),
+  WS("tls.handshake.extensions_server_name_type", "nametype"),
+  WS("tls.handshake.extensions_server_name_len", "namelen"),
+  WS("tls.handshake.extensions_server_name", "servername"), WS_END
 };
 
 static tls_ext sni = {
@@ -931,7 +931,7 @@ static const sf_field alpn_fields[] = {
   BYTESF("protocols", 48, 0, "str8_list", NULL, 0),
 };
 static const sf_wsfield alpn_ws[] = {
-  WS_EXT, {"tls.handshake.extensions_alpn_len", "protocolslen", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.handshake.extensions_alpn_len", "protocolslen"), WS_END
 };
 EXT(alpn, "TLS_Ext_ALPN", "TLS Extension - Application Layer Protocol Negotiation",
     "TlsExtAlpn", 16, 0, alpn_fields, 6, var_from6, alpn_ws, L(1, 4), L(2, 6), LEND);
@@ -941,7 +941,7 @@ static const sf_field sv_ch_fields[] = {
   BYTESF("versions", 40, 0, "u16_list", NULL, 0),
 };
 static const sf_wsfield sv_ch_ws[] = {
-  WS_EXT, {"tls.handshake.extensions.supported_versions_len", "versionslen", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.handshake.extensions.supported_versions_len", "versionslen"), WS_END
 };
 EXT(sv_ch, "TLS_Ext_SupportedVersion_CH",
     "TLS Extension - Supported Versions (for ClientHello)", "TlsExtSupportedVersionCh",
@@ -951,7 +951,7 @@ static const sf_field sv_sh_fields[] = {
   EXT_HEAD(43), UINTF("version", 32, 16, 0x0304, SF_FF_HEX, versions, 0),
 };
 static const sf_wsfield sv_sh_ws[] = {
-  WS_EXT, {"tls.handshake.extensions.supported_version", "version", NULL, 0, 0}, WS_END
+  WS_EXT, {"tls.handshake.extensions.supported_version", "version", NULL, 0, 0, 4}, WS_END
 };
 EXT(sv_sh, "TLS_Ext_SupportedVersion_SH",
     "TLS Extension - Supported Versions (for ServerHello)", "TlsExtSupportedVersionSh",
@@ -962,7 +962,7 @@ static const sf_field ks_ch_fields[] = {
   BYTESF("client_shares", 48, 0, "tlv16_list", NULL, 0),
 };
 static const sf_wsfield ks_ch_ws[] = {
-  WS_EXT, {"tls.handshake.extensions_key_share_client_length", "client_shares_len", NULL, 0, 0},
+  WS_EXT, WS("tls.handshake.extensions_key_share_client_length", "client_shares_len"),
   WS_END
 };
 EXT(ks_ch, "TLS_Ext_KeyShare_CH", "TLS Extension - Key Share (for ClientHello)",
@@ -976,9 +976,9 @@ static const sf_field ks_sh_fields[] = {
   BYTESF("key_exchange", 64, 0, NULL, NULL, 0),
 };
 static const sf_wsfield ks_sh_ws[] = {
-  WS_EXT, {"tls.handshake.extensions_key_share_group", "group", NULL, 0, 0},
-  {"tls.handshake.extensions_key_share_key_exchange_length", "kxlen", NULL, 0, 0},
-  {"tls.handshake.extensions_key_share_key_exchange", "key_exchange", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.handshake.extensions_key_share_group", "group"),
+  WS("tls.handshake.extensions_key_share_key_exchange_length", "kxlen"),
+  WS("tls.handshake.extensions_key_share_key_exchange", "key_exchange"), WS_END
 };
 EXT(ks_sh, "TLS_Ext_KeyShare_SH", "TLS Extension - Key Share (for ServerHello)",
     "TlsExtKeyShareSh", 51, K_SH, ks_sh_fields, 8, var_from8, ks_sh_ws, L(1, 4),
@@ -988,7 +988,7 @@ static const sf_field ks_hrr_fields[] = {
   EXT_HEAD(51), UINTF("selected_group", 32, 16, 29, 0, groups, 0),
 };
 static const sf_wsfield ks_hrr_ws[] = {
-  WS_EXT, {"tls.handshake.extensions_key_share_selected_group", "selected_group", NULL, 0, 0},
+  WS_EXT, WS("tls.handshake.extensions_key_share_selected_group", "selected_group"),
   WS_END
 };
 EXT(ks_hrr, "TLS_Ext_KeyShare_HRR", "TLS Extension - Key Share (for HelloRetryRequest)",
@@ -999,7 +999,7 @@ static const sf_field sigalg_fields[] = {
   BYTESF("sig_algs", 48, 0, "u16_list", NULL, 0),
 };
 static const sf_wsfield sigalg_ws[] = {
-  WS_EXT, {"tls.handshake.sig_hash_alg_len", "sig_algs_len", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.handshake.sig_hash_alg_len", "sig_algs_len"), WS_END
 };
 EXT(sigalg, "TLS_Ext_SignatureAlgorithms", "TLS Extension - Signature Algorithms",
     "TlsExtSignatureAlgorithms", 13, 0, sigalg_fields, 6, var_from6, sigalg_ws,
@@ -1018,7 +1018,7 @@ static const sf_field groups_fields[] = {
   BYTESF("groups", 48, 0, "u16_list", NULL, 0),
 };
 static const sf_wsfield groups_ws[] = {
-  WS_EXT, {"tls.handshake.extensions_supported_groups_length", "groupslen", NULL, 0, 0},
+  WS_EXT, WS("tls.handshake.extensions_supported_groups_length", "groupslen"),
   WS_END
 };
 EXT(sgroups, "TLS_Ext_SupportedGroups", "TLS Extension - Supported Groups",
@@ -1030,7 +1030,7 @@ static const sf_field ecpf_fields[] = {
   BYTESF("ecpl", 40, 0, "u8_list", NULL, 0),
 };
 static const sf_wsfield ecpf_ws[] = {
-  WS_EXT, {"tls.handshake.extensions_ec_point_formats_length", "ecpllen", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.handshake.extensions_ec_point_formats_length", "ecpllen"), WS_END
 };
 EXT(ecpf, "TLS_Ext_SupportedPointFormat", "TLS Extension - Supported Point Format",
     "TlsExtSupportedPointFormat", 11, 0, ecpf_fields, 5, var_from5, ecpf_ws, L(1, 4),
@@ -1041,7 +1041,7 @@ static const sf_field psk_fields[] = {
   BYTESF("kxmodes", 40, 0, "u8_list", NULL, 0),
 };
 static const sf_wsfield psk_ws[] = {
-  WS_EXT, {"tls.extension.psk_ke_modes_length", "kxmodeslen", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.extension.psk_ke_modes_length", "kxmodeslen"), WS_END
 };
 EXT(pskm, "TLS_Ext_PSKKeyExchangeModes", "TLS Extension - PSK Key Exchange Modes",
     "TlsExtPskKeyExchangeModes", 45, 0, psk_fields, 5, var_from5, psk_ws, L(1, 4),
@@ -1052,7 +1052,7 @@ static const sf_field reneg_fields[] = {
   BYTESF("renegotiated_connection", 40, 0, NULL, NULL, 0),
 };
 static const sf_wsfield reneg_ws[] = {
-  WS_EXT, {"tls.handshake.extensions_reneg_info_len", "reneg_conn_len", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.handshake.extensions_reneg_info_len", "reneg_conn_len"), WS_END
 };
 EXT(reneg, "TLS_Ext_RenegotiationInfo", "TLS Extension - Renegotiation Indication",
     "TlsExtRenegotiationInfo", 65281, 0, reneg_fields, 5, var_from5, reneg_ws, L(1, 4),
@@ -1065,7 +1065,7 @@ EXT(ticket, "TLS_Ext_SessionTicket", "TLS Extension - Session Ticket",
 
 static const sf_field padding_fields[] = {EXT_HEAD(21), BYTESF("padding", 32, 0, NULL, NULL, 0)};
 static const sf_wsfield padding_ws[] = {
-  WS_EXT, {"tls.handshake.extensions_padding_data", "padding", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.handshake.extensions_padding_data", "padding"), WS_END
 };
 EXT(padding, "TLS_Ext_Padding", "TLS Extension - Padding", "TlsExtPadding", 21, 0,
     padding_fields, 4, var_from4, padding_ws, L(1, 4), LEND);
@@ -1085,7 +1085,7 @@ EXT(early, "TLS_Ext_EarlyDataIndication", "TLS Extension - Early Data",
 static const sf_field rsl_fields[] = {
   EXT_HEAD(28), UINTF("record_size_limit", 32, 16, 0, 0, NULL, 0),
 };
-static const sf_wsfield rsl_ws[] = {WS_EXT, {"tls.record_size_limit", "record_size_limit", NULL, 0, 0}, WS_END};
+static const sf_wsfield rsl_ws[] = {WS_EXT, WS("tls.record_size_limit", "record_size_limit"), WS_END};
 EXT(rsl, "TLS_Ext_RecordSizeLimit", "TLS Extension - Record Size Limit",
     "TlsExtRecordSizeLimit", 28, 0, rsl_fields, 6, NULL, rsl_ws, L(1, 4), LEND);
 
@@ -1094,8 +1094,8 @@ static const sf_field cookie_fields[] = {
   BYTESF("cookie", 48, 0, NULL, NULL, 0),
 };
 static const sf_wsfield cookie_ws[] = {
-  WS_EXT, {"tls.handshake.extensions.cookie_len", "cookielen", NULL, 0, 0},
-  {"tls.handshake.extensions.cookie", "cookie", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.handshake.extensions.cookie_len", "cookielen"),
+  WS("tls.handshake.extensions.cookie", "cookie"), WS_END
 };
 EXT(cookie, "TLS_Ext_Cookie", "TLS Extension - Cookie", "TlsExtCookie", 44, 0,
     cookie_fields, 6, var_from6, cookie_ws, L(1, 4), L(2, 6), LEND);
@@ -1105,14 +1105,14 @@ static const sf_field csr_fields[] = {
   BYTESF("req", 40, 0, NULL, NULL, 0),
 };
 static const sf_wsfield csr_ws[] = {
-  WS_EXT, {"tls.handshake.extensions_status_request_type", "stype", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.handshake.extensions_status_request_type", "stype"), WS_END
 };
 EXT(csr, "TLS_Ext_CSR", "TLS Extension - Certificate Status Request", "TlsExtCsr", 5,
     0, csr_fields, 5, var_from5, csr_ws, L(1, 4), LEND);
 
 static const sf_field unknown_fields[] = {EXT_HEAD(0xffff), BYTESF("val", 32, 0, NULL, NULL, 0)};
 static const sf_wsfield unknown_ws[] = {
-  WS_EXT, {"tls.handshake.extension.data", "val", NULL, 0, 0}, WS_END
+  WS_EXT, WS("tls.handshake.extension.data", "val"), WS_END
 };
 EXT(unknown, "TLS_Ext_Unknown", "TLS Extension - Scapy Unknown", "TlsExtUnknown", 0xffff,
     0, unknown_fields, 4, var_from4, unknown_ws, L(1, 4), LEND);
@@ -1314,27 +1314,27 @@ static void sh_fixup(sf_pkt *p, int li) {
 }
 
 static const sf_wsfield ch_ws[] = {
-  {"tls.handshake.type", "msgtype", NULL, 0, 0},
-  {"tls.handshake.length", "msglen", NULL, 0, 0},
-  {"tls.handshake.version", "version", NULL, 0, 0},
-  {"tls.handshake.random_bytes", "random_bytes", NULL, 0, 0},
-  {"tls.handshake.session_id_length", "sidlen", NULL, 0, 0},
-  {"tls.handshake.session_id", "sid", NULL, 0, 0},
-  {"tls.handshake.cipher_suites_length", "cipherslen", NULL, 0, 0},
-  {"tls.handshake.comp_methods_length", "complen", NULL, 0, 0},
-  {"tls.handshake.extensions_length", "extlen", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("tls.handshake.type", "msgtype"),
+  WS("tls.handshake.length", "msglen"),
+  {"tls.handshake.version", "version", NULL, 0, 0, 4},
+  WS("tls.handshake.random_bytes", "random_bytes"),
+  WS("tls.handshake.session_id_length", "sidlen"),
+  WS("tls.handshake.session_id", "sid"),
+  WS("tls.handshake.cipher_suites_length", "cipherslen"),
+  WS("tls.handshake.comp_methods_length", "complen"),
+  WS("tls.handshake.extensions_length", "extlen"), {NULL, NULL, NULL, 0, 0, 0}
 };
 
 static const sf_wsfield sh_ws[] = {
-  {"tls.handshake.type", "msgtype", NULL, 0, 0},
-  {"tls.handshake.length", "msglen", NULL, 0, 0},
-  {"tls.handshake.version", "version", NULL, 0, 0},
-  {"tls.handshake.random_bytes", "random_bytes", NULL, 0, 0},
-  {"tls.handshake.session_id_length", "sidlen", NULL, 0, 0},
-  {"tls.handshake.session_id", "sid", NULL, 0, 0},
-  {"tls.handshake.ciphersuite", "cipher", NULL, 0, 0},
-  {"tls.handshake.comp_method", "comp", NULL, 0, 0},
-  {"tls.handshake.extensions_length", "extlen", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("tls.handshake.type", "msgtype"),
+  WS("tls.handshake.length", "msglen"),
+  {"tls.handshake.version", "version", NULL, 0, 0, 4},
+  WS("tls.handshake.random_bytes", "random_bytes"),
+  WS("tls.handshake.session_id_length", "sidlen"),
+  WS("tls.handshake.session_id", "sid"),
+  {"tls.handshake.ciphersuite", "cipher", NULL, 0, 0, 4},
+  WS("tls.handshake.comp_method", "comp"),
+  WS("tls.handshake.extensions_length", "extlen"), {NULL, NULL, NULL, 0, 0, 0}
 };
 
 /* ---- fingerprints --------------------------------------------------------------------- */

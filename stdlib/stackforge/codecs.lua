@@ -362,6 +362,59 @@ M.dns_typebitmaps = {
         end
       end
       pos = pos + 2 + n
+    end
+    return r
+  end,
+  encode = function(list)
+    if type(list) ~= "table" then return list end
+    local wins = {}
+    for _, t in ipairs(list) do
+      t = dns_type(t)
+      local w = wins[t >> 8] or {}
+      wins[t >> 8] = w
+      w[(t & 0xff) // 8 + 1] = (w[(t & 0xff) // 8 + 1] or 0) | (0x80 >> (t & 7))
+    end
+    local out = {}
+    for win = 0, 255 do
+      local w = wins[win]
+      if w then
+        local n = 0
+        for i in pairs(w) do n = math.max(n, i) end
+        local bytes = {}
+        for i = 1, n do bytes[i] = string.char(w[i] or 0) end
+        out[#out + 1] = string.char(win, n) .. table.concat(bytes)
+      end
+    end
+    return table.concat(out)
+  end,
+}
+
+-- EDNS0 options (an OPT record's rdata) as EDNS0TLV layers; bytes left
+-- that are no option stay, as a string at the end of the list.
+M.dns_edns_options = {
+  decode = function(d)
+    local r, pos = {}, 1
+    while pos + 3 <= #d do
+      local n = sunpack(">I2", d, pos + 2)
+      if pos + 3 + n > #d then break end
+      r[#r + 1] = core.packet(d:sub(pos, pos + 3 + n), {proto = "EDNS0TLV"})
+      pos = pos + 4 + n
+    end
+    if pos <= #d then r[#r + 1] = d:sub(pos) end
+    return r
+  end,
+  encode = function(list)
+    if type(list) ~= "table" then return list end
+    local out = {}
+    for i, o in ipairs(list) do
+      if type(o) == "string" then out[i] = o
+      elseif type(o) == "userdata" and pcall(function() return o.layer_count end) then out[i] = o:bytes()
+      else error(("option %d is a %s, not an EDNS0TLV layer"):format(i, type(o)), 0) end
+    end
+    return table.concat(out)
+  end,
+}
+
 -- ---- lists of numbers and of length-prefixed items ---------------------------
 -- (TLS's cipher suites, groups, ALPN names and key shares use them; any
 -- protocol with such a list may.)  Bytes that do not make whole items
@@ -407,23 +460,6 @@ M.str8_list = {
   end,
   encode = function(list)
     if type(list) ~= "table" then return list end
-    local wins = {}
-    for _, t in ipairs(list) do
-      t = dns_type(t)
-      local w = wins[t >> 8] or {}
-      wins[t >> 8] = w
-      w[(t & 0xff) // 8 + 1] = (w[(t & 0xff) // 8 + 1] or 0) | (0x80 >> (t & 7))
-    end
-    local out = {}
-    for win = 0, 255 do
-      local w = wins[win]
-      if w then
-        local n = 0
-        for i in pairs(w) do n = math.max(n, i) end
-        local bytes = {}
-        for i = 1, n do bytes[i] = string.char(w[i] or 0) end
-        out[#out + 1] = string.char(win, n) .. table.concat(bytes)
-      end
     local out = {}
     for i, v in ipairs(list) do
       if type(v) ~= "string" or #v > 255 then
@@ -436,18 +472,6 @@ M.str8_list = {
   end,
 }
 
--- EDNS0 options (an OPT record's rdata) as EDNS0TLV layers; bytes left
--- that are no option stay, as a string at the end of the list.
-M.dns_edns_options = {
-  decode = function(d)
-    local r, pos = {}, 1
-    while pos + 3 <= #d do
-      local n = sunpack(">I2", d, pos + 2)
-      if pos + 3 + n > #d then break end
-      r[#r + 1] = core.packet(d:sub(pos, pos + 3 + n), {proto = "EDNS0TLV"})
-      pos = pos + 4 + n
-    end
-    if pos <= #d then r[#r + 1] = d:sub(pos) end
 -- {type, value} items: a 16-bit type, a 16-bit length, the value
 -- (TLS key shares: {{29, key}, ...})
 M.tlv16_list = {
@@ -465,10 +489,6 @@ M.tlv16_list = {
   encode = function(list)
     if type(list) ~= "table" then return list end
     local out = {}
-    for i, o in ipairs(list) do
-      if type(o) == "string" then out[i] = o
-      elseif type(o) == "userdata" and pcall(function() return o.layer_count end) then out[i] = o:bytes()
-      else error(("option %d is a %s, not an EDNS0TLV layer"):format(i, type(o)), 0) end
     for i, item in ipairs(list) do
       local t, v = type(item) == "table" and item[1], type(item) == "table" and item[2]
       if math.type(t) ~= "integer" or t < 0 or t > 0xffff or type(v) ~= "string" or #v > 0xffff then

@@ -378,6 +378,13 @@ void sf_lput(sf_pkt *p, int li, int fi, uint64_t v) {
   put_uint((uint8_t *)p->data + p->layers[li].off, f, bitoff, bits, v);
 }
 
+const sf_prop *sf_prop_find(const sf_proto *pr, const char *name) {
+  const sf_prop *pp;
+  for (pp = pr->props; pp && pp->name; pp++)
+    if (strcmp(pp->name, name) == 0) return pp;
+  return NULL;
+}
+
 /* ---- text forms ---------------------------------------------------------- */
 
 static int hexval(int c) {

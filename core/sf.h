@@ -196,6 +196,17 @@ typedef struct sf_wsfield {
                                   this many digits ("0x0800": 4); 0: decimal */
 } sf_wsfield;
 
+/* A value a protocol computes from a layer instead of reading it from one
+   field's bytes (a TLS fingerprint, a certificate's subject): read-only,
+   asked by name where fields are.  text() writes it into out (cap bytes,
+   NUL-terminated, cut short if need be) and returns its full length, or
+   < 0 when this layer has none. */
+typedef struct sf_prop {
+  const char *name;
+  int (*text)(const sf_pkt *p, int li, char *out, size_t cap);
+  const char *doc;             /* one line, for ls() and the docs */
+} sf_prop;
+
 /* A named message of the protocol with one field preset: ICMP.echo_request
    ({type = 8}); cls is Scapy's class name for it, if it has one. */
 typedef struct sf_variant {
@@ -309,6 +320,7 @@ struct sf_proto {
   const sf_wsfield *ws_fields;  /* Wireshark's field names; name == NULL ends */
   const sf_variant *variants;  /* ends with name == NULL */
   const sf_facts *facts;
+  const sf_prop *props;    /* computed values; name == NULL ends */
   uint8_t record;          /* its layers are records of the message layer
                               before them (DNS answers): a summary names
                               the message, not each record */
@@ -549,6 +561,8 @@ int sf_field_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
 int sf_field_resolve(const sf_pkt *p, int li, int fi);  /* follows alt */
 int sf_field_get(const sf_pkt *p, int li, int fi, sf_val *v);
 int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v);
+/* the computed value called name of pr (sf_proto.props), or NULL */
+const sf_prop *sf_prop_find(const sf_proto *pr, const char *name);
 int sf_field_default(sf_pkt *p, int li, int fi);  /* back to default, auto */
 uint64_t sf_field_max(const sf_field *f);
 

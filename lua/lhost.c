@@ -249,6 +249,21 @@ static void push_ws_fields(lua_State *L, const sf_proto *pr) {
   }
 }
 
+/* {{name=, doc=}, ...}: the values computed from a layer */
+static void push_props(lua_State *L, const sf_proto *pr) {
+  const sf_prop *pp;
+  int n = 0;
+  lua_newtable(L);
+  for (pp = pr->props; pp && pp->name; pp++) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, pp->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, pp->doc ? pp->doc : "");
+    lua_setfield(L, -2, "doc");
+    lua_rawseti(L, -2, ++n);
+  }
+}
+
 /* {alias = field, ...} */
 static void push_aliases(lua_State *L, const sf_proto *pr) {
   const sf_alias *a;
@@ -327,6 +342,8 @@ void lsf_push_proto_info(lua_State *L, int id) {
   lua_setfield(L, -2, "parts");
   push_methods(L, pr);
   lua_setfield(L, -2, "methods");
+  push_props(L, pr);
+  lua_setfield(L, -2, "props");
 }
 
 /* ---- classes ---------------------------------------------------------------- */

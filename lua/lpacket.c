@@ -759,9 +759,30 @@ static void raise_no_field(lua_State *L) {
              lua_tostring(L, -1), lua_tostring(L, 2));
 }
 
-/* p.name: a method, a property, or the field of the outermost layer that
-   has it (nil when no layer here has it); a name no protocol has is an
-   error (a typo, not a nil).  p[TCP] is a layer view. */
+/* A computed value (sf_prop) called name: pushes the outermost layer's
+   that has it (nil when none here has it) and returns 1; 0 when no
+   protocol computes one by that name. */
+static int push_prop_named(lua_State *L, int idx, sf_pkt *p, const char *name) {
+  const sf_prop *pp;
+  int li, id, n = sf_proto_count();
+  for (li = 0; li < p->nlayers; li++)
+    if ((pp = sf_prop_find(sf_proto_get(p->layers[li].proto), name))) {
+      if (p->flags & SF_P_DIRTY) lsf_finalize(L, idx, p);
+      lsf_push_prop(L, p, li, pp);
+      return 1;
+    }
+  for (id = 0; id < n; id++)
+    if (sf_prop_find(sf_proto_get(id), name)) {
+      lua_pushnil(L);
+      return 1;
+    }
+  return 0;
+}
+
+/* p.name: a method, a property, the field of the outermost layer that has
+   it or a value computed from it (nil when no layer here has it); a name
+   no protocol has is an error (a typo, not a nil).  p[TCP] is a layer
+   view. */
 static int pkt_index(lua_State *L) {
   sf_pkt *p;
   int li, fi = 0, t;
@@ -780,8 +801,10 @@ static int pkt_index(lua_State *L) {
     lsf_push_field(L, p, li, fi);
     return 1;
   }
-  if (lua_type(L, 2) == LUA_TSTRING && sf_proto_find(lua_tostring(L, 2)) < 0)
+  if (lua_type(L, 2) == LUA_TSTRING && sf_proto_find(lua_tostring(L, 2)) < 0) {
+    if (push_prop_named(L, 1, p, lua_tostring(L, 2))) return 1;
     raise_no_field(L);
+  }
   li = find_layer(p, lsf_proto_arg(L, 2));
   if (li < 0) return 0;
   push_view(L, 1, li);
@@ -895,6 +918,7 @@ static int view_index(lua_State *L) {
   int li, fi;
   sf_pkt *p;
   const sf_proto *pr;
+  const sf_prop *pp;
   const char *k = luaL_checkstring(L, 2);
   lua_settop(L, 2);
   p = view_packet(L, 1, &li);  /* at index 3 */
@@ -911,6 +935,9 @@ static int view_index(lua_State *L) {
     lua_pushstring(L, pr->display);
   } else if (strcmp(k, "kind") == 0) {
     lua_pushinteger(L, pr->id);
+  } else if ((pp = sf_prop_find(pr, k))) {
+    if (p->flags & SF_P_DIRTY) lsf_finalize(L, 3, p);
+    lsf_push_prop(L, p, li, pp);
   } else if (!view_extra(L, 3, p, li, k)) {
     lsf_field_error(L, pr->id, k);
   }

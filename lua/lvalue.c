@@ -139,6 +139,21 @@ void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi) {
   else lsf_push_value(L, &pr->fields[fi], &v);
 }
 
+void lsf_push_prop(lua_State *L, const sf_pkt *p, int li, const sf_prop *pp) {
+  char small[256];
+  luaL_Buffer b;
+  int n = pp->text(p, li, small, sizeof small);
+  if (n < 0) {
+    lua_pushnil(L);
+  } else if ((size_t)n < sizeof small) {
+    lua_pushlstring(L, small, (size_t)n);
+  } else {  /* longer: again, into room for all of it */
+    char *big = luaL_buffinitsize(L, &b, (size_t)n + 1);
+    n = pp->text(p, li, big, (size_t)n + 1);
+    luaL_pushresultsize(&b, n < 0 ? 0 : (size_t)n);
+  }
+}
+
 /* A field's value as Lua sees it. */
 void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *vp) {
   sf_val v = *vp;

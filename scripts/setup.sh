@@ -15,16 +15,18 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
           libreadline-dev zlib1g-dev libpcap-dev libuv1-dev lua-luv lua-luv-dev
           libpcre2-dev lua-lpeg)
 # testing: busted and stock lua5.4, clang (sanitizers, libFuzzer), the
-# oracles (Scapy, tshark, tcpflow; for live traffic in namespaces iproute2,
-# tcpdump, ping, traceroute, nc, capsh/setpriv; DHCP clients and a server:
-# busybox's udhcpc, ISC dhclient, dnsmasq; DNS: dig against dnsmasq,
-# lua-socket for Lua's own queries), and the benchmarks' anchors (libtins,
+# oracles (Scapy and its TLS layers' python3-cryptography, tshark, tcpflow;
+# for live traffic in namespaces iproute2, tcpdump, ping, traceroute, nc,
+# capsh/setpriv; DHCP clients and a server: busybox's udhcpc, ISC dhclient,
+# dnsmasq; DNS: dig against dnsmasq, lua-socket for Lua's own queries; TLS:
+# openssl s_client and s_server), and the benchmarks' anchors (libtins,
 # libpcap, dpkt, nDPI, tcpreplay)
 TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            python3-scapy tshark tcpflow tmux libtins-dev g++ libpcap-dev
            python3-dpkt libndpi-bin hyperfine iproute2 tcpdump iputils-ping
            traceroute netcat-openbsd libcap2-bin util-linux tcpreplay
-           busybox isc-dhcp-client dnsmasq-base dnsutils lua-socket)
+           busybox isc-dhcp-client dnsmasq-base dnsutils lua-socket
+           openssl python3-cryptography)
 
 test=0 list=0
 for a in "$@"; do

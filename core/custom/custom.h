@@ -132,9 +132,13 @@ sf_custom *sf_custom_new(const sf_cdef *d, char *err, size_t errlen);
 /* A protocol file defining a built-in protocol through the engine gives it
    what a descriptor declares beyond its fields (core/sf.h): LayerKind name,
    places, next_table and next_keys, next hook, aliases, variants, facts,
-   Wireshark names, record, parts, methods, and a hdr_len that says what
-   the layout would (dissecting then skips the layout); before
-   registering. */
+   Wireshark names, record, parts, methods, computed values, and a hdr_len
+   that says what the layout would (dissecting then skips the layout);
+   before registering.  A like->dyn with a layout replaces the engine's
+   for parsing and reading (a hand-written one, for speed: it must give
+   the engine's spans, which sf_custom_proto(c)->dyn->layout still gives
+   before this call); setting a field still lays the header out the
+   engine's way. */
 void sf_custom_describe(sf_custom *c, const sf_proto *like);
 /* Enter it in the registry: its id, or < 0 (SF_E_TOOBIG: SF_MAX_PROTOS
    reached), and then it is still the caller's to free. */

@@ -365,10 +365,12 @@ void sf_custom_describe(sf_custom *c, const sf_proto *like) {
   pr->record = like->record;
   pr->parts = like->parts;
   pr->methods = like->methods;
+  pr->props = like->props;
   if (like->next && !(c->hooks & SF_CH_GUESS)) pr->next = like->next;
   if (like->fixup) pr->fixup = like->fixup;
   /* the header's length, as its layout would say it, more cheaply */
   if (like->hdr_len) pr->hdr_len = like->hdr_len;
+  if (like->dyn && like->dyn->layout) c->dyn.layout = like->dyn->layout;
 }
 
 void sf_custom_kill(sf_custom *c) {

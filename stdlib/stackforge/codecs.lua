@@ -415,6 +415,91 @@ M.dns_edns_options = {
   end,
 }
 
+-- ---- lists of numbers and of length-prefixed items ---------------------------
+-- (TLS's cipher suites, groups, ALPN names and key shares use them; any
+-- protocol with such a list may.)  Bytes that do not make whole items
+-- decode to themselves, a string, so nothing is lost.
+
+local function int_list(size, what)
+  local fmt, max = ">I" .. size, (1 << (8 * size)) - 1
+  return {
+    decode = function(d)
+      if #d % size ~= 0 then return d end
+      local r = {}
+      for i = 1, #d, size do r[#r + 1] = (sunpack(fmt, d, i)) end
+      return r
+    end,
+    encode = function(list)
+      if type(list) ~= "table" then return list end
+      local out = {}
+      for i, v in ipairs(list) do
+        if math.type(v) ~= "integer" or v < 0 or v > max then
+          error(("%s: item %d is %s, not an integer 0..%d"):format(what, i, tostring(v), max), 0)
+        end
+        out[i] = spack(fmt, v)
+      end
+      return table.concat(out)
+    end,
+  }
+end
+
+M.u8_list = int_list(1, "list of 8-bit integers")
+M.u16_list = int_list(2, "list of 16-bit integers")
+
+-- strings each after a one-byte length: {"h2", "http/1.1"}
+M.str8_list = {
+  decode = function(d)
+    local r, i = {}, 1
+    while i <= #d do
+      local n = d:byte(i)
+      if i + n > #d then return d end
+      r[#r + 1] = d:sub(i + 1, i + n)
+      i = i + 1 + n
+    end
+    return r
+  end,
+  encode = function(list)
+    if type(list) ~= "table" then return list end
+    local out = {}
+    for i, v in ipairs(list) do
+      if type(v) ~= "string" or #v > 255 then
+        error(("list of strings: item %d is %s, not a string of at most 255 bytes")
+          :format(i, tostring(v)), 0)
+      end
+      out[i] = spack("s1", v)
+    end
+    return table.concat(out)
+  end,
+}
+
+-- {type, value} items: a 16-bit type, a 16-bit length, the value
+-- (TLS key shares: {{29, key}, ...})
+M.tlv16_list = {
+  decode = function(d)
+    local r, i = {}, 1
+    while i <= #d do
+      if i + 3 > #d then return d end
+      local t, n = sunpack(">I2I2", d, i)
+      if i + 3 + n > #d then return d end
+      r[#r + 1] = {t, d:sub(i + 4, i + 3 + n)}
+      i = i + 4 + n
+    end
+    return r
+  end,
+  encode = function(list)
+    if type(list) ~= "table" then return list end
+    local out = {}
+    for i, item in ipairs(list) do
+      local t, v = type(item) == "table" and item[1], type(item) == "table" and item[2]
+      if math.type(t) ~= "integer" or t < 0 or t > 0xffff or type(v) ~= "string" or #v > 0xffff then
+        error(("list of {type, value}: item %d is not {16-bit integer, string}"):format(i), 0)
+      end
+      out[i] = spack(">I2s2", t, v)
+    end
+    return table.concat(out)
+  end,
+}
+
 for name, codec in pairs(M) do core.codecs[name] = codec end
 
 -- a protocol's own codecs, in codecs/ (they register themselves)

@@ -62,6 +62,10 @@ do
   end
 end
 
+-- TLS fingerprints, tls_info, a ClientHello builder, records from streams
+-- (stdlib/stackforge/tls.lua over core/proto's TLS layers)
+for name, fn in pairs(require("stackforge.tls")) do M[name] = fn end
+
 for name, v in pairs(layers) do
   if getmetatable(v) == layers.Constructor then M[name] = v end
 end

@@ -126,6 +126,9 @@ function M.ls(x)
         out[#out + 1] = ("%-17s: %-12s = %s"):format(f.name, type_label(f), default_label(f))
       end
     end
+    for _, c in ipairs(protos[x.kind + 1].props or {}) do  -- computed, read-only
+      out[#out + 1] = ("%-17s: %-12s = %s"):format(c.name, "computed", c.doc)
+    end
     return table.concat(out, "\n")
   end
   if is_packet(x) then return M.show(x) end

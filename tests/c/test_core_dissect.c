@@ -854,9 +854,33 @@ static void test_codecs(void) {
   CHECK(sf_codec_find(NULL) == NULL);
 }
 
+/* Computed values are found by name on the protocol that declares them. */
+static int layer_count_text(const sf_pkt *p, int li, char *out, size_t cap) {
+  return snprintf(out, cap, "%d of %d", li, p->nlayers);
+}
+
+static void test_props(void) {
+  static const sf_prop props[] = {
+    {"where", layer_count_text, "the layer's index"}, {NULL, NULL, NULL}
+  };
+  sf_proto pr;
+  sf_pkt p;
+  char out[16];
+  memset(&pr, 0, sizeof pr);
+  CHECK(sf_prop_find(&pr, "where") == NULL);
+  pr.props = props;
+  CHECK(sf_prop_find(&pr, "where") == &props[0]);
+  CHECK(sf_prop_find(&pr, "here") == NULL);
+  sf_pkt_init(&p);
+  p.nlayers = 3;
+  CHECK_EQ(sf_prop_find(&pr, "where")->text(&p, 1, out, sizeof out), 6);
+  CHECK(strcmp(out, "1 of 3") == 0);
+}
+
 int main(void) {
   sf_init();
   test_codecs();
+  test_props();
   test_linktypes();
   test_syn();
   test_truncated_syn();

@@ -11,6 +11,8 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import *  # noqa: E402,F401,F403
 import struct  # noqa: E402
 from scapy.layers.vxlan import VXLAN  # noqa: E402,F401  (not in scapy.all)
+from scapy.layers.tls.all import *  # noqa: E402,F401,F403  (not in scapy.all)
+from scapy.layers.tls.cert import Cert  # noqa: E402,F401
 
 exprs = [line.rstrip("\n") for line in sys.stdin if line.strip()]
 pkts = []

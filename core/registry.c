@@ -669,6 +669,27 @@ const sf_codec *sf_codec_find(const char *name) {
   return NULL;
 }
 
+/* Bytes that are text (a host name): shown, taken and filtered as text,
+   as Wireshark's string fields are. */
+static int text_to(const sf_pkt *p, int li, int fi, const uint8_t *d, size_t n,
+                   char *out, size_t cap) {
+  (void)p;
+  (void)li;
+  (void)fi;
+  if (n >= cap) return -1;
+  memcpy(out, d, n);
+  out[n] = '\0';
+  return (int)n;
+}
+
+static int text_from(const char *s, size_t n, uint8_t *out, size_t cap) {
+  if (n > cap) return SF_E_VALUE;
+  memcpy(out, s, n);
+  return (int)n;
+}
+
+static const sf_codec text_codec = {"text", text_to, text_from, "a string", NULL};
+
 /* ---- built-ins ---------------------------------------------------------------- */
 
 void sf_register_raw(void);
@@ -681,6 +702,7 @@ void sf_init(void) {
   static int done;
   if (done) return;
   done = 1;
+  sf_codec_add(&text_codec);
   sf_register_raw();  /* ids SF_RAW and SF_PADDING */
 #define SF_PROTO_FILE_ENTRY(name) sf_proto_file_##name();
 #include "sf_protofiles.h"

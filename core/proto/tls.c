@@ -884,7 +884,7 @@ static const sf_field sni_fields[] = {
   EXT_HEAD(0), UINTF("servernameslen", 32, 16, 0, SF_FF_AUTO, NULL, 0),
   UINTF("nametype", 48, 8, 0, 0, name_types, 0),
   UINTF("namelen", 56, 16, 0, SF_FF_AUTO, NULL, 0),
-  BYTESF("servername", 72, 0, NULL, NULL, 0),
+  BYTESF("servername", 72, 0, "text", NULL, 0),
 };
 
 static void sni_var(const uint8_t *h, size_t hlen, int fi, size_t *off, size_t *len) {

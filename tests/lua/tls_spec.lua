@@ -284,6 +284,22 @@ describe("tshark's reading of TLS captures", function()
       assert.truthy(s:find(want, 1, true), want)
     end
   end)
+
+  -- tshark -Y 'tls.handshake.extensions_server_name == "tls12.sflua.test"'
+  -- gives frame 19, and 4 19 62 72 for contains "sflua": a server name is
+  -- text to a filter, as Wireshark's string fields are
+  it("filters by server name as tshark does", function()
+    local function frames(filter)
+      local got = {}
+      for i, p in ipairs(sf.rdpcap(h.path("tls_openssl.pcap"))) do
+        if p:matches(filter) then got[#got + 1] = i end
+      end
+      return got
+    end
+    assert.same({19}, frames('tls.handshake.extensions_server_name == "tls12.sflua.test"'))
+    assert.same({4, 19, 62, 72}, frames('tls.handshake.extensions_server_name contains "sflua"'))
+    assert.same({62, 72}, frames('tls.handshake.extensions_server_name matches "^lua"'))
+  end)
 end)
 
 describe("Scapy's bytes for random TLS packets", function()

@@ -135,7 +135,10 @@ local COLUMNS = {
   "reassembled_forward", "reassembled_reverse",
 }
 
-local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
+-- streams run to megabytes: a table lookup per byte, not a function call
+local HEX = {}
+for b = 0, 255 do HEX[string.char(b)] = ("%02x"):format(b) end
+local function hex(s) return (s:gsub(".", HEX)) end
 
 local function json_string(s)
   return '"' .. s:gsub('[%c"\\\128-\255]', function(c)

@@ -3,8 +3,9 @@
 # python3-scapy, live: the layers of defs.lua declared as Scapy classes
 # (scapy_custom_oracle.py), every field type, built and dissected by both.
 #
-#   run_scapy_custom.sh [SEED [PER_LAYER]]   fixed cases plus random ones (a
-#                                            new seed each run unless given)
+#   run_scapy_custom.sh [SEED [PER_LAYER]]   fixed cases plus random ones (seed:
+#                                            SEED, else SFLUA_TEST_SEED, else
+#                                            the clock)
 #   run_scapy_custom.sh --golden             rewrite tests/data/scapy_custom_golden.lua
 #                                            from the fixed seed
 #
@@ -27,6 +28,7 @@ fi
 export LUA_PATH=${LUA_PATH:-"$root/stdlib/?.lua;$root/stdlib/?/init.lua;;"}
 export LUA_CPATH=${LUA_CPATH:-"$root/build/?.so;;"}
 
+. "$root/tests/sampling.sh"  # test_seed: SFLUA_TEST_SEED or the clock
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -35,7 +37,7 @@ if [ "${1:-}" = "--golden" ]; then
   out="$root/tests/data/scapy_custom_golden.lua"
   echo "seed $seed, $per random cases per layer"
 else
-  seed=${1:-$(date +%s)} per=${2:-40}
+  seed=${1:-$test_seed} per=${2:-40}
   out="$tmp/golden.lua"
   echo "seed $seed, $per random cases per layer (reproduce: $0 $seed $per)"
 fi

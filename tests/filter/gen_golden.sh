@@ -1,5 +1,6 @@
 #!/bin/bash
-# gen_golden.sh [OUT]: tshark's answers to the filter corpus.
+# gen_golden.sh [OUT [CORPUS]]: tshark's answers to the filter corpus
+# (tests/filter/corpus.txt, or CORPUS: a sample of its lines).
 # For each line of corpus.txt, the frame numbers tshark -Y selects from
 # tests/data/filter_corpus.pcapng (ranges "1-3,7"), or ERROR when tshark
 # refuses the filter; one line per filter: SFLUA_FILTER<TAB>FRAMES.
@@ -9,6 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cap=$here/../data/filter_corpus.pcapng
 out=${1:-$here/golden.tsv}
+corpus=${2:-$here/corpus.txt}
 TSHARK=${TSHARK:-tshark}
 ranges() {  # numbers on stdin -> "1-3,7"
   awk 'BEGIN{s=""; a=-1; b=-1}
@@ -29,7 +31,7 @@ while IFS= read -r line; do
   else
     printf '%s\tERROR\n' "$mine"
   fi
-done < "$here/corpus.txt" > "$tmp"
+done < "$corpus" > "$tmp"
 chmod 644 "$tmp"
 mv "$tmp" "$out"
 trap - EXIT

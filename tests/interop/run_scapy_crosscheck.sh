@@ -1,9 +1,10 @@
 #!/bin/bash
 # run_scapy_crosscheck.sh: sflua against Debian's python3-scapy, live.
 #
-#   run_scapy_crosscheck.sh [SEED [COUNT]]   random packets (a new seed each
-#                                            run unless given; printed), bytes
-#                                            and dissections compared both ways
+#   run_scapy_crosscheck.sh [SEED [COUNT]]   random packets (seed: SEED, else
+#                                            SFLUA_TEST_SEED, else the clock;
+#                                            printed), bytes and dissections
+#                                            compared both ways
 #   run_scapy_crosscheck.sh --golden         rewrite tests/data/scapy_golden.lua
 #                                            from the fixed seed
 #
@@ -26,6 +27,7 @@ fi
 export LUA_PATH=${LUA_PATH:-"$root/stdlib/?.lua;$root/stdlib/?/init.lua;;"}
 export LUA_CPATH=${LUA_CPATH:-"$root/build/?.so;;"}
 
+. "$root/tests/sampling.sh"  # test_seed: SFLUA_TEST_SEED or the clock
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -33,7 +35,7 @@ if [ "${1:-}" = "--golden" ]; then
   seed=$GOLDEN_SEED count=$GOLDEN_COUNT
   out="$root/tests/data/scapy_golden.lua"
 else
-  seed=${1:-$(date +%s)} count=${2:-600}
+  seed=${1:-$test_seed} count=${2:-600}
   out="$tmp/golden.lua"
 fi
 if [ "${1:-}" = "--golden" ]; then echo "seed $seed, $count packets"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Live tshark cross-check: regenerate tshark's field values for the test
-# captures into a temporary folder and run tests/lua/tshark_spec.lua
+# captures that have committed ones (tests/data/*.tshark.tsv, the captures
+# the spec reads) into a temporary folder and run tests/lua/tshark_spec.lua
 # against them (instead of the committed copies).
 #   run_tshark_check.sh SFLUA BUSTED
 set -euo pipefail
@@ -9,5 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 data=${SFLUA_TESTDATA:-$here/../data}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-bash "$here/tshark_fields.sh" "$tmp" "$data"/*.pcap
+caps=()
+for tsv in "$data"/*.tshark.tsv; do caps+=("${tsv%.tshark.tsv}"); done
+bash "$here/tshark_fields.sh" "$tmp" "${caps[@]}"
 SFLUA_TSHARK_DIR=$tmp "$sflua" "$busted" --output=TAP "$here/../lua/tshark_spec.lua"

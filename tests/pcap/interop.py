@@ -2,7 +2,7 @@
 """Interop checks of sflua's capture readers and writers, with Wireshark's
 tools as the oracles (issue 3, item 5).
 
-    interop.py SFLUA DATADIR CONFORMANCE_DIR
+    interop.py SFLUA DATADIR CONFORMANCE_DIR [captures] [conformance]
 
 1. read: every capture tshark opens, sflua reads with the same packets
    (MD5 of the bytes), times (ns), captured and wire lengths, link types,
@@ -20,6 +20,14 @@ tools as the oracles (issue 3, item 5).
    by (one pcapng interface per link type); appended pcap and pcapng files
    read back in full in tshark and capinfos; a gzip file whose only damage
    is its CRC gives tshark's packets, then an error about the trailer.
+"conformance" runs the reads of the conformance suite, "captures" the rest
+(both by default; ctest runs them as two tests, pcap_interop and
+pcap_interop_conformance).  Reads cover every capture and every conformance
+test (in le/ or be/, both folders each run); editcap and write checks cover
+every output format, write variant and kind of source at least once, the
+rest of the combinations in a rotating sample (tests/sampling.py:
+SFLUA_TEST_SEED, SFLUA_TEST_EXHAUSTIVE).  tshark and sflua read each file
+(each content) once.
 Exit status 77 (skipped) without tshark.
 """
 import glob
@@ -30,7 +38,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import sampling  # noqa: E402
+
 SFLUA, DATA, CONF = sys.argv[1], sys.argv[2], sys.argv[3]
+PARTS = sys.argv[4:] or ["captures", "conformance"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAILS = []
 ROOT_WARNING = 'Running as user "root"'
@@ -54,8 +66,28 @@ def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
+def content(path):
+    """What a reading depends on: the path and the bytes there now (files
+    are written over in place)."""
+    with open(path, "rb") as fh:
+        return path, hashlib.sha256(fh.read()).digest()
+
+
+TSHARK_ROWS = {}  # content(path) -> tshark_rows(path)
+
+
 def tshark_rows(path):
     """tshark's packets: [md5, time, caplen, len, protocols, comment]."""
+    key = content(path) if os.path.exists(path) else None
+    if key is None or key not in TSHARK_ROWS:
+        rows = read_tshark_rows(path)
+        if key is None:
+            return rows
+        TSHARK_ROWS[key] = rows
+    return TSHARK_ROWS[key]
+
+
+def read_tshark_rows(path):
     r = run(["tshark", "-n", "-r", path, "-o", "frame.generate_md5_hash:TRUE",
              "-T", "fields", "-E", "separator=/t", "-e", "frame.md5_hash",
              "-e", "frame.time_epoch", "-e", "frame.cap_len", "-e", "frame.len",
@@ -72,17 +104,38 @@ def tshark_rows(path):
     return rows, clean_stderr(r.stderr)
 
 
+SFLUA_ROWS = {}  # (content(path), strict) -> read_sflua_rows(path, strict)
+
+
 def sflua_rows(path, strict=False, warnings=None):
+    """sflua's packets (dump.lua) and its error if it stopped; the warnings
+    it counted go to the list WARNINGS."""
+    key = (content(path), strict) if os.path.exists(path) else None
+    if key is None or key not in SFLUA_ROWS:
+        got = read_sflua_rows(path, strict)
+        if key is None:
+            return sflua_rows_with(got, warnings)
+        SFLUA_ROWS[key] = got
+    return sflua_rows_with(SFLUA_ROWS[key], warnings)
+
+
+def sflua_rows_with(got, warnings):
+    rows, err, warned = got
+    if warnings is not None:
+        warnings.extend(warned)
+    return rows, err
+
+
+def read_sflua_rows(path, strict):
     r = run([SFLUA, os.path.join(HERE, "dump.lua"), path] + (["strict"] if strict else []))
-    rows, err = [], None
+    rows, err, warned = [], None, []
     for line in r.stdout.splitlines():
         c = line.split("\t")
         if c[0] == "ERROR":
             err = c[1]
             continue
         if c[0] == "WARNINGS":
-            if warnings is not None:
-                warnings.append("%s warning(s), the first: %s" % (c[1], c[2]))
+            warned.append("%s warning(s), the first: %s" % (c[1], c[2]))
             continue
         t = int(c[0])
         rows.append({"time": "%d.%09d" % (t // 10**9, t % 10**9), "caplen": c[1],
@@ -91,7 +144,7 @@ def sflua_rows(path, strict=False, warnings=None):
                      "comment": c[6] if len(c) > 6 else ""})
     if r.returncode != 0:
         err = err or clean_stderr(r.stderr) or "exit %d" % r.returncode
-    return rows, err
+    return rows, err, warned
 
 
 def same_time(ts, ours, precision_ns=1):
@@ -148,23 +201,39 @@ def conformance():
     return sorted(glob.glob(os.path.join(CONF, "*", "*", "*.pcapng")))
 
 
-def check_reads():
-    for f in captures() + conformance():
+def check_reads(files):
+    for f in files:
         compare(f, os.path.relpath(f, os.path.dirname(DATA)))
 
 
+def check_conformance():
+    check_reads(sampling.cover("conformance", conformance(), os.path.basename,
+                               os.path.dirname))
+
+
+def container(path):
+    """pcap, pcapng, pcap.gz or pcapng.gz."""
+    return next(ext for ext in ("pcapng.gz", "pcap.gz", "pcapng", "pcap")
+                if path.endswith("." + ext))
+
+
+def link_types(path):
+    return {r["linktype"] for r in sflua_rows(path)[0]}
+
+
 def check_editcap(tmp):
-    for f in captures():
+    cases = [(fmt, f) for f in captures() for fmt in ("pcapng", "nsecpcap")
+             # pcap holds one link type: editcap refuses, rightly
+             if fmt == "pcapng" or len(link_types(f)) <= 1]
+    for fmt, f in sampling.cover("editcap", cases, lambda c: c[0],
+                                 lambda c: container(c[1])):
         base = os.path.basename(f)
-        for fmt in ("pcapng", "nsecpcap"):
-            if fmt == "nsecpcap" and len({r["linktype"] for r in sflua_rows(f)[0]}) > 1:
-                continue  # pcap holds one link type: editcap refuses, rightly
-            out = os.path.join(tmp, "%s.%s" % (base, fmt))
-            r = run(["editcap", "-F", fmt, f, out])
-            if r.returncode != 0:
-                fail("editcap -F %s %s: %s" % (fmt, base, clean_stderr(r.stderr)))
-                continue
-            compare(out, "editcap -F %s %s" % (fmt, base))
+        out = os.path.join(tmp, "%s.%s" % (base, fmt))
+        r = run(["editcap", "-F", fmt, f, out])
+        if r.returncode != 0:
+            fail("editcap -F %s %s: %s" % (fmt, base, clean_stderr(r.stderr)))
+            continue
+        compare(out, "editcap -F %s %s" % (fmt, base))
     merged = os.path.join(tmp, "merged.pcapng")
     srcs = [os.path.join(DATA, n) for n in ("http.pcap", "LINKTYPE_IPV6.pcap", "quic_handshake.pcap")]
     r = run(["mergecap", "-w", merged] + srcs)
@@ -184,57 +253,89 @@ def sflua_convert(src, dst, opts):
     return run([SFLUA, script, src, dst])
 
 
-def check_writes(tmp):
-    variants = [("pcap", "{nanosecond=false}", 1000), ("pcap", "{nanosecond=true}", 1),
-                ("pcapng", "{nanosecond=true}", 1), ("pcapng", "{nanosecond=false}", 1000)]
+WRITE_VARIANTS = [("pcap", "{nanosecond=false}", 1000), ("pcap", "{nanosecond=true}", 1),
+                  ("pcapng", "{nanosecond=true}", 1), ("pcapng", "{nanosecond=false}", 1000)]
+
+
+def write_sources(tmp):
+    """{source: (link types, has a time past 2106, kind)} of the files
+    written back."""
     sources = [f for f in captures() if not f.endswith(".gz")]
     sources += [os.path.join(tmp, "merged.pcapng")]
     sources += [c for c in conformance() if os.path.basename(c) in
                 ("test202.pcapng", "test009.pcapng", "test006.pcapng")]
+    info = {}
     for src in sources:
-        if not os.path.exists(src):
-            continue
-        want, _ = tshark_rows(src)
-        lts = set()
-        got_src, _ = sflua_rows(src)
-        lts = {g["linktype"] for g in got_src}
-        for i, (ext, opts, prec) in enumerate(variants):
-            if ext == "pcap" and len(lts) > 1:
-                continue  # one link type per pcap file
-            out = os.path.join(tmp, "w%d_%s.%s" % (i, os.path.basename(src), ext))
-            label = "write %s %s -> %s" % (ext, opts, os.path.basename(src))
-            r = sflua_convert(src, out, opts)
-            late = any(int(g["time"].split(".")[0]) >= 2**32 for g in got_src)
-            if ext == "pcap" and late:  # past 2106: pcap cannot hold it
-                if r.returncode == 0 or "does not fit" not in r.stderr:
-                    fail("%s: no error for a time past 2106" % label)
-                else:
-                    print("ok  %s: refused, time past 2106" % label)
-                continue
-            if r.returncode != 0:
-                fail("%s: %s" % (label, clean_stderr(r.stderr)))
-                continue
-            ci = run(["capinfos", out])
-            if ci.returncode != 0 or clean_stderr(ci.stderr):
-                fail("%s: capinfos: %s" % (label, clean_stderr(ci.stderr) or ci.returncode))
-                continue
-            got, err = tshark_rows(out)
-            if err:
-                fail("%s: tshark: %s" % (label, err))
-                continue
-            if len(got) != len(want):
-                fail("%s: tshark sees %d packets, source has %d" % (label, len(got), len(want)))
-                continue
-            bad = [n for n, (w, g) in enumerate(zip(want, got), 1)
-                   if w[0] != g[0] or w[2:4] != g[2:4] or
-                   not same_time(w[1] or "0.000000000", (g[1] + ".")[:g[1].find(".") + 10]
-                                 if g[1] else "0.000000000", prec) or
-                   (ext == "pcapng" and w[6] != g[6])]
-            if bad:
-                n = bad[0]
-                fail("%s: packet %d differs: %s vs %s" % (label, n, want[n - 1], got[n - 1]))
-            else:
-                print("ok  %s (%d packets)" % (label, len(got)))
+        if os.path.exists(src):
+            got_src, _ = sflua_rows(src)
+            lts = {g["linktype"] for g in got_src}
+            info[src] = (lts, any(int(g["time"].split(".")[0]) >= 2**32 for g in got_src),
+                         source_kind(src, got_src, lts))
+    return info
+
+
+def source_kind(path, rows, lts):
+    """What a source brings to a write: each conformance test is its own
+    kind; other files by format, time resolution, link types, and whether
+    packets are cut short or there are none."""
+    if path.startswith(CONF):
+        return os.path.basename(path)
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    resolution = "ns" if magic in (b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1") else "us"
+    cut = any(int(g["caplen"]) < int(g["len"]) for g in rows)
+    return (container(path), resolution, tuple(sorted(lts)), cut, len(rows) == 0)
+
+
+def write_kind(info, case):
+    """What a write case exercises beyond its format: a time past 2106
+    (refused by pcap), several link types (pcapng only), or neither."""
+    lts, late, _ = info[case[0]]
+    return (WRITE_VARIANTS[case[1]][0], "late" if late else "multi" if len(lts) > 1 else "plain")
+
+
+def check_writes(tmp):
+    info = write_sources(tmp)
+    cases = [(src, i) for src in info for i, (ext, _, _) in enumerate(WRITE_VARIANTS)
+             if ext == "pcapng" or len(info[src][0]) <= 1]  # one link type per pcap file
+    for src, i in sampling.cover("writes", cases, lambda c: info[c[0]][2], lambda c: c[1],
+                                 lambda c: write_kind(info, c)):
+        check_write(tmp, src, i, info[src][1])
+
+
+def check_write(tmp, src, i, late):
+    """sflua rewrites src in WRITE_VARIANTS[i]; capinfos and tshark agree."""
+    ext, opts, prec = WRITE_VARIANTS[i]
+    want, _ = tshark_rows(src)
+    out = os.path.join(tmp, "w%d_%s.%s" % (i, os.path.basename(src), ext))
+    label = "write %s %s -> %s" % (ext, opts, os.path.basename(src))
+    r = sflua_convert(src, out, opts)
+    if ext == "pcap" and late:  # past 2106: pcap cannot hold it
+        if r.returncode == 0 or "does not fit" not in r.stderr:
+            fail("%s: no error for a time past 2106" % label)
+        else:
+            print("ok  %s: refused, time past 2106" % label)
+        return
+    if r.returncode != 0:
+        return fail("%s: %s" % (label, clean_stderr(r.stderr)))
+    ci = run(["capinfos", out])
+    if ci.returncode != 0 or clean_stderr(ci.stderr):
+        return fail("%s: capinfos: %s" % (label, clean_stderr(ci.stderr) or ci.returncode))
+    got, err = tshark_rows(out)
+    if err:
+        return fail("%s: tshark: %s" % (label, err))
+    if len(got) != len(want):
+        return fail("%s: tshark sees %d packets, source has %d" % (label, len(got), len(want)))
+    bad = [n for n, (w, g) in enumerate(zip(want, got), 1)
+           if w[0] != g[0] or w[2:4] != g[2:4] or
+           not same_time(w[1] or "0.000000000", (g[1] + ".")[:g[1].find(".") + 10]
+                         if g[1] else "0.000000000", prec) or
+           (ext == "pcapng" and w[6] != g[6])]
+    if bad:
+        n = bad[0]
+        fail("%s: packet %d differs: %s vs %s" % (label, n, want[n - 1], got[n - 1]))
+    else:
+        print("ok  %s (%d packets)" % (label, len(got)))
 
 
 def check_fields(tmp):
@@ -392,17 +493,21 @@ def main():
     if not shutil.which("tshark"):
         print("tshark not installed: skipped")
         return 77
+    sampling.announce("pcap interop (%s)" % " and ".join(PARTS))
     tmp = tempfile.mkdtemp(prefix="sflua-pcap-")
     try:
-        check_reads()
-        check_editcap(tmp)
-        check_writes(tmp)
-        check_fields(tmp)
-        check_damage(tmp)
-        check_over_self(tmp)
-        check_linktypes(tmp)
-        check_append(tmp)
-        check_gzip_crc(tmp)
+        if "captures" in PARTS:
+            check_reads(captures())
+            check_editcap(tmp)
+            check_writes(tmp)
+            check_fields(tmp)
+            check_damage(tmp)
+            check_over_self(tmp)
+            check_linktypes(tmp)
+            check_append(tmp)
+            check_gzip_crc(tmp)
+        if "conformance" in PARTS:
+            check_conformance()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d failure(s)" % len(FAILS))

@@ -44,7 +44,7 @@ static inline int by_key(const sf_pkt *p, int li, const sf_proto *pr, int k) {
   if (!key_value(p, li, pr, k, &v)) return -1;
   if ((next = sf_table_fast(pr->table, v)) != -2) return next;
   return sf_table_lookup(pr->table, v, p, li, p->data + l->off + l->hlen,
-                         l->end - l->off - l->hlen);
+                         l->end - l->off - l->hlen - pr->trailer);
 }
 
 /* The common case read straight: a plain first key whose value the table
@@ -154,7 +154,7 @@ int sf_dissect(sf_pkt *p, int proto) {
       break;
     }
     hl = header_len(pr, p, p->data + off, end - off);
-    if (hl == 0 || hl > end - off) {  /* header cut short or malformed */
+    if (hl == 0 || hl + pr->trailer > end - off) {  /* cut short or malformed */
       /* An ICMP error quotes only the start of a header (RFC 792: 8 bytes
          of it): keep it as that protocol, its missing fields absent, as
          Scapy's TCPerror does.  Elsewhere the rest becomes Raw. */
@@ -164,7 +164,7 @@ int sf_dissect(sf_pkt *p, int proto) {
       break;
     }
     ext = pr->extent ? pr->extent(p->data + off, hl, end - off) : (size_t)-1;
-    if (ext < hl) ext = hl;
+    if (ext < hl + pr->trailer) ext = hl + pr->trailer;
     if (ext != (size_t)-1 && ext > end - off) {  /* snaplen cut it */
       cut = SF_L_TRUNC;
       flags |= cut;
@@ -182,7 +182,7 @@ int sf_dissect(sf_pkt *p, int proto) {
     push(p, proto, off, hl, lend, flags);
     proto = next_proto(p, p->nlayers - 1, &quoted);
     off += hl;
-    end = lend;
+    end = lend - pr->trailer;  /* an FCS after the payload is the layer's */
   }
   while (npad-- > 0)  /* innermost padding first: it comes first in bytes */
     if (pad_to[npad] > pad_from[npad])

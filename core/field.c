@@ -81,6 +81,19 @@ static int dyn_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   return 1;
 }
 
+/* A field of the trailer (an FCS): from the trailer's start, which is
+   the layer's extent less its trailer. */
+static int trail_span(const sf_pkt *p, int li, const sf_field *f,
+                      size_t *bitoff, size_t *bits) {
+  const sf_layer *l = &p->layers[li];
+  size_t t = lproto(p, li)->trailer;
+  if ((size_t)l->end - l->off < l->hlen + t || f->bitoff + f->bits > t * 8u)
+    return 0;
+  *bitoff = ((size_t)l->end - l->off - t) * 8u + f->bitoff;
+  *bits = f->bits;
+  return 1;
+}
+
 /* Where field fi lies in layer li (a variable field's width is its length
    in bytes times 8); 0 when it is not there: a variant without it, or a
    header cut short. */
@@ -93,6 +106,7 @@ int sf_field_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   if (f->cond && pr->present &&
       !pr->present(p, p->data + l->off, l->hlen, f->cond))
     return 0;
+  if (f->flags & SF_FF_TRAIL) return trail_span(p, li, f, bitoff, bits);
   if (f->type == SF_T_BYTES) {
     size_t off, len;
     var_span(p, li, fi, &off, &len);
@@ -295,7 +309,8 @@ int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   size_t bitoff, bits;
   uint8_t *h;
   int rc;
-  if (!pr->dyn && !f->cond && !(f->flags & SF_FF_SHAPE) && f->type != SF_T_BYTES)
+  if (!pr->dyn && !f->cond && !(f->flags & (SF_FF_SHAPE | SF_FF_TRAIL)) &&
+      f->type != SF_T_BYTES)
     return set_fixed(p, li, fi, f, v);
   if (pr->dyn && pr->dyn->set) {
     if ((rc = value_fits(f, v)) == SF_OK && (rc = set_dyn(p, li, fi, v)) == SF_OK)
@@ -347,6 +362,7 @@ static int auto_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   const sf_proto *pr = lproto(p, li);
   const sf_field *f = &pr->fields[fi];
   if (pr->dyn && pr->dyn->layout) return dyn_span(p, li, fi, bitoff, bits);
+  if (f->flags & SF_FF_TRAIL) return trail_span(p, li, f, bitoff, bits);
   *bitoff = f->bitoff;
   *bits = f->bits;
   return (size_t)(f->bitoff + f->bits) <= p->layers[li].hlen * 8u;
@@ -372,8 +388,9 @@ void sf_lput(sf_pkt *p, int li, int fi, uint64_t v) {
   const sf_field *f = &pr->fields[fi];
   size_t bitoff = f->bitoff, bits = f->bits;
   if ((p->layers[li].set >> (fi & 63)) & 1) return;  /* the user's */
-  if (pr->dyn && pr->dyn->layout ? !auto_span(p, li, fi, &bitoff, &bits)
-                                 : bitoff + bits > p->layers[li].hlen * 8u)
+  if ((pr->dyn && pr->dyn->layout) || (f->flags & SF_FF_TRAIL)
+          ? !auto_span(p, li, fi, &bitoff, &bits)
+          : bitoff + bits > p->layers[li].hlen * 8u)
     return;
   put_uint((uint8_t *)p->data + p->layers[li].off, f, bitoff, bits, v);
 }

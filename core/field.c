@@ -102,11 +102,11 @@ int sf_field_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   const sf_proto *pr = lproto(p, li);
   const sf_layer *l = &p->layers[li];
   const sf_field *f = &pr->fields[fi];
+  if (f->flags & SF_FF_TRAIL) return trail_span(p, li, f, bitoff, bits);
   if (pr->dyn && pr->dyn->layout) return dyn_span(p, li, fi, bitoff, bits);
   if (f->cond && pr->present &&
       !pr->present(p, p->data + l->off, l->hlen, f->cond))
     return 0;
-  if (f->flags & SF_FF_TRAIL) return trail_span(p, li, f, bitoff, bits);
   if (f->type == SF_T_BYTES) {
     size_t off, len;
     var_span(p, li, fi, &off, &len);
@@ -312,7 +312,7 @@ int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   if (!pr->dyn && !f->cond && !(f->flags & (SF_FF_SHAPE | SF_FF_TRAIL)) &&
       f->type != SF_T_BYTES)
     return set_fixed(p, li, fi, f, v);
-  if (pr->dyn && pr->dyn->set) {
+  if (pr->dyn && pr->dyn->set && !(f->flags & SF_FF_TRAIL)) {
     if ((rc = value_fits(f, v)) == SF_OK && (rc = set_dyn(p, li, fi, v)) == SF_OK)
       p->layers[li].set |= UINT64_C(1) << (fi & 63);
     return rc;
@@ -340,7 +340,7 @@ int sf_field_default(sf_pkt *p, int li, int fi) {
   sf_val v = {0, NULL, 0};
   uint8_t addr[16];
   int rc;
-  if (pr->dyn && pr->dyn->set) {  /* it knows its defaults */
+  if (pr->dyn && pr->dyn->set && !(f->flags & SF_FF_TRAIL)) {  /* it knows its defaults */
     p->layers[li].set &= ~(UINT64_C(1) << (fi & 63));  /* automatic again */
     return set_dyn(p, li, fi, NULL);
   }
@@ -361,8 +361,8 @@ static int auto_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
                      size_t *bits) {
   const sf_proto *pr = lproto(p, li);
   const sf_field *f = &pr->fields[fi];
-  if (pr->dyn && pr->dyn->layout) return dyn_span(p, li, fi, bitoff, bits);
   if (f->flags & SF_FF_TRAIL) return trail_span(p, li, f, bitoff, bits);
+  if (pr->dyn && pr->dyn->layout) return dyn_span(p, li, fi, bitoff, bits);
   *bitoff = f->bitoff;
   *bits = f->bits;
   return (size_t)(f->bitoff + f->bits) <= p->layers[li].hlen * 8u;

@@ -183,6 +183,15 @@ static int dot11_next(const sf_pkt *p, int li) {
   return -2;
 }
 
+/* A built frame's header grown or shrunk to what its frame control now
+   says (a type set by the layer after it brings addr4 for to-DS+from-DS). */
+static void dot11_reshape(sf_pkt *p, int li) {
+  const sf_layer *l = &p->layers[li];
+  size_t want = dot11_shape(p->data + l->off, l->hlen);
+  if (want > l->hlen) sf_pkt_splice(p, li, l->off + l->hlen, 0, NULL, want - l->hlen);
+  else if (want < l->hlen) sf_pkt_splice(p, li, l->off + want, l->hlen - want, NULL, 0);
+}
+
 /* What the layer after a built frame makes it: a management body its
    subtype, LLC a data frame, QoS control a QoS null (Scapy's bindings). */
 static void dot11_fixup(sf_pkt *p, int li) {
@@ -191,8 +200,10 @@ static void dot11_fixup(sf_pkt *p, int li) {
   int up = li + 1 < p->nlayers ? p->layers[li + 1].proto : -1;
   uint64_t sub;
   if (!(l->flags & SF_L_BUILT) || up < 0) return;
-  if (sf_table_value(mgmt_table(), up, &sub) || up == proto_named(&preq, "Dot11ProbeReq")) {
-    if (up == preq) sub = 4;
+  if (up == proto_named(&preq, "Dot11ProbeReq")) {
+    sf_lput(p, li, F_TYPE, 0);
+    sf_lput(p, li, F_SUBTYPE, 4);
+  } else if (sf_table_value(mgmt_table(), up, &sub)) {
     sf_lput(p, li, F_TYPE, 0);
     sf_lput(p, li, F_SUBTYPE, sub);
   } else if (up == proto_named(&llc, "LLC")) {
@@ -201,6 +212,7 @@ static void dot11_fixup(sf_pkt *p, int li) {
     sf_lput(p, li, F_TYPE, 2);
     sf_lput(p, li, F_SUBTYPE, 12);
   }
+  dot11_reshape(p, li);
 }
 
 static void dot11fcs_checksum(sf_pkt *p, int li) {
@@ -310,9 +322,8 @@ static int qos_next(const sf_pkt *p, int li) {
   if (below >= 0) {
     const uint8_t *fh = p->data + p->layers[below].off;
     if (fh[1] & FC_PROTECTED) return cipher_next(d, n);
-    if (fc_subtype(fh) & 4) return -2;  /* QoS null and friends */
   }
-  return proto_named(&llc, "LLC");
+  return n ? proto_named(&llc, "LLC") : -2;  /* (Scapy reads LLC after a QoS null too) */
 }
 
 static const sf_wsfield qos_ws[] = {
@@ -832,6 +843,199 @@ static const sf_wsfield vendor_ws[] = {WS("wlan.tag.oui", "oui"), WS_END};
 ELT(vendor, "Dot11EltVendorSpecific", "802.11 Vendor Specific", "Dot11EltVendorSpecific",
     vendor_fields, 5, vendor_pl, vendor_ws, vinfo_span);
 
+
+/* RSN (802.11-2016 9.4.2.25): version, group cipher, counted pairwise
+   cipher and AKM suite lists, capabilities, then optionally PMKIDs and
+   the group management cipher, each there when the element's length
+   leaves room for it (as Wireshark and Scapy read it).  The fields after
+   the lists move with them: the layout is computed from the bytes, and
+   from the values when a field is set. */
+enum {
+  R_ID, R_LEN, R_VERSION, R_GROUP, R_NBP, R_PAIRWISE, R_NBA, R_AKM,
+  R_MFPC, R_MFPR, R_GTKSA, R_PTKSA, R_NOPAIR, R_PREAUTH, R_RES, R_OCVC,
+  R_EXTKEY, R_PBAC, R_SPPREQ, R_SPPCAP, R_PEERKEY, R_JOINT,
+  R_NBPMKID, R_PMKIDS, R_GMCS, RN
+};
+
+#define RLE(n, d) {(n), SF_T_UINT, SF_FF_LE, 0, 0, 0, 16, (d), NULL, NULL, NULL, NULL}
+#define RLEN(n) {(n), SF_T_UINT, SF_FF_LE | SF_FF_AUTO, 0, 0, 0, 16, 1, NULL, NULL, NULL, NULL}
+#define RBIT(n, off, w, d) UINTF(n, off, w, d, 0, NULL, 0)
+#define RBYTES(n, codec) {(n), SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, (codec), NULL}
+
+static const sf_field rsn_fields[RN] = {
+  ELT_ID(48), ELT_LEN(26), RLE("version", 1), RBYTES("group_cipher_suite", "rsn_suite"),
+  RLEN("nb_pairwise_cipher_suites"), RBYTES("pairwise_cipher_suites", "rsn_suites"),
+  RLEN("nb_akm_suites"), RBYTES("akm_suites", "akm_suites"),
+  RBIT("mfp_capable", 0, 1, 1), RBIT("mfp_required", 1, 1, 1),
+  RBIT("gtksa_replay_counter", 2, 2, 0), RBIT("ptksa_replay_counter", 4, 2, 0),
+  RBIT("no_pairwise", 6, 1, 0), RBIT("pre_auth", 7, 1, 0), RBIT("reserved", 8, 1, 0),
+  RBIT("ocvc", 9, 1, 0), RBIT("extended_key_id", 10, 1, 0), RBIT("pbac", 11, 1, 0),
+  RBIT("spp_a_msdu_required", 12, 1, 0), RBIT("spp_a_msdu_capable", 13, 1, 0),
+  RBIT("peer_key_enabled", 14, 1, 0), RBIT("joint_multiband_rsna", 15, 1, 0),
+  {"nb_pmkids", SF_T_UINT, SF_FF_LE | SF_FF_AUTO, 0, 0, 0, 16, 0, NULL, NULL, NULL, NULL},
+  RBYTES("pmkid_list", NULL), RBYTES("group_management_cipher_suite", "rsn_suite"),
+};
+
+static void rsn_absent(sf_span *sp) {
+  int i;
+  for (i = 0; i < RN; i++) sp[i].bitoff = 0, sp[i].bits = SF_ABSENT;
+}
+
+static void rsn_at(sf_span *sp, int fi, size_t pos, size_t bytes) {
+  sp[fi].bitoff = (uint32_t)(pos * 8 + (rsn_fields[fi].bits < 8 ? rsn_fields[fi].bitoff : 0));
+  sp[fi].bits = (uint32_t)(rsn_fields[fi].type == SF_T_BYTES ? bytes * 8 : rsn_fields[fi].bits);
+}
+
+/* A counted list at pos of the element (end bytes): its fields, the new
+   position, or 0 when the count or the list does not fit. */
+static size_t rsn_list(const uint8_t *h, size_t pos, size_t end, size_t item,
+                       int count_fi, int list_fi, sf_span *sp) {
+  size_t k;
+  if (pos + 2 > end) return 0;
+  k = (size_t)(h[pos] | h[pos + 1] << 8);
+  rsn_at(sp, count_fi, pos, 2);
+  pos += 2;
+  if (pos + k * item > end) return 0;
+  rsn_at(sp, list_fi, pos, k * item);
+  return pos + k * item;
+}
+
+static size_t rsn_layout(const sf_proto *pr, const uint8_t *h, size_t n,
+                         sf_span *sp, int build) {
+  size_t end, pos = 2;
+  int i;
+  (void)pr;
+  (void)build;
+  if (n < 2 || (end = 2u + h[1]) > n) return 0;
+  rsn_absent(sp);
+  rsn_at(sp, R_ID, 0, 1);
+  rsn_at(sp, R_LEN, 1, 1);
+  if (pos + 2 > end) return end;
+  rsn_at(sp, R_VERSION, pos, 2), pos += 2;
+  if (pos + 4 > end) return end;
+  rsn_at(sp, R_GROUP, pos, 4), pos += 4;
+  if (!(pos = rsn_list(h, pos, end, 4, R_NBP, R_PAIRWISE, sp))) return end;
+  if (!(pos = rsn_list(h, pos, end, 4, R_NBA, R_AKM, sp))) return end;
+  if (pos + 2 > end) return end;
+  for (i = R_MFPC; i <= R_JOINT; i++) rsn_at(sp, i, pos, 0);
+  pos += 2;
+  if (pos + 2 <= end && !(pos = rsn_list(h, pos, end, 16, R_NBPMKID, R_PMKIDS, sp)))
+    return end;
+  if (pos && pos + 4 <= end) rsn_at(sp, R_GMCS, pos, 4);
+  return end;
+}
+
+/* the value of field i for the element being written */
+typedef struct rsn_w {
+  const uint8_t *h;
+  const sf_span *old;
+  int fi;
+  const sf_val *v;
+  uint8_t *out;
+  size_t pos;
+} rsn_w;
+
+static int rsn_has(const rsn_w *w, int i) {
+  return (i == w->fi) || w->old[i].bits != SF_ABSENT;
+}
+
+static uint64_t rsn_int(const rsn_w *w, int i) {
+  const sf_span *s = &w->old[i];
+  if (i == w->fi) return w->v ? w->v->u : rsn_fields[i].def;
+  if (s->bits == SF_ABSENT) return rsn_fields[i].def;
+  if (rsn_fields[i].flags & SF_FF_LE) return (uint64_t)(w->h[s->bitoff / 8] | w->h[s->bitoff / 8 + 1] << 8);
+  return sf_getbits(w->h, s->bitoff, s->bits);
+}
+
+/* a list's or suite's bytes: the one set, the old ones, or the default */
+static void rsn_bytes(rsn_w *w, int i, const char *def, size_t ndef) {
+  const uint8_t *d = (const uint8_t *)def;
+  size_t n = ndef;
+  if (i == w->fi && w->v) d = w->v->p, n = w->v->n;
+  else if (i != w->fi && w->old[i].bits != SF_ABSENT)
+    d = w->h + w->old[i].bitoff / 8, n = w->old[i].bits / 8;
+  if (w->pos + n > 255) n = w->pos < 255 ? 255 - w->pos : 0;
+  memcpy(w->out + w->pos, d, n);
+  w->pos += n;
+}
+
+static void rsn_le16(rsn_w *w, uint64_t v) {
+  w->out[w->pos++] = (uint8_t)v;
+  w->out[w->pos++] = (uint8_t)(v >> 8);
+}
+
+/* a count (the user's, or the list's) and its list */
+static void rsn_counted(rsn_w *w, const sf_pkt *p, int li, int count_fi, int list_fi,
+                        size_t item, const char *def, size_t ndef) {
+  size_t at = w->pos;
+  rsn_le16(w, 0);
+  rsn_bytes(w, list_fi, def, ndef);
+  if (count_fi == w->fi || sf_isset(p, li, count_fi)) {
+    uint64_t k = rsn_int(w, count_fi);
+    w->out[at] = (uint8_t)k;
+    w->out[at + 1] = (uint8_t)(k >> 8);
+  } else {
+    size_t k = (w->pos - at - 2) / item;
+    w->out[at] = (uint8_t)k;
+    w->out[at + 1] = (uint8_t)(k >> 8);
+  }
+}
+
+static int rsn_set(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val *v) {
+  const sf_layer *l = &p->layers[li];
+  sf_span old[SF_MAX_FIELDS];
+  uint8_t out[300];
+  rsn_w w = {p->data + l->off, old, fi, v, out, 2};
+  int i;
+  if (!rsn_layout(pr, w.h, l->hlen, old, 1)) return SF_E_VALUE;
+  if (v && rsn_fields[fi].type == SF_T_BYTES && v->n > 255) return SF_E_TOOBIG;
+  memset(out, 0, sizeof out);
+  out[0] = (uint8_t)rsn_int(&w, R_ID);
+  rsn_le16(&w, rsn_int(&w, R_VERSION));
+  rsn_bytes(&w, R_GROUP, "\x00\x0f\xac\x04", 4);
+  rsn_counted(&w, p, li, R_NBP, R_PAIRWISE, 4, "\x00\x0f\xac\x04", 4);
+  rsn_counted(&w, p, li, R_NBA, R_AKM, 4, "\x00\x0f\xac\x01", 4);
+  for (i = R_MFPC; i <= R_JOINT; i++) {
+    sf_span s = {(uint32_t)(w.pos * 8 + rsn_fields[i].bitoff), rsn_fields[i].bits};
+    sf_setbits(out, s.bitoff, s.bits, rsn_int(&w, i));
+  }
+  w.pos += 2;
+  if (rsn_has(&w, R_NBPMKID) || rsn_has(&w, R_PMKIDS) || rsn_has(&w, R_GMCS))
+    rsn_counted(&w, p, li, R_NBPMKID, R_PMKIDS, 16, "", 0);
+  if (rsn_has(&w, R_GMCS)) rsn_bytes(&w, R_GMCS, "\x00\x0f\xac\x06", 4);
+  if (w.pos > 257) return SF_E_TOOBIG;
+  out[1] = fi == R_LEN || sf_isset(p, li, R_LEN) ? (uint8_t)rsn_int(&w, R_LEN)
+                                                 : (uint8_t)(w.pos - 2);
+  return sf_pkt_splice(p, li, l->off, l->hlen, out, w.pos);
+}
+
+static const uint8_t rsn_default[28] = {
+  0x30, 0x1a, 0x01, 0x00, 0x00, 0x0f, 0xac, 0x04, 0x01, 0x00, 0x00, 0x0f, 0xac, 0x04,
+  0x01, 0x00, 0x00, 0x0f, 0xac, 0x01, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x0f, 0xac, 0x06
+};
+
+static const sf_dyn rsn_dyn = {.layout = rsn_layout, .set = rsn_set};
+
+ELT_PLACE(rsn_pl, 48);
+static const sf_wsfield rsn_ws[] = {
+  WS("wlan.rsn.version", "version"),
+  WS("wlan.rsn.pcs.count", "nb_pairwise_cipher_suites"),
+  WS("wlan.rsn.akms.count", "nb_akm_suites"),
+  WS("wlan.rsn.capabilities.mfpc", "mfp_capable"),
+  WS("wlan.rsn.capabilities.mfpr", "mfp_required"),
+  WS("wlan.rsn.capabilities.preauth", "pre_auth"),
+  WS("wlan.rsn.capabilities.no_pairwise", "no_pairwise"),
+  WS("wlan.rsn.pmkid.count", "nb_pmkids"),
+  WS_END
+};
+
+static sf_proto rsn = {
+  .name = "Dot11EltRSN", .display = "802.11 RSN information", .kind = "Dot11EltRSN",
+  .fields = rsn_fields, .nfields = RN, .minlen = 28, .places = rsn_pl,
+  .ws_fields = rsn_ws, .record = 1, .next = elt_next, .dyn = &rsn_dyn,
+  .deftmpl = rsn_default,
+};
+
 SF_PROTO_FILE(dot11) {
   crc_init();
   sf_register(&dot11);
@@ -860,4 +1064,5 @@ SF_PROTO_FILE(dot11) {
   sf_register(&htcap);
   sf_register(&vhtcap);
   sf_register(&vendor);
+  sf_register(&rsn);
 }

@@ -161,7 +161,7 @@ static const rt_item items[29] = {
   {2, 2, F_DBTXATT, 1}, {1, 1, F_TXPOWER, 1}, {1, 1, F_ANTENNA, 1},
   {1, 1, F_DBSIGNAL, 1}, {1, 1, F_DBNOISE, 1}, {2, 2, F_RXFLAGS, 1},
   {2, 2, F_TXFLAGS, 1}, {1, 1, F_RTSRETRIES, 1}, {1, 1, F_DATARETRIES, 1},
-  {4, 8, F_XFLAGS, 4}, {1, 3, F_MCSKNOWN, 7}, {4, 8, F_AMPDUREF, 2},
+  {4, 8, F_XFLAGS, 4}, {1, 3, F_MCSKNOWN, 8}, {4, 8, F_AMPDUREF, 2},
   {2, 12, F_VHTKNOWN, 6}, {8, 12, F_TS, 5}, {2, 12, F_HE1, 6},
   {2, 12, F_HEMU1, 4}, {0, 0, 0, 0}, {1, 1, F_ZLPSDU, 1}, {2, 4, F_LSIG1, 2},
   {0, 0, 0, 0}  /* TLVs: not walked */

@@ -412,6 +412,83 @@ M.dns_edns_options = {
       else error(("option %d is a %s, not an EDNS0TLV layer"):format(i, type(o)), 0) end
     end
     return table.concat(out)
+-- ---- lists of bytes (802.11 rates, country triplets) ----------------------------
+
+-- One byte each: {0x82, 0x84, ...} (Scapy's Dot11EltRates.rates).
+M.u8_list = {
+  decode = function(d) return {d:byte(1, -1)} end,
+  encode = function(list)
+    if type(list) ~= "table" then return list end
+    for i, b in ipairs(list) do
+      if math.type(b) ~= "integer" or b < 0 or b > 255 then
+        error(("item %d is not a byte (0-255): %s"):format(i, tostring(b)), 0)
+      end
+    end
+    return string.char(table.unpack(list))
+  end,
+}
+
+-- Three bytes each: {{first_channel_number, num_channels, mtp}, ...}
+-- (Scapy's Dot11EltCountryConstraintTriplet list).
+M.u8_triplets = {
+  decode = function(d)
+    local r = {}
+    for i = 1, #d - 2, 3 do r[#r + 1] = {d:byte(i, i + 2)} end
+    return r
+  end,
+  encode = function(list)
+    if type(list) ~= "table" then return list end
+    local r = {}
+    for i, t in ipairs(list) do
+      if type(t) ~= "table" or #t ~= 3 then
+        error(("triplet %d is not {first_channel_number, num_channels, mtp}"):format(i), 0)
+      end
+      r[i] = M.u8_list.encode(t)
+    end
+    return table.concat(r)
+  end,
+}
+
+-- ---- 802.11 RSN suites: an OUI and a type ------------------------------------
+
+local function suite_codec(key)
+  local function one(t, i)
+    if type(t) ~= "table" or math.type(t.oui or 0x000fac) ~= "integer" or math.type(t[key]) ~= "integer" then
+      error(("suite %d is not {oui=..., %s=...}"):format(i, key), 0)
+    end
+    return spack(">I3B", t.oui or 0x000fac, t[key])
+  end
+  return {
+    decode = function(d)
+      local r = {}
+      for i = 1, #d - 3, 4 do
+        local oui, v = sunpack(">I3B", d, i)
+        r[#r + 1] = {oui = oui, [key] = v}
+      end
+      return r
+    end,
+    encode = function(list)
+      if type(list) ~= "table" then return list end
+      local r = {}
+      for i, t in ipairs(list) do r[i] = one(t, i) end
+      return table.concat(r)
+    end,
+    one = one,
+  }
+end
+
+M.rsn_suites = suite_codec("cipher")
+M.akm_suites = suite_codec("suite")
+-- one cipher suite: {oui=0x000fac, cipher=4}
+M.rsn_suite = {
+  decode = function(d)
+    if #d ~= 4 then return d end
+    local oui, v = sunpack(">I3B", d)
+    return {oui = oui, cipher = v}
+  end,
+  encode = function(t)
+    if type(t) ~= "table" then return t end
+    return M.rsn_suites.one(t, 1)
   end,
 }
 

@@ -129,6 +129,11 @@ static inline void push(sf_pkt *p, int proto, size_t off, size_t hlen,
   l->set = 0;
 }
 
+/* A trailer (FCS) is not in the bytes of a packet the capture cut short. */
+static inline int cut_short(const sf_pkt *p, const sf_proto *pr) {
+  return pr->trailer && p->wirelen > p->len;
+}
+
 /* Room for the Raw and Padding layers that may still be needed. */
 static int room(const sf_pkt *p, int npad) {
   return p->nlayers + npad + 2 < SF_MAX_LAYERS;
@@ -182,7 +187,9 @@ int sf_dissect(sf_pkt *p, int proto) {
     push(p, proto, off, hl, lend, flags);
     proto = next_proto(p, p->nlayers - 1, &quoted);
     off += hl;
-    end = lend - pr->trailer;  /* an FCS after the payload is the layer's */
+    /* an FCS after the payload is the layer's, unless the capture cut it */
+    if (!cut_short(p, pr)) end = lend - pr->trailer;
+    else p->layers[p->nlayers - 1].flags |= SF_L_TRUNC;
   }
   while (npad-- > 0)  /* innermost padding first: it comes first in bytes */
     if (pad_to[npad] > pad_from[npad])

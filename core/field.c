@@ -87,7 +87,8 @@ static int trail_span(const sf_pkt *p, int li, const sf_field *f,
                       size_t *bitoff, size_t *bits) {
   const sf_layer *l = &p->layers[li];
   size_t t = lproto(p, li)->trailer;
-  if ((size_t)l->end - l->off < l->hlen + t || f->bitoff + f->bits > t * 8u)
+  if ((size_t)l->end - l->off < l->hlen + t || f->bitoff + f->bits > t * 8u ||
+      (l->flags & SF_L_TRUNC))  /* the capture cut it off */
     return 0;
   *bitoff = ((size_t)l->end - l->off - t) * 8u + f->bitoff;
   *bits = f->bits;

@@ -142,7 +142,7 @@ void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi) {
 /* A field's value as Lua sees it. */
 void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *vp) {
   sf_val v = *vp;
-  char text[64];
+  char text[512];  /* every name of a 32-bit flags field (radiotap's present) */
   switch (f->type) {
     case SF_T_UINT:
       lua_pushinteger(L, (f->flags & SF_FF_SIGNED) ? signed_value(f, v.u)

@@ -412,6 +412,9 @@ M.dns_edns_options = {
       else error(("option %d is a %s, not an EDNS0TLV layer"):format(i, type(o)), 0) end
     end
     return table.concat(out)
+  end,
+}
+
 -- ---- lists of bytes (802.11 rates, country triplets) ----------------------------
 
 -- One byte each: {0x82, 0x84, ...} (Scapy's Dot11EltRates.rates).

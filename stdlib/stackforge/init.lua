@@ -62,6 +62,8 @@ do
   end
 end
 
+M.fcs_ok = require("stackforge.fcs").fcs_ok
+
 for name, v in pairs(layers) do
   if getmetatable(v) == layers.Constructor then M[name] = v end
 end

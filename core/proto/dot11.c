@@ -80,7 +80,7 @@ static const sf_field dot11_fields[] = {
   UINTF("type", 4, 2, 0, SF_FF_SHAPE, dot11_types, 0),
   UINTF("proto", 6, 2, 0, 0, NULL, 0),
   UINTF("cfe", 8, 4, 0, SF_FF_SHAPE, cfes, C_CFE),
-  {"FCfield", SF_T_FLAGS, 0, C_CFE, 0, 12, 4, 0, NULL, fc4_flags, NULL, NULL},
+  {"FCfield", SF_T_FLAGS, SF_FF_SHAPE, C_CFE, 0, 12, 4, 0, NULL, fc4_flags, NULL, NULL},
   {"FCfield", SF_T_FLAGS, SF_FF_SHAPE, C_FC8, 0, 8, 8, 0, NULL, fc_flags, NULL, NULL},
   UINTF("ID", 16, 16, 0, 0, NULL, 0),
   MACF("addr1", 32, "00:00:00:00:00:00", 0),

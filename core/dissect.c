@@ -76,10 +76,9 @@ int sf_lookup_next(const sf_pkt *p, int li) {
   return lookup_next(p, li, sf_proto_get(p->layers[li].proto));
 }
 
-/* Which protocol follows layer li, or SF_RAW: the header's own say, then
-   the tables, bindings and heuristics. */
-static int next_proto(const sf_pkt *p, int li, int *quoted) {
-  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+/* Which protocol follows layer li (of protocol pr), or SF_RAW: the
+   header's own say, then the tables, bindings and heuristics. */
+static int next_proto(const sf_pkt *p, int li, const sf_proto *pr, int *quoted) {
   int next = -1;
   if (pr->dyn && pr->dyn->next) next = pr->dyn->next(pr, p, li);
   else if (pr->next) next = pr->next(p, li);
@@ -185,7 +184,7 @@ int sf_dissect(sf_pkt *p, int proto) {
       pad_to[npad++] = end;
     }
     push(p, proto, off, hl, lend, flags);
-    proto = next_proto(p, p->nlayers - 1, &quoted);
+    proto = next_proto(p, p->nlayers - 1, pr, &quoted);
     off += hl;
     /* an FCS after the payload is the layer's, unless the capture cut it */
     if (!cut_short(p, pr)) end = lend - pr->trailer;

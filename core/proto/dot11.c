@@ -617,13 +617,14 @@ static int elt_table(void) {
 /* The element that starts the body after layer li: a typed kind by its
    ID, else a plain Dot11Elt; nothing when the body is empty. */
 static int elt_next(const sf_pkt *p, int li) {
-  static int elt;
-  size_t n;
-  const uint8_t *d = body(p, li, &n);
+  static int elt, tab = -1;
+  const sf_layer *l = &p->layers[li];  /* (bodies and elements: no trailer) */
+  const uint8_t *d = p->data + l->off + l->hlen;
+  size_t n = l->end - l->off - l->hlen;
   int pr;
   if (!n) return -2;
-  if ((pr = sf_table_fast(elt_table(), d[0])) == -2)
-    pr = sf_table_lookup(elt_table(), d[0], p, li, d, n);
+  if (tab < 0) tab = elt_table();
+  if ((pr = sf_table_fast(tab, d[0])) == -2) pr = sf_table_lookup(tab, d[0], p, li, d, n);
   return pr >= 0 ? pr : proto_named(&elt, "Dot11Elt");
 }
 
@@ -1032,7 +1033,7 @@ static const sf_wsfield rsn_ws[] = {
 static sf_proto rsn = {
   .name = "Dot11EltRSN", .display = "802.11 RSN information", .kind = "Dot11EltRSN",
   .fields = rsn_fields, .nfields = RN, .minlen = 28, .places = rsn_pl,
-  .ws_fields = rsn_ws, .record = 1, .next = elt_next, .dyn = &rsn_dyn,
+  .ws_fields = rsn_ws, .record = 1, .hdr_len = elt_len, .next = elt_next, .dyn = &rsn_dyn,
   .deftmpl = rsn_default,
 };
 

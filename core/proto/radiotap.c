@@ -366,11 +366,25 @@ static int rt_set(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val *v
 
 /* ---- what follows ------------------------------------------------------------ */
 
-/* The Flags field, if present. */
+/* The header's length, as len says (what rt_layout checks, without
+   laying out every field: asked for every frame). */
+static size_t rt_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  size_t len;
+  (void)p;
+  if (n < 8 || (len = le16(h + 2)) < 8 || len > n) return 0;
+  return ext_bytes(h, len) == (size_t)-1 ? 0 : len;
+}
+
+/* The Flags field, if present: after the bitmaps and the TSFT, if any. */
 static int flags_of(const sf_pkt *p, int li, unsigned *flags) {
-  size_t bitoff, bits;
-  if (!sf_field_span(p, li, F_FLAGS, &bitoff, &bits)) return 0;
-  *flags = p->data[p->layers[li].off + bitoff / 8];
+  const sf_layer *l = &p->layers[li];
+  const uint8_t *h = p->data + l->off;
+  uint32_t present = le32(h + 4);
+  size_t pos = 8 + ext_bytes(h, l->hlen);
+  if (!(present & 2)) return 0;
+  if (present & 1) pos = (pos + 7) / 8 * 8 + 8;
+  if (pos >= l->hlen) return 0;
+  *flags = h[pos];
   return 1;
 }
 
@@ -452,7 +466,8 @@ static sf_proto radiotap = {
   .name = "RadioTap", .display = "RadioTap", .kind = "RadioTap",
   .fields = rt_fields, .nfields = NF, .minlen = 8, .places = rt_places,
   .ws = "radiotap", .ws_fields = rt_ws, .facts = &rt_facts,
-  .next = rt_next, .fixup = rt_fixup, .dyn = &rt_dyn, .deftmpl = rt_default,
+  .hdr_len = rt_len, .next = rt_next, .fixup = rt_fixup, .dyn = &rt_dyn,
+  .deftmpl = rt_default,
 };
 
 SF_PROTO_FILE(radiotap) { sf_register(&radiotap); }

@@ -71,8 +71,9 @@ static int dyn_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   const sf_proto *pr = lproto(p, li);
   const sf_layer *l = &p->layers[li];
   sf_span sp[SF_MAX_FIELDS];
-  pr->dyn->layout(pr, p->data + l->off, l->hlen, sp,
-                  (l->flags & (SF_L_BUILT | SF_L_TRUNC)) == SF_L_BUILT);
+  if (!pr->dyn->layout(pr, p->data + l->off, l->hlen, sp,
+                       (l->flags & (SF_L_BUILT | SF_L_TRUNC)) == SF_L_BUILT))
+    return 0;  /* bytes its layout refuses (a length set past them) */
   if (sp[fi].bits == SF_ABSENT ||
       (size_t)sp[fi].bitoff + sp[fi].bits > (size_t)l->hlen * 8)
     return 0;

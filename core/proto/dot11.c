@@ -907,8 +907,8 @@ static size_t rsn_layout(const sf_proto *pr, const uint8_t *h, size_t n,
   int i;
   (void)pr;
   (void)build;
-  if (n < 2 || (end = 2u + h[1]) > n) return 0;
   rsn_absent(sp);
+  if (n < 2 || (end = 2u + h[1]) > n) return 0;
   rsn_at(sp, R_ID, 0, 1);
   rsn_at(sp, R_LEN, 1, 1);
   if (pos + 2 > end) return end;

@@ -118,11 +118,16 @@ static void span_at(sf_span *sp, int fi, size_t pos) {
   sp[fi].bits = wpan_fields[fi].bits;
 }
 
+static void absent(sf_span *sp) {
+  int i;
+  for (i = 0; i < NF; i++) sp[i].bitoff = 0, sp[i].bits = SF_ABSENT;
+}
+
 /* Spans of the header as m lays it out: its length. */
 static size_t lay(const mhr *m, sf_span *sp) {
   size_t pos = 2;
   int i;
-  for (i = 0; i < NF; i++) sp[i].bitoff = 0, sp[i].bits = SF_ABSENT;
+  absent(sp);
   for (i = F_RES1; i <= F_RES2; i++) {
     sp[i].bitoff = wpan_fields[i].bitoff;
     sp[i].bits = wpan_fields[i].bits;
@@ -157,6 +162,7 @@ static size_t wpan_layout(const sf_proto *pr, const uint8_t *h, size_t n,
   mhr m;
   (void)pr;
   (void)build;
+  absent(sp);
   if (n < 2) return 0;
   at = sec_at(h);
   if ((h[0] >> 3 & 1) && at >= n) return 0;

@@ -215,9 +215,9 @@ static size_t rt_layout(const sf_proto *pr, const uint8_t *h, size_t n,
   int i;
   (void)pr;
   (void)build;
+  absent_all(sp);
   if (n < 8 || (len = le16(h + 2)) < 8 || len > n) return 0;
   if ((ext = ext_bytes(h, len)) == (size_t)-1) return 0;
-  absent_all(sp);
   for (i = F_VERSION; i <= F_PRESENT; i++) {
     sp[i].bitoff = rt_fields[i].bitoff;
     sp[i].bits = rt_fields[i].bits;

@@ -228,32 +228,29 @@ static const sf_facts dot11_facts = {.role = SF_ROLE_LINK, .src = "addr2", .dst 
 
 static const sf_alias dot11_aliases[] = {{"FCS", "fcs"}, {NULL, NULL}};
 
-#define WS(n, f) {(n), (f), NULL, 0, 0}
-#define WSM(n, f, m) {(n), (f), NULL, (m), 0}
-#define WS_END {NULL, NULL, NULL, 0, 0}
 
 static const sf_wsfield dot11_ws[] = {
   WS("wlan.fc.type", "type"), WS("wlan.fc.subtype", "subtype"),
-  WS("wlan.fc.version", "proto"), WS("wlan.fc.flags", "FCfield"),
-  WSM("wlan.fc.tods", "FCfield", FC_TODS), WSM("wlan.fc.fromds", "FCfield", FC_FROMDS),
-  WSM("wlan.fc.frag", "FCfield", 0x04), WSM("wlan.fc.retry", "FCfield", 0x08),
-  WSM("wlan.fc.pwrmgt", "FCfield", 0x10), WSM("wlan.fc.moredata", "FCfield", 0x20),
-  WSM("wlan.fc.protected", "FCfield", FC_PROTECTED), WSM("wlan.fc.order", "FCfield", FC_ORDER),
+  WS("wlan.fc.version", "proto"), WSX("wlan.flags", "FCfield", 2),
+  WSBIT("wlan.fc.tods", "FCfield", FC_TODS), WSBIT("wlan.fc.fromds", "FCfield", FC_FROMDS),
+  WSBIT("wlan.fc.frag", "FCfield", 0x04), WSBIT("wlan.fc.retry", "FCfield", 0x08),
+  WSBIT("wlan.fc.pwrmgt", "FCfield", 0x10), WSBIT("wlan.fc.moredata", "FCfield", 0x20),
+  WSBIT("wlan.fc.protected", "FCfield", FC_PROTECTED), WSBIT("wlan.fc.order", "FCfield", FC_ORDER),
   WS("wlan.ra", "addr1"), WS("wlan.addr", "addr1"),
-  WS("wlan.ta", "addr2"), WS("wlan.seq", "SC"), WS("wlan.htc", "htc"),
-  WS_END
+  WS("wlan.ta", "addr2"), WS("wlan.seq", "SC"), WSX("wlan.htc", "htc", 8),
+  WSEND
 };
 
 static const sf_wsfield dot11fcs_ws[] = {
   WS("wlan.fc.type", "type"), WS("wlan.fc.subtype", "subtype"),
-  WS("wlan.fc.version", "proto"), WS("wlan.fc.flags", "FCfield"),
-  WSM("wlan.fc.tods", "FCfield", FC_TODS), WSM("wlan.fc.fromds", "FCfield", FC_FROMDS),
-  WSM("wlan.fc.frag", "FCfield", 0x04), WSM("wlan.fc.retry", "FCfield", 0x08),
-  WSM("wlan.fc.pwrmgt", "FCfield", 0x10), WSM("wlan.fc.moredata", "FCfield", 0x20),
-  WSM("wlan.fc.protected", "FCfield", FC_PROTECTED), WSM("wlan.fc.order", "FCfield", FC_ORDER),
+  WS("wlan.fc.version", "proto"), WSX("wlan.flags", "FCfield", 2),
+  WSBIT("wlan.fc.tods", "FCfield", FC_TODS), WSBIT("wlan.fc.fromds", "FCfield", FC_FROMDS),
+  WSBIT("wlan.fc.frag", "FCfield", 0x04), WSBIT("wlan.fc.retry", "FCfield", 0x08),
+  WSBIT("wlan.fc.pwrmgt", "FCfield", 0x10), WSBIT("wlan.fc.moredata", "FCfield", 0x20),
+  WSBIT("wlan.fc.protected", "FCfield", FC_PROTECTED), WSBIT("wlan.fc.order", "FCfield", FC_ORDER),
   WS("wlan.ra", "addr1"), WS("wlan.addr", "addr1"),
-  WS("wlan.ta", "addr2"), WS("wlan.seq", "SC"), WS("wlan.htc", "htc"),
-  WS("wlan.fcs", "fcs"), WS_END
+  WS("wlan.ta", "addr2"), WS("wlan.seq", "SC"), WSX("wlan.htc", "htc", 8),
+  WSX("wlan.fcs", "fcs", 8), WSEND
 };
 
 static sf_proto dot11 = {
@@ -328,8 +325,8 @@ static int qos_next(const sf_pkt *p, int li) {
 
 static const sf_wsfield qos_ws[] = {
   WS("wlan.qos.tid", "TID"), WS("wlan.qos.eosp", "EOSP"),
-  WS("wlan.qos.ack", "Ack_Policy"), WS("wlan.qos.amsdupresent", "A_MSDU_Present"),
-  WS("wlan.qos.txop_limit", "TXOP"), WS("wlan.htc", "htc"), WS_END
+  WSX("wlan.qos.ack", "Ack_Policy", 4), WS("wlan.qos.amsdupresent", "A_MSDU_Present"),
+  WS("wlan.qos.txop_limit", "TXOP"), WSX("wlan.htc", "htc", 8), WSEND
 };
 
 static sf_proto qos = {
@@ -368,7 +365,7 @@ static const sf_field wep_fields[] = {
 };
 
 static const sf_wsfield wep_ws[] = {
-  WS("wlan.wep.iv", "iv"), WS("wlan.wep.key", "keyid"), WS("wlan.wep.icv", "icv"), WS_END
+  WSX("wlan.wep.iv", "iv", 6), WS("wlan.wep.key", "keyid"), WSX("wlan.wep.icv", "icv", 8), WSEND
 };
 
 /* The encrypted data is the payload; the ICV (encrypted too) trails it. */
@@ -409,7 +406,7 @@ static size_t extiv_len(const sf_pkt *p, const uint8_t *h, size_t n) {
 }
 
 static const sf_wsfield tkip_ws[] = {
-  WS("wlan.tkip.extiv", "TSC2"), WS_END
+  WS("wlan.tkip.extiv", "TSC2"), WSEND
 };
 
 static sf_proto tkip = {
@@ -516,23 +513,23 @@ static size_t len0(const sf_pkt *p, const uint8_t *h, size_t n) {
 
 static const sf_wsfield beacon_ws[] = {
   WS("wlan.fixed.timestamp", "timestamp"), WS("wlan.fixed.beacon", "beacon_interval"),
-  WS_END
+  WSEND
 };
 
-static const sf_wsfield assoreq_ws[] = {WS("wlan.fixed.listen_ival", "listen_interval"), WS_END};
+static const sf_wsfield assoreq_ws[] = {WSX("wlan.fixed.listen_ival", "listen_interval", 4), WSEND};
 static const sf_wsfield assoresp_ws[] = {
-  WS("wlan.fixed.status_code", "status"), WS("wlan.fixed.aid", "AID"), WS_END
+  WSX("wlan.fixed.status_code", "status", 4), WSX("wlan.fixed.aid", "AID", 4), WSEND
 };
 static const sf_wsfield reassoreq_ws[] = {
-  WS("wlan.fixed.listen_ival", "listen_interval"), WS("wlan.fixed.current_ap", "current_AP"),
-  WS_END
+  WSX("wlan.fixed.listen_ival", "listen_interval", 4), WS("wlan.fixed.current_ap", "current_AP"),
+  WSEND
 };
 static const sf_wsfield auth_ws[] = {
-  WS("wlan.fixed.auth.alg", "algo"), WS("wlan.fixed.auth_seq", "seqnum"),
-  WS("wlan.fixed.status_code", "status"), WS_END
+  WS("wlan.fixed.auth.alg", "algo"), WSX("wlan.fixed.auth_seq", "seqnum", 4),
+  WSX("wlan.fixed.status_code", "status", 4), WSEND
 };
-static const sf_wsfield reason_ws[] = {WS("wlan.fixed.reason_code", "reason"), WS_END};
-static const sf_wsfield action_ws[] = {WS("wlan.fixed.category_code", "category"), WS_END};
+static const sf_wsfield reason_ws[] = {WSX("wlan.fixed.reason_code", "reason", 4), WSEND};
+static const sf_wsfield action_ws[] = {WS("wlan.fixed.category_code", "category"), WSEND};
 
 #define MGMT_PLACE(name, sub) \
   static const sf_place name[] = {{"dot11.mgmt", (sub), 0, NULL}, {NULL, 0, 0, NULL}}
@@ -654,7 +651,7 @@ static const sf_field elt_fields[] = {
 };
 
 static const sf_wsfield elt_ws[] = {
-  WS("wlan.tag.number", "ID"), WS("wlan.tag.length", "len"), WS_END
+  WS("wlan.tag.number", "ID"), WS("wlan.tag.length", "len"), WSEND
 };
 
 static sf_proto elt = {
@@ -686,7 +683,7 @@ static const sf_place rates_pl[] = {
   {"dot11.elt", 1, 0, NULL}, {"dot11.elt", 50, SF_PL_PARSE_ONLY, NULL}, {NULL, 0, 0, NULL}
 };
 
-static const sf_wsfield rates_ws[] = {WS("wlan.tag.number", "ID"), WS("wlan.tag.length", "len"), WS_END};
+static const sf_wsfield rates_ws[] = {WS("wlan.tag.number", "ID"), WS("wlan.tag.length", "len"), WSEND};
 
 ELT(rates, "Dot11EltRates", "802.11 Rates", "Dot11EltRates", rates_fields, 3,
     rates_pl, rates_ws, info_span);
@@ -695,7 +692,7 @@ static const sf_field dsss_fields[] = {
   ELT_ID(3), ELT_LEN(1), UINTF("channel", 16, 8, 0, 0, NULL, 0),
 };
 ELT_PLACE(dsss_pl, 3);
-static const sf_wsfield dsss_ws[] = {WS("wlan.ds.current_channel", "channel"), WS_END};
+static const sf_wsfield dsss_ws[] = {WS("wlan.ds.current_channel", "channel"), WSEND};
 ELT(dsss, "Dot11EltDSSSet", "802.11 DSSS Parameter Set", "Dot11EltDSSSet",
     dsss_fields, 3, dsss_pl, dsss_ws, NULL);
 
@@ -715,7 +712,7 @@ static void tim_span(const uint8_t *h, size_t hlen, int fi, size_t *off, size_t 
 ELT_PLACE(tim_pl, 5);
 static const sf_wsfield tim_ws[] = {
   WS("wlan.tim.dtim_count", "dtim_count"), WS("wlan.tim.dtim_period", "dtim_period"),
-  WS("wlan.tim.bmapctl", "bitmap_control"), WS_END
+  WSX("wlan.tim.bmapctl", "bitmap_control", 2), WSEND
 };
 ELT(tim, "Dot11EltTIM", "802.11 TIM", "Dot11EltTIM", tim_fields, 6, tim_pl, tim_ws, tim_span);
 
@@ -739,7 +736,7 @@ static void country_span(const uint8_t *h, size_t hlen, int fi, size_t *off, siz
 }
 
 ELT_PLACE(country_pl, 7);
-static const sf_wsfield country_ws[] = {WS("wlan.country_info.code", "country_string"), WS_END};
+static const sf_wsfield country_ws[] = {WS("wlan.country_info.code", "country_string"), WSEND};
 ELT(country, "Dot11EltCountry", "802.11 Country", "Dot11EltCountry", country_fields,
     5, country_pl, country_ws, country_span);
 
@@ -749,7 +746,7 @@ static const sf_field erp_fields[] = {
   UINTF("Barker_Preamble_Mode", 18, 1, 0, 0, NULL, 0), UINTF("res", 19, 5, 0, 0, NULL, 0),
 };
 ELT_PLACE(erp_pl, 42);
-static const sf_wsfield erp_ws[] = {WS("wlan.erp_info", "res"), WS_END};
+static const sf_wsfield erp_ws[] = {WSX("wlan.erp_info", "res", 2), WSEND};
 ELT(erp, "Dot11EltERP", "802.11 ERP", "Dot11EltERP", erp_fields, 3, erp_pl, erp_ws, NULL);
 
 /* HT capabilities: Scapy's bit fields of the little-endian capability
@@ -785,22 +782,22 @@ static void mcs_span(const uint8_t *h, size_t hlen, int fi, size_t *off, size_t 
 
 ELT_PLACE(htcap_pl, 45);
 static const sf_wsfield htcap_ws[] = {
-  WS("wlan.ht.ampduparam.maxlength", "Max_A_MPDU_Length_Exponent"),
-  WS("wlan.ht.ampduparam.mpdudensity", "Min_MPDCU_Start_Spacing"),
+  WSX("wlan.ht.ampduparam.maxlength", "Max_A_MPDU_Length_Exponent", 2),
+  WSX("wlan.ht.ampduparam.mpdudensity", "Min_MPDCU_Start_Spacing", 2),
   WS("wlan.ht.capabilities.ldpccoding", "LDPC_Coding_Capability"),
   WS("wlan.ht.capabilities.width", "Supported_Channel_Width"),
-  WS("wlan.ht.capabilities.sm", "SM_Power_Save"),
+  WSX("wlan.ht.capabilities.sm", "SM_Power_Save", 4),
   WS("wlan.ht.capabilities.green", "Green_Field"),
   WS("wlan.ht.capabilities.short20", "Short_GI_20Mhz"),
   WS("wlan.ht.capabilities.short40", "Short_GI_40Mhz"),
   WS("wlan.ht.capabilities.txstbc", "Tx_STBC"),
-  WS("wlan.ht.capabilities.rxstbc", "Rx_STBC"),
+  WSX("wlan.ht.capabilities.rxstbc", "Rx_STBC", 4),
   WS("wlan.ht.capabilities.amsdu", "Max_A_MSDU"),
   WS("wlan.ht.capabilities.dsscck", "DSSS_CCK"),
   WS("wlan.ht.capabilities.40mhzintolerant", "Forty_Mhz_Intolerant"),
   WS("wlan.ht.capabilities.lsig", "L_SIG_TXOP_Protection"),
-  WS("wlan.txbf", "txbf"), WS("wlan.asel", "ASEL"),
-  WS_END
+  WSX("wlan.txbf", "txbf", 8), WSX("wlan.asel", "ASEL", 2),
+  WSEND
 };
 ELT(htcap, "Dot11EltHTCapabilities", "802.11 HT Capabilities", "Dot11EltHTCapabilities",
     htcap_fields, 28, htcap_pl, htcap_ws, mcs_span);
@@ -814,8 +811,8 @@ static const sf_field vhtcap_fields[] = {
 };
 ELT_PLACE(vhtcap_pl, 191);
 static const sf_wsfield vhtcap_ws[] = {
-  WS("wlan.vht.capabilities", "vht_cap"), WS("wlan.vht.mcsset.rxmcsmap", "rx_mcs_map"),
-  WS("wlan.vht.mcsset.txmcsmap", "tx_mcs_map"), WS_END
+  WSX("wlan.vht.capabilities", "vht_cap", 8), WSX("wlan.vht.mcsset.rxmcsmap", "rx_mcs_map", 4),
+  WSX("wlan.vht.mcsset.txmcsmap", "tx_mcs_map", 4), WSEND
 };
 ELT(vhtcap, "Dot11EltVHTCapabilities", "802.11 VHT Capabilities",
     "Dot11EltVHTCapabilities", vhtcap_fields, 14, vhtcap_pl, vhtcap_ws, NULL);
@@ -840,7 +837,7 @@ static int has_oui(const sf_pkt *p, int li, const uint8_t *h, size_t n) {
 }
 
 static const sf_place vendor_pl[] = {{"dot11.elt", 221, 0, has_oui}, {NULL, 0, 0, NULL}};
-static const sf_wsfield vendor_ws[] = {WS("wlan.tag.oui", "oui"), WS_END};
+static const sf_wsfield vendor_ws[] = {WS("wlan.tag.oui", "oui"), WSEND};
 ELT(vendor, "Dot11EltVendorSpecific", "802.11 Vendor Specific", "Dot11EltVendorSpecific",
     vendor_fields, 5, vendor_pl, vendor_ws, vinfo_span);
 
@@ -1027,7 +1024,7 @@ static const sf_wsfield rsn_ws[] = {
   WS("wlan.rsn.capabilities.preauth", "pre_auth"),
   WS("wlan.rsn.capabilities.no_pairwise", "no_pairwise"),
   WS("wlan.rsn.pmkid.count", "nb_pmkids"),
-  WS_END
+  WSEND
 };
 
 static sf_proto rsn = {

@@ -288,34 +288,33 @@ static const sf_alias wpan_aliases[] = {
   {"seq", "seqnum"}, {"frame_type", "fcf_frametype"}, {NULL, NULL}
 };
 
-#define WS(n, f) {(n), (f), NULL, 0, 0}
 
 static const sf_wsfield wpan_ws[] = {
-  WS("wpan.frame_type", "fcf_frametype"), WS("wpan.security", "fcf_security"),
+  WSX("wpan.frame_type", "fcf_frametype", 4), WS("wpan.security", "fcf_security"),
   WS("wpan.pending", "fcf_pending"), WS("wpan.ack_request", "fcf_ackreq"),
   WS("wpan.pan_id_compression", "fcf_panidcompress"),
-  WS("wpan.dst_addr_mode", "fcf_destaddrmode"), WS("wpan.version", "fcf_framever"),
-  WS("wpan.src_addr_mode", "fcf_srcaddrmode"), WS("wpan.seq_no", "seqnum"),
-  WS("wpan.dst_pan", "dest_panid"), WS("wpan.src_pan", "src_panid"),
-  WS("wpan.aux_sec.sec_level", "sec_sc_seclevel"),
-  WS("wpan.aux_sec.key_id_mode", "sec_sc_keyidmode"),
+  WSX("wpan.dst_addr_mode", "fcf_destaddrmode", 4), WS("wpan.version", "fcf_framever"),
+  WSX("wpan.src_addr_mode", "fcf_srcaddrmode", 4), WS("wpan.seq_no", "seqnum"),
+  WSX("wpan.dst_pan", "dest_panid", 4), WSX("wpan.src_pan", "src_panid", 4),
+  WSX("wpan.aux_sec.sec_level", "sec_sc_seclevel", 2),
+  WSX("wpan.aux_sec.key_id_mode", "sec_sc_keyidmode", 2),
   WS("wpan.aux_sec.frame_counter", "sec_framecounter"),
-  WS("wpan.aux_sec.key_index", "sec_keyid_keyindex"),
-  {NULL, NULL, NULL, 0, 0}
+  WSX("wpan.aux_sec.key_index", "sec_keyid_keyindex", 2),
+  WSEND
 };
 
 static const sf_wsfield wpanfcs_ws[] = {
-  WS("wpan.frame_type", "fcf_frametype"), WS("wpan.security", "fcf_security"),
+  WSX("wpan.frame_type", "fcf_frametype", 4), WS("wpan.security", "fcf_security"),
   WS("wpan.pending", "fcf_pending"), WS("wpan.ack_request", "fcf_ackreq"),
   WS("wpan.pan_id_compression", "fcf_panidcompress"),
-  WS("wpan.dst_addr_mode", "fcf_destaddrmode"), WS("wpan.version", "fcf_framever"),
-  WS("wpan.src_addr_mode", "fcf_srcaddrmode"), WS("wpan.seq_no", "seqnum"),
-  WS("wpan.dst_pan", "dest_panid"), WS("wpan.src_pan", "src_panid"),
-  WS("wpan.aux_sec.sec_level", "sec_sc_seclevel"),
-  WS("wpan.aux_sec.key_id_mode", "sec_sc_keyidmode"),
+  WSX("wpan.dst_addr_mode", "fcf_destaddrmode", 4), WS("wpan.version", "fcf_framever"),
+  WSX("wpan.src_addr_mode", "fcf_srcaddrmode", 4), WS("wpan.seq_no", "seqnum"),
+  WSX("wpan.dst_pan", "dest_panid", 4), WSX("wpan.src_pan", "src_panid", 4),
+  WSX("wpan.aux_sec.sec_level", "sec_sc_seclevel", 2),
+  WSX("wpan.aux_sec.key_id_mode", "sec_sc_keyidmode", 2),
   WS("wpan.aux_sec.frame_counter", "sec_framecounter"),
-  WS("wpan.aux_sec.key_index", "sec_keyid_keyindex"), WS("wpan.fcs", "fcs"),
-  {NULL, NULL, NULL, 0, 0}
+  WSX("wpan.aux_sec.key_index", "sec_keyid_keyindex", 2), WSX("wpan.fcs", "fcs", 4),
+  WSEND
 };
 
 /* Scapy's default: a data-less beacon-type frame to the broadcast short
@@ -413,10 +412,10 @@ static void beacon_var(const uint8_t *h, size_t hlen, int fi, size_t *off, size_
 
 static const sf_wsfield beacon_ws[] = {
   WS("wpan.beacon_order", "sf_beaconorder"), WS("wpan.superframe_order", "sf_sforder"),
-  WS("wpan.cap", "sf_finalcapslot"), WS("wpan.bat_ext", "sf_battlifeextend"),
-  WS("wpan.pan_coord", "sf_pancoord"), WS("wpan.assoc_permit", "sf_assocpermit"),
+  WS("wpan.cap", "sf_finalcapslot"), WS("wpan.battery_ext", "sf_battlifeextend"),
+  WS("wpan.bcn_coord", "sf_pancoord"), WS("wpan.assoc_permit", "sf_assocpermit"),
   WS("wpan.gts.count", "gts_spec_desccount"), WS("wpan.gts.permit", "gts_spec_permit"),
-  {NULL, NULL, NULL, 0, 0}
+  WSEND
 };
 
 static sf_proto beacon = {
@@ -444,7 +443,7 @@ FIXED_LEN(len1, 1)
 FIXED_LEN(len3, 3)
 FIXED_LEN(len7, 7)
 
-static const sf_wsfield cmd_ws[] = {WS("wpan.cmd", "cmd_id"), {NULL, NULL, NULL, 0, 0}};
+static const sf_wsfield cmd_ws[] = {WSX("wpan.cmd", "cmd_id", 2), WSEND};
 
 static sf_proto cmd = {
   .name = "Dot15d4Cmd", .display = "802.15.4 Command", .kind = "Dot15d4Cmd",

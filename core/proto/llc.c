@@ -55,9 +55,9 @@ static const sf_facts dot3_facts = {
 };
 
 static const sf_wsfield dot3_ws[] = {
-  {"eth.dst", "dst", NULL, 0, 0}, {"eth.src", "src", NULL, 0, 0},
-  {"eth.addr", "dst", "src", 0, 0}, {"eth.len", "len", NULL, 0, 0},
-  {NULL, NULL, NULL, 0, 0}
+  WS("eth.dst", "dst"), WS("eth.src", "src"),
+  WS2("eth.addr", "dst", "src"), WS("eth.len", "len"),
+  WSEND
 };
 
 static sf_proto dot3 = {
@@ -103,8 +103,8 @@ static void llc_fixup(sf_pkt *p, int li) {
 static const sf_place llc_places[] = {{"ethertype", 0x8870, 0, NULL}, {NULL, 0, 0, NULL}};
 
 static const sf_wsfield llc_ws[] = {
-  {"llc.dsap", "dsap", NULL, 0, 0}, {"llc.ssap", "ssap", NULL, 0, 0},
-  {"llc.control", "ctrl", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WSX("llc.dsap", "dsap", 2), WSX("llc.ssap", "ssap", 2),
+  WSX("llc.control", "ctrl", 4), WSEND
 };
 
 static sf_proto llc = {
@@ -141,8 +141,8 @@ static int snap_next(const sf_pkt *p, int li) {
 static const sf_place snap_places[] = {{"llc.dsap", 0xaa, 0, NULL}, {NULL, 0, 0, NULL}};
 
 static const sf_wsfield snap_ws[] = {
-  {"llc.oui", "OUI", NULL, 0, 0}, {"llc.type", "code", NULL, 0, 0},
-  {NULL, NULL, NULL, 0, 0}
+  WS("llc.oui", "OUI"), WSX("llc.type", "code", 4),
+  WSEND
 };
 
 static sf_proto snap = {
@@ -197,8 +197,8 @@ static int eapol_next(const sf_pkt *p, int li) {
 static const sf_place eapol_places[] = {{"ethertype", 0x888e, 0, NULL}, {NULL, 0, 0, NULL}};
 
 static const sf_wsfield eapol_ws[] = {
-  {"eapol.version", "version", NULL, 0, 0}, {"eapol.type", "type", NULL, 0, 0},
-  {"eapol.len", "len", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("eapol.version", "version"), WS("eapol.type", "type"),
+  WS("eapol.len", "len"), WSEND
 };
 
 static sf_proto eapol = {

@@ -272,13 +272,10 @@ static void wpan_checksum(sf_pkt *p, int li) {
 static const sf_place wpan_places[] = {{"linktype", 230, 0, NULL}, {NULL, 0, 0, NULL}};
 static const sf_place wpanfcs_places[] = {{"linktype", 195, 0, NULL}, {NULL, 0, 0, NULL}};
 
+/* Dot15d4.data{...} and friends.  Scapy's Dot15d4Data and Dot15d4Ack are
+   not constructors here: stacked under a Dot15d4 (Scapy's way) they would
+   make a second MAC header, so a script using them fails by name. */
 static const sf_variant wpan_variants[] = {
-  {"beacon", NULL, "fcf_frametype", 0}, {"data", "Dot15d4Data", "fcf_frametype", 1},
-  {"ack", "Dot15d4Ack", "fcf_frametype", 2}, {"command", NULL, "fcf_frametype", 3},
-  {NULL, NULL, NULL, 0}
-};
-
-static const sf_variant wpanfcs_variants[] = {
   {"beacon", NULL, "fcf_frametype", 0}, {"data", NULL, "fcf_frametype", 1},
   {"ack", NULL, "fcf_frametype", 2}, {"command", NULL, "fcf_frametype", 3},
   {NULL, NULL, NULL, 0}
@@ -335,7 +332,7 @@ static sf_proto wpanfcs = {
   .name = "Dot15d4FCS", .display = "802.15.4 - FCS", .kind = "Dot15d4Fcs",
   .fields = wpan_fields, .nfields = NF, .minlen = 7, .trailer = 2,
   .places = wpanfcs_places, .aliases = wpan_aliases, .ws = "wpan",
-  .ws_fields = wpanfcs_ws, .variants = wpanfcs_variants, .next = wpan_next,
+  .ws_fields = wpanfcs_ws, .variants = wpan_variants, .next = wpan_next,
   .fixup = wpan_fixup,
   .checksum = wpan_checksum, .dyn = &wpan_dyn, .deftmpl = wpan_default,
 };

@@ -348,3 +348,26 @@ describe("fcs_ok", function()
     assert.has_error(function() sf.fcs_ok("x") end, "fcs_ok: expected a Packet, got string")
   end)
 end)
+
+describe("anonymizing 802.11", function()
+  it("rewrites every address field and keeps the FCS right", function()
+    local out = os.tmpname()
+    sf.anonymize_pcap(h.path("ieee802.11_exthdr.pcap"), out,
+      sf.AnonymizationPolicy{mac_mode = "salted_hash"})
+    local before, after = sf.rdpcap(h.path("ieee802.11_exthdr.pcap")), sf.rdpcap(out)
+    os.remove(out)
+    assert.equal(#before, #after)
+    local fcs_checked = 0
+    for i, p in ipairs(after) do
+      local a, b = dot11(before[i]), dot11(p)
+      for _, f in ipairs{"addr1", "addr2", "addr3", "addr4"} do
+        if a[f] and a[f] ~= "ff:ff:ff:ff:ff:ff" then assert.are_not.equal(a[f], b[f]) end
+      end
+      if p[sf.Dot11FCS] then
+        assert.is_true(sf.fcs_ok(p))
+        fcs_checked = fcs_checked + 1
+      end
+    end
+    assert.is_true(fcs_checked > 10)
+  end)
+end)

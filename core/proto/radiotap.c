@@ -358,7 +358,8 @@ static int rt_set(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val *v
   rv.fi = fi;
   rv.v = v;
   if (!rt_layout(pr, rv.h, l->hlen, sp, 1)) return SF_E_VALUE;
-  if (v && rt_fields[fi].type == SF_T_BYTES && v->n > RT_MAX / 2) return SF_E_TOOBIG;
+  if (l->hlen > RT_MAX / 2 || (v && rt_fields[fi].type == SF_T_BYTES && v->n > RT_MAX / 2))
+    return SF_E_TOOBIG;  /* (a header this long is not written again) */
   if (!(n = rt_write(out, &rv, fi != F_LEN && sf_isset(p, li, F_LEN))))
     return SF_E_VALUE;
   return sf_pkt_splice(p, li, l->off, l->hlen, out, n);

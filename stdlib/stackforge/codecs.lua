@@ -424,7 +424,7 @@ M.u8_list = {
     if type(list) ~= "table" then return list end
     for i, b in ipairs(list) do
       if math.type(b) ~= "integer" or b < 0 or b > 255 then
-        error(("item %d is not a byte (0-255): %s"):format(i, tostring(b)), 0)
+        error(("Dot11EltRates.rates: item %d is not a byte (0-255): %s"):format(i, tostring(b)), 0)
       end
     end
     return string.char(table.unpack(list))
@@ -444,9 +444,14 @@ M.u8_triplets = {
     local r = {}
     for i, t in ipairs(list) do
       if type(t) ~= "table" or #t ~= 3 then
-        error(("triplet %d is not {first_channel_number, num_channels, mtp}"):format(i), 0)
+        error(("Dot11EltCountry.descriptors: triplet %d is not {first_channel_number, num_channels, mtp}"):format(i), 0)
       end
-      r[i] = M.u8_list.encode(t)
+      for _, b in ipairs(t) do
+        if math.type(b) ~= "integer" or b < 0 or b > 255 then
+          error(("Dot11EltCountry.descriptors: triplet %d has %s, not a byte (0-255)"):format(i, tostring(b)), 0)
+        end
+      end
+      r[i] = string.char(table.unpack(t))
     end
     return table.concat(r)
   end,
@@ -454,10 +459,11 @@ M.u8_triplets = {
 
 -- ---- 802.11 RSN suites: an OUI and a type ------------------------------------
 
-local function suite_codec(key)
-  local function one(t, i)
-    if type(t) ~= "table" or math.type(t.oui or 0x000fac) ~= "integer" or math.type(t[key]) ~= "integer" then
-      error(("suite %d is not {oui=..., %s=...}"):format(i, key), 0)
+local function suite_codec(key, field)
+  local function one(t, i, name)
+    if type(t) ~= "table" or math.type(t.oui or 0x000fac) ~= "integer" or math.type(t[key]) ~= "integer"
+        or (t.oui or 0) < 0 or (t.oui or 0) > 0xffffff or t[key] < 0 or t[key] > 255 then
+      error(("Dot11EltRSN.%s: suite %d is not {oui=0..0xffffff, %s=0..255}"):format(name or field, i, key), 0)
     end
     return spack(">I3B", t.oui or 0x000fac, t[key])
   end
@@ -480,8 +486,8 @@ local function suite_codec(key)
   }
 end
 
-M.rsn_suites = suite_codec("cipher")
-M.akm_suites = suite_codec("suite")
+M.rsn_suites = suite_codec("cipher", "pairwise_cipher_suites")
+M.akm_suites = suite_codec("suite", "akm_suites")
 -- one cipher suite: {oui=0x000fac, cipher=4}
 M.rsn_suite = {
   decode = function(d)
@@ -491,7 +497,7 @@ M.rsn_suite = {
   end,
   encode = function(t)
     if type(t) ~= "table" then return t end
-    return M.rsn_suites.one(t, 1)
+    return M.rsn_suites.one(t, 1, "group_cipher_suite")
   end,
 }
 

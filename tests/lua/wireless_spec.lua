@@ -371,3 +371,70 @@ describe("anonymizing 802.11", function()
     assert.is_true(fcs_checked > 10)
   end)
 end)
+
+describe("wireless layers", function()
+  it("keep an FCS after the payload that is stacked on them", function()
+    local p = sf.Dot11FCS{addr1 = "00:11:22:33:44:55"} / sf.LLC() / sf.SNAP() / sf.IP() / "data"
+    local b = p:bytes()
+    assert.equal("data", b:sub(-8, -5))            -- the FCS after the payload
+    assert.equal("data", sf.Packet(b, {linktype = 105})[sf.Raw].load:sub(1, 4))  -- 105: no FCS
+    local w = sf.Packet((sf.RadioTap() / p):bytes(), {linktype = 127})
+    assert.equal("RadioTap / 802.11-FCS / LLC / SNAP / IPv4 / Raw", w:summary())
+    assert.equal("data", w[sf.Raw].load)
+    assert.is_true(sf.fcs_ok(w))
+  end)
+
+  it("lay radiotap out again when its bitmap changes, keeping the values", function()
+    local r = sf.RadioTap{present = "Flags+Channel", Flags = "FCS", ChannelFrequency = 2437}
+    assert.equal(8 + 1 + 1 + 4, #r:bytes())     -- Channel aligned to 2
+    r[sf.RadioTap].present = "TSFT+Flags+Channel"
+    assert.equal(2437, r[sf.RadioTap].ChannelFrequency)
+    assert.equal("FCS", r[sf.RadioTap].Flags)
+    assert.equal(8 + 8 + 1 + 1 + 4, #r:bytes())
+    assert.equal(22, sf.Packet(r:bytes(), {linktype = 127}).len)
+    assert.equal(2437, sf.Packet(r:bytes(), {linktype = 127}).ChannelFrequency)
+    r[sf.RadioTap].present = "Channel"
+    assert.equal(12, #r:bytes())
+    assert.is_nil(r[sf.RadioTap].Flags)
+  end)
+
+  it("lay the 802.15.4 header out from frame control", function()
+    local w = sf.Dot15d4FCS{fcf_frametype = 1, fcf_destaddrmode = 3, fcf_srcaddrmode = 2,
+      fcf_panidcompress = 1, dest_addr = 0x1122334455667788, src_addr = 0xbeef}
+    local p = sf.Packet(w:bytes(), {linktype = 195})
+    assert.equal(0x1122334455667788, p.dest_addr)
+    assert.equal(0xbeef, p.src_addr)
+    assert.is_nil(p.src_panid)                  -- compressed
+    assert.equal(2 + 1 + 2 + 8 + 2 + 2, #w:bytes())
+    p[sf.Dot15d4FCS].fcf_destaddrmode = 2        -- the long address, cut to 16 bits
+    assert.equal(0x7788, sf.Packet(p:bytes(), {linktype = 195}).dest_addr)
+    assert.is_true(sf.fcs_ok(sf.Packet(p:bytes(), {linktype = 195})))
+  end)
+
+  it("say what is wrong with a value, naming the layer and field", function()
+    local cases = {
+      {function() return sf.RadioTap{present = "Bogus"} end, "RadioTap.present: bad value Bogus"},
+      {function() return sf.Dot11EltRates{rates = {300}} end, "Dot11EltRates.rates: item 1 is not a byte"},
+      {function() return sf.Dot11EltRSN{akm_suites = {{cipher = 1}}} end, "Dot11EltRSN.akm_suites: suite 1"},
+      {function() return sf.Dot11{addr1 = "xx"} end, "Dot11.addr1: bad value xx"},
+      {function() return sf.Dot15d4FCS{fcf_frametype = 9} end, "Dot15d4FCS.fcf_frametype: value 9 out of range"},
+      {function() return sf.Dot11EltCountry{descriptors = {{1, 2}}} end, "Dot11EltCountry.descriptors: triplet 1"},
+    }
+    for _, c in ipairs(cases) do
+      local ok, err = pcall(c[1])
+      assert.is_false(ok)
+      assert.truthy(tostring(err):find(c[2], 1, true), tostring(err))
+    end
+  end)
+
+  it("leave no field and no crash in a malformed or cut element", function()
+    local b = (sf.RadioTap() / sf.Dot11() / sf.Dot11Beacon() / sf.Dot11EltRSN()):bytes()
+    for n = 1, #b - 1 do
+      local p = sf.Packet(b:sub(1, n), {linktype = 127})
+      assert.truthy(p:summary())
+      for i = 1, p.layer_count do assert.truthy(p:layer(i).fields) end
+    end
+    local bad = b:sub(1, -29) .. "\48\200" .. b:sub(-26)  -- an RSN longer than its bytes
+    assert.truthy(sf.Packet(bad, {linktype = 127}):summary():find("Raw"))
+  end)
+end)

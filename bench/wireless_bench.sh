@@ -2,9 +2,10 @@
 # 802.11 beacons with their information elements dissected in C (sfcore,
 # bench/wireless_bench.c) against `tshark -T fields` on the same capture.
 #   bench/wireless_bench.sh [BUILD]       (ROUNDS=3 SECS=2 by default)
-# The capture: the real beacons of tests/data (radiotap, 13 to 19
-# elements each: SSID, rates, DS, TIM, country, ERP, RSN, HT, vendor),
-# repeated to 100,000 frames by sflua (build/bench/beacons.pcap).
+# The capture: five real radiotap beacons (tests/data's and four of Scapy's
+# test suite; 5 to 24 elements: SSID, rates, DS, TIM, country, ERP, RSN, HT,
+# vendor...), repeated to 100,000 frames by bench/gen_beacons.lua
+# (build/bench/beacons.pcap).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)

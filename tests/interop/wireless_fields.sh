@@ -21,6 +21,8 @@ fields=(frame.len
   wlan.extended_supported_rates wlan.ds.current_channel wlan.tim.dtim_count
   wlan.tim.dtim_period wlan.country_info.code wlan.rsn.version wlan.rsn.pcs.count
   wlan.rsn.akms.count wlan.ht.capabilities wlan.ht.ampduparam wlan.tag.oui
+  wlan.fixed.current_ap wlan.tim.bmapctl wlan.vht.capabilities eapol.version
+  eapol.type eapol.len
   llc.dsap llc.ssap llc.control llc.oui llc.type eth.len
   wpan.frame_type wpan.security wpan.pending wpan.ack_request
   wpan.pan_id_compression wpan.dst_addr_mode wpan.version wpan.src_addr_mode

@@ -717,28 +717,46 @@ static const sf_wsfield tim_ws[] = {
 ELT(tim, "Dot11EltTIM", "802.11 TIM", "Dot11EltTIM", tim_fields, 6, tim_pl, tim_ws, tim_span);
 
 /* Country: a two-letter code and an environment byte, then triplets of
-   first channel, number of channels and maximum power, padded to an even
-   length. */
+   first channel, number of channels and maximum power, and a pad byte
+   that makes the length even (Scapy's rule: one when the triplets are
+   even in number). */
+enum { CO_STRING = 2, CO_DESC, CO_PAD };
+
 static const sf_field country_fields[] = {
-  ELT_ID(7), ELT_LEN(3), {"country_string", SF_T_BYTES, 0, 0, 0, 16, 24, 0, "000000", NULL, NULL, NULL},
+  ELT_ID(7), ELT_LEN(4), {"country_string", SF_T_BYTES, 0, 0, 0, 16, 24, 0, "000000", NULL, NULL, NULL},
   BYTESF("descriptors", 40, 0, "u8_triplets", "", 0),
+  BYTESF("pad", 40, 0, NULL, "00", 0),
 };
 
 static void country_span(const uint8_t *h, size_t hlen, int fi, size_t *off, size_t *len) {
+  size_t desc = hlen > 5 ? (hlen - 5) / 3 * 3 : 0;
   (void)h;
-  if (fi == 2) {
-    *off = 2;
-    *len = 3;
-    return;
+  *off = fi == CO_STRING ? 2 : fi == CO_DESC ? 5 : 5 + desc;
+  *len = fi == CO_STRING ? 3 : fi == CO_DESC ? desc : hlen - 5 - desc;
+}
+
+/* A built element gets its pad byte, or loses it, as its triplets say. */
+static void country_fixup(sf_pkt *p, int li) {
+  const sf_layer *l = &p->layers[li];
+  size_t off, dlen, plen;
+  if ((l->flags & SF_L_BUILT) && l->hlen >= 5 && !sf_isset(p, li, CO_PAD)) {
+    country_span(p->data + l->off, l->hlen, CO_DESC, &off, &dlen);
+    country_span(p->data + l->off, l->hlen, CO_PAD, &off, &plen);
+    if (dlen / 3 % 2 == 0 && plen == 0) sf_pkt_splice(p, li, l->off + off, 0, NULL, 1);
+    else if (dlen / 3 % 2 == 1 && plen == 1) sf_pkt_splice(p, li, l->off + off, 1, NULL, 0);
   }
-  *off = 5;
-  *len = hlen > 5 ? (hlen - 5) / 3 * 3 : 0;
+  elt_fixup(p, li);
 }
 
 ELT_PLACE(country_pl, 7);
 static const sf_wsfield country_ws[] = {WS("wlan.country_info.code", "country_string"), WSEND};
-ELT(country, "Dot11EltCountry", "802.11 Country", "Dot11EltCountry", country_fields,
-    5, country_pl, country_ws, country_span);
+
+static sf_proto country = {
+  .name = "Dot11EltCountry", .display = "802.11 Country", .kind = "Dot11EltCountry",
+  .fields = country_fields, .nfields = NFIELDS(country_fields), .minlen = 6,
+  .places = country_pl, .ws_fields = country_ws, .record = 1, .hdr_len = elt_len,
+  .next = elt_next, .fixup = country_fixup, .var = country_span,
+};
 
 static const sf_field erp_fields[] = {
   ELT_ID(42), ELT_LEN(1), UINTF("NonERP_Present", 16, 1, 0, 0, NULL, 0),

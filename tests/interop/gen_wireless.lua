@@ -153,8 +153,22 @@ local function rsn()
   return layer("Dot11EltRSN", "Dot11EltRSN", f)
 end
 
+local function country()
+  local k = R(0, 4)
+  local py, lua = {}, {}
+  for i = 1, k do
+    local a, b, c = R(1, 200), R(1, 24), R(0, 40)
+    py[i] = ("Dot11EltCountryConstraintTriplet(first_channel_number=%d, num_channels=%d, mtp=%d)"):format(a, b, c)
+    lua[i] = ("{%d, %d, %d}"):format(a, b, c)
+  end
+  local cc = pick{"US ", "DE\x04", "JPI", "FRO"}
+  return ("Dot11EltCountry(country_string=b'%s', descriptors=[%s])"):format(cc, table.concat(py, ", ")),
+    ('Dot11EltCountry{country_string="%s", descriptors={%s}}'):format(cc:gsub("\\x04", "\\004"), table.concat(lua, ", "))
+end
+
 local function element()
-  local k = R(1, 9)
+  local k = R(1, 10)
+  if k == 10 then return country() end
   if k == 1 then
     return layer("Dot11Elt", "Dot11Elt", {str("ID", "SSID"), bytes("info", ("x"):rep(R(0, 12)))})
   elseif k == 2 then

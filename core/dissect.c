@@ -44,7 +44,7 @@ static inline int by_key(const sf_pkt *p, int li, const sf_proto *pr, int k) {
   if (!key_value(p, li, pr, k, &v)) return -1;
   if ((next = sf_table_fast(pr->table, v)) != -2) return next;
   return sf_table_lookup(pr->table, v, p, li, p->data + l->off + l->hlen,
-                         l->end - l->off - l->hlen);
+                         l->end - l->off - l->hlen - pr->trailer);
 }
 
 /* The common case read straight: a plain first key whose value the table
@@ -76,10 +76,9 @@ int sf_lookup_next(const sf_pkt *p, int li) {
   return lookup_next(p, li, sf_proto_get(p->layers[li].proto));
 }
 
-/* Which protocol follows layer li, or SF_RAW: the header's own say, then
-   the tables, bindings and heuristics. */
-static int next_proto(const sf_pkt *p, int li, int *quoted) {
-  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+/* Which protocol follows layer li (of protocol pr), or SF_RAW: the
+   header's own say, then the tables, bindings and heuristics. */
+static int next_proto(const sf_pkt *p, int li, const sf_proto *pr, int *quoted) {
   int next = -1;
   if (pr->dyn && pr->dyn->next) next = pr->dyn->next(pr, p, li);
   else if (pr->next) next = pr->next(p, li);
@@ -129,6 +128,11 @@ static inline void push(sf_pkt *p, int proto, size_t off, size_t hlen,
   l->set = 0;
 }
 
+/* A trailer (FCS) is not in the bytes of a packet the capture cut short. */
+static inline int cut_short(const sf_pkt *p, const sf_proto *pr) {
+  return pr->trailer && p->wirelen > p->len;
+}
+
 /* Room for the Raw and Padding layers that may still be needed. */
 static int room(const sf_pkt *p, int npad) {
   return p->nlayers + npad + 2 < SF_MAX_LAYERS;
@@ -154,7 +158,7 @@ int sf_dissect(sf_pkt *p, int proto) {
       break;
     }
     hl = header_len(pr, p, p->data + off, end - off);
-    if (hl == 0 || hl > end - off) {  /* header cut short or malformed */
+    if (hl == 0 || hl + pr->trailer > end - off) {  /* cut short or malformed */
       /* An ICMP error quotes only the start of a header (RFC 792: 8 bytes
          of it): keep it as that protocol, its missing fields absent, as
          Scapy's TCPerror does.  Elsewhere the rest becomes Raw. */
@@ -164,7 +168,7 @@ int sf_dissect(sf_pkt *p, int proto) {
       break;
     }
     ext = pr->extent ? pr->extent(p->data + off, hl, end - off) : (size_t)-1;
-    if (ext < hl) ext = hl;
+    if (ext < hl + pr->trailer) ext = hl + pr->trailer;
     if (ext != (size_t)-1 && ext > end - off) {  /* snaplen cut it */
       cut = SF_L_TRUNC;
       flags |= cut;
@@ -180,9 +184,11 @@ int sf_dissect(sf_pkt *p, int proto) {
       pad_to[npad++] = end;
     }
     push(p, proto, off, hl, lend, flags);
-    proto = next_proto(p, p->nlayers - 1, &quoted);
+    proto = next_proto(p, p->nlayers - 1, pr, &quoted);
     off += hl;
-    end = lend;
+    /* an FCS after the payload is the layer's, unless the capture cut it */
+    if (!cut_short(p, pr)) end = lend - pr->trailer;
+    else p->layers[p->nlayers - 1].flags |= SF_L_TRUNC;
   }
   while (npad-- > 0)  /* innermost padding first: it comes first in bytes */
     if (pad_to[npad] > pad_from[npad])

@@ -71,13 +71,28 @@ static int dyn_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   const sf_proto *pr = lproto(p, li);
   const sf_layer *l = &p->layers[li];
   sf_span sp[SF_MAX_FIELDS];
-  pr->dyn->layout(pr, p->data + l->off, l->hlen, sp,
-                  (l->flags & (SF_L_BUILT | SF_L_TRUNC)) == SF_L_BUILT);
+  if (!pr->dyn->layout(pr, p->data + l->off, l->hlen, sp,
+                       (l->flags & (SF_L_BUILT | SF_L_TRUNC)) == SF_L_BUILT))
+    return 0;  /* bytes its layout refuses (a length set past them) */
   if (sp[fi].bits == SF_ABSENT ||
       (size_t)sp[fi].bitoff + sp[fi].bits > (size_t)l->hlen * 8)
     return 0;
   *bitoff = sp[fi].bitoff;
   *bits = sp[fi].bits;
+  return 1;
+}
+
+/* A field of the trailer (an FCS): from the trailer's start, which is
+   the layer's extent less its trailer. */
+static int trail_span(const sf_pkt *p, int li, const sf_field *f,
+                      size_t *bitoff, size_t *bits) {
+  const sf_layer *l = &p->layers[li];
+  size_t t = lproto(p, li)->trailer;
+  if ((size_t)l->end - l->off < l->hlen + t || f->bitoff + f->bits > t * 8u ||
+      (l->flags & SF_L_TRUNC))  /* the capture cut it off */
+    return 0;
+  *bitoff = ((size_t)l->end - l->off - t) * 8u + f->bitoff;
+  *bits = f->bits;
   return 1;
 }
 
@@ -89,6 +104,7 @@ int sf_field_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   const sf_proto *pr = lproto(p, li);
   const sf_layer *l = &p->layers[li];
   const sf_field *f = &pr->fields[fi];
+  if (f->flags & SF_FF_TRAIL) return trail_span(p, li, f, bitoff, bits);
   if (pr->dyn && pr->dyn->layout) return dyn_span(p, li, fi, bitoff, bits);
   if (f->cond && pr->present &&
       !pr->present(p, p->data + l->off, l->hlen, f->cond))
@@ -295,9 +311,10 @@ int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   size_t bitoff, bits;
   uint8_t *h;
   int rc;
-  if (!pr->dyn && !f->cond && !(f->flags & SF_FF_SHAPE) && f->type != SF_T_BYTES)
+  if (!pr->dyn && !f->cond && !(f->flags & (SF_FF_SHAPE | SF_FF_TRAIL)) &&
+      f->type != SF_T_BYTES)
     return set_fixed(p, li, fi, f, v);
-  if (pr->dyn && pr->dyn->set) {
+  if (pr->dyn && pr->dyn->set && !(f->flags & SF_FF_TRAIL)) {
     if ((rc = value_fits(f, v)) == SF_OK && (rc = set_dyn(p, li, fi, v)) == SF_OK)
       p->layers[li].set |= UINT64_C(1) << (fi & 63);
     return rc;
@@ -325,7 +342,7 @@ int sf_field_default(sf_pkt *p, int li, int fi) {
   sf_val v = {0, NULL, 0};
   uint8_t addr[16];
   int rc;
-  if (pr->dyn && pr->dyn->set) {  /* it knows its defaults */
+  if (pr->dyn && pr->dyn->set && !(f->flags & SF_FF_TRAIL)) {  /* it knows its defaults */
     p->layers[li].set &= ~(UINT64_C(1) << (fi & 63));  /* automatic again */
     return set_dyn(p, li, fi, NULL);
   }
@@ -346,6 +363,7 @@ static int auto_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
                      size_t *bits) {
   const sf_proto *pr = lproto(p, li);
   const sf_field *f = &pr->fields[fi];
+  if (f->flags & SF_FF_TRAIL) return trail_span(p, li, f, bitoff, bits);
   if (pr->dyn && pr->dyn->layout) return dyn_span(p, li, fi, bitoff, bits);
   *bitoff = f->bitoff;
   *bits = f->bits;
@@ -372,8 +390,9 @@ void sf_lput(sf_pkt *p, int li, int fi, uint64_t v) {
   const sf_field *f = &pr->fields[fi];
   size_t bitoff = f->bitoff, bits = f->bits;
   if ((p->layers[li].set >> (fi & 63)) & 1) return;  /* the user's */
-  if (pr->dyn && pr->dyn->layout ? !auto_span(p, li, fi, &bitoff, &bits)
-                                 : bitoff + bits > p->layers[li].hlen * 8u)
+  if ((pr->dyn && pr->dyn->layout) || (f->flags & SF_FF_TRAIL)
+          ? !auto_span(p, li, fi, &bitoff, &bits)
+          : bitoff + bits > p->layers[li].hlen * 8u)
     return;
   put_uint((uint8_t *)p->data + p->layers[li].off, f, bitoff, bits, v);
 }

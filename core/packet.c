@@ -164,16 +164,28 @@ int sf_pkt_new_layer(sf_pkt *p, int proto) {
   int rc;
   if (!pr) return SF_E_VALUE;
   pkt_reset(p);
-  if ((rc = own_bytes(p, pr->minlen)) != SF_OK) return rc;
+  if ((rc = own_bytes(p, (size_t)pr->minlen + pr->trailer)) != SF_OK) return rc;
   memcpy((uint8_t *)p->data, pr->tmpl, pr->minlen);
-  p->len = pr->minlen;
+  memset((uint8_t *)p->data + pr->minlen, 0, pr->trailer);  /* filled at build */
+  p->len = (size_t)pr->minlen + pr->trailer;
   p->flags = SF_P_PARSED | SF_P_DIRTY;
-  return sf_pkt_push_layer(p, proto, 0, pr->minlen, pr->minlen, SF_L_BUILT);
+  return sf_pkt_push_layer(p, proto, 0, pr->minlen, p->len, SF_L_BUILT);
+}
+
+/* Where a payload stacked on a goes: at its end, but in front of the
+   trailers (FCS) of the layers that end there, outermost first. */
+static size_t payload_at(const sf_pkt *a) {
+  size_t at = a->len, i;
+  for (i = 0; i < a->nlayers; i++) {
+    size_t t = sf_proto_get(a->layers[i].proto)->trailer;
+    if (t && a->layers[i].end == at && at - a->layers[i].off >= t) at -= t;
+  }
+  return at;
 }
 
 /* a / b: b's layers become the payload of a's innermost layers. */
 int sf_pkt_concat(sf_pkt *dst, const sf_pkt *a, const sf_pkt *b) {
-  size_t n = (size_t)a->nlayers + b->nlayers, i;
+  size_t n = (size_t)a->nlayers + b->nlayers, i, at;
   uint8_t *d;
   int rc;
   pkt_reset(dst);
@@ -181,19 +193,22 @@ int sf_pkt_concat(sf_pkt *dst, const sf_pkt *a, const sf_pkt *b) {
   if ((rc = reserve_layers(dst, n)) != SF_OK) return rc;
   if ((rc = own_bytes(dst, a->len + b->len)) != SF_OK) return rc;
   d = (uint8_t *)dst->data;
-  memcpy(d, a->data, a->len);
-  memcpy(d + a->len, b->data, b->len);
+  at = payload_at(a);
+  memcpy(d, a->data, at);
+  memcpy(d + at, b->data, b->len);
+  memcpy(d + at + b->len, a->data + at, a->len - at);
   dst->len = a->len + b->len;
   for (i = 0; i < a->nlayers; i++) {  /* padding stays outside */
-    dst->layers[i] = a->layers[i];
-    if (dst->layers[i].end == a->len && !(b->nlayers && b->layers[0].proto == SF_PADDING))
-      dst->layers[i].end = (uint32_t)dst->len;
+    sf_layer *l = &dst->layers[i];
+    *l = a->layers[i];
+    if (l->end > at || (l->end == at && !(b->nlayers && b->layers[0].proto == SF_PADDING)))
+      l->end += (uint32_t)b->len;
   }
   for (i = 0; i < b->nlayers; i++) {
     sf_layer *l = &dst->layers[a->nlayers + i];
     *l = b->layers[i];
-    l->off += (uint32_t)a->len;
-    l->end += (uint32_t)a->len;
+    l->off += (uint32_t)at;
+    l->end += (uint32_t)at;
   }
   dst->nlayers = (uint16_t)n;
   dst->flags = SF_P_PARSED | SF_P_DIRTY;

@@ -312,7 +312,7 @@ static int make_template(sf_proto *pr) {
       hex_default(pr, f);
       continue;
     }
-    if (f->bitoff + f->bits > pr->minlen * 8u) continue;
+    if (f->bitoff + f->bits > pr->minlen * 8u || (f->flags & SF_FF_TRAIL)) continue;
     if (f->cond && pr->present && !pr->present(NULL, pr->tmpl, pr->minlen, f->cond))
       continue;
     if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) uint_default(pr, f);

@@ -43,6 +43,8 @@ typedef enum sf_ftype {
 #define SF_FF_HEX    0x04  /* displayed in hexadecimal */
 #define SF_FF_LE     0x08  /* little-endian integer (byte aligned) */
 #define SF_FF_SIGNED 0x10  /* two's complement integer */
+#define SF_FF_TRAIL  0x20  /* in the layer's trailer (sf_proto.trailer):
+                              bitoff counts from the trailer's start */
 
 typedef struct sf_enum {
   uint64_t value;
@@ -321,6 +323,10 @@ struct sf_proto {
   const sf_variant *variants;  /* ends with name == NULL */
   const sf_facts *facts;
   const sf_prop *props;    /* computed values; name == NULL ends */
+  /* bytes of its own after its payload, at the end of its extent (an
+     FCS): inner layers end before them, SF_FF_TRAIL fields live there and
+     a payload stacked on a built layer goes in front of them */
+  uint8_t trailer;
   uint8_t record;          /* its layers are records of the message layer
                               before them (DNS answers): a summary names
                               the message, not each record */

@@ -92,7 +92,8 @@ void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi);
 void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *v);
 /* computed value pp of layer li as a string, nil when the layer has none */
 void lsf_push_prop(lua_State *L, const sf_pkt *p, int li, const sf_prop *pp);
-void lsf_call_codec(lua_State *L, const char *codec, const char *fn);
+void lsf_call_codec(lua_State *L, const sf_proto *pr, const sf_field *f,
+                    const char *fn);
 /* raises for a bad value; returns the engine's code (see lvalue.c) */
 int lsf_set_field(lua_State *L, sf_pkt *p, int li, int fi, int validx,
                   lsf_host *h);

@@ -75,12 +75,15 @@ int lsf_field_error(lua_State *L, int proto, const char *name) {
                     lua_tostring(L, -1));
 }
 
-/* Replace the value at the top with codecs[codec][fn](value).  A codec's
-   error (a bad option list) is the caller's: raised at its line. */
-void lsf_call_codec(lua_State *L, const char *codec, const char *fn) {
+/* Replace the value at the top with codecs[codec][fn](value), the codec
+   of field f of layer pr (NULL: unnamed).  A codec's error (a bad option list) is the
+   caller's: raised at its line, naming the layer and field unless the
+   codec did. */
+void lsf_call_codec(lua_State *L, const sf_proto *pr, const sf_field *f,
+                    const char *fn) {
   int v = lua_gettop(L);
   lua_getfield(L, LUA_REGISTRYINDEX, LSF_CODECS);
-  if (lua_getfield(L, -1, codec) != LUA_TTABLE ||
+  if (lua_getfield(L, -1, f->codec) != LUA_TTABLE ||
       lua_getfield(L, -1, fn) != LUA_TFUNCTION) {
     lua_settop(L, v);  /* no codec: the bytes stay bytes */
     return;
@@ -88,9 +91,15 @@ void lsf_call_codec(lua_State *L, const char *codec, const char *fn) {
   lua_pushvalue(L, v);
   if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
     if (lua_type(L, -1) == LUA_TSTRING) {
+      const char *msg = lua_tostring(L, -1);
+      size_t n = pr ? strlen(pr->name) : 0;
       luaL_where(L, 1);
-      lua_insert(L, -2);
-      lua_concat(L, 2);  /* "file:line: " .. message */
+      if (!pr || (strncmp(msg, pr->name, n) == 0 && msg[n] == '.'))
+        lua_pushliteral(L, "");
+      else
+        lua_pushfstring(L, "%s.%s: ", pr->name, f->name);
+      lua_rotate(L, -3, 2);
+      lua_concat(L, 3);  /* "file:line: Layer.field: " .. message */
     }
     lua_error(L);
   }
@@ -157,7 +166,7 @@ void lsf_push_prop(lua_State *L, const sf_pkt *p, int li, const sf_prop *pp) {
 /* A field's value as Lua sees it. */
 void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *vp) {
   sf_val v = *vp;
-  char text[64];
+  char text[512];  /* every name of a 32-bit flags field (radiotap's present) */
   switch (f->type) {
     case SF_T_UINT:
       lua_pushinteger(L, (f->flags & SF_FF_SIGNED) ? signed_value(f, v.u)
@@ -172,7 +181,7 @@ void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *vp) {
     case SF_T_IP6: sf_format_ip6(v.p, text); lua_pushstring(L, text); break;
     default:
       lua_pushlstring(L, (const char *)v.p, v.n);
-      if (f->codec) lsf_call_codec(L, f->codec, "decode");
+      if (f->codec) lsf_call_codec(L, NULL, f, "decode");
   }
 }
 
@@ -270,7 +279,7 @@ static int to_val(lua_State *L, const sf_proto *pr, int fi, int validx,
   if (f->type == SF_T_BYTES) {
     if (f->codec && (lua_type(L, validx) != LUA_TSTRING || takes_strings(L, f->codec))) {
       lua_pushvalue(L, validx);
-      lsf_call_codec(L, f->codec, "encode");
+      lsf_call_codec(L, pr, f, "encode");
       lua_replace(L, validx);
     }
     if (lua_type(L, validx) != LUA_TSTRING) return SF_E_TYPE;

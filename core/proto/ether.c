@@ -33,6 +33,13 @@ static size_t ether_extent(const uint8_t *h, size_t hlen, size_t n) {
   return t <= 1500 ? 14u + t : (size_t)-1;
 }
 
+/* ... and LLC follows it (llc.c). */
+static int ether_next(const sf_pkt *p, int li) {
+  static int llc;
+  if (rd16(p->data + p->layers[li].off + 12) > 1500) return -1;
+  return proto_named(&llc, "LLC");
+}
+
 static const sf_place ether_places[] = {{"linktype", 1, 0, NULL}, {NULL, 0, 0, NULL}};
 
 static const sf_facts ether_facts = {
@@ -49,7 +56,7 @@ static sf_proto ether = {
   .fields = ether_fields, .nfields = NFIELDS(ether_fields), .minlen = 14,
   .next_table = "ethertype", .next_keys = {"type"}, .places = ether_places,
   .facts = &ether_facts, .ws = "eth", .ws_fields = ether_ws,
-  .hdr_len = ether_len, .extent = ether_extent,
+  .hdr_len = ether_len, .extent = ether_extent, .next = ether_next,
 };
 
 /* ---- 802.1Q and 802.1ad ------------------------------------------------- */

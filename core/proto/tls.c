@@ -1153,7 +1153,8 @@ static int hello_cond(void *host, const sf_cview *v, int fi, int *holds) {
   size_t pos;
   if (fi != hh->extlen || sf_cview_get(v, hh->msglen, &len) != SF_OK) return SF_E_VALUE;
   pos = prev->bits == SF_ABSENT ? prev->bitoff / 8u : (prev->bitoff + prev->bits) / 8u;
-  *holds = len.u == 0 || 4 + len.u > pos;
+  /* no length yet (built): there when its bytes are (extensions follow) */
+  *holds = len.u == 0 ? v->rebuilding || pos + 2 <= v->n : 4 + len.u > pos;
   return SF_OK;
 }
 

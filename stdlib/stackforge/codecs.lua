@@ -500,6 +500,78 @@ M.tlv16_list = {
   end,
 }
 
+-- ---- 802.11: country triplets (rates use u8_list) ---------------------------
+
+-- Three bytes each: {{first_channel_number, num_channels, mtp}, ...}
+-- (Scapy's Dot11EltCountryConstraintTriplet list).
+M.u8_triplets = {
+  decode = function(d)
+    local r = {}
+    for i = 1, #d - 2, 3 do r[#r + 1] = {d:byte(i, i + 2)} end
+    return r
+  end,
+  encode = function(list)
+    if type(list) ~= "table" then return list end
+    local r = {}
+    for i, t in ipairs(list) do
+      if type(t) ~= "table" or #t ~= 3 then
+        error(("Dot11EltCountry.descriptors: triplet %d is not {first_channel_number, num_channels, mtp}"):format(i), 0)
+      end
+      for _, b in ipairs(t) do
+        if math.type(b) ~= "integer" or b < 0 or b > 255 then
+          error(("Dot11EltCountry.descriptors: triplet %d has %s, not a byte (0-255)"):format(i, tostring(b)), 0)
+        end
+      end
+      r[i] = string.char(table.unpack(t))
+    end
+    return table.concat(r)
+  end,
+}
+
+-- ---- 802.11 RSN suites: an OUI and a type ------------------------------------
+
+local function suite_codec(key, field)
+  local function one(t, i, name)
+    if type(t) ~= "table" or math.type(t.oui or 0x000fac) ~= "integer" or math.type(t[key]) ~= "integer"
+        or (t.oui or 0) < 0 or (t.oui or 0) > 0xffffff or t[key] < 0 or t[key] > 255 then
+      error(("Dot11EltRSN.%s: suite %d is not {oui=0..0xffffff, %s=0..255}"):format(name or field, i, key), 0)
+    end
+    return spack(">I3B", t.oui or 0x000fac, t[key])
+  end
+  return {
+    decode = function(d)
+      local r = {}
+      for i = 1, #d - 3, 4 do
+        local oui, v = sunpack(">I3B", d, i)
+        r[#r + 1] = {oui = oui, [key] = v}
+      end
+      return r
+    end,
+    encode = function(list)
+      if type(list) ~= "table" then return list end
+      local r = {}
+      for i, t in ipairs(list) do r[i] = one(t, i) end
+      return table.concat(r)
+    end,
+    one = one,
+  }
+end
+
+M.rsn_suites = suite_codec("cipher", "pairwise_cipher_suites")
+M.akm_suites = suite_codec("suite", "akm_suites")
+-- one cipher suite: {oui=0x000fac, cipher=4}
+M.rsn_suite = {
+  decode = function(d)
+    if #d ~= 4 then return d end
+    local oui, v = sunpack(">I3B", d)
+    return {oui = oui, cipher = v}
+  end,
+  encode = function(t)
+    if type(t) ~= "table" then return t end
+    return M.rsn_suites.one(t, 1, "group_cipher_suite")
+  end,
+}
+
 for name, codec in pairs(M) do core.codecs[name] = codec end
 
 -- a protocol's own codecs, in codecs/ (they register themselves)

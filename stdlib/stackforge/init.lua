@@ -65,6 +65,7 @@ end
 -- TLS fingerprints, tls_info, a ClientHello builder, records from streams
 -- (stdlib/stackforge/tls.lua over core/proto's TLS layers)
 for name, fn in pairs(require("stackforge.tls")) do M[name] = fn end
+M.fcs_ok = require("stackforge.fcs").fcs_ok
 
 for name, v in pairs(layers) do
   if getmetatable(v) == layers.Constructor then M[name] = v end

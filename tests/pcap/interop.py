@@ -160,12 +160,17 @@ def same_time(ts, ours, precision_ns=1):
 def compare(path, label=None, precision_ns=1, expect_error=False):
     """sflua reads path as tshark does."""
     label = label or path
-    want, _ = tshark_rows(path)
+    want, terr = tshark_rows(path)
     warned = []
     got, err = sflua_rows(path, warnings=warned)
     if warned:  # what tshark reads without a word (caplen > snaplen): counted
         print("ok  %s: %s" % (label, warned[0]))
-    if err and not expect_error:
+    # a capture cut short as it came to us (Scapy's test suite has one):
+    # both deliver the good packets, both say so
+    cut_as_shipped = err and "truncated" in err and "cut short" in (terr or "")
+    if cut_as_shipped:
+        print("ok  %s: cut short, as tshark says too: %s" % (label, err))
+    if err and not expect_error and not cut_as_shipped:
         return fail("%s: sflua error: %s" % (label, err))
     if len(got) != len(want):
         return fail("%s: %d packets, tshark has %d" % (label, len(got), len(want)))

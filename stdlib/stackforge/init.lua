@@ -6,6 +6,7 @@ local core = require("stackforge.core")
 local layers = require("stackforge.layers")
 local show = require("stackforge.show")
 require("stackforge.codecs")
+require("stackforge.mqtt")  -- MQTT's codecs and MQTT.publish{...}, ...
 local custom = require("stackforge.custom")
 local plugins = require("stackforge.plugins")
 plugins.install_searcher()  -- require("stackforge.plugins.NAME")

@@ -8,6 +8,7 @@ local show = require("stackforge.show")
 require("stackforge.codecs")
 require("stackforge.mqtt")  -- MQTT's codecs and MQTT.publish{...}, ...
 local custom = require("stackforge.custom")
+require("stackforge.zwave")  -- Z-Wave: built in, on CustomLayer
 local plugins = require("stackforge.plugins")
 plugins.install_searcher()  -- require("stackforge.plugins.NAME")
 

@@ -151,10 +151,20 @@ static size_t len_bytes(const uint8_t *h, size_t n) {
   return n >= 2 ? sf_varint_get(h + 1, n - 1 < 4 ? n - 1 : 4, &v) : 0;
 }
 
+/* Flags a message of type t may have (3.1.1, 2.2.2): PUBLISH any; PUBREL,
+   SUBSCRIBE and UNSUBSCRIBE 0010; the rest 0000.  Other bytes are no
+   message start -- a segment in the middle of a long PUBLISH, say. */
+static int flags_fit(uint8_t b) {
+  unsigned t = b >> 4, f = b & 0x0f;
+  if (t == 0) return 0;
+  if (t == 3) return (f & 0x06) != 0x06;  /* QoS 3 is no QoS */
+  return f == (t == 6 || t == 8 || t == 10 ? 2u : 0u);
+}
+
 static size_t mqtt_len(const sf_pkt *p, const uint8_t *h, size_t n) {
   size_t k = len_bytes(h, n);
   (void)p;
-  return k ? 1 + k : 0;
+  return k && flags_fit(h[0]) ? 1 + k : 0;
 }
 
 static void mqtt_var(const uint8_t *h, size_t hlen, int fi, size_t *off, size_t *len) {

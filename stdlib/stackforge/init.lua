@@ -42,6 +42,7 @@ do
   M.FlowConfig = flows.FlowConfig
   M.write_flows = flows.write_flows
   M.FlowWriter = flows.FlowWriter
+  M.messages = flows.messages
 end
 
 -- anonymization (stdlib/stackforge/anon.lua over lua/lanon.c)

@@ -1,4 +1,4 @@
--- mqtt.lua: the Lua half of MQTT (core/proto/mqtt.c): 5.0's properties,
+-- mqtt.lua: the Lua half of MQTT (the MQTT protocol file in core): 5.0's properties,
 -- topic lists and return codes as Lua values (the fields' codecs), and
 -- named constructors that build a whole message, fixed header included:
 --   MQTT.publish{topic = "a/b", payload = "hi", qos = 1, msgid = 7}
@@ -146,9 +146,12 @@ local function encode_props(t)
     end
     local many = (id == 0x26 or id == 0x0b) and type(v) == "table" and
       (id == 0x0b or type(v[1]) == "table")
-    for _, one in ipairs(many and v or {v}) do items[#items + 1] = {id, encode_value(id, name, one)} end
+    for _, one in ipairs(many and v or {v}) do
+      items[#items + 1] = {id, encode_value(id, name, one), #items}
+    end
   end
-  table.sort(items, function(a, b) return a[1] < b[1] end)  -- the same bytes every time
+  -- the same bytes every time: by id, repeated ones in the order given
+  table.sort(items, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[3] < b[3]) end)
   local out = {}
   for i, it in ipairs(items) do out[i] = it[2] end
   local body = table.concat(out)

@@ -13,7 +13,7 @@ cd "$out" || exit 1
 printf 'listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\n' > mosquitto.conf
 mosquitto -c mosquitto.conf > mosquitto.log 2>&1 &
 broker=$!
-tcpdump -i lo -U -s 0 -w mqtt.pcap 'tcp port 1883' 2> tcpdump.log &
+tcpdump -i lo -U --immediate-mode -s 0 -w mqtt.pcap 'tcp port 1883' 2> tcpdump.log &
 dump=$!
 for _ in $(seq 50); do  # both ready
   grep -q listening tcpdump.log 2>/dev/null && mosquitto_pub -t ping -n 2>/dev/null && break
@@ -48,7 +48,7 @@ sub=$!
 sleep 0.5
 "$sflua" "$here/mqtt_send.lua" 127.0.0.1 1883 lua/t "built by sflua" > send_lua.out 2>&1 || fail=1
 wait $sub || fail=1
-sleep 0.3
+sleep 1  # tcpdump writes what it has
 kill -INT $dump; wait $dump
 kill $broker; wait $broker 2>/dev/null
 exit $fail

@@ -5,15 +5,14 @@
 -- message over several segments is one, as tshark reassembles it.
 --   lines(sf, path) -> {["SPORT>DPORT"] = {line, ...}}
 -- Properties are compared as sorted lists (the codec gives them by name).
+local compare = require("tshark_compare")
+
 local M = {}
 
 local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
 local function b(v) return v and 1 or 0 end
 
-local function sorted(t)
-  table.sort(t, function(x, y) return tostring(x) < tostring(y) end)
-  return t
-end
+local sorted = compare.sorted
 
 local function varint_len(n) return n < 128 and 1 or n < 16384 and 2 or n < 2097152 and 3 or 4 end
 
@@ -169,14 +168,7 @@ function M.fields(sf, m)
   return f
 end
 
-local function line(f)
-  local keys = {}
-  for k in pairs(f) do keys[#keys + 1] = k end
-  table.sort(keys)
-  for i, k in ipairs(keys) do keys[i] = k .. "=" .. f[k] end
-  return table.concat(keys, "\t")
-end
-M.line = line
+local line = compare.line
 
 -- {["SPORT>DPORT"] = {line, ...}} over every MQTT conversation of the capture
 function M.lines(sf, path)
@@ -195,48 +187,13 @@ function M.lines(sf, path)
   return out
 end
 
--- the same grouping of tshark_msgs.py's lines, keeping only the names sflua writes
-function M.tshark_lines(path)
-  local out = {}
-  for l in io.lines(path) do
-    local key, rest = l:match("^(%S+)\t(.*)$")
-    out[key] = out[key] or {}
-    table.insert(out[key], rest)
-  end
-  return out
-end
-
--- Every field tshark gave for every message, against sflua's (properties
--- other than their lengths as sorted lists): the number of messages and a
--- list of differences (at most `limit`).
+-- Every field tshark gave against sflua's; properties other than their
+-- lengths as sorted lists (the codec gives them by name)
 function M.compare(ours, theirs, limit)
-  local n, diffs = 0, {}
-  for key, list in pairs(theirs) do
-    for i, want in ipairs(list) do
-      n = n + 1
-      local got = {}
-      for kv in ((ours[key] or {})[i] or ""):gmatch("[^\t]+") do
-        local a, b = kv:match("^(.-)=(.*)$")
-        got[a] = b
-      end
-      for kv in want:gmatch("[^\t]+") do
-        local a, b = kv:match("^(.-)=(.*)$")
-        if a:match("^mqtt%.prop_") or a == "mqtt.property_id" then
-          local t = {}
-          for x in b:gmatch("[^,]+") do t[#t + 1] = x end
-          b = table.concat(sorted(t), ",")
-        end
-        if got[a] ~= b and #diffs < (limit or 20) then
-          diffs[#diffs + 1] = ("%s message %d: %s is %s to tshark, %s to sflua"):format(key, i, a,
-            b:sub(1, 60), tostring(got[a]):sub(1, 60))
-        end
-      end
-    end
-    if #(ours[key] or {}) ~= #list and #diffs < (limit or 20) then
-      diffs[#diffs + 1] = ("%s: %d messages to tshark, %d to sflua"):format(key, #list, #(ours[key] or {}))
-    end
-  end
-  return n, diffs
+  return compare.compare(ours, theirs, limit, function(name)
+    return name:match("^mqtt%.prop_") or name == "mqtt.property_id"
+  end)
 end
 
+M.tshark_lines = compare.tshark_lines
 return M

@@ -383,24 +383,37 @@ static void parts_at(const body *b, const uint8_t *h, size_t hlen, int cond,
   *rest = at + pl;
 }
 
-/* A copy of a field for each layout that moves it: its index when the
-   layout holds, by name (fields sharing a name are alternatives). */
+/* What a variable field of a body is: the fields' codecs tell them apart
+   (a field copy for each layout that moves it, GRE's way: the condition
+   says which layout). */
+enum { PART_TOPIC, PART_ID, PART_PROPS, PART_REST };
+
+static int part_of(const sf_field *f) {
+  if (f->flags & SF_FF_AT) return PART_ID;
+  if (f->flags & SF_FF_SHAPE) return PART_PROPS;  /* only properties are */
+  return f->cond ? PART_REST : PART_TOPIC;        /* the topic is unconditional */
+}
+
 static void body_var(const body *b, const sf_field *f, const uint8_t *h, size_t hlen,
                      size_t *off, size_t *len) {
   size_t props, rest;
   parts_at(b, h, hlen, f->cond, &props, &rest);
-  if (strcmp(f->name, "topic") == 0) {
-    *off = 2;
-    *len = hlen >= 2 ? rd16(h) : 0;
-  } else if (strcmp(f->name, "msgid") == 0) {
-    *off = id_at(b, h, hlen);
-    *len = 2;
-  } else if (strcmp(f->name, "properties") == 0) {
-    *off = props;
-    *len = rest - props;
-  } else {  /* the rest: value, topics, retcode */
-    *off = rest;
-    *len = hlen - rest;
+  switch (part_of(f)) {
+    case PART_TOPIC:
+      *off = 2;
+      *len = hlen >= 2 ? rd16(h) : 0;
+      break;
+    case PART_ID:
+      *off = id_at(b, h, hlen);
+      *len = 2;
+      break;
+    case PART_PROPS:
+      *off = props;
+      *len = rest - props;
+      break;
+    default:  /* the rest: value, topics, retcode */
+      *off = rest;
+      *len = hlen - rest;
   }
 }
 

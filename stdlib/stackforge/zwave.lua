@@ -12,6 +12,7 @@
 -- An acknowledgement (header type 3) has no payload.  Link type 261 moves
 -- the destination before the length (tcpdump.org's LINKTYPE_ZWAVE_R1_R2).
 local sf = require("stackforge.custom")  -- CustomLayer, the field types, bind_linktype
+local layers = require("stackforge.layers")
 
 local M = {}
 
@@ -105,13 +106,22 @@ local function fields(dst_first)
   return f
 end
 
-M.ZWave = sf.CustomLayer("ZWave", fields(false), {
+-- A Lua state that loads this module again (busted's insulation) finds the
+-- layers in the engine already: their constructors, its hooks again.
+local function layer(name, dst_first, hooks)
+  local id = layers.LayerKind[name]
+  if id then return layers.register(id, hooks), false end
+  return sf.CustomLayer(name, fields(dst_first), hooks), true
+end
+
+M.ZWave = layer("ZWave", false, {
   display = "Z-Wave", post_build = fill_checksum, summary = summary,
 })
-M.ZWaveR1R2 = sf.CustomLayer("ZWaveR1R2", fields(true), {
+local fresh
+M.ZWaveR1R2, fresh = layer("ZWaveR1R2", true, {
   display = "Z-Wave (R1/R2 capture)", post_build = fill_checksum, summary = summary,
 })
-sf.bind_linktype(M.ZWaveR1R2, 261)
+if fresh then sf.bind_linktype(M.ZWaveR1R2, 261) end
 
 M.header_types = header_types
 return M

@@ -112,10 +112,10 @@ static const sf_variant modbus_variants[] = {
   {NULL, NULL, NULL, 0}
 };
 static const sf_wsfield modbus_ws[] = {
-  {"mbtcp.trans_id", "transId", NULL, 0, 0}, {"mbtcp.prot_id", "protoId", NULL, 0, 0},
-  {"mbtcp.len", "len", NULL, 0, 0}, {"mbtcp.unit_id", "unitId", NULL, 0, 0},
-  {"modbus.func_code", "funcCode", NULL, 0, 0}, {"modbus.data", "data", NULL, 0, 0},
-  {NULL, NULL, NULL, 0, 0}
+  WS("mbtcp.trans_id", "transId"), WS("mbtcp.prot_id", "protoId"),
+  WS("mbtcp.len", "len"), WS("mbtcp.unit_id", "unitId"),
+  WS("modbus.func_code", "funcCode"), WS("modbus.data", "data"),
+  WSEND
 };
 
 static sf_proto modbus = {
@@ -360,54 +360,52 @@ REQ(q16, 22); RESP(r16, 22); ERR(e16, 0x96);
 REQ(q17, 23); RESP(r17, 23); ERR(e17, 0x97);
 PLACES(q2b, 43, devid_request); PLACES(r2b, 43, devid_response); ERR(e2b, 0xab);
 
-#define WSN(n, f) {(n), (f), NULL, 0, 0}
-#define WSE {NULL, NULL, NULL, 0, 0}
 static const sf_wsfield ws_read_bits[] = {
-  WSN("modbus.reference_num", "startAddr"), WSN("modbus.bit_cnt", "quantity"), WSE
+  WS("modbus.reference_num", "startAddr"), WS("modbus.bit_cnt", "quantity"), WSEND
 };
 static const sf_wsfield ws_read_words[] = {
-  WSN("modbus.reference_num", "startAddr"), WSN("modbus.word_cnt", "quantity"), WSE
+  WS("modbus.reference_num", "startAddr"), WS("modbus.word_cnt", "quantity"), WSEND
 };
-static const sf_wsfield ws_byte_cnt[] = {WSN("modbus.byte_cnt", "byteCount"), WSE};
-static const sf_wsfield ws_error[] = {WSN("modbus.exception_code", "exceptCode"), WSE};
-static const sf_wsfield ws_coil[] = {WSN("modbus.reference_num", "outputAddr"), WSE};
-static const sf_wsfield ws_reg[] = {WSN("modbus.reference_num", "registerAddr"), WSE};
+static const sf_wsfield ws_byte_cnt[] = {WS("modbus.byte_cnt", "byteCount"), WSEND};
+static const sf_wsfield ws_error[] = {WS("modbus.exception_code", "exceptCode"), WSEND};
+static const sf_wsfield ws_coil[] = {WS("modbus.reference_num", "outputAddr"), WSEND};
+static const sf_wsfield ws_reg[] = {WS("modbus.reference_num", "registerAddr"), WSEND};
 static const sf_wsfield ws_coils_req[] = {
-  WSN("modbus.reference_num", "startAddr"), WSN("modbus.bit_cnt", "quantityOutput"),
-  WSN("modbus.byte_cnt", "byteCount"), WSE
+  WS("modbus.reference_num", "startAddr"), WS("modbus.bit_cnt", "quantityOutput"),
+  WS("modbus.byte_cnt", "byteCount"), WSEND
 };
 static const sf_wsfield ws_coils_resp[] = {
-  WSN("modbus.reference_num", "startAddr"), WSN("modbus.bit_cnt", "quantityOutput"), WSE
+  WS("modbus.reference_num", "startAddr"), WS("modbus.bit_cnt", "quantityOutput"), WSEND
 };
 static const sf_wsfield ws_regs_req[] = {
-  WSN("modbus.reference_num", "startAddr"), WSN("modbus.word_cnt", "quantityRegisters"),
-  WSN("modbus.byte_cnt", "byteCount"), WSE
+  WS("modbus.reference_num", "startAddr"), WS("modbus.word_cnt", "quantityRegisters"),
+  WS("modbus.byte_cnt", "byteCount"), WSEND
 };
 static const sf_wsfield ws_regs_resp[] = {
-  WSN("modbus.reference_num", "startAddr"), WSN("modbus.word_cnt", "quantityRegisters"), WSE
+  WS("modbus.reference_num", "startAddr"), WS("modbus.word_cnt", "quantityRegisters"), WSEND
 };
 static const sf_wsfield ws_mask[] = {
-  WSN("modbus.reference_num", "refAddr"), WSN("modbus.and_mask", "andMask"),
-  WSN("modbus.or_mask", "orMask"), WSE
+  WS("modbus.reference_num", "refAddr"), WSX("modbus.and_mask", "andMask", 4),
+  WSX("modbus.or_mask", "orMask", 4), WSEND
 };
 static const sf_wsfield ws_rw_req[] = {
-  WSN("modbus.read_reference_num", "readStartingAddr"),
-  WSN("modbus.read_word_cnt", "readQuantityRegisters"),
-  WSN("modbus.write_reference_num", "writeStartingAddr"),
-  WSN("modbus.write_word_cnt", "writeQuantityRegisters"), WSN("modbus.byte_cnt", "byteCount"), WSE
+  WS("modbus.read_reference_num", "readStartingAddr"),
+  WS("modbus.read_word_cnt", "readQuantityRegisters"),
+  WS("modbus.write_reference_num", "writeStartingAddr"),
+  WS("modbus.write_word_cnt", "writeQuantityRegisters"), WS("modbus.byte_cnt", "byteCount"), WSEND
 };
 static const sf_wsfield ws_devid_req[] = {
-  WSN("modbus.mei", "MEIType"), WSN("modbus.read_device_id", "readCode"),
-  WSN("modbus.object_id", "objectId"), WSE
+  WS("modbus.mei", "MEIType"), WS("modbus.read_device_id", "readCode"),
+  WS("modbus.object_id", "objectId"), WSEND
 };
 static const sf_wsfield ws_devid_resp[] = {
-  WSN("modbus.mei", "MEIType"), WSN("modbus.read_device_id", "readCode"),
-  WSN("modbus.conformity_level", "conformityLevel"), WSN("modbus.more_follows", "more"),
-  WSN("modbus.next_object_id", "nextObjId"), WSN("modbus.num_objects", "objCount"), WSE
+  WS("modbus.mei", "MEIType"), WS("modbus.read_device_id", "readCode"),
+  WSX("modbus.conformity_level", "conformityLevel", 2), WSX("modbus.more_follows", "more", 2),
+  WS("modbus.next_object_id", "nextObjId"), WS("modbus.num_objects", "objCount"), WSEND
 };
 static const sf_wsfield ws_object[] = {
-  WSN("modbus.object_id", "id"), WSN("modbus.objects_len", "length"),
-  WSN("modbus.object_str_value", "value"), WSE
+  WS("modbus.object_id", "id"), WS("modbus.objects_len", "length"),
+  WS("modbus.object_str_value", "value"), WSEND
 };
 
 #define PDU(v, nm, disp, kd, fl, pl, ws_, ml, ...)                                   \

@@ -201,9 +201,9 @@ static const sf_alias mqtt_aliases[] = {
   {"length", "len"}, {NULL, NULL}
 };
 static const sf_wsfield mqtt_ws[] = {
-  {"mqtt.msgtype", "type", NULL, 0, 0}, {"mqtt.dupflag", "DUP", NULL, 0, 0},
-  {"mqtt.qos", "QOS", NULL, 0, 0}, {"mqtt.retain", "RETAIN", NULL, 0, 0},
-  {"mqtt.len", "len", NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}
+  WS("mqtt.msgtype", "type"), WS("mqtt.dupflag", "DUP"),
+  WS("mqtt.qos", "QOS"), WS("mqtt.retain", "RETAIN"),
+  WS("mqtt.len", "len"), WSEND
 };
 
 static sf_proto mqtt = {
@@ -731,8 +731,6 @@ static const sf_alias connect_aliases[] = {
 
 /* ---- registration ------------------------------------------------------------------------- */
 
-#define WS(n, f) {(n), (f), NULL, 0, 0}
-#define WS_END {NULL, NULL, NULL, 0, 0}
 
 static const sf_wsfield connect_ws[] = {
   WS("mqtt.proto_len", "length"), WS("mqtt.protoname", "protoname"),
@@ -745,30 +743,30 @@ static const sf_wsfield connect_ws[] = {
   WS("mqtt.willtopic", "willtopic"), WS("mqtt.willmsg_len", "wmsglen"),
   WS("mqtt.willmsg", "willmsg"), WS("mqtt.username_len", "userlen"),
   WS("mqtt.username", "username"), WS("mqtt.passwd_len", "passlen"),
-  WS("mqtt.passwd", "password"), WS_END
+  WS("mqtt.passwd", "password"), WSEND
 };
 static const sf_wsfield connack_ws[] = {
-  WS("mqtt.conack.flags", "sessPresentFlag"), WS("mqtt.conack.val", "retcode"), WS_END
+  WSX("mqtt.conack.flags", "sessPresentFlag", 2), WS("mqtt.conack.val", "retcode"), WSEND
 };
 static const sf_wsfield publish_ws[] = {
   WS("mqtt.topic_len", "length"), WS("mqtt.topic", "topic"), WS("mqtt.msgid", "msgid"),
-  WS("mqtt.msg", "value"), WS_END
+  WS("mqtt.msg", "value"), WSEND
 };
-static const sf_wsfield msgid_ws[] = {WS("mqtt.msgid", "msgid"), WS_END};
+static const sf_wsfield msgid_ws[] = {WS("mqtt.msgid", "msgid"), WSEND};
 static const sf_wsfield puback_ws[] = {
-  WS("mqtt.msgid", "msgid"), WS("mqtt.puback.reason_code", "reasonCode"), WS_END
+  WS("mqtt.msgid", "msgid"), WS("mqtt.puback.reason_code", "reasonCode"), WSEND
 };
 static const sf_wsfield pubrec_ws[] = {
-  WS("mqtt.msgid", "msgid"), WS("mqtt.pubrec.reason_code", "reasonCode"), WS_END
+  WS("mqtt.msgid", "msgid"), WS("mqtt.pubrec.reason_code", "reasonCode"), WSEND
 };
 static const sf_wsfield pubrel_ws[] = {
-  WS("mqtt.msgid", "msgid"), WS("mqtt.pubrel.reason_code", "reasonCode"), WS_END
+  WS("mqtt.msgid", "msgid"), WS("mqtt.pubrel.reason_code", "reasonCode"), WSEND
 };
 static const sf_wsfield pubcomp_ws[] = {
-  WS("mqtt.msgid", "msgid"), WS("mqtt.pubcomp.reason_code", "reasonCode"), WS_END
+  WS("mqtt.msgid", "msgid"), WS("mqtt.pubcomp.reason_code", "reasonCode"), WSEND
 };
-static const sf_wsfield disconnect_ws[] = {WS("mqtt.disconnect.reason_code", "reasonCode"), WS_END};
-static const sf_wsfield auth_ws[] = {WS("mqtt.auth.reason_code", "reasonCode"), WS_END};
+static const sf_wsfield disconnect_ws[] = {WS("mqtt.disconnect.reason_code", "reasonCode"), WSEND};
+static const sf_wsfield auth_ws[] = {WS("mqtt.auth.reason_code", "reasonCode"), WSEND};
 
 /* The classes of messages: where each sits in the "mqtt.type" table. */
 #define PLACE(t) {{"mqtt.type", (t), 0, NULL}, {NULL, 0, 0, NULL}}

@@ -101,8 +101,8 @@ static void mqttsn_fixup(sf_pkt *p, int li) {
 static const sf_place mqttsn_places[] = {{"udp.port", 1883, 0, NULL}, {NULL, 0, 0, NULL}};
 static const sf_alias mqttsn_aliases[] = {{"msg_type", "type"}, {"length", "len"}, {NULL, NULL}};
 static const sf_wsfield mqttsn_ws[] = {
-  {"mqttsn.msg.len", "len", NULL, 0, 0}, {"mqttsn.msg.type", "type", NULL, 0, 0},
-  {NULL, NULL, NULL, 0, 0}
+  WS("mqttsn.msg.len", "len"), WSX("mqttsn.msg.type", "type", 2),
+  WSEND
 };
 
 static sf_proto mqttsn = {
@@ -266,43 +266,41 @@ PLACE(t10, 0x10); PLACE(t12, 0x12); PLACE(t13, 0x13); PLACE(t14, 0x14); PLACE(t1
 PLACE(t16, 0x16); PLACE(t17, 0x17); PLACE(t18, 0x18); PLACE(t1a, 0x1a); PLACE(t1b, 0x1b);
 PLACE(t1c, 0x1c); PLACE(t1d, 0x1d); PLACE(tfe, ENCAPS);
 
-#define WS(n, f) {(n), (f), NULL, 0, 0}
-#define WS_END {NULL, NULL, NULL, 0, 0}
-#define WS_FLAGS WS("mqttsn.dup", "dup"), WS("mqttsn.qos", "qos"), WS("mqttsn.retain", "retain"), \
+#define WS_FLAGS WS("mqttsn.dup", "dup"), WSX("mqttsn.qos", "qos", 2), WS("mqttsn.retain", "retain"), \
   WS("mqttsn.will", "will"), WS("mqttsn.clean.session", "cleansess"), \
-  WS("mqttsn.topic.id.type", "tid_type")
-static const sf_wsfield ws_advertise[] = {WS("mqttsn.gw.id", "gw_id"), WS("mqttsn.adv.interv", "duration"), WS_END};
-static const sf_wsfield ws_searchgw[] = {WS("mqttsn.radius", "radius"), WS_END};
-static const sf_wsfield ws_gwinfo[] = {WS("mqttsn.gw.id", "gw_id"), WS("mqttsn.gw.addr", "gw_addr"), WS_END};
+  WSX("mqttsn.topic.id.type", "tid_type", 2)
+static const sf_wsfield ws_advertise[] = {WS("mqttsn.gw.id", "gw_id"), WS("mqttsn.adv.interv", "duration"), WSEND};
+static const sf_wsfield ws_searchgw[] = {WS("mqttsn.radius", "radius"), WSEND};
+static const sf_wsfield ws_gwinfo[] = {WS("mqttsn.gw.id", "gw_id"), WS("mqttsn.gw.addr", "gw_addr"), WSEND};
 static const sf_wsfield ws_connect[] = {
   WS_FLAGS, WS("mqttsn.protocol.id", "prot_id"), WS("mqttsn.keep.alive", "duration"),
-  WS("mqttsn.client.id", "client_id"), WS_END
+  WS("mqttsn.client.id", "client_id"), WSEND
 };
-static const sf_wsfield ws_return[] = {WS("mqttsn.return.code", "return_code"), WS_END};
-static const sf_wsfield ws_willtopic[] = {WS_FLAGS, WS("mqttsn.will.topic", "will_topic"), WS_END};
-static const sf_wsfield ws_willmsg[] = {WS("mqttsn.will.msg", "will_msg"), WS_END};
+static const sf_wsfield ws_return[] = {WSX("mqttsn.return.code", "return_code", 2), WSEND};
+static const sf_wsfield ws_willtopic[] = {WS_FLAGS, WS("mqttsn.will.topic", "will_topic"), WSEND};
+static const sf_wsfield ws_willmsg[] = {WS("mqttsn.will.msg", "will_msg"), WSEND};
 static const sf_wsfield ws_register[] = {
-  WS("mqttsn.topic.id", "tid"), WS("mqttsn.msg.id", "mid"), WS("mqttsn.topic", "topic_name"), WS_END
+  WS("mqttsn.topic.id", "tid"), WS("mqttsn.msg.id", "mid"), WS("mqttsn.topic", "topic_name"), WSEND
 };
 static const sf_wsfield ws_regack[] = {
-  WS("mqttsn.topic.id", "tid"), WS("mqttsn.msg.id", "mid"), WS("mqttsn.return.code", "return_code"), WS_END
+  WS("mqttsn.topic.id", "tid"), WS("mqttsn.msg.id", "mid"), WSX("mqttsn.return.code", "return_code", 2), WSEND
 };
 static const sf_wsfield ws_publish[] = {
-  WS_FLAGS, WS("mqttsn.topic.id", "tid"), WS("mqttsn.msg.id", "mid"), WS("mqttsn.pub.msg", "data"), WS_END
+  WS_FLAGS, WS("mqttsn.topic.id", "tid"), WS("mqttsn.msg.id", "mid"), WS("mqttsn.pub.msg", "data"), WSEND
 };
-static const sf_wsfield ws_mid[] = {WS("mqttsn.msg.id", "mid"), WS_END};
+static const sf_wsfield ws_mid[] = {WS("mqttsn.msg.id", "mid"), WSEND};
 static const sf_wsfield ws_suback[] = {
   WS_FLAGS, WS("mqttsn.topic.id", "tid"), WS("mqttsn.msg.id", "mid"),
-  WS("mqttsn.return.code", "return_code"), WS_END
+  WSX("mqttsn.return.code", "return_code", 2), WSEND
 };
 static const sf_wsfield ws_subscribe[] = {
   WS_FLAGS, WS("mqttsn.msg.id", "mid"), WS("mqttsn.topic.id", "tid"),
-  WS("mqttsn.topic", "topic_name"), WS("mqttsn.topic", "short_topic"), WS_END
+  WS("mqttsn.topic", "topic_name"), WS("mqttsn.topic", "short_topic"), WSEND
 };
-static const sf_wsfield ws_pingreq[] = {WS("mqttsn.client.id", "client_id"), WS_END};
-static const sf_wsfield ws_disconnect[] = {WS("mqttsn.sleep.timer", "duration"), WS_END};
+static const sf_wsfield ws_pingreq[] = {WS("mqttsn.client.id", "client_id"), WSEND};
+static const sf_wsfield ws_disconnect[] = {WS("mqttsn.sleep.timer", "duration"), WSEND};
 static const sf_wsfield ws_encaps[] = {
-  WS("mqttsn.radius", "radius"), WS("mqttsn.wireless.node.id", "w_node_id"), WS_END
+  WS("mqttsn.radius", "radius"), WS("mqttsn.wireless.node.id", "w_node_id"), WSEND
 };
 
 #define CLASS(v, nm, disp, kd, fl, pl, ws_, ml, hl, ...)                               \

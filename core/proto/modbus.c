@@ -90,15 +90,7 @@ static int modbus_next(const sf_pkt *p, int li) {
 
 /* len: the unit id, the code and everything to the next ADU (or the end). */
 static void modbus_fixup(sf_pkt *p, int li) {
-  const sf_layer *l = &p->layers[li];
-  size_t end = l->end;
-  int j;
-  for (j = li + 1; j < p->nlayers; j++)
-    if (p->layers[j].proto == modbus_id) {
-      end = p->layers[j].off;
-      break;
-    }
-  sf_lput(p, li, A_LEN, end - l->off - 6);
+  sf_lput(p, li, A_LEN, message_end(p, li) - p->layers[li].off - 6);
 }
 
 static const sf_place modbus_places[] = {{"tcp.port", PORT, 0, NULL}, {NULL, 0, 0, NULL}};

@@ -185,14 +185,7 @@ static int mqtt_next(const sf_pkt *p, int li) {
 /* The remaining length: the bytes up to the next message, or to the end. */
 static void mqtt_fixup(sf_pkt *p, int li) {
   const sf_layer *l = &p->layers[li];
-  size_t end = l->end;
-  int j;
-  for (j = li + 1; j < p->nlayers; j++)
-    if (p->layers[j].proto == mqtt_id) {
-      end = p->layers[j].off;
-      break;
-    }
-  sf_lput(p, li, H_LEN, end - l->off - l->hlen);
+  sf_lput(p, li, H_LEN, message_end(p, li) - l->off - l->hlen);
 }
 
 static const sf_place mqtt_places[] = {{"tcp.port", 1883, 0, NULL}, {NULL, 0, 0, NULL}};

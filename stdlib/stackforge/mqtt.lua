@@ -169,52 +169,38 @@ local function topic_of(item, i, what)
   error(("%s: item %d is %s, not a topic (a string or {topic = ...})"):format(what, i, tostring(item)), 0)
 end
 
--- SUBSCRIBE: {{topic = "a/#", QOS = 1}, ...} (QOS is the whole options byte,
--- as Scapy's MQTTTopicQOS has it); strings subscribe with QoS 0
-local topic_qos_list = {
-  decode = function(d)
-    local r, i = {}, 1
-    while i <= #d do
-      local ok, topic, opts, nxt = pcall(sunpack, ">s2B", d, i)
-      if not ok then return d end
-      r[#r + 1] = {topic = topic, QOS = opts}
-      i = nxt
-    end
-    return r
-  end,
-  encode = function(list)
-    if type(list) ~= "table" then return list end
-    local out = {}
-    for i, item in ipairs(list) do
-      local q = type(item) == "table" and (item.QOS or item.qos or item[2]) or 0
-      if math.type(q) ~= "integer" or q < 0 or q > 255 then
-        error(("topics: item %d's QOS is %s, not an integer 0..255"):format(i, tostring(q)), 0)
+-- SUBSCRIBE's topics, {{topic = "a/#", QOS = 1}, ...} (QOS is the whole
+-- options byte, as Scapy's MQTTTopicQOS has it; strings subscribe with QoS
+-- 0), and UNSUBSCRIBE's, {{topic = "a/#"}, ...} (strings too): with_qos says
+-- which.
+local function topics(with_qos)
+  local fmt = with_qos and ">s2B" or ">s2"
+  return {
+    decode = function(d)
+      local r, i = {}, 1
+      while i <= #d do
+        local ok, topic, a, b = pcall(sunpack, fmt, d, i)
+        if not ok then return d end
+        r[#r + 1] = with_qos and {topic = topic, QOS = a} or {topic = topic}
+        i = with_qos and b or a
       end
-      out[i] = spack(">s2B", topic_of(item, i, "topics"), q)
-    end
-    return table.concat(out)
-  end,
-}
-
--- UNSUBSCRIBE: {{topic = "a/#"}, ...}; strings too
-local topic_list = {
-  decode = function(d)
-    local r, i = {}, 1
-    while i <= #d do
-      local ok, topic, nxt = pcall(sunpack, ">s2", d, i)
-      if not ok then return d end
-      r[#r + 1] = {topic = topic}
-      i = nxt
-    end
-    return r
-  end,
-  encode = function(list)
-    if type(list) ~= "table" then return list end
-    local out = {}
-    for i, item in ipairs(list) do out[i] = spack(">s2", topic_of(item, i, "topics")) end
-    return table.concat(out)
-  end,
-}
+      return r
+    end,
+    encode = function(list)
+      if type(list) ~= "table" then return list end
+      local out = {}
+      for i, item in ipairs(list) do
+        local q = with_qos and type(item) == "table" and (item.QOS or item.qos or item[2]) or 0
+        if math.type(q) ~= "integer" or q < 0 or q > 255 then
+          error(("topics: item %d's QOS is %s, not an integer 0..255"):format(i, tostring(q)), 0)
+        end
+        out[i] = spack(fmt, topic_of(item, i, "topics"), with_qos and q or nil)
+      end
+      return table.concat(out)
+    end,
+  }
+end
+local topic_qos_list, topic_list = topics(true), topics(false)
 
 -- SUBACK's codes: one is an integer (Scapy's retcode), several a list
 local codes = {

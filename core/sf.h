@@ -386,7 +386,7 @@ enum { SF_RAW, SF_PADDING };
 
 /* The registry's one limit: built-in and run-time (custom) protocols
    together.  Tables indexed by protocol id are sized by it. */
-#define SF_MAX_PROTOS 1024
+#define SF_MAX_PROTOS 2048
 
 /* Protocol files: core/proto/NAME.c defines SF_PROTO_FILE(NAME) { ... },
    which registers its protocols; the build lists the files, so adding one

@@ -44,6 +44,32 @@ static void setbytes_be(uint8_t *h, unsigned byteoff, unsigned n, uint64_t v) {
   }
 }
 
+/* ---- base-128 integers ------------------------------------------------- */
+
+size_t sf_varint_get(const uint8_t *d, size_t n, uint64_t *v) {
+  uint64_t x = 0;
+  size_t i;
+  for (i = 0; i < n && i < 10; i++) {
+    x |= (uint64_t)(d[i] & 0x7f) << (7 * i);
+    if (!(d[i] & 0x80)) {
+      *v = x;
+      return i + 1;
+    }
+  }
+  return 0;
+}
+
+size_t sf_varint_put(uint64_t v, uint8_t out[10]) {
+  size_t i = 0;
+  do {
+    out[i] = (uint8_t)(v & 0x7f);
+    v >>= 7;
+    if (v) out[i] |= 0x80;
+    i++;
+  } while (v);
+  return i;
+}
+
 uint64_t sf_field_max(const sf_field *f) {
   return f->bits >= 64 ? UINT64_MAX : (UINT64_C(1) << f->bits) - 1;
 }
@@ -109,9 +135,16 @@ int sf_field_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   if (f->cond && pr->present &&
       !pr->present(p, p->data + l->off, l->hlen, f->cond))
     return 0;
-  if (f->type == SF_T_BYTES) {
+  if (f->type == SF_T_BYTES || (f->flags & (SF_FF_AT | SF_FF_VARINT))) {
     size_t off, len;
     var_span(p, li, fi, &off, &len);
+    if (f->flags & SF_FF_AT) {  /* an integer at that place, if it fits */
+      if ((size_t)f->bitoff + f->bits > len * 8) return 0;
+      *bitoff = off * 8 + f->bitoff;
+      *bits = f->bits;
+      return 1;
+    }
+    if ((f->flags & SF_FF_VARINT) && len == 0) return 0;
     *bitoff = off * 8;
     *bits = len * 8;
     return 1;
@@ -166,6 +199,8 @@ int sf_field_get(const sf_pkt *p, int li, int fi, sf_val *v) {
   v->u = 0;
   v->p = NULL;
   v->n = 0;
+  if (f->flags & SF_FF_VARINT)
+    return sf_varint_get(h + bitoff / 8u, bits / 8u, &v->u) ? SF_OK : SF_E_ABSENT;
   if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
     v->u = sf_getbits(h, (unsigned)bitoff, (unsigned)bits);
     if (f->flags & SF_FF_LE) v->u = le_value(v->u, (unsigned)bits / 8u);
@@ -233,6 +268,15 @@ static int set_var(sf_pkt *p, int li, int fi, const sf_val *v,
                      padded);
   if (tmp != stackbuf) free(tmp);
   return rc;
+}
+
+/* A base-128 integer in place of the bytes [bitoff, bitoff + bits) of
+   layer li: the header grows or shrinks with its length. */
+static int put_varint(sf_pkt *p, int li, size_t bitoff, size_t bits,
+                      uint64_t u) {
+  uint8_t enc[10];
+  size_t n = sf_varint_put(u, enc);
+  return sf_pkt_splice(p, li, p->layers[li].off + bitoff / 8u, bits / 8u, enc, n);
 }
 
 /* Does v fit the integer field f? */
@@ -304,6 +348,20 @@ static int set_fixed(sf_pkt *p, int li, int fi, const sf_field *f,
   return SF_OK;
 }
 
+/* An integer after variable parts that its header does not hold yet (an
+   optional trailing reason code): room is made at its place. */
+static int room_for(sf_pkt *p, int li, int fi) {
+  const sf_proto *pr = lproto(p, li);
+  const sf_field *f = &pr->fields[fi];
+  const sf_layer *l = &p->layers[li];
+  size_t off, len, need = ((size_t)f->bitoff + f->bits + 7) / 8;
+  if (f->cond && pr->present && !pr->present(p, p->data + l->off, l->hlen, f->cond))
+    return SF_OK;  /* not this variant's: absent */
+  var_span(p, li, fi, &off, &len);
+  if (len >= need) return SF_OK;
+  return sf_pkt_splice(p, li, l->off + off + len, 0, NULL, need - len);
+}
+
 int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   const sf_proto *pr = lproto(p, li);
   const sf_field *f = &pr->fields[fi];
@@ -311,7 +369,8 @@ int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   size_t bitoff, bits;
   uint8_t *h;
   int rc;
-  if (!pr->dyn && !f->cond && !(f->flags & (SF_FF_SHAPE | SF_FF_TRAIL)) &&
+  if (!pr->dyn && !f->cond &&
+      !(f->flags & (SF_FF_SHAPE | SF_FF_TRAIL | SF_FF_AT | SF_FF_VARINT)) &&
       f->type != SF_T_BYTES)
     return set_fixed(p, li, fi, f, v);
   if (pr->dyn && pr->dyn->set && !(f->flags & SF_FF_TRAIL)) {
@@ -319,6 +378,10 @@ int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
       p->layers[li].set |= UINT64_C(1) << (fi & 63);
     return rc;
   }
+  if ((f->flags & SF_FF_AT) &&
+      ((rc = value_fits(f, v)) != SF_OK || (rc = sf_pkt_writable(p)) != SF_OK ||
+       (rc = room_for(p, li, fi)) != SF_OK))
+    return rc;
   if (!sf_field_span(p, li, fi, &bitoff, &bits)) return SF_E_ABSENT;
   if ((rc = value_fits(f, v)) != SF_OK) return rc;
   p->layers[li].set |= UINT64_C(1) << (fi & 63);
@@ -326,6 +389,7 @@ int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v) {
   if (f->flags & SF_FF_SHAPE) before = present_mask(p, li);
   p->flags |= SF_P_DIRTY;
   if (f->type == SF_T_BYTES) return set_var(p, li, fi, v, bitoff, bits);
+  if (f->flags & SF_FF_VARINT) return put_varint(p, li, bitoff, bits, v->u);
   h = (uint8_t *)p->data + p->layers[li].off;
   if (f->type == SF_T_UINT || f->type == SF_T_FLAGS)
     put_uint(h, f, bitoff, bits, v->u);
@@ -365,6 +429,7 @@ static int auto_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   const sf_field *f = &pr->fields[fi];
   if (f->flags & SF_FF_TRAIL) return trail_span(p, li, f, bitoff, bits);
   if (pr->dyn && pr->dyn->layout) return dyn_span(p, li, fi, bitoff, bits);
+  if (f->flags & (SF_FF_AT | SF_FF_VARINT)) return sf_field_span(p, li, fi, bitoff, bits);
   *bitoff = f->bitoff;
   *bits = f->bits;
   return (size_t)(f->bitoff + f->bits) <= p->layers[li].hlen * 8u;
@@ -375,6 +440,8 @@ uint64_t sf_lget(const sf_pkt *p, int li, int fi) {
   size_t bitoff, bits;
   uint64_t v;
   if (!auto_span(p, li, fi, &bitoff, &bits)) return 0;
+  if (f->flags & SF_FF_VARINT)
+    return sf_varint_get(p->data + p->layers[li].off + bitoff / 8u, bits / 8u, &v) ? v : 0;
   v = sf_getbits(p->data + p->layers[li].off, (unsigned)bitoff, (unsigned)bits);
   return (f->flags & SF_FF_LE) ? le_value(v, (unsigned)bits / 8u) : v;
 }
@@ -384,16 +451,21 @@ int sf_isset(const sf_pkt *p, int li, int fi) {
 }
 
 /* Write an automatic value unless the user set the field.  The packet is
-   already writable: sf_finalize makes it so. */
+   already writable: sf_finalize makes it so.  A base-128 integer may
+   change the header's length (its bytes move: hold no pointer into them). */
 void sf_lput(sf_pkt *p, int li, int fi, uint64_t v) {
   const sf_proto *pr = lproto(p, li);
   const sf_field *f = &pr->fields[fi];
   size_t bitoff = f->bitoff, bits = f->bits;
   if ((p->layers[li].set >> (fi & 63)) & 1) return;  /* the user's */
-  if ((pr->dyn && pr->dyn->layout) || (f->flags & SF_FF_TRAIL)
+  if ((pr->dyn && pr->dyn->layout) || (f->flags & (SF_FF_TRAIL | SF_FF_AT | SF_FF_VARINT))
           ? !auto_span(p, li, fi, &bitoff, &bits)
           : bitoff + bits > p->layers[li].hlen * 8u)
     return;
+  if (f->flags & SF_FF_VARINT) {
+    put_varint(p, li, bitoff, bits, v);
+    return;
+  }
   put_uint((uint8_t *)p->data + p->layers[li].off, f, bitoff, bits, v);
 }
 

@@ -302,7 +302,8 @@ static int make_template(sf_proto *pr) {
   int i;
   pr->tmpl = calloc(1, pr->minlen ? pr->minlen : 1);
   if (!pr->tmpl) return SF_E_NOMEM;
-  if (pr->deftmpl) {  /* a run-time protocol brings its own */
+  if (pr->deftmpl) {  /* run-time protocols bring their own, and those
+                         with integers after variable parts */
     memcpy(pr->tmpl, pr->deftmpl, pr->minlen);
     return SF_OK;
   }
@@ -312,6 +313,7 @@ static int make_template(sf_proto *pr) {
       hex_default(pr, f);
       continue;
     }
+    if (f->flags & (SF_FF_AT | SF_FF_VARINT)) continue;  /* deftmpl has them */
     if (f->bitoff + f->bits > pr->minlen * 8u || (f->flags & SF_FF_TRAIL)) continue;
     if (f->cond && pr->present && !pr->present(NULL, pr->tmpl, pr->minlen, f->cond))
       continue;
@@ -625,7 +627,7 @@ static void plain_key(sf_proto *pr, int k, int fi) {
   const sf_field *f = fi >= 0 ? &pr->fields[fi] : NULL;
   pr->key_bytes[k] = 0;
   if (!f || f->cond || pr->dyn || f->type != SF_T_UINT || (f->bitoff & 7) ||
-      (f->flags & SF_FF_LE) || (f->bits != 8 && f->bits != 16))
+      (f->flags & (SF_FF_LE | SF_FF_AT | SF_FF_VARINT)) || (f->bits != 8 && f->bits != 16))
     return;
   pr->key_off[k] = (uint16_t)(f->bitoff / 8u);
   pr->key_bytes[k] = (uint8_t)(f->bits / 8u);

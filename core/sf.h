@@ -45,6 +45,12 @@ typedef enum sf_ftype {
 #define SF_FF_SIGNED 0x10  /* two's complement integer */
 #define SF_FF_TRAIL  0x20  /* in the layer's trailer (sf_proto.trailer):
                               bitoff counts from the trailer's start */
+#define SF_FF_AT     0x40  /* an integer after variable parts: var() says
+                              where (bytes), bitoff counts from there, and
+                              a place too short to hold it means absent */
+#define SF_FF_VARINT 0x80  /* a base-128 integer in the bytes var() says
+                              (sf_varint_get: MQTT's remaining length);
+                              bits is the width of its values */
 
 typedef struct sf_enum {
   uint64_t value;
@@ -75,6 +81,10 @@ typedef struct sf_field {
 #define SF_L_BUILT   0x01  /* made by a constructor (defaults may be overloaded) */
 #define SF_L_QUOTED  0x02  /* inside an ICMP error: never auto-fixed */
 #define SF_L_TRUNC   0x04  /* header or payload cut short */
+/* a protocol's own record of how a built header is laid out where its
+   bytes cannot say (MQTT: a message id or properties left out at build) */
+#define SF_L_OWN1    0x08
+#define SF_L_OWN2    0x10
 
 typedef struct sf_layer {
   uint16_t proto;
@@ -357,7 +367,8 @@ struct sf_proto {
   /* where variable field fi lives in the header */
   void (*var)(const uint8_t *h, size_t hlen, int fi, size_t *off, size_t *len);
   const sf_dyn *dyn;     /* run-time protocols: layout and hooks */
-  const uint8_t *deftmpl;  /* run-time protocols: default header bytes */
+  const uint8_t *deftmpl;  /* default header bytes: run-time protocols, and
+                              those with AT or VARINT fields */
   /* set by the registry */
   int id;
   int table;             /* next_table's id, -1 none */
@@ -381,7 +392,7 @@ enum { SF_RAW, SF_PADDING };
 
 /* The registry's one limit: built-in and run-time (custom) protocols
    together.  Tables indexed by protocol id are sized by it. */
-#define SF_MAX_PROTOS 1024
+#define SF_MAX_PROTOS 2048
 
 /* Protocol files: core/proto/NAME.c defines SF_PROTO_FILE(NAME) { ... },
    which registers its protocols; the build lists the files, so adding one
@@ -571,6 +582,13 @@ int sf_field_set(sf_pkt *p, int li, int fi, const sf_val *v);
 const sf_prop *sf_prop_find(const sf_proto *pr, const char *name);
 int sf_field_default(sf_pkt *p, int li, int fi);  /* back to default, auto */
 uint64_t sf_field_max(const sf_field *f);
+
+/* A base-128 integer at d (n bytes): 7 bits a byte, least significant
+   group first, the high bit set while more follow.  Its value in *v and
+   its length, or 0 when it does not end within n bytes (or 10). */
+size_t sf_varint_get(const uint8_t *d, size_t n, uint64_t *v);
+/* v as such an integer in out: its length (1 to 10) */
+size_t sf_varint_put(uint64_t v, uint8_t out[10]);
 
 /* bit-level access to a header */
 uint64_t sf_getbits(const uint8_t *h, unsigned bitoff, unsigned bits);

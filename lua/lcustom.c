@@ -603,6 +603,18 @@ static int unbind(lua_State *L) {
   return 0;
 }
 
+/* core.bind_linktype(upper, linktype): captures of that link type start
+   with upper (the registry drops the entry when upper's state closes). */
+static int bind_linktype(lua_State *L) {
+  int upper = lsf_proto_arg(L, 1);
+  lua_Integer dlt = luaL_checkinteger(L, 2);
+  if (dlt < 0 || dlt > 0xffffffffLL)
+    return luaL_argerror(L, 2, "a link type from 0 to 4294967295");
+  if (sf_table_add(sf_table("linktype"), (uint64_t)dlt, upper, 0, NULL) != SF_OK)
+    return luaL_error(L, "cannot bind %s to link type %d", sf_proto_get(upper)->name, (int)dlt);
+  return 0;
+}
+
 /* ---- heuristics -------------------------------------------------------------- */
 
 /* Asked by the dissector with the layer's payload. */
@@ -648,7 +660,7 @@ static int proto_info(lua_State *L) {
 }
 
 static const luaL_Reg custom_funcs[] = {
-  {"define", define}, {"bind", bind}, {"unbind", unbind},
+  {"define", define}, {"bind", bind}, {"unbind", unbind}, {"bind_linktype", bind_linktype},
   {"heuristic", heuristic}, {"proto_info", proto_info}, {NULL, NULL}
 };
 

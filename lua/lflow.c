@@ -430,11 +430,16 @@ static void on_flow(void *ud, sf_flow *f) {
     ref->f = NULL;
     ref->lent = 1;
     lua_pop(L, 1);
+    lua_gc(L, LUA_GCSTEP, 0);  /* see below */
   } else if (fr->on_flow) {
     lua_pushvalue(L, fr->on_flow);
     push_conv(L, fr, f, 1);
     sf_flow_free(sf_flow_run_table(fr->run), f);
     lua_call(L, 1, 0);
+    /* a delivered conversation is garbage now: a step of the collector
+       each keeps Lua's heap near what is live (under a SYN flood the
+       default pace let it grow past the flows' memory budget) */
+    lua_gc(L, LUA_GCSTEP, 0);
   } else if (sf_flow_is_tcp(f)) {
     push_conv(L, fr, f, 2);
     make_lazy(L, fr, fr->self, f);

@@ -356,7 +356,8 @@ static int apply_plain(lua_State *L, sf_pkt *p, int t) {
   while (lua_next(L, t)) {
     int fi = key_field(L, pr);
     const sf_field *f = &pr->fields[fi < 0 ? 0 : fi];
-    if (fi < 0 || f->cond || (f->flags & SF_FF_SHAPE) || f->type == SF_T_BYTES ||
+    if (fi < 0 || f->cond || (f->flags & (SF_FF_SHAPE | SF_FF_AT | SF_FF_VARINT)) ||
+        f->type == SF_T_BYTES ||
         lsf_set_plain(L, p, 0, fi, top + 2) != SF_OK) {
       lua_settop(L, top);
       return 0;

@@ -24,7 +24,7 @@ static uint64_t lget(const sf_pkt *p, int li, int fi) {
   const sf_proto *pr = sf_proto_get(l->proto);
   const sf_field *f = &pr->fields[fi];
   const uint8_t *h = p->data + l->off + f->bitoff / 8u;
-  if (pr->dyn || (f->bitoff & 7) || (f->flags & SF_FF_LE) ||
+  if (pr->dyn || (f->bitoff & 7) || (f->flags & (SF_FF_LE | SF_FF_AT | SF_FF_VARINT)) ||
       f->bitoff + f->bits > l->hlen * 8u)
     return sf_lget(p, li, fi);
   switch (f->bits) {
@@ -139,7 +139,9 @@ static int field_at(const sf_proto *pr, int fi, const uint8_t *h, size_t n,
   const sf_field *f;
   if (fi < 0 || pr->dyn) return 0;
   f = &pr->fields[fi];
-  if (f->type != SF_T_UINT || f->bitoff + f->bits > n * 8) return 0;
+  if (f->type != SF_T_UINT || (f->flags & (SF_FF_AT | SF_FF_VARINT)) ||
+      f->bitoff + f->bits > n * 8)
+    return 0;
   *v = sf_getbits(h, f->bitoff, f->bits);
   return 1;
 }

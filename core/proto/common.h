@@ -37,6 +37,16 @@
 
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
+/* Where a message that chains with others in a stream (MQTT, Modbus/TCP:
+   no extent, each message's layers then the next message's) ends: at the
+   next layer of its own protocol, else where layer li's bytes end. */
+static inline size_t message_end(const sf_pkt *p, int li) {
+  int j;
+  for (j = li + 1; j < p->nlayers; j++)
+    if (p->layers[j].proto == p->layers[li].proto) return p->layers[j].off;
+  return p->layers[li].end;
+}
+
 /* store a checksum unless the user set that field */
 static inline void put_checksum(sf_pkt *p, int li, int fi, uint16_t ck) {
   sf_lput(p, li, fi, ck);

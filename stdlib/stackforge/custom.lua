@@ -366,6 +366,15 @@ function M.split_layers(lower, upper, fields)
   each_binding(layers.kind_of(lower), layers.kind_of(upper), fields, core.unbind)
 end
 
+-- bind_linktype(MyLink, 147): captures of that link type start with MyLink
+-- (and a packet built from MyLink is written with it).
+function M.bind_linktype(layer, linktype)
+  if math.type(linktype) ~= "integer" then
+    error(("bind_linktype: the link type must be an integer, got %s"):format(tostring(linktype)), 2)
+  end
+  core.bind_linktype(layers.kind_of(layer), linktype)
+end
+
 -- bind_heuristic(UDP, MyHeader, function(payload) return ... end)
 function M.bind_heuristic(lower, upper, fn)
   if type(fn) ~= "function" then error("bind_heuristic: a function(bytes) -> boolean is needed", 2) end

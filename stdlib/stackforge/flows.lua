@@ -5,6 +5,7 @@
 -- lua/lflow.c converting); this file checks options and writes tables out.
 local core = require("stackforge.core")
 local options = require("stackforge.options")
+local layers = require("stackforge.layers")
 
 local M = {}
 
@@ -289,6 +290,56 @@ function M.write_flows(convs, path, o)
   local w <close> = open_writer(path, o, "write_flows", 2)
   for conv in it do w:write(conv) end
   return w.count
+end
+
+-- ---- messages of a stream ---------------------------------------------------------
+
+-- messages(stream, MQTT): a reassembled TCP stream (conv.reassembled_forward,
+-- or any string) as the protocol's messages, one Packet each, in order.  The
+-- protocol's own framing says where each ends: the stream is parsed from
+-- `layer` on, a window at a time, and every layer of that kind starts a
+-- message.  A last message the stream cuts short comes last, truncated.
+local WINDOW = 1 << 16
+
+-- the offsets (0-based) where messages start in p, and whether p was cut
+local function starts(p, kind)
+  local at = {}
+  for i = 1, p.layer_count do
+    local id, off = p:_layer_info(i)
+    if id == kind then at[#at + 1] = off end
+  end
+  return at
+end
+
+function M.messages(data, layer)
+  if type(data) ~= "string" then
+    error(("messages: a stream (a string) expected, got %s"):format(type(data)), 2)
+  end
+  local kind = layers.kind_of(layer)
+  local out, pos, window = {}, 1, WINDOW
+  while pos <= #data do
+    local last = math.min(#data, pos + window - 1)
+    local p = core.packet(data:sub(pos, last), {proto = kind})
+    local at = starts(p, kind)
+    local whole = last == #data  -- the window reaches the stream's end
+    -- the last message may run past the window: keep it for the next one
+    local n = (whole and not p.truncated) and #at or #at - 1
+    if n < 1 and not whole then
+      window = window * 2  -- one message longer than the window
+    else
+      if n < 1 then n = #at end  -- the stream ends in the middle of it
+      if n < 1 then  -- bytes that are no message: one packet, as parsed
+        out[#out + 1] = p
+        break
+      end
+      for i = 1, n do
+        local b = (i < #at) and at[i + 1] or (last - pos + 1)
+        out[#out + 1] = core.packet(data:sub(pos + at[i], pos + b - 1), {proto = kind})
+      end
+      pos = pos + ((n < #at) and at[n + 1] or (last - pos + 1))
+    end
+  end
+  return out
 end
 
 return M

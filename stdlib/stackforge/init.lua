@@ -6,7 +6,9 @@ local core = require("stackforge.core")
 local layers = require("stackforge.layers")
 local show = require("stackforge.show")
 require("stackforge.codecs")
+require("stackforge.mqtt")  -- MQTT's codecs and MQTT.publish{...}, ...
 local custom = require("stackforge.custom")
+require("stackforge.zwave")  -- Z-Wave: built in, on CustomLayer
 local plugins = require("stackforge.plugins")
 plugins.install_searcher()  -- require("stackforge.plugins.NAME")
 
@@ -40,6 +42,7 @@ do
   M.FlowConfig = flows.FlowConfig
   M.write_flows = flows.write_flows
   M.FlowWriter = flows.FlowWriter
+  M.messages = flows.messages
 end
 
 -- anonymization (stdlib/stackforge/anon.lua over lua/lanon.c)

@@ -2,6 +2,7 @@
 -- (their format: tests/interop/cases/README.md).
 --   lua5.4 tests/interop/cases.lua scapy NAME    the Scapy expressions, one a line
 --   lua5.4 tests/interop/cases.lua fields NAME   the tshark fields, one a line
+--   lua5.4 tests/interop/cases.lua tshark_args NAME   tshark's options for it, one a line
 --   lua5.4 tests/interop/cases.lua names         every case file's NAME
 local M = {}
 
@@ -49,8 +50,10 @@ if arg and arg[0] and arg[0]:match("cases%.lua$") then
     for _, f in ipairs(M.fields(M.load(name))) do print(f) end
   elseif what == "linktype" then
     print(M.load(name).linktype or 1)
+  elseif what == "tshark_args" then  -- tshark's options for the case's capture
+    for _, a in ipairs(M.load(name).tshark_args or {}) do print(a) end
   else
-    io.stderr:write("usage: cases.lua names | scapy NAME | fields NAME | linktype NAME\n")
+    io.stderr:write("usage: cases.lua names | scapy NAME | fields NAME | linktype NAME | tshark_args NAME\n")
     os.exit(2)
   end
 end

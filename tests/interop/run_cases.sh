@@ -29,7 +29,7 @@ for name in $("$sflua" "$here/cases.lua" names); do
       echo "FAIL $name: Scapy could not build the cases"; status=1; continue; }
   mapfile -t fields < <("$sflua" "$here/cases.lua" fields "$name")
   if ((have_tshark && ${#fields[@]})); then
-    args=()
+    mapfile -t args < <("$sflua" "$here/cases.lua" tshark_args "$name")
     for f in "${fields[@]}"; do args+=(-e "$f"); done
     { (IFS=$'\t'; echo "${fields[*]}")
       tshark -n -r "$tmp/$name.pcap" -T fields -E separator=/t -E occurrence=f "${args[@]}" 2>/dev/null

@@ -13,6 +13,9 @@ import struct  # noqa: E402
 from scapy.layers.vxlan import VXLAN  # noqa: E402,F401  (not in scapy.all)
 from scapy.layers.tls.all import *  # noqa: E402,F401,F403  (not in scapy.all)
 from scapy.layers.tls.cert import Cert  # noqa: E402,F401
+from scapy.contrib.mqtt import *  # noqa: E402,F401,F403  (contrib: loaded by hand)
+from scapy.contrib.mqttsn import *  # noqa: E402,F401,F403
+from scapy.contrib.modbus import *  # noqa: E402,F401,F403
 
 exprs = [line.rstrip("\n") for line in sys.stdin if line.strip()]
 pkts = []

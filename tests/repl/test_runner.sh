@@ -81,7 +81,7 @@ expect "a stdlib error names the script's line" \
 printf 'local p = IP() / TCP()\np[TCP].options = {{"NOP"}, {"Bogus", 1}}\n' >"$tmp/where2.lua"
 run "$SFLUA" "$tmp/where2.lua"
 first=${err%%$'\n'*}
-if [[ $first == "$SFLUA: $tmp/where2.lua:2: unknown TCP option 'Bogus'"* ]]; then ok "an option codec's error names the script's line"
+if [[ $first == "$SFLUA: $tmp/where2.lua:2: TCP.options: unknown TCP option 'Bogus'"* ]]; then ok "an option codec's error names the script's line, the layer and the field"
 else fail "codec error: $(printf %q "$first")"; fi
 
 printf 'x = = 1\n' >"$tmp/syntax.lua"

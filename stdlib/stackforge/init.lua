@@ -66,6 +66,19 @@ end
 -- (stdlib/stackforge/tls.lua over core/proto's TLS layers)
 for name, fn in pairs(require("stackforge.tls")) do M[name] = fn end
 
+-- automata and answering machines (stdlib/stackforge/automaton.lua,
+-- answering.lua, and one file per built-in machine in machines/)
+do
+  local automaton = require("stackforge.automaton")
+  M.Automaton = automaton.Automaton
+  M.AutomatonConfig = automaton.AutomatonConfig
+  M.AnsweringMachine = require("stackforge.answering").AnsweringMachine
+  M.ArpResponderAM = require("stackforge.machines.arp").ArpResponderAM
+  M.NdpResponderAM = require("stackforge.machines.ndp").NdpResponderAM
+  M.IcmpEchoAM = require("stackforge.machines.icmp_echo").IcmpEchoAM
+  M.TcpRstAM = require("stackforge.machines.tcp_rst").TcpRstAM
+end
+
 for name, v in pairs(layers) do
   if getmetatable(v) == layers.Constructor then M[name] = v end
 end

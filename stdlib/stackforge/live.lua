@@ -478,6 +478,19 @@ local function prepare(fname, list, l2, iface, level, need_route)
   return out, via or nil
 end
 
+-- Does a packet start with a link layer (a frame, for sendp) rather than
+-- its network layer (a datagram, for send)?  A string is a frame.
+local NET_FIRST = {}
+for _, info in ipairs(core.protos()) do
+  if info.kind == "Ipv4" or info.kind == "Ipv6" then NET_FIRST[info.id] = true end
+end
+
+function M.is_frame(p)
+  if type(p) == "string" then return true end
+  return not NET_FIRST[p:_layer_info(1)]
+end
+M.is_packet = is_packet
+
 local function l3_kind(p)
   local first = p:bytes():byte(1) or 0
   return (first >> 4) == 6 and "ip6" or "ip4"

@@ -1,0 +1,139 @@
+-- IcmpEchoAM: answers pings (ICMP and ICMPv6 echo requests) for a set of
+-- addresses, and the ARP and neighbour solicitations for those addresses
+-- when no interface of this host has them (so that a peer can reach an
+-- address that exists only in this machine).  Copy this file to write a
+-- machine of your own.
+--
+--   local am <close> = IcmpEchoAM{addresses = {"10.0.0.7", "fd00::7"}}
+--   am:start(AutomatonConfig{iface = "eth0"})
+--
+-- Options: addresses (IPv4 and IPv6 addresses or networks), mac (the
+-- replies' source; default: the interface's), resolve (answer ARP/ND for
+-- the addresses: "auto", the default, for those no interface has; true;
+-- false), ttl (64), plus name, log and debug.
+local answering = require("stackforge.answering")
+local options = require("stackforge.options")
+local arp = require("stackforge.machines.arp")
+local ndp = require("stackforge.machines.ndp")
+local L = require("stackforge.layers")
+local Ether, IP, IPv6, ICMP, ICMPv6, ARP = L.Ether, L.IP, L.IPv6, L.ICMP, L.ICMPv6, L.ARP
+local EchoReply4, EchoReply6, Raw = L.ICMP.echo_reply, L.ICMPv6EchoReply, L.Raw
+
+local M = {}
+
+local ECHO4, ECHO6, NS = 8, 128, 135
+
+-- the reply to an IPv4 echo request: addresses swapped, same id, seq and data
+function M.reply4(req, mac, ttl)
+  local ip, echo, data = req[IP], req[ICMP], req[Raw]
+  local r = Ether{src = mac, dst = req[Ether].src}
+    / IP{src = ip.dst, dst = ip.src, ttl = ttl, tos = ip.tos}
+    / EchoReply4{id = echo.id, seq = echo.seq}
+  if data then r = r / data.load end
+  return r
+end
+
+-- the reply to an IPv6 echo request
+function M.reply6(req, mac, ttl)
+  local ip, echo = req[IPv6], req[ICMPv6]
+  return Ether{src = mac, dst = req[Ether].src}
+    / IPv6{src = ip.dst, dst = ip.src, hlim = ttl, tc = ip.tc}
+    / EchoReply6{id = echo.id, seq = echo.seq, data = echo.data}
+end
+
+-- why an echo request cannot be answered, or nil
+local function malformed4(req)
+  local ip = req[IP]
+  if not req[Ether] then return "not an Ethernet frame" end
+  if ip.frag ~= 0 or ip.flags:find("MF", 1, true) then
+    return "a fragment (fragmented requests are not reassembled)"
+  end
+  if req.truncated then return "truncated" end
+end
+
+local function malformed6(req)
+  if not req[Ether] then return "not an Ethernet frame" end
+  if req.truncated then return "truncated" end
+end
+
+-- which kind of request p is ("echo4", "echo6", "arp", "ns"), or nil
+local function kind(p, addrs, resolve)
+  local icmp = p[ICMP]
+  if icmp then
+    return icmp.type == ECHO4 and addrs:has(p[IP].dst) and "echo4" or nil
+  end
+  local icmp6 = p[ICMPv6]
+  if icmp6 then
+    local t = icmp6.type
+    if t == ECHO6 then return addrs:has(p[IPv6].dst) and "echo6" or nil end
+    return t == NS and resolve and ndp.asks_for(p, resolve) and "ns" or nil
+  end
+  return resolve and p[ARP] and arp.asks_for(p, resolve) and "arp" or nil
+end
+
+-- the addresses of addrs no interface of this host has
+local function unowned(addrs)
+  local mine, list = answering.local_addresses(), {}
+  for _, a in ipairs(addrs.v4) do if not mine[a] then list[#list + 1] = a end end
+  for _, a in ipairs(addrs.v6) do if not mine[a] then list[#list + 1] = a end end
+  return #list > 0 and answering.addresses("IcmpEchoAM", list, 1) or nil
+end
+
+local OPTS = {addresses = "any", mac = "string", resolve = "any", ttl = "count",
+              name = "string", log = "function", debug = "boolean"}
+
+function M.IcmpEchoAM(opts)
+  options.check("IcmpEchoAM", opts, OPTS, 2)
+  local addrs = answering.addresses("IcmpEchoAM", (opts or {}).addresses, 2)
+  local resolve_opt = opts.resolve == nil and "auto" or opts.resolve
+  if resolve_opt ~= "auto" and type(resolve_opt) ~= "boolean" then
+    error("IcmpEchoAM: option 'resolve' expected \"auto\", true or false, got "
+      .. options.show(resolve_opt), 2)
+  end
+  local ttl, resolve = opts.ttl or 64, nil
+  local filter = "(icmp and icmp[0] = 8) or (icmp6 and ip6[40] = 128)"
+  if resolve_opt then filter = filter .. " or arp or (icmp6 and ip6[40] = 135)" end
+  local replies = {
+    echo4 = function(p, am)
+      local why = malformed4(p)
+      if why then return am:ignore(p, why) end
+      return M.reply4(p, am.mac, ttl)
+    end,
+    echo6 = function(p, am)
+      local why = malformed6(p)
+      if why then return am:ignore(p, why) end
+      return M.reply6(p, am.mac, ttl)
+    end,
+    arp = function(p, am)
+      local why = arp.malformed(p)
+      if why then return am:ignore(p, why) end
+      return arp.is_at(p, am.mac)
+    end,
+    ns = function(p, am)
+      local why = ndp.malformed(p)
+      if why then return am:ignore(p, why) end
+      return ndp.advertisement(p, am.mac)
+    end,
+  }
+  local current  -- the kind is_request found, for make_reply
+  return answering.AnsweringMachine{
+    name = opts.name or "IcmpEchoAM", log = opts.log, debug = opts.debug,
+    bpf_filter = filter,
+    on_start = function(am)
+      am.mac = opts.mac or am.iface_mac
+      if not am.mac then error("the interface has no MAC: give mac=", 0) end
+      if resolve_opt == "auto" then
+        resolve = unowned(addrs)
+      elseif resolve_opt then
+        resolve = addrs
+      end
+    end,
+    is_request = function(p)
+      current = kind(p, addrs, resolve)
+      return current ~= nil
+    end,
+    make_reply = function(p, am) return replies[current](p, am) end,
+  }
+end
+
+return M

@@ -71,6 +71,14 @@ local function packet_of(r)
   return r
 end
 
+-- a packet's bytes from its network layer on: a reply sent as a datagram
+-- comes back in as a frame
+local function above_link(p)
+  if not live.is_frame(p) then return p:bytes() end
+  local _, _, hlen = p:_layer_info(1)
+  return p:bytes():sub(hlen + 1)
+end
+
 -- A reply made by a constructor gets what it lacks (link addresses, a
 -- source from the route), as sendp/send fill them; frames and datagrams
 -- wait in their lists until the batch is sent.
@@ -80,7 +88,7 @@ local function queue(self, r)
   if not q then error("cannot send the reply: " .. err, 0) end
   local list = frame and self._frames or ((q:bytes():byte(1) >> 4) == 6 and self._ip6 or self._ip4)
   list[#list + 1] = q
-  if self._loop_guard then self._loop_guard[q:bytes()] = true end
+  if self._loop_guard then self._loop_guard[above_link(q)] = true end
 end
 
 local function sender(self, kind)
@@ -175,7 +183,7 @@ end
 
 local function handle(self, p)
   self.seen = self.seen + 1
-  if self._loop_guard and self._loop_guard[p:bytes()] then return end  -- our own
+  if self._loop_guard and self._loop_guard[above_link(p)] then return end  -- our own
   local ok, yes = xpcall(self.is_request, user_error, p, self)
   if not ok then return failed(self, "is_request", yes, p) end
   if not yes then return end

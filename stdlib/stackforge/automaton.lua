@@ -133,7 +133,7 @@ local STATE_FIELDS = {initial = "boolean", final = "boolean", error = "boolean",
 local TRANS_FIELDS = {
   [1] = "string", [2] = "string", from = "string", to = "string", name = "string",
   condition = "function", receive = "function", timeout = "number",
-  action = "any", prio = "number",
+  action = "any", prio = "any",
 }
 
 local Class = {}     -- an automaton definition: called to make an instance
@@ -182,6 +182,9 @@ end
 
 local function check_transition(name, states, i, spec, level)
   options.check(("Automaton %s: transition %d"):format(name, i), spec, TRANS_FIELDS, level + 1)
+  if spec.prio ~= nil and type(spec.prio) ~= "number" then
+    def_error(name, ("transition %d: prio must be a number, got %s"):format(i, options.show(spec.prio)), level + 1)
+  end
   local t = {from = spec.from or spec[1], to = spec.to or spec[2], prio = spec.prio or 0, index = i}
   for _, k in ipairs{"from", "to"} do
     if not t[k] then def_error(name, ("transition %d has no '%s' state"):format(i, k), level + 1) end

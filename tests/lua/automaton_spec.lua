@@ -1,0 +1,361 @@
+-- Automata and answering machines without privilege: definitions and
+-- their errors, the graph (Graphviz's dot reads it), runs driven by
+-- conditions, timeouts and self:sleep (from run() and in the background),
+-- stop, errors in states; answering machines fed packets through
+-- am:handle (the replies each built-in makes, malformed and foreign
+-- requests ignored, errors in callbacks logged).  The same machines
+-- against real clients: tests/automata/automata_spec.lua (as root).
+local sf = require("stackforge")
+local core = require("stackforge.core")
+
+local function keeper()
+  local lines = {}
+  return lines, function(l) lines[#lines + 1] = l end
+end
+
+local Ping = sf.Automaton{
+  name = "Ping",
+  states = {
+    BEGIN = {initial = true, enter = function(self) self.n = 0 end},
+    WAIT = {enter = function(self) self.n = self.n + 1 end},
+    NAP = {enter = function(self) self:sleep(0.02) end},
+    DONE = {final = true, enter = function(self, how) return self.n, how end},
+    GAVE_UP = {error = true, enter = function(self) return "after " .. self.n end},
+  },
+  transitions = {
+    {"BEGIN", "WAIT", name = "go", condition = function() return true end},
+    {"WAIT", "DONE", name = "enough", condition = function(self)
+       if self.n >= self.goal then return true, "counted" end
+     end},
+    {"WAIT", "GAVE_UP", name = "limit", prio = -1,
+     condition = function(self) return self.n > self.limit end},
+    {"WAIT", "NAP", timeout = 0.01, action = function(self) self.naps = (self.naps or 0) + 1 end},
+    {"NAP", "WAIT", name = "woke", condition = function() return true end},
+  },
+}
+
+describe("Automaton", function()
+  it("runs through conditions (by priority), timeouts and self:sleep to its final state", function()
+    local a = Ping{goal = 3, limit = 10}
+    local n, how = a:run()
+    assert.equal(3, n)
+    assert.equal("counted", how)  -- the condition's values reach the next state
+    assert.equal(2, a.naps)
+    assert.same({"BEGIN", "WAIT", "NAP", "WAIT", "NAP", "WAIT", "DONE"}, a.history)
+    assert.is_false(a.running)
+    assert.equal("DONE", a.state)
+  end)
+
+  it("ends in an error state with nil and why", function()
+    local a = Ping{goal = 100, limit = 1}
+    local r, why = a:run()
+    assert.is_nil(r)
+    assert.equal("Ping: ended in error state GAVE_UP: after 2", why)
+  end)
+
+  it("runs in the background: start, join, .state while it waits", function()
+    local a = Ping{goal = 3, limit = 10}
+    assert.equal(a, a:start())
+    assert.is_true(a.running)
+    assert.equal("WAIT", a.state)  -- it went as far as it could without waiting
+    local n = a:join(5)
+    assert.equal(3, n)
+    assert.is_false(a.running)
+    local b = Ping{goal = 3, limit = 10}:start()
+    local r, why = b:join(0)
+    assert.is_nil(r)
+    assert.equal("timeout", why)
+    b:join(5)
+  end)
+
+  it("stops from outside, in the background and from run()", function()
+    local Slow = sf.Automaton{name = "Slow", states = {A = {initial = true}, F = {final = true}},
+      transitions = {{"A", "F", timeout = 30}}}
+    local a = Slow{}:start()
+    local t = core._after(0.05, function() a:stop() end)
+    local r, why = a:join(5)
+    t:stop()
+    assert.is_nil(r)
+    assert.equal("Slow: stopped in state A", why)
+    local b = Slow{}
+    core._after(0.05, function() b:stop() end)
+    local t0 = core.now()
+    r, why = b:run()
+    assert.is_true(core.now() - t0 < 5)
+    assert.is_nil(r)
+    assert.equal("Slow: stopped in state A", why)
+    b:stop()  -- harmless once stopped
+  end)
+
+  it("raises an error in a state from run() (with the state's line), logs it in the background", function()
+    local Boom = sf.Automaton{name = "Boom",
+      states = {S = {initial = true, enter = function() error("no luck") end}, F = {final = true}},
+      transitions = {{"S", "F", condition = function() return true end}}}
+    local ok, err = pcall(function() local _ = Boom{}:run() end)
+    assert.is_false(ok)
+    assert.matches("Boom: in state S: [^:]*automaton_spec%.lua:%d+: no luck", err)
+    local lines, log = keeper()
+    local b = Boom{log = log}:start()
+    local r, why = b:join(1)
+    assert.is_nil(r)
+    assert.matches("^Boom: in state S: [^:]*automaton_spec%.lua:%d+: no luck$", why)
+    assert.matches("^Boom: in state S: .*no luck$", lines[1])
+  end)
+
+  it("logs state changes in debug mode", function()
+    local lines, log = keeper()
+    Ping{goal = 1, limit = 10, debug = true, log = log}:run()
+    assert.same({"Ping: enter BEGIN", "Ping: BEGIN -> WAIT (condition go)", "Ping: enter WAIT",
+      "Ping: WAIT -> DONE (condition enough)", "Ping: enter DONE", "Ping: ended in DONE"}, lines)
+  end)
+
+  it("draws its graph in Graphviz's dot, Scapy's colours", function()
+    local dot = Ping:graph()
+    local here = debug.getinfo(1, "S").short_src:match("[^/]*$")
+    local expected = ([[
+digraph "Ping" {
+	"BEGIN" [ style=filled, fillcolor=blue, shape=box, root=true ];
+	"DONE" [ style=filled, fillcolor=green, shape=octagon ];
+	"GAVE_UP" [ style=filled, fillcolor=red, shape=octagon ];
+	"NAP" [ shape=ellipse ];
+	"WAIT" [ shape=ellipse ];
+	"BEGIN" -> "WAIT" [ label="go", color=purple ];
+	"WAIT" -> "DONE" [ label="enough", color=purple ];
+	"WAIT" -> "GAVE_UP" [ label="limit", color=purple ];
+	"WAIT" -> "NAP" [ label="timeout/0.01s\l>[%s:%d]", color=blue ];
+	"NAP" -> "WAIT" [ label="woke", color=purple ];
+}
+]]):format(here, 32)
+    assert.equal(expected, dot)
+    assert.equal(dot, Ping{goal = 1, limit = 1}:graph())
+    local dotbin = io.popen("command -v dot"):read("l")
+    if not dotbin then pending("graphviz's dot is not installed"); return end
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(dot)
+    f:close()
+    local out = io.popen(("dot -Tplain %s 2>&1"):format(path)):read("a")
+    os.remove(path)
+    assert.matches("^graph ", out)
+    for _, state in ipairs{"BEGIN", "WAIT", "NAP", "DONE", "GAVE_UP"} do
+      assert.matches("\nnode " .. state .. " ", out)
+    end
+    assert.matches("\nedge WAIT NAP ", out)
+  end)
+
+  it("rejects bad definitions and parameters, naming what is wrong", function()
+    local function err(def) local ok, e = pcall(sf.Automaton, def); assert.is_false(ok); return e end
+    assert.matches("Automaton Z: no initial state", err{name = "Z", states = {A = {}}})
+    assert.matches("two initial states", err{name = "Z", states = {A = {initial = true}, B = {initial = true}}})
+    assert.matches("transition 1: no state Q",
+      err{name = "Z", states = {A = {initial = true}}, transitions = {{"A", "Q", condition = print}}})
+    assert.matches("needs one of condition, receive or timeout",
+      err{name = "Z", states = {A = {initial = true}, F = {final = true}}, transitions = {{"A", "F"}}})
+    assert.matches("state A has no transition out of it",
+      err{name = "Z", states = {A = {initial = true}, F = {final = true}}})
+    assert.matches("transition 1 leaves F, which ends the machine",
+      err{name = "Z", states = {A = {initial = true}, F = {final = true}},
+          transitions = {{"F", "A", timeout = 1}, {"A", "F", timeout = 1}}})
+    assert.matches("state A: unknown option 'bogus'",
+      err{name = "Z", states = {A = {initial = true, bogus = 1}}})
+    assert.matches("unknown option 'stats'", err{name = "Z", stats = {}})
+    assert.has_error(function() Ping{state = 1} end,
+      "Automaton Ping: parameter 'state' is the machine's own (choose another name)")
+    local a = Ping{goal = 1, limit = 1}
+    assert.has_error(function() a:sleep(1) end,
+      "Ping: sleep() is for states and actions (use sleep() elsewhere)")
+  end)
+
+  it("a stuck state (no condition holds, nothing else can leave) is an error", function()
+    local Stuck = sf.Automaton{name = "Stuck",
+      states = {A = {initial = true}, F = {final = true}},
+      transitions = {{"A", "F", condition = function() return false end}}}
+    assert.has_error(function() Stuck{}:run() end)
+    local ok, e = pcall(Stuck{}.run, Stuck{})
+    assert.is_false(ok)
+    assert.matches("no condition of state A holds and nothing else leaves it", e)
+  end)
+end)
+
+describe("AutomatonConfig", function()
+  it("takes the seed toolkit's fields and rejects others", function()
+    local c = sf.AutomatonConfig{iface = "eth0", bpf_filter = "arp", snaplen = 1500, promisc = true}
+    assert.equal("eth0", c.iface)
+    assert.equal("AutomatonConfig{iface=eth0, bpf_filter=\"arp\"}", tostring(c))
+    assert.has_error(function() sf.AutomatonConfig{ifname = "eth0"} end)
+    local ok, e = pcall(sf.AutomatonConfig, {snaplen = -1})
+    assert.is_false(ok)
+    assert.matches("AutomatonConfig.snaplen: expected a non%-negative integer, got %-1", e)
+  end)
+end)
+
+-- a frame as a capture would deliver it; a datagram as parsed from its IP layer
+local function frame(p)
+  return sf.Packet(p:bytes(), {linktype = require("stackforge.live").is_frame(p) and 1 or 101})
+end
+
+local MAC = "02:00:00:00:00:aa"
+local PEER = "02:00:00:00:00:01"
+
+describe("AnsweringMachine", function()
+  it("counts requests and replies, logs errors in callbacks with the script's line", function()
+    local lines, log = keeper()
+    local am = sf.AnsweringMachine{name = "Mine", log = log,
+      is_request = function(p) return p[sf.UDP] ~= nil end,
+      make_reply = function(p)
+        if p[sf.UDP].dport == 1 then error("port one") end
+        if p[sf.UDP].dport == 2 then return 7 end
+        if p[sf.UDP].dport == 3 then return {"\1\2", sf.IP() / sf.UDP()} end
+        return sf.IP() / sf.UDP{dport = p[sf.UDP].sport}
+      end}
+    assert.equal(1, #am:handle(frame(sf.Ether() / sf.IP() / sf.UDP{dport = 9})))
+    assert.equal(0, #am:handle(frame(sf.Ether() / sf.IP() / sf.TCP())))
+    assert.equal(0, #am:handle(frame(sf.Ether() / sf.IP() / sf.UDP{dport = 1})))
+    assert.equal(0, #am:handle(frame(sf.Ether() / sf.IP() / sf.UDP{dport = 2})))
+    assert.equal(2, #am:handle(frame(sf.Ether() / sf.IP() / sf.UDP{dport = 3})))
+    local st = am:stats()
+    assert.equal(5, st.seen)
+    assert.equal(4, st.requests)
+    assert.equal(3, st.replies)
+    assert.equal(2, st.errors)
+    assert.matches("^Mine: make_reply: [^:]*automaton_spec%.lua:%d+: port one %(on Ethernet / IPv4 / UDP%)$", lines[1])
+    assert.matches("^Mine: make_reply: [^:]*automaton_spec%.lua:%d+: make_reply returned a number", lines[2])
+    assert.is_false(am:is_running())
+    assert.equal("<Mine: 4 requests, 3 replies>", tostring(am))
+  end)
+
+  it("rejects bad definitions, naming the option", function()
+    assert.has_error(function() sf.AnsweringMachine{make_reply = print} end,
+      "AnsweringMachine: 'is_request' is required (a function)")
+    assert.has_error(function() sf.AnsweringMachine{is_request = print, make_reply = print, filter = "arp"} end)
+    local ok, e = pcall(sf.AnsweringMachine, {is_request = print, make_reply = print, bpf_filter = "tcp port x"})
+    assert.is_false(ok)
+    assert.matches("AnsweringMachine: bpf_filter: .*port", e)
+  end)
+
+  it("stop and close are harmless before start and twice; a closed machine does not start", function()
+    local am = sf.AnsweringMachine{is_request = print, make_reply = print}
+    am:stop()
+    am:close()
+    am:close()
+    assert.has_error(function() am:start() end, "AnsweringMachine: attempt to use a closed machine")
+  end)
+end)
+
+describe("built-in machines' replies", function()
+  it("ArpResponderAM: is-at for its addresses and networks only, not for announcements", function()
+    local lines, log = keeper()
+    local am = sf.ArpResponderAM{addresses = {"10.0.0.5", "10.0.1.0/28"}, mac = MAC, log = log}
+    local function ask(pdst, psrc, extra)
+      local t = {op = "who-has", hwsrc = PEER, psrc = psrc or "10.0.0.1", pdst = pdst}
+      for k, v in pairs(extra or {}) do t[k] = v end
+      return am:handle(frame(sf.Ether{src = PEER, dst = "ff:ff:ff:ff:ff:ff"} / sf.ARP(t)))
+    end
+    local r = ask("10.0.1.9")
+    assert.equal(1, #r)
+    local a = frame(r[1])
+    assert.equal(PEER, a.dst)
+    assert.equal(MAC, a.src)
+    assert.equal(2, a[sf.ARP].op)
+    assert.equal("10.0.1.9", a[sf.ARP].psrc)
+    assert.equal(MAC, a[sf.ARP].hwsrc)
+    assert.equal("10.0.0.1", a[sf.ARP].pdst)
+    assert.equal(PEER, a[sf.ARP].hwdst)
+    assert.equal(0, #ask("10.0.1.16"))           -- outside the /28
+    assert.equal(0, #ask("10.0.0.5", "10.0.0.5")) -- an announcement
+    assert.equal(1, #ask("10.0.0.5", "0.0.0.0"))  -- a probe (RFC 5227) is answered
+    assert.equal(0, #ask("10.0.0.5", nil, {ptype = 0x86dd}))
+    assert.matches("ignored Ethernet / ARP.*ptype 0x86dd", lines[1])
+    assert.equal(1, am.malformed)
+  end)
+
+  it("NdpResponderAM: solicited advertisements, to all nodes for duplicate address detection", function()
+    local lines, log = keeper()
+    local am = sf.NdpResponderAM{addresses = {"fd00::5", "fe80::/64"}, mac = MAC, log = log}
+    local function ask(src, tgt, hlim)
+      return am:handle(frame(sf.Ether{src = PEER} / sf.IPv6{src = src, dst = "ff02::1:ff00:5", hlim = hlim}
+        / sf.ICMPv6ND_NS{tgt = tgt} / sf.ICMPv6NDOptSrcLLAddr{lladdr = PEER}))
+    end
+    local na = frame(ask("fd00::1", "fd00::5")[1])
+    assert.equal(PEER, na.dst)
+    assert.equal("fd00::5", na[sf.IPv6].src)
+    assert.equal("fd00::1", na[sf.IPv6].dst)
+    assert.equal(255, na[sf.IPv6].hlim)
+    local icmp = na[sf.ICMPv6]
+    assert.equal(136, icmp.type)
+    assert.same({0, 1, 1}, {icmp.R, icmp.S, icmp.O})
+    assert.equal("fd00::5", icmp.tgt)
+    assert.equal(MAC, na:layer(4).lladdr)
+    local dad = frame(ask("::", "fe80::1234")[1])
+    assert.equal("33:33:00:00:00:01", dad.dst)
+    assert.equal("ff02::1", dad[sf.IPv6].dst)
+    assert.equal(0, dad[sf.ICMPv6].S)
+    assert.equal(0, #ask("fd00::1", "fd00::6"))
+    assert.equal(0, #ask("fd00::1", "fd00::5", 64))
+    assert.matches("hop limit is not 255", lines[1])
+  end)
+
+  it("IcmpEchoAM: echo replies with the request's id, seq and data, v4 and v6", function()
+    local am = sf.IcmpEchoAM{addresses = {"10.0.0.7", "fd00::7"}, mac = MAC, resolve = true}
+    local r4 = frame(am:handle(frame(sf.Ether{src = PEER} / sf.IP{src = "10.0.0.1", dst = "10.0.0.7", tos = 0x10}
+      / sf.ICMP.echo_request{id = 3, seq = 4} / "payload"))[1])
+    assert.equal("Ethernet / IPv4 / ICMP / Raw", r4:summary())
+    assert.equal(PEER, r4.dst)
+    assert.same({"10.0.0.7", "10.0.0.1", 0x10, 64}, {r4[sf.IP].src, r4[sf.IP].dst, r4[sf.IP].tos, r4[sf.IP].ttl})
+    assert.same({0, 3, 4}, {r4[sf.ICMP].type, r4[sf.ICMP].id, r4[sf.ICMP].seq})
+    assert.equal("payload", r4[sf.Raw].load)
+    local r6 = frame(am:handle(frame(sf.Ether{src = PEER} / sf.IPv6{src = "fd00::1", dst = "fd00::7"}
+      / sf.ICMPv6EchoRequest{id = 5, seq = 6, data = "six"}))[1])
+    assert.same({"fd00::7", "fd00::1"}, {r6[sf.IPv6].src, r6[sf.IPv6].dst})
+    assert.same({129, 5, 6, "six"}, {r6[sf.ICMPv6].type, r6[sf.ICMPv6].id, r6[sf.ICMPv6].seq, r6[sf.ICMPv6].data})
+    -- checksums as the kernel checks them
+    assert.equal(r4:bytes(), r4:build():bytes())
+    assert.equal(0, core.checksum(r4:bytes():sub(35)))
+    assert.equal(0, #am:handle(frame(sf.Ether() / sf.IP{dst = "10.0.0.8"} / sf.ICMP.echo_request())))
+    assert.equal(0, #am:handle(frame(sf.Ether() / sf.IP{dst = "10.0.0.7"} / sf.ICMP.echo_reply())))
+    -- ARP and ND for its addresses (resolve = true)
+    assert.equal(1, #am:handle(frame(sf.Ether{src = PEER} / sf.ARP{hwsrc = PEER, psrc = "10.0.0.1", pdst = "10.0.0.7"})))
+    assert.equal(1, #am:handle(frame(sf.Ether{src = PEER} / sf.IPv6{src = "fd00::1"} / sf.ICMPv6ND_NS{tgt = "fd00::7"})))
+    local quiet = sf.IcmpEchoAM{addresses = {"10.0.0.7"}, mac = MAC, resolve = false}
+    assert.equal(0, #quiet:handle(frame(sf.Ether{src = PEER} / sf.ARP{hwsrc = PEER, psrc = "10.0.0.1", pdst = "10.0.0.7"})))
+  end)
+
+  it("TcpRstAM: resets either side acceptably (seq from the ack; ack for a SYN)", function()
+    local am = sf.TcpRstAM{}
+    local function seg(flags, seq, ack, data)
+      local p = sf.Ether() / sf.IP{src = "10.0.0.1", dst = "10.0.0.2"}
+        / sf.TCP{sport = 40000, dport = 80, flags = flags, seq = seq, ack = ack}
+      if data then p = p / data end
+      return am:handle(frame(p))
+    end
+    local r = seg("PA", 1000, 5000, "hello")
+    assert.equal(2, #r)
+    local to_client, to_server = frame(r[1]), frame(r[2])
+    assert.same({"10.0.0.2", "10.0.0.1", 80, 40000, 5000, "R"}, {to_client[sf.IP].src, to_client[sf.IP].dst,
+      to_client[sf.TCP].sport, to_client[sf.TCP].dport, to_client[sf.TCP].seq, to_client[sf.TCP].flags})
+    assert.same({"10.0.0.1", "10.0.0.2", 40000, 80, 1005, "R"}, {to_server[sf.IP].src, to_server[sf.IP].dst,
+      to_server[sf.TCP].sport, to_server[sf.TCP].dport, to_server[sf.TCP].seq, to_server[sf.TCP].flags})
+    local syn = seg("S", 0xffffffff, 0)
+    assert.equal(1, #syn)
+    assert.same({"RA", 0, 0}, {frame(syn[1])[sf.TCP].flags, frame(syn[1])[sf.TCP].seq, frame(syn[1])[sf.TCP].ack})
+    assert.equal(0, #seg("R", 1, 1))  -- a reset is never answered
+    local one = sf.TcpRstAM{both = false}
+    assert.equal(1, #one:handle(frame(sf.Ether() / sf.IP() / sf.TCP{flags = "A"})))
+  end)
+
+  it("options are checked, naming the machine and the option", function()
+    local ok, e = pcall(sf.ArpResponderAM, {addresses = {"10.0.0.300"}})
+    assert.is_false(ok)
+    assert.matches("ArpResponderAM: addresses%[1%]: bad address \"10.0.0.300\"", e)
+    assert.has_error(function() sf.ArpResponderAM{} end)
+    assert.has_error(function() sf.NdpResponderAM{addresses = "fd00::1", mc = MAC} end)
+    ok, e = pcall(sf.IcmpEchoAM, {addresses = "10.0.0.1", resolve = "yes"})
+    assert.matches("IcmpEchoAM: option 'resolve' expected \"auto\", true or false, got \"yes\"", e)
+    ok, e = pcall(sf.TcpRstAM, {bpf_filter = "port x"})
+    assert.matches("TcpRstAM: bpf_filter: ", e)
+    local am = sf.ArpResponderAM{addresses = "10.0.0.1"}
+    ok, e = pcall(am.start, am, {iface = "lo", bogus = 1})
+    assert.is_false(ok)
+    assert.matches("AutomatonConfig has no field 'bogus'", e)
+  end)
+end)

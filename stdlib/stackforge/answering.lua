@@ -313,8 +313,6 @@ end
 
 -- ---- address lists: the built-in machines' `addresses` --------------------------------
 
-local L = require("stackforge.layers")
-
 local function ip4_int(s)
   local a, b, c, d = s:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
   if not a then return nil end
@@ -330,10 +328,9 @@ end
 
 -- an IPv6 address's 16 bytes and canonical text (as packets read it), or nil
 local function ip6(s)
-  if not s:find(":", 1, true) then return nil end
-  local ok, p = pcall(L.IPv6, {src = s})
-  if not ok then return nil end
-  return p:bytes():sub(9, 24), p.src
+  local b = core.pton(s)
+  if not b or #b ~= 16 then return nil end
+  return b, core.ntop(b)
 end
 
 local function prefix_match(a, b, bits)

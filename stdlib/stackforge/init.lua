@@ -77,6 +77,9 @@ do
   M.NdpResponderAM = require("stackforge.machines.ndp").NdpResponderAM
   M.IcmpEchoAM = require("stackforge.machines.icmp_echo").IcmpEchoAM
   M.TcpRstAM = require("stackforge.machines.tcp_rst").TcpRstAM
+  local dhcp = require("stackforge.machines.dhcp_server")
+  M.DhcpServerAM = dhcp.DhcpServerAM
+  M.DhcpPoolConfig = dhcp.DhcpPoolConfig
 end
 
 for name, v in pairs(layers) do

@@ -309,3 +309,169 @@ describe("Automaton", function()
     assert.is_true(os.time() - t0 <= 5)
   end)
 end)
+
+describe("DhcpServerAM", function()
+  -- the DHCP link (run_automata.sh): the server on vethDA in A, clients on
+  -- vethDB in B (MAC 02:00:00:5f:d1:01); the server's address is no
+  -- kernel's, so the server answers ARP for it (clients renew to it)
+  local CLIENT_MAC = "02:00:00:5f:d1:01"
+  local dconfig = sf.AutomatonConfig{iface = "vethDA"}
+  local hook = TMP .. "/dhcp_hook.sh"
+
+  local function pool(extra)
+    local t = {pool_start = "10.98.0.100", pool_end = "10.98.0.110", server_ip = "10.98.0.1",
+      subnet_mask = "255.255.255.0", gateway = "10.98.0.1", dns_servers = {"10.98.0.53", "10.98.0.54"},
+      lease_time = 60, domain = "lab.test"}
+    for k, v in pairs(extra or {}) do t[k] = v end
+    return sf.DhcpPoolConfig(t)
+  end
+
+  -- the clients' script: each event into $EVENTS, the address configured
+  -- and removed as the lease says (udhcpc passes $1 and $ip/$mask,
+  -- dhclient $reason and $new_ip_address/$new_subnet_mask)
+  setup(function()
+    local f = assert(io.open(hook, "w"))
+    f:write([[
+#!/bin/sh
+echo "$1$reason $ip$new_ip_address" >> "$0.events"  # dhclient clears the environment
+case "$1$reason" in
+  bound|renew) ip addr add "$ip/$mask" dev "$interface" 2>/dev/null ;;
+  BOUND|RENEW|REBOOT) ip addr add "$new_ip_address/$new_subnet_mask" dev "$interface" 2>/dev/null ;;
+  deconfig|RELEASE|EXPIRE|STOP) ip addr flush dev "$interface" ;;
+esac
+exit 0
+]])
+    f:close()
+    os.execute("chmod +x " .. hook)
+  end)
+
+  before_each(function()
+    os.execute(ns.in_ns(B, "ip addr flush dev vethDB"))
+    os.remove(hook .. ".events")
+  end)
+
+  local function addresses_of_client()
+    return ns.sh(ns.in_ns(B, "ip -4 -o addr show dev vethDB"))
+  end
+
+  local function events() return ns.read(hook .. ".events") end
+
+  local function udhcpc(name, args)
+    return ("busybox udhcpc -f -i vethDB -s %s -t 3 -T 1 -A 1 %s"):format(hook, args or "")
+  end
+
+  it("busybox udhcpc: a lease obtained, configured, renewed (SIGUSR1) and released (-R)", function()
+    local dhcp <close> = sf.DhcpServerAM(pool(), {server_mac = "02:00:00:00:00:01"})
+    dhcp:start(dconfig)
+    local log = TMP .. "/udhcpc.out"
+    local pid = ns.spawn(ns.in_ns(B, udhcpc("udhcpc", "-R -x hostname:sfclient -O 15")), log)
+    assert.is_true(ns.wait_for(function() return events():find("bound") end, 5), ns.read(log))
+    assert.matches("lease of 10.98.0.100 obtained from 10.98.0.1, lease time 60", ns.read(log))
+    assert.matches("inet 10.98.0.100/24", addresses_of_client())
+    local l = dhcp:lease(CLIENT_MAC)
+    assert.same({"10.98.0.100", "bound", "sfclient"}, {l.ip, l.state, l.hostname})
+    assert.is_true(l.expires > 55 and l.expires <= 60)
+    ns.wait_for(function() return false end, 1.1)
+    assert.is_true(dhcp:lease(CLIENT_MAC).expires < 60)
+    os.execute("kill -USR1 " .. pid)  -- renew: a unicast REQUEST to the server's address
+    assert.is_true(ns.wait_for(function() return events():find("renew") end, 5), ns.read(log))
+    assert.equal(60, dhcp:lease(CLIENT_MAC).expires)
+    assert.is_true(dhcp.server.arp_answers >= 1)  -- it answered the client's ARP for 10.98.0.1
+    os.execute("kill -TERM " .. pid)  -- -R: released on exit
+    assert.is_true(ns.wait_for(function() return not ns.alive(pid) end, 5))
+    assert.is_true(ns.wait_for(function() return dhcp:lease(CLIENT_MAC).state == "released" end, 2))
+    assert.equal("", addresses_of_client())
+    assert.equal(0, dhcp.errors + dhcp.malformed)
+  end)
+
+  it("ISC dhclient: a lease obtained, configured, renewed at T1 and released (-r)", function()
+    local dhcp <close> = sf.DhcpServerAM(pool{lease_time = 4})
+    dhcp:start(dconfig)
+    local conf = TMP .. "/dhclient.conf"
+    local f = assert(io.open(conf, "w"))
+    f:write('send host-name "sfdhclient";\nrequest subnet-mask, broadcast-address, routers, domain-name, domain-name-servers;\n')
+    f:close()
+    local args = ("-cf %s -lf %s/dhclient.leases -pf %s/dhclient.pid -sf %s"):format(conf, TMP, TMP, hook)
+    local log = TMP .. "/dhclient.out"
+    ns.spawn(ns.in_ns(B, "dhclient -d -v " .. args .. " vethDB"), log)
+    assert.is_true(ns.wait_for(function() return events():find("BOUND") end, 8), ns.read(log))
+    local l = dhcp:lease(CLIENT_MAC)
+    assert.same({"10.98.0.100", "bound", "sfdhclient"}, {l.ip, l.state, l.hostname})
+    assert.matches("inet 10.98.0.100/24", addresses_of_client())
+    -- T1 is 2 s: dhclient renews by unicast
+    assert.is_true(ns.wait_for(function() return events():find("RENEW") end, 6), ns.read(log))
+    assert.matches("DHCPREQUEST for 10.98.0.100 on vethDB to 10.98.0.1 port 67", ns.read(log))
+    assert.equal("bound", dhcp:lease(CLIENT_MAC).state)
+    assert.equal("0", ns.sh(ns.in_ns(B, "dhclient -r -v " .. args .. " vethDB >/dev/null 2>&1; echo $?")):match("%d"))
+    assert.is_true(ns.wait_for(function() return dhcp:lease(CLIENT_MAC).state == "released" end, 3), ns.read(log))
+    assert.equal("", addresses_of_client())
+    assert.equal(0, dhcp.errors + dhcp.malformed)
+  end)
+
+  it("a pool of 2: the third client gets nothing, and the server logs the exhaustion", function()
+    local lines, log = keeper()
+    local dhcp <close> = sf.DhcpServerAM(pool{pool_end = "10.98.0.101"}, {log = log})
+    dhcp:start(dconfig)
+    local got = {}
+    for i = 1, 3 do
+      local out = run(B, udhcpc("pool" .. i, ("-q -n -C -x 0x3d:01aabbcc00000%d"):format(i)), "pool" .. i, 10)
+      got[i] = out:match("lease of (%S+) obtained") or "none"
+      os.execute(ns.in_ns(B, "ip addr flush dev vethDB"))
+    end
+    assert.same({"10.98.0.100", "10.98.0.101", "none"}, got)
+    assert.is_not_nil(find_line(lines, "^DhcpServerAM: pool exhausted: no address for 02:00:00:5f:d1:01 %(10.98.0.100%-10.98.0.101%)$"))
+    assert.equal(2, #dhcp:leases())
+  end)
+
+  it("a DECLINE (udhcpc -a finds the address in use) marks the address bad; the client gets the next", function()
+    local lines, log = keeper()
+    local dhcp <close> = sf.DhcpServerAM(pool(), {log = log})
+    dhcp:start(dconfig)
+    local squatter <close> = sf.ArpResponderAM{addresses = "10.98.0.100", mac = "02:00:00:00:0b:ad"}
+    squatter:start(dconfig)
+    local out = run(B, udhcpc("decline", "-q -n -a100"), "decline", 10)
+    assert.matches("offered address is in use", out)
+    assert.matches("lease of 10.98.0.101 obtained", out)
+    local bad = dhcp:lease("10.98.0.100")
+    assert.equal("declined", bad.state)
+    assert.is_true(bad.expires > 590)
+    assert.equal("bound", dhcp:lease(CLIENT_MAC).state)
+    assert.equal("10.98.0.101", dhcp:lease(CLIENT_MAC).ip)
+    assert.is_not_nil(find_line(lines, "DECLINE from 02:00:00:5f:d1:01: 10.98.0.100 marked bad for 600 s"))
+  end)
+
+  it("a reservation: the client's MAC gets its address", function()
+    local dhcp <close> = sf.DhcpServerAM(pool{reservations = {[CLIENT_MAC] = "10.98.0.20"}})
+    dhcp:start(dconfig)
+    local out = run(B, udhcpc("reserved", "-q -n"), "reserved", 10)
+    assert.matches("lease of 10.98.0.20 obtained", out)
+  end)
+
+  it("a relayed DISCOVER (giaddr) is answered to the relay", function()
+    -- B relays: its address on the clients' subnet is 10.98.0.250 (on a
+    -- veth of its own); the server listens on vethA, where B's route to the
+    -- server's address leads; the OFFER goes to the relay's port 67,
+    -- where a Python socket waits
+    os.execute(ns.in_ns(B, "sh -c 'ip link add sfrelay type veth peer name sfrelay2 &&" ..
+      " ip link set sfrelay up && ip link set sfrelay2 up && ip addr add 10.98.0.250/24 dev sfrelay &&" ..
+      " ip route add 10.98.0.1/32 via " .. IP_A .. "'"))
+    local dhcp <close> = sf.DhcpServerAM(pool())
+    dhcp:start(config)
+    local relay = client(B, [[python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.98.0.250", 67)); s.settimeout(5)
+d, a = s.recvfrom(2000)
+print(a[0], a[1], len(d), d[0], ".".join(str(b) for b in d[16:20]), ".".join(str(b) for b in d[24:28]))']], "relay", 10)
+    ns.wait_for(function() return ns.sh(ns.in_ns(B, "ss -lun")):find("10.98.0.250:67") ~= nil end, 3)
+    run(B, sflua_in(B, "relay_send", ([[
+      send(IP{src = "10.98.0.250", dst = "10.98.0.1"} / UDP{sport = 67, dport = 67}
+        / BOOTP{xid = 77, hops = 1, giaddr = "10.98.0.250", chaddr = "02:00:00:00:77:01"}
+        / DHCP{options = {{"message-type", "discover"}, "end"}})]])), "relay_send")
+    local out = relay()
+    os.execute(ns.in_ns(B, "ip link del sfrelay"))
+    -- from the server's address and port, op BOOTREPLY, yiaddr, giaddr
+    assert.equal("10.98.0.1 67 300 2 10.98.0.100 10.98.0.250\n", out)
+    assert.equal("offered", dhcp:lease("02:00:00:00:77:01").state)
+  end)
+end)

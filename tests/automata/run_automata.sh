@@ -16,9 +16,13 @@ netns_up
 rc=$?
 if ((rc == 77)); then exit 77; fi
 if ((rc != 0)); then echo "automata: could not build the namespaces"; exit 1; fi
-for tool in arping ndisc6 ping nc python3 dot; do
+for tool in arping ndisc6 ping nc python3 dot busybox dhclient; do
   command -v $tool >/dev/null || { echo "automata: $tool is missing (scripts/setup.sh --test)"; exit 1; }
 done
+# a link for DHCP, without addresses: the servers in A, the clients in B
+ip link add vethDA netns "$NS_A" type veth peer name vethDB netns "$NS_B" || exit 1
+ip -n "$NS_B" link set vethDB address 02:00:00:5f:d1:01
+ip -n "$NS_A" link set vethDA up && ip -n "$NS_B" link set vethDB up || exit 1
 # link-local addresses finish duplicate address detection first (~1.5 s):
 # before that, B cannot send to a link-local target
 for _ in $(seq 50); do

@@ -359,3 +359,201 @@ describe("built-in machines' replies", function()
     assert.matches("AutomatonConfig has no field 'bogus'", e)
   end)
 end)
+
+describe("DhcpServerAM's answers", function()
+  local SERVER_MAC = "02:00:00:00:00:01"
+  local function pool(extra)
+    local t = {pool_start = "10.0.0.100", pool_end = "10.0.0.102", server_ip = "10.0.0.1",
+      gateway = "10.0.0.254", dns_servers = {"10.0.0.53"}, lease_time = 3600, domain = "lab.test"}
+    for k, v in pairs(extra or {}) do t[k] = v end
+    return sf.DhcpPoolConfig(t)
+  end
+
+  local function server(extra, opts)
+    local lines, log = keeper()
+    opts = opts or {}
+    opts.server_mac, opts.log = SERVER_MAC, log
+    return sf.DhcpServerAM(pool(extra), opts), lines
+  end
+
+  -- a client's message; bootp: BOOTP's fields over the defaults
+  local function msg(mac, mtype, opts, bootp)
+    local b = {xid = 0x1234, chaddr = mac, flags = "B"}
+    for k, v in pairs(bootp or {}) do b[k] = v end
+    local list = {{"message-type", mtype}}
+    for _, o in ipairs(opts or {}) do list[#list + 1] = o end
+    list[#list + 1] = "end"
+    return frame(sf.Ether{src = mac, dst = "ff:ff:ff:ff:ff:ff"} / sf.IP{src = b.ciaddr or "0.0.0.0",
+      dst = "255.255.255.255"} / sf.UDP{sport = 68, dport = 67} / sf.BOOTP(b) / sf.DHCP{options = list})
+  end
+
+  local function opt(p, name)
+    for _, o in ipairs(p[sf.DHCP].options) do
+      if type(o) == "table" and o[1] == name then return table.unpack(o, 2) end
+    end
+  end
+
+  local function one(dhcp, p)
+    local r = dhcp:handle(p)
+    assert.is_true(#r <= 1)
+    return r[1] and frame(r[1])
+  end
+
+  local function dora(dhcp, mac, extra)
+    local offer = one(dhcp, msg(mac, "discover", extra))
+    local ack = one(dhcp, msg(mac, "request", {{"server_id", "10.0.0.1"},
+      {"requested_addr", offer[sf.BOOTP].yiaddr}}))
+    return offer, ack
+  end
+
+  it("offers and acknowledges with the options asked for, in the order asked", function()
+    local dhcp = server()
+    local A = "02:00:00:00:00:0a"
+    local offer = one(dhcp, msg(A, "discover", {{"param_req_list", {"domain", "router", "subnet_mask", 42}},
+      {"hostname", "alpha"}}))
+    assert.equal("offer", opt(offer, "message-type"))
+    assert.equal("10.0.0.100", offer[sf.BOOTP].yiaddr)
+    assert.equal(2, offer[sf.BOOTP].op)
+    assert.equal(0x1234, offer[sf.BOOTP].xid)
+    assert.equal("ff:ff:ff:ff:ff:ff", offer.dst)  -- the broadcast flag
+    assert.equal(SERVER_MAC, offer.src)
+    local names = {}
+    for i, o in ipairs(offer[sf.DHCP].options) do names[i] = type(o) == "table" and o[1] or o end
+    assert.same({"message-type", "server_id", "lease_time", "renewal_time", "rebinding_time",
+      "domain", "router", "subnet_mask", "end"}, names)
+    assert.same({3600, 1800, 3150}, {opt(offer, "lease_time"), opt(offer, "renewal_time"), opt(offer, "rebinding_time")})
+    assert.equal("offered", dhcp:lease(A).state)
+    local ack = one(dhcp, msg(A, "request", {{"server_id", "10.0.0.1"}, {"requested_addr", "10.0.0.100"}}))
+    assert.equal("ack", opt(ack, "message-type"))
+    assert.equal("10.0.0.100", ack[sf.BOOTP].yiaddr)
+    local l = dhcp:lease(A)
+    assert.same({"10.0.0.100", "bound", 3600, "alpha"}, {l.ip, l.state, l.expires, l.hostname})
+    -- no request list: subnet mask, router, DNS, domain
+    local _, ack2 = dora(dhcp, "02:00:00:00:00:0b")
+    assert.same({"255.255.255.0", "10.0.0.254", "10.0.0.53", "lab.test"},
+      {opt(ack2, "subnet_mask"), opt(ack2, "router"), opt(ack2, "name_server"), opt(ack2, "domain")})
+    -- unicast to the new address when the client did not ask for broadcast
+    local o3 = one(dhcp, msg("02:00:00:00:00:0c", "discover", nil, {flags = ""}))
+    assert.same({"02:00:00:00:00:0c", "10.0.0.102"}, {o3.dst, o3[sf.IP].dst})
+  end)
+
+  it("NAKs a wrong or foreign request, forgets an offer the client declined for another server", function()
+    local dhcp = server()
+    local A = "02:00:00:00:00:0a"
+    one(dhcp, msg(A, "discover"))
+    local nak = one(dhcp, msg(A, "request", {{"server_id", "10.0.0.1"}, {"requested_addr", "10.0.0.101"}}))
+    assert.equal("nak", opt(nak, "message-type"))
+    assert.equal("0.0.0.0", nak[sf.BOOTP].yiaddr)
+    assert.equal("255.255.255.255", nak[sf.IP].dst)
+    -- init-reboot with an address of another subnet
+    nak = one(dhcp, msg(A, "request", {{"requested_addr", "192.168.1.5"}}))
+    assert.equal("nak", opt(nak, "message-type"))
+    -- another server chosen: silence, and our offer is gone
+    assert.is_nil(one(dhcp, msg(A, "request", {{"server_id", "10.0.0.2"}, {"requested_addr", "10.0.0.100"}})))
+    assert.is_nil(dhcp:lease(A))
+    -- an address bound to B is not A's
+    local _, bk = dora(dhcp, "02:00:00:00:00:0b")
+    nak = one(dhcp, msg(A, "request", {{"requested_addr", bk[sf.BOOTP].yiaddr}}))
+    assert.equal("nak", opt(nak, "message-type"))
+    assert.equal(3, dhcp.server.naks)
+  end)
+
+  it("renews and rebinds (ciaddr), answers INFORM without a lease, takes a RELEASE", function()
+    local dhcp = server()
+    local A = "02:00:00:00:00:0a"
+    dora(dhcp, A)
+    local renew = one(dhcp, msg(A, "request", nil, {ciaddr = "10.0.0.100", flags = ""}))
+    assert.equal("ack", opt(renew, "message-type"))
+    assert.same({"10.0.0.100", "10.0.0.100", A}, {renew[sf.IP].dst, renew[sf.BOOTP].ciaddr, renew.dst})
+    local inform = one(dhcp, msg("02:00:00:00:00:0f", "inform", nil, {ciaddr = "10.0.0.9", flags = ""}))
+    assert.equal("ack", opt(inform, "message-type"))
+    assert.equal("0.0.0.0", inform[sf.BOOTP].yiaddr)
+    assert.equal("10.0.0.9", inform[sf.IP].dst)
+    assert.is_nil(opt(inform, "lease_time"))
+    assert.equal("10.0.0.254", opt(inform, "router"))
+    assert.is_nil(one(dhcp, msg(A, "release", {{"server_id", "10.0.0.1"}}, {ciaddr = "10.0.0.100"})))
+    assert.equal("released", dhcp:lease(A).state)
+    -- the same client gets the same address back
+    local offer = one(dhcp, msg(A, "discover"))
+    assert.equal("10.0.0.100", offer[sf.BOOTP].yiaddr)
+  end)
+
+  it("DECLINE marks the address bad; exhaustion is silence and a log line; reservations hold", function()
+    local dhcp, lines = server({reservations = {["02:00:00:00:00:ee"] = "10.0.0.50"}})
+    local A, B, C = "02:00:00:00:00:0a", "02:00:00:00:00:0b", "02:00:00:00:00:0c"
+    dora(dhcp, A)
+    assert.is_nil(one(dhcp, msg(A, "decline", {{"server_id", "10.0.0.1"}, {"requested_addr", "10.0.0.100"}})))
+    assert.equal("declined", dhcp:lease("10.0.0.100").state)
+    assert.matches("DECLINE from 02:00:00:00:00:0a: 10.0.0.100 marked bad for 600 s", lines[1])
+    assert.equal("10.0.0.101", dora(dhcp, A)[sf.BOOTP].yiaddr)
+    assert.equal("10.0.0.102", dora(dhcp, B)[sf.BOOTP].yiaddr)
+    assert.is_nil(one(dhcp, msg(C, "discover")))  -- .100 is bad, .101 and .102 are taken
+    assert.equal("DhcpServerAM: pool exhausted: no address for 02:00:00:00:00:0c (10.0.0.100-10.0.0.102)", lines[2])
+    assert.equal("10.0.0.50", dora(dhcp, "02:00:00:00:00:ee")[sf.BOOTP].yiaddr)
+    -- a client asking for a reserved address does not get it
+    local o = one(dhcp, msg(C, "request", {{"requested_addr", "10.0.0.50"}}))
+    assert.equal("nak", opt(o, "message-type"))
+  end)
+
+  it("answers a relayed request to the relay, at port 67", function()
+    local dhcp = server()
+    local r = dhcp:handle(msg("02:00:00:00:00:0a", "discover", nil, {giaddr = "10.0.0.250", hops = 1}))
+    assert.equal(1, #r)
+    local offer = frame(r[1])  -- a datagram: the kernel routes it
+    assert.equal("IPv4 / UDP / BOOTP / DHCP", offer:summary())
+    assert.same({"10.0.0.1", "10.0.0.250", 67, 67}, {offer[sf.IP].src, offer[sf.IP].dst,
+      offer[sf.UDP].sport, offer[sf.UDP].dport})
+    assert.equal("10.0.0.250", offer[sf.BOOTP].giaddr)
+    -- a relay of another subnet is not ours to serve
+    assert.equal(0, #dhcp:handle(msg("02:00:00:00:00:0b", "discover", nil, {giaddr = "192.168.0.1"})))
+    assert.equal(1, dhcp.malformed)
+  end)
+
+  it("keeps its leases in a file across runs", function()
+    local path = os.tmpname()
+    local dhcp = server(nil, {lease_file = path})
+    dora(dhcp, "02:00:00:00:00:0a", {{"hostname", "alpha"}})
+    dora(dhcp, "02:00:00:00:00:0b")
+    assert.is_true(dhcp:save_leases())
+    local again = server(nil, {lease_file = path})
+    assert.equal(2, again.server.restored)
+    local l = again:lease("02:00:00:00:00:0a")
+    assert.same({"10.0.0.100", "bound", "alpha"}, {l.ip, l.state, l.hostname})
+    assert.equal("10.0.0.101", one(again, msg("02:00:00:00:00:0b", "discover"))[sf.BOOTP].yiaddr)
+    assert.equal("10.0.0.102", one(again, msg("02:00:00:00:00:0c", "discover"))[sf.BOOTP].yiaddr)
+    os.remove(path)
+  end)
+
+  it("ignores what it cannot serve, with a reason", function()
+    local dhcp, lines = server()
+    local plain = frame(sf.Ether() / sf.IP() / sf.UDP{sport = 68, dport = 67} / sf.BOOTP{chaddr = "02:00:00:00:00:0a"})
+    assert.equal(0, #dhcp:handle(plain))
+    assert.matches("BOOTP without DHCP options", lines[1])
+    assert.equal(0, #dhcp:handle(msg("02:00:00:00:00:0a", "discover", nil, {htype = 6})))
+    assert.matches("not Ethernet %(htype 6, hlen 6%)", lines[2])
+    assert.equal(0, #dhcp:handle(msg("02:00:00:00:00:0a", "offer")))
+    assert.matches("no message type this server answers %(offer%)", lines[3])
+    local whole = msg("02:00:00:00:00:0a", "discover"):bytes()
+    local cut = sf.Packet(whole:sub(1, #whole - 2))
+    assert.equal(0, #dhcp:handle(cut))
+    assert.equal(4, dhcp.malformed)
+    assert.equal(0, dhcp.errors)
+  end)
+
+  it("checks its pool, naming the field", function()
+    local function err(t) local ok, e = pcall(sf.DhcpPoolConfig, t); assert.is_false(ok); return e end
+    assert.matches("DhcpPoolConfig.pool_start: is required",
+      err{pool_end = "10.0.0.2", server_ip = "10.0.0.1"})
+    assert.matches("DhcpPoolConfig.pool_end: comes before pool_start",
+      err{pool_start = "10.0.0.9", pool_end = "10.0.0.2", server_ip = "10.0.0.1"})
+    assert.matches("DhcpPoolConfig.pool_end: 10.0.1.2 is not in the server's subnet 10.0.0.0/24",
+      err{pool_start = "10.0.0.9", pool_end = "10.0.1.2", server_ip = "10.0.0.1"})
+    assert.matches("DhcpPoolConfig.subnet_mask: not a contiguous mask",
+      err{pool_start = "10.0.0.9", pool_end = "10.0.0.10", server_ip = "10.0.0.1", subnet_mask = "255.0.255.0"})
+    assert.matches("DhcpPoolConfig has no field 'lease'", err{lease = 5})
+    assert.matches("DhcpPoolConfig.gateway: bad IPv4 address \"x\"",
+      err{pool_start = "10.0.0.9", pool_end = "10.0.0.10", server_ip = "10.0.0.1", gateway = "x"})
+    assert.has_error(function() sf.DhcpServerAM({}) end)
+    assert.has_error(function() sf.DhcpServerAM(pool(), {server_mac = "x"}) end)
+  end)
+end)

@@ -435,6 +435,9 @@ describe("DhcpServerAM's answers", function()
     -- unicast to the new address when the client did not ask for broadcast
     local o3 = one(dhcp, msg("02:00:00:00:00:0c", "discover", nil, {flags = ""}))
     assert.same({"02:00:00:00:00:0c", "10.0.0.102"}, {o3.dst, o3[sf.IP].dst})
+    -- flags other than broadcast (which must be zero) are not echoed
+    local o4 = one(server(), msg("02:00:00:00:00:0d", "discover", nil, {flags = 0x8001}))
+    assert.same({"B", "ff:ff:ff:ff:ff:ff"}, {o4[sf.BOOTP].flags, o4.dst})
   end)
 
   it("NAKs a wrong or foreign request, forgets an offer the client declined for another server", function()
@@ -493,6 +496,18 @@ describe("DhcpServerAM's answers", function()
     -- a client asking for a reserved address does not get it
     local o = one(dhcp, msg(C, "request", {{"requested_addr", "10.0.0.50"}}))
     assert.equal("nak", opt(o, "message-type"))
+  end)
+
+  it("answers ARP for its address when asked to (answer_arp = true), and not otherwise", function()
+    local function who_has(dhcp)
+      return dhcp:handle(frame(sf.Ether{src = "02:00:00:00:00:0a", dst = "ff:ff:ff:ff:ff:ff"}
+        / sf.ARP{hwsrc = "02:00:00:00:00:0a", psrc = "10.0.0.100", pdst = "10.0.0.1"}))
+    end
+    local r = who_has(server(nil, {answer_arp = true}))
+    assert.equal(1, #r)
+    assert.same({"is-at", "10.0.0.1", SERVER_MAC}, {frame(r[1])[sf.ARP].op == 2 and "is-at",
+      frame(r[1])[sf.ARP].psrc, frame(r[1])[sf.ARP].hwsrc})
+    assert.equal(0, #who_has(server(nil, {answer_arp = false})))
   end)
 
   it("answers a relayed request to the relay, at port 67", function()

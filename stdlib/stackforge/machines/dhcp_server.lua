@@ -316,8 +316,9 @@ end
 local function make_answer(self, p, b, msgtype, yiaddr, opts, lease_time)
   local pool = self.pool
   local how, to = destination(b, yiaddr, msgtype == "nak")
+  local bcast_flag = b.flags:find("B", 1, true) ~= nil  -- the other bits must be 0
   local bootp = BOOTP{op = 2, htype = 1, hlen = 6, hops = 0, xid = b.xid,
-    flags = (msgtype == "nak" and how == "relay") and "B" or b.flags,
+    flags = ((msgtype == "nak" and how == "relay") or bcast_flag) and "B" or 0,
     ciaddr = (msgtype == "ack" and b.ciaddr) or "0.0.0.0", yiaddr = yiaddr or "0.0.0.0",
     siaddr = msgtype == "nak" and "0.0.0.0" or pool.server_ip, giaddr = b.giaddr, chaddr = b.chaddr}
     / DHCP{options = answer_options(self, msgtype, opts, lease_time)}
@@ -536,8 +537,9 @@ function M.DhcpServerAM(pool, opts)
     on_start = function(am)
       server.mac = opts.server_mac or am.iface_mac
       if not server.mac then error("the interface has no MAC: give server_mac=", 0) end
-      server.arp = answer_arp == true or (answer_arp == "auto" and
-        not answering.local_addresses()[pool.server_ip]) and server_addr or nil
+      local answers = answer_arp == true or (answer_arp == "auto" and
+        not answering.local_addresses()[pool.server_ip])
+      server.arp = answers and server_addr or nil
       server.running = true
     end,
     on_stop = function()

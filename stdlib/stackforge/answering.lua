@@ -66,11 +66,6 @@ end
 
 -- ---- what a reply becomes ----------------------------------------------------------
 
-local function packet_of(r)
-  if type(r) == "string" then return core.packet(r) end
-  return r
-end
-
 -- a packet's bytes from its network layer on: a reply sent as a datagram
 -- comes back in as a frame
 local function above_link(p)
@@ -136,9 +131,6 @@ local function flush(self)
   end
 end
 
-local function schedule_flush(self)
-  if not self._flush then self._flush = core._after(0, function() flush(self) end) end
-end
 
 -- ---- one packet -------------------------------------------------------------------
 
@@ -151,7 +143,7 @@ local function failed(self, fname, msg, p)
 end
 
 local function send_with_function(self, r)
-  local ok, err = xpcall(self.send_function, user_error, packet_of(r), {iface = self.iface})
+  local ok, err = xpcall(self.send_function, user_error, r, {iface = self.iface})
   if ok then self.replies = self.replies + 1 else failed(self, "send_function", err, r) end
 end
 
@@ -162,28 +154,41 @@ local function bad_reply(self, r)
     :format(info.short_src, info.linedefined, type(r))
 end
 
+-- one reply: a packet (userdata) or bytes; queued for the batch's send,
+-- or given to send_function
+local function one_reply(self, p, r)
+  local t = type(r)
+  if t == "string" then
+    r = core.packet(r)
+  elseif t ~= "userdata" then
+    return failed(self, "make_reply", bad_reply(self, r), p)
+  end
+  if self.send_function then return send_with_function(self, r) end
+  local ok, err = pcall(queue, self, r)  -- a userdata that is no packet fails here
+  if not ok then failed(self, "make_reply", err, p) end
+end
+
 local function answer(self, p, reply)
-  local list = type(reply) == "table" and reply or {reply}
   if self.debug then
-    self.log(("%s -> %s"):format(p:summary(), #list == 1 and live.is_packet(list[1])
-      and list[1]:summary() or (#list .. " replies")))
+    self.log(("%s -> %s"):format(p:summary(), type(reply) == "userdata" and reply:summary()
+      or type(reply) == "table" and (#reply .. " replies") or type(reply)))
   end
-  for _, r in ipairs(list) do
-    if type(r) ~= "string" and not live.is_packet(r) then
-      failed(self, "make_reply", bad_reply(self, r), p)
-    elseif self.send_function then
-      send_with_function(self, r)
-    else
-      local ok, err = pcall(queue, self, packet_of(r))
-      if not ok then failed(self, "make_reply", err, p) end
-    end
+  if type(reply) == "table" then
+    for _, r in ipairs(reply) do one_reply(self, p, r) end
+  else
+    one_reply(self, p, reply)
   end
-  if not self.send_function then schedule_flush(self) end
+  if not self._flush and not self.send_function then
+    self._flush = core._after(0, self._flush_fn)  -- once the batch is read
+  end
 end
 
 local function handle(self, p)
   self.seen = self.seen + 1
   if self._loop_guard and self._loop_guard[above_link(p)] then return end  -- our own
+  if p.wirelen > #p then  -- cut by the capture's snaplen
+    return self:ignore(p, ("captured %d of its %d bytes (snaplen)"):format(#p, p.wirelen))
+  end
   local ok, yes = xpcall(self.is_request, user_error, p, self)
   if not ok then return failed(self, "is_request", yes, p) end
   if not yes then return end
@@ -224,6 +229,7 @@ function AM:start(cfg)
   self.iface, self.config, self._h = iface, cfg, h
   self.iface_mac = info and info.mac
   self._frames, self._ip4, self._ip6, self._senders = {}, {}, {}, {}
+  self._flush_fn = function() flush(self) end
   self._loop_guard = (iface == "any" or is_loopback(info)) and {} or nil
   if self.on_start then
     local ok, err = pcall(self.on_start, self, cfg)

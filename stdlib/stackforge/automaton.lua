@@ -78,9 +78,14 @@ end
 -- A capture on cfg's interface for a machine: packets coming in only, so
 -- a machine never sees what it sends itself.  The handle, or an error at
 -- the caller's level.
+-- The default snaplen is the interface's MTU and room for link headers:
+-- in immediate mode libpcap's ring has one slot of snaplen bytes a
+-- packet, and 256 KiB slots would leave eight in its 2 MB.
 function M.open_capture(fname, cfg, filter, level)
   local iface = cfg.iface or live.conf.iface
-  local h, err = core.live_open{iface = iface, filter = filter, snaplen = cfg.snaplen,
+  local info = cfg.snaplen == nil and core.interface(iface)
+  local snaplen = cfg.snaplen or (info and info.mtu and info.mtu + 64) or nil
+  local h, err = core.live_open{iface = iface, filter = filter, snaplen = snaplen,
     promisc = cfg.promisc == nil and live.conf.sniff_promisc or cfg.promisc,
     buffer_size = cfg.buffer_size, immediate = cfg.immediate ~= false,
     direction = 1, timeout_ms = 1}

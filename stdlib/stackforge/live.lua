@@ -823,6 +823,11 @@ function M.answers(reply, request)
   return false, why
 end
 
+-- p:reversed() -> a copy turned around: source and destination swapped at
+-- the link, network and transport layers, an ICMP echo (timestamp, ...)
+-- request made its reply; lengths and checksums recomputed (core/capture/reply.c)
+core.Packet.reversed = core.reversed
+
 -- ---- the loop ---------------------------------------------------------------------------------
 
 M.sleep = core.sleep  -- sleep(seconds): the loop runs meanwhile

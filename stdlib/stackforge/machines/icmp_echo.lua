@@ -10,50 +10,34 @@
 -- Options: addresses (IPv4 and IPv6 addresses or networks), mac (the
 -- replies' source; default: the interface's), resolve (answer ARP/ND for
 -- the addresses: "auto", the default, for those no interface has; true;
--- false), ttl (64), plus name, log and debug.
+-- false), plus name, log and debug.
 local answering = require("stackforge.answering")
 local options = require("stackforge.options")
 local arp = require("stackforge.machines.arp")
 local ndp = require("stackforge.machines.ndp")
 local L = require("stackforge.layers")
 local Ether, IP, IPv6, ICMP, ICMPv6, ARP = L.Ether, L.IP, L.IPv6, L.ICMP, L.ICMPv6, L.ARP
-local EchoReply4, EchoReply6, Raw = L.ICMP.echo_reply, L.ICMPv6EchoReply, L.Raw
 
 local M = {}
 
 local ECHO4, ECHO6, NS = 8, 128, 135
 
--- the reply to an IPv4 echo request: addresses swapped, same id, seq and data
-function M.reply4(req, mac, ttl)
-  local ip, echo, data = req[IP], req[ICMP], req[Raw]
-  local r = Ether{src = mac, dst = req[Ether].src}
-    / IP{src = ip.dst, dst = ip.src, ttl = ttl, tos = ip.tos}
-    / EchoReply4{id = echo.id, seq = echo.seq}
-  if data then r = r / data.load end
+-- The reply to an echo request (ICMP or ICMPv6): the request turned
+-- around (p:reversed(): addresses swapped, type echo-reply; id, seq, data
+-- and the TTL kept), sent from mac.
+function M.reply(req, mac)
+  local r = req:reversed()
+  r.src = mac
   return r
 end
 
--- the reply to an IPv6 echo request
-function M.reply6(req, mac, ttl)
-  local ip, echo = req[IPv6], req[ICMPv6]
-  return Ether{src = mac, dst = req[Ether].src}
-    / IPv6{src = ip.dst, dst = ip.src, hlim = ttl, tc = ip.tc}
-    / EchoReply6{id = echo.id, seq = echo.seq, data = echo.data}
-end
-
 -- why an echo request cannot be answered, or nil
-local function malformed4(req)
-  local ip = req[IP]
+local function malformed(req, ip4)
   if not req[Ether] then return "not an Ethernet frame" end
-  if ip.frag ~= 0 or ip.flags:find("MF", 1, true) then
+  if req.truncated then return "truncated" end
+  if ip4 and (ip4.frag ~= 0 or ip4.flags:find("MF", 1, true)) then
     return "a fragment (fragmented requests are not reassembled)"
   end
-  if req.truncated then return "truncated" end
-end
-
-local function malformed6(req)
-  if not req[Ether] then return "not an Ethernet frame" end
-  if req.truncated then return "truncated" end
 end
 
 -- which kind of request p is ("echo4", "echo6", "arp", "ns"), or nil
@@ -79,7 +63,7 @@ local function unowned(addrs)
   return #list > 0 and answering.addresses("IcmpEchoAM", list, 1) or nil
 end
 
-local OPTS = {addresses = "any", mac = "string", resolve = "any", ttl = "count",
+local OPTS = {addresses = "any", mac = "string", resolve = "any",
               name = "string", log = "function", debug = "boolean"}
 
 function M.IcmpEchoAM(opts)
@@ -90,19 +74,19 @@ function M.IcmpEchoAM(opts)
     error("IcmpEchoAM: option 'resolve' expected \"auto\", true or false, got "
       .. options.show(resolve_opt), 2)
   end
-  local ttl, resolve = opts.ttl or 64, nil
+  local resolve
   local filter = "(icmp and icmp[0] = 8) or (icmp6 and ip6[40] = 128)"
   if resolve_opt then filter = filter .. " or arp or (icmp6 and ip6[40] = 135)" end
   local replies = {
     echo4 = function(p, am)
-      local why = malformed4(p)
+      local why = malformed(p, p[IP])
       if why then return am:ignore(p, why) end
-      return M.reply4(p, am.mac, ttl)
+      return M.reply(p, am.mac)
     end,
     echo6 = function(p, am)
-      local why = malformed6(p)
+      local why = malformed(p)
       if why then return am:ignore(p, why) end
-      return M.reply6(p, am.mac, ttl)
+      return M.reply(p, am.mac)
     end,
     arp = function(p, am)
       local why = arp.malformed(p)

@@ -9,7 +9,9 @@
  * raise, must not count an error in its own callbacks (a malformed
  * request is logged and ignored, never an error), and every reply it
  * makes must build.  The DHCP server keeps its lease table across inputs,
- * so sequences of requests are explored too.
+ * so sequences of requests are explored too.  Every input is also turned
+ * around (p:reversed(), the machines' way to start a reply): as many
+ * bytes come out as went in.
  */
 #include <lauxlib.h>
 #include <lua.h>
@@ -40,7 +42,9 @@ static const char *const setup_code =
   "return function(data)\n"
   "  local m = machines[data:byte(1) % #machines + 1]\n"
   "  local before = m.errors\n"
-  "  local replies = m:handle(sf.Packet(data:sub(2)))\n"
+  "  local p = sf.Packet(data:sub(2))\n"
+  "  assert(#p:reversed():bytes() == #data - 1, 'reversed changed the length')\n"
+  "  local replies = m:handle(p)\n"
   "  if m.errors ~= before then\n"
   "    error(m.name .. ' counted an error: ' .. tostring(last[1]))\n"
   "  end\n"

@@ -572,3 +572,51 @@ describe("DhcpServerAM's answers", function()
     assert.has_error(function() sf.DhcpServerAM(pool(), {server_mac = "x"}) end)
   end)
 end)
+
+describe("p:reversed()", function()
+  local function parsed(p) return sf.Packet(p:bytes()) end
+
+  it("swaps link, network and transport sources and destinations, keeps the payload", function()
+    local p = parsed(sf.Ether{src = "02:00:00:00:00:01", dst = "02:00:00:00:00:02"}
+      / sf.Dot1Q{vlan = 7} / sf.IP{src = "10.0.0.1", dst = "10.0.0.2", ttl = 9}
+      / sf.TCP{sport = 1234, dport = 80, seq = 5, ack = 6, flags = "PA"} / "data")
+    local r = p:reversed()
+    assert.same({"02:00:00:00:00:02", "02:00:00:00:00:01", 7}, {r.src, r.dst, r[sf.Dot1Q].vlan})
+    assert.same({"10.0.0.2", "10.0.0.1", 9}, {r[sf.IP].src, r[sf.IP].dst, r[sf.IP].ttl})
+    assert.same({80, 1234, 5, 6, "PA", "data"}, {r[sf.TCP].sport, r[sf.TCP].dport, r[sf.TCP].seq,
+      r[sf.TCP].ack, r[sf.TCP].flags, r[sf.Raw].load})
+    assert.equal("10.0.0.1", p[sf.IP].src)  -- a copy: the packet is unchanged
+    local b = r:bytes()
+    assert.equal(b, sf.Packet(b):build():bytes())  -- checksums recomputed
+    local u = parsed(sf.Ether() / sf.IPv6{src = "fd00::1", dst = "fd00::2"} / sf.UDP{sport = 5353, dport = 53} / "q"):reversed()
+    assert.same({"fd00::2", "fd00::1", 53, 5353}, {u[sf.IPv6].src, u[sf.IPv6].dst, u[sf.UDP].sport, u[sf.UDP].dport})
+    assert.equal(0, core.checksum(u:bytes():sub(15 + 8, 15 + 23) .. u:bytes():sub(15 + 24, 15 + 39)
+      .. string.pack(">I4I4", #u:bytes() - 54, 17) .. u:bytes():sub(55)))
+  end)
+
+  it("makes an ICMP or ICMPv6 echo request its reply; other ICMP types and what they quote stay", function()
+    local e = parsed(sf.Ether() / sf.IP{src = "10.0.0.1", dst = "10.0.0.2"} / sf.ICMP.echo_request{id = 3, seq = 4} / "x"):reversed()
+    assert.same({0, 3, 4, "x"}, {e[sf.ICMP].type, e[sf.ICMP].id, e[sf.ICMP].seq, e[sf.Raw].load})
+    assert.equal(0, core.checksum(e:bytes():sub(35)))
+    local ts = parsed(sf.Ether() / sf.IP{src = "10.0.0.1", dst = "10.0.0.2"} / sf.ICMP.timestamp_request()):reversed()
+    assert.equal(14, ts[sf.ICMP].type)
+    local e6 = parsed(sf.Ether() / sf.IPv6{src = "fd00::1", dst = "fd00::2"} / sf.ICMPv6EchoRequest{id = 1, seq = 2, data = "d"}):reversed()
+    assert.same({129, "d", "fd00::2"}, {e6[sf.ICMPv6].type, e6[sf.ICMPv6].data, e6[sf.IPv6].src})
+    local err = parsed(sf.Ether() / sf.IP{src = "10.0.0.9", dst = "10.0.0.1"} / sf.ICMP.dest_unreach{code = 3}
+      / sf.IP{src = "10.0.0.1", dst = "10.0.0.2"} / sf.UDP{sport = 1, dport = 2})
+    local r = err:reversed()
+    assert.same({3, "10.0.0.1", "10.0.0.2", 1, 2}, {r[sf.ICMP].type, r:layer(4).src, r:layer(4).dst,
+      r[sf.UDP].sport, r[sf.UDP].dport})
+    assert.same({"10.0.0.1", "10.0.0.9"}, {r[sf.IP].src, r[sf.IP].dst})
+    local arp = parsed(sf.Ether{src = "02:00:00:00:00:01", dst = "ff:ff:ff:ff:ff:ff"} / sf.ARP{psrc = "10.0.0.1", pdst = "10.0.0.2"}):reversed()
+    assert.same({"ff:ff:ff:ff:ff:ff", "10.0.0.1"}, {arp.src, arp[sf.ARP].psrc})  -- ARP: only the link
+  end)
+
+  it("never reads past malformed bytes", function()
+    local full = (sf.Ether() / sf.IP() / sf.TCP() / "abc"):bytes()
+    for n = 0, #full do  -- every cut of the frame: as many bytes come out
+      local cut = sf.Packet(full:sub(1, n))
+      assert.equal(n, #cut:reversed():bytes())
+    end
+  end)
+end)

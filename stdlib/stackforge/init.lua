@@ -80,6 +80,7 @@ do
   local dhcp = require("stackforge.machines.dhcp_server")
   M.DhcpServerAM = dhcp.DhcpServerAM
   M.DhcpPoolConfig = dhcp.DhcpPoolConfig
+  M.DnsServerAM = require("stackforge.machines.dns_server").DnsServerAM
 end
 
 for name, v in pairs(layers) do

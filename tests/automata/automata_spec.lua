@@ -475,3 +475,45 @@ print(a[0], a[1], len(d), d[0], ".".join(str(b) for b in d[16:20]), ".".join(str
     assert.equal("offered", dhcp:lease("02:00:00:00:77:01").state)
   end)
 end)
+
+describe("DnsServerAM", function()
+  local records = {
+    ["www.lab.test"] = {A = {"10.0.0.80", "10.0.0.81"}, AAAA = "fd00::80", TXT = {"hello world", "second"}},
+    ["mail.lab.test"] = {CNAME = "www.lab.test"},
+    ["only6.lab.test"] = {AAAA = "fd00::6"},
+  }
+  local function dig(args, name)
+    return run(B, "dig +tries=1 +time=2 " .. args, name or "dig", 10)
+  end
+
+  it("dig gets the configured answers (A, AAAA, TXT, CNAME, PTR), NXDOMAIN otherwise, over IPv4 and IPv6", function()
+    local dns <close> = sf.DnsServerAM{records = records, addresses = {"10.99.1.53", "fd99:1::53"},
+      reverse = true, ttl = 120}
+    dns:start(config)
+    local nd <close> = sf.NdpResponderAM{addresses = "fd99:1::53"}  -- the IPv6 address's neighbour
+    nd:start(config)
+    local at = "@10.99.1.53 "
+    assert.equal("10.0.0.80\n10.0.0.81\n", dig(at .. "+short www.lab.test A"))
+    assert.equal("fd00::80\n", dig(at .. "+short www.lab.test AAAA"))
+    assert.equal("\"hello world\"\n\"second\"\n", dig(at .. "+short www.lab.test TXT"))
+    assert.equal("www.lab.test.\n10.0.0.80\n10.0.0.81\n", dig(at .. "+short mail.lab.test"))
+    assert.equal("www.lab.test.\n", dig(at .. "+short -x 10.0.0.81"))
+    assert.equal("only6.lab.test.\n", dig(at .. "+short -x fd00::6"))
+    local full = dig(at .. "+noall +comments +answer www.lab.test A")
+    assert.matches("status: NOERROR", full)
+    assert.matches("flags: qr aa rd;", full)
+    assert.matches("www%.lab%.test%.%s+120%s+IN%s+A%s+10%.0%.0%.80", full)
+    local nx = dig(at .. "+noall +comments nosuch.lab.test A")
+    assert.matches("status: NXDOMAIN", nx)
+    assert.matches("status: NOERROR", dig(at .. "+noall +comments only6.lab.test A"))  -- no A: empty
+    assert.equal("fd00::80\n", dig("@fd99:1::53 +short www.lab.test AAAA", "dig6"))
+    assert.equal(0, dns.errors + dns.malformed)
+  end)
+
+  it("answers queries for its addresses only", function()
+    local dns <close> = sf.DnsServerAM{records = records, addresses = "10.99.1.53"}
+    dns:start(config)
+    assert.matches("timed out", dig("@10.99.1.54 +short www.lab.test A", "dig_other"))
+    assert.equal(0, dns.requests)
+  end)
+end)

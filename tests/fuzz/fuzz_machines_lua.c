@@ -1,7 +1,7 @@
 /*
  * fuzz_machines_lua.c -- libFuzzer target for the answering machines'
  * request handlers, through a Lua state running the stdlib: ARP, ND,
- * ICMP echo, TCP reset and DHCP machines (stackforge.machines.*).
+ * ICMP echo, TCP reset, DHCP and DNS machines (stackforge.machines.*).
  *
  * Input: a selector byte (which machine), then a frame, handed to the
  * machine as a capture would hand it (am:handle: is_request, then
@@ -38,6 +38,9 @@ static const char *const setup_code =
   "    server_ip = '10.0.0.1', gateway = '10.0.0.1', dns_servers = {'10.0.0.53'},\n"
   "    domain = 'fuzz.test', lease_time = 600, reservations = {['02:00:00:00:00:01'] = '10.0.0.9'}},\n"
   "    {server_mac = mac, answer_arp = true, log = log}),\n"
+  "  sf.DnsServerAM{records = {['www.lab.test'] = {A = {'10.0.0.80', '10.0.0.81'}, AAAA = 'fd00::80',\n"
+  "    TXT = 'hi'}, ['mail.lab.test'] = {CNAME = 'www.lab.test'}}, reverse = true,\n"
+  "    addresses = {'10.0.0.53', 'fd00::53'}, answer_arp = true, mac = mac, log = log},\n"
   "}\n"
   "return function(data)\n"
   "  local m = machines[data:byte(1) % #machines + 1]\n"

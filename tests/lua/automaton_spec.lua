@@ -620,3 +620,75 @@ describe("p:reversed()", function()
     end
   end)
 end)
+
+describe("DnsServerAM's answers", function()
+  local function server(extra)
+    local t = {records = {
+      ["www.lab.test"] = {A = {"10.0.0.80", "10.0.0.81"}, AAAA = "fd00::80", TXT = "hi"},
+      ["mail.lab.test"] = {CNAME = "www.lab.test"},
+      ["loop1.lab.test"] = {CNAME = "loop2.lab.test"}, ["loop2.lab.test"] = {CNAME = "loop1.lab.test"},
+    }, mac = MAC, log = function() end}
+    for k, v in pairs(extra or {}) do t[k] = v end
+    return sf.DnsServerAM(t)
+  end
+  local function query(dns_fields, udp_extra)
+    local udp = {sport = 40000, dport = 53}
+    for k, v in pairs(udp_extra or {}) do udp[k] = v end
+    return frame(sf.Ether{src = PEER} / sf.IP{src = "10.0.0.1", dst = "10.0.0.53"} / sf.UDP(udp) / sf.DNS(dns_fields))
+  end
+  local function ask(dns, fields)
+    local r = dns:handle(query(fields))
+    return r[1] and frame(r[1])[sf.DNS]
+  end
+
+  it("answers from its table: types, CNAMEs followed (and a loop cut), ANY, empty, NXDOMAIN", function()
+    local dns = server()
+    local d = ask(dns, {id = 5, rd = 1, qd = sf.DNSQR{qname = "www.lab.test", qtype = "A"}})
+    assert.same({5, 1, 1, 1, 0, 2}, {d.id, d.qr, d.aa, d.rd, d.rcode, d.ancount})
+    assert.same({"10.0.0.80", "10.0.0.81"}, {d.an[1].rdata, d.an[2].rdata})
+    assert.equal("www.lab.test.", d.qd[1].qname)
+    d = ask(dns, {qd = sf.DNSQR{qname = "MAIL.Lab.Test.", qtype = "AAAA"}})
+    assert.same({5, "www.lab.test.", 28, "fd00::80"}, {d.an[1].type, d.an[1].rdata, d.an[2].type, d.an[2].rdata})
+    d = ask(dns, {qd = sf.DNSQR{qname = "loop1.lab.test"}})
+    assert.equal(0, d.rcode)
+    assert.is_true(d.ancount <= 8)
+    d = ask(dns, {qd = sf.DNSQR{qname = "www.lab.test", qtype = 255}})
+    assert.equal(4, d.ancount)  -- A, A, TXT, AAAA
+    d = ask(dns, {qd = sf.DNSQR{qname = "www.lab.test", qtype = "MX"}})
+    assert.same({0, 0}, {d.rcode, d.ancount})
+    d = ask(dns, {qd = sf.DNSQR{qname = "nosuch.lab.test"}})
+    assert.same({3, 0, 1}, {d.rcode, d.ancount, d.aa})
+  end)
+
+  it("FORMERR without one question, NOTIMP for other opcodes and classes; responses are not answered", function()
+    local dns = server()
+    assert.equal(1, ask(dns, {qd = {}}).rcode)
+    assert.equal(1, ask(dns, {qd = {sf.DNSQR{qname = "a.lab.test"}, sf.DNSQR{qname = "b.lab.test"}}}).rcode)
+    assert.equal(4, ask(dns, {opcode = 2, qd = sf.DNSQR{qname = "www.lab.test"}}).rcode)
+    assert.equal(4, ask(dns, {qd = sf.DNSQR{qname = "www.lab.test", qclass = "CH"}}).rcode)
+    assert.is_nil(ask(dns, {qr = 1, qd = sf.DNSQR{qname = "www.lab.test"}}))
+    assert.equal(0, #dns:handle(query({qd = sf.DNSQR{qname = "www.lab.test"}}, {dport = 5353})))
+    assert.equal(0, dns.errors)
+  end)
+
+  it("compresses names, and truncates (tc) what 512 bytes cannot hold", function()
+    local many = {}
+    for i = 1, 40 do many[i] = ("10.0.1.%d"):format(i) end
+    local dns = server{records = {["a-rather-long-name.of.a.lab.test"] = {A = many}}}
+    local q = query({qd = sf.DNSQR{qname = "a-rather-long-name.of.a.lab.test"}})
+    local d = frame(dns:handle(q)[1])[sf.DNS]
+    assert.same({1, 0}, {d.tc, d.ancount})
+    local few = server{records = {["a-rather-long-name.of.a.lab.test"] = {A = {"10.0.0.1", "10.0.0.2"}}}}
+    local r = few:handle(q)[1]
+    assert.equal(8 + 12 + 38 + 2 * 16, #r:bytes() - 14 - 20)  -- each answer's name a 2-byte pointer
+  end)
+
+  it("checks its table, naming the name and type", function()
+    local function err(records) local ok, e = pcall(sf.DnsServerAM, {records = records}); assert.is_false(ok); return e end
+    assert.matches("DnsServerAM: records%[\"x.test\"%]: unknown type MX", err{["x.test"] = {MX = "y"}})
+    assert.matches("records%[\"x.test\"%].A: bad value \"fd00::1\"", err{["x.test"] = {A = "fd00::1"}})
+    assert.matches("records%[\"x.test\"%]: a CNAME stands alone", err{["x.test"] = {CNAME = "y", A = "10.0.0.1"}})
+    assert.matches("records must be a table", (select(2, pcall(sf.DnsServerAM, {}))))
+    assert.equal("1.0.0.10.in-addr.arpa.", require("stackforge.machines.dns_server").reverse_name("10.0.0.1"))
+  end)
+end)

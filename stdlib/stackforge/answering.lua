@@ -291,9 +291,11 @@ function AM:stats()
 end
 
 -- Feed one packet through the machine as if captured (tests, fuzzing):
--- the replies it makes are returned, not sent.
+-- the replies it makes are returned, not sent.  Before start(), the
+-- machine's MAC is 00:00:00:00:00:00 unless its options give one.
 function AM:handle(p)
   if not self.running and not self._prepared and self.on_start then
+    self.iface_mac = self.iface_mac or "00:00:00:00:00:00"  -- offline: no interface
     self.on_start(self, self.config or {})  -- what start() sets up, once
   end
   self._prepared = true

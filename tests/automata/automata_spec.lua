@@ -447,6 +447,20 @@ exit 0
     assert.matches("lease of 10.98.0.20 obtained", out)
   end)
 
+  it("examples/lab_servers.lua: a lab's DHCP, DNS and ping, for udhcpc, dig and ping", function()
+    local log = TMP .. "/lab.out"
+    local pid = ns.spawn(("%s %s/examples/lab_servers.lua vethDA"):format(SFLUA, ROOT), log)
+    assert.is_true(ns.wait_for(function() return ns.read(log):find("serving on vethDA") end, 5), ns.read(log))
+    local out = run(B, udhcpc("lab", "-q -n"), "lab_udhcpc", 10)
+    assert.matches("lease of 10.77.0.100 obtained", out)
+    assert.matches("inet 10.77.0.100/24", addresses_of_client())
+    assert.equal("10.77.0.80\n", run(B, "dig +tries=1 +time=2 +short @10.77.0.53 www.lab.test", "lab_dig"))
+    assert.equal("www.lab.test.\n", run(B, "dig +tries=1 +time=2 +short @10.77.0.53 -x 10.77.0.80", "lab_dig_x"))
+    assert.matches("2 received", run(B, "ping -n -c 2 -i 0.2 -W 2 10.77.0.80", "lab_ping"))
+    os.execute("kill -INT " .. pid)
+    assert.is_true(ns.wait_for(function() return not ns.alive(pid) end, 3))
+  end)
+
   it("a relayed DISCOVER (giaddr) is answered to the relay", function()
     -- B relays: its address on the clients' subnet is 10.98.0.250 (on a
     -- veth of its own); the server listens on vethA, where B's route to the

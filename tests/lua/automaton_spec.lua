@@ -692,3 +692,19 @@ describe("DnsServerAM's answers", function()
     assert.equal("1.0.0.10.in-addr.arpa.", require("stackforge.machines.dns_server").reverse_name("10.0.0.1"))
   end)
 end)
+
+describe("DnsServerAM's reverse records", function()
+  it("one PTR per address, whatever the order the table is walked in", function()
+    local records = {}
+    for i = 1, 200 do records[("h%d.lab.test"):format(i)] = {A = ("10.1.%d.%d"):format(i // 256, i % 256), AAAA = ("fd00::%x"):format(i)} end
+    local dns = sf.DnsServerAM{records = records, reverse = true}
+    local n = 0
+    for name, entry in pairs(dns.zone) do
+      if name:find("arpa%.$") then
+        n = n + 1
+        assert.equal(1, #entry[12])
+      end
+    end
+    assert.equal(400, n)
+  end)
+end)

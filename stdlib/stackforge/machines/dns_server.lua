@@ -106,16 +106,20 @@ local function zone(fname, records, reverse, level)
       error(("%s: records[%q]: a CNAME stands alone (one target, no other type)"):format(fname, name), level)
     end
   end
-  if reverse then
-    for name, entry in pairs(z) do
+  if reverse then  -- collected first: no key is added to z while it is walked
+    local ptrs, names = {}, {}
+    for name in pairs(z) do names[#names + 1] = name end
+    table.sort(names)
+    for _, name in ipairs(names) do
       for _, code in ipairs{TYPES.A, TYPES.AAAA} do
-        for _, a in ipairs(entry[code] or {}) do
-          local r = z[reverse_name(a)] or {}
-          z[reverse_name(a)] = r
-          r[TYPES.PTR] = r[TYPES.PTR] or {}
-          table.insert(r[TYPES.PTR], name)
-        end
+        for _, a in ipairs(z[name][code] or {}) do ptrs[#ptrs + 1] = {reverse_name(a), name} end
       end
+    end
+    for _, pr in ipairs(ptrs) do
+      local r = z[pr[1]] or {}
+      z[pr[1]] = r
+      r[TYPES.PTR] = r[TYPES.PTR] or {}
+      table.insert(r[TYPES.PTR], pr[2])
     end
   end
   return z

@@ -26,7 +26,7 @@ AM.__index = AM
 M.AnsweringMachineClass = AM
 
 local FIELDS = {
-  is_request = "function", make_reply = "function", bpf_filter = "string",
+  is_request = "function", make_reply = "function", malformed = "function", bpf_filter = "string",
   send_function = "function", name = "string", log = "function", debug = "boolean",
   on_start = "function", on_stop = "function",
 }
@@ -38,8 +38,10 @@ function M.check_filter(fname, f, level)
   if not ok then error(("%s: bpf_filter: %s"):format(fname, err), level + 1) end
 end
 
--- AnsweringMachine{is_request=, make_reply=, bpf_filter=, send_function=,
--- name=, log=, debug=, on_start=, on_stop=}
+-- AnsweringMachine{is_request=, make_reply=, malformed=, bpf_filter=,
+-- send_function=, name=, log=, debug=, on_start=, on_stop=}: malformed(p,
+-- am), if given, says why a request cannot be answered (or nil), before
+-- make_reply is asked
 function M.AnsweringMachine(t)
   if type(t) ~= "table" then
     error("AnsweringMachine: expected a table {is_request=, make_reply=, ...}, got "
@@ -52,6 +54,7 @@ function M.AnsweringMachine(t)
   M.check_filter("AnsweringMachine", t.bpf_filter, 2)
   local am = setmetatable({}, AM)
   for k, v in pairs(t) do am[k] = v end
+  am.malformed_fn = t.malformed  -- am.malformed is the count
   am.name = t.name or "AnsweringMachine"
   am.log = automaton.logger(am.name, t.log)
   am.running, am.closed = false, false
@@ -193,10 +196,23 @@ local function handle(self, p)
   if not ok then return failed(self, "is_request", yes, p) end
   if not yes then return end
   self.requests = self.requests + 1
+  if self.malformed_fn then
+    local why
+    ok, why = xpcall(self.malformed_fn, user_error, p, self)
+    if not ok then return failed(self, "malformed", why, p) end
+    if why then return self:ignore(p, why) end
+  end
   local reply
   ok, reply = xpcall(self.make_reply, user_error, p, self)
   if not ok then return failed(self, "make_reply", reply, p) end
   if reply ~= nil and reply ~= false then answer(self, p, reply) end
+end
+
+-- In on_start: the MAC replies come from, the option's or the interface's
+function AM:use_mac(mac)
+  self.mac = mac or self.iface_mac
+  if not self.mac then error("the interface has no MAC: give mac=", 0) end
+  return self.mac
 end
 
 -- Inside is_request or make_reply: a request that cannot be answered (a
@@ -273,10 +289,7 @@ function AM:is_running() return self.running end
 -- join([seconds]): run the loop until the machine stops (stop() from a
 -- callback) or seconds pass; the machine
 function AM:join(seconds)
-  local expired = false
-  local t = seconds and core._after(seconds, function() expired = true end)
-  while self.running and not expired do core.run_once() end
-  if t then t:stop() end
+  live.run_while(function() return self.running end, seconds)
   return self
 end
 

@@ -589,10 +589,7 @@ end
 -- join([seconds]) -> as run(): wait (the loop runs) until the machine
 -- started in the background ends, or seconds pass (then nil, "timeout")
 function Machine:join(seconds)
-  local expired = false
-  local t = seconds and core._after(seconds, function() expired = true end)
-  while self.running and not expired do core.run_once() end
-  if t then t:stop() end
+  live.run_while(function() return self.running end, seconds)
   if self.running then return nil, "timeout" end
   return outcome(self)
 end

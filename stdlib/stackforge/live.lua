@@ -415,10 +415,7 @@ end
 -- join([seconds]): run the loop until the sniffer stops (count, timeout,
 -- stop_filter) or seconds pass; the results
 function AsyncSniffer:join(seconds)
-  local expired = false
-  local t = seconds and core._after(seconds, function() expired = true end)
-  while self.running and not expired do core.run_once() end
-  if t then t:stop() end
+  M.run_while(function() return self.running end, seconds)
   return self.results
 end
 
@@ -829,6 +826,15 @@ end
 core.Packet.reversed = core.reversed
 
 -- ---- the loop ---------------------------------------------------------------------------------
+
+-- run_while(pred [, seconds]): run the loop while pred() holds, for at
+-- most seconds (AsyncSniffer's, automata's and machines' join)
+function M.run_while(pred, seconds)
+  local expired = false
+  local t = seconds and core._after(seconds, function() expired = true end)
+  while pred() and not expired do core.run_once() end
+  if t then t:stop() end
+end
 
 M.sleep = core.sleep  -- sleep(seconds): the loop runs meanwhile
 

@@ -224,6 +224,24 @@ describe("AnsweringMachine", function()
     assert.equal("<Mine: 4 requests, 3 replies>", tostring(am))
   end)
 
+  it("malformed(p) gives a reason to ignore a request (logged, counted) before make_reply", function()
+    local lines, log = keeper()
+    local made = 0
+    local am = sf.AnsweringMachine{name = "Picky", log = log,
+      is_request = function(p) return p[sf.UDP] ~= nil end,
+      malformed = function(p)
+        if p[sf.UDP].dport == 1 then return "port one is not served" end
+        if p[sf.UDP].dport == 2 then error("picky failed") end
+      end,
+      make_reply = function() made = made + 1; return sf.IP() / sf.UDP() end}
+    assert.equal(0, #am:handle(frame(sf.Ether() / sf.IP() / sf.UDP{dport = 1})))
+    assert.equal(0, #am:handle(frame(sf.Ether() / sf.IP() / sf.UDP{dport = 2})))
+    assert.equal(1, #am:handle(frame(sf.Ether() / sf.IP() / sf.UDP{dport = 3})))
+    assert.same({3, 1, 1, 1}, {am.requests, am.malformed, am.errors, made})
+    assert.equal("Picky: ignored Ethernet / IPv4 / UDP: port one is not served", lines[1])
+    assert.matches("^Picky: malformed: [^:]*automaton_spec%.lua:%d+: picky failed", lines[2])
+  end)
+
   it("rejects bad definitions, naming the option", function()
     assert.has_error(function() sf.AnsweringMachine{make_reply = print} end,
       "AnsweringMachine: 'is_request' is required (a function)")

@@ -47,16 +47,10 @@ function M.ArpResponderAM(opts)
   return answering.AnsweringMachine{
     name = opts.name or "ArpResponderAM", log = opts.log, debug = opts.debug,
     bpf_filter = "arp",
-    on_start = function(am)
-      am.mac = mac or am.iface_mac
-      if not am.mac then error("the interface has no MAC: give mac=", 0) end
-    end,
+    on_start = function(am) am:use_mac(mac) end,
     is_request = function(p) return M.asks_for(p, addrs) end,
-    make_reply = function(p, am)
-      local why = M.malformed(p)
-      if why then return am:ignore(p, why) end
-      return M.is_at(p, am.mac)
-    end,
+    malformed = M.malformed,  -- a reason to ignore a request, logged
+    make_reply = function(p, am) return M.is_at(p, am.mac) end,
   }
 end
 

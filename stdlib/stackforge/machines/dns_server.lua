@@ -226,8 +226,7 @@ function M.DnsServerAM(opts)
     name = opts.name or "DnsServerAM", log = opts.log, debug = opts.debug,
     bpf_filter = filter,
     on_start = function(am)
-      server.mac = opts.mac or am.iface_mac
-      if not server.mac then error("the interface has no MAC: give mac=", 0) end
+      server.mac = am:use_mac(opts.mac)
       resolve = nil
       if addrs and answer_arp == true then
         resolve = addrs

@@ -77,35 +77,25 @@ function M.IcmpEchoAM(opts)
   local resolve
   local filter = "(icmp and icmp[0] = 8) or (icmp6 and ip6[40] = 128)"
   if resolve_opt then filter = filter .. " or arp or (icmp6 and ip6[40] = 135)" end
-  local replies = {
-    echo4 = function(p, am)
-      local why = malformed(p, p[IP])
-      if why then return am:ignore(p, why) end
-      return M.reply(p, am.mac)
-    end,
-    echo6 = function(p, am)
-      local why = malformed(p)
-      if why then return am:ignore(p, why) end
-      return M.reply(p, am.mac)
-    end,
-    arp = function(p, am)
-      local why = arp.malformed(p)
-      if why then return am:ignore(p, why) end
-      return arp.is_at(p, am.mac)
-    end,
-    ns = function(p, am)
-      local why = ndp.malformed(p)
-      if why then return am:ignore(p, why) end
-      return ndp.advertisement(p, am.mac)
-    end,
+  -- by the kind of request: why it cannot be answered, and the answer
+  local malformed_by = {
+    echo4 = function(p) return malformed(p, p[IP]) end,
+    echo6 = function(p) return malformed(p) end,
+    arp = arp.malformed,
+    ns = ndp.malformed,
   }
-  local current  -- the kind is_request found, for make_reply
+  local replies = {
+    echo4 = function(p, am) return M.reply(p, am.mac) end,
+    echo6 = function(p, am) return M.reply(p, am.mac) end,
+    arp = function(p, am) return arp.is_at(p, am.mac) end,
+    ns = function(p, am) return ndp.advertisement(p, am.mac) end,
+  }
+  local current  -- the kind is_request found, for malformed and make_reply
   return answering.AnsweringMachine{
     name = opts.name or "IcmpEchoAM", log = opts.log, debug = opts.debug,
     bpf_filter = filter,
     on_start = function(am)
-      am.mac = opts.mac or am.iface_mac
-      if not am.mac then error("the interface has no MAC: give mac=", 0) end
+      am:use_mac(opts.mac)
       if resolve_opt == "auto" then
         resolve = unowned(addrs)
       elseif resolve_opt then
@@ -116,6 +106,7 @@ function M.IcmpEchoAM(opts)
       current = kind(p, addrs, resolve)
       return current ~= nil
     end,
+    malformed = function(p) return malformed_by[current](p) end,
     make_reply = function(p, am) return replies[current](p, am) end,
   }
 end

@@ -564,6 +564,15 @@ static int l_prepare(lua_State *L) {
   return 2;
 }
 
+/* reversed(p) -> a copy of p turned around (sf_reverse): p:reversed() */
+static int l_reversed(lua_State *L) {
+  sf_pkt *p = lsf_parsed(L, 1), *q;
+  q = lsf_newpacket_store(L, p->len);
+  if (sf_pkt_copy(q, p) != SF_OK || sf_reverse(q) != SF_OK) return luaL_error(L, "not enough memory");
+  lsf_track(L, -1, q);
+  return 1;
+}
+
 /* ---- senders -------------------------------------------------------------------------- */
 
 typedef struct lsender {
@@ -1035,7 +1044,7 @@ void lsf_open_capture(lua_State *L) {
     {"live_open", l_live_open}, {"check_filter", l_check_filter}, {"bpf", l_bpf},
     {"interfaces", l_interfaces}, {"interface", l_interface},
     {"iface_addr", l_iface_addr}, {"route", l_route}, {"route_table", l_route_table},
-    {"prepare", l_prepare}, {"sender_open", l_sender_open}, {"sr", l_sr},
+    {"prepare", l_prepare}, {"reversed", l_reversed}, {"sender_open", l_sender_open}, {"sr", l_sr},
     {"set_answers", l_set_answers}, {"answers", l_answers}, {NULL, NULL}
   };
   lsf_class(L, LSF_LIVE, live_meta, live_methods);

@@ -179,6 +179,15 @@ int sf_prep_apply(sf_pkt *p, const sf_prep *pr);
 void sf_send_error(int e, size_t n, const char *iface, char *err,
                    size_t errlen);
 
+/* ---- turning a packet around ---------------------------------------------------- */
+
+/* Turn a parsed packet around in place (its bytes made writable): source
+   and destination swapped at the link, network and transport layers, an
+   ICMP-like request (echo, timestamp, ...) made its reply; what the first
+   transport or ICMP layer carries is kept.  Lengths and checksums are
+   recomputed at the next sf_finalize.  SF_OK, or SF_E_NOMEM. */
+int sf_reverse(sf_pkt *p);
+
 /* ---- matching answers to requests --------------------------------------------- */
 
 /* A layer the engine cannot judge (a protocol defined by the host): does

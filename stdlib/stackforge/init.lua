@@ -70,6 +70,23 @@ end
 for name, fn in pairs(require("stackforge.tls")) do M[name] = fn end
 M.fcs_ok = require("stackforge.fcs").fcs_ok
 
+-- automata and answering machines (stdlib/stackforge/automaton.lua,
+-- answering.lua, and one file per built-in machine in machines/)
+do
+  local automaton = require("stackforge.automaton")
+  M.Automaton = automaton.Automaton
+  M.AutomatonConfig = automaton.AutomatonConfig
+  M.AnsweringMachine = require("stackforge.answering").AnsweringMachine
+  M.ArpResponderAM = require("stackforge.machines.arp").ArpResponderAM
+  M.NdpResponderAM = require("stackforge.machines.ndp").NdpResponderAM
+  M.IcmpEchoAM = require("stackforge.machines.icmp_echo").IcmpEchoAM
+  M.TcpRstAM = require("stackforge.machines.tcp_rst").TcpRstAM
+  local dhcp = require("stackforge.machines.dhcp_server")
+  M.DhcpServerAM = dhcp.DhcpServerAM
+  M.DhcpPoolConfig = dhcp.DhcpPoolConfig
+  M.DnsServerAM = require("stackforge.machines.dns_server").DnsServerAM
+end
+
 for name, v in pairs(layers) do
   if getmetatable(v) == layers.Constructor then M[name] = v end
 end

@@ -415,10 +415,7 @@ end
 -- join([seconds]): run the loop until the sniffer stops (count, timeout,
 -- stop_filter) or seconds pass; the results
 function AsyncSniffer:join(seconds)
-  local expired = false
-  local t = seconds and core._after(seconds, function() expired = true end)
-  while self.running and not expired do core.run_once() end
-  if t then t:stop() end
+  M.run_while(function() return self.running end, seconds)
   return self.results
 end
 
@@ -477,6 +474,19 @@ local function prepare(fname, list, l2, iface, level, need_route)
   end
   return out, via or nil
 end
+
+-- Does a packet start with a link layer (a frame, for sendp) rather than
+-- its network layer (a datagram, for send)?  A string is a frame.
+local NET_FIRST = {}
+for _, info in ipairs(core.protos()) do
+  if info.kind == "Ipv4" or info.kind == "Ipv6" then NET_FIRST[info.id] = true end
+end
+
+function M.is_frame(p)
+  if type(p) == "string" then return true end
+  return not NET_FIRST[p:_layer_info(1)]
+end
+M.is_packet = is_packet
 
 local function l3_kind(p)
   local first = p:bytes():byte(1) or 0
@@ -810,7 +820,21 @@ function M.answers(reply, request)
   return false, why
 end
 
+-- p:reversed() -> a copy turned around: source and destination swapped at
+-- the link, network and transport layers, an ICMP echo (timestamp, ...)
+-- request made its reply; lengths and checksums recomputed (core/capture/reply.c)
+core.Packet.reversed = core.reversed
+
 -- ---- the loop ---------------------------------------------------------------------------------
+
+-- run_while(pred [, seconds]): run the loop while pred() holds, for at
+-- most seconds (AsyncSniffer's, automata's and machines' join)
+function M.run_while(pred, seconds)
+  local expired = false
+  local t = seconds and core._after(seconds, function() expired = true end)
+  while pred() and not expired do core.run_once() end
+  if t then t:stop() end
+end
 
 M.sleep = core.sleep  -- sleep(seconds): the loop runs meanwhile
 

@@ -7,7 +7,8 @@ usage: check_cmake.py SOURCE_DIR BUILD_DIR
    to the source root, in the build tree as generated, or as a program on
    PATH).
 2. Each source file is compiled once (BUILD_DIR/compile_commands.json),
-   except the engine's instrumented second copy in a fuzzing build.
+   except the engine's and the binding's instrumented second copies in a
+   fuzzing build.
 3. Lua is looked for once: one pkg_check_modules of lua5.4, one
    find_program of the lua5.4 interpreter.
 """
@@ -69,8 +70,8 @@ def compiled_once(build):
     seen, bad = {}, []
     for e in entries:
         out = e.get("output", "") or e.get("command", "")
-        if "sfcore_fuzz.dir" in out:  # instrumented on purpose (tests/fuzz)
-            continue
+        if "sfcore_fuzz.dir" in out or "sfbind_fuzz.dir" in out:  # instrumented
+            continue                                                # on purpose
         src = os.path.normpath(os.path.join(e["directory"], e["file"]))
         if src in seen:
             bad.append(f"{src} is compiled twice")

@@ -13,55 +13,11 @@ local IP6_A, IP6_B = E("IP6_A"), E("IP6_B")
 local MAC_A, MAC_B = E("MAC_A"), E("MAC_B")
 local TMP = E("LIVE_TMP")
 
-local function sh(cmd)
-  local f = assert(io.popen(cmd .. " 2>&1"))
-  local out = f:read("a")
-  f:close()
-  return out
-end
-
-local function in_ns(ns, cmd) return ("ip netns exec %s %s"):format(ns, cmd) end
-
--- a background process; its pid
-local function spawn(cmd, log)
-  return tonumber(sh(("(%s) >%s 2>&1 & echo $!"):format(cmd, log or "/dev/null")))
-end
-
-local function wait_for(pred, seconds)
-  local t0 = uv.hrtime()
-  while not pred() do
-    if (uv.hrtime() - t0) / 1e9 > (seconds or 5) then return false end
-    sf.sleep(0.02)
-  end
-  return true
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- tcpdump writing a capture on ns's iface; returns a stop function that
--- gives the packets it saw
-local function tcpdump(ns, iface, filter, name)
-  local file, log = TMP .. "/" .. name .. ".dump.pcap", TMP .. "/" .. name .. ".log"
-  local pid = spawn(in_ns(ns, ("tcpdump --immediate-mode -s 512 -B 16384 -i %s -U -n -w %s %s"):format(iface, file, filter)), log)
-  assert(wait_for(function() return read(log):find("listening on") end, 5), read(log))
-  return function()
-    sf.sleep(0.2)
-    os.execute("kill -INT " .. pid)
-    wait_for(function() return sh("kill -0 " .. pid .. " 2>/dev/null && echo alive") == "" end, 5)
-    return sf.rdpcap(file)
-  end
-end
-
-local function fd_count()  -- sockets this process holds (pcap's, raw ones)
-  collectgarbage()
-  collectgarbage()  -- what earlier tests dropped is closed first
-  return tonumber(sh(("ls -l /proc/%d/fd | grep -c socket:"):format(uv.os_getpid())))
+local ns = require("tests.live.nsutil")
+local sh, in_ns, spawn, wait_for, read, fd_count =
+  ns.sh, ns.in_ns, ns.spawn, ns.wait_for, ns.read, ns.fd_count
+local function tcpdump(nsname, iface, filter, name)
+  return ns.tcpdump(TMP, nsname, iface, filter, name)
 end
 
 describe("sniff", function()

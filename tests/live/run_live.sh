@@ -19,5 +19,5 @@ done
 export SFLUA_BIN=$sflua LIVE_TMP=$(mktemp -d)
 trap 'rm -rf "$LIVE_TMP"; netns_down' EXIT
 ip netns exec "$NS_A" env \
-  LUA_PATH="$root/stdlib/?.lua;$root/stdlib/?/init.lua;;" \
+  LUA_PATH="$root/stdlib/?.lua;$root/stdlib/?/init.lua;$root/?.lua;;" \
   "$sflua" "$busted" --output=TAP ${LIVE_FILTER:+--filter="$LIVE_FILTER"} "$here/live_spec.lua"

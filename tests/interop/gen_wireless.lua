@@ -288,7 +288,11 @@ local function protected(cls)
   local py, lua = layer(cls, cls, t)
   local body = rbytes(R(8, 40))
   if chance(0.5) then
-    local f = {num("PN0", R(0, 255)), num("PN1", R(0, 255)), num("key_id", R(0, 3)), num("ext_iv", 1),
+    -- a second byte equal to (first | 0x20) & 0x7f is TKIP's WEP seed to
+    -- both readers (Scapy's Dot11 guesses so too): not a CCMP header
+    local pn0, pn1 = R(0, 255), R(0, 255)
+    if pn1 == (pn0 | 0x20) & 0x7f then pn1 = pn1 ~ 1 end
+    local f = {num("PN0", pn0), num("PN1", pn1), num("key_id", R(0, 3)), num("ext_iv", 1),
       num("PN2", R(0, 255)), num("PN3", R(0, 255)), num("PN4", R(0, 255)), num("PN5", R(0, 255))}
     local a, b = layer("Dot11CCMP", "Dot11CCMP", f)
     return py .. "/" .. a:gsub("%)$", ", data=" .. pybytes(body) .. ")"), lua .. "/" .. b .. "/" .. luabytes(body)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../core/anon/anon.h"
+#include "../core/crypto/tlsdec.h"
 #include "../core/flow/flow.h"
 #include "../core/io/io.h"
 #include "lsf.h"
@@ -33,6 +34,7 @@ typedef struct flowrun {
   lsf_host host;         /* installed while the engine works on a packet */
   int refs;              /* conversations whose streams are still lazy */
   int dead;              /* collected: free once refs is 0 */
+  const sf_keylog *kl;   /* tls_keylog (its userdata is the run's user value) */
 } flowrun;
 
 /* A conversation whose streams are read when first asked for: the table,
@@ -41,6 +43,7 @@ typedef struct flowref {
   sf_flow *f;
   flowrun *fr;
   int lent;              /* on_flow's: the streams went when it returned */
+  int tls_done;          /* tls and decrypted_* were asked for */
 } flowref;
 
 static void free_run(flowrun *fr) {
@@ -294,8 +297,10 @@ static flowref *check_ref(lua_State *L, int idx) {
   return ref && ref->f ? ref : NULL;
 }
 
+/* 0 forward, 1 reverse; 2 and 3 their decrypted TLS plaintext */
 static int direction(lua_State *L, int idx) {
-  static const char *const dirs[] = {"forward", "reverse", NULL};
+  static const char *const dirs[] = {"forward", "reverse", "decrypted_forward",
+                                     "decrypted_reverse", NULL};
   return luaL_checkoption(L, idx, NULL, dirs);
 }
 
@@ -318,13 +323,184 @@ static int next_chunk(lua_State *L) {
   return 1;
 }
 
-/* conv:chunks("forward"|"reverse" [, size]): an iterator over a stream in
-   pieces of size bytes (default 1 MiB), so it never has to be one string. */
+/* ---- TLS decrypted with tls_keylog -------------------------------------------- */
+
+/* core.tls_keylog(path) -> a loaded key log, or nil, message */
+static int lflow_keylog(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char err[256];
+  sf_keylog **ud = (sf_keylog **)lua_newuserdatauv(L, sizeof *ud, 0);
+  *ud = NULL;
+  luaL_setmetatable(L, LSF_KEYLOG);
+  if (!(*ud = sf_keylog_load(path, err, sizeof err))) {
+    luaL_pushfail(L);
+    if (err[0]) lua_pushstring(L, err);
+    else lua_pushliteral(L, "not enough memory");
+    return 2;
+  }
+  return 1;
+}
+
+static int keylog_gc(lua_State *L) {
+  sf_keylog **ud = (sf_keylog **)luaL_checkudata(L, 1, LSF_KEYLOG);
+  sf_keylog_free(*ud);
+  *ud = NULL;
+  return 0;
+}
+
+static int keylog_len(lua_State *L) {
+  sf_keylog **ud = (sf_keylog **)luaL_checkudata(L, 1, LSF_KEYLOG);
+  lua_pushinteger(L, (lua_Integer)sf_keylog_count(*ud));
+  return 1;
+}
+
+/* A decrypting reader over one conversation (its own walker, so chunks
+   and whole strings do not disturb each other). */
+typedef struct tlsread {
+  sf_flow_tls *x;
+} tlsread;
+
+static void free_tlsread(tlsread *r) {
+  sf_flow_tls_free(r->x);
+  r->x = NULL;
+}
+
+static int tlsread_gc(lua_State *L) {
+  free_tlsread((tlsread *)luaL_checkudata(L, 1, LSF_TLSREAD));
+  return 0;
+}
+
+/* Pushes a reader for ref's conversation (NULL inside when there is no
+   key log, or it is no TLS). */
+static tlsread *new_tlsread(lua_State *L, flowref *ref) {
+  tlsread *r = (tlsread *)lua_newuserdatauv(L, sizeof *r, 0);
+  r->x = NULL;
+  luaL_setmetatable(L, LSF_TLSREAD);
+  if (ref && ref->fr->kl)
+    r->x = sf_flow_tls_open(sf_flow_run_table(ref->fr->run), ref->f, ref->fr->kl);
+  return r;
+}
+
+/* a failed read: the spill file's reason, else memory */
+static int read_error(lua_State *L, sf_flows *t) {
+  return luaL_error(L, "%s", sf_flows_error(t)[0] ? sf_flows_error(t) : "not enough memory");
+}
+
+/* Direction d's plaintext as one string. */
+static void push_plaintext(lua_State *L, flowref *ref, sf_flow_tls *x, int d) {
+  sf_flows *t = sf_flow_run_table(ref->fr->run);
+  luaL_Buffer b;
+  long long n;
+  luaL_buffinit(L, &b);
+  do {
+    char *dst = luaL_prepbuffsize(&b, 65536);
+    if ((n = sf_flow_tls_read(t, ref->f, x, d, (uint8_t *)dst, 65536)) < 0) read_error(L, t);
+    luaL_addsize(&b, (size_t)n);
+  } while (n > 0);
+  luaL_pushresult(&b);
+}
+
+static void set_hex(lua_State *L, const char *k, const uint8_t *p, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  char buf[130];
+  size_t i;
+  for (i = 0; i < n && i < 64; i++) {
+    buf[2 * i] = digits[p[i] >> 4];
+    buf[2 * i + 1] = digits[p[i] & 15];
+  }
+  lua_pushlstring(L, buf, 2 * i);
+  lua_setfield(L, -2, k);
+}
+
+static void set_handshake(lua_State *L, const char *k, const sf_flow_tls *x, int d) {
+  size_t n;
+  const uint8_t *p = sf_flow_tls_handshake(x, d, &n);
+  lua_pushlstring(L, p ? (const char *)p : "", n);
+  lua_setfield(L, -2, k);
+}
+
+/* conv.tls: what the hellos say and how each direction went. */
+static void push_tls_info(lua_State *L, const sf_flow_tls *x) {
+  const sf_tls_session *s = sf_flow_tls_session(x);
+  uint64_t dec, rec;
+  int d, whole = 1;
+  lua_createtable(L, 0, 16);
+  set_str(L, "client", sf_flow_tls_client(x) == SF_FLOW_FWD ? "forward" : "reverse");
+  if (s->version) set_int(L, "version", s->version);
+  if (s->have_server) set_int(L, "cipher_suite", s->suite_id);
+  if (s->suite) set_str(L, "cipher", s->suite->name);
+  if (s->have_client) set_hex(L, "client_random", s->client_random, 32);
+  for (d = 0; d < 2; d++) {
+    const char *e = sf_flow_tls_error(x, d);
+    rec = sf_flow_tls_records(x, d, &dec);
+    set_int(L, d ? "records_reverse" : "records_forward", (lua_Integer)rec);
+    set_int(L, d ? "decrypted_records_reverse" : "decrypted_records_forward", (lua_Integer)dec);
+    if (e) set_str(L, d ? "error_reverse" : "error_forward", e);
+    whole = whole && !e;
+  }
+  set_bool(L, "decrypted", whole && !s->error);
+  set_handshake(L, "handshake_forward", x, 0);
+  set_handshake(L, "handshake_reverse", x, 1);
+}
+
+/* On first use of tls or decrypted_*: both directions decrypted into the
+   conversation table, and conv.tls beside them; nothing for a
+   conversation that is no TLS. */
+static void push_decrypted(lua_State *L, flowref *ref) {
+  tlsread *r = new_tlsread(L, ref);
+  int d;
+  if (!r->x) {
+    lua_pop(L, 1);
+    return;
+  }
+  for (d = 0; d < 2; d++) {
+    push_plaintext(L, ref, r->x, d);
+    lua_setfield(L, 1, d ? "decrypted_reverse" : "decrypted_forward");
+  }
+  push_tls_info(L, r->x);
+  lua_setfield(L, 1, "tls");
+  free_tlsread(r);  /* done with it: now, not at the next collection */
+  lua_pop(L, 1);
+}
+
+/* the iterator of conv:chunks("decrypted_*"): the next piece, nil at the
+   end (the reason it stopped is conv.tls's error_*) */
+static int next_plain_chunk(lua_State *L) {
+  flowref *ref = check_ref(L, lua_upvalueindex(1));
+  tlsread *r = (tlsread *)luaL_checkudata(L, lua_upvalueindex(2), LSF_TLSREAD);
+  int d = (int)lua_tointeger(L, lua_upvalueindex(3));
+  size_t size = (size_t)lua_tointeger(L, lua_upvalueindex(4));
+  sf_flows *t;
+  luaL_Buffer b;
+  long long n;
+  if (!ref || !r->x) return 0;
+  t = sf_flow_run_table(ref->fr->run);
+  n = sf_flow_tls_read(t, ref->f, r->x, d, (uint8_t *)luaL_buffinitsize(L, &b, size), size);
+  if (n < 0) return read_error(L, t);
+  if (n == 0) return 0;
+  luaL_pushresultsize(&b, (size_t)n);
+  return 1;
+}
+
+static int decrypted_chunks(lua_State *L, int d, size_t size) {
+  flowref *ref = check_ref(L, 1);
+  lua_pushvalue(L, 1);
+  new_tlsread(L, ref);
+  lua_pushinteger(L, d);
+  lua_pushinteger(L, (lua_Integer)size);
+  lua_pushcclosure(L, next_plain_chunk, 4);
+  return 1;
+}
+
+/* conv:chunks("forward"|"reverse"|"decrypted_forward"|"decrypted_reverse"
+   [, size]): an iterator over a stream in pieces of size bytes (default
+   1 MiB), so it never has to be one string. */
 static int conv_chunks(lua_State *L) {
   int d = direction(L, 2);
   lua_Integer size = luaL_optinteger(L, 3, 1 << 20);
   luaL_argcheck(L, size > 0 && size <= (1 << 30), 3, "chunk size must be 1 .. 2^30");
   luaL_checktype(L, 1, LUA_TTABLE);
+  if (d >= 2) return decrypted_chunks(L, d - 2, (size_t)size);
   lua_pushvalue(L, 1);
   lua_pushinteger(L, d);
   lua_pushinteger(L, size);
@@ -342,6 +518,15 @@ static int lazy_index(lua_State *L) {
   if (!k) return 0;
   if (strcmp(k, "chunks") == 0) {
     lua_pushcfunction(L, conv_chunks);
+    return 1;
+  }
+  if (strcmp(k, "tls") == 0 || strcmp(k, "decrypted_forward") == 0 ||
+      strcmp(k, "decrypted_reverse") == 0) {
+    if (!(ref = check_ref(L, 1)) || ref->tls_done || !ref->fr->kl) return 0;
+    ref->tls_done = 1;
+    push_decrypted(L, ref);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, 1);
     return 1;
   }
   if (strcmp(k, "reassembled_forward") == 0) d = 0;
@@ -364,6 +549,7 @@ static flowref *make_lazy(lua_State *L, flowrun *fr, int runidx, sf_flow *f) {
   ref->f = f;
   ref->fr = fr;
   ref->lent = 0;
+  ref->tls_done = 0;
   fr->refs++;
   luaL_setmetatable(L, LSF_FLOWREF);
   lua_pushvalue(L, runidx);
@@ -515,10 +701,16 @@ static flowrun *new_run(lua_State *L) {
     luaL_argcheck(L, *an != NULL, 5, "closed Anonymizer");
   }
   lua_settop(L, 5);
-  fr = (flowrun *)lua_newuserdatauv(L, sizeof *fr, 0);
+  fr = (flowrun *)lua_newuserdatauv(L, sizeof *fr, 1);
   memset(fr, 0, sizeof *fr);
   luaL_setmetatable(L, LSF_FLOWRUN);
   fr->self = lua_gettop(L);
+  if (lua_getfield(L, 2, "tls_keylog") != LUA_TNIL) {  /* loaded by flows.lua */
+    fr->kl = *(sf_keylog **)luaL_checkudata(L, -1, LSF_KEYLOG);
+    lua_setiuservalue(L, fr->self, 1);  /* alive while the run is */
+  } else {
+    lua_pop(L, 1);
+  }
   fr->L = L;
   fr->on_flow = lua_isnil(L, 3) ? 0 : 3;
   fr->on_packet = lua_isnil(L, 4) ? 0 : 4;
@@ -609,14 +801,18 @@ static int lflow_packets(lua_State *L) {
 
 static const luaL_Reg flow_funcs[] = {
   {"flows_file", lflow_file}, {"flows_packets", lflow_packets},
-  {"flow_defaults", lflow_defaults}, {NULL, NULL}
+  {"flow_defaults", lflow_defaults}, {"tls_keylog", lflow_keylog}, {NULL, NULL}
 };
 
 void lsf_open_flow(lua_State *L) {
   static const luaL_Reg run_meta[] = {{"__gc", run_gc}, {"__close", run_gc}, {NULL, NULL}};
   static const luaL_Reg ref_meta[] = {{"__gc", flowref_gc}, {NULL, NULL}};
   lsf_class(L, LSF_FLOWRUN, run_meta, NULL);
+  static const luaL_Reg keylog_meta[] = {{"__gc", keylog_gc}, {"__len", keylog_len}, {NULL, NULL}};
+  static const luaL_Reg tlsread_meta[] = {{"__gc", tlsread_gc}, {NULL, NULL}};
   lsf_class(L, LSF_FLOWREF, ref_meta, NULL);
+  lsf_class(L, LSF_KEYLOG, keylog_meta, NULL);
+  lsf_class(L, LSF_TLSREAD, tlsread_meta, NULL);
   lua_createtable(L, 0, 1);  /* lazy conversations' metatable */
   lua_pushcfunction(L, lazy_index);
   lua_setfield(L, -2, "__index");

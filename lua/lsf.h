@@ -28,6 +28,8 @@
 #define LSF_MAPPING "stackforge.mapping"
 #define LSF_FLOWRUN "stackforge.flowrun"
 #define LSF_FLOWREF "stackforge.flowref"
+#define LSF_KEYLOG "stackforge.TLSKeyLog"    /* lflow.c: a loaded key log */
+#define LSF_TLSREAD "stackforge.tlsreader"   /* lflow.c: decrypted chunks */
 #define LSF_CPAN "stackforge.CryptoPan"
 #define LSF_POLICY "stackforge.AnonymizationPolicy"
 #define LSF_ANON "stackforge.Anonymizer"

@@ -289,6 +289,34 @@ sf_flows *sf_flow_run_table(sf_flow_run *r);
    been freed first. */
 void sf_flow_run_free(sf_flow_run *r);
 
+/* ---- TLS decrypted (tlsflow.c) ---------------------------------------------
+
+   A TCP conversation whose stream starts with a ClientHello, decrypted
+   with a key log (core/crypto/tlsdec.h): each direction's application
+   data read in pieces, in bounded memory, and why a direction stopped. */
+typedef struct sf_flow_tls sf_flow_tls;
+struct sf_keylog;
+struct sf_tls_session;
+/* NULL when f is no TLS conversation (or memory ran out).  f's streams
+   must stay readable while it is used. */
+sf_flow_tls *sf_flow_tls_open(sf_flows *t, const sf_flow *f, const struct sf_keylog *kl);
+void sf_flow_tls_free(sf_flow_tls *x);
+/* the hellos' facts and the session's error (no key, suite, ...) */
+const struct sf_tls_session *sf_flow_tls_session(const sf_flow_tls *x);
+int sf_flow_tls_client(const sf_flow_tls *x);   /* SF_FLOW_FWD or _REV */
+/* Up to n bytes of direction d's application data plaintext, from where
+   the last read stopped: the count (0 at the end), -1 when the stream
+   cannot be read back or memory ran out. */
+long long sf_flow_tls_read(sf_flows *t, const sf_flow *f, sf_flow_tls *x, int d,
+                           uint8_t *dst, size_t n);
+/* Why direction d stopped short (so far), NULL while it has not. */
+const char *sf_flow_tls_error(const sf_flow_tls *x, int d);
+/* records walked so far, and how many were decrypted */
+uint64_t sf_flow_tls_records(const sf_flow_tls *x, int d, uint64_t *decrypted);
+/* the handshake messages of direction d met so far, plaintext and
+   decrypted, joined (the first 256 KiB) */
+const uint8_t *sf_flow_tls_handshake(const sf_flow_tls *x, int d, size_t *n);
+
 /* internal, shared by the files of core/flow/ --------------------------- */
 void sf_tcp_packet(sf_flows *t, sf_flow *f, int d, const uint8_t *tcp,
                    size_t hlen, const uint8_t *pay, size_t plen, int64_t now);

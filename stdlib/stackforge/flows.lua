@@ -66,7 +66,7 @@ function M.FlowConfig(t)
 end
 
 local OPTS = {config = "table", anonymization = "any", verbose = "boolean",
-              on_flow = "function", on_packet = "function"}
+              on_flow = "function", on_packet = "function", tls_keylog = "string"}
 -- extract_flows reads a capture: the reader's options too (strict=, filter=)
 local FILE_OPTS = {}
 for k, v in pairs(OPTS) do FILE_OPTS[k] = v end
@@ -88,6 +88,13 @@ local function parse_opts(opts, fname, allowed)
     local ok, a = pcall(core.Anonymizer, opts.anonymization)
     if not ok then error(fname .. ": anonymization: " .. tostring(a), 3) end
     anon = a
+  end
+  if opts.tls_keylog ~= nil then
+    -- TLS conversations are decrypted with it when their tls or
+    -- decrypted_* fields are first read (lua/lflow.c, core/flow/tlsflow.c)
+    local kl, err = core.tls_keylog(opts.tls_keylog)
+    if not kl then error(fname .. ": tls_keylog: " .. err, 3) end
+    run.tls_keylog = kl
   end
   return run, opts.on_flow, opts.on_packet, anon
 end

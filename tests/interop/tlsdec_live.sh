@@ -1,0 +1,102 @@
+#!/bin/bash
+# tlsdec_live.sh SFLUA [--update]: TLS decryption against the programs that
+# wrote the keys.  In a network namespace of its own (removed on exit,
+# traffic only on its loopback), openssl s_client talks to openssl
+# s_server with -keylogfile, one connection per cipher suite (TLS 1.2:
+# AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305; TLS 1.3: all five suites),
+# each side sending known plaintext; curl (SSLKEYLOGFILE) fetches a page
+# from `openssl s_server -WWW` over HTTP/1.1 and from nghttpd over HTTP/2.
+# tcpdump records it all; tlsdec_check.lua then requires sflua's decrypted
+# streams to equal what each side sent and what tshark decrypts with the
+# same key log (-z follow,tls,raw).
+# --update keeps a small recording (the TLS 1.2 ChaCha20 and TLS 1.3 AES-128
+# connections and the HTTP/1.1 fetch) and its key log in tests/data for
+# tests/lua/tlsdec_spec.lua.
+# Exit 77 (skip) without root, unshare, openssl, curl, tcpdump or tshark.
+set -uo pipefail
+sflua=$(realpath "$1") mode=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+for t in openssl curl tcpdump tshark unshare ip; do
+  command -v "$t" >/dev/null || { echo "SKIP: no $t"; exit 77; }
+done
+if [[ -z ${TLSDEC_LIVE_NS:-} ]]; then
+  [[ $(id -u) == 0 ]] || { echo "SKIP: a network namespace needs root"; exit 77; }
+  TLSDEC_LIVE_NS=1 exec unshare --net bash "$0" "$sflua" "$mode"
+fi
+ip link set lo up
+tmp=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; [[ -n ${TLSDEC_KEEP:-} ]] && cp -r "$tmp" "$TLSDEC_KEEP"; rm -rf "$tmp"' EXIT
+cd "$tmp"
+mkdir exp www
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem \
+  -out cert.pem -days 30 -subj "/CN=sflua.test/O=sflua tlsdec test" 2>/dev/null || exit 1
+tcpdump -i lo -U -s 0 -w all.pcap 'tcp portrange 5000-5099' 2>tcpdump.log & pids+=($!)
+for _ in $(seq 100); do grep -q "listening on" tcpdump.log 2>/dev/null && break; sleep 0.05; done
+
+wait_port() { for _ in $(seq 100); do ss -ltn | grep -q ":$1 " && return 0; sleep 0.05; done; return 1; }
+
+# one s_client -> s_server connection on PORT with LINES lines each way
+status=0
+tls_case() {  # PORT LINES SERVER_OPTIONS...
+  local port=$1 lines=$2
+  shift 2
+  seq -f "client to server on $port, line %g: the quick brown fox" "$lines" >"exp/$port.client"
+  seq -f "server to client on $port, line %g: jumps over the lazy dog" "$lines" >"exp/$port.server"
+  { sleep 1; cat "exp/$port.server"; } |
+    timeout 20 openssl s_server -accept "$port" -cert cert.pem -key key.pem -naccept 1 -quiet "$@" \
+      >"got.$port.server" 2>"server.$port.log" &
+  local spid=$!
+  wait_port "$port" || { echo "FAIL: s_server on $port did not listen"; status=1; return; }
+  timeout 20 openssl s_client -connect "127.0.0.1:$port" -keylogfile "keys.$port.log" -quiet "$@" \
+    <"exp/$port.client" >"got.$port.client" 2>"client.$port.log"
+  wait "$spid"
+  # what each program received is what the other sent
+  cmp -s "got.$port.server" "exp/$port.client" || { echo "FAIL: s_server on $port got other bytes"; status=1; }
+  cmp -s "got.$port.client" "exp/$port.server" || { echo "FAIL: s_client on $port got other bytes"; status=1; }
+}
+tls_case 5001 400 -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
+tls_case 5002 400 -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384
+tls_case 5003 40 -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305
+tls_case 5004 40 -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256
+tls_case 5005 400 -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384
+tls_case 5006 400 -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256
+tls_case 5007 400 -tls1_3 -ciphersuites TLS_AES_128_CCM_SHA256
+tls_case 5008 400 -tls1_3 -ciphersuites TLS_AES_128_CCM_8_SHA256
+tls_case 5009 4000 -tls1_3   # 170 KB each way: many records and segments
+
+# curl with SSLKEYLOGFILE: HTTP/1.1 from s_server -WWW, HTTP/2 from nghttpd
+seq -f "page line %g" 300 >www/page.txt
+(cd www && exec openssl s_server -accept 5010 -cert ../cert.pem -key ../key.pem -WWW -quiet \
+   >../www.log 2>&1) & pids+=($!)
+wait_port 5010
+SSLKEYLOGFILE=$tmp/keys.curl.log timeout 20 curl -sk --http1.1 https://127.0.0.1:5010/page.txt \
+  -o got.page.txt || { echo "FAIL: curl over HTTP/1.1"; status=1; }
+cmp -s got.page.txt www/page.txt || { echo "FAIL: curl got another page"; status=1; }
+cp www/page.txt exp/5010.page
+if command -v nghttpd >/dev/null; then
+  nghttpd -d www 5011 key.pem cert.pem >nghttpd.log 2>&1 & pids+=($!)
+  wait_port 5011
+  SSLKEYLOGFILE=$tmp/keys.curl.log timeout 20 curl -sk --http2 https://127.0.0.1:5011/page.txt \
+    -o got.page2.txt || { echo "FAIL: curl over HTTP/2"; status=1; }
+  cmp -s got.page2.txt www/page.txt || { echo "FAIL: curl got another page over HTTP/2"; status=1; }
+  cp www/page.txt exp/5011.page
+fi
+
+sleep 0.3
+kill -INT "${pids[0]}"
+wait "${pids[0]}" 2>/dev/null
+cat keys.*.log >keys.log
+"$sflua" "$here/tlsdec_check.lua" all.pcap keys.log exp || status=1
+if [[ $mode == --update && $status == 0 ]]; then
+  # the small recording: three connections, their keys only
+  tshark -r all.pcap -w small.pcap -Y 'tcp.port in {5003 5004 5010}' 2>/dev/null || exit 1
+  cat keys.5003.log keys.5004.log keys.curl.log >small.keys
+  "$sflua" "$here/tlsdec_check.lua" small.pcap small.keys exp || exit 1
+  cp small.pcap "$root/tests/data/tlsdec_openssl.pcap"
+  cp small.keys "$root/tests/data/tlsdec_openssl.keys"
+  echo "wrote tests/data/tlsdec_openssl.pcap and tlsdec_openssl.keys"
+fi
+[[ $status == 0 ]] && echo "tlsdec_live: all connections decrypted as sent and as tshark decrypts"
+exit $status

@@ -419,6 +419,21 @@ static void set_handshake(lua_State *L, const char *k, const sf_flow_tls *x, int
   lua_setfield(L, -2, k);
 }
 
+static void add_certificate(void *ud, const uint8_t *der, size_t n) {
+  lua_State *L = (lua_State *)ud;
+  lua_pushlstring(L, (const char *)der, n);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
+/* certificates: the server's chain, DER, as its Certificate message has it */
+static void set_certificates(lua_State *L, const sf_flow_tls *x) {
+  size_t n;
+  const uint8_t *hs = sf_flow_tls_handshake(x, !sf_flow_tls_client(x), &n);
+  lua_newtable(L);
+  if (hs) sf_tls_certificates(hs, n, sf_flow_tls_session(x)->version == 0x0304, add_certificate, L);
+  lua_setfield(L, -2, "certificates");
+}
+
 /* conv.tls: what the hellos say and how each direction went. */
 static void push_tls_info(lua_State *L, const sf_flow_tls *x) {
   const sf_tls_session *s = sf_flow_tls_session(x);
@@ -441,6 +456,7 @@ static void push_tls_info(lua_State *L, const sf_flow_tls *x) {
   set_bool(L, "decrypted", whole && !s->error);
   set_handshake(L, "handshake_forward", x, 0);
   set_handshake(L, "handshake_reverse", x, 1);
+  set_certificates(L, x);
 }
 
 /* On first use of tls or decrypted_*: both directions decrypted into the

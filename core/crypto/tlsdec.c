@@ -134,6 +134,33 @@ done:
   return rc;
 }
 
+int sf_tls_certificates(const uint8_t *hs, size_t n, int tls13,
+                        void (*cb)(void *ud, const uint8_t *der, size_t len), void *ud) {
+  size_t off = 0, ml, end;
+  int count = 0;
+  while (off + 4 <= n && hs[off] != 11) off += 4 + be24(hs + off + 1);
+  if (off + 4 > n || (ml = be24(hs + off + 1)) > n - off - 4) return 0;
+  end = off + 4 + ml;
+  off += 4;
+  if (tls13) {
+    if (off >= end) return 0;
+    off += 1 + hs[off];  /* certificate_request_context */
+  }
+  if (off + 3 > end) return 0;
+  if (be24(hs + off) < end - off - 3) end = off + 3 + be24(hs + off);
+  for (off += 3; off + 3 <= end; count++) {
+    size_t cl = be24(hs + off);
+    if (cl > end - off - 3) break;
+    cb(ud, hs + off + 3, cl);
+    off += 3 + cl;
+    if (tls13) {
+      if (off + 2 > end) break;
+      off += 2 + be16(hs + off);  /* the entry's extensions */
+    }
+  }
+  return count;
+}
+
 /* Are the secrets this version needs in the entry, of the suite's size? */
 static int check_secrets(sf_tls_session *s, const char *hex) {
   static const char *const names[] = {"CLIENT_RANDOM", "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
@@ -235,7 +262,9 @@ void sf_tls_dir_init(sf_tls_dir *d, const sf_tls_session *s, int client) {
   memset(d, 0, offsetof(sf_tls_dir, rec));
   d->s = s;
   d->client = client;
-  if (s->error) d->error = s->error;
+  /* without keys the plaintext handshake is still read (a TLS 1.2
+     certificate); the walk stops where encryption starts */
+  if (s->error && s->version != 0x0303 && s->version != 0x0304) d->error = s->error;
 }
 
 void sf_tls_dir_free(sf_tls_dir *d) { sf_tls_keys_free(&d->k); }
@@ -358,7 +387,13 @@ static void deliver(sf_tls_dir *d, int type, const uint8_t *p, size_t n, sf_tls_
    at its first application_data record.  0, or 1 when the record is the
    CCS itself (nothing to decrypt). */
 static int maybe_start(sf_tls_dir *d, int type) {
+  int starts = (d->s->version == 0x0303 && type == SF_TLS_CCS) ||
+               (d->s->version == 0x0304 && type == SF_TLS_APPDATA);
   if (d->phase) return 0;
+  if (starts && d->s->error) {
+    dir_fail(d, "%s", d->s->error);
+    return 1;
+  }
   if (d->s->version == 0x0303 && type == SF_TLS_CCS) {
     if (keys12(d) == 0) d->phase = 2;
     return 1;

@@ -104,6 +104,13 @@ void sf_tls_session_init(sf_tls_session *s, const sf_keylog *kl,
                          const uint8_t *client, size_t cn,
                          const uint8_t *server, size_t sn);
 
+/* The certificates (DER) of the first Certificate message among the
+   handshake messages hs (joined, as a direction's sink gets them), in
+   TLS 1.2's form or TLS 1.3's (a request context first, extensions
+   after each certificate); cb gets each.  Their count. */
+int sf_tls_certificates(const uint8_t *hs, size_t n, int tls13,
+                        void (*cb)(void *ud, const uint8_t *der, size_t len), void *ud);
+
 /* Content types handed to the sink. */
 enum { SF_TLS_CCS = 20, SF_TLS_ALERT = 21, SF_TLS_HANDSHAKE = 22, SF_TLS_APPDATA = 23 };
 

@@ -1,11 +1,18 @@
--- sflua tlsdec_check.lua CAPTURE KEYLOG EXPECTED_DIR
+-- sflua tlsdec_check.lua CAPTURE KEYLOG EXPECTED_DIR [PORTS]
 -- Every TLS conversation of CAPTURE is decrypted with KEYLOG by
 -- extract_flows and by tshark (-z follow,tls,raw, one per TCP stream);
 -- the two must agree byte for byte in both directions, and with what the
 -- programs sent: EXPECTED_DIR/PORT.client and PORT.server (s_client and
 -- s_server's stdin), PORT.page (a page fetched by curl: the response's
--- body, after a GET over HTTP/1.1 or the HTTP/2 preface).
+-- body, after a GET over HTTP/1.1 or the HTTP/2 preface), PORT.unsupported
+-- (the reason sflua must give for not decrypting).
 local pcap, keys, dir = arg[1], arg[2], arg[3]
+-- only these ports are looked for (a recording of some of the connections)
+local pcap_ports
+if arg[4] then
+  pcap_ports = {}
+  for p in arg[4]:gmatch("%d+") do pcap_ports[tonumber(p)] = true end
+end
 
 local function read(path)
   local f = io.open(path, "rb")
@@ -67,7 +74,28 @@ local function tshark_streams(n)
   return out
 end
 
+-- the server certificates tshark reads (TLS 1.3's only once decrypted):
+-- {[server port] = DER of the first}
+local function tshark_certificates()
+  local ports, decode, seen = tshark_ports(), {}, {}
+  for _, port in pairs(ports) do
+    if not seen[port] then decode[#decode + 1] = ("-d tcp.port==%d,tls"):format(port) end
+    seen[port] = true
+  end
+  local p = assert(io.popen(("tshark -r '%s' -o 'tls.keylog_file:%s' %s -T fields -e tcp.srcport "
+    .. "-e tls.handshake.certificate -Y tls.handshake.certificate 2>/dev/null"):format(pcap, keys,
+    table.concat(decode, " "))))
+  local out = {}
+  for line in p:lines() do
+    local port, hex = line:match("^(%d+)\t(%x+)")
+    if port then out[tonumber(port)] = out[tonumber(port)] or unhex(hex) end
+  end
+  p:close()
+  return out
+end
+
 local convs = extract_flows(pcap, {tls_keylog = keys})
+local certs = tshark_certificates()
 local ts = tshark_streams(#convs)
 local fails, checked, ciphers = 0, 0, {}
 local function fail(fmt, ...)
@@ -92,7 +120,16 @@ for _, c in ipairs(convs) do
   local port = c.dst_port
   local client, server, page = read(dir .. "/" .. port .. ".client"),
     read(dir .. "/" .. port .. ".server"), read(dir .. "/" .. port .. ".page")
-  if client or page then
+  local unsupported = read(dir .. "/" .. port .. ".unsupported")
+  if unsupported then
+    checked = checked + 1
+    local t = c.tls
+    local want = unsupported:gsub("\n$", "")
+    if not t or t.decrypted or not (t.error_forward or ""):find(want, 1, true)
+       or t.error_reverse ~= t.error_forward or c.decrypted_forward ~= "" then
+      fail("%d: expected '%s', got %s", port, want, t and tostring(t.error_forward) or "no TLS")
+    end
+  elseif client or page then
     checked = checked + 1
     local t = c.tls
     if not t then
@@ -113,6 +150,10 @@ for _, c in ipairs(convs) do
         end
         if not rev:find(page, 1, true) then fail("%d: the page is not in the server's plaintext", port) end
       end
+      if not t.certificates[1] or t.certificates[1] ~= certs[port] then
+        fail("%d: the server's certificate differs from tshark's (%s bytes, tshark %s)", port,
+          tostring(t.certificates[1] and #t.certificates[1]), tostring(certs[port] and #certs[port]))
+      end
       -- the chunked reader gives the same bytes
       local parts = {}
       for piece in c:chunks("decrypted_reverse", 1000) do parts[#parts + 1] = piece end
@@ -128,6 +169,17 @@ for _, c in ipairs(convs) do
   end
 end
 for _, s in ipairs(ciphers) do print(s) end
+-- every expectation was met by a conversation
+local ports = {}
+for _, c in ipairs(convs) do ports[c.dst_port] = true end
+local ls = assert(io.popen("ls '" .. dir .. "'"))
+for name in ls:lines() do
+  local port = tonumber(name:match("^(%d+)%."))
+  if port and not ports[port] and (pcap_ports == nil or pcap_ports[port]) then
+    fail("%d: expected in %s, but no conversation of %s has it", port, dir, pcap)
+  end
+end
+ls:close()
 if checked == 0 then fail("no conversation of %s has an expected plaintext in %s", pcap, dir) end
 print(("%d conversations checked, %d failures"):format(checked, fails))
 os.exit(fails == 0 and 0 or 1)

@@ -45,7 +45,7 @@ static int hexval(int c) {
 static int hex_word(const char **p, const char *end, uint8_t *out, int max) {
   const char *s = *p;
   int n = 0;
-  while (s < end && *s != ' ' && *s != '\t') {
+  while (s < end && *s != ' ' && *s != '\t' && *s != '\r') {
     int hi = hexval((unsigned char)s[0]), lo = s + 1 < end ? hexval((unsigned char)s[1]) : -1;
     if (hi < 0 || lo < 0 || n == max) return -1;
     out[n++] = (uint8_t)(hi << 4 | lo);

@@ -107,6 +107,7 @@ static int cmp_random(const void *a, const void *b) {
    (a later line of the same label wins, as the last session logged). */
 static void merge_entries(sf_keylog *kl) {
   size_t i, j = 0, k;
+  if (!kl->n) return;
   qsort(kl->e, kl->n, sizeof *kl->e, cmp_random);
   for (i = 0; i < kl->n; i++) {
     if (j && memcmp(kl->e[j - 1].random, kl->e[i].random, 32) == 0) {

@@ -43,7 +43,7 @@ typedef struct flowref {
   sf_flow *f;
   flowrun *fr;
   int lent;              /* on_flow's: the streams went when it returned */
-  int tls_done;          /* tls and decrypted_* were asked for */
+  int not_tls;           /* a key log found no TLS in it: tls, decrypted_* nil */
 } flowref;
 
 static void free_run(flowrun *fr) {
@@ -386,7 +386,7 @@ static int read_error(lua_State *L, sf_flows *t) {
   return luaL_error(L, "%s", sf_flows_error(t)[0] ? sf_flows_error(t) : "not enough memory");
 }
 
-/* Direction d's plaintext as one string. */
+/* Direction d's plaintext as one string (dst NULL: walked, not kept). */
 static void push_plaintext(lua_State *L, flowref *ref, sf_flow_tls *x, int d) {
   sf_flows *t = sf_flow_run_table(ref->fr->run);
   luaL_Buffer b;
@@ -398,6 +398,16 @@ static void push_plaintext(lua_State *L, flowref *ref, sf_flow_tls *x, int d) {
     luaL_addsize(&b, (size_t)n);
   } while (n > 0);
   luaL_pushresult(&b);
+}
+
+/* Walk direction d to its end, keeping nothing but what conv.tls says. */
+static void walk_plaintext(lua_State *L, flowref *ref, sf_flow_tls *x, int d) {
+  sf_flows *t = sf_flow_run_table(ref->fr->run);
+  while (1) {
+    long long n = sf_flow_tls_read(t, ref->f, x, d, NULL, SIZE_MAX);
+    if (n < 0) read_error(L, t);
+    if (n == 0) break;
+  }
 }
 
 static void set_hex(lua_State *L, const char *k, const uint8_t *p, size_t n) {
@@ -459,22 +469,25 @@ static void push_tls_info(lua_State *L, const sf_flow_tls *x) {
   set_certificates(L, x);
 }
 
-/* On first use of tls or decrypted_*: both directions decrypted into the
-   conversation table, and conv.tls beside them; nothing for a
-   conversation that is no TLS. */
-static void push_decrypted(lua_State *L, flowref *ref) {
+/* conv.tls (key "tls") or one direction's plaintext (decrypted_forward,
+   decrypted_reverse) on first use, set in the conversation table at 1:
+   conv.tls walks both directions (bounded memory, the plaintext not
+   kept), a plaintext string walks its own.  Nothing for no TLS. */
+static void push_decrypted(lua_State *L, flowref *ref, const char *k) {
   tlsread *r = new_tlsread(L, ref);
   int d;
   if (!r->x) {
+    ref->not_tls = 1;
     lua_pop(L, 1);
     return;
   }
-  for (d = 0; d < 2; d++) {
-    push_plaintext(L, ref, r->x, d);
-    lua_setfield(L, 1, d ? "decrypted_reverse" : "decrypted_forward");
+  if (strcmp(k, "tls") == 0) {
+    for (d = 0; d < 2; d++) walk_plaintext(L, ref, r->x, d);
+    push_tls_info(L, r->x);
+  } else {
+    push_plaintext(L, ref, r->x, strcmp(k, "decrypted_reverse") == 0);
   }
-  push_tls_info(L, r->x);
-  lua_setfield(L, 1, "tls");
+  lua_setfield(L, 1, k);
   free_tlsread(r);  /* done with it: now, not at the next collection */
   lua_pop(L, 1);
 }
@@ -538,9 +551,8 @@ static int lazy_index(lua_State *L) {
   }
   if (strcmp(k, "tls") == 0 || strcmp(k, "decrypted_forward") == 0 ||
       strcmp(k, "decrypted_reverse") == 0) {
-    if (!(ref = check_ref(L, 1)) || ref->tls_done || !ref->fr->kl) return 0;
-    ref->tls_done = 1;
-    push_decrypted(L, ref);
+    if (!(ref = check_ref(L, 1)) || ref->not_tls || !ref->fr->kl) return 0;
+    push_decrypted(L, ref, k);
     lua_pushvalue(L, 2);
     lua_rawget(L, 1);
     return 1;
@@ -565,7 +577,7 @@ static flowref *make_lazy(lua_State *L, flowrun *fr, int runidx, sf_flow *f) {
   ref->f = f;
   ref->fr = fr;
   ref->lent = 0;
-  ref->tls_done = 0;
+  ref->not_tls = 0;
   fr->refs++;
   luaL_setmetatable(L, LSF_FLOWREF);
   lua_pushvalue(L, runidx);

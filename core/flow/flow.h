@@ -306,7 +306,8 @@ const struct sf_tls_session *sf_flow_tls_session(const sf_flow_tls *x);
 int sf_flow_tls_client(const sf_flow_tls *x);   /* SF_FLOW_FWD or _REV */
 /* Up to n bytes of direction d's application data plaintext, from where
    the last read stopped: the count (0 at the end), -1 when the stream
-   cannot be read back or memory ran out. */
+   cannot be read back or memory ran out.  dst NULL: walked and counted,
+   not copied (to learn how the direction ends). */
 long long sf_flow_tls_read(sf_flows *t, const sf_flow *f, sf_flow_tls *x, int d,
                            uint8_t *dst, size_t n);
 /* Why direction d stopped short (so far), NULL while it has not. */

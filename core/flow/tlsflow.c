@@ -15,7 +15,8 @@
 #include "flow.h"
 #include "../crypto/tlsdec.h"
 
-#define PIECE 16384                 /* ciphertext read at a time */
+#define PIECE 65536                 /* ciphertext read at a time: most records
+                                       lie whole inside, and are not copied */
 #define HELLO_BYTES 65536           /* the hellos are looked for in these */
 #define HANDSHAKE_CAP (256 * 1024)  /* handshake plaintext kept per direction */
 
@@ -24,6 +25,7 @@ typedef struct tls_side {
   uint64_t coff;                    /* stream bytes fed so far */
   int done;
   uint8_t *pend;                    /* application data not yet read */
+  int discard;                      /* read with no buffer: only counted */
   size_t npend, pos, cap;
   uint8_t *hs;                      /* handshake messages, up to the cap */
   size_t nhs, caphs;
@@ -34,6 +36,7 @@ struct sf_flow_tls {
   sf_tls_session s;
   int client;                       /* the flow direction of the client */
   tls_side side[2];                 /* by flow direction */
+  uint8_t piece[PIECE];             /* ciphertext being fed */
 };
 
 static int grow(uint8_t **buf, size_t *cap, size_t need) {
@@ -47,10 +50,13 @@ static int grow(uint8_t **buf, size_t *cap, size_t need) {
   return 0;
 }
 
-/* The walker's sink: application data to read, handshake kept (capped). */
+/* The walker's sink: application data to read (counted only when no one
+   reads it), handshake kept (capped). */
 static void sink(void *ud, int type, const uint8_t *p, size_t n) {
   tls_side *sd = (tls_side *)ud;
-  if (type == SF_TLS_APPDATA) {
+  if (type == SF_TLS_APPDATA && sd->discard) {
+    sd->npend += n;
+  } else if (type == SF_TLS_APPDATA) {
     if (sd->pos == sd->npend) sd->pos = sd->npend = 0;
     if (grow(&sd->pend, &sd->cap, sd->npend + n) < 0) { sd->nomem = 1; return; }
     memcpy(sd->pend + sd->npend, p, n);
@@ -129,8 +135,9 @@ static uint64_t first_gap(const sf_flow *f, int d, uint64_t *glen) {
 
 /* Feed the walker one more piece of ciphertext (or end the direction);
    -1 when the stream cannot be read back. */
-static int feed_piece(sf_flows *t, const sf_flow *f, int d, tls_side *sd) {
-  uint8_t buf[PIECE];
+static int feed_piece(sf_flows *t, const sf_flow *f, int d, sf_flow_tls *x) {
+  tls_side *sd = &x->side[d];
+  uint8_t *buf = x->piece;
   uint64_t len = sf_flow_stream_len(f, d), glen = 0, stop = first_gap(f, d, &glen);
   size_t want;
   long long r;
@@ -156,18 +163,19 @@ long long sf_flow_tls_read(sf_flows *t, const sf_flow *f, sf_flow_tls *x, int d,
                            uint8_t *dst, size_t n) {
   tls_side *sd = &x->side[d];
   size_t got = 0;
+  sd->discard = dst == NULL;
   while (got < n) {
     size_t take = sd->npend - sd->pos;
     if (take) {
       if (take > n - got) take = n - got;
-      memcpy(dst + got, sd->pend + sd->pos, take);
+      if (dst) memcpy(dst + got, sd->pend + sd->pos, take);
       sd->pos += take;
       got += take;
       continue;
     }
     if (sd->nomem) return -1;
     if (sd->done || sd->w->error) break;
-    if (feed_piece(t, f, d, sd) < 0) return -1;
+    if (feed_piece(t, f, d, x) < 0) return -1;
   }
   return (long long)got;
 }

@@ -94,6 +94,10 @@ local function parse_opts(opts, fname, allowed)
     -- decrypted_* fields are first read (lua/lflow.c, core/flow/tlsflow.c)
     local kl, err = core.tls_keylog(opts.tls_keylog)
     if not kl then error(fname .. ": tls_keylog: " .. err, 3) end
+    if #kl == 0 then
+      error(("%s: tls_keylog: '%s' has no key log line (CLIENT_RANDOM or a TLS 1.3 "
+        .. "*_TRAFFIC_SECRET* line)"):format(fname, opts.tls_keylog), 3)
+    end
     run.tls_keylog = kl
   end
   return run, opts.on_flow, opts.on_packet, anon

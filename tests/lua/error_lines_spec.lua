@@ -61,6 +61,10 @@ describe("errors raised in the stdlib point at the caller's line", function()
     check(function() local _ = sf.FlowWriter(missing) end)
     local m = check(function() local _ = sf.extract_flows(missing) end)
     assert.truthy(m:find(missing, 1, true))
+    -- a key log that cannot be read, or is no key log
+    check(function() local _ = sf.extract_flows(pcap, {tls_keylog = missing}) end)
+    check(function() local _ = sf.extract_flows_from_packets({}, {tls_keylog = pcap}) end)
+    check(function() local _ = sf.extract_flows(pcap, {tls_keylog = 5}) end)
   end)
 
   it("show, hexdump and ls", function()

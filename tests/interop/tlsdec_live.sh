@@ -10,7 +10,7 @@
 # streams to equal what each side sent and what tshark decrypts with the
 # same key log (-z follow,tls,raw).
 # --update keeps a small recording (the TLS 1.2 ChaCha20 and TLS 1.3 AES-128
-# connections, the HTTP/1.1 fetch and a CBC connection) and its key log in tests/data for
+# connections, the HTTP/1.1 and HTTP/2 fetches and a CBC connection) and its key log in tests/data for
 # tests/lua/tlsdec_spec.lua.
 # Exit 77 (skip) without root, unshare, openssl, curl, tcpdump or tshark.
 set -uo pipefail
@@ -103,9 +103,9 @@ cat keys.*.log >keys.log
 "$sflua" "$here/tlsdec_check.lua" all.pcap keys.log exp || status=1
 if [[ $mode == --update && $status == 0 ]]; then
   # the small recording: three connections, their keys only
-  tshark -r all.pcap -F pcap -w small.pcap -Y 'tcp.port == 5003 || tcp.port == 5004 || tcp.port == 5010 || tcp.port == 5012' 2>/dev/null || exit 1
+  tshark -r all.pcap -F pcap -w small.pcap -Y 'tcp.port == 5003 || tcp.port == 5004 || tcp.port == 5010 || tcp.port == 5011 || tcp.port == 5012' 2>/dev/null || exit 1
   cat keys.5003.log keys.5004.log keys.curl.log keys.5012.log >small.keys
-  "$sflua" "$here/tlsdec_check.lua" small.pcap small.keys exp "5003 5004 5010 5012" || exit 1
+  "$sflua" "$here/tlsdec_check.lua" small.pcap small.keys exp "5003 5004 5010 5011 5012" || exit 1
   cp small.pcap "$root/tests/data/tlsdec_openssl.pcap"
   cp small.keys "$root/tests/data/tlsdec_openssl.keys"
   echo "wrote tests/data/tlsdec_openssl.pcap and tlsdec_openssl.keys"

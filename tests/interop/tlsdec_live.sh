@@ -3,14 +3,16 @@
 # wrote the keys.  In a network namespace of its own (removed on exit,
 # traffic only on its loopback), openssl s_client talks to openssl
 # s_server with -keylogfile, one connection per cipher suite (TLS 1.2:
-# AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305; TLS 1.3: all five suites),
+# AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305; TLS 1.3: all five suites, and
+# a HelloRetryRequest followed by a KeyUpdate),
 # each side sending known plaintext; curl (SSLKEYLOGFILE) fetches a page
 # from `openssl s_server -WWW` over HTTP/1.1 and from nghttpd over HTTP/2.
 # tcpdump records it all; tlsdec_check.lua then requires sflua's decrypted
 # streams to equal what each side sent and what tshark decrypts with the
 # same key log (-z follow,tls,raw).
 # --update keeps a small recording (the TLS 1.2 ChaCha20 and TLS 1.3 AES-128
-# connections, the HTTP/1.1 and HTTP/2 fetches and a CBC connection) and its key log in tests/data for
+# connections, the HTTP/1.1 and HTTP/2 fetches, a CBC connection and the
+# HelloRetryRequest + KeyUpdate one) and its key log in tests/data for
 # tests/lua/tlsdec_spec.lua.
 # Exit 77 (skip) without root, unshare, openssl, curl, tcpdump or tshark.
 set -uo pipefail
@@ -70,6 +72,22 @@ tls_case 5012 10 -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA
 echo "cipher suite 0xc009 is not decrypted" >exp/5012.unsupported
 rm exp/5012.client
 
+# TLS 1.3 with a HelloRetryRequest (the client's key share is X25519, the
+# server wants P-256) and a KeyUpdate from the server (its "k" command,
+# halfway through what it sends)
+seq -f "client to server on 5013, line %g: before and after" 50 >exp/5013.client
+seq -f "server to client on 5013, line %g: before the key update" 20 >exp/5013.server
+seq -f "server to client on 5013, line %g: after the key update" 20 >>exp/5013.server
+{ sleep 1; head -20 exp/5013.server; echo k; sleep 0.5; tail -20 exp/5013.server; sleep 1; } |
+  timeout 20 openssl s_server -accept 5013 -cert cert.pem -key key.pem -naccept 1 -groups P-256 \
+    >server.5013.log 2>&1 &
+spid=$!
+wait_port 5013
+timeout 20 openssl s_client -connect 127.0.0.1:5013 -keylogfile keys.5013.log -quiet \
+  -groups X25519:P-256 <exp/5013.client >got.5013.client 2>client.5013.log
+wait "$spid"
+cmp -s got.5013.client exp/5013.server || { echo "FAIL: s_client on 5013 got other bytes"; status=1; }
+
 # curl with SSLKEYLOGFILE: HTTP/1.1 from s_server -WWW, HTTP/2 from nghttpd
 seq -f "page line %g" 300 >www/page.txt
 (cd www && exec openssl s_server -accept 5010 -cert ../cert.pem -key ../key.pem -WWW -quiet \
@@ -101,11 +119,16 @@ kill -INT "${pids[0]}"
 wait "${pids[0]}" 2>/dev/null
 cat keys.*.log >keys.log
 "$sflua" "$here/tlsdec_check.lua" all.pcap keys.log exp || status=1
+# 5013 did go through a HelloRetryRequest and a KeyUpdate, as tshark reads it
+for what in "tls.handshake.type == 24" "tls.handshake.random == cf:21:ad:74:e5:9a:61:11:be:1d:8c:02:1e:65:b8:91:c2:a2:11:16:7a:bb:8c:5e:07:9e:09:e2:c8:a8:33:9c"; do
+  [[ -n $(tshark -r all.pcap -o "tls.keylog_file:keys.log" -Y "tcp.port == 5013 && $what" 2>/dev/null) ]] ||
+    { echo "FAIL: 5013 has no $what"; status=1; }
+done
 if [[ $mode == --update && $status == 0 ]]; then
   # the small recording: three connections, their keys only
-  tshark -r all.pcap -F pcap -w small.pcap -Y 'tcp.port == 5003 || tcp.port == 5004 || tcp.port == 5010 || tcp.port == 5011 || tcp.port == 5012' 2>/dev/null || exit 1
-  cat keys.5003.log keys.5004.log keys.curl.log keys.5012.log >small.keys
-  "$sflua" "$here/tlsdec_check.lua" small.pcap small.keys exp "5003 5004 5010 5011 5012" || exit 1
+  tshark -r all.pcap -F pcap -w small.pcap -Y 'tcp.port == 5003 || tcp.port == 5004 || tcp.port == 5010 || tcp.port == 5011 || tcp.port == 5012 || tcp.port == 5013' 2>/dev/null || exit 1
+  cat keys.5003.log keys.5004.log keys.curl.log keys.5012.log keys.5013.log >small.keys
+  "$sflua" "$here/tlsdec_check.lua" small.pcap small.keys exp "5003 5004 5010 5011 5012 5013" || exit 1
   cp small.pcap "$root/tests/data/tlsdec_openssl.pcap"
   cp small.keys "$root/tests/data/tlsdec_openssl.keys"
   echo "wrote tests/data/tlsdec_openssl.pcap and tlsdec_openssl.keys"

@@ -1,7 +1,8 @@
 -- TLS decryption with a key log (extract_flows{tls_keylog=}): a recording
 -- of openssl s_client against s_server (TLS 1.2 ChaCha20-Poly1305, TLS 1.3
--- AES-128-GCM, a CBC suite) and curl fetching a page over TLS 1.3 (HTTP/1.1
--- from s_server -WWW, HTTP/2 from nghttpd), with the
+-- AES-128-GCM, a CBC suite, TLS 1.3 through a HelloRetryRequest and a
+-- KeyUpdate) and curl fetching a page over TLS 1.3 (HTTP/1.1 from s_server
+-- -WWW, HTTP/2 from nghttpd), with the
 -- programs' own key log (tests/interop/tlsdec_live.sh --update, where the
 -- same streams were checked against tshark's decryption).  Each side sent
 -- known lines; the decrypted streams must be those lines, and each damage
@@ -117,6 +118,25 @@ describe("TLS decryption with a key log", function()
       i = i + 4 + string.unpack(">I3", hs, i + 1)
     end
     assert.are.same({2, 8, 11, 15, 20, 4, 4}, types)  -- ServerHello (plaintext) on
+  end)
+
+  it("follows a HelloRetryRequest and a KeyUpdate", function()
+    local c = convs[5013]
+    assert.are.equal(lines("client to server on %d, line %d: before and after\n", 5013, 50),
+      c.decrypted_forward)
+    assert.are.equal(lines("server to client on %d, line %d: before the key update\n", 5013, 20)
+      .. lines("server to client on %d, line %d: after the key update\n", 5013, 20), c.decrypted_reverse)
+    assert.is_true(c.tls.decrypted)
+    -- the server's handshake: HelloRetryRequest, ServerHello, then
+    -- decrypted: EE, Certificate, CertificateVerify, Finished, two
+    -- tickets, the KeyUpdate
+    local types = {}
+    local hs, i = c.tls.handshake_reverse, 1
+    while i + 3 <= #hs do
+      types[#types + 1] = hs:byte(i)
+      i = i + 4 + string.unpack(">I3", hs, i + 1)
+    end
+    assert.are.same({2, 2, 8, 11, 15, 20, 4, 4, 24}, types)
   end)
 
   it("reads the server's certificate, decrypted under TLS 1.3 as in TLS 1.2's plaintext", function()

@@ -9,6 +9,7 @@
  * the capture never filled stops its direction (the records after it
  * cannot be placed in the key's sequence).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@ typedef struct tls_side {
   uint8_t *hs;                      /* handshake messages, up to the cap */
   size_t nhs, caphs;
   int nomem;
+  char cut[200];                    /* the walk ended well, the stream did not */
 } tls_side;
 
 struct sf_flow_tls {
@@ -133,6 +135,15 @@ static uint64_t first_gap(const sf_flow *f, int d, uint64_t *glen) {
   return g[0].off;
 }
 
+/* Segments the flow table did not keep leave no gap in the stream: under
+   encryption the next record fails to open, but in the plaintext
+   handshake or at the end nothing shows it, so it is said here. */
+static void note_dropped(tls_side *sd, uint64_t n) {
+  snprintf(sd->cut, sizeof sd->cut, "%llu TCP segments of this direction were not kept "
+           "(max_reassembly_buffer, the snap length, or data after a skipped gap): "
+           "its plaintext may lack their records", (unsigned long long)n);
+}
+
 /* Feed the walker one more piece of ciphertext (or end the direction);
    -1 when the stream cannot be read back. */
 static int feed_piece(sf_flows *t, const sf_flow *f, int d, sf_flow_tls *x) {
@@ -150,6 +161,7 @@ static int feed_piece(sf_flows *t, const sf_flow *f, int d, sf_flow_tls *x) {
   if (sd->coff >= stop) {
     sf_tls_dir_end(sd->w);
     sd->done = 1;
+    if (!sd->w->error && f->dir[d].dropped) note_dropped(sd, f->dir[d].dropped);
     return 0;
   }
   want = stop - sd->coff < PIECE ? (size_t)(stop - sd->coff) : PIECE;
@@ -181,7 +193,9 @@ long long sf_flow_tls_read(sf_flows *t, const sf_flow *f, sf_flow_tls *x, int d,
 }
 
 const char *sf_flow_tls_error(const sf_flow_tls *x, int d) {
-  return x->side[d].nomem ? "not enough memory" : x->side[d].w->error;
+  const tls_side *sd = &x->side[d];
+  if (sd->nomem) return "not enough memory";
+  return sd->w->error ? sd->w->error : sd->cut[0] ? sd->cut : NULL;
 }
 
 uint64_t sf_flow_tls_records(const sf_flow_tls *x, int d, uint64_t *decrypted) {

@@ -296,6 +296,17 @@ describe("TLS decryption with a key log", function()
     assert.are.equal("", c.decrypted_reverse)
   end)
 
+  it("says when the flow table did not keep some of a stream's segments", function()
+    -- a cap under the server's second flight: it is dropped, the later
+    -- close_notify kept, and nothing in the plaintext handshake shows it
+    local c = flows({tls_keylog = KEYS, config = sf.FlowConfig{max_reassembly_buffer = 890}})[5003]
+    assert.is_true(c.dropped_segments_rev > 0)
+    assert.are.equal(("%d TCP segments of this direction were not kept (max_reassembly_buffer, "
+      .. "the snap length, or data after a skipped gap): its plaintext may lack their records")
+      :format(c.dropped_segments_rev), c.tls.error_reverse)
+    assert.is_false(c.tls.decrypted)
+  end)
+
   it("delivers decrypted streams to on_flow, lent like the others", function()
     local seen, kept, untouched = {}, nil, nil
     sf.extract_flows(PCAP, {tls_keylog = KEYS, on_flow = function(c)

@@ -466,8 +466,12 @@ void sf_tls_dir_gap(sf_tls_dir *d, uint64_t len) {
 }
 
 void sf_tls_dir_end(sf_tls_dir *d) {
-  if (d->have)
+  if (d->have >= 5)
     dir_fail(d, "the stream ends inside record %llu (stream offset %llu): %zu of its %u bytes "
              "were captured", (unsigned long long)d->records + 1, (unsigned long long)d->offset,
-             d->have, d->have >= 5 ? 5 + be16(d->rec + 3) : 0);
+             d->have, 5 + be16(d->rec + 3));
+  else if (d->have)
+    dir_fail(d, "the stream ends inside record %llu's header (stream offset %llu): %zu of its "
+             "5 bytes were captured", (unsigned long long)d->records + 1,
+             (unsigned long long)d->offset, d->have);
 }

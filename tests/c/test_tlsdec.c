@@ -218,6 +218,10 @@ static void test_failures(sf_tls_dir *d) {
   CHECK(d->error && strcmp(d->error, "the stream ends inside record 2 (stream offset 95): 669 of "
                            "its 679 bytes were captured") == 0);
   sf_tls_dir_free(d);
+  walk(d, &s, 0, srv, nsh + 3, 4096, &out);  /* ... or inside a header */
+  CHECK(d->error && strcmp(d->error, "the stream ends inside record 2's header (stream offset "
+                           "95): 3 of its 5 bytes were captured") == 0);
+  sf_tls_dir_free(d);
   memset(&out, 0, sizeof out);
   sf_tls_dir_init(d, &s, 0);
   sf_tls_dir_feed(d, srv, nsh + 20, sink, &out);

@@ -3,7 +3,9 @@
 # from a capture: extract_flows{tls_keylog=} reading each conversation's
 # decrypted streams in chunks (tlsdec_bench.lua), the same extraction
 # reading the ciphertext streams only (what decryption adds), and tshark
-# decrypting the same capture (-z follow,tls,raw).
+# decrypting the same capture (-z follow,tls,raw); then the peak RSS of
+# decrypting it from a pipe under memory_budget = 64 MiB, read in chunks
+# and read as whole strings.
 # Usage: bash bench/tlsdec_bench.sh [BUILD_DIR] [RUNS] [MB]
 #   records BUILD_DIR/bench/tlsdec.pcap (+ .keys) once, as root in a network
 #   namespace of its own: openssl s_server sends MB megabytes (default 64)
@@ -84,3 +86,11 @@ if [[ -s $build/bench/tlsdec_tshark.txt ]]; then
   c=$(awk -v b="$plain" '{printf "%.1f\n", b / 1e6 / ($2 + $3)}' "$build/bench/tlsdec_tshark.txt" | median)
   printf "%-40s %12s %12s\n" "tshark -z follow,tls,raw (every stream)" "$w" "$c"
 fi
+
+# memory: from a pipe (no mapping), streams spilled past 64 MiB
+rss() {  # LUA_BODY_READING_c -> peak RSS in MB
+  cat "$cap" | /usr/bin/time -f "%M" "$build/sflua" -e "
+    extract_flows('-', {tls_keylog = '$keys', config = FlowConfig{memory_budget = 64 << 20},
+      on_flow = function(c) $1 end})" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1 / 1024}'
+}
+echo "peak RSS from a pipe, memory_budget 64 MiB: chunks $(rss 'for _, d in ipairs({"decrypted_forward", "decrypted_reverse"}) do for _ in c:chunks(d) do end end') MB, whole strings $(rss 'local _ = #c.decrypted_forward + #c.decrypted_reverse') MB"

@@ -5,7 +5,9 @@
 #   2. core/proto/* never reaches core/flow, core/io, core/anon or
 #      core/capture (live capture and matching use protocols' facts, not
 #      the other way round);
-#   3. core/io never reaches core/flow;
+#   3. core/io never reaches core/flow; core/crypto (bytes in, plaintext
+#      out) reaches neither core/flow nor core/io, core/anon, core/capture
+#      or a protocol file (core/flow/tlsflow.c runs it over streams);
 #   4. a protocol file of core/proto/ is named nowhere else: no other code
 #      mentions the file or calls into it (its protocols are found through
 #      the registry), except tests.
@@ -27,6 +29,9 @@ check() {  # tree -> prints violations, returns 1 if any
   while IFS= read -r line; do
     echo "rule 3 (core/io reaches flow): $line"; bad=1
   done < <(grep -rnE '#[[:space:]]*include[[:space:]]*"[^"]*flow/|#[[:space:]]*include[[:space:]]*"(flow|flowpriv)\.h"|\bsf_flows?_[a-z_]+\(' core/io)
+  while IFS= read -r line; do
+    echo "rule 3 (core/crypto reaches flow, io, anon, capture or proto): $line"; bad=1
+  done < <(grep -rnE '#[[:space:]]*include[[:space:]]*"[^"]*(flow|io|anon|capture|proto)/|#[[:space:]]*include[[:space:]]*"(flow|flowpriv|io|iopriv|anon|anonpriv|capture)\.h"|\bsf_flows?_[a-z_]+\(' core/crypto 2>/dev/null)
   for f in core/proto/*.c; do
     [[ -e $f ]] || continue
     name=$(basename "$f" .c)
@@ -94,6 +99,7 @@ selftest() {  # break each rule in a copy of the tree: the check must fail
     'echo "#include \"../capture/capture.h\"" >> core/proto/icmp.c'
     'echo "int x(void) { return sf_hashret(0); }" >> core/proto/udp.c'
     'echo "#include \"../flow/flowpriv.h\"" >> core/io/reader.c'
+    'echo "#include \"../flow/flow.h\"" >> core/crypto/tlsdec.c'
     'echo "void x(void) { sf_proto_file_tcp(); }" >> core/dissect.c'
     'echo "/* see core/proto/udp.c */" >> core/flow/key.c'
     'echo "void lsf_x(lua_State *L) { lsf_open_pcap(L); }" >> lua/lvalue.c'

@@ -74,11 +74,11 @@ rm exp/5012.client
 
 # TLS 1.3 with a HelloRetryRequest (the client's key share is X25519, the
 # server wants P-256) and a KeyUpdate from the server (its "k" command,
-# halfway through what it sends)
+# halfway through what it sends: a line of its own, read alone)
 seq -f "client to server on 5013, line %g: before and after" 50 >exp/5013.client
 seq -f "server to client on 5013, line %g: before the key update" 20 >exp/5013.server
 seq -f "server to client on 5013, line %g: after the key update" 20 >>exp/5013.server
-{ sleep 1; head -20 exp/5013.server; echo k; sleep 0.5; tail -20 exp/5013.server; sleep 1; } |
+{ sleep 1; head -20 exp/5013.server; sleep 0.5; echo k; sleep 0.5; tail -20 exp/5013.server; sleep 1; } |
   timeout 20 openssl s_server -accept 5013 -cert cert.pem -key key.pem -naccept 1 -groups P-256 \
     >server.5013.log 2>&1 &
 spid=$!

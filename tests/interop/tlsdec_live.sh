@@ -37,6 +37,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyou
 tcpdump -i lo -U -s 0 -w all.pcap 'tcp portrange 5000-5099' 2>tcpdump.log & pids+=($!)
 for _ in $(seq 100); do grep -q "listening on" tcpdump.log 2>/dev/null && break; sleep 0.05; done
 
+# wait (up to 20 s) until FILE holds SIZE bytes
+wait_size() { for _ in $(seq 400); do [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0; sleep 0.05; done; return 1; }
 wait_port() { for _ in $(seq 100); do ss -ltn | grep -q ":$1 " && return 0; sleep 0.05; done; return 1; }
 
 # one s_client -> s_server connection on PORT with LINES lines each way
@@ -46,7 +48,9 @@ tls_case() {  # PORT LINES SERVER_OPTIONS...
   shift 2
   seq -f "client to server on $port, line %g: the quick brown fox" "$lines" >"exp/$port.client"
   seq -f "server to client on $port, line %g: jumps over the lazy dog" "$lines" >"exp/$port.server"
-  { sleep 1; cat "exp/$port.server"; } |
+  # the server answers once the client's lines are in (a fixed sleep let
+  # a loaded machine close the connection before the client had sent)
+  { wait_size "got.$port.server" "$(stat -c %s "exp/$port.client")"; cat "exp/$port.server"; } |
     timeout 20 openssl s_server -accept "$port" -cert cert.pem -key key.pem -naccept 1 -quiet "$@" \
       >"got.$port.server" 2>"server.$port.log" &
   local spid=$!
@@ -78,7 +82,7 @@ rm exp/5012.client
 seq -f "client to server on 5013, line %g: before and after" 50 >exp/5013.client
 seq -f "server to client on 5013, line %g: before the key update" 20 >exp/5013.server
 seq -f "server to client on 5013, line %g: after the key update" 20 >>exp/5013.server
-{ sleep 1; head -20 exp/5013.server; sleep 0.5; echo k; sleep 0.5; tail -20 exp/5013.server; sleep 1; } |
+{ wait_size server.5013.log "$(stat -c %s exp/5013.client)"; head -20 exp/5013.server; sleep 0.5; echo k; sleep 0.5; tail -20 exp/5013.server; sleep 1; } |
   timeout 20 openssl s_server -accept 5013 -cert cert.pem -key key.pem -naccept 1 -groups P-256 \
     >server.5013.log 2>&1 &
 spid=$!

@@ -202,6 +202,13 @@ def captures():
     return [f for f in files if "damaged" not in f]
 
 
+def whole_captures():
+    """The captures that read to their end: the sources of conversions
+    and writes (one of Scapy's test captures comes cut short; its read is
+    checked, as tshark's, by check_reads)."""
+    return [f for f in captures() if sflua_rows(f)[1] is None]
+
+
 def conformance():
     return sorted(glob.glob(os.path.join(CONF, "*", "*", "*.pcapng")))
 
@@ -227,7 +234,7 @@ def link_types(path):
 
 
 def check_editcap(tmp):
-    cases = [(fmt, f) for f in captures() for fmt in ("pcapng", "nsecpcap")
+    cases = [(fmt, f) for f in whole_captures() for fmt in ("pcapng", "nsecpcap")
              # pcap holds one link type: editcap refuses, rightly
              if fmt == "pcapng" or len(link_types(f)) <= 1]
     for fmt, f in sampling.cover("editcap", cases, lambda c: c[0],
@@ -265,7 +272,7 @@ WRITE_VARIANTS = [("pcap", "{nanosecond=false}", 1000), ("pcap", "{nanosecond=tr
 def write_sources(tmp):
     """{source: (link types, has a time past 2106, kind)} of the files
     written back."""
-    sources = [f for f in captures() if not f.endswith(".gz")]
+    sources = [f for f in whole_captures() if not f.endswith(".gz")]
     sources += [os.path.join(tmp, "merged.pcapng")]
     sources += [c for c in conformance() if os.path.basename(c) in
                 ("test202.pcapng", "test009.pcapng", "test006.pcapng")]

@@ -181,8 +181,20 @@ static const sf_wsfield icmp6_ws[] = {
   WS("icmpv6.nd.na.flag.o", "O#2"), WSEND
 };
 
+/* Scapy's ICMPv6 classes' mysummary, by type */
+static const sf_scapy icmp6_scapy = {
+  .fmt = "{type=128:ICMPv6 Echo Request (id: %id% seq: %seq%)}"
+         "{type=129:ICMPv6 Echo Reply (id: %id% seq: %seq%)}"
+         "{type=134:ICMPv6 Neighbor Discovery - Router Advertisement Lifetime "
+         "%routerlifetime% Hop Limit %chlim% Preference %prf% Managed %M% "
+         "Other %O% Home %H%}"
+         "{type=135:ICMPv6 Neighbor Discovery - Neighbor Solicitation (tgt: %tgt%)}"
+         "{type=136:ICMPv6 Neighbor Discovery - Neighbor Advertisement (tgt: %tgt%)}",
+};
+
 static sf_proto icmpv6 = {
   .name = "ICMPv6", .display = "ICMPv6", .kind = "Icmpv6",
+  .scapy = &icmp6_scapy,
   .fields = icmp6_fields, .nfields = NFIELDS(icmp6_fields), .minlen = 8,
   .places = icmp6_places, .aliases = icmp6_aliases, .variants = icmp6_variants,
   .facts = &icmp6_facts, .ws = "icmpv6", .ws_fields = icmp6_ws,
@@ -282,8 +294,17 @@ static const sf_wsfield ndopt_ws[] = {
   WS("icmpv6.opt.prefix", "prefix"), WS("icmpv6.opt.mtu", "mtu"), WSEND
 };
 
+static const sf_scapy ndopt_scapy = {
+  .fmt = "{type=1:ICMPv6 Neighbor Discovery Option - Source Link-Layer Address %lladdr%}"
+         "{type=2:ICMPv6 Neighbor Discovery Option - Destination Link-Layer Address %lladdr%}"
+         "{type=3:ICMPv6 Neighbor Discovery Option - Prefix Information %prefix%/%prefixlen% "
+         "On-link %L% Autonomous Address %A% Router Address %R%}"
+         "{type=5:ICMPv6 Neighbor Discovery Option - MTU %mtu%}",
+};
+
 static sf_proto ndopt = {
   .name = "ICMPv6NDOpt", .display = "ICMPv6 ND Option",
+  .scapy = &ndopt_scapy,
   .kind = "Icmpv6NdOpt", .fields = ndopt_fields,
   .nfields = NFIELDS(ndopt_fields), .minlen = 8, .variants = ndopt_variants,
   .ws_fields = ndopt_ws,

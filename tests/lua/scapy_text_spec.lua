@@ -1,0 +1,97 @@
+-- Scapy's text without Scapy: tests/data/scapy_text_golden.tsv holds
+-- Debian python3-scapy 2.5's summary() and sprintf() of 650 packets
+-- (random ones of tests/interop/gen_cases.lua, the per-protocol cases and
+-- every packet of eleven captures), written by
+-- tests/interop/run_scapy_text.sh --golden.  Packets that Scapy and sflua
+-- dissect into different layers (a protocol one of them lacks) are
+-- counted, not compared.  Port, protocol and EtherType names come from
+-- /etc/services, /etc/protocols and /etc/ethertypes, as Scapy's do.
+local sf = require("stackforge")
+local core = require("stackforge.core")
+local h = require("helpers")
+
+local function unescape(s)
+  return (s:gsub("\\(.)", {t = "\t", n = "\n", ["\\"] = "\\"}))
+end
+
+local function read_golden()
+  local formats, cases, header = {}, {}, true
+  for line in io.lines(h.path("scapy_text_golden.tsv")) do
+    if line:find("^#") then
+      if not header then formats[#formats + 1] = line:sub(3) end
+      if line:find("formats:$") then header = false end
+    else
+      local cols = {}
+      for c in (line .. "\t"):gmatch("([^\t]*)\t") do cols[#cols + 1] = unescape(c) end
+      cases[#cases + 1] = cols
+    end
+  end
+  return formats, cases
+end
+
+local function classes(p)
+  local out = {}
+  for i = 1, p.layer_count do out[#out + 1] = core.scapy_class(p, i) end
+  return table.concat(out, " / ")
+end
+
+describe("Scapy-style text", function()
+  local formats, cases = read_golden()
+
+  it("matches Scapy's summary() and sprintf() byte for byte", function()
+    local same, diffs = 0, {}
+    for n, c in ipairs(cases) do
+      local p = sf.Packet(h.unhex(c[1]), {linktype = tonumber(c[2])})
+      if classes(p) == c[3] then
+        same = same + 1
+        local got = {p:summary("scapy")}
+        for i, f in ipairs(formats) do got[i + 1] = p:sprintf(f) end
+        for i, g in ipairs(got) do
+          if g ~= c[i + 3] and #diffs < 10 then
+            diffs[#diffs + 1] = ("packet %d (%s): Scapy %q, sflua %q"):format(n,
+              i == 1 and "summary" or formats[i - 1], c[i + 3], g)
+          end
+        end
+      end
+    end
+    assert(#diffs == 0, table.concat(diffs, "\n"))
+    assert.is_true(#cases >= 600 and same >= 550, ("%d of %d compared"):format(same, #cases))
+  end)
+
+  it("keeps the seed's layer list as p:summary() and tostring(p)", function()
+    local p = sf.Ether() / sf.IP{dst = "10.0.0.2"} / sf.TCP{dport = 80, flags = "S"}
+    assert.equal("Ethernet / IPv4 / TCP", p:summary())
+    assert.equal("Ethernet / IPv4 / TCP", tostring(p))
+    assert.equal("Ether / IP / TCP 127.0.0.1:ftp_data > 10.0.0.2:http S", p:summary("scapy"))
+  end)
+
+  it("names ports from /etc/services as Scapy does (ftp-data is ftp_data)", function()
+    local p = sf.IP{src = "10.0.0.1", dst = "10.0.0.2"} / sf.UDP{sport = 20, dport = 53}
+    assert.equal("IP / UDP 10.0.0.1:20 > 10.0.0.2:domain", p:summary("scapy"))
+    assert.equal("ftp_data", core.scapy_name("services/tcp", 20))
+    assert.is_nil(core.scapy_name("services/udp", 20))
+    assert.equal("n_802_1Q", core.scapy_name("ethertypes", 0x8100))
+    assert.equal("802_AD", core.scapy_name("ethertypes", 0x88a8))
+  end)
+
+  it("sprintf: directives, conditions, widths, raw values, escapes", function()
+    local p = sf.Ether() / sf.IP{src = "10.0.0.1", dst = "10.0.0.2", ttl = 9} / sf.TCP{dport = 443}
+    assert.equal("10.0.0.1 -> https", p:sprintf("%IP.src% -> %TCP.dport%"))
+    assert.equal("[     9]", p:sprintf("[%6dr,IP.ttl%]"))
+    assert.equal("tcp {yes} ??", p:sprintf("%IP.proto% {TCP:%(yes%)}{UDP:no} %UDP.dport%"))
+    assert.equal("443", p:sprintf("%dport%"))  -- found past the outer layer: a number, as Scapy
+  end)
+
+  it("raises clear errors at the caller's line", function()
+    local p = sf.IP() / sf.TCP()
+    local ok, err = pcall(p.sprintf, p, "%5q,IP.ttl%")
+    assert.is_false(ok)
+    assert.matches("bad format string", err)
+    ok, err = pcall(p.sprintf, p, "%IP.ttl")
+    assert.is_false(ok)
+    assert.matches("unclosed directive", err)
+    ok, err = pcall(p.summary, p, "wireshark")
+    assert.is_false(ok)
+    assert.matches("unknown style 'wireshark'", err)
+  end)
+end)

@@ -571,7 +571,6 @@ static int pkt_summary(lua_State *L) {
   sf_pkt *p = lsf_parsed(L, 1);
   luaL_Buffer b;
   int i, named = 0;
-  if (!lua_isnoneornil(L, 2)) return lsf_summary_style(L);  /* ltext.c */
   luaL_buffinit(L, &b);
   for (i = 0; i < p->nlayers; i++) {
     const sf_proto *pr = sf_proto_get(p->layers[i].proto);

@@ -119,9 +119,8 @@ void lsf_open_packet(lua_State *L);  /* pushes the methods table; construct */
 int lsf_packet_new(lua_State *L);    /* Packet(raw [, opts]) */
 int lsf_constructor(lua_State *L);   /* core.constructor(t) */
 void lsf_finalize(lua_State *L, int idx, sf_pkt *p);  /* raises */
-/* ltext.c: Scapy's text -- p:summary("scapy") (lpacket.c's summary with
-   a style), p:sprintf, core.scapy_class, core.scapy_repr */
-int lsf_summary_style(lua_State *L);
+/* ltext.c: Scapy's text -- p:summary("scapy") (over lpacket.c's summary),
+   p:sprintf, core.scapy_class, core.scapy_repr, core.scapy_name */
 void lsf_open_text(lua_State *L, int mod, int methods);
 /* packet comments (pcapng), kept in a weak table */
 void lsf_push_comment(lua_State *L, int pidx);

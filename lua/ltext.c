@@ -46,10 +46,12 @@ static sf_pkt *ready(lua_State *L, int idx) {
   return p;
 }
 
-/* p:summary(style): the seed's layer list without a style (lpacket.c),
-   Scapy's Packet.summary() with "scapy". */
-int lsf_summary_style(lua_State *L) {
-  const char *style = luaL_checkstring(L, 2);
+/* p:summary([style]): the seed's layer list without a style (lpacket.c's
+   summary, upvalue 1), Scapy's Packet.summary() with "scapy". */
+static int text_summary(lua_State *L) {
+  const char *style;
+  if (lua_isnoneornil(L, 2)) return lua_tocfunction(L, lua_upvalueindex(1))(L);
+  style = luaL_checkstring(L, 2);
   if (strcmp(style, "scapy") != 0)
     return luaL_argerror(L, 2, lua_pushfstring(L, "unknown style '%s' "
                          "(styles: \"scapy\", or none for the layer names)", style));
@@ -137,4 +139,7 @@ void lsf_open_text(lua_State *L, int mod, int methods) {
   lua_pop(L, 1);
   lua_pushcfunction(L, text_sprintf);
   lua_setfield(L, methods, "sprintf");
+  lua_getfield(L, methods, "summary");  /* the seed's, called without a style */
+  lua_pushcclosure(L, text_summary, 1);
+  lua_setfield(L, methods, "summary");
 }

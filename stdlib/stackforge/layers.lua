@@ -88,8 +88,11 @@ function M.kind_of(x)
   error(("expected a layer (TCP, LayerKind.Tcp or \"TCP\"), got %s"):format(tostring(x)), 3)
 end
 
--- p:summary() with custom layers' own summaries: "Ethernet / IPv4 / UDP / Mine v1".
-local function summary_with_hooks(p)
+-- p:summary() with custom layers' own summaries: "Ethernet / IPv4 / UDP / Mine v1";
+-- with a style (p:summary("scapy")), the C one's.
+local c_summary = core.Packet.summary
+local function summary_with_hooks(p, style)
+  if style ~= nil then return c_summary(p, style) end
   local parts = {}
   for i = 1, p.layer_count do
     local id = p:_layer_info(i)

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,7 @@ static void load_db(void) {
 }
 
 static int db_of(const char *source) {
+  if (source[0] == 's' && strcmp(source, "services/tcp") == 0) return DB_TCP;
   if (strcmp(source, "ethertypes") == 0) return DB_ETHER;
   if (strcmp(source, "protocols") == 0) return DB_PROTO;
   if (strcmp(source, "services/tcp") == 0) return DB_TCP;
@@ -187,14 +189,39 @@ static const sf_proto *proto_at(const sf_pkt *p, int li) {
   return sf_proto_get(p->layers[li].proto);
 }
 
-/* Field called name (len bytes) of layer li, present there, or -1. */
-static int field_named(const sf_pkt *p, int li, const char *name, size_t len) {
+/* Names in formats are found once: a per-thread cache from the name's
+   address (a format is a protocol's constant, or the user's string while
+   it is formatted) and the protocol to the field. */
+#define NAME_CACHE 256
+static _Thread_local struct {
+  const char *name;
+  int proto, fi;
+  size_t len;
+} name_cache[NAME_CACHE];
+
+static int lookup_cached(const sf_proto *pr, const char *name, size_t len) {
+  unsigned h = (unsigned)((((uintptr_t)name >> 1) * 31u + (unsigned)pr->id) % NAME_CACHE);
   char tmp[64];
   int fi;
-  if (li < 0 || li >= p->nlayers || len == 0 || len >= sizeof tmp) return -1;
+  if (name_cache[h].name == name && name_cache[h].proto == pr->id &&
+      name_cache[h].len == len)
+    return name_cache[h].fi;
+  if (len == 0 || len >= sizeof tmp) return -1;
   memcpy(tmp, name, len);
   tmp[len] = '\0';
-  if ((fi = sf_field_lookup(proto_at(p, li), tmp)) < 0) return -1;
+  fi = sf_field_lookup(pr, tmp);
+  name_cache[h].name = name;
+  name_cache[h].proto = pr->id;
+  name_cache[h].len = len;
+  name_cache[h].fi = fi;
+  return fi;
+}
+
+/* Field called name (len bytes) of layer li, present there, or -1. */
+static int field_named(const sf_pkt *p, int li, const char *name, size_t len) {
+  int fi;
+  if (li < 0 || li >= p->nlayers) return -1;
+  if ((fi = lookup_cached(proto_at(p, li), name, len)) < 0) return -1;
   return sf_field_resolve(p, li, fi);
 }
 
@@ -250,15 +277,24 @@ static void put_pybytes(obuf *b, const uint8_t *d, size_t n) {
   put(b, &q, 1);
 }
 
+/* v in decimal (a hot path: ports, lengths) */
+static void put_decimal(obuf *b, uint64_t v) {
+  char tmp[24], *e = tmp + sizeof tmp, *s = e;
+  do *--s = (char)('0' + v % 10); while ((v /= 10) != 0);
+  put(b, s, (size_t)(e - s));
+}
+
 static void put_number(obuf *b, const sf_field *f, uint64_t v) {
   char tmp[32];
-  if (f->flags & SF_FF_SIGNED && f->bits < 64 && (v >> (f->bits - 1)) & 1)
+  if (f->flags & SF_FF_SIGNED && f->bits < 64 && (v >> (f->bits - 1)) & 1) {
     snprintf(tmp, sizeof tmp, "%lld", (long long)(v | ~((UINT64_C(1) << f->bits) - 1)));
-  else if (f->flags & SF_FF_HEX)
+    puts_(b, tmp);
+  } else if (f->flags & SF_FF_HEX) {
     snprintf(tmp, sizeof tmp, "0x%llx", (unsigned long long)v);
-  else
-    snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-  puts_(b, tmp);
+    puts_(b, tmp);
+  } else {
+    put_decimal(b, v);
+  }
 }
 
 /* An integer as Scapy shows it: a name, else the number. */
@@ -340,88 +376,187 @@ static int hook_text(const sf_pkt *p, int li, const char *what, size_t len,
   return pr->scapy->text(p, li, name, out, cap);
 }
 
-/* Does cond (n bytes) hold for layer li? */
-static int holds(const sf_pkt *p, int li, const char *c, size_t n) {
+/* ---- compiled formats ------------------------------------------------------ */
+
+/* A protocol's format is compiled once into ops: text, fields, hook
+   texts and conditions that jump past their text when false. */
+enum { OP_LIT, OP_FIELD, OP_HOOK, OP_IF };
+enum { C_FIELD, C_EQ, C_BIT, C_BELOW, C_NET, C_HOOK };
+
+typedef struct fop {
+  uint8_t op, cond, neg, below, raw;
+  const char *s;         /* text, or the name of a field, hook or protocol */
+  size_t n;
+  const char *arg;       /* C_BIT: the flag's name */
+  size_t an;
+  long value;            /* C_EQ */
+  int next;              /* OP_IF: the op after its text */
+} fop;
+
+typedef struct fprog {
+  const char *fmt;
+  int n;
+  fop ops[];
+} fprog;
+
+static void add_op(fprog *pg, const fop *o) { pg->ops[pg->n++] = *o; }
+
+static void compile_cond(fop *o, const char *c, size_t n) {
   const char *op;
-  char tmp[128];
-  uint64_t v;
-  int fi;
-  if (n && c[0] == '!') return !holds(p, li, c + 1, n - 1);
-  if (n && c[0] == '$') return hook_text(p, li, c + 1, n - 1, tmp, sizeof tmp) >= 0;
-  if (n && c[0] == '^') {
-    const sf_proto *below = li > 0 ? proto_at(p, li - 1) : NULL;
-    if (!below) return 0;
-    if (n == 5 && memcmp(c, "^@net", 5) == 0)
-      return below->facts && below->facts->role == SF_ROLE_NET;
-    return strlen(below->name) == n - 1 && memcmp(below->name, c + 1, n - 1) == 0;
-  }
-  op = c;
-  while (op < c + n && *op != '=' && *op != '&') op++;
-  fi = field_named(p, li, c, (size_t)(op - c));
-  if (fi < 0 || !uint_of(p, li, fi, &v)) return 0;
-  if (op == c + n) return v != 0;
-  if (*op == '=') return (long)v == number(op + 1, (size_t)(c + n - op - 1), 0);
-  {  /* field&NAME: the flag bit of that name */
-    const sf_enum *e;
-    for (e = proto_at(p, li)->fields[fi].enums; e && e->name; e++)
-      if (strlen(e->name) == (size_t)(c + n - op - 1) &&
-          memcmp(e->name, op + 1, strlen(e->name)) == 0)
-        return (v >> e->value) & 1;
-  }
-  return 0;
-}
-
-static void eval_fmt(obuf *b, const sf_pkt *p, int li, const char *s,
-                     const char *end);
-
-/* %...% of a protocol's format, its text between the '%'s */
-static void directive(obuf *b, const sf_pkt *p, int li, const char *d, size_t n) {
-  char tmp[256];
-  int raw = 0, fi;
-  uint64_t v;
-  if (n && d[0] == '$') {
-    if (hook_text(p, li, d + 1, n - 1, tmp, sizeof tmp) >= 0) puts_(b, tmp);
+  if (n && c[0] == '!') o->neg = 1, c++, n--;
+  if (n && c[0] == '$') {
+    o->cond = C_HOOK, o->s = c + 1, o->n = n - 1;
     return;
   }
-  if (n >= 2 && d[0] == 'r' && d[1] == ',') raw = 1, d += 2, n -= 2;
-  if (n && d[0] == '^') li--, d++, n--;
-  if ((fi = field_named(p, li, d, n)) < 0) {
-    puts_(b, "??");
-  } else if (raw && uint_of(p, li, fi, &v)) {
-    snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-    puts_(b, tmp);
+  if (n == 5 && memcmp(c, "^@net", 5) == 0) {
+    o->cond = C_NET;
+    return;
+  }
+  if (n && c[0] == '^') {
+    o->cond = C_BELOW, o->s = c + 1, o->n = n - 1;
+    return;
+  }
+  for (op = c; op < c + n && *op != '=' && *op != '&'; op++) {}
+  o->s = c, o->n = (size_t)(op - c), o->cond = C_FIELD;
+  if (op == c + n) return;
+  if (*op == '=') {
+    o->cond = C_EQ;
+    o->value = number(op + 1, (size_t)(c + n - op - 1), 0);
   } else {
-    put_repr(b, p, li, fi);
+    o->cond = C_BIT, o->arg = op + 1, o->an = (size_t)(c + n - op - 1);
   }
 }
 
-static void eval_fmt(obuf *b, const sf_pkt *p, int li, const char *s,
-                     const char *end) {
+static void compile_range(fprog *pg, const char *s, const char *end) {
   while (s < end) {
     const char *lit = s, *next;
+    fop o;
+    memset(&o, 0, sizeof o);
     while (s < end && *s != '%' && *s != '{') s++;
-    put(b, lit, (size_t)(s - lit));
-    if (s >= end) return;
-    if (!(next = skip_item(s, end))) return;  /* unclosed: the rest dropped */
-    if (*s == '%' && next == s + 2 && strchr("%()", s[1])) {
-      put(b, s[1] == '%' ? "%" : s[1] == '(' ? "{" : "}", 1);
+    if (s > lit) o.op = OP_LIT, o.s = lit, o.n = (size_t)(s - lit), add_op(pg, &o);
+    if (s >= end || !(next = skip_item(s, end))) return;
+    memset(&o, 0, sizeof o);
+    if (*s == '%' && next == s + 2 && (s[1] == '%' || s[1] == '(' || s[1] == ')')) {
+      o.op = OP_LIT, o.n = 1, o.s = s[1] == '%' ? "%" : s[1] == '(' ? "{" : "}";
+      add_op(pg, &o);
     } else if (*s == '%') {
-      directive(b, p, li, s + 1, (size_t)(next - s - 2));
+      const char *d = s + 1;
+      size_t n = (size_t)(next - s - 2);
+      if (n && d[0] == '$') {
+        o.op = OP_HOOK, o.s = d + 1, o.n = n - 1;
+      } else {
+        o.op = OP_FIELD;
+        if (n >= 2 && d[0] == 'r' && d[1] == ',') o.raw = 1, d += 2, n -= 2;
+        if (n && d[0] == '^') o.below = 1, d++, n--;
+        o.s = d, o.n = n;
+      }
+      add_op(pg, &o);
     } else {
       const char *colon = memchr(s, ':', (size_t)(next - s));
-      if (colon && holds(p, li, s + 1, (size_t)(colon - s - 1)))
-        eval_fmt(b, p, li, colon + 1, next - 1);
+      int at = pg->n;
+      if (colon) {
+        o.op = OP_IF;
+        compile_cond(&o, s + 1, (size_t)(colon - s - 1));
+        add_op(pg, &o);
+        compile_range(pg, colon + 1, next - 1);
+        pg->ops[at].next = pg->n;
+      }
     }
     s = next;
+  }
+}
+
+static fprog *compile(const char *fmt) {
+  size_t len = strlen(fmt);
+  fprog *pg = malloc(sizeof *pg + (len + 1) * sizeof(fop));
+  if (!pg) return NULL;
+  pg->fmt = fmt;
+  pg->n = 0;
+  compile_range(pg, fmt, fmt + len);
+  return pg;
+}
+
+/* compiled formats by protocol id, made on first use */
+static _Atomic(fprog *) progs[SF_MAX_PROTOS];
+static pthread_mutex_t progs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const fprog *prog_of(const sf_proto *pr) {
+  fprog *pg = atomic_load_explicit(&progs[pr->id], memory_order_acquire);
+  if (pg && pg->fmt == pr->scapy->fmt) return pg;
+  pthread_mutex_lock(&progs_lock);
+  pg = atomic_load_explicit(&progs[pr->id], memory_order_relaxed);
+  if (!pg || pg->fmt != pr->scapy->fmt) {
+    fprog *old = pg;
+    pg = compile(pr->scapy->fmt);
+    atomic_store_explicit(&progs[pr->id], pg, memory_order_release);
+    (void)old;  /* a format replaced (an id reused): the old one may be in use */
+  }
+  pthread_mutex_unlock(&progs_lock);
+  return pg;
+}
+
+/* Does the condition of op o hold for layer li? */
+static int holds(const sf_pkt *p, int li, const fop *o) {
+  char tmp[128];
+  uint64_t v;
+  int fi, yes = 0;
+  const sf_proto *below = li > 0 ? proto_at(p, li - 1) : NULL;
+  switch (o->cond) {
+    case C_HOOK: yes = hook_text(p, li, o->s, o->n, tmp, sizeof tmp) >= 0; break;
+    case C_NET: yes = below && below->facts && below->facts->role == SF_ROLE_NET; break;
+    case C_BELOW:
+      yes = below && strlen(below->name) == o->n && memcmp(below->name, o->s, o->n) == 0;
+      break;
+    default:
+      if ((fi = field_named(p, li, o->s, o->n)) < 0 || !uint_of(p, li, fi, &v)) break;
+      if (o->cond == C_FIELD) yes = v != 0;
+      else if (o->cond == C_EQ) yes = (long)v == o->value;
+      else {  /* field&NAME: the flag bit of that name */
+        const sf_enum *e;
+        for (e = proto_at(p, li)->fields[fi].enums; e && e->name; e++)
+          if (strlen(e->name) == o->an && memcmp(e->name, o->arg, o->an) == 0) {
+            yes = (v >> e->value) & 1;
+            break;
+          }
+      }
+  }
+  return yes != o->neg;
+}
+
+static void field_op(obuf *b, const sf_pkt *p, int li, const fop *o) {
+  uint64_t v;
+  int fi;
+  if (o->below) li--;
+  if ((fi = field_named(p, li, o->s, o->n)) < 0) puts_(b, "??");
+  else if (o->raw && uint_of(p, li, fi, &v)) put_decimal(b, v);
+  else put_repr(b, p, li, fi);
+}
+
+static void run(obuf *b, const sf_pkt *p, int li, const fprog *pg) {
+  char tmp[256];
+  int i = 0;
+  while (i < pg->n) {
+    const fop *o = &pg->ops[i];
+    switch (o->op) {
+      case OP_LIT: put(b, o->s, o->n); i++; break;
+      case OP_FIELD: field_op(b, p, li, o); i++; break;
+      case OP_HOOK:
+        if (hook_text(p, li, o->s, o->n, tmp, sizeof tmp) >= 0) puts_(b, tmp);
+        i++;
+        break;
+      default: i = holds(p, li, o) ? i + 1 : o->next;
+    }
   }
 }
 
 /* Layer li's mysummary into b (nothing when it has none). */
 static void mysummary(obuf *b, const sf_pkt *p, int li) {
   const sf_proto *pr = proto_at(p, li);
-  const char *f = pr->scapy ? pr->scapy->fmt : NULL;
-  if (!f || ((p->layers[li].flags & SF_L_QUOTED) && pr->scapy->quoted)) return;
-  eval_fmt(b, p, li, f, f + strlen(f));
+  const fprog *pg;
+  if (!pr->scapy || !pr->scapy->fmt ||
+      ((p->layers[li].flags & SF_L_QUOTED) && pr->scapy->quoted))
+    return;
+  if ((pg = prog_of(pr))) run(b, p, li, pg);
 }
 
 /* Scapy's _do_summary: the innermost layer whose mysummary says
@@ -443,9 +578,7 @@ size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap) {
     if (!first) puts_(&b, " / ");
     first = 0;
     if (li == said && n < sizeof tmp) {
-      obuf t = {tmp, sizeof tmp, 0};
-      mysummary(&t, p, li);
-      put(&b, tmp, t.n);
+      put(&b, tmp, n);  /* still there from the search */
     } else if (li == said) {
       mysummary(&b, p, li);
     } else {

@@ -436,10 +436,11 @@ static int write_packet(lua_State *L, lwriter *lw, int idx) {
   return 1;
 }
 
+/* A list: a table, or a PacketList (its # and [i] are metamethods). */
 static int write_list(lua_State *L, lwriter *lw, int idx, const wsource *src) {
-  lua_Integer i, n = (lua_Integer)lua_rawlen(L, idx);
+  lua_Integer i, n = luaL_len(L, idx);
   for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, idx, i);
+    lua_geti(L, idx, i);
     if (!lsf_testpacket(L, -1)) {
       char where[40];
       snprintf(where, sizeof where, "item %lld", (long long)i);

@@ -135,6 +135,7 @@ struct sf_filter;
 void lsf_open_filter(lua_State *L);  /* filter_load, frame_protocols */
 struct sf_filter *lsf_checkfilter(lua_State *L, int idx);
 void lsf_open_pcap(lua_State *L);    /* lpcap.c: PcapReader, rdpcap, ... */
+void lsf_open_plist(lua_State *L);   /* lplist.c: PacketStore */
 /* The reader options (strict=) of the table at idx, for every function
    that reads a capture (stackforge.capture.READER_OPTIONS checks them). */
 struct sf_ropts;

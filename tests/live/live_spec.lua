@@ -202,7 +202,7 @@ describe("sr1 and friends", function()
       assert.equal(pair.sent[sf.ICMP].seq, pair.received[sf.ICMP].seq)
       assert.equal(pair.index, pair.sent[sf.ICMP].seq)
     end
-    assert.truthy(ans:summary():find("==> Ethernet / IPv4 / ICMP", 1, true))
+    assert.truthy(ans:summary():find("==> Ether / IP / ICMP", 1, true))
   end)
 
   it("unanswered probes come back as such, after retries", function()

@@ -17,7 +17,7 @@
 
 /* property codes in the keys table (methods are functions there) */
 enum { P_LAYER_COUNT = 1, P_TIME, P_TIME_NS, P_WIRELEN, P_LINKTYPE, P_FIELDS,
-       P_TRUNCATED, P_INTERFACE_ID, P_COMMENT, P_FRAME_NUMBER };
+       P_TRUNCATED, P_INTERFACE_ID, P_COMMENT, P_FRAME_NUMBER, P_PAYLOAD };
 
 /* registry keys of the two packet metatables: without and with __gc */
 static const char light_key = 'l', heavy_key = 'h';
@@ -475,6 +475,22 @@ static void apply_all(lua_State *L, int pidx, sf_pkt *p, int preset, int t) {
   if (t) apply_pass(L, pidx, p, 0, t, 0);
 }
 
+/* IP(raw): the bytes dissected from that protocol on, as Scapy's
+   constructors do with bytes (a Packet borrowing the string). */
+static int construct_parse(lua_State *L, int proto) {
+  size_t n;
+  const char *raw = lua_tolstring(L, 2, &n);
+  sf_pkt *p;
+  if (n > SF_MAX_LEN) return luaL_error(L, "%s: packet too large", sf_proto_get(proto)->name);
+  p = lsf_newpacket(L);
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, -2, 1);  /* keep the borrowed bytes alive */
+  sf_pkt_borrow(p, (const uint8_t *)raw, n);
+  p->first = proto + 1;
+  p->time_ns = now_ns();
+  return 1;
+}
+
 /* __call of a constructor: TCP{dport=80}, a one-layer packet.  Upvalues:
    the keys table and the name cache.  Most tables are applied in one pass
    (apply_plain); a variant's, or one with variant selectors, options or
@@ -488,9 +504,10 @@ static int lsf_construct(lua_State *L) {
   if (!sf_proto_get(proto))
     return luaL_error(L, "core.construct: not a constructor");
   t = lua_istable(L, 2) ? 2 : 0;
+  if (!t && lua_type(L, 2) == LUA_TSTRING) return construct_parse(L, proto);
   if (!t && !lua_isnil(L, 2))
-    return luaL_error(L, "bad argument to '%s' (table of fields expected, "
-                      "got %s)", sf_proto_get(proto)->name, luaL_typename(L, 2));
+    return luaL_error(L, "bad argument to '%s' (table of fields or bytes "
+                      "expected, got %s)", sf_proto_get(proto)->name, luaL_typename(L, 2));
   p = lsf_newpacket_store(L, sf_proto_get(proto)->minlen + STORE_SLACK);
   checked(L, 3, p, sf_pkt_new_layer(p, proto));
   if ((code & 1) || (t && !apply_plain(L, p, t))) {
@@ -546,7 +563,8 @@ static int pkt_bytes(lua_State *L) {
   return 1;
 }
 
-static int pkt_build(lua_State *L) {
+/* A copy of the packet at 1 (bytes shared until one changes), pushed. */
+static sf_pkt *copy_packet(lua_State *L) {
   sf_pkt *p = lsf_parsed(L, 1);
   sf_pkt *r = lsf_newpacket_store(L, p->store ? p->len + STORE_SLACK : 0);
   checked(L, -1, r, sf_pkt_copy(r, p));
@@ -557,7 +575,19 @@ static int pkt_build(lua_State *L) {
   lsf_push_comment(L, 1);  /* capture metadata goes along */
   if (lua_isnil(L, -1)) lua_pop(L, 1);
   else lsf_set_comment(L, -2, -1), lua_pop(L, 1);
+  return r;
+}
+
+static int pkt_build(lua_State *L) {
+  sf_pkt *r = copy_packet(L);
   lsf_finalize(L, lua_gettop(L), r);
+  return 1;
+}
+
+/* p:copy(): Scapy's copy, what the user set still set and automatic
+   fields still automatic */
+static int pkt_copy(lua_State *L) {
+  copy_packet(L);
   return 1;
 }
 
@@ -795,7 +825,19 @@ static int pkt_index(lua_State *L) {
   }
   p = lsf_checkpacket(L, 1);
   parse_now(L, 1, p);
+  if (t == LUA_TNUMBER && lua_tointeger(L, -1) == P_PAYLOAD) {
+    if (p->nlayers < 2) return 0;  /* Scapy's NoPayload */
+    push_view(L, 1, 1);
+    return 1;
+  }
   if (t == LUA_TNUMBER) return property(L, p, (int)lua_tointeger(L, -1));
+  if (lua_isinteger(L, 2)) {  /* p[2]: the second layer, p[-1] the last */
+    lua_Integer i = lua_tointeger(L, 2);
+    if (i < 0) i += p->nlayers + 1;
+    if (i < 1 || i > p->nlayers) return 0;
+    push_view(L, 1, (int)i - 1);
+    return 1;
+  }
   if (t == LUA_TUSERDATA) {
     if ((li = find_field(L, p, lua_touserdata(L, -1), &fi)) < 0) return 0;
     if (p->flags & SF_P_DIRTY) lsf_finalize(L, 1, p);
@@ -915,6 +957,41 @@ static int view_extra(lua_State *L, int pidx, const sf_pkt *p, int li,
   return 0;
 }
 
+static const char view_methods_key = 'v';  /* registry: the Lua half's methods of views */
+
+/* Scapy's navigation from a layer (the packet at 3): payload and
+   underlayer are the next and previous layers' views (nil past the ends);
+   other names are the Lua half's view methods (core.set_view_methods).
+   0 if k is none of them. */
+static int view_nav(lua_State *L, const sf_pkt *p, int li, const char *k) {
+  if (strcmp(k, "payload") == 0 || strcmp(k, "underlayer") == 0) {
+    int to = k[0] == 'p' ? li + 1 : li - 1;
+    if (to < 0 || to >= p->nlayers) lua_pushnil(L);
+    else push_view(L, 3, to);
+    return 1;
+  }
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &view_methods_key) == LUA_TTABLE &&
+      lua_getfield(L, -1, k) == LUA_TFUNCTION)
+    return 1;
+  return 0;
+}
+
+/* core.set_view_methods(t): names views answer with functions */
+static int set_view_methods(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &view_methods_key);
+  return 0;
+}
+
+/* core.view_info(view) -> packet, 1-based layer index */
+static int view_info(lua_State *L) {
+  lsf_layerview *v = (lsf_layerview *)luaL_checkudata(L, 1, LSF_LAYER);
+  lua_getiuservalue(L, 1, 1);
+  lua_pushinteger(L, v->li + 1);
+  return 2;
+}
+
 static int view_index(lua_State *L) {
   int li, fi;
   sf_pkt *p;
@@ -935,11 +1012,11 @@ static int view_index(lua_State *L) {
   } else if (strcmp(k, "name") == 0) {
     lua_pushstring(L, pr->display);
   } else if (strcmp(k, "kind") == 0) {
-    lua_pushinteger(L, pr->id);
+    lua_pushstring(L, pr->kind);  /* its LayerKind */
   } else if ((pp = sf_prop_find(pr, k))) {
     if (p->flags & SF_P_DIRTY) lsf_finalize(L, 3, p);
     lsf_push_prop(L, p, li, pp);
-  } else if (!view_extra(L, 3, p, li, k)) {
+  } else if (!view_extra(L, 3, p, li, k) && !view_nav(L, p, li, k)) {
     lsf_field_error(L, pr->id, k);
   }
   return 1;
@@ -980,7 +1057,7 @@ static int view_tostring(lua_State *L) {
 /* ---- registration --------------------------------------------------------- */
 
 static const luaL_Reg pkt_methods[] = {
-  {"bytes", pkt_bytes}, {"build", pkt_build}, {"parse", pkt_parse},
+  {"bytes", pkt_bytes}, {"build", pkt_build}, {"copy", pkt_copy}, {"parse", pkt_parse},
   {"summary", pkt_summary}, {"has_layer", pkt_has_layer},
   {"getfieldval", pkt_getfieldval}, {"get_layer_bytes", pkt_get_layer_bytes},
   {"layer", pkt_layer}, {"_layer_info", pkt_layer_info},
@@ -989,7 +1066,7 @@ static const luaL_Reg pkt_methods[] = {
 
 static const char *const pkt_properties[] = {
   "layer_count", "time", "time_ns", "wirelen", "linktype", "fields",
-  "truncated", "interface_id", "comment", "frame_number", NULL
+  "truncated", "interface_id", "comment", "frame_number", "payload", NULL
 };
 
 static const luaL_Reg pkt_meta[] = {
@@ -1043,6 +1120,10 @@ void lsf_open_packet(lua_State *L) {
   }
   lua_pushcclosure(L, lsf_construct, 2);
   lua_setfield(L, mod, "construct");
+  lua_pushcfunction(L, set_view_methods);
+  lua_setfield(L, mod, "set_view_methods");
+  lua_pushcfunction(L, view_info);
+  lua_setfield(L, mod, "view_info");
 }
 
 /* ---- comments --------------------------------------------------------------- */

@@ -20,6 +20,7 @@ M.Constructor = Constructor
 
 M.protos = core.protos()
 M.LayerKind = {}
+M.kind_ids = {}      -- LayerKind name -> proto id
 M.by_kind = {}       -- proto id -> constructor
 M.summaries = {}     -- proto id -> a custom layer's summary hook
 M.ws_extra = {}      -- proto id -> a custom layer's display-filter names {ws=, ws_fields=}
@@ -39,7 +40,8 @@ local function add_constructor(info)
   local ctor = core.constructor(setmetatable({kind = info.id, name = info.name,
     display = info.display, fields_desc = info.fields}, Constructor))
   M[info.name] = ctor
-  M.LayerKind[info.kind] = info.id
+  M.LayerKind[info.kind] = info.kind  -- a name, not a number: p[2] is the second layer
+  M.kind_ids[info.kind] = info.id
   M.by_kind[info.id] = ctor
   for _, v in ipairs(info.variants or {}) do
     local named = variant(ctor, v.cls or (info.name .. "." .. v.name), {[v.field] = v.value})
@@ -82,8 +84,8 @@ end
 function M.kind_of(x)
   if getmetatable(x) == Constructor then return x.kind end
   if math.type(x) == "integer" and M.protos[x + 1] then return x end
-  if type(x) == "string" and (M.LayerKind[x] or M[x]) then
-    return M.LayerKind[x] or M[x].kind
+  if type(x) == "string" and (M.kind_ids[x] or getmetatable(M[x]) == Constructor) then
+    return M.kind_ids[x] or M[x].kind
   end
   error(("expected a layer (TCP, LayerKind.Tcp or \"TCP\"), got %s"):format(tostring(x)), 3)
 end

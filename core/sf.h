@@ -262,7 +262,10 @@ typedef struct sf_scapy {
                             whose mysummary is empty */
   /* value names by field: {"sport", "services/tcp", ..., NULL}, from
      "ethertypes", "protocols", "services/tcp" or "services/udp" (the
-     system's files, as Scapy reads them), or "$" (the text() hook) */
+     system's files, as Scapy reads them), or "$" (the text() hook
+     makes the whole text); "decimal": Scapy shows the number in decimal
+     (a field sflua shows in hexadecimal).  "res#2" is the second field
+     called res (fields of different messages share names). */
   const char *const *names;
   /* the text called what for layer li of p into out (cap bytes, NUL
      ended): its length, or -1 when the layer has none (DHCP without a

@@ -248,12 +248,24 @@ const char *sf_scapy_class(const sf_pkt *p, int li) {
   return pr->name;
 }
 
+/* Does the names entry e ("res", or "res#3": the third field called res)
+   name field fi of pr? */
+static int names_field(const sf_proto *pr, int fi, const char *e) {
+  const char *name = pr->fields[fi].name, *hash = strchr(e, '#');
+  size_t n = hash ? (size_t)(hash - e) : strlen(e);
+  int nth = 1, i;
+  if (strlen(name) != n || memcmp(name, e, n) != 0) return 0;
+  if (!hash) return 1;
+  for (i = 0; i < fi; i++) nth += strcmp(pr->fields[i].name, name) == 0;
+  return nth == atoi(hash + 1);
+}
+
 /* The source Scapy names field fi of pr's values from, or NULL. */
 static const char *names_source(const sf_proto *pr, int fi) {
   const char *const *n;
   if (!pr->scapy || !pr->scapy->names) return NULL;
   for (n = pr->scapy->names; n[0]; n += 2)
-    if (strcmp(n[0], pr->fields[fi].name) == 0) return n[1];
+    if (names_field(pr, fi, n[0])) return n[1];
   return NULL;
 }
 
@@ -308,6 +320,9 @@ static void put_uint(obuf *b, const sf_pkt *p, int li, int fi, uint64_t v) {
       puts_(b, tmp);
       return;
     }
+  } else if (src && strcmp(src, "decimal") == 0) {
+    put_decimal(b, v);  /* Scapy's plain field where ours is hexadecimal */
+    return;
   } else if (src) {
     name = sf_scapy_name(src, v);
   } else {
@@ -318,9 +333,16 @@ static void put_uint(obuf *b, const sf_pkt *p, int li, int fi, uint64_t v) {
 }
 
 static void put_repr(obuf *b, const sf_pkt *p, int li, int fi) {
-  const sf_field *f = &proto_at(p, li)->fields[fi];
-  char tmp[64];
+  const sf_proto *pr = proto_at(p, li);
+  const sf_field *f = &pr->fields[fi];
+  const char *src = names_source(pr, fi);
+  char tmp[128];
   sf_val v;
+  if (src && src[0] == '$' && f->type != SF_T_UINT && pr->scapy->text &&
+      pr->scapy->text(p, li, f->name, tmp, sizeof tmp) >= 0) {
+    puts_(b, tmp);  /* Scapy's own text for it (BOOTP's chaddr) */
+    return;
+  }
   if (sf_field_get(p, li, fi, &v) != SF_OK) {
     puts_(b, "??");
     return;

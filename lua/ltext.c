@@ -125,7 +125,20 @@ static int text_name(lua_State *L) {
   return 1;
 }
 
+/* core.field_isset(p, i, fi): did the user set field fi (0-based) of
+   layer i?  (show() prints an automatic field the user left as None.) */
+static int text_isset(lua_State *L) {
+  sf_pkt *p = lsf_parsed(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2), fi = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, i >= 1 && i <= p->nlayers, 2, "no such layer");
+  luaL_argcheck(L, fi >= 0 && fi < sf_proto_get(p->layers[i - 1].proto)->nfields, 3,
+                "no such field");
+  lua_pushboolean(L, sf_isset(p, (int)i - 1, (int)fi));
+  return 1;
+}
+
 static const luaL_Reg text_funcs[] = {
+  {"field_isset", text_isset},
   {"scapy_class", text_class}, {"scapy_repr", text_repr},
   {"scapy_name", text_name}, {NULL, NULL}
 };

@@ -124,8 +124,26 @@ static const sf_wsfield bootp_ws[] = {
   WS("dhcp.server", "sname"), WS("dhcp.file", "file"), WSEND
 };
 
+/* Scapy's text of chaddr on Ethernet (htype 1) with the usual padding:
+   "02:00:00:00:00:01 (+ 10 nul pad)"; else Scapy shows the bytes */
+static int bootp_text(const sf_pkt *p, int li, const char *what, char *out,
+                      size_t cap) {
+  const uint8_t *h = p->data + p->layers[li].off;
+  static const uint8_t zeros[10];
+  char mac[18];
+  if (strcmp(what, "chaddr") != 0 || p->layers[li].hlen < BOOTP_LEN || h[1] != 1 ||
+      memcmp(h + 34, zeros, 10) != 0)
+    return -1;
+  sf_format_mac(h + 28, mac);
+  return snprintf(out, cap, "%s (+ 10 nul pad)", mac);
+}
+
+static const char *const bootp_names[] = {"chaddr", "$", NULL};
+static const sf_scapy bootp_scapy = {.names = bootp_names, .text = bootp_text};
+
 static sf_proto bootp = {
   .name = "BOOTP", .display = "BOOTP", .kind = "Bootp",
+  .scapy = &bootp_scapy,
   .fields = bootp_fields, .nfields = NFIELDS(bootp_fields), .minlen = BOOTP_LEN,
   .places = bootp_places, .ws = "dhcp", .ws_fields = bootp_ws,
   .hdr_len = bootp_len, .next = bootp_next, .overload = bootp_overload,

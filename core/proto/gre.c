@@ -227,6 +227,7 @@ static const sf_wsfield pptp_ws[] = {
 };
 
 static sf_proto pptp = {
+  .scapy = &gre_scapy,
   .name = "GRE_PPTP", .display = "GRE PPTP", .kind = "GrePptp",
   .fields = pptp_fields, .nfields = NFIELDS(pptp_fields), .minlen = 8,
   .places = pptp_places, .aliases = pptp_aliases, .ws = "gre", .ws_fields = pptp_ws,

@@ -163,18 +163,34 @@ static const sf_enum *codes_of(unsigned type) {
   }
 }
 
-/* "code": the code as Scapy names it for the type (its number else) */
+/* A timestamp (ms since midnight) as Scapy's ICMPTimeStampField shows it */
+static int timestamp_text(const sf_pkt *p, int li, const char *what, char *out,
+                          size_t cap) {
+  int fi = sf_field_resolve(p, li, sf_field_find(sf_proto_get(p->layers[li].proto), what));
+  uint64_t v, sec, min;
+  if (fi < 0) return -1;
+  v = sf_lget(p, li, fi);
+  sec = v / 1000, min = sec / 60;
+  return snprintf(out, cap, "%llu:%llu:%llu.%llu", (unsigned long long)(min / 60),
+                  (unsigned long long)(min % 60), (unsigned long long)(sec % 60),
+                  (unsigned long long)(v % 1000));
+}
+
+/* "code": the code as Scapy names it for the type (its number else);
+   "ts_ori", "ts_rx", "ts_tx": Scapy's time of day */
 static int icmp_text(const sf_pkt *p, int li, const char *what, char *out,
                      size_t cap) {
   const uint8_t *h = p->data + p->layers[li].off;
   const sf_enum *e;
+  if (strncmp(what, "ts_", 3) == 0) return timestamp_text(p, li, what, out, cap);
   if (strcmp(what, "code") != 0 || p->layers[li].hlen < 2) return -1;
   for (e = codes_of(h[0]); e && e->name; e++)
     if (e->value == h[1]) return snprintf(out, cap, "%s", e->name);
   return snprintf(out, cap, "%u", h[1]);
 }
 
-static const char *const icmp_names[] = {"code", "$", NULL};
+static const char *const icmp_names[] = {"code", "$", "ts_ori", "$", "ts_rx", "$",
+                                         "ts_tx", "$", NULL};
 static const sf_scapy icmp_scapy = {
   .fmt = "{^IP:ICMP %^src% > %^dst% %type% %code%}{!^IP:ICMP %type% %code%}",
   .quoted = "ICMPerror", .names = icmp_names, .text = icmp_text,

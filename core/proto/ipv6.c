@@ -165,7 +165,11 @@ static const sf_wsfield routing_ws[] = {
   WS("ipv6.routing.type", "type"), WS("ipv6.routing.segleft", "segleft"), WSEND
 };
 
+static const char *const routing_names[] = {"reserved", "decimal", NULL};
+static const sf_scapy routing_scapy = {.names = routing_names};
+
 static sf_proto routing = {
+  .scapy = &routing_scapy,
   .name = "IPv6ExtHdrRouting", .display = "IPv6 Routing Header",
   .kind = "Ipv6Routing", .fields = routing_fields,
   .nfields = NFIELDS(routing_fields), .minlen = 8,
@@ -303,8 +307,9 @@ static const sf_wsfield ipv6_ws[] = {
   WS2("ipv6.addr", "src", "dst"), WSEND
 };
 
+static const char *const ipv6_names[] = {"tc", "decimal", NULL};
 static const sf_scapy ipv6_scapy = {
-  .fmt = "%src% > %dst% (%r,nh%)", .quoted = "IPerror6",
+  .fmt = "%src% > %dst% (%r,nh%)", .quoted = "IPerror6", .names = ipv6_names,
 };
 
 static sf_proto ipv6 = {

@@ -6,7 +6,7 @@ Reads lines "HEX<TAB>LINKTYPE" on stdin; for each, dissects the bytes with
 the class Scapy gives that link type and writes one line:
 HEX<TAB>LINKTYPE<TAB>CLASSES<TAB>summary()<TAB>sprintf(F1)<TAB>...  with
 the layers' classes (" / " between them: the text is compared only where
-sflua dissects the same layers) and the formats
+sflua dissects the same layers), the formats, and last show2(dump=True)
 of FORMATS (tests/lua/scapy_text_spec.lua uses the same list, read from
 the golden file's header).  Tabs and newlines in a text are written \\t
 and \\n.
@@ -59,6 +59,7 @@ def main():
             classes.append(layer.__class__.__name__)
             layer = layer.payload
         texts = [" / ".join(classes), pkt.summary()] + [pkt.sprintf(f) for f in FORMATS]
+        texts.append(pkt.show2(dump=True))
         print("\t".join([hexs, linktype] + [escape(t) for t in texts]))
     return 0
 

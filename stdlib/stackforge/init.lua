@@ -5,6 +5,7 @@
 local core = require("stackforge.core")
 local layers = require("stackforge.layers")
 local show = require("stackforge.show")
+require("stackforge.navigate")  -- getlayer, haslayer, ..., and layer views' methods
 require("stackforge.codecs")
 require("stackforge.mqtt")  -- MQTT's codecs and MQTT.publish{...}, ...
 local custom = require("stackforge.custom")
@@ -17,6 +18,7 @@ local M = {
   LayerKind = layers.LayerKind,
   Packet = core.packet,
   show = show.show,
+  show2 = show.show2,
   hexdump = show.hexdump,
   ls = show.ls,
   completions = show.completions,

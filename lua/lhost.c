@@ -182,6 +182,8 @@ static void push_field_info(lua_State *L, const sf_proto *pr, int fi) {
   lua_setfield(L, -2, "auto");
   lua_pushboolean(L, f->flags & SF_FF_SIGNED);
   lua_setfield(L, -2, "signed");
+  lua_pushboolean(L, f->flags & SF_FF_SHAPE);
+  lua_setfield(L, -2, "shape");
   if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
     lua_pushinteger(L, (lua_Integer)f->def);
     lua_setfield(L, -2, "default");

@@ -418,7 +418,7 @@ static int write_packet(lua_State *L, lwriter *lw, int idx) {
   sf_pkt *p = lsf_testpacket(L, idx);
   sf_rec rec;
   size_t clen = 0;
-  if (p->flags & SF_P_DIRTY)  /* changed: lengths and checksums first */
+  if ((p->flags & SF_P_DIRTY) || lsf_volatile(p))  /* changed: lengths and checksums first */
     lsf_finalize(L, idx, p);
   rec.data = p->data;
   rec.caplen = (uint32_t)p->len;

@@ -119,6 +119,8 @@ void lsf_open_packet(lua_State *L);  /* pushes the methods table; construct */
 int lsf_packet_new(lua_State *L);    /* Packet(raw [, opts]) */
 int lsf_constructor(lua_State *L);   /* core.constructor(t) */
 void lsf_finalize(lua_State *L, int idx, sf_pkt *p);  /* raises */
+/* has volatile values to draw at each build (lsf_finalize draws them) */
+int lsf_volatile(const sf_pkt *p);
 /* ltext.c: Scapy's text -- p:summary("scapy") (over lpacket.c's summary),
    p:sprintf, core.scapy_class, core.scapy_repr, core.scapy_name */
 void lsf_open_text(lua_State *L, int mod, int methods);

@@ -104,6 +104,17 @@ do
   core.Packet.matches = dfilter.matches
 end
 
+-- volatile values, fuzz, implicit sets (stdlib/stackforge/volatile.lua)
+do
+  local volatile = require("stackforge.volatile")
+  for _, name in ipairs{"RandNum", "RandByte", "RandShort", "RandInt", "RandLong",
+      "RandSByte", "RandSShort", "RandSInt", "RandIP", "RandIP6", "RandMAC",
+      "RandString", "RandBin", "RandEnum", "RandChoice", "RandTermString",
+      "random_seed", "fuzz", "Range"} do
+    M[name] = volatile[name]
+  end
+end
+
 -- Scapy spellings that users type from habit.
 M.Ethernet = M.Ether
 M.IPv4 = M.IP

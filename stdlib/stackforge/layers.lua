@@ -112,6 +112,7 @@ function M.register(id, hooks)
   local info = core.proto_info(id)
   M.protos[id + 1] = info
   local ctor = add_constructor(info)
+  ctor.custom = true  -- defined at run time (CustomLayer)
   ctor.answers = hooks and hooks.answers
   core.set_answers(id, ctor.answers)  -- asked when sr() matches this layer
   if hooks and (hooks.ws or hooks.ws_fields) then

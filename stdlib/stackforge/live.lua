@@ -425,16 +425,36 @@ local function sender(kind, iface)
   return s
 end
 
+-- The packets a packet stands for: those of its implicit sets
+-- (IP{dst="10.0.0.0/30"}), each with its volatile values drawn anew.
+local function expanded(p, out)
+  local volatile = #core.lazy_table(p) > 0
+  if not volatile then
+    out[#out + 1] = p
+    return
+  end
+  for q in p:expand() do
+    q:bytes()  -- volatile values drawn for this one
+    out[#out + 1] = q
+  end
+end
+
 -- a packet or a list of them, as a list
 local function packets_arg(fname, x, level)
-  if is_packet(x) then return {x} end
+  if is_packet(x) then
+    local out = {}
+    expanded(x, out)
+    return out
+  end
   if type(x) == "table" and (getmetatable(x) == nil or plist.is(x)) then
+    local out = {}
     for i, p in ipairs(x) do
       if not is_packet(p) then
         error(("%s: item %d is a %s, not a packet"):format(fname, i, typename(p)), level + 1)
       end
+      expanded(p, out)
     end
-    return x
+    return out
   end
   error(("%s: expected a packet or a list of packets, got %s"):format(fname, typename(x)),
     level + 1)

@@ -289,6 +289,12 @@ static void put_pybytes(obuf *b, const uint8_t *d, size_t n) {
   put(b, &q, 1);
 }
 
+size_t sf_scapy_pybytes(const uint8_t *d, size_t n, char *out, size_t cap) {
+  obuf b = {out, cap, 0};
+  put_pybytes(&b, d, n);
+  return finish(&b);
+}
+
 /* v in decimal (a hot path: ports, lengths) */
 static void put_decimal(obuf *b, uint64_t v) {
   char tmp[24], *e = tmp + sizeof tmp, *s = e;

@@ -41,6 +41,9 @@ size_t sf_scapy_repr(const sf_pkt *p, int li, int fi, char *out, size_t cap);
 long sf_scapy_sprintf(const sf_pkt *p, const char *fmt, char *out, size_t cap,
                       char *err, size_t errcap);
 
+/* Python's repr of bytes (b'..'), as Scapy's texts show bytes values */
+size_t sf_scapy_pybytes(const uint8_t *d, size_t n, char *out, size_t cap);
+
 /* A name from the system's files as Scapy reads them (/etc/ethertypes,
    /etc/protocols, /etc/services): source "ethertypes", "protocols",
    "services/tcp", "services/udp"; NULL when the value has none. */

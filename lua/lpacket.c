@@ -1342,7 +1342,7 @@ static int view_index(lua_State *L) {
   } else if (strcmp(k, "name") == 0) {
     lua_pushstring(L, pr->display);
   } else if (strcmp(k, "kind") == 0) {
-    lua_pushstring(L, pr->kind);  /* its LayerKind */
+    lua_pushinteger(L, pr->id);  /* as its constructor's kind */
   } else if ((pp = sf_prop_find(pr, k))) {
     if (p->flags & SF_P_DIRTY) lsf_finalize(L, 3, p);
     lsf_push_prop(L, p, li, pp);

@@ -153,6 +153,10 @@ void lsf_open_text(lua_State *L, int mod, int methods) {
   lua_pushcfunction(L, text_sprintf);
   lua_setfield(L, methods, "sprintf");
   lua_getfield(L, methods, "summary");  /* the seed's, called without a style */
+  if (lua_tocfunction(L, -1) == text_summary) {  /* the module loaded again */
+    lua_getupvalue(L, -1, 1);
+    lua_remove(L, -2);
+  }
   lua_pushcclosure(L, text_summary, 1);
   lua_setfield(L, methods, "summary");
 }

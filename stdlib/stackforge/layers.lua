@@ -64,7 +64,7 @@ local function add_globals(info)
           error(("bad argument #1 to '%s' (packet expected, got %s)"):format(global, type(p)), 2)
         end
         local q = p:build()
-        local view = q[kind]
+        local view = q[M.by_kind[kind]]
         if not view then
           error(("%s: the packet has no %s layer"):format(global, info.name), 2)
         end

@@ -63,29 +63,50 @@ end
 -- Scapy's Packet.show(): "###[ name ]### " then "  field     = value"
 -- a line, each layer's fields indented 3 more than the one carrying it.  none:
 -- automatic fields the user did not set of layers made by a constructor
--- print None, as Scapy's show() does before a build.
+-- print None, as Scapy's show() does before a build.  A message's records
+-- (DNS's qd, an, ...) are Scapy's packet list fields: "\qd        \" then
+-- each record's block behind "   |", or "an        = None" when it has none.
+local function layer_lines(out, p, i, lvl, label, none, opts)
+  local id, _, _, _, flags = p:_layer_info(i)
+  local info = protos[id + 1]
+  local built = none and (flags & 1) ~= 0
+  local function pad(name) return (" "):rep(math.max(0, 10 - #name)) end
+  out[#out + 1] = ("%s###[ %s ]###%s "):format(label, info.display,  -- not indented, as Scapy's
+    (flags & 4) ~= 0 and " (truncated)" or "")
+  for fi, field in ipairs(info.fields) do
+    local v = p:_field(i, fi - 1)
+    if v ~= nil or field.type == "bytes" then
+      local text
+      if built and field.auto and not core.field_isset(p, i, fi - 1) then text = "None"
+      elseif v == nil then text = nil
+      else text = field_text(p, i, fi, field) end
+      if text then
+        out[#out + 1] = ("%s%s  %s%s= %s"):format(label, lvl, field.name, pad(field.name), text)
+      end
+    end
+  end
+  for _, part in ipairs(info.parts or {}) do
+    local recs = p[i][part.name]
+    if #recs == 0 then
+      out[#out + 1] = ("%s%s  %s%s= None"):format(label, lvl, part.name, pad(part.name))
+    else
+      out[#out + 1] = ("%s%s  \\%s%s\\"):format(label, lvl, part.name, pad(part.name))
+      for _, r in ipairs(recs) do
+        local _, ri = core.view_info(r)
+        layer_lines(out, p, ri, "", label .. lvl .. "   |", none, opts)
+      end
+    end
+  end
+end
+
 local function show_text(p, none, opts)
   local indent = opts and opts.indent or 3
-  local out = {}
+  local out, depth = {}, 0
   for i = 1, p.layer_count do
-    local id, _, _, _, flags = p:_layer_info(i)
-    local info = protos[id + 1]
-    local lvl = (" "):rep(indent * (i - 1))
-    local built = none and (flags & 1) ~= 0
-    out[#out + 1] = ("###[ %s ]###%s "):format(info.display,  -- not indented, as Scapy's
-      (flags & 4) ~= 0 and " (truncated)" or "")
-    for fi, field in ipairs(info.fields) do
-      local v = p:_field(i, fi - 1)
-      if v ~= nil or field.type == "bytes" then
-        local text
-        if built and field.auto and not core.field_isset(p, i, fi - 1) then text = "None"
-        elseif v == nil then text = nil
-        else text = field_text(p, i, fi, field) end
-        if text then
-          out[#out + 1] = ("%s  %s%s= %s"):format(lvl, field.name,
-            (" "):rep(math.max(0, 10 - #field.name)), text)
-        end
-      end
+    local id = p:_layer_info(i)
+    if not (protos[id + 1].record and i > 1) then  -- records: in their message
+      layer_lines(out, p, i, (" "):rep(indent * depth), "", none, opts)
+      depth = depth + 1
     end
   end
   return table.concat(out, "\n") .. "\n"

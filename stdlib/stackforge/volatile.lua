@@ -343,10 +343,36 @@ end
 
 -- ---- fuzz -------------------------------------------------------------------------------
 
+-- a domain name of one to four labels of letters, digits and hyphens
+local LDH = "abcdefghijklmnopqrstuvwxyz0123456789-"
+local function random_name()
+  local labels = {}
+  for i = 1, uniform(1, 4) do
+    local t = {}
+    for k = 1, uniform(1, 20) do
+      local c = uniform(1, #LDH)
+      t[k] = LDH:sub(c, c)
+    end
+    labels[i] = table.concat(t)
+  end
+  return table.concat(labels, ".")
+end
+
+-- Values for fields whose codec takes a text rather than wire bytes
+-- (Scapy's DNSStrField draws bytes the encoder then refuses or mangles)
+local codec_random = {
+  dns_name = function() return rand("RandDNSName", random_name) end,
+}
+
 -- A volatile value of a field's type, or nil for a field fuzz leaves
 local function random_for(f)
-  if f.type == "uint" or f.type == "flags" then
-    if f.bits >= 63 then return M.RandLong() end
+  -- a field that chooses the layer's layout (802.11's type, radiotap's
+  -- present) keeps its value: the fields it brings stay meaningful
+  if f.shape then return nil
+  elseif f.codec and codec_random[f.codec] then return codec_random[f.codec]()
+  elseif f.type == "uint" or f.type == "flags" then
+    if f.bits >= 63 then return f.signed and M.RandSLong() or M.RandLong() end
+    if f.signed then return M.RandNum(-(1 << (f.bits - 1)), (1 << (f.bits - 1)) - 1) end
     return M.RandNum(0, (1 << f.bits) - 1)
   elseif f.type == "mac" then return M.RandMAC()
   elseif f.type == "ip4" then return M.RandIP()
@@ -375,7 +401,9 @@ function M.fuzz(p, opts)
          and not core.field_isset(q, i, fi - 1) then
         seen[f.name] = true
         local r = random_for(f)
-        if r then q[i][f.name] = r end  -- the binding records it (set_field)
+        -- the binding records it (set_field); a field whose values depend
+        -- on others (radiotap's Ext) refuses plain random bytes: left alone
+        if r then pcall(function() q[i][f.name] = r end) end
       end
     end
   end

@@ -106,7 +106,7 @@ function M.check_parse(sf, case)
       err("layer %d (%s): missing in sflua (%s)", i, cls, p:summary())
     elseif not ctor then
       err("layer %d: no sflua counterpart known for Scapy's %s", i, cls)
-    elseif view.kind ~= require("stackforge.layers").protos[sf[ctor].kind + 1].kind then
+    elseif view.kind ~= sf[ctor].kind then
       err("layer %d: Scapy has %s, sflua has %s (%s)", i, cls, view.name, p:summary())
     else
       local names = {}

@@ -17,7 +17,7 @@ describe("navigation", function()
     assert.equal("10.0.0.2", p[sf.LayerKind.Ipv4].dst)
     assert.equal("10.0.0.2", p["IP"].dst)
     assert.equal("Ipv4", sf.LayerKind.Ipv4)
-    assert.equal("Udp", p[4].kind)
+    assert.equal(sf.UDP.kind, p[4].kind)
     assert.is_true(p:has_layer(sf.LayerKind.Udp))
   end)
 

@@ -104,6 +104,16 @@ describe("Scapy-style text", function()
     assert.equal("Ether / IP / TCP 127.0.0.1:ftp_data > 10.0.0.2:http S", p:summary("scapy"))
   end)
 
+  it("keeps both summaries when the module is loaded again (busted's insulation)", function()
+    local saved = package.loaded["stackforge.core"]
+    package.loaded["stackforge.core"] = nil
+    require("stackforge.core")  -- wraps the packets' summary again
+    package.loaded["stackforge.core"] = saved
+    local p = sf.IP{dst = "10.0.0.2"} / sf.UDP{sport = 20, dport = 53}
+    assert.equal("IPv4 / UDP", p:summary())
+    assert.equal("IP / UDP 127.0.0.1:20 > 10.0.0.2:domain", p:summary("scapy"))
+  end)
+
   it("names ports from /etc/services as Scapy does (ftp-data is ftp_data)", function()
     local p = sf.IP{src = "10.0.0.1", dst = "10.0.0.2"} / sf.UDP{sport = 20, dport = 53}
     assert.equal("IP / UDP 10.0.0.1:20 > 10.0.0.2:domain", p:summary("scapy"))

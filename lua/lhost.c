@@ -340,6 +340,8 @@ void lsf_push_proto_info(lua_State *L, int id) {
   lua_setfield(L, -2, "ws_fields");
   lua_pushboolean(L, pr->record);
   lua_setfield(L, -2, "record");
+  lua_pushboolean(L, pr->dyn != NULL);  /* defined at run time (CustomLayer) */
+  lua_setfield(L, -2, "custom");
   push_parts(L, pr);
   lua_setfield(L, -2, "parts");
   push_methods(L, pr);

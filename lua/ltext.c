@@ -92,11 +92,18 @@ static int text_class(lua_State *L) {
 }
 
 typedef struct rpr {
-  int li, fi;
+  int li, fi, present;
 } rpr;
 
+/* (a custom layer's layout, in Lua, says whether the field is present:
+   asked inside push_text's host section) */
 static size_t repr_fn(const sf_pkt *p, void *ud, char *out, size_t cap) {
   rpr *r = (rpr *)ud;
+  r->present = sf_field_present(p, r->li, r->fi);
+  if (!r->present) {
+    if (cap) out[0] = '\0';
+    return 0;
+  }
   return sf_scapy_repr(p, r->li, r->fi, out, cap);
 }
 
@@ -107,13 +114,12 @@ static int text_repr(lua_State *L) {
   lua_Integer i = luaL_checkinteger(L, 2), fi = luaL_checkinteger(L, 3);
   rpr r;
   if (i < 1 || i > p->nlayers || fi < 0 ||
-      fi >= sf_proto_get(p->layers[i - 1].proto)->nfields ||
-      !sf_field_present(p, (int)i - 1, (int)fi))
+      fi >= sf_proto_get(p->layers[i - 1].proto)->nfields)
     return 0;
   r.li = (int)i - 1;
   r.fi = (int)fi;
   push_text(L, p, repr_fn, &r);
-  return 1;
+  return r.present ? 1 : 0;
 }
 
 /* core.scapy_name(source, value): a name from the system's files */
@@ -143,6 +149,8 @@ static const luaL_Reg text_funcs[] = {
   {"scapy_name", text_name}, {NULL, NULL}
 };
 
+static const char seed_summary_key = 's';  /* registry: lpacket.c's summary */
+
 /* Functions into the module at mod, p:sprintf into the packet methods. */
 void lsf_open_text(lua_State *L, int mod, int methods) {
   mod = lua_absindex(L, mod);
@@ -152,10 +160,15 @@ void lsf_open_text(lua_State *L, int mod, int methods) {
   lua_pop(L, 1);
   lua_pushcfunction(L, text_sprintf);
   lua_setfield(L, methods, "sprintf");
-  lua_getfield(L, methods, "summary");  /* the seed's, called without a style */
-  if (lua_tocfunction(L, -1) == text_summary) {  /* the module loaded again */
-    lua_getupvalue(L, -1, 1);
-    lua_remove(L, -2);
+  /* the seed's summary, called without a style: kept in the registry the
+     first time, as a module loaded again (busted's insulation) finds
+     summary wrapped already, or replaced by the Lua half's hooks */
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &seed_summary_key) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    lua_getfield(L, methods, "summary");
+    luaL_argcheck(L, lua_iscfunction(L, -1), 1, "packets' summary is not the binding's");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &seed_summary_key);
   }
   lua_pushcclosure(L, text_summary, 1);
   lua_setfield(L, methods, "summary");

@@ -40,6 +40,7 @@ local function add_constructor(info)
   local ctor = core.constructor(setmetatable({kind = info.id, name = info.name,
     display = info.display, fields_desc = info.fields}, Constructor))
   M[info.name] = ctor
+  ctor.custom = info.custom or nil  -- defined at run time (CustomLayer)
   M.LayerKind[info.kind] = info.kind  -- a name, not a number: p[2] is the second layer
   M.kind_ids[info.kind] = info.id
   M.by_kind[info.id] = ctor

@@ -115,6 +115,14 @@ do
   end
 end
 
+-- IP fragments (stdlib/stackforge/fragment.lua)
+do
+  local fragment = require("stackforge.fragment")
+  for _, name in ipairs{"fragment", "fragment6", "defragment", "defrag", "defragment6"} do
+    M[name] = fragment[name]
+  end
+end
+
 -- Scapy spellings that users type from habit.
 M.Ethernet = M.Ether
 M.IPv4 = M.IP

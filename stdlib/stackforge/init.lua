@@ -123,6 +123,18 @@ do
   end
 end
 
+-- hex tools (stdlib/stackforge/hextools.lua); hexdump is show.lua's
+do
+  local hex = require("stackforge.hextools")
+  for _, name in ipairs{"hexdiff", "hexstr", "linehexdump", "chexdump", "import_hexcap"} do
+    M[name] = hex[name]
+  end
+  --- Raw.from_hexdump(text): a Raw layer of the bytes a hex dump shows
+  function M.Raw.from_hexdump(text)
+    return M.Raw{load = hex.read_hexcap("Raw.from_hexdump", text)}
+  end
+end
+
 -- Scapy spellings that users type from habit.
 M.Ethernet = M.Ether
 M.IPv4 = M.IP

@@ -135,6 +135,12 @@ do
   end
 end
 
+-- help, lsc, explore (stdlib/stackforge/help.lua)
+do
+  local help = require("stackforge.help")
+  M.help, M.lsc, M.explore = help.help, help.lsc, help.explore
+end
+
 -- Scapy spellings that users type from habit.
 M.Ethernet = M.Ether
 M.IPv4 = M.IP

@@ -174,13 +174,16 @@ static int db_of(const char *source) {
   return -1;
 }
 
-const char *sf_scapy_name(const char *source, uint64_t value) {
-  int which = db_of(source);
+static const char *name_in(int which, uint64_t value) {
   uint32_t at;
   if (which < 0 || value >= (which == DB_PROTO ? 256u : 65536u)) return NULL;
   pthread_once(&db_once, load_db);
   if (!db.map[which] || !(at = db.map[which][value])) return NULL;
   return db.pool + at;
+}
+
+const char *sf_scapy_name(const char *source, uint64_t value) {
+  return name_in(db_of(source), value);
 }
 
 /* ---- layers and fields ----------------------------------------------------- */
@@ -260,13 +263,38 @@ static int names_field(const sf_proto *pr, int fi, const char *e) {
   return nth == atoi(hash + 1);
 }
 
-/* The source Scapy names field fi of pr's values from, or NULL. */
-static const char *names_source(const sf_proto *pr, int fi) {
+/* How Scapy shows field fi of pr's values: by the text() hook, in
+   decimal, by name from one of the system's files (DB_*), or as sflua
+   does.  Looked up once per field and thread: summaries ask it for every
+   field they print, and the names list is text to compare. */
+enum { SRC_OWN = -1, SRC_TEXT = -2, SRC_DECIMAL = -3 };
+
+static int source_uncached(const sf_proto *pr, int fi) {
   const char *const *n;
-  if (!pr->scapy || !pr->scapy->names) return NULL;
+  if (!pr->scapy || !pr->scapy->names) return SRC_OWN;
   for (n = pr->scapy->names; n[0]; n += 2)
-    if (names_field(pr, fi, n[0])) return n[1];
-  return NULL;
+    if (names_field(pr, fi, n[0])) {
+      if (strcmp(n[1], "$") == 0) return SRC_TEXT;
+      if (strcmp(n[1], "decimal") == 0) return SRC_DECIMAL;
+      return db_of(n[1]) >= 0 ? db_of(n[1]) : SRC_OWN;
+    }
+  return SRC_OWN;
+}
+
+#define SOURCE_CACHE 512
+static _Thread_local struct {
+  const sf_proto *pr;
+  int fi, src;
+} source_cache[SOURCE_CACHE];
+
+static int names_source(const sf_proto *pr, int fi) {
+  unsigned h = ((unsigned)pr->id * 64u + (unsigned)fi) % SOURCE_CACHE;
+  if (source_cache[h].pr != pr || source_cache[h].fi != fi) {
+    source_cache[h].src = source_uncached(pr, fi);
+    source_cache[h].fi = fi;
+    source_cache[h].pr = pr;
+  }
+  return source_cache[h].src;
 }
 
 /* Python's repr of bytes: b'..' */
@@ -319,18 +347,19 @@ static void put_number(obuf *b, const sf_field *f, uint64_t v) {
 static void put_uint(obuf *b, const sf_pkt *p, int li, int fi, uint64_t v) {
   const sf_proto *pr = proto_at(p, li);
   const sf_field *f = &pr->fields[fi];
-  const char *src = names_source(pr, fi), *name = NULL;
+  int src = names_source(pr, fi);
+  const char *name = NULL;
   char tmp[128];
-  if (src && strcmp(src, "$") == 0) {
+  if (src == SRC_TEXT) {
     if (pr->scapy->text && pr->scapy->text(p, li, f->name, tmp, sizeof tmp) >= 0) {
       puts_(b, tmp);
       return;
     }
-  } else if (src && strcmp(src, "decimal") == 0) {
+  } else if (src == SRC_DECIMAL) {
     put_decimal(b, v);  /* Scapy's plain field where ours is hexadecimal */
     return;
-  } else if (src) {
-    name = sf_scapy_name(src, v);
+  } else if (src >= 0) {
+    name = name_in(src, v);
   } else {
     name = sf_enum_name(f, v);
   }
@@ -341,10 +370,9 @@ static void put_uint(obuf *b, const sf_pkt *p, int li, int fi, uint64_t v) {
 static void put_repr(obuf *b, const sf_pkt *p, int li, int fi) {
   const sf_proto *pr = proto_at(p, li);
   const sf_field *f = &pr->fields[fi];
-  const char *src = names_source(pr, fi);
   char tmp[128];
   sf_val v;
-  if (src && src[0] == '$' && f->type != SF_T_UINT && pr->scapy->text &&
+  if (names_source(pr, fi) == SRC_TEXT && f->type != SF_T_UINT && pr->scapy->text &&
       pr->scapy->text(p, li, f->name, tmp, sizeof tmp) >= 0) {
     puts_(b, tmp);  /* Scapy's own text for it (BOOTP's chaddr) */
     return;

@@ -272,6 +272,9 @@ typedef struct sf_scapy {
      message type) */
   int (*text)(const sf_pkt *p, int li, const char *what, char *out,
               size_t cap);
+  /* Scapy's class of layer li when its values decide it (an Ether frame
+     with an 802.3 length is Scapy's Dot3), or NULL for the usual one */
+  const char *(*cls)(const sf_pkt *p, int li);
 } sf_scapy;
 
 /* What a protocol is to code that works across protocols (flows,

@@ -242,8 +242,10 @@ const char *sf_scapy_class(const sf_pkt *p, int li) {
   const sf_proto *pr = proto_at(p, li);
   const sf_variant *v;
   uint64_t x;
+  const char *c;
   if ((p->layers[li].flags & SF_L_QUOTED) && pr->scapy && pr->scapy->quoted)
     return pr->scapy->quoted;
+  if (pr->scapy && pr->scapy->cls && (c = pr->scapy->cls(p, li)) != NULL) return c;
   for (v = pr->variants; v && v->name; v++) {
     int fi = v->cls ? field_named(p, li, v->field, strlen(v->field)) : -1;
     if (fi >= 0 && uint_of(p, li, fi, &x) && x == v->value) return v->cls;

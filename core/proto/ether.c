@@ -1,6 +1,8 @@
 /*
  * ether.c -- Ethernet II, 802.1Q / 802.1ad VLAN tags, ARP.
  */
+#include <string.h>
+
 #include "common.h"
 
 /* EtherTypes of protocols sflua does not dissect; the others are named by
@@ -51,10 +53,28 @@ static const sf_wsfield ether_ws[] = {
   WSX("eth.type", "type", 4), WSEND
 };
 
-/* Scapy's Ether.mysummary; EtherTypes named from /etc/ethertypes */
+/* Scapy's Ether.mysummary; EtherTypes named from /etc/ethertypes.  A
+   frame whose type field is an 802.3 length is Scapy's Dot3 (Ether's
+   dispatch_hook), with Dot3's mysummary. */
+static int is_8023(const sf_pkt *p, int li) {
+  return rd16(p->data + p->layers[li].off + 12) <= 1500;
+}
+
+static int ether_text(const sf_pkt *p, int li, const char *what, char *out,
+                      size_t cap) {
+  if (strcmp(what, "dot3") != 0 || !is_8023(p, li)) return -1;
+  if (cap) out[0] = '\0';
+  return 0;
+}
+
+static const char *ether_cls(const sf_pkt *p, int li) {
+  return is_8023(p, li) ? "Dot3" : NULL;
+}
+
 static const char *const ether_type_names[] = {"type", "ethertypes", NULL};
 static const sf_scapy ether_scapy = {
-  .fmt = "%src% > %dst% (%type%)", .names = ether_type_names,
+  .fmt = "{$dot3:802.3 %src% > %dst%}{!$dot3:%src% > %dst% (%type%)}",
+  .names = ether_type_names, .text = ether_text, .cls = ether_cls,
 };
 
 static sf_proto ether = {

@@ -33,7 +33,8 @@ echo "seed $seed, $count random packets (reproduce: $0 $seed $count)"
 d="$root/tests/data"
 captures="$d/http.pcap $d/icmpv6.pcap $d/LINKTYPE_IPV6.pcap $d/quic_handshake.pcap
   $d/mptcp-v1.pcap $d/tcp-handshake-nano.pcap $d/charrua-dhcp.pcap $d/charrua-dhcp2.pcap
-  $d/dhcp-dnsmasq-dhclient.pcap $d/flows_frag.pcap $d/filter_mix.pcap"
+  $d/dhcp-dnsmasq-dhclient.pcap $d/flows_frag.pcap $d/filter_mix.pcap
+  $d/dnsmasq_dig.pcap $d/dns_udp.pcap"
 { "$LUA" "$here/gen_cases.lua" "$seed" "$count" || exit 1
   cat "$d"/cases/*.scapy.tsv; } |
   "$SFLUA" "$here/text_inputs.lua" $captures >"$tmp/in.tsv" || exit 1

@@ -124,6 +124,19 @@ describe("Scapy-style text", function()
     assert.equal("IPv4 / UDP\nIP / UDP 127.0.0.1:20 > 10.0.0.2:domain\n", out)
   end)
 
+  it("prints an 802.3 frame as Scapy's Dot3 and EAPOL's types by Scapy's names", function()
+    local function unhex(h) return (h:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)) end
+    -- python3-scapy 2.5: Ether(bytes.fromhex(h)).summary()
+    for h, scapy in pairs{
+      ["020000000002020000000001000baaaa0300000c2000636470"] = "802.3 02:00:00:00:00:01 > 02:00:00:00:00:02 / LLC / SNAP / Raw",
+      ["0200000000020200000000010029aaaa0300000008004500002100010000401166c90a0000010a00000203e807d0000d9c4768656c6c6f"]
+        = "Dot3 / LLC / SNAP / IP / UDP 10.0.0.1:1000 > 10.0.0.2:2000 / Raw",
+      ["ffffffffffff020000000001888e0103005f02"] = "Ether / EAPOL EAPOL-Key / Raw",
+    } do
+      assert.equal(scapy, sf.Packet(unhex(h)):summary("scapy"))
+    end
+  end)
+
   it("names ports from /etc/services as Scapy does (ftp-data is ftp_data)", function()
     local p = sf.IP{src = "10.0.0.1", dst = "10.0.0.2"} / sf.UDP{sport = 20, dport = 53}
     assert.equal("IP / UDP 10.0.0.1:20 > 10.0.0.2:domain", p:summary("scapy"))

@@ -541,8 +541,52 @@ void sf_format_ip4(const uint8_t *a, char out[16]) {
   }
 }
 
+/* The longest run of two or more zero words (the first of equal ones):
+   its start in *base, its length returned (0: none), as RFC 5952 and
+   glibc's inet_ntop choose the one "::" replaces. */
+static int zero_run(const unsigned w[8], int *base) {
+  int i, cur = -1, len = 0, best = 0;
+  *base = -1;
+  for (i = 0; i <= 8; i++) {
+    if (i < 8 && w[i] == 0) {
+      if (cur < 0) cur = i, len = 0;
+      len++;
+    } else if (cur >= 0) {
+      if (len > best) best = len, *base = cur;
+      cur = -1;
+    }
+  }
+  if (best < 2) *base = -1;
+  return best < 2 ? 0 : best;
+}
+
+/* inet_ntop's text, spelled out: summaries and show() format an address
+   for every IPv6 packet, and inet_ntop goes through sprintf per word.
+   Like glibc's, an address with 96 zero bits (or ::ffff: before 32) ends
+   in dotted IPv4. */
 void sf_format_ip6(const uint8_t *a, char out[46]) {
-  inet_ntop(AF_INET6, a, out, 46);
+  static const char hex[] = "0123456789abcdef";
+  unsigned w[8];
+  int i, base, len;
+  for (i = 0; i < 8; i++) w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+  len = zero_run(w, &base);
+  for (i = 0; i < 8; i++) {
+    if (base >= 0 && i >= base && i < base + len) {
+      if (i == base) *out++ = ':';
+      continue;
+    }
+    if (i) *out++ = ':';
+    if (i == 6 && base == 0 && (len == 6 || (len == 5 && w[5] == 0xffff))) {
+      sf_format_ip4(a + 12, out);
+      return;
+    }
+    if (w[i] >= 0x1000) *out++ = hex[w[i] >> 12];
+    if (w[i] >= 0x100) *out++ = hex[(w[i] >> 8) & 15];
+    if (w[i] >= 0x10) *out++ = hex[(w[i] >> 4) & 15];
+    *out++ = hex[w[i] & 15];
+  }
+  if (base >= 0 && base + len == 8) *out++ = ':';
+  *out = '\0';
 }
 
 /* Flag names are single letters ("FSRPAUECN") or words joined by '+'. */

@@ -246,6 +246,36 @@ typedef struct sf_method {
   const char *global;
   int (*fn)(sf_pkt *p, int li);  /* SF_OK or an SF_E_* code */
 } sf_method;
+/* How Scapy prints a layer, declared by the protocol and formatted by
+   core/summary.c: the layer's part of Packet.summary() (its mysummary) as
+   a format in the style of Scapy's sprintf, and how Scapy shows the
+   values of some fields (their i2repr).  Format directives (summary.h
+   lists them all): %field% a field of this layer as Scapy shows it,
+   %^field% one of the layer below, %r,field% a number as it is,
+   %$what% a text the protocol's text() hook makes; {cond:text} keeps
+   text when cond holds: field, field=N, field&BIT (a flag by name),
+   ^NAME (the layer below is that protocol), ^@net (it has the network
+   role: IP or IPv6 alike), $what (text() has that text); ! negates. */
+typedef struct sf_scapy {
+  const char *fmt;       /* mysummary; NULL: none ("", the class name) */
+  const char *quoted;    /* Scapy's class in an ICMP error ("TCPerror"),
+                            whose mysummary is empty */
+  /* value names by field: {"sport", "services/tcp", ..., NULL}, from
+     "ethertypes", "protocols", "services/tcp" or "services/udp" (the
+     system's files, as Scapy reads them), or "$" (the text() hook
+     makes the whole text); "decimal": Scapy shows the number in decimal
+     (a field sflua shows in hexadecimal).  "res#2" is the second field
+     called res (fields of different messages share names). */
+  const char *const *names;
+  /* the text called what for layer li of p into out (cap bytes, NUL
+     ended): its length, or -1 when the layer has none (DHCP without a
+     message type) */
+  int (*text)(const sf_pkt *p, int li, const char *what, char *out,
+              size_t cap);
+  /* Scapy's class of layer li when its values decide it (an Ether frame
+     with an 802.3 length is Scapy's Dot3), or NULL for the usual one */
+  const char *(*cls)(const sf_pkt *p, int li);
+} sf_scapy;
 
 /* What a protocol is to code that works across protocols (flows,
    anonymization, filters): its role and which of its fields play which
@@ -337,6 +367,7 @@ struct sf_proto {
      FCS): inner layers end before them, SF_FF_TRAIL fields live there and
      a payload stacked on a built layer goes in front of them */
   uint8_t trailer;
+  const sf_scapy *scapy;   /* how Scapy prints it, or NULL */
   uint8_t record;          /* its layers are records of the message layer
                               before them (DNS answers): a summary names
                               the message, not each record */

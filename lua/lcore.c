@@ -96,9 +96,11 @@ int luaopen_stackforge_core(lua_State *L) {
   lua_setfield(L, -2, "codecs");  /* the Lua half registers codecs here */
   lsf_open_custom(L);
   lsf_open_packet(L);
+  lsf_open_text(L, -2, -1);  /* p:summary("scapy"), p:sprintf, ... */
   for (id = 0; id < sf_proto_count(); id++) lsf_add_field_names(L, -1, id);
   lua_setfield(L, -2, "Packet");  /* methods; the Lua half adds more */
   lsf_open_pcap(L);  /* PcapReader, PcapWriter, rdpcap, wrpcap, wrpcapng */
+  lsf_open_plist(L);  /* PacketStore: the records behind a PacketList */
   lsf_open_flow(L);  /* flows_file, flows_packets */
   lsf_open_anon(L);  /* CryptoPan, anon_policy, Anonymizer, anonymize_pcap */
   lsf_open_capture(L);  /* live_open, sender_open, sr, route, sleep, ... */

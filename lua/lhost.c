@@ -182,6 +182,8 @@ static void push_field_info(lua_State *L, const sf_proto *pr, int fi) {
   lua_setfield(L, -2, "auto");
   lua_pushboolean(L, f->flags & SF_FF_SIGNED);
   lua_setfield(L, -2, "signed");
+  lua_pushboolean(L, f->flags & SF_FF_SHAPE);
+  lua_setfield(L, -2, "shape");
   if (f->type == SF_T_UINT || f->type == SF_T_FLAGS) {
     lua_pushinteger(L, (lua_Integer)f->def);
     lua_setfield(L, -2, "default");
@@ -338,6 +340,8 @@ void lsf_push_proto_info(lua_State *L, int id) {
   lua_setfield(L, -2, "ws_fields");
   lua_pushboolean(L, pr->record);
   lua_setfield(L, -2, "record");
+  lua_pushboolean(L, pr->dyn != NULL);  /* defined at run time (CustomLayer) */
+  lua_setfield(L, -2, "custom");
   push_parts(L, pr);
   lua_setfield(L, -2, "parts");
   push_methods(L, pr);

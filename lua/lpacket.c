@@ -17,10 +17,21 @@
 
 /* property codes in the keys table (methods are functions there) */
 enum { P_LAYER_COUNT = 1, P_TIME, P_TIME_NS, P_WIRELEN, P_LINKTYPE, P_FIELDS,
-       P_TRUNCATED, P_INTERFACE_ID, P_COMMENT, P_FRAME_NUMBER };
+       P_TRUNCATED, P_INTERFACE_ID, P_COMMENT, P_FRAME_NUMBER, P_PAYLOAD };
 
 /* registry keys of the two packet metatables: without and with __gc */
 static const char light_key = 'l', heavy_key = 'h';
+
+/* A packet with volatile values or implicit sets in its fields (RandShort(),
+   fuzz(), TCP{dport={80,443}}): the Lua half (stackforge.volatile) keeps
+   them in the table at key "lazy" of the packet's user value 2 and draws
+   the volatile ones at each build.  A binding bit of sf_pkt.flags (the
+   engine defines the low ones and leaves the rest to the host), so that
+   packets without any cost one bit test where they are built. */
+#define LAZY 0x4000
+
+static const char lazy_hooks_key = 'z';  /* registry: {set=, clear=, merge=} */
+static int lazy_draw(lua_State *L);
 
 #define STORE_MAX 16384   /* larger packets keep their bytes on the heap */
 #define STORE_SLACK 48    /* room to grow an option or two in place */
@@ -152,12 +163,66 @@ static int present(lua_State *L, const sf_pkt *p, int li, int fi) {
 
 /* Set field fi of layer li of the packet at pidx from the value at validx:
    then its memory is accounted for, and errors raised. */
+/* Call the Lua half's lazy hook name with the packet at pidx and n more
+   arguments on the stack; leaves one result. */
+static void lazy_call(lua_State *L, const char *name, int pidx, int n) {
+  pidx = lua_absindex(L, pidx);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &lazy_hooks_key);
+  lua_getfield(L, -1, name);
+  lua_remove(L, -2);
+  lua_pushvalue(L, pidx);
+  lua_rotate(L, -2 - n, 2);  /* hook, packet, args */
+  lua_call(L, n + 1, 1);
+}
+
+/* A volatile value (a Rand object) or an implicit set (a list for a field
+   that holds no Lua table itself -- a list is an option field's value --
+   or an IPv4 network "10.0.0.0/30"): the Lua half records it and gives
+   the value to set now. */
+static int is_lazy(lua_State *L, const sf_pkt *p, int li, int fi, int validx) {
+  int lazy, t = lua_type(L, validx);
+  if (t == LUA_TSTRING)  /* an IPv4 network: Scapy's Net, a set */
+    return sf_proto_get(p->layers[li].proto)->fields[fi].type == SF_T_IP4 &&
+           strchr(lua_tostring(L, validx), '/') != NULL;
+  if (t != LUA_TTABLE) return 0;
+  if (!lua_getmetatable(L, validx))
+    return sf_proto_get(p->layers[li].proto)->fields[fi].type != SF_T_BYTES;
+  lazy = lua_getfield(L, -1, "__lazy") != LUA_TNIL;
+  lua_pop(L, 2);
+  return lazy;
+}
+
+static void set_plain_value(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
+                            int validx);
+
 static void set_field(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
                       int validx) {
-  lsf_host h;
-  int rc;
   validx = lua_absindex(L, validx);
   pidx = lua_absindex(L, pidx);
+  if (is_lazy(L, p, li, fi, validx)) {
+    lua_pushinteger(L, li + 1);
+    lua_pushinteger(L, fi);
+    lua_pushvalue(L, validx);
+    lazy_call(L, "set", pidx, 3);  /* records it; the value to set now */
+    p->flags |= LAZY;
+    set_plain_value(L, pidx, p, li, fi, lua_gettop(L));
+    lua_pop(L, 1);
+    return;
+  }
+  if (p->flags & LAZY) {  /* a plain value replaces a lazy one */
+    lua_pushinteger(L, li + 1);
+    lua_pushinteger(L, fi);
+    lazy_call(L, "clear", pidx, 2);
+    if (!lua_toboolean(L, -1)) p->flags &= (uint16_t)~LAZY;  /* none left */
+    lua_pop(L, 1);
+  }
+  set_plain_value(L, pidx, p, li, fi, validx);
+}
+
+static void set_plain_value(lua_State *L, int pidx, sf_pkt *p, int li, int fi,
+                            int validx) {
+  lsf_host h;
+  int rc;
   rc = lsf_set_field(L, p, li, fi, validx, &h);
   lsf_track(L, pidx, p);
   lsf_raise_kept(&h);
@@ -190,6 +255,12 @@ static int part_index(const sf_proto *pr, const char *name) {
 void lsf_finalize(lua_State *L, int idx, sf_pkt *p) {
   lsf_host h;
   int rc;
+  if (p->flags & LAZY) {  /* volatile values drawn anew at each build */
+    idx = lua_absindex(L, idx);
+    lua_pushcfunction(L, lazy_draw);
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 0);
+  }
   lsf_enter(L, &h);
   rc = sf_finalize(p);
   lsf_leave(&h);
@@ -475,6 +546,22 @@ static void apply_all(lua_State *L, int pidx, sf_pkt *p, int preset, int t) {
   if (t) apply_pass(L, pidx, p, 0, t, 0);
 }
 
+/* IP(raw): the bytes dissected from that protocol on, as Scapy's
+   constructors do with bytes (a Packet borrowing the string). */
+static int construct_parse(lua_State *L, int proto) {
+  size_t n;
+  const char *raw = lua_tolstring(L, 2, &n);
+  sf_pkt *p;
+  if (n > SF_MAX_LEN) return luaL_error(L, "%s: packet too large", sf_proto_get(proto)->name);
+  p = lsf_newpacket(L);
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, -2, 1);  /* keep the borrowed bytes alive */
+  sf_pkt_borrow(p, (const uint8_t *)raw, n);
+  p->first = proto + 1;
+  p->time_ns = now_ns();
+  return 1;
+}
+
 /* __call of a constructor: TCP{dport=80}, a one-layer packet.  Upvalues:
    the keys table and the name cache.  Most tables are applied in one pass
    (apply_plain); a variant's, or one with variant selectors, options or
@@ -488,9 +575,10 @@ static int lsf_construct(lua_State *L) {
   if (!sf_proto_get(proto))
     return luaL_error(L, "core.construct: not a constructor");
   t = lua_istable(L, 2) ? 2 : 0;
+  if (!t && lua_type(L, 2) == LUA_TSTRING) return construct_parse(L, proto);
   if (!t && !lua_isnil(L, 2))
-    return luaL_error(L, "bad argument to '%s' (table of fields expected, "
-                      "got %s)", sf_proto_get(proto)->name, luaL_typename(L, 2));
+    return luaL_error(L, "bad argument to '%s' (table of fields or bytes "
+                      "expected, got %s)", sf_proto_get(proto)->name, luaL_typename(L, 2));
   p = lsf_newpacket_store(L, sf_proto_get(proto)->minlen + STORE_SLACK);
   checked(L, 3, p, sf_pkt_new_layer(p, proto));
   if ((code & 1) || (t && !apply_plain(L, p, t))) {
@@ -527,6 +615,14 @@ static int pkt_div(lua_State *L) {
   sf_pkt *a = operand(L, 1), *b = operand(L, 2);
   sf_pkt *r = lsf_newpacket_store(L, a->len + b->len + STORE_SLACK);
   checked(L, -1, r, sf_pkt_concat(r, a, b));
+  if ((a->flags | b->flags) & LAZY) {  /* the operands' lazy values go along */
+    r->flags |= LAZY;
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushinteger(L, a->nlayers);
+    lazy_call(L, "merge", -4, 3);
+    lua_pop(L, 1);
+  }
   return 1;
 }
 
@@ -534,9 +630,11 @@ static int pkt_div(lua_State *L) {
 
 static sf_pkt *finalized(lua_State *L, int idx) {
   sf_pkt *p = lsf_parsed(L, idx);
-  if (p->flags & SF_P_DIRTY) lsf_finalize(L, idx, p);
+  if (p->flags & (SF_P_DIRTY | LAZY)) lsf_finalize(L, idx, p);
   return p;
 }
+
+int lsf_volatile(const sf_pkt *p) { return (p->flags & LAZY) != 0; }
 
 static int pkt_bytes(lua_State *L) {
   sf_pkt *p = finalized(L, 1);
@@ -546,7 +644,8 @@ static int pkt_bytes(lua_State *L) {
   return 1;
 }
 
-static int pkt_build(lua_State *L) {
+/* A copy of the packet at 1 (bytes shared until one changes), pushed. */
+static sf_pkt *copy_packet(lua_State *L) {
   sf_pkt *p = lsf_parsed(L, 1);
   sf_pkt *r = lsf_newpacket_store(L, p->store ? p->len + STORE_SLACK : 0);
   checked(L, -1, r, sf_pkt_copy(r, p));
@@ -557,8 +656,269 @@ static int pkt_build(lua_State *L) {
   lsf_push_comment(L, 1);  /* capture metadata goes along */
   if (lua_isnil(L, -1)) lua_pop(L, 1);
   else lsf_set_comment(L, -2, -1), lua_pop(L, 1);
+  return r;
+}
+
+static int pkt_build(lua_State *L) {
+  sf_pkt *r = copy_packet(L);
   lsf_finalize(L, lua_gettop(L), r);
   return 1;
+}
+
+/* p:copy(): Scapy's copy, what the user set still set and automatic
+   fields still automatic */
+static int pkt_copy(lua_State *L) {
+  sf_pkt *r = copy_packet(L), *p = lsf_checkpacket(L, 1);
+  if (p->flags & LAZY) {  /* volatile values and sets too */
+    r->flags |= LAZY;
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    lua_pushinteger(L, p->nlayers);
+    lazy_call(L, "merge", -4, 3);
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+/* ---- volatile values drawn in C --------------------------------------------- */
+
+/* The generator of volatile values: xorshift64, per thread, seeded by
+   random_seed (core.random_seed) for reproducible runs. */
+static _Thread_local uint64_t rng = 0x2545F4914F6CDD1DULL;
+
+static uint64_t rng_next(void) {
+  uint64_t x = rng;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return rng = x;
+}
+
+/* uniform in [lo, hi] (signed; a span past 2^63: lo plus 63 bits) */
+static lua_Integer rng_range(lua_Integer lo, lua_Integer hi) {
+  uint64_t span = (uint64_t)hi - (uint64_t)lo + 1;
+  uint64_t r = rng_next() >> 1;
+  return (lua_Integer)((uint64_t)lo + (span && span <= (UINT64_C(1) << 63) ? r % span : r));
+}
+
+/* core.random_seed(n): splitmix64 of n, never 0 */
+static int core_random_seed(lua_State *L) {
+  uint64_t x = (uint64_t)luaL_checkinteger(L, 1) + UINT64_C(0x9E3779B97F4A7C15);
+  x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+  x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
+  x ^= x >> 31;
+  rng = x ? x : 1;
+  return 0;
+}
+
+/* core.random(lo, hi) -> an integer in [lo, hi] from the same generator */
+static int core_random(lua_State *L) {
+  lua_pushinteger(L, rng_range(luaL_checkinteger(L, 1), luaL_checkinteger(L, 2)));
+  return 1;
+}
+
+/* core.random_bytes(n) -> n bytes */
+static int core_random_bytes(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1), i;
+  luaL_Buffer b;
+  char *s;
+  luaL_argcheck(L, n >= 0 && n <= SF_MAX_LEN, 1, "size out of range");
+  s = luaL_buffinitsize(L, &b, (size_t)n);
+  for (i = 0; i < n; i += 8) {
+    uint64_t r = rng_next();
+    memcpy(s + i, &r, n - i < 8 ? (size_t)(n - i) : 8);
+  }
+  luaL_pushresultsize(&b, (size_t)n);
+  return 1;
+}
+
+/* A packet's volatile values as a plan C runs at each build without
+   reading Lua tables: made from the lazy table (at its key "plan") when
+   missing; the Lua half drops it whenever the table changes. */
+enum { D_NUM, D_BYTES, D_ADDR, D_LUA };
+
+typedef struct ditem {
+  int li, fi, kind, entry;     /* entry: its index in the lazy table */
+  lua_Integer lo, hi;          /* D_NUM: the range; D_BYTES: the length's */
+  const uint8_t *base, *mask;  /* D_ADDR: bits of base where mask is set are
+                                  kept (strings of the value in the table) */
+  size_t alen;
+} ditem;
+
+typedef struct dplan {
+  int n;
+  ditem it[];
+} dplan;
+
+/* the integer at key k of the table at idx, or 0 with *ok cleared */
+static lua_Integer int_field(lua_State *L, int idx, const char *k, int *ok) {
+  lua_Integer v = 0;
+  if (lua_getfield(L, idx, k) == LUA_TNUMBER && lua_isinteger(L, -1)) v = lua_tointeger(L, -1);
+  else *ok = 0;
+  lua_pop(L, 1);
+  return v;
+}
+
+/* How to draw the volatile value at the top for an item of protocol pr */
+static void plan_item(lua_State *L, const sf_proto *pr, ditem *d) {
+  int obj = lua_gettop(L), ok = 1;
+  d->kind = D_LUA;
+  if (pr->dyn) return;  /* run-time protocols' fields run Lua: set as values */
+  d->lo = int_field(L, obj, "lo", &ok), d->hi = int_field(L, obj, "hi", &ok);
+  if (ok) {
+    d->kind = D_NUM;
+    return;
+  }
+  ok = 1;
+  d->lo = int_field(L, obj, "blo", &ok), d->hi = int_field(L, obj, "bhi", &ok);
+  if (ok && d->lo >= 0 && d->hi <= 4096) {
+    d->kind = D_BYTES;
+    return;
+  }
+  if (lua_getfield(L, obj, "abase") == LUA_TSTRING && lua_getfield(L, obj, "amask") == LUA_TSTRING &&
+      lua_rawlen(L, -1) == lua_rawlen(L, -2) && lua_rawlen(L, -1) <= 16) {
+    d->kind = D_ADDR;
+    d->base = (const uint8_t *)lua_tolstring(L, -2, &d->alen);
+    d->mask = (const uint8_t *)lua_tostring(L, -1);
+  }
+  lua_settop(L, obj);
+}
+
+/* The plan of the lazy table at t of p (made and kept at t.plan). */
+static dplan *plan_of(lua_State *L, const sf_pkt *p, int t) {
+  dplan *pl;
+  lua_Integer k, n;
+  if (lua_getfield(L, t, "plan") == LUA_TUSERDATA) return (dplan *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  n = (lua_Integer)lua_rawlen(L, t);
+  pl = (dplan *)lua_newuserdatauv(L, sizeof *pl + (size_t)n * sizeof(ditem), 0);
+  pl->n = 0;
+  for (k = 1; k <= n; k++) {
+    ditem *d = &pl->it[pl->n];
+    lua_rawgeti(L, t, k);
+    if (lua_rawgeti(L, -1, 4) == LUA_TBOOLEAN) {  /* volatile (a set has none) */
+      lua_rawgeti(L, -2, 1);
+      lua_rawgeti(L, -3, 2);
+      d->li = (int)lua_tointeger(L, -2) - 1;
+      d->fi = (int)lua_tointeger(L, -1);
+      d->entry = (int)k;
+      lua_pop(L, 2);
+      lua_rawgeti(L, -2, 3);
+      if (d->li >= 0 && d->li < p->nlayers && lua_istable(L, -1)) {
+        plan_item(L, sf_proto_get(p->layers[d->li].proto), d);
+        pl->n++;
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, t, "plan");
+  return pl;
+}
+
+/* Set field fi of layer li of the packet at 1 to v straight (a built-in
+   protocol's: no Lua value to convert), raising as set_field does. */
+static void set_drawn(lua_State *L, sf_pkt *p, int li, int fi, const sf_val *v) {
+  int rc = sf_field_set(p, li, fi, v);
+  if (rc != SF_OK) {
+    lsf_track(L, 1, p);
+    if (v->p) lua_pushlstring(L, (const char *)v->p, v->n);
+    else lua_pushinteger(L, (lua_Integer)v->u);
+    lsf_raise(L, rc, p, li, fi, lua_gettop(L));
+  }
+}
+
+/* One item drawn (the lazy table at t, for D_LUA). */
+static void draw_item(lua_State *L, sf_pkt *p, const ditem *d, int fi, int t) {
+  if (d->kind == D_NUM) {
+    sf_val v = {(uint64_t)rng_range(d->lo, d->hi), NULL, 0};
+    set_drawn(L, p, d->li, fi, &v);
+  } else if (d->kind == D_BYTES) {
+    uint8_t buf[4096 + 8];
+    sf_val v = {0, buf, (size_t)rng_range(d->lo, d->hi)};
+    size_t i;
+    for (i = 0; i < v.n; i += 8) {
+      uint64_t r = rng_next();
+      memcpy(buf + i, &r, 8);
+    }
+    set_drawn(L, p, d->li, fi, &v);
+  } else if (d->kind == D_ADDR) {
+    uint8_t buf[24];
+    sf_val v = {0, buf, d->alen};
+    size_t i;
+    uint64_t r[3] = {rng_next(), rng_next(), 0};
+    memcpy(buf, r, 16);
+    for (i = 0; i < d->alen; i++) buf[i] = (uint8_t)((d->base[i] & d->mask[i]) | (buf[i] & ~d->mask[i]));
+    set_drawn(L, p, d->li, fi, &v);
+  } else {
+    lua_rawgeti(L, t, d->entry);
+    lua_rawgeti(L, -1, 3);
+    lua_getfield(L, -1, "fn");
+    lua_call(L, 0, 1);
+    set_plain_value(L, 1, p, d->li, fi, -1);
+    lua_pop(L, 3);
+  }
+}
+
+/* core.lazy_draw(p): every volatile value of the packet drawn again (the
+   layout-changing ones first: the Lua half keeps them at the front); a
+   field absent from the header as it now is stays as it is */
+static int lazy_draw(lua_State *L) {
+  sf_pkt *p = lsf_parsed(L, 1);
+  dplan *pl;
+  int k;
+  lua_settop(L, 1);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE || lua_getfield(L, 2, "lazy") != LUA_TTABLE)
+    return 0;
+  pl = plan_of(L, p, 3);
+  for (k = 0; k < pl->n; k++) {
+    const ditem *d = &pl->it[k];
+    int fi;
+    if (d->li >= p->nlayers || (fi = resolve(L, p, d->li, d->fi)) < 0) continue;
+    draw_item(L, p, d, fi, 3);
+  }
+  lsf_track(L, 1, p);
+  return 0;
+}
+
+/* core.lazy_hooks(t): the Lua half's set, clear, merge */
+static int lazy_hooks(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &lazy_hooks_key);
+  return 0;
+}
+
+/* core.lazy_table(p) -> the packet's table of lazy values (made if need be) */
+static int lazy_table(lua_State *L) {
+  lsf_checkpacket(L, 1);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 4, 1);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, 2);
+  }
+  if (lua_getfield(L, -1, "lazy") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "lazy");
+  }
+  return 1;
+}
+
+/* core.lazy_put(p, i, fi, value): set field fi of layer i, keeping the
+   lazy value it was drawn from */
+static int lazy_put(lua_State *L) {
+  sf_pkt *p = lsf_parsed(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2), fi = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, i >= 1 && i <= p->nlayers, 2, "no such layer");
+  luaL_argcheck(L, fi >= 0 && fi < sf_proto_get(p->layers[i - 1].proto)->nfields, 3,
+                "no such field");
+  if ((fi = resolve(L, p, (int)i - 1, (int)fi)) < 0) return 0;  /* not in this header now */
+  set_plain_value(L, 1, p, (int)i - 1, (int)fi, 4);
+  return 0;
 }
 
 static int pkt_parse(lua_State *L) {
@@ -795,7 +1155,19 @@ static int pkt_index(lua_State *L) {
   }
   p = lsf_checkpacket(L, 1);
   parse_now(L, 1, p);
+  if (t == LUA_TNUMBER && lua_tointeger(L, -1) == P_PAYLOAD) {
+    if (p->nlayers < 2) return 0;  /* Scapy's NoPayload */
+    push_view(L, 1, 1);
+    return 1;
+  }
   if (t == LUA_TNUMBER) return property(L, p, (int)lua_tointeger(L, -1));
+  if (lua_isinteger(L, 2)) {  /* p[2]: the second layer, p[-1] the last */
+    lua_Integer i = lua_tointeger(L, 2);
+    if (i < 0) i += p->nlayers + 1;
+    if (i < 1 || i > p->nlayers) return 0;
+    push_view(L, 1, (int)i - 1);
+    return 1;
+  }
   if (t == LUA_TUSERDATA) {
     if ((li = find_field(L, p, lua_touserdata(L, -1), &fi)) < 0) return 0;
     if (p->flags & SF_P_DIRTY) lsf_finalize(L, 1, p);
@@ -915,6 +1287,41 @@ static int view_extra(lua_State *L, int pidx, const sf_pkt *p, int li,
   return 0;
 }
 
+static const char view_methods_key = 'v';  /* registry: the Lua half's methods of views */
+
+/* Scapy's navigation from a layer (the packet at 3): payload and
+   underlayer are the next and previous layers' views (nil past the ends);
+   other names are the Lua half's view methods (core.set_view_methods).
+   0 if k is none of them. */
+static int view_nav(lua_State *L, const sf_pkt *p, int li, const char *k) {
+  if (strcmp(k, "payload") == 0 || strcmp(k, "underlayer") == 0) {
+    int to = k[0] == 'p' ? li + 1 : li - 1;
+    if (to < 0 || to >= p->nlayers) lua_pushnil(L);
+    else push_view(L, 3, to);
+    return 1;
+  }
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &view_methods_key) == LUA_TTABLE &&
+      lua_getfield(L, -1, k) == LUA_TFUNCTION)
+    return 1;
+  return 0;
+}
+
+/* core.set_view_methods(t): names views answer with functions */
+static int set_view_methods(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &view_methods_key);
+  return 0;
+}
+
+/* core.view_info(view) -> packet, 1-based layer index */
+static int view_info(lua_State *L) {
+  lsf_layerview *v = (lsf_layerview *)luaL_checkudata(L, 1, LSF_LAYER);
+  lua_getiuservalue(L, 1, 1);
+  lua_pushinteger(L, v->li + 1);
+  return 2;
+}
+
 static int view_index(lua_State *L) {
   int li, fi;
   sf_pkt *p;
@@ -935,11 +1342,11 @@ static int view_index(lua_State *L) {
   } else if (strcmp(k, "name") == 0) {
     lua_pushstring(L, pr->display);
   } else if (strcmp(k, "kind") == 0) {
-    lua_pushinteger(L, pr->id);
+    lua_pushinteger(L, pr->id);  /* as its constructor's kind */
   } else if ((pp = sf_prop_find(pr, k))) {
     if (p->flags & SF_P_DIRTY) lsf_finalize(L, 3, p);
     lsf_push_prop(L, p, li, pp);
-  } else if (!view_extra(L, 3, p, li, k)) {
+  } else if (!view_extra(L, 3, p, li, k) && !view_nav(L, p, li, k)) {
     lsf_field_error(L, pr->id, k);
   }
   return 1;
@@ -980,7 +1387,7 @@ static int view_tostring(lua_State *L) {
 /* ---- registration --------------------------------------------------------- */
 
 static const luaL_Reg pkt_methods[] = {
-  {"bytes", pkt_bytes}, {"build", pkt_build}, {"parse", pkt_parse},
+  {"bytes", pkt_bytes}, {"build", pkt_build}, {"copy", pkt_copy}, {"parse", pkt_parse},
   {"summary", pkt_summary}, {"has_layer", pkt_has_layer},
   {"getfieldval", pkt_getfieldval}, {"get_layer_bytes", pkt_get_layer_bytes},
   {"layer", pkt_layer}, {"_layer_info", pkt_layer_info},
@@ -989,7 +1396,7 @@ static const luaL_Reg pkt_methods[] = {
 
 static const char *const pkt_properties[] = {
   "layer_count", "time", "time_ns", "wirelen", "linktype", "fields",
-  "truncated", "interface_id", "comment", "frame_number", NULL
+  "truncated", "interface_id", "comment", "frame_number", "payload", NULL
 };
 
 static const luaL_Reg pkt_meta[] = {
@@ -1043,6 +1450,24 @@ void lsf_open_packet(lua_State *L) {
   }
   lua_pushcclosure(L, lsf_construct, 2);
   lua_setfield(L, mod, "construct");
+  lua_pushcfunction(L, set_view_methods);
+  lua_setfield(L, mod, "set_view_methods");
+  lua_pushcfunction(L, lazy_hooks);
+  lua_setfield(L, mod, "lazy_hooks");
+  lua_pushcfunction(L, lazy_table);
+  lua_setfield(L, mod, "lazy_table");
+  lua_pushcfunction(L, lazy_put);
+  lua_setfield(L, mod, "lazy_put");
+  lua_pushcfunction(L, lazy_draw);
+  lua_setfield(L, mod, "lazy_draw");
+  lua_pushcfunction(L, core_random_seed);
+  lua_setfield(L, mod, "random_seed");
+  lua_pushcfunction(L, core_random);
+  lua_setfield(L, mod, "random");
+  lua_pushcfunction(L, core_random_bytes);
+  lua_setfield(L, mod, "random_bytes");
+  lua_pushcfunction(L, view_info);
+  lua_setfield(L, mod, "view_info");
 }
 
 /* ---- comments --------------------------------------------------------------- */

@@ -418,7 +418,7 @@ static int write_packet(lua_State *L, lwriter *lw, int idx) {
   sf_pkt *p = lsf_testpacket(L, idx);
   sf_rec rec;
   size_t clen = 0;
-  if (p->flags & SF_P_DIRTY)  /* changed: lengths and checksums first */
+  if ((p->flags & SF_P_DIRTY) || lsf_volatile(p))  /* changed: lengths and checksums first */
     lsf_finalize(L, idx, p);
   rec.data = p->data;
   rec.caplen = (uint32_t)p->len;
@@ -436,10 +436,11 @@ static int write_packet(lua_State *L, lwriter *lw, int idx) {
   return 1;
 }
 
+/* A list: a table, or a PacketList (its # and [i] are metamethods). */
 static int write_list(lua_State *L, lwriter *lw, int idx, const wsource *src) {
-  lua_Integer i, n = (lua_Integer)lua_rawlen(L, idx);
+  lua_Integer i, n = luaL_len(L, idx);
   for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, idx, i);
+    lua_geti(L, idx, i);
     if (!lsf_testpacket(L, -1)) {
       char where[40];
       snprintf(where, sizeof where, "item %lld", (long long)i);

@@ -121,6 +121,11 @@ void lsf_open_packet(lua_State *L);  /* pushes the methods table; construct */
 int lsf_packet_new(lua_State *L);    /* Packet(raw [, opts]) */
 int lsf_constructor(lua_State *L);   /* core.constructor(t) */
 void lsf_finalize(lua_State *L, int idx, sf_pkt *p);  /* raises */
+/* has volatile values to draw at each build (lsf_finalize draws them) */
+int lsf_volatile(const sf_pkt *p);
+/* ltext.c: Scapy's text -- p:summary("scapy") (over lpacket.c's summary),
+   p:sprintf, core.scapy_class, core.scapy_repr, core.scapy_name */
+void lsf_open_text(lua_State *L, int mod, int methods);
 /* packet comments (pcapng), kept in a weak table */
 void lsf_push_comment(lua_State *L, int pidx);
 void lsf_set_comment(lua_State *L, int pidx, int vidx);
@@ -134,6 +139,7 @@ struct sf_filter;
 void lsf_open_filter(lua_State *L);  /* filter_load, frame_protocols */
 struct sf_filter *lsf_checkfilter(lua_State *L, int idx);
 void lsf_open_pcap(lua_State *L);    /* lpcap.c: PcapReader, rdpcap, ... */
+void lsf_open_plist(lua_State *L);   /* lplist.c: PacketStore */
 /* The reader options (strict=) of the table at idx, for every function
    that reads a capture (stackforge.capture.READER_OPTIONS checks them). */
 struct sf_ropts;

@@ -17,6 +17,7 @@
  * and file their text without the NUL padding: the "chaddr" and
  * "nul_padded" codecs below.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common.h"
@@ -123,8 +124,26 @@ static const sf_wsfield bootp_ws[] = {
   WS("dhcp.server", "sname"), WS("dhcp.file", "file"), WSEND
 };
 
+/* Scapy's text of chaddr on Ethernet (htype 1) with the usual padding:
+   "02:00:00:00:00:01 (+ 10 nul pad)"; else Scapy shows the bytes */
+static int bootp_text(const sf_pkt *p, int li, const char *what, char *out,
+                      size_t cap) {
+  const uint8_t *h = p->data + p->layers[li].off;
+  static const uint8_t zeros[10];
+  char mac[18];
+  if (strcmp(what, "chaddr") != 0 || p->layers[li].hlen < BOOTP_LEN || h[1] != 1 ||
+      memcmp(h + 34, zeros, 10) != 0)
+    return -1;
+  sf_format_mac(h + 28, mac);
+  return snprintf(out, cap, "%s (+ 10 nul pad)", mac);
+}
+
+static const char *const bootp_names[] = {"chaddr", "$", NULL};
+static const sf_scapy bootp_scapy = {.names = bootp_names, .text = bootp_text};
+
 static sf_proto bootp = {
   .name = "BOOTP", .display = "BOOTP", .kind = "Bootp",
+  .scapy = &bootp_scapy,
   .fields = bootp_fields, .nfields = NFIELDS(bootp_fields), .minlen = BOOTP_LEN,
   .places = bootp_places, .ws = "dhcp", .ws_fields = bootp_ws,
   .hdr_len = bootp_len, .next = bootp_next, .overload = bootp_overload,
@@ -203,8 +222,42 @@ static const sf_field dhcp_fields[] = {
   BYTESF("options", 0, 0, "dhcp_options", NULL, 0),
 };
 
+/* ---- Scapy's text -------------------------------------------------------- */
+
+static const char *const dhcp_types[] = {
+  "", "Discover", "Offer", "Request", "Decline", "Ack", "Nak", "Release",
+  "Inform", "Force_renew", "Lease_query", "Lease_unassigned",
+  "Lease_unknown", "Lease_active"
+};
+
+/* "type": the message type as DHCP.mysummary says it (Scapy's DHCPTypes
+   name, capitalized; "" for another value), -1 without the option */
+static int dhcp_text(const sf_pkt *p, int li, const char *what, char *out,
+                     size_t cap) {
+  const uint8_t *h = p->data + p->layers[li].off;
+  size_t n = p->layers[li].hlen, pos = 0;
+  if (strcmp(what, "type") != 0) return -1;
+  while (pos < n && h[pos] != 255) {
+    if (h[pos] == 0) {
+      pos++;
+      continue;
+    }
+    if (pos + 2 > n || pos + 2 + h[pos + 1] > n) return -1;
+    if (h[pos] == 53 && h[pos + 1] >= 1) {
+      unsigned t = h[pos + 2];
+      return snprintf(out, cap, "%s", t < sizeof dhcp_types / sizeof *dhcp_types
+                      ? dhcp_types[t] : "");
+    }
+    pos += 2u + h[pos + 1];
+  }
+  return -1;
+}
+
+static const sf_scapy dhcp_scapy = {.fmt = "{$type:DHCP %$type%}", .text = dhcp_text};
+
 static sf_proto dhcp = {
   .name = "DHCP", .display = "DHCP", .kind = "Dhcp",
+  .scapy = &dhcp_scapy,
   .fields = dhcp_fields, .nfields = NFIELDS(dhcp_fields), .minlen = 0,
   .hdr_len = dhcp_len, .extent = dhcp_extent, .next = dhcp_next,
   .overload = dhcp_overload, .var = dhcp_var,

@@ -30,11 +30,13 @@
  * built on TCP gets its length bytes when the packet is finalized.
  * Several messages in one TCP segment are parsed one after another.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "../summary.h"
 #include "../custom/custom.h"
 
 /* ---- value names ------------------------------------------------------------ */
@@ -824,6 +826,75 @@ static int dns_compress(sf_pkt *p, int li) {
   return rc == SF_OK ? sf_finalize(p) : rc;
 }
 
+/* ---- Scapy's summary ---------------------------------------------------------------- */
+
+/* rdata of the resource record at layer k as Scapy's DNSRR holds it,
+   formatted with "%s": an address as text, a name or other bytes as
+   Python's bytes repr, TXT's strings as a list of them. */
+static int rdata_text(const sf_pkt *p, int m, int k, char *out, size_t cap) {
+  const sf_layer *l = &p->layers[k];
+  const uint8_t *h = p->data + l->off, *msg;
+  sf_val name;
+  size_t nl, rdlen, mlen, w, i;
+  unsigned type;
+  char tmp[1024];
+  int tl;
+  if (sf_field_get(p, k, 0, &name) != SF_OK) return -1;
+  nl = name.n;
+  if (nl + 10 > l->hlen) return -1;
+  type = rd16(h + nl);
+  rdlen = rd16(h + nl + 8);
+  if (nl + 10 + rdlen > l->hlen) rdlen = l->hlen - nl - 10;
+  h += nl + 10;
+  if ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)) {
+    char a[64];
+    inet_ntop(type == 1 ? AF_INET : AF_INET6, h, a, sizeof a);
+    return snprintf(out, cap, "%s", a);
+  }
+  if (type == 2 || type == 5 || type == 12 || type == 39) {
+    msg = message_bytes(p, m, &mlen);
+    tl = name_text(h, rdlen, msg, mlen, tmp, sizeof tmp);
+    if (tl < 0 || (size_t)tl >= sizeof tmp) return -1;
+    return (int)sf_scapy_pybytes((const uint8_t *)tmp, (size_t)tl, out, cap);
+  }
+  if (type != 16) return (int)sf_scapy_pybytes(h, rdlen, out, cap);
+  w = (size_t)snprintf(out, cap, "[");
+  for (i = 0; i < rdlen; i += 1u + h[i]) {
+    size_t n = h[i] < rdlen - i - 1 ? h[i] : rdlen - i - 1;
+    if (i) w += (size_t)snprintf(out + (w < cap ? w : cap), w < cap ? cap - w : 0, ", ");
+    w += sf_scapy_pybytes(h + i + 1, n, out + (w < cap ? w : cap), w < cap ? cap - w : 0);
+  }
+  w += (size_t)snprintf(out + (w < cap ? w : cap), w < cap ? cap - w : 0, "]");
+  return (int)w;
+}
+
+/* Scapy's DNS.mysummary names the first question of a query and the
+   rdata of the first answer of a response, when the header counts one
+   and it is of the plain class (DNSQR, DNSRR): the text "name". */
+static int dns_text(const sf_pkt *p, int li, const char *what, char *out,
+                    size_t cap) {
+  const sf_layer *l = &p->layers[li];
+  size_t skip = l->hlen >= 14 ? 2 : 0, mlen;
+  const uint8_t *msg;
+  int qr, first, k;
+  sf_val name;
+  char tmp[1024];
+  if (strcmp(what, "name") != 0 || l->hlen < skip + 12) return -1;
+  qr = p->data[l->off + skip + 2] >> 7;
+  if (!count_at(p, li, qr) || sf_part_layers(p, li, qr, &first) < 1) return -1;
+  if (p->layers[first].proto != recs[qr ? R_RR : R_QR].id) return -1;
+  if (qr) return rdata_text(p, li, first, out, cap);
+  if (sf_field_get(p, first, 0, &name) != SF_OK) return -1;
+  msg = message_bytes(p, li, &mlen);
+  k = name_text(name.p, name.n, msg, mlen, tmp, sizeof tmp);
+  if (k < 0 || (size_t)k >= sizeof tmp) return -1;
+  return (int)sf_scapy_pybytes((const uint8_t *)tmp, (size_t)k, out, cap);
+}
+
+static const sf_scapy dns_scapy = {
+  .fmt = "DNS {qr:Ans}{!qr:Qry}{$name: \"%$name%\"} ", .text = dns_text
+};
+
 /* ---- registration -------------------------------------------------------------------- */
 
 static const sf_part dns_parts[] = {
@@ -869,7 +940,7 @@ static sf_proto dns = {
   .places = dns_places, .ws = "dns", .ws_fields = dns_ws,
   .parts = dns_parts, .methods = dns_methods,
   .hdr_len = dns_hdr_len, .next = dns_next, .fixup = dns_fixup,
-  .present = dns_present,
+  .present = dns_present, .scapy = &dns_scapy,
 };
 
 /* LLMNR (RFC 4795): DNS's format with its own flags, UDP 5355 both ways */
@@ -925,7 +996,7 @@ static sf_proto llmnr = {
   .name = "LLMNRQuery", .display = "LLMNR", .kind = "Llmnr",
   .fields = llmnr_fields, .nfields = NFIELDS(llmnr_fields), .minlen = 12,
   .places = llmnr_places, .ws = "llmnr", .ws_fields = llmnr_ws,
-  .variants = llmnr_variants, .parts = dns_parts,
+  .variants = llmnr_variants, .parts = dns_parts, .scapy = &dns_scapy,
   .hdr_len = llmnr_hdr_len, .next = dns_next, .fixup = llmnr_fixup,
 };
 

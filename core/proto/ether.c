@@ -1,6 +1,8 @@
 /*
  * ether.c -- Ethernet II, 802.1Q / 802.1ad VLAN tags, ARP.
  */
+#include <string.h>
+
 #include "common.h"
 
 /* EtherTypes of protocols sflua does not dissect; the others are named by
@@ -51,8 +53,33 @@ static const sf_wsfield ether_ws[] = {
   WSX("eth.type", "type", 4), WSEND
 };
 
+/* Scapy's Ether.mysummary; EtherTypes named from /etc/ethertypes.  A
+   frame whose type field is an 802.3 length is Scapy's Dot3 (Ether's
+   dispatch_hook), with Dot3's mysummary. */
+static int is_8023(const sf_pkt *p, int li) {
+  return rd16(p->data + p->layers[li].off + 12) <= 1500;
+}
+
+static int ether_text(const sf_pkt *p, int li, const char *what, char *out,
+                      size_t cap) {
+  if (strcmp(what, "dot3") != 0 || !is_8023(p, li)) return -1;
+  if (cap) out[0] = '\0';
+  return 0;
+}
+
+static const char *ether_cls(const sf_pkt *p, int li) {
+  return is_8023(p, li) ? "Dot3" : NULL;
+}
+
+static const char *const ether_type_names[] = {"type", "ethertypes", NULL};
+static const sf_scapy ether_scapy = {
+  .fmt = "{$dot3:802.3 %src% > %dst%}{!$dot3:%src% > %dst% (%type%)}",
+  .names = ether_type_names, .text = ether_text, .cls = ether_cls,
+};
+
 static sf_proto ether = {
   .name = "Ether", .display = "Ethernet", .kind = "Ethernet",
+  .scapy = &ether_scapy,
   .fields = ether_fields, .nfields = NFIELDS(ether_fields), .minlen = 14,
   .next_table = "ethertype", .next_keys = {"type"}, .places = ether_places,
   .facts = &ether_facts, .ws = "eth", .ws_fields = ether_ws,
@@ -98,8 +125,16 @@ static const sf_wsfield dot1ad_ws[] = {
   WS("ieee8021ad.id", "vlan"), WSEND
 };
 
+/* Scapy's Dot1Q.mysummary (Dot1AD inherits it) */
+static const sf_scapy dot1q_scapy = {
+  .fmt = "{^Ether:802.1q %^src% > %^dst% (%type%) vlan %vlan%}"
+         "{!^Ether:802.1q (%type%) vlan %vlan%}",
+  .names = ether_type_names,
+};
+
 static sf_proto dot1q = {
   .name = "Dot1Q", .display = "802.1Q", .kind = "Dot1Q",
+  .scapy = &dot1q_scapy,
   .fields = dot1q_fields, .nfields = NFIELDS(dot1q_fields), .minlen = 4,
   .next_table = "ethertype", .next_keys = {"type"}, .places = dot1q_places,
   .aliases = dot1q_aliases, .facts = &dot1q_facts, .hdr_len = dot1q_len,
@@ -107,6 +142,7 @@ static sf_proto dot1q = {
 };
 
 static sf_proto dot1ad = {
+  .scapy = &dot1q_scapy,
   .name = "Dot1AD", .display = "802.1AD", .kind = "Dot1AD",
   .fields = dot1q_fields, .nfields = NFIELDS(dot1q_fields), .minlen = 4,
   .next_table = "ethertype", .next_keys = {"type"}, .places = dot1ad_places,
@@ -179,8 +215,16 @@ static const sf_wsfield arp_ws[] = {
 };
 
 /* Addresses of other sizes are not named fields: show them as payload. */
+static const char *const arp_names[] = {"ptype", "ethertypes", NULL};
+static const sf_scapy arp_scapy = {
+  .fmt = "{op=1:ARP who has %pdst% says %psrc%}{op=2:ARP is at %hwsrc% says %psrc%}"
+         "{!op=1:{!op=2:ARP %op% %psrc% > %pdst%}}",
+  .names = arp_names,
+};
+
 static sf_proto arp = {
   .name = "ARP", .display = "ARP", .kind = "Arp",
+  .scapy = &arp_scapy,
   .fields = arp_fields, .nfields = NFIELDS(arp_fields), .minlen = 28,
   .places = arp_places, .variants = arp_variants, .facts = &arp_facts,
   .ws = "arp", .ws_fields = arp_ws,

@@ -129,8 +129,12 @@ static const sf_wsfield gre_ws[] = {
   WS("gre.sequence_number", "sequence_number"), WSEND
 };
 
+static const char *const gre_names[] = {"proto", "ethertypes", NULL};
+static const sf_scapy gre_scapy = {.names = gre_names};
+
 static sf_proto gre = {
   .name = "GRE", .display = "GRE", .kind = "Gre",
+  .scapy = &gre_scapy,
   .fields = gre_fields, .nfields = NFIELDS(gre_fields), .minlen = 4,
   .next_table = "ethertype", .next_keys = {"proto"}, .places = gre_places,
   .aliases = gre_aliases, .ws = "gre", .ws_fields = gre_ws,
@@ -223,6 +227,7 @@ static const sf_wsfield pptp_ws[] = {
 };
 
 static sf_proto pptp = {
+  .scapy = &gre_scapy,
   .name = "GRE_PPTP", .display = "GRE PPTP", .kind = "GrePptp",
   .fields = pptp_fields, .nfields = NFIELDS(pptp_fields), .minlen = 8,
   .places = pptp_places, .aliases = pptp_aliases, .ws = "gre", .ws_fields = pptp_ws,

@@ -3,6 +3,9 @@
  * depend on the message type, as in Scapy; error messages quote the
  * offending IP header, which is dissected as layers of its own.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "common.h"
 
 static const sf_enum icmp_types[] = {
@@ -122,8 +125,80 @@ static const sf_wsfield icmp_ws[] = {
   WS("icmp.pointer", "ptr"), WSEND
 };
 
+/* ---- Scapy's text -------------------------------------------------------- */
+
+/* Scapy's icmpcodes: the code's name depends on the type */
+static const sf_enum codes_unreach[] = {
+  {0, "network-unreachable"}, {1, "host-unreachable"}, {2, "protocol-unreachable"},
+  {3, "port-unreachable"}, {4, "fragmentation-needed"}, {5, "source-route-failed"},
+  {6, "network-unknown"}, {7, "host-unknown"}, {9, "network-prohibited"},
+  {10, "host-prohibited"}, {11, "TOS-network-unreachable"},
+  {12, "TOS-host-unreachable"}, {13, "communication-prohibited"},
+  {14, "host-precedence-violation"}, {15, "precedence-cutoff"}, {0, NULL}
+};
+static const sf_enum codes_redirect[] = {
+  {0, "network-redirect"}, {1, "host-redirect"}, {2, "TOS-network-redirect"},
+  {3, "TOS-host-redirect"}, {0, NULL}
+};
+static const sf_enum codes_exceeded[] = {
+  {0, "ttl-zero-during-transit"}, {1, "ttl-zero-during-reassembly"}, {0, NULL}
+};
+static const sf_enum codes_param[] = {
+  {0, "ip-header-bad"}, {1, "required-option-missing"}, {0, NULL}
+};
+static const sf_enum codes_photuris[] = {
+  {0, "bad-spi"}, {1, "authentication-failed"}, {2, "decompression-failed"},
+  {3, "decryption-failed"}, {4, "need-authentification"},
+  {5, "need-authorization"}, {0, NULL}
+};
+
+static const sf_enum *codes_of(unsigned type) {
+  switch (type) {
+    case 3: return codes_unreach;
+    case 5: return codes_redirect;
+    case 11: return codes_exceeded;
+    case 12: return codes_param;
+    case 40: return codes_photuris;
+    default: return NULL;
+  }
+}
+
+/* A timestamp (ms since midnight) as Scapy's ICMPTimeStampField shows it */
+static int timestamp_text(const sf_pkt *p, int li, const char *what, char *out,
+                          size_t cap) {
+  int fi = sf_field_resolve(p, li, sf_field_find(sf_proto_get(p->layers[li].proto), what));
+  uint64_t v, sec, min;
+  if (fi < 0) return -1;
+  v = sf_lget(p, li, fi);
+  sec = v / 1000, min = sec / 60;
+  return snprintf(out, cap, "%llu:%llu:%llu.%llu", (unsigned long long)(min / 60),
+                  (unsigned long long)(min % 60), (unsigned long long)(sec % 60),
+                  (unsigned long long)(v % 1000));
+}
+
+/* "code": the code as Scapy names it for the type (its number else);
+   "ts_ori", "ts_rx", "ts_tx": Scapy's time of day */
+static int icmp_text(const sf_pkt *p, int li, const char *what, char *out,
+                     size_t cap) {
+  const uint8_t *h = p->data + p->layers[li].off;
+  const sf_enum *e;
+  if (strncmp(what, "ts_", 3) == 0) return timestamp_text(p, li, what, out, cap);
+  if (strcmp(what, "code") != 0 || p->layers[li].hlen < 2) return -1;
+  for (e = codes_of(h[0]); e && e->name; e++)
+    if (e->value == h[1]) return snprintf(out, cap, "%s", e->name);
+  return snprintf(out, cap, "%u", h[1]);
+}
+
+static const char *const icmp_names[] = {"code", "$", "ts_ori", "$", "ts_rx", "$",
+                                         "ts_tx", "$", NULL};
+static const sf_scapy icmp_scapy = {
+  .fmt = "{^IP:ICMP %^src% > %^dst% %type% %code%}{!^IP:ICMP %type% %code%}",
+  .quoted = "ICMPerror", .names = icmp_names, .text = icmp_text,
+};
+
 static sf_proto icmp = {
   .name = "ICMP", .display = "ICMP", .kind = "Icmp",
+  .scapy = &icmp_scapy,
   .fields = icmp_fields, .nfields = NFIELDS(icmp_fields), .minlen = 8,
   .places = icmp_places, .aliases = icmp_aliases, .variants = icmp_variants,
   .facts = &icmp_facts, .ws = "icmp", .ws_fields = icmp_ws,

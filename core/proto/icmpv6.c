@@ -3,6 +3,7 @@
  * its options.  Like ICMP, the body depends on the type; ND options are
  * layers of their own, as in Scapy.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common.h"
@@ -181,8 +182,56 @@ static const sf_wsfield icmp6_ws[] = {
   WS("icmpv6.nd.na.flag.o", "O#2"), WSEND
 };
 
+/* Scapy's names of the error messages' codes, by type */
+static const sf_enum codes_unreach[] = {
+  {0, "No route to destination"},
+  {1, "Communication with destination administratively prohibited"},
+  {2, "Beyond scope of source address"}, {3, "Address unreachable"},
+  {4, "Port unreachable"}, {0, NULL}
+};
+static const sf_enum codes_exceeded[] = {
+  {0, "hop limit exceeded in transit"}, {1, "fragment reassembly time exceeded"},
+  {0, NULL}
+};
+static const sf_enum codes_param[] = {
+  {0, "erroneous header field encountered"},
+  {1, "unrecognized Next Header type encountered"},
+  {2, "unrecognized IPv6 option encountered"},
+  {3, "first fragment has incomplete header chain"}, {0, NULL}
+};
+
+/* "code": the code as Scapy's class of the type names it, else its number */
+static int icmp6_text(const sf_pkt *p, int li, const char *what, char *out,
+                      size_t cap) {
+  const uint8_t *h = p->data + p->layers[li].off;
+  const sf_enum *e = NULL;
+  if (strcmp(what, "code") != 0 || p->layers[li].hlen < 2) return -1;
+  if (h[0] == 1) e = codes_unreach;
+  else if (h[0] == 3) e = codes_exceeded;
+  else if (h[0] == 4) e = codes_param;
+  for (; e && e->name; e++)
+    if (e->value == h[1]) return snprintf(out, cap, "%s", e->name);
+  return snprintf(out, cap, "%u", h[1]);
+}
+
+/* Scapy's ICMPv6 classes' mysummary, by type; the reserved words of
+   router and neighbour solicitations are plain numbers there */
+static const char *const icmp6_names[] = {"code", "$", "res#1", "decimal",
+                                          "res#3", "decimal", "ptr", "decimal", NULL};
+static const sf_scapy icmp6_scapy = {
+  .names = icmp6_names, .text = icmp6_text,
+  .fmt = "{type=128:ICMPv6 Echo Request (id: %id% seq: %seq%)}"
+         "{type=129:ICMPv6 Echo Reply (id: %id% seq: %seq%)}"
+         "{type=134:ICMPv6 Neighbor Discovery - Router Advertisement Lifetime "
+         "%routerlifetime% Hop Limit %chlim% Preference %prf% Managed %M% "
+         "Other %O% Home %H%}"
+         "{type=135:ICMPv6 Neighbor Discovery - Neighbor Solicitation (tgt: %tgt%)}"
+         "{type=136:ICMPv6 Neighbor Discovery - Neighbor Advertisement (tgt: %tgt%)}",
+};
+
 static sf_proto icmpv6 = {
   .name = "ICMPv6", .display = "ICMPv6", .kind = "Icmpv6",
+  .scapy = &icmp6_scapy,
   .fields = icmp6_fields, .nfields = NFIELDS(icmp6_fields), .minlen = 8,
   .places = icmp6_places, .aliases = icmp6_aliases, .variants = icmp6_variants,
   .facts = &icmp6_facts, .ws = "icmpv6", .ws_fields = icmp6_ws,
@@ -282,8 +331,19 @@ static const sf_wsfield ndopt_ws[] = {
   WS("icmpv6.opt.prefix", "prefix"), WS("icmpv6.opt.mtu", "mtu"), WSEND
 };
 
+static const char *const ndopt_names[] = {"type", "decimal", NULL};
+static const sf_scapy ndopt_scapy = {
+  .names = ndopt_names,
+  .fmt = "{type=1:ICMPv6 Neighbor Discovery Option - Source Link-Layer Address %lladdr%}"
+         "{type=2:ICMPv6 Neighbor Discovery Option - Destination Link-Layer Address %lladdr%}"
+         "{type=3:ICMPv6 Neighbor Discovery Option - Prefix Information %prefix%/%prefixlen% "
+         "On-link %L% Autonomous Address %A% Router Address %R%}"
+         "{type=5:ICMPv6 Neighbor Discovery Option - MTU %mtu%}",
+};
+
 static sf_proto ndopt = {
   .name = "ICMPv6NDOpt", .display = "ICMPv6 ND Option",
+  .scapy = &ndopt_scapy,
   .kind = "Icmpv6NdOpt", .fields = ndopt_fields,
   .nfields = NFIELDS(ndopt_fields), .minlen = 8, .variants = ndopt_variants,
   .ws_fields = ndopt_ws,

@@ -140,8 +140,15 @@ static const sf_wsfield ip_ws[] = {
   WS2("ip.addr", "src", "dst"), WSEND
 };
 
+static const char *const ip_names[] = {"proto", "protocols", NULL};
+static const sf_scapy ip_scapy = {
+  .fmt = "%src% > %dst% %proto%{frag: frag:%r,frag%}", .quoted = "IPerror",
+  .names = ip_names,
+};
+
 static sf_proto ipv4 = {
   .name = "IP", .display = "IPv4", .kind = "Ipv4",
+  .scapy = &ip_scapy,
   .fields = ip_fields, .nfields = NFIELDS(ip_fields), .minlen = 20,
   .next_table = "ip.proto", .next_keys = {"proto"}, .places = ip_places,
   .aliases = ip_aliases, .facts = &ip_facts, .ws = "ip", .ws_fields = ip_ws,

@@ -7,11 +7,13 @@
 #include "common.h"
 
 
+/* Scapy's ipv6nh */
 static const sf_enum ipv6_nh[] = {
   {0, "Hop-by-Hop Option Header"}, {4, "IP"}, {6, "TCP"}, {17, "UDP"},
-  {41, "IPv6"}, {43, "Routing Header"}, {44, "Fragmentation Header"},
+  {41, "IPv6"}, {43, "Routing Header"}, {44, "Fragment Header"},
   {47, "GRE"}, {50, "ESP Header"}, {51, "AH Header"}, {58, "ICMPv6"},
-  {59, "No Next Header"}, {60, "Destination Option Header"}, {0, NULL}
+  {59, "No Next Header"}, {60, "Destination Option Header"}, {112, "VRRP"},
+  {132, "SCTP"}, {135, "Mobility Header"}, {0, NULL}
 };
 
 enum { F_VERSION, F_TC, F_FL, F_PLEN, F_NH, F_HLIM, F_SRC, F_DST };
@@ -163,7 +165,11 @@ static const sf_wsfield routing_ws[] = {
   WS("ipv6.routing.type", "type"), WS("ipv6.routing.segleft", "segleft"), WSEND
 };
 
+static const char *const routing_names[] = {"reserved", "decimal", NULL};
+static const sf_scapy routing_scapy = {.names = routing_names};
+
 static sf_proto routing = {
+  .scapy = &routing_scapy,
   .name = "IPv6ExtHdrRouting", .display = "IPv6 Routing Header",
   .kind = "Ipv6Routing", .fields = routing_fields,
   .nfields = NFIELDS(routing_fields), .minlen = 8,
@@ -301,8 +307,14 @@ static const sf_wsfield ipv6_ws[] = {
   WS2("ipv6.addr", "src", "dst"), WSEND
 };
 
+static const char *const ipv6_names[] = {"tc", "decimal", NULL};
+static const sf_scapy ipv6_scapy = {
+  .fmt = "%src% > %dst% (%r,nh%)", .quoted = "IPerror6", .names = ipv6_names,
+};
+
 static sf_proto ipv6 = {
   .name = "IPv6", .display = "IPv6", .kind = "Ipv6",
+  .scapy = &ipv6_scapy,
   .fields = ipv6_fields, .nfields = NFIELDS(ipv6_fields), .minlen = 40,
   .next_table = "ip.proto", .next_keys = {"nh"}, .places = ipv6_places,
   .aliases = ipv6_aliases, .facts = &ipv6_facts, .ws = "ipv6", .ws_fields = ipv6_ws,

@@ -9,6 +9,9 @@
  * read in the "ethertype" table.  Scapy's LLC has a one-byte control
  * field (U frames); I and S frames' second control byte is payload here.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "common.h"
 
 /* ---- 802.3 ------------------------------------------------------------ */
@@ -60,8 +63,11 @@ static const sf_wsfield dot3_ws[] = {
   WSEND
 };
 
+/* Scapy's Dot3.mysummary */
+static const sf_scapy dot3_scapy = {.fmt = "802.3 %src% > %dst%"};
+
 static sf_proto dot3 = {
-  .name = "Dot3", .display = "802.3", .kind = "Dot3",
+  .name = "Dot3", .display = "802.3", .kind = "Dot3", .scapy = &dot3_scapy,
   .fields = dot3_fields, .nfields = NFIELDS(dot3_fields), .minlen = 14,
   .ws_fields = dot3_ws, .facts = &dot3_facts, .hdr_len = dot3_len,
   .extent = dot3_extent, .next = dot3_next, .fixup = dot3_fixup,
@@ -201,8 +207,28 @@ static const sf_wsfield eapol_ws[] = {
   WS("eapol.len", "len"), WSEND
 };
 
+/* Scapy's EAPOL.mysummary, with Scapy 2.5's names of the types (its
+   eapol_types; sflua's own are the shorter names above) */
+static int eapol_text(const sf_pkt *p, int li, const char *what, char *out,
+                      size_t cap) {
+  static const char *const names[] = {
+    "EAP-Packet", "EAPOL-Start", "EAPOL-Logoff", "EAPOL-Key",
+    "EAPOL-Encapsulated-ASF-Alert", "EAPOL-MKA", "EAPOL-Announcement (Generic)",
+    "EAPOL-Announcement (Specific)", "EAPOL-Announcement-Req"
+  };
+  uint64_t t = sf_lget(p, li, 1);
+  if (strcmp(what, "type") != 0) return -1;
+  if (t < sizeof names / sizeof names[0]) return snprintf(out, cap, "%s", names[t]);
+  return snprintf(out, cap, "%u", (unsigned)t);
+}
+
+static const char *const eapol_names[] = {"type", "$", NULL};
+static const sf_scapy eapol_scapy = {
+  .fmt = "EAPOL %type%", .names = eapol_names, .text = eapol_text
+};
+
 static sf_proto eapol = {
-  .name = "EAPOL", .display = "EAPOL", .kind = "Eapol",
+  .name = "EAPOL", .display = "EAPOL", .kind = "Eapol", .scapy = &eapol_scapy,
   .fields = eapol_fields, .nfields = NFIELDS(eapol_fields), .minlen = 4,
   .places = eapol_places, .ws = "eapol", .ws_fields = eapol_ws,
   .hdr_len = eapol_len, .extent = eapol_extent, .next = eapol_next,

@@ -54,8 +54,13 @@ static const sf_wsfield sll_ws[] = {
   WS("sll.halen", "lladdrlen"), WSX("sll.etype", "proto", 4), WSEND
 };
 
+/* Scapy names the protocol from /etc/ethertypes */
+static const char *const sll_names[] = {"proto", "ethertypes", NULL};
+static const sf_scapy sll_scapy = {.names = sll_names};
+
 static sf_proto sll = {
   .name = "CookedLinux", .display = "Linux cooked", .kind = "CookedLinux",
+  .scapy = &sll_scapy,
   .fields = sll_fields, .nfields = NFIELDS(sll_fields), .minlen = 16,
   .next_table = "ethertype", .next_keys = {"proto"}, .places = sll_places,
   .facts = &sll_facts, .ws = "sll", .ws_fields = sll_ws,
@@ -99,6 +104,7 @@ static const sf_wsfield sll2_ws[] = {
 
 static sf_proto sll2 = {
   .name = "CookedLinuxV2", .display = "Linux cooked v2", .kind = "CookedLinuxV2",
+  .scapy = &sll_scapy,
   .fields = sll2_fields, .nfields = NFIELDS(sll2_fields), .minlen = 20,
   .next_table = "ethertype", .next_keys = {"proto"}, .places = sll2_places,
   .facts = &sll_facts, .ws = "sll", .ws_fields = sll2_ws,

@@ -69,8 +69,17 @@ static const sf_wsfield tcp_ws[] = {
 };
 
 /* What follows is found by the destination port, then the source port. */
+/* TCP.mysummary: the addresses of the IP or IPv6 layer right below */
+static const char *const tcp_names[] = {"sport", "services/tcp", "dport", "services/tcp", NULL};
+static const sf_scapy tcp_scapy = {
+  .fmt = "{^@net:TCP %^src%:%sport% > %^dst%:%dport% %flags%}"
+         "{!^@net:TCP %sport% > %dport% %flags%}",
+  .quoted = "TCPerror", .names = tcp_names,
+};
+
 static sf_proto tcp = {
   .name = "TCP", .display = "TCP", .kind = "Tcp",
+  .scapy = &tcp_scapy,
   .fields = tcp_fields, .nfields = NFIELDS(tcp_fields), .minlen = 20,
   .next_table = "tcp.port", .next_keys = {"dport", "sport"},
   .places = tcp_places, .aliases = tcp_aliases, .facts = &tcp_facts,

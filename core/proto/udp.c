@@ -49,8 +49,15 @@ static const sf_wsfield udp_ws[] = {
 };
 
 /* What follows is found by the destination port, then the source port. */
+static const char *const udp_names[] = {"sport", "services/udp", "dport", "services/udp", NULL};
+static const sf_scapy udp_scapy = {
+  .fmt = "{^@net:UDP %^src%:%sport% > %^dst%:%dport%}{!^@net:UDP %sport% > %dport%}",
+  .quoted = "UDPerror", .names = udp_names,
+};
+
 static sf_proto udp = {
   .name = "UDP", .display = "UDP", .kind = "Udp",
+  .scapy = &udp_scapy,
   .fields = udp_fields, .nfields = NFIELDS(udp_fields), .minlen = 8,
   .next_table = "udp.port", .next_keys = {"dport", "sport"},
   .places = udp_places, .aliases = udp_aliases, .facts = &udp_facts,

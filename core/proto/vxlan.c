@@ -109,8 +109,13 @@ static const sf_wsfield vxlan_ws[] = {
   WS("vxlan.vni", "vni"), WSEND
 };
 
+static const sf_scapy vxlan_scapy = {
+  .fmt = "{flags&G:VXLAN (vni=%vni% gpid=%gpid%)}{!flags&G:VXLAN (vni=%vni%)}",
+};
+
 static sf_proto vxlan = {
   .name = "VXLAN", .display = "VXLAN", .kind = "Vxlan",
+  .scapy = &vxlan_scapy,
   .fields = vxlan_fields, .nfields = NFIELDS(vxlan_fields), .minlen = 8,
   .places = vxlan_places, .ws = "vxlan", .ws_fields = vxlan_ws,
   .hdr_len = vxlan_len, .next = vxlan_next,

@@ -4,6 +4,7 @@
 -- caller's line.  docs/pcap.md describes the functions.
 local core = require("stackforge.core")
 local options = require("stackforge.options")
+local plist = require("stackforge.packetlist")
 
 local M = {}
 
@@ -49,11 +50,22 @@ function M.PcapReader(path, opts)
   return r
 end
 
---- rdpcap(path [, {count=, partial=, strict=, filter=}]) -> {Packet...} [, message]
+--- rdpcap(path [, {count=, partial=, strict=, filter=}]) -> PacketList [, message]
+--- A mapped file's list holds its records, not packets (stackforge.packetlist).
 function M.rdpcap(path, opts)
   path_arg("rdpcap", path)
   options.check("rdpcap", opts, RDPCAP, 2)
-  local pkts, err = core.rdpcap(path, compiled("rdpcap", opts))
+  local o = compiled("rdpcap", opts)
+  local name = path:match("[^/]*$")
+  local store, err = core.PacketStore(path, o)
+  local pkts
+  if store then
+    pkts = plist.new({}, name, store, #store)
+  elseif store == false then  -- a pipe or gzip: the packets themselves
+    local t
+    t, err = core.rdpcap(path, o)
+    pkts = t and plist.new(t, name)
+  end
   if err and not (pkts and opts and opts.partial) then error(err, 2) end
   return pkts, err
 end
@@ -73,7 +85,7 @@ local function file_writer(fname, write)
     path_arg(fname, path)
     packets_arg(fname, pkts, 2)
     options.check(fname, opts, WRITER, 2)
-    local _, err = write(path, pkts, opts)
+    local _, err = write(path, plist.plain(pkts), opts)
     if err then error(err, 2) end
   end
 end

@@ -209,12 +209,14 @@ local ip_single = {[0] = true, [1] = true}
 M.ip_options = {
   decode = function(d)
     local r = decode_klv(d, ip_names, ip_value, ip_single, 0)
-    for _, o in ipairs(r) do  -- route options also report their pointer
-      local n = ip_numbers[o[1]]
-      if n == 7 or n == 131 or n == 137 then
-        local at = d:find(string.char(n), 1, true)
-        o.pointer = at and d:byte(at + 2) or nil
+    local at = 1  -- route options also report their pointer: walk the options
+    for _, o in ipairs(r) do
+      local n = d:byte(at)
+      if not n then break end
+      if (n == 7 or n == 131 or n == 137) and ip_numbers[o[1]] == n then
+        o.pointer = d:byte(at + 2)
       end
+      at = at + ((n == 0 or n == 1) and 1 or math.max(d:byte(at + 1) or 2, 2))
     end
     return r
   end,

@@ -339,7 +339,7 @@ local function numeric(f, v)
 end
 
 local mirror = {sport = "dport", dport = "sport"}
-local ports = {[layers.LayerKind.Udp] = true, [layers.LayerKind.Tcp] = true}
+local ports = {[layers.UDP.kind] = true, [layers.TCP.kind] = true}
 
 -- lk, uk: kinds resolved by the public function, so that kind_of blames its caller
 local function each_binding(lk, uk, fields, fn)

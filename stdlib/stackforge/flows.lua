@@ -126,7 +126,8 @@ end
 --- extract_flows_from_packets(pkts or iterator, opts)
 function M.extract_flows_from_packets(pkts, opts)
   local cfg, on_flow, on_packet, anon = parse_opts(opts, "extract_flows_from_packets")
-  local convs, err = core.flows_packets(pkts, cfg, on_flow, on_packet, anon)
+  local convs, err = core.flows_packets(require("stackforge.packetlist").plain(pkts),
+    cfg, on_flow, on_packet, anon)
   if err then error(err, 2) end
   return convs
 end

@@ -5,6 +5,7 @@
 local core = require("stackforge.core")
 local layers = require("stackforge.layers")
 local show = require("stackforge.show")
+require("stackforge.navigate")  -- getlayer, haslayer, ..., and layer views' methods
 require("stackforge.codecs")
 require("stackforge.mqtt")  -- MQTT's codecs and MQTT.publish{...}, ...
 local custom = require("stackforge.custom")
@@ -17,6 +18,7 @@ local M = {
   LayerKind = layers.LayerKind,
   Packet = core.packet,
   show = show.show,
+  show2 = show.show2,
   hexdump = show.hexdump,
   ls = show.ls,
   completions = show.completions,
@@ -100,6 +102,43 @@ do
   local dfilter = require("stackforge.dfilter")
   M.DisplayFilter = dfilter.DisplayFilter
   core.Packet.matches = dfilter.matches
+end
+
+-- volatile values, fuzz, implicit sets (stdlib/stackforge/volatile.lua)
+do
+  local volatile = require("stackforge.volatile")
+  for _, name in ipairs{"RandNum", "RandByte", "RandShort", "RandInt", "RandLong",
+      "RandSByte", "RandSShort", "RandSInt", "RandIP", "RandIP6", "RandMAC",
+      "RandString", "RandBin", "RandEnum", "RandChoice", "RandTermString",
+      "random_seed", "fuzz", "Range"} do
+    M[name] = volatile[name]
+  end
+end
+
+-- IP fragments (stdlib/stackforge/fragment.lua)
+do
+  local fragment = require("stackforge.fragment")
+  for _, name in ipairs{"fragment", "fragment6", "defragment", "defrag", "defragment6"} do
+    M[name] = fragment[name]
+  end
+end
+
+-- hex tools (stdlib/stackforge/hextools.lua); hexdump is show.lua's
+do
+  local hex = require("stackforge.hextools")
+  for _, name in ipairs{"hexdiff", "hexstr", "linehexdump", "chexdump", "import_hexcap"} do
+    M[name] = hex[name]
+  end
+  --- Raw.from_hexdump(text): a Raw layer of the bytes a hex dump shows
+  function M.Raw.from_hexdump(text)
+    return M.Raw{load = hex.read_hexcap("Raw.from_hexdump", text)}
+  end
+end
+
+-- help, lsc, explore (stdlib/stackforge/help.lua)
+do
+  local help = require("stackforge.help")
+  M.help, M.lsc, M.explore = help.help, help.lsc, help.explore
 end
 
 -- Scapy spellings that users type from habit.

@@ -20,6 +20,7 @@ M.Constructor = Constructor
 
 M.protos = core.protos()
 M.LayerKind = {}
+M.kind_ids = {}      -- LayerKind name -> proto id
 M.by_kind = {}       -- proto id -> constructor
 M.summaries = {}     -- proto id -> a custom layer's summary hook
 M.ws_extra = {}      -- proto id -> a custom layer's display-filter names {ws=, ws_fields=}
@@ -39,7 +40,9 @@ local function add_constructor(info)
   local ctor = core.constructor(setmetatable({kind = info.id, name = info.name,
     display = info.display, fields_desc = info.fields}, Constructor))
   M[info.name] = ctor
-  M.LayerKind[info.kind] = info.id
+  ctor.custom = info.custom or nil  -- defined at run time (CustomLayer)
+  M.LayerKind[info.kind] = info.kind  -- a name, not a number: p[2] is the second layer
+  M.kind_ids[info.kind] = info.id
   M.by_kind[info.id] = ctor
   for _, v in ipairs(info.variants or {}) do
     local named = variant(ctor, v.cls or (info.name .. "." .. v.name), {[v.field] = v.value})
@@ -62,7 +65,7 @@ local function add_globals(info)
           error(("bad argument #1 to '%s' (packet expected, got %s)"):format(global, type(p)), 2)
         end
         local q = p:build()
-        local view = q[kind]
+        local view = q[M.by_kind[kind]]
         if not view then
           error(("%s: the packet has no %s layer"):format(global, info.name), 2)
         end
@@ -82,14 +85,17 @@ end
 function M.kind_of(x)
   if getmetatable(x) == Constructor then return x.kind end
   if math.type(x) == "integer" and M.protos[x + 1] then return x end
-  if type(x) == "string" and (M.LayerKind[x] or M[x]) then
-    return M.LayerKind[x] or M[x].kind
+  if type(x) == "string" and (M.kind_ids[x] or getmetatable(M[x]) == Constructor) then
+    return M.kind_ids[x] or M[x].kind
   end
   error(("expected a layer (TCP, LayerKind.Tcp or \"TCP\"), got %s"):format(tostring(x)), 3)
 end
 
--- p:summary() with custom layers' own summaries: "Ethernet / IPv4 / UDP / Mine v1".
-local function summary_with_hooks(p)
+-- p:summary() with custom layers' own summaries: "Ethernet / IPv4 / UDP / Mine v1";
+-- with a style (p:summary("scapy")), the C one's.
+local c_summary = core.Packet.summary
+local function summary_with_hooks(p, style)
+  if style ~= nil then return c_summary(p, style) end
   local parts = {}
   for i = 1, p.layer_count do
     local id = p:_layer_info(i)
@@ -107,6 +113,7 @@ function M.register(id, hooks)
   local info = core.proto_info(id)
   M.protos[id + 1] = info
   local ctor = add_constructor(info)
+  ctor.custom = true  -- defined at run time (CustomLayer)
   ctor.answers = hooks and hooks.answers
   core.set_answers(id, ctor.answers)  -- asked when sr() matches this layer
   if hooks and (hooks.ws or hooks.ws_fields) then

@@ -70,40 +70,22 @@ end
 
 -- ---- results -------------------------------------------------------------------------
 
--- A list of packets; summary() is one line per packet.
-local PacketList = {}
-PacketList.__index = PacketList
-M.PacketList = PacketList
+-- Lists are stackforge.packetlist's: sniff's "Sniffed", sr's answered
+-- pairs (SndRcvList "Results") and "Unanswered" packets.
+local plist = require("stackforge.packetlist")
+M.PacketList = plist.PacketList_new
+M.SndRcvList = plist.SndRcvList
 
-local function packet_list(t)
-  return setmetatable(t or {}, PacketList)
+local function packet_list(t, name)
+  return plist.new(t or {}, name or "Sniffed")
 end
 
-function PacketList:summary()
-  local lines = {}
-  for i, p in ipairs(self) do lines[i] = p:summary() end
-  return table.concat(lines, "\n")
+local function sndrcv_list()
+  return plist.SndRcvList_new({}, "Results")
 end
 
-function PacketList.__tostring(self)
-  return ("<PacketList: %d packets>"):format(#self)
-end
-
--- Answered pairs: each {sent, received} (also .sent and .received).
-local SndRcvList = {}
-SndRcvList.__index = SndRcvList
-M.SndRcvList = SndRcvList
-
-function SndRcvList:summary()
-  local lines = {}
-  for i, pair in ipairs(self) do
-    lines[i] = pair.sent:summary() .. " ==> " .. pair.received:summary()
-  end
-  return table.concat(lines, "\n")
-end
-
-function SndRcvList.__tostring(self)
-  return ("<SndRcvList: %d answered>"):format(#self)
+local function unanswered()
+  return packet_list({}, "Unanswered")
 end
 
 local function pair(s, r, i)
@@ -443,16 +425,36 @@ local function sender(kind, iface)
   return s
 end
 
+-- The packets a packet stands for: those of its implicit sets
+-- (IP{dst="10.0.0.0/30"}), each with its volatile values drawn anew.
+local function expanded(p, out)
+  local volatile = #core.lazy_table(p) > 0
+  if not volatile then
+    out[#out + 1] = p
+    return
+  end
+  for q in p:expand() do
+    q:bytes()  -- volatile values drawn for this one
+    out[#out + 1] = q
+  end
+end
+
 -- a packet or a list of them, as a list
 local function packets_arg(fname, x, level)
-  if is_packet(x) then return {x} end
-  if type(x) == "table" and (getmetatable(x) == nil or getmetatable(x) == PacketList) then
+  if is_packet(x) then
+    local out = {}
+    expanded(x, out)
+    return out
+  end
+  if type(x) == "table" and (getmetatable(x) == nil or plist.is(x)) then
+    local out = {}
     for i, p in ipairs(x) do
       if not is_packet(p) then
         error(("%s: item %d is a %s, not a packet"):format(fname, i, typename(p)), level + 1)
       end
+      expanded(p, out)
     end
-    return x
+    return out
   end
   error(("%s: expected a packet or a list of packets, got %s"):format(fname, typename(x)),
     level + 1)
@@ -590,7 +592,7 @@ local function sr_common(fname, pkts, opts, l2, level)
   local list = packets_arg(fname, pkts, level)
   local iface = o.iface or (l2 and M.conf.iface) or nil
   local sent, via = prepare(fname, list, l2, iface, level, not iface)
-  if #sent == 0 then return setmetatable({}, SndRcvList), packet_list() end
+  if #sent == 0 then return sndrcv_list(), unanswered() end
   local cap_iface = iface or via or "any"
   local h, err = capture_for(cap_iface, o.filter)
   if not h then error(fname .. ": " .. err, level) end
@@ -632,7 +634,7 @@ local function sr_common(fname, pkts, opts, l2, level)
       last = stale >= -retry
     end
   until #todo == 0 or interrupted or last
-  local ans, unans = setmetatable({}, SndRcvList), packet_list()
+  local ans, unans = sndrcv_list(), unanswered()
   for i, p in ipairs(sent) do
     local a = answers[i]
     if a == nil then
@@ -682,7 +684,7 @@ for k, v in pairs(SR_OPTS) do SRLOOP_OPTS[k] = v end
 function M.srloop(pkts, opts)
   local o = options("srloop", opts, SRLOOP_OPTS, nil, 2)
   local count, inter = o.count or 3, o.inter or 1
-  local all_ans, all_unans = setmetatable({}, SndRcvList), packet_list()
+  local all_ans, all_unans = sndrcv_list(), unanswered()
   local show = o.prn or function(pair_or_p, answered)
     return answered and ("RECV 1: " .. pair_or_p.received:summary())
       or ("fail 1: " .. pair_or_p:summary())

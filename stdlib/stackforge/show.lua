@@ -49,25 +49,105 @@ local function argerror(fname, expected, x)
     type(x) == "userdata" and tostring(x) or type(x)), 3)
 end
 
--- Scapy-like: one block per layer, "  name      = value".
-function M.show(p)
-  if not is_packet(p) then argerror("show", "packet", p) end
-  local out = {}
-  for i = 1, p.layer_count do
-    local id, _, _, _, flags = p:_layer_info(i)
-    local info = protos[id + 1]
-    out[#out + 1] = ("###[ %s ]###%s"):format(info.display,
-      (flags & 4) ~= 0 and " (truncated)" or "")
-    for fi, field in ipairs(info.fields) do
-      local v = p:_field(i, fi - 1)
-      if v ~= nil or field.type == "bytes" then
-        if not (v == nil and field.type == "bytes") then
-          out[#out + 1] = ("  %-10s= %s"):format(field.name, display(field, v))
-        end
+-- A field's value as show() prints it: Scapy's text (core.scapy_repr:
+-- names, hexadecimal fields, addresses) for numbers and addresses, Lua's
+-- for byte strings and option lists.
+local function field_text(p, i, fi, field)
+  local scapy = core.scapy_repr(p, i, fi - 1)
+  if field.type == "bytes" and (not scapy or scapy:find("^b['\"]")) then
+    return repr(p:_field(i, fi - 1))  -- bytes and option lists in Lua's syntax
+  end
+  return scapy or "None"
+end
+
+-- Scapy's Packet.show(): "###[ name ]### " then "  field     = value"
+-- a line, each layer's fields indented 3 more than the one carrying it.  none:
+-- automatic fields the user did not set of layers made by a constructor
+-- print None, as Scapy's show() does before a build.  A message's records
+-- (DNS's qd, an, ...) are Scapy's packet list fields: "\qd        \" then
+-- each record's block behind "   |", or "an        = None" when it has none.
+local function layer_lines(out, p, i, lvl, label, none, opts)
+  local id, _, _, _, flags = p:_layer_info(i)
+  local info = protos[id + 1]
+  local built = none and (flags & 1) ~= 0
+  local function pad(name) return (" "):rep(math.max(0, 10 - #name)) end
+  out[#out + 1] = ("%s###[ %s ]###%s "):format(label, info.display,  -- not indented, as Scapy's
+    (flags & 4) ~= 0 and " (truncated)" or "")
+  for fi, field in ipairs(info.fields) do
+    local v = p:_field(i, fi - 1)
+    if v ~= nil or field.type == "bytes" then
+      local text
+      if built and field.auto and not core.field_isset(p, i, fi - 1) then text = "None"
+      elseif v == nil then text = nil
+      else text = field_text(p, i, fi, field) end
+      if text then
+        out[#out + 1] = ("%s%s  %s%s= %s"):format(label, lvl, field.name, pad(field.name), text)
       end
     end
   end
+  for _, part in ipairs(info.parts or {}) do
+    local recs = p[i][part.name]
+    if #recs == 0 then
+      out[#out + 1] = ("%s%s  %s%s= None"):format(label, lvl, part.name, pad(part.name))
+    else
+      out[#out + 1] = ("%s%s  \\%s%s\\"):format(label, lvl, part.name, pad(part.name))
+      for _, r in ipairs(recs) do
+        local _, ri = core.view_info(r)
+        layer_lines(out, p, ri, "", label .. lvl .. "   |", none, opts)
+      end
+    end
+  end
+end
+
+local function show_text(p, none, opts)
+  local indent = opts and opts.indent or 3
+  local out, depth = {}, 0
+  for i = 1, p.layer_count do
+    local id = p:_layer_info(i)
+    if not (protos[id + 1].record and i > 1) then  -- records: in their message
+      layer_lines(out, p, i, (" "):rep(indent * depth), "", none, opts)
+      depth = depth + 1
+    end
+  end
   return table.concat(out, "\n") .. "\n"
+end
+
+--- show(p [, {indent=3}]): Scapy's show(), as a string; automatic fields
+--- not set yet read None (show2 shows them computed)
+function M.show(p, opts)
+  if not is_packet(p) then argerror("show", "packet", p) end
+  return show_text(p, true, opts)
+end
+
+--- show2(p): the packet as built: bytes computed, then dissected again
+function M.show2(p, opts)
+  if not is_packet(p) then argerror("show2", "packet", p) end
+  local q = core.packet(p:bytes(), {linktype = p.linktype, proto = p:_layer_info(1)})
+  return show_text(q, false, opts)
+end
+
+--- p:command(): the Lua expression that builds the packet again
+--- (Scapy's command()): the fields the user set, or every field of a
+--- dissected layer
+function M.command(p)
+  if not is_packet(p) then argerror("command", "packet", p) end
+  local parts = {}
+  for i = 1, p.layer_count do
+    local id, _, _, _, flags = p:_layer_info(i)
+    local info = protos[id + 1]
+    local built = (flags & 1) ~= 0
+    local f = {}
+    for fi, field in ipairs(info.fields) do
+      local v = p:_field(i, fi - 1)
+      local set = core.field_isset(p, i, fi - 1)
+      if v ~= nil and (set or not built) and not (type(v) == "table" and #v == 0 and next(v) == nil) then
+        local text = (field.hex and math.type(v) == "integer") and ("0x%x"):format(v) or repr(v)
+        f[#f + 1] = ("%s=%s"):format(field.name, text)
+      end
+    end
+    parts[#parts + 1] = ("%s{%s}"):format(info.name, table.concat(f, ", "))
+  end
+  return table.concat(parts, "/")
 end
 
 -- "0000  45 00 00 28 ...  E..(" with 16 bytes a line, as Scapy's hexdump.
@@ -179,6 +259,8 @@ end
 
 -- Methods every Packet has in Lua.
 core.Packet.show = M.show
+core.Packet.show2 = M.show2
+core.Packet.command = M.command
 core.Packet.hexdump = M.hexdump
 
 return M

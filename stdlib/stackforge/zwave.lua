@@ -109,7 +109,7 @@ end
 -- A Lua state that loads this module again (busted's insulation) finds the
 -- layers in the engine already: their constructors, its hooks again.
 local function layer(name, dst_first, hooks)
-  local id = layers.LayerKind[name]
+  local id = layers.kind_ids[name]
   if id then return layers.register(id, hooks), false end
   return sf.CustomLayer(name, fields(dst_first), hooks), true
 end

@@ -2,7 +2,7 @@
  * test_text.c -- text forms of field values (core/field.c): addresses and
  * flags, as constructors and field reads use them.
  *
- * IPv4 text is checked against the C library's inet_pton/inet_ntop over
+ * IPv4 and IPv6 text is checked against the C library's inet_pton/inet_ntop over
  * every string of a generated set (the engine parses and formats it
  * itself, for speed); MAC text against fixed cases and round trips; flag
  * text against a formatter written here with snprintf, and round trips
@@ -179,10 +179,43 @@ static void test_flags(void) {
   }
 }
 
+/* IPv6 text is inet_ntop's (which Scapy's too goes through) for addresses
+   with zero runs of every length and place, embedded IPv4 included. */
+static void test_ip6_format(void) {
+  static const uint8_t fixed[][16] = {
+    {0}, {[15] = 1}, {[10] = 0xff, [11] = 0xff, [12] = 10, [15] = 1},
+    {[12] = 1, [13] = 2, [14] = 3, [15] = 4}, {[11] = 1, [12] = 1},
+    {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, {0xfe, 0x80, [8] = 0x02, [15] = 0xff},
+    {[0] = 1, [4] = 1, [8] = 1, [12] = 1}, {[2] = 1, [6] = 1, [10] = 1, [14] = 1},
+  };
+  size_t k;
+  int i, bad = 0;
+  for (k = 0; k < sizeof fixed / sizeof fixed[0] + 200000; k++) {
+    uint8_t a[16];
+    char mine[46], libc[46];
+    if (k < sizeof fixed / sizeof fixed[0]) {
+      memcpy(a, fixed[k], 16);
+    } else {
+      for (i = 0; i < 8; i++) {  /* words zero often, small or full */
+        unsigned w = lcg(3) ? 0 : lcg(2) ? lcg(16) : lcg(65536);
+        a[2 * i] = (uint8_t)(w >> 8);
+        a[2 * i + 1] = (uint8_t)w;
+      }
+      if (lcg(8) == 0) { memset(a, 0, 10); a[10] = a[11] = 0xff; }
+    }
+    sf_format_ip6(a, mine);
+    inet_ntop(AF_INET6, a, libc, sizeof libc);
+    if (strcmp(mine, libc) != 0 && bad++ < 5)
+      printf("ip6 %s, inet_ntop %s\n", mine, libc);
+  }
+  CHECK_EQ(bad, 0);
+}
+
 int main(void) {
   sf_init();
   test_ip4_parse();
   test_ip4_format();
+  test_ip6_format();
   test_mac();
   test_flags();
   return check_report("test_text");

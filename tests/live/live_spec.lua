@@ -133,6 +133,54 @@ describe("send and sendp", function()
   end)
 end)
 
+describe("fragments", function()
+  -- the peer's kernel joins the fragments built in Lua, answers with an
+  -- echo reply bigger than the link's MTU (so fragmented by the kernel),
+  -- which defragment/defragment6 join again
+  local data = ("0123456789abcdef"):rep(190)  -- 3040 bytes
+
+  it("a fragmented IPv4 ping is answered, and its fragmented reply joined", function()
+    local ping = sf.IP{src = IP_A, dst = IP_B, id = 4242} / sf.ICMP{id = 77, seq = 1} / data
+    local frags = sf.fragment(ping, 1000)
+    assert.equal(4, #frags)
+    local as = sf.AsyncSniffer{iface = IF_A, filter = "icmp or (ip[6:2] & 0x1fff != 0)"}
+    as:start()
+    sf.sleep(0.2)
+    assert.equal(4, sf.send(frags))
+    local got = as:join(1.5)
+    as:stop()
+    local whole = sf.defragment(got)
+    local reply
+    for _, p in ipairs(whole) do
+      local icmp = p[sf.ICMP]
+      if icmp and icmp.type == 0 and icmp.id == 77 then reply = p end
+    end
+    assert.is_truthy(reply, ("%d packets sniffed"):format(#got))
+    assert.is_true(#got > #whole)  -- the reply came in fragments
+    assert.equal(data, reply[sf.Raw].load)
+  end)
+
+  it("a fragmented IPv6 ping is answered, and its fragmented reply joined", function()
+    local ping = sf.IPv6{src = IP6_A, dst = IP6_B} / sf.ICMPv6EchoRequest{id = 78, seq = 1, data = data}
+    local frags = sf.fragment6(ping, 1280)
+    assert.equal(3, #frags)
+    local as = sf.AsyncSniffer{iface = IF_A, filter = "ip6"}
+    as:start()
+    sf.sleep(0.2)
+    assert.equal(3, sf.send(frags))
+    local got = as:join(1.5)
+    as:stop()
+    local replies = {}
+    for _, p in ipairs(got) do
+      if p[sf.IPv6] and p[sf.IPv6].src == IP6_B and p[sf.IPv6ExtHdrFragment] then replies[#replies + 1] = p end
+    end
+    assert.is_true(#replies >= 2, ("%d packets sniffed"):format(#got))
+    local reply = sf.defragment6(replies)
+    assert.equal(129, reply[sf.ICMPv6EchoReply] and reply[sf.ICMPv6EchoReply].type or reply:layer(3).type)
+    assert.equal(data, reply[sf.ICMPv6EchoReply].data)
+  end)
+end)
+
 describe("sr1 and friends", function()
   it("an ICMP echo to the peer returns its reply", function()
     local r = sf.sr1(sf.IP{dst = IP_B} / sf.ICMP.echo_request{id = 0x4242, seq = 7}, {timeout = 2})
@@ -202,7 +250,7 @@ describe("sr1 and friends", function()
       assert.equal(pair.sent[sf.ICMP].seq, pair.received[sf.ICMP].seq)
       assert.equal(pair.index, pair.sent[sf.ICMP].seq)
     end
-    assert.truthy(ans:summary():find("==> Ethernet / IPv4 / ICMP", 1, true))
+    assert.truthy(ans:summary():find("==> Ether / IP / ICMP", 1, true))
   end)
 
   it("unanswered probes come back as such, after retries", function()

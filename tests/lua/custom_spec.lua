@@ -236,8 +236,8 @@ describe("custom layers as built-ins", function()
   end)
 
   it("gets a LayerKind entry", function()
-    assert.is_number(sf.LayerKind.CSShow)
-    assert.equal(E.kind, sf.LayerKind.CSShow)
+    assert.is_string(sf.LayerKind.CSShow)
+    assert.equal("CSShow", sf.LayerKind.CSShow)
     assert.equal("CSShow", E():layer(1).name)
   end)
 

@@ -80,7 +80,7 @@ describe("filters", function()
     local some = sf.sniff{offline = sf.rdpcap(path), lfilter = function(p) return #p > 100 end, store = true}
     for _, p in ipairs(some) do assert.is_true(#p > 100) end
     assert.equal(0, #sf.sniff{offline = path, store = false})
-    assert.truthy(sf.sniff{offline = path, count = 2}:summary():find("Ethernet / IPv4 / TCP", 1, true))
+    assert.truthy(sf.sniff{offline = path, count = 2}:summary():find("Ether / IP / TCP", 1, true))
     assert.truthy(err_of(sf.sniff, {offline = DATA .. "/no-such.pcap"}):find("sniff: ", 1, true))
   end)
 end)

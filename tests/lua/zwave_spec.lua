@@ -10,7 +10,8 @@ describe("Z-Wave", function()
     local z = sf.ZWave{home_id = 0x12345678, src = 1, dst = 2, cmd_class = 0x25, cmd = 0x01, data = "\255"}
     assert.are.equal("123456780101000d022501ff23", h.hex(z:bytes()))
     assert.are.equal("ZWave 12345678 1 > 2 SWITCH_BINARY SET", z:summary())
-    assert.are.equal(sf.LayerKind.ZWave, z:layer(1).kind)
+    assert.are.equal(sf.ZWave.kind, z:layer(1).kind)
+    assert.are.equal("ZWave", sf.LayerKind.ZWave)
   end)
 
   it("parses frames from raw bytes: command classes by name, acknowledgements without a payload", function()

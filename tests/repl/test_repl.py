@@ -246,9 +246,10 @@ def tests(repl, histfile):
              r"^Ethernet / IPv4 / TCP$", "the summary (p:su<TAB> -> p:summary()")
     yield "p:su<TAB> completes a packet method as p:summary("
 
-    repl.tab("p.sh", '):match("###%[ TCP %]###")',
-             r"^###\[ TCP \]###$", "p.sh<TAB> -> p:show(")
-    yield "p.sh<TAB> (a method, no such field) becomes p:show("
+    # (p.sh would be ambiguous: show and show2)
+    repl.tab("p.spr", '"%TCP.dport%")',
+             r"^http$", "p.spr<TAB> -> p:sprintf(")
+    yield "p.spr<TAB> (a method, no such field) becomes p:sprintf("
 
     repl.tab("p.dp", "",
              r"^80$", "the value of p.dport (p.dp<TAB>)")
@@ -261,6 +262,33 @@ def tests(repl, histfile):
     repl.check_listing("p:", ("p:show(", "p:summary(", "p:bytes(", "p:has_layer("),
                        ("dport", "layer_count"))
     yield "p. lists fields and properties, p: lists methods as p:name("
+
+    # Scapy's habits at the prompt: a packet list's repr, help(), lsc()
+    http = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "http.pcap")
+    repl.line(f'pl = rdpcap("{http}")')
+    repl.prompt()
+    repl.line("pl")
+    repl.expect(r"^<http\.pcap: TCP:41 UDP:2 ICMP:0 Other:0>$", "the PacketList repr")
+    repl.prompt()
+    repl.line("pl:slice(1, 3)")
+    repl.expect(r"^<mod http\.pcap: TCP:3 UDP:0 ICMP:0 Other:0>$", "a slice's repr")
+    repl.prompt()
+    yield "a PacketList prints as Scapy's repr"
+
+    repl.line("help(UDP)")
+    repl.expect(r"^UDP .* UDP\{\.\.\.\}, LayerKind\.Udp$", "help(UDP)'s first line")
+    repl.expect(r"^dport +: uint16 += 53$", "help(UDP)'s dport line")
+    repl.prompt()
+    repl.line('help("dport")')
+    repl.expect(r"^  TCP\.dport: uint16 = 80$", "help(\"dport\") naming TCP's")
+    repl.prompt()
+    repl.line("help(fragment)")
+    repl.expect(r"^fragment\(pkt \[, size=1480\]\) -> PacketList", "help(fragment) from its comment")
+    repl.prompt()
+    repl.line("lsc()")
+    repl.expect(r"^hexdiff +: hexdiff\(a, b\) -> text", "lsc() listing hexdiff")
+    repl.prompt()
+    yield "help, lsc in the REPL"
 
     for weird in ['"abc".', "1.", "((", "a..b.", "t[[", "x[1].", "f().x"]:
         repl.send(weird + "\t\t")

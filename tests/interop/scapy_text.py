@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+"""scapy_text.py: Scapy's text for packets, the oracle of sflua's
+p:summary("scapy") and p:sprintf().
+
+Reads lines "HEX<TAB>LINKTYPE" on stdin; for each, dissects the bytes with
+the class Scapy gives that link type and writes one line:
+HEX<TAB>LINKTYPE<TAB>CLASSES<TAB>summary()<TAB>sprintf(F1)<TAB>...  with
+the layers' classes (" / " between them: the text is compared only where
+sflua dissects the same layers), the formats, and last show2(dump=True)
+of FORMATS (tests/lua/scapy_text_spec.lua uses the same list, read from
+the golden file's header).  Tabs and newlines in a text are written \\t
+and \\n.
+
+Exit status: 0, or 77 when Scapy cannot be imported.
+"""
+import sys
+
+try:
+    import logging
+    logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+    from scapy.all import conf, Raw  # noqa: F401
+    from scapy.packet import NoPayload
+    import scapy.all  # noqa: F401
+except Exception as e:  # pragma: no cover
+    print("scapy not importable: %s" % e, file=sys.stderr)
+    sys.exit(77)
+
+# Formats with classes Scapy and sflua name alike (no ICMPv6 message
+# classes, whose Scapy names differ by type).
+FORMATS = [
+    "%IP.src% > %IP.dst% {TCP:%TCP.sport%}{UDP:%UDP.dport%}",
+    "%-20s,Ether.src%|%5dr,IP.ttl%|%04xr,IP.id%|%IPv6.nh%|%IPv6.src%",
+    "{!TCP:no tcp}{ICMP:%ICMP.type%/%ICMP.code%}%TCP.flags%|%r,TCP.flags%",
+    "%IP:2.src% %Dot1Q.vlan% %ARP.op% %ARP.pdst% %ARP.hwsrc%",
+    "%dst% %type% %ttl% %dport% %proto%",
+    "%%%(%IP.proto%%)%UDP.sport%{IPerror:quoted %IPerror.dst%}{TCPerror:%TCPerror.dport%}",
+    "%TCP.dport% %UDP.sport% %ICMP.id% %IP.flags% %r,IP.flags% %TCP.window%",
+]
+
+
+def escape(s):
+    return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--formats":
+        for f in FORMATS:
+            print(f)
+        return 0
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if not line:
+            continue
+        hexs, linktype = line.split("\t")[:2]
+        cls = conf.l2types.num2layer.get(int(linktype), Raw)
+        pkt = cls(bytes.fromhex(hexs))
+        classes, layer = [], pkt
+        while layer is not None and not isinstance(layer, NoPayload):
+            classes.append(layer.__class__.__name__)
+            layer = layer.payload
+        texts = [" / ".join(classes), pkt.summary()] + [pkt.sprintf(f) for f in FORMATS]
+        texts.append(pkt.show2(dump=True))
+        print("\t".join([hexs, linktype] + [escape(t) for t in texts]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

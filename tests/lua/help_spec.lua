@@ -1,0 +1,70 @@
+-- help, lsc, explore (stdlib/stackforge/help.lua): the same words as docs/
+-- (the descriptors' fields as docs/protocols.md lists them, the comments of
+-- the standard library, docs/api.md's rows).  The REPL's side:
+-- tests/repl/test_repl.py.
+local sf = require("stackforge")
+
+local function protocols_md_block(name)
+  local f = assert(io.open("docs/protocols.md"))
+  local text = f:read("a")
+  f:close()
+  local at = assert(text:find("\n## [^\n]*`" .. name .. "{%.%.%.}`"))
+  return text:match("```\n(.-)\n```", at)
+end
+
+describe("help", function()
+  it("shows a layer's fields as docs/protocols.md lists them", function()
+    local h = sf.help(sf.TCP)
+    assert.matches("^TCP — TCP{%.%.%.}, LayerKind%.Tcp\n", h)
+    assert.truthy(h:find(protocols_md_block("TCP"), 1, true))
+    assert.equal(h, sf.help("TCP"))
+    assert.matches("\nnamed variants: ICMPv6DestUnreach %(ICMPv6.dest_unreach%), ", sf.help(sf.ICMPv6))
+    assert.matches("records: qd %(qdcount records%), an", sf.help(sf.DNS))
+  end)
+
+  it("shows a function's comment, or docs/api.md's row for the binding's", function()
+    assert.matches("^fragment%(pkt %[, size=1480%]%) %-> PacketList: the IPv4 fragments", sf.help(sf.fragment))
+    assert.equal(sf.help(sf.sniff), sf.help("sniff"))
+    assert.matches("^sniff{iface=, filter=", sf.help(sf.sniff))
+    assert.matches("^Packet%(raw %[, {linktype=, time=, wirelen=, proto=}%]%)\n    zero%-copy", sf.help(sf.Packet))
+  end)
+
+  it("names every layer that has a field", function()
+    assert.equal("field dport:\n  TCP.dport: uint16 = 80\n  UDP.dport: uint16 = 53", sf.help("dport"))
+  end)
+
+  it("says how to find things without an argument, and what is wrong with a bad one", function()
+    assert.matches("help%(TCP%)", sf.help())
+    local ok, err = pcall(sf.help, "nosuchthing")
+    assert.is_false(ok)
+    assert.matches("help: no layer, function or field is called 'nosuchthing'", err)
+    ok, err = pcall(sf.help, 5)
+    assert.matches("bad argument #1 to 'help' %(a layer, function or name expected, got number%)", err)
+  end)
+end)
+
+describe("lsc and explore", function()
+  it("lsc lists the functions with their first line of help", function()
+    local l = sf.lsc()
+    assert.matches("\nhexdiff +: hexdiff%(a, b%) %-> text", l)
+    assert.matches("\nfragment6 +: fragment6%(pkt, size%)", l)
+    assert.matches("\nsniff +: sniff{iface=", l)
+  end)
+
+  it("explore lists the layers by family, and one family's", function()
+    local e = sf.explore()
+    assert.matches("\ntransport %(2%): TCP UDP\n", e)
+    assert.matches("wireless %(%d+%): Dot11 ", e)
+    assert.matches("^Dot15d4 +: 802%.15%.4", (sf.explore("wireless"):match("Dot15d4 [^\n]*")))
+    local ok, err = pcall(sf.explore, "nope")
+    assert.is_false(ok)
+    assert.matches("explore: no family 'nope' %(families: link, wireless, network, transport, application, other%)", err)
+  end)
+
+  it("ls errs on what is no layer, packet or name", function()
+    local ok, err = pcall(sf.ls, 5)
+    assert.is_false(ok)
+    assert.matches("bad argument #1 to 'ls' %(layer, packet or name expected, got number%)", err)
+    assert.matches("^TCP +: TCP", sf.ls("TCP"))
+  end)
+end)

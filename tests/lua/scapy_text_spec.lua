@@ -1,0 +1,169 @@
+-- Scapy's text without Scapy: tests/data/scapy_text_golden.tsv holds
+-- Debian python3-scapy 2.5's summary() and sprintf() of 650 packets
+-- (random ones of tests/interop/gen_cases.lua, the per-protocol cases and
+-- every packet of eleven captures), written by
+-- tests/interop/run_scapy_text.sh --golden.  Packets that Scapy and sflua
+-- dissect into different layers (a protocol one of them lacks) are
+-- counted, not compared.  Port, protocol and EtherType names come from
+-- /etc/services, /etc/protocols and /etc/ethertypes, as Scapy's do.
+local sf = require("stackforge")
+local core = require("stackforge.core")
+local h = require("helpers")
+
+local function unescape(s)
+  return (s:gsub("\\(.)", {t = "\t", n = "\n", ["\\"] = "\\"}))
+end
+
+
+-- show2 texts compared as Scapy's and sflua's print them: per layer, the
+-- "name = value" lines of fields both show as a plain value (lists, byte
+-- strings and sub-packets are Python's in Scapy, Lua's in sflua; layer
+-- names are sflua's).  Returns nil, or a message naming the first difference.
+local function show_fields(text)
+  local layers_, cur = {}, nil
+  for line in text:gmatch("[^\n]+") do
+    if line:find("^###%[") then
+      cur = {}
+      layers_[#layers_ + 1] = cur
+    elseif cur then
+      local name, value = line:match("^%s*(%S+)%s*= (.*)$")
+      if name then cur[#cur + 1] = {name, value} end
+    end
+  end
+  return layers_
+end
+
+local function plain(v)
+  return not (v:find("^[%[<'\"\\]") or v:find("^b['\"]"))
+end
+
+local function compare_show2(scapy, sflua)
+  local a, b = show_fields(scapy), show_fields(sflua)
+  if #a ~= #b then return ("%d layers in Scapy's show2, %d in sflua's"):format(#a, #b) end
+  for i = 1, #a do
+    local bi = {}
+    for _, nv in ipairs(b[i]) do bi[nv[1]] = bi[nv[1]] or nv[2] end
+    for _, nv in ipairs(a[i]) do  -- (fields sflua does not have are Scapy's own: autopad)
+      if plain(nv[2]) and bi[nv[1]] ~= nil and bi[nv[1]] ~= nv[2] then
+        return ("layer %d field %s: Scapy %s, sflua %s"):format(i, nv[1], nv[2], tostring(bi[nv[1]]))
+      end
+    end
+  end
+end
+
+local function read_golden()
+  local formats, cases, header = {}, {}, true
+  for line in io.lines(h.path("scapy_text_golden.tsv")) do
+    if line:find("^#") then
+      if not header then formats[#formats + 1] = line:sub(3) end
+      if line:find("formats:$") then header = false end
+    else
+      local cols = {}
+      for c in (line .. "\t"):gmatch("([^\t]*)\t") do cols[#cols + 1] = unescape(c) end
+      cases[#cases + 1] = cols
+    end
+  end
+  return formats, cases
+end
+
+local function classes(p)
+  local out = {}
+  for i = 1, p.layer_count do out[#out + 1] = core.scapy_class(p, i) end
+  return table.concat(out, " / ")
+end
+
+describe("Scapy-style text", function()
+  local formats, cases = read_golden()
+
+  it("matches Scapy's summary(), sprintf() and show2() values byte for byte", function()
+    local same, diffs = 0, {}
+    for n, c in ipairs(cases) do
+      local p = sf.Packet(h.unhex(c[1]), {linktype = tonumber(c[2])})
+      if classes(p) == c[3] then
+        same = same + 1
+        local got = {p:summary("scapy")}
+        for i, f in ipairs(formats) do got[i + 1] = p:sprintf(f) end
+        local why = compare_show2(c[#c], p:show2())
+        if why and #diffs < 10 then diffs[#diffs + 1] = ("packet %d show2: %s"):format(n, why) end
+        for i, g in ipairs(got) do
+          if g ~= c[i + 3] and #diffs < 10 then
+            diffs[#diffs + 1] = ("packet %d (%s): Scapy %q, sflua %q"):format(n,
+              i == 1 and "summary" or formats[i - 1], c[i + 3], g)
+          end
+        end
+      end
+    end
+    assert(#diffs == 0, table.concat(diffs, "\n"))
+    assert.is_true(#cases >= 600 and same >= 550, ("%d of %d compared"):format(same, #cases))
+  end)
+
+  it("keeps the seed's layer list as p:summary() and tostring(p)", function()
+    local p = sf.Ether() / sf.IP{dst = "10.0.0.2"} / sf.TCP{dport = 80, flags = "S"}
+    assert.equal("Ethernet / IPv4 / TCP", p:summary())
+    assert.equal("Ethernet / IPv4 / TCP", tostring(p))
+    assert.equal("Ether / IP / TCP 127.0.0.1:ftp_data > 10.0.0.2:http S", p:summary("scapy"))
+  end)
+
+  it("keeps both summaries when the module is loaded again (busted's insulation)", function()
+    -- in a process of its own: a core loaded again is a fresh state
+    local bin = os.getenv("SFLUA_BIN")
+    if not bin then return pending("SFLUA_BIN not set") end
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      local sf = require("stackforge")
+      package.loaded["stackforge.core"] = nil
+      require("stackforge.core")  -- wraps the packets' summary again
+      local p = sf.IP{dst = "10.0.0.2"} / sf.UDP{sport = 20, dport = 53}
+      print(p:summary()) print(p:summary("scapy"))]])
+    f:close()
+    local pipe = io.popen(bin .. " " .. script .. " 2>&1")
+    local out = pipe:read("a")
+    pipe:close()
+    os.remove(script)
+    assert.equal("IPv4 / UDP\nIP / UDP 127.0.0.1:20 > 10.0.0.2:domain\n", out)
+  end)
+
+  it("prints an 802.3 frame as Scapy's Dot3 and EAPOL's types by Scapy's names", function()
+    local function unhex(h) return (h:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)) end
+    -- python3-scapy 2.5: Ether(bytes.fromhex(h)).summary()
+    for h, scapy in pairs{
+      ["020000000002020000000001000baaaa0300000c2000636470"] = "802.3 02:00:00:00:00:01 > 02:00:00:00:00:02 / LLC / SNAP / Raw",
+      ["0200000000020200000000010029aaaa0300000008004500002100010000401166c90a0000010a00000203e807d0000d9c4768656c6c6f"]
+        = "Dot3 / LLC / SNAP / IP / UDP 10.0.0.1:1000 > 10.0.0.2:2000 / Raw",
+      ["ffffffffffff020000000001888e0103005f02"] = "Ether / EAPOL EAPOL-Key / Raw",
+    } do
+      assert.equal(scapy, sf.Packet(unhex(h)):summary("scapy"))
+    end
+  end)
+
+  it("names ports from /etc/services as Scapy does (ftp-data is ftp_data)", function()
+    local p = sf.IP{src = "10.0.0.1", dst = "10.0.0.2"} / sf.UDP{sport = 20, dport = 53}
+    assert.equal("IP / UDP 10.0.0.1:20 > 10.0.0.2:domain", p:summary("scapy"))
+    assert.equal("ftp_data", core.scapy_name("services/tcp", 20))
+    assert.is_nil(core.scapy_name("services/udp", 20))
+    assert.equal("n_802_1Q", core.scapy_name("ethertypes", 0x8100))
+    assert.equal("802_AD", core.scapy_name("ethertypes", 0x88a8))
+  end)
+
+  it("sprintf: directives, conditions, widths, raw values, escapes", function()
+    local p = sf.Ether() / sf.IP{src = "10.0.0.1", dst = "10.0.0.2", ttl = 9} / sf.TCP{dport = 443}
+    assert.equal("10.0.0.1 -> https", p:sprintf("%IP.src% -> %TCP.dport%"))
+    assert.equal("[     9]", p:sprintf("[%6dr,IP.ttl%]"))
+    assert.equal("tcp {yes} ??", p:sprintf("%IP.proto% {TCP:%(yes%)}{UDP:no} %UDP.dport%"))
+    assert.equal("443", p:sprintf("%dport%"))  -- found past the outer layer: a number, as Scapy
+  end)
+
+  it("raises clear errors at the caller's line", function()
+    local p = sf.IP() / sf.TCP()
+    local ok, err = pcall(p.sprintf, p, "%5q,IP.ttl%")
+    assert.is_false(ok)
+    assert.matches("bad format string", err)
+    ok, err = pcall(p.sprintf, p, "%IP.ttl")
+    assert.is_false(ok)
+    assert.matches("unclosed directive", err)
+    ok, err = pcall(p.summary, p, "wireshark")
+    assert.is_false(ok)
+    assert.matches("unknown style 'wireshark'", err)
+  end)
+end)

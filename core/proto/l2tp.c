@@ -6,11 +6,13 @@
  * The header's optional words follow its flags in a set order (length,
  * then Ns and Nr, then the offset size and its pad), so a field's offset
  * depends on which come before it: each position is its own conditional
- * field, as GRE's are.  Which are there follows Scapy: the length when
- * the T or L bit is set, Ns and Nr when T or S is, the offset size when O
- * is and T is not.  The offset pad is as long as the offset size says
- * (RFC 2661 section 3.1; Scapy 2.5 pads the offset size to four bytes
- * whatever it says, so the two agree on an offset of 2).
+ * field, as GRE's are.  Which are there follows the bits, as RFC 2661
+ * and Wireshark read them: the length with L, Ns and Nr with S, the
+ * offset size with O.  (Scapy 2.5 also reads the length, Ns and Nr when
+ * T alone is set, and no offset size in a control message: it reads a
+ * header the RFC forbids otherwise.)  The offset pad is as long as the
+ * offset size says (RFC 2661 section 3.1; Scapy 2.5 pads the offset size
+ * to four bytes whatever it says, so the two agree on an offset of 2).
  *
  * A control message (T set) carries attribute-value pairs, each a layer
  * of its own (L2TP_AVP, a record of the message: its extent is the length
@@ -35,9 +37,9 @@ static const sf_enum l2tp_versions[] = {{2, "L2TPv2"}, {0, NULL}};
 #define S_BIT 0x0800
 #define O_BIT 0x0200
 
-static unsigned has_len(uint16_t w) { return (w & (T_BIT | L_BIT)) != 0; }
-static unsigned has_seq(uint16_t w) { return (w & (T_BIT | S_BIT)) != 0; }
-static unsigned has_off(uint16_t w) { return (w & O_BIT) && !(w & T_BIT); }
+static unsigned has_len(uint16_t w) { return (w & L_BIT) != 0; }
+static unsigned has_seq(uint16_t w) { return (w & S_BIT) != 0; }
+static unsigned has_off(uint16_t w) { return (w & O_BIT) != 0; }
 
 /* where the offset size lies, in bytes */
 static size_t off_pos(uint16_t w) { return 6 + 2 * has_len(w) + 4 * has_seq(w); }

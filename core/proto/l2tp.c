@@ -317,7 +317,7 @@ static const sf_wsfield avp_ws[] = {
   WS("l2tp.avp.protocol_version", "protocol_version"),
   WS("l2tp.avp.protocol_revision", "protocol_revision"),
   WSX("l2tp.tie_breaker", "tie_breaker", 16),
-  WSX("l2tp.avp.firmware_revision", "firmware_revision", 4),
+  WS("l2tp.avp.firmware_revision", "firmware_revision"),
   WS("l2tp.avp.host_name", "host_name"), WS("l2tp.avp.vendor_name", "vendor_name"),
   WS("l2tp.avp.assigned_tunnel_id", "assigned_tunnel_id"),
   WS("l2tp.avp.receive_window_size", "receive_window_size"),

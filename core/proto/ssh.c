@@ -183,6 +183,16 @@ static size_t packet_len(const sf_pkt *p, const uint8_t *h, size_t n) {
   return n >= 6 ? 6 : 0;
 }
 
+/* A built padding the user did not set is sized as RFC 4253 section 6
+   asks: at least four bytes, the packet a multiple of eight. */
+static void size_padding(sf_pkt *p, int li, size_t before) {
+  const sf_layer *l = &p->layers[li];
+  size_t want = 4 + (8 - (before + 4) % 8) % 8;
+  if (!(l->flags & SF_L_BUILT) || sf_isset(p, li, 0) || l->hlen == want) return;
+  if (l->hlen < want) sf_pkt_splice(p, li, l->off + l->hlen, 0, NULL, want - l->hlen);
+  else sf_pkt_splice(p, li, l->off + want, l->hlen - want, NULL, 0);
+}
+
 /* Lengths from the layers after it: its message and padding. */
 static void packet_fixup(sf_pkt *p, int li) {
   const sf_layer *l = &p->layers[li];
@@ -195,6 +205,8 @@ static void packet_fixup(sf_pkt *p, int li) {
     e += p->layers[j++].hlen;
   }
   if (j < p->nlayers && role[p->layers[j].proto] == R_PADDING && p->layers[j].off == e) {
+    size_padding(p, j, e - l->off);
+    l = &p->layers[li];
     padlen = p->layers[j].hlen;
     e += padlen;
   }

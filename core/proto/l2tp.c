@@ -60,10 +60,10 @@ static const sf_field l2tp_fields[] = {
   UINTF("ns", 64, 16, 0, 0, NULL, C_SEQ_LEN),
   UINTF("nr", 64, 16, 0, 0, NULL, C_SEQ_NOLEN),
   UINTF("nr", 80, 16, 0, 0, NULL, C_SEQ_LEN),
-  UINTF("offset", 48, 16, 0, SF_FF_SHAPE, NULL, C_OFF6),
-  UINTF("offset", 64, 16, 0, SF_FF_SHAPE, NULL, C_OFF8),
-  UINTF("offset", 80, 16, 0, SF_FF_SHAPE, NULL, C_OFF10),
-  UINTF("offset", 96, 16, 0, SF_FF_SHAPE, NULL, C_OFF12),
+  UINTF("offset", 48, 16, 0, 0, NULL, C_OFF6),
+  UINTF("offset", 64, 16, 0, 0, NULL, C_OFF8),
+  UINTF("offset", 80, 16, 0, 0, NULL, C_OFF10),
+  UINTF("offset", 96, 16, 0, 0, NULL, C_OFF12),
   BYTESF("offset_pad", 0, 0, NULL, NULL, C_PAD),
 };
 
@@ -130,9 +130,25 @@ static int l2tp_next(const sf_pkt *p, int li) {
   return proto_named(&ppp, "PPP");
 }
 
+/* A built header's offset pad as long as its offset size says (the size
+   is set after the flags that bring it in, so the pad follows it here). */
+static void pad_as_built(sf_pkt *p, int li) {
+  const sf_layer *l = &p->layers[li];
+  const uint8_t *h = p->data + l->off;
+  size_t at, want;
+  if (!(l->flags & SF_L_BUILT) || !has_off(rd16(h))) return;
+  at = off_pos(rd16(h));
+  if (at + 2 > l->hlen) return;
+  want = at + 2 + rd16(h + at);
+  if (want > l->hlen) sf_pkt_splice(p, li, l->off + l->hlen, 0, NULL, want - l->hlen);
+  else if (want < l->hlen) sf_pkt_splice(p, li, l->off + want, l->hlen - want, NULL, 0);
+}
+
 static void l2tp_fixup(sf_pkt *p, int li) {
   const sf_layer *l = &p->layers[li];
-  int fi = sf_field_resolve(p, li, F_LEN);
+  int fi;
+  pad_as_built(p, li);
+  fi = sf_field_resolve(p, li, F_LEN);
   if (fi < 0 || (!(l->flags & SF_L_BUILT) && (l->flags & SF_L_TRUNC))) return;
   sf_lput(p, li, fi, l->end - l->off);
 }

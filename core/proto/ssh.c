@@ -424,7 +424,9 @@ static int hassh_string(const sf_pkt *p, int li, int server, text *t) {
   int i;
   for (i = 0; i < 4; i++) {
     sf_val v;
+    const uint8_t *nul;
     if (sf_field_get(p, li, lists[i], &v) != SF_OK) return -1;
+    if ((nul = memchr(v.p, 0, v.n)) != NULL) v.n = (size_t)(nul - v.p);  /* text ends there */
     if (i) put(t, (const uint8_t *)";", 1);
     put(t, v.p, v.n);
   }

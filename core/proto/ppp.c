@@ -512,15 +512,11 @@ OPT(nbns2, "PPP_IPCP_Option_NBNS2", "PPP IPCP Option NBNS2", "PppIpcpOptionNbns2
 
 /* The authentication option's tail depends on its protocol (CHAP names
    an algorithm): laid out by its conditions. */
-static void auth_var(const uint8_t *h, size_t hlen, int fi, size_t *off, size_t *len) {
-  var_from4(h, hlen, fi, off, len);
-}
-
 static sf_proto auth = {
   .name = "PPP_LCP_Auth_Protocol_Option", .display = "PPP LCP Auth Protocol Option",
   .kind = "PppLcpAuthProtocolOption", .fields = auth_fields, .nfields = NFIELDS(auth_fields),
   .minlen = 4, .ws_fields = auth_ws, .hdr_len = auth_len, .next = options_next,
-  .fixup = opt_fixup, .var = auth_var, .record = 1, .present = auth_present,
+  .fixup = opt_fixup, .var = var_from4, .record = 1, .present = auth_present,
   .shape_len = auth_shape,
 };
 

@@ -20,6 +20,7 @@
  * SSHEncrypted; on any other TCP port, a version line (a heuristic).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -300,9 +301,17 @@ static sf_proto generic = {
 
 /* ---- messages laid out by the engine: KEXINIT, (EC)DH init and reply -------------------- */
 
-/* Each string is sized by the uint32 before it, which the engine fills in. */
+/* Each string is sized by the uint32 before it, which the engine fills in.
+   A message is a fixed-length prefix (KEXINIT's cookie), (uint32 length,
+   string) pairs, then fixed integers: what the hand-written layout reads. */
 typedef struct msg_host {
   int8_t len_from[SF_MAX_FIELDS];   /* -1: not sized by another field */
+  uint8_t prefix;                   /* bytes of the first field, 0: none */
+  uint8_t npairs;
+  uint8_t tail[2];                  /* bits of the integers after them */
+  uint8_t ntail;
+  /* the engine's layout (setting a field, built layers) */
+  size_t (*engine)(const sf_proto *, const uint8_t *, size_t, sf_span *, int);
 } msg_host;
 
 static int msg_number(void *host, const sf_cview *v, int fi, int what,
@@ -319,6 +328,60 @@ static int msg_number(void *host, const sf_cview *v, int fi, int what,
 }
 
 static const sf_custom_ops msg_ops = {msg_number, NULL, NULL, NULL, NULL, NULL};
+
+/* The layout by hand, for parsing and reading (the engine asks this file
+   field by field; this gives the same spans, checked against the
+   engine's when built with SF_CHECK_FAST_PATHS: the fuzzing builds). */
+static size_t lay_msg(const msg_host *mh, const uint8_t *h, size_t n, sf_span *sp) {
+  size_t bit = 0, len;
+  int i = 0, k;
+  if (mh->prefix) {
+    if (mh->prefix > n) return 0;
+    sp[i].bitoff = 0;
+    sp[i++].bits = 8u * mh->prefix;
+    bit = 8u * mh->prefix;
+  }
+  for (k = 0; k < mh->npairs; k++, i += 2) {
+    if (bit / 8 + 4 > n) return 0;
+    len = rd32(h + bit / 8);
+    if (len > n - bit / 8 - 4) return 0;  /* cut short */
+    sp[i].bitoff = (uint32_t)bit;
+    sp[i].bits = 32;
+    sp[i + 1].bitoff = (uint32_t)bit + 32;
+    sp[i + 1].bits = (uint32_t)(8 * len);
+    bit += 32 + 8 * len;
+  }
+  for (k = 0; k < mh->ntail; k++, i++) {
+    if (bit + mh->tail[k] > 8 * n) return 0;
+    sp[i].bitoff = (uint32_t)bit;
+    sp[i].bits = mh->tail[k];
+    bit += mh->tail[k];
+  }
+  return bit / 8;
+}
+
+static const msg_host *host_by_id[SF_MAX_PROTOS];
+static const msg_host *host_of(const sf_proto *pr) { return host_by_id[pr->id]; }
+
+static size_t msg_layout(const sf_proto *pr, const uint8_t *h, size_t n, sf_span *sp,
+                         int build) {
+  const msg_host *mh = host_of(pr);  /* set once registered: laid out only then */
+  size_t len;
+  if (!mh) return 0;
+  if (build) return mh->engine(pr, h, n, sp, build);
+  len = lay_msg(mh, h, n, sp);
+#ifdef SF_CHECK_FAST_PATHS
+  {
+    sf_span e[SF_MAX_FIELDS];
+    if (mh->engine(pr, h, n, e, 0) != len ||
+        (len && memcmp(e, sp, pr->nfields * sizeof *sp) != 0))
+      abort();
+  }
+#endif
+  return len;
+}
+
+static const sf_dyn msg_dyn = {NULL, msg_layout, NULL, NULL, NULL, NULL};
 
 #define CU(n, bits, d, fl) {(n), SF_T_UINT, (fl), 0, 0, 0, (bits), (d), NULL, NULL, NULL, NULL}
 #define CB(n, codec) {(n), SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, (codec), NULL}
@@ -364,6 +427,7 @@ static const sf_cfield kexinit_cf[] = {
 static msg_host kexinit_host = {
   .len_from = {-1, -1, 1, -1, 3, -1, 5, -1, 7, -1, 9, -1, 11, -1, 13, -1, 15, -1, 17, -1, 19,
                -1, -1},
+  .prefix = 16, .npairs = 10, .tail = {8, 32}, .ntail = 2,
 };
 
 #define WSN(n) WS("ssh." n "_length", n "_length"), WS("ssh." n, n)
@@ -382,7 +446,7 @@ static const sf_wsfield kexinit_ws[] = {
 static const uint8_t no_bytes[] = "";
 static const sf_field dhinit_fields[] = {CU("pub_length", 32, 0, 0), CB("pub", NULL)};
 static const sf_cfield dhinit_cf[] = {C_LEN_OF(1), C_SIZED(no_bytes)};
-static msg_host dhinit_host = {.len_from = {-1, 0}};
+static msg_host dhinit_host = {.len_from = {-1, 0}, .npairs = 1};
 static const sf_wsfield dhinit_ws[] = {
   WS("ssh.ecdh.q_c_length", "pub_length"), WS("ssh.ecdh.q_c", "pub"), WSEND
 };
@@ -394,7 +458,7 @@ static const sf_field dhreply_fields[] = {
 static const sf_cfield dhreply_cf[] = {
   C_LEN_OF(1), C_SIZED(no_bytes), C_LEN_OF(3), C_SIZED(no_bytes), C_LEN_OF(5), C_SIZED(no_bytes),
 };
-static msg_host dhreply_host = {.len_from = {-1, 0, -1, 2, -1, 4}};
+static msg_host dhreply_host = {.len_from = {-1, 0, -1, 2, -1, 4}, .npairs = 3};
 static const sf_wsfield dhreply_ws[] = {
   WS("ssh.host_key.length", "host_key_length"), WS("ssh.ecdh.q_s_length", "pub_length"),
   WS("ssh.ecdh.q_s", "pub"), WS("ssh.host_sig.length", "sig_length"), WSEND
@@ -501,7 +565,9 @@ static int define_msg(const char *name, const char *display, const char *kind, u
   d.ops = &msg_ops;
   d.host = host;
   if (!(c = sf_custom_new(&d, err, sizeof err))) return -1;
+  host->engine = sf_custom_proto(c)->dyn->layout;
   memset(&like, 0, sizeof like);
+  like.dyn = &msg_dyn;
   like.kind = kind;
   like.ws = "ssh";
   like.ws_fields = ws;
@@ -515,6 +581,7 @@ static int define_msg(const char *name, const char *display, const char *kind, u
   role[id] = R_MSG;
   code_of[id] = (uint8_t)code;
   id_msg[code] = id;
+  host_by_id[id] = host;
   return id;
 }
 

@@ -293,7 +293,7 @@ LCP_PLACES(protorej_places, is_proto_reject);
 LCP_PLACES(echo_places, is_echo);
 LCP_PLACES(discard_places, is_discard);
 
-#define WS_MSG(pfx) WS("ppp.code", "code"), WSX("ppp.identifier", "id", 2), \
+#define WS_MSG(pfx) WS("ppp.code", "code"), WS("ppp.identifier", "id"), \
                     WS("ppp.length", "len")
 static const sf_wsfield lcp_ws[] = {WS_MSG("lcp"), WSEND};
 static const sf_wsfield lcp_magic_ws[] = {WS_MSG("lcp"), WSX("lcp.magic_number", "magic_number", 8), WSEND};

@@ -159,7 +159,9 @@ local LCP_OPTS = {
     return layer("PPP_LCP_Callback_Option", ("operation=%d, message='%s'"):format(R(0, 4), word(0, 8)))
   end,
   function() return layer("PPP_LCP_Option", ("type=%d"):format(pick({7, 8}))) end,
-  function() return layer("PPP_LCP_Option", ("type=%d, data=%s"):format(R(20, 30), pybytes(rbytes(0, 6)))) end,
+  -- types Wireshark 4.0 does not know (it reads those it knows by their
+  -- own length rules, and gives no option fields when the length is off)
+  function() return layer("PPP_LCP_Option", ("type=%d, data=%s"):format(R(31, 60), pybytes(rbytes(0, 6)))) end,
 }
 
 local IPCP_OPTS = {"PPP_IPCP_Option_IPAddress", "PPP_IPCP_Option_DNS1", "PPP_IPCP_Option_DNS2",

@@ -27,12 +27,16 @@ case $1 in
                 l2tp.avp.receive_window_size l2tp.avp.assigned_session_id
                 l2tp.avp.call_serial_number l2tp.avp.firmware_revision
                 ppp.address ppp.control ppp.protocol ppp.code ppp.identifier ppp.length
-                lcp.opt.type lcp.opt.length lcp.opt.mru lcp.opt.magic_number
-                lcp.opt.auth_protocol lcp.magic_number
+                lcp.opt.mru lcp.opt.magic_number
+                lcp.opt.auth_protocol lcp.opt.algorithm lcp.opt.asyncmap lcp.magic_number
+                l2tp.tie_breaker ipcp.opt.pri_nbns_address ipcp.opt.sec_nbns_address
                 ipcp.opt.type ipcp.opt.length ipcp.opt.ip_address
                 ipcp.opt.pri_dns_address ipcp.opt.sec_dns_address) ;;
+  # (not lcp.opt.type and lcp.opt.length: Wireshark gives them only for
+  # options of the types it knows, with the lengths it expects)
   *) echo "usage: ws_tshark.sh ssh|l2tp PCAP" >&2; exit 2 ;;
 esac
+fields+=(_ws.malformed)  # frames tshark calls malformed: not compared
 args=()
 for f in "${fields[@]}"; do args+=(-e "$f"); done
 (IFS=$'\t'; echo "${fields[*]}")

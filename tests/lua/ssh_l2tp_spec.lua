@@ -92,6 +92,10 @@ describe("L2TP and PPP", function()
     assert.is_true(agrees("l2tp_avp_overflow.pcap") >= 200)
   end)
 
+  it("read Scapy's packets (the golden set) as tshark does: PPP, LCP, IPCP, AVPs", function()
+    assert.is_true(agrees("l2tp_scapy.pcap") >= 4000)
+  end)
+
   it("name the message type and the AVPs", function()
     local ps = sf.rdpcap(h.path("l2tp_xl2tpd.pcap"))
     local p = ps[1]

@@ -4,9 +4,9 @@
  * 1332) messages with their options, with Scapy's class and field names
  * (HDLC, PPP, PPP_LCP*, PPP_IPCP*).
  *
- * PPP's protocol field is one byte when its value is odd in the low byte
- * of the first (protocol field compression: the first byte's low bit set
- * ends it), as Scapy reads it and writes values below 0x100.  What
+ * PPP's protocol field is one byte when that byte is odd (protocol field
+ * compression: a first byte with its low bit set ends the field), as
+ * Scapy reads it; Scapy writes values below 0x100 in one byte.  What
  * follows is found in the "ppp.proto" table, where LCP and IPCP take
  * their places; IPv4 (0x0021) and IPv6 (0x0057) are entries this file
  * makes for them (`carries`), as IPv4's file cannot know of PPP.

@@ -84,6 +84,17 @@ describe("SSH", function()
     for m in sf.ssh_messages(s) do got[#got + 1] = names(m) end
     assert.are.same({"SSHVersion", "SSH/SSHKexInit/SSHPadding", "SSH/SSHPadding", "SSHEncrypted"}, got)
   end)
+
+  it("reads the reassembled streams of sshd's connections, whole or in chunks", function()
+    local c = sf.extract_flows(h.path("ssh_openssh.pcap"))[1]
+    local fwd, rev = {}, {}
+    for m, off in sf.ssh_messages(c.reassembled_forward) do fwd[#fwd + 1] = names(m) .. "@" .. off end
+    for m in sf.ssh_messages(c:chunks("reverse", 100)) do rev[#rev + 1] = names(m) end
+    assert.are.same({"SSHVersion@0", "SSH/SSHKexInit/SSHPadding@41", "SSH/SSHKexDHInit/SSHPadding@1169",
+      "SSH/SSHPadding@1217", "SSHEncrypted@1233"}, fwd)
+    assert.are.same({"SSHVersion", "SSH/SSHKexInit/SSHPadding", "SSH/SSHKexDHReply/SSHPadding",
+      "SSH/SSHPadding", "SSHEncrypted"}, rev)
+  end)
 end)
 
 describe("L2TP and PPP", function()

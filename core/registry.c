@@ -700,6 +700,27 @@ void sf_register_raw(void);
 #include "sf_protofiles.h"
 #undef SF_PROTO_FILE_ENTRY
 
+/* The entries carriers make for the protocols they carry, and the
+   heuristics protocols offer on lower ones, once every protocol file has
+   registered (a carrier may register before what it carries, SSH before
+   TCP). */
+static void take_named(void) {
+  int i;
+  for (i = 0; i < sf_nprotos_; i++) {
+    const sf_proto *pr = sf_protos_[i];
+    const sf_carry *c;
+    const sf_heur_place *h;
+    for (c = pr->carries; pr->table >= 0 && c && c->upper; c++) {
+      int up = sf_proto_find(c->upper);
+      if (up >= 0) sf_table_add(pr->table, c->value, up, c->flags, NULL);
+    }
+    for (h = pr->heurs; h && h->lower; h++) {
+      int low = sf_proto_find(h->lower);
+      if (low >= 0) sf_heur_add(low, h->fn, NULL);
+    }
+  }
+}
+
 void sf_init(void) {
   static int done;
   if (done) return;
@@ -709,4 +730,5 @@ void sf_init(void) {
 #define SF_PROTO_FILE_ENTRY(name) sf_proto_file_##name();
 #include "sf_protofiles.h"
 #undef SF_PROTO_FILE_ENTRY
+  take_named();
 }

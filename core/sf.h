@@ -186,6 +186,24 @@ typedef struct sf_place {
 #define SF_PL_BOTH_PORTS 0x02  /* builders write it to both keying fields
                                   (Scapy's UDP()/VXLAN(): 4789 -> 4789) */
 
+/* A protocol a carrier knows it carries, named: an entry the carrier
+   makes in its own next_table for a protocol whose file cannot know of
+   it (PPP's 0x0021 is IPv4; IPv4's file does not name PPP).  Made once
+   every protocol file has registered, so order does not matter. */
+typedef struct sf_carry {
+  uint64_t value;
+  const char *upper;     /* the carried protocol's name: "IP" */
+  int flags;             /* SF_PL_* */
+} sf_carry;
+
+/* Content-based detection a protocol offers on a lower protocol, named
+   (TCP, for a version line on any port); added once every protocol file
+   has registered, as carries are. */
+typedef struct sf_heur_place {
+  const char *lower;
+  int (*fn)(const sf_pkt *p, int li, void *ud);  /* an sf_heur_fn */
+} sf_heur_place;
+
 /* Another name for a field: Scapy's older spellings and Stackforge's
    (hop_limit for hlim), accepted wherever the field's name is. */
 typedef struct sf_alias {
@@ -357,6 +375,8 @@ struct sf_proto {
   const char *next_table;
   const char *next_keys[2];
   const sf_place *places;  /* where it sits; ends with table == NULL */
+  const sf_carry *carries; /* what it carries, by name; upper == NULL ends */
+  const sf_heur_place *heurs;  /* its heuristics on lower layers; lower == NULL ends */
   const sf_alias *aliases; /* ends with alias == NULL */
   const char *ws;          /* Wireshark's name for it ("tcp"), or NULL */
   const sf_wsfield *ws_fields;  /* Wireshark's field names; name == NULL ends */

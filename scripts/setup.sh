@@ -19,7 +19,8 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
 # for live traffic in namespaces iproute2, tcpdump, ping, traceroute, nc,
 # capsh/setpriv; DHCP clients and a server: busybox's udhcpc, ISC dhclient,
 # dnsmasq; DNS: dig against dnsmasq, lua-socket for Lua's own queries; TLS:
-# openssl s_client and s_server; MQTT and Modbus: mosquitto and its
+# openssl s_client and s_server; SSH: ssh against a throwaway sshd;
+# L2TP: xl2tpd as LAC and LNS; MQTT and Modbus: mosquitto and its
 # clients, pymodbus; the answering machines' clients: arping, ndisc6,
 # udhcpc, and Graphviz's dot for the automata's graphs), and the
 # benchmarks' anchors (libtins, libpcap, dpkt, nDPI, tcpreplay)
@@ -30,7 +31,8 @@ TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            busybox isc-dhcp-client dnsmasq-base dnsutils lua-socket
            openssl python3-cryptography
            mosquitto mosquitto-clients python3-pymodbus
-           iputils-arping ndisc6 udhcpc graphviz)
+           iputils-arping ndisc6 udhcpc graphviz
+           openssh-client openssh-server xl2tpd)
 
 test=0 list=0
 for a in "$@"; do

@@ -70,6 +70,8 @@ end
 -- TLS fingerprints, tls_info, a ClientHello builder, records from streams
 -- (stdlib/stackforge/tls.lua over core/proto's TLS layers)
 for name, fn in pairs(require("stackforge.tls")) do M[name] = fn end
+-- hassh, ssh_messages (stdlib/stackforge/ssh.lua over core/proto's SSH layers)
+for name, fn in pairs(require("stackforge.ssh")) do M[name] = fn end
 M.fcs_ok = require("stackforge.fcs").fcs_ok
 
 -- automata and answering machines (stdlib/stackforge/automaton.lua,

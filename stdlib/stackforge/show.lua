@@ -101,12 +101,16 @@ end
 
 local function show_text(p, none, opts)
   local indent = opts and opts.indent or 3
-  local out, depth = {}, 0
+  local out, depth, parted = {}, 0, false
   for i = 1, p.layer_count do
-    local id = p:_layer_info(i)
-    if not (protos[id + 1].record and i > 1) then  -- records: in their message
+    local info = protos[p:_layer_info(i) + 1]
+    -- records of a message with parts (DNS's qd, an, ...) are shown in
+    -- their message; others (802.11 elements, L2TP AVPs) as layers, as
+    -- Scapy shows its payload chain
+    if not (info.record and i > 1 and parted) then
       layer_lines(out, p, i, (" "):rep(indent * depth), "", none, opts)
       depth = depth + 1
+      if not info.record then parted = info.parts ~= nil and #info.parts > 0 end
     end
   end
   return table.concat(out, "\n") .. "\n"

@@ -198,18 +198,12 @@ static void pptp_fixup(sf_pkt *p, int li) {
   sf_lput(p, li, F_PAYLOAD_LEN, l->end - l->off - l->hlen);
 }
 
-/* Version 1 with protocol PPP is PPTP's (Scapy's dispatch); PPP itself
-   is not dissected yet: the payload is Raw. */
+/* Version 1 with protocol PPP is PPTP's (Scapy's dispatch); what follows
+   is looked up by protocol, as GRE's (PPP enters 0x880b from its file). */
 static int is_pptp(const sf_pkt *p, int li, const uint8_t *h, size_t n) {
   (void)p;
   (void)li;
   return n >= 8 && (h[1] & 7) == 1 && rd16(h + 2) == PPP;
-}
-
-static int pptp_next(const sf_pkt *p, int li) {
-  (void)p;
-  (void)li;
-  return -2;
 }
 
 static const sf_place pptp_places[] = {{"ip.proto", 47, 0, is_pptp}, {NULL, 0, 0, NULL}};
@@ -230,9 +224,10 @@ static sf_proto pptp = {
   .scapy = &gre_scapy,
   .name = "GRE_PPTP", .display = "GRE PPTP", .kind = "GrePptp",
   .fields = pptp_fields, .nfields = NFIELDS(pptp_fields), .minlen = 8,
+  .next_table = "ethertype", .next_keys = {"proto"},
   .places = pptp_places, .aliases = pptp_aliases, .ws = "gre", .ws_fields = pptp_ws,
   .hdr_len = pptp_len,
-  .next = pptp_next, .fixup = pptp_fixup, .present = pptp_present,
+  .fixup = pptp_fixup, .present = pptp_present,
   .shape_len = pptp_shape,
 };
 

@@ -51,7 +51,11 @@ static int is_hdlc(const sf_pkt *p, int li, const uint8_t *h, size_t n) {
   return n >= 2 && h[0] == 0xff && h[1] == 0x03;
 }
 
-static const sf_place hdlc_places[] = {{"linktype", 9, 0, is_hdlc}, {NULL, 0, 0, NULL}};
+/* link type 9, and EtherType 0x880b (PPTP's enhanced GRE), as Scapy
+   dispatches: ff 03 first is HDLC framing, else bare PPP */
+static const sf_place hdlc_places[] = {
+  {"linktype", 9, 0, is_hdlc}, {"ethertype", 0x880b, 0, is_hdlc}, {NULL, 0, 0, NULL}
+};
 
 static const sf_wsfield hdlc_ws[] = {
   WSX("ppp.address", "address", 2), WSX("ppp.control", "control", 2), WSEND
@@ -135,7 +139,8 @@ static int not_hdlc(const sf_pkt *p, int li, const uint8_t *h, size_t n) {
 }
 
 static const sf_place ppp_places[] = {
-  {"linktype", 9, SF_PL_PARSE_ONLY, not_hdlc}, {NULL, 0, 0, NULL}
+  {"linktype", 9, SF_PL_PARSE_ONLY, not_hdlc}, {"ethertype", 0x880b, 0, not_hdlc},
+  {NULL, 0, 0, NULL}
 };
 
 static const sf_wsfield ppp_ws[] = {WSX("ppp.protocol", "proto", 4), WSEND};

@@ -158,6 +158,20 @@ describe("L2TP and PPP", function()
     assert.are.equal("PPP/IP", names(b))
   end)
 
+  -- Scapy 2.5: IP(src='10.0.0.1',dst='10.0.0.2')/GRE_PPTP(call_id=7)/[HDLC()/]PPP()/
+  -- IP(src='10.1.0.1',dst='10.1.0.2')/ICMP(); it dispatches ff 03 to HDLC
+  it("ride PPTP's enhanced GRE (EtherType 0x880b), as Scapy builds and reads it", function()
+    local inner = sf.IP{src = "10.1.0.1", dst = "10.1.0.2"} / sf.ICMP()
+    local outer = sf.IP{src = "10.0.0.1", dst = "10.0.0.2"} / sf.GRE_PPTP{call_id = 7}
+    local bare, framed = (outer / sf.PPP() / inner):bytes(), (outer / sf.HDLC() / sf.PPP() / inner):bytes()
+    assert.are.equal("4500003900010000402f66930a0000010a0000022001880b001d0007214500001c00010000"
+      .. "400166dc0a0100010a0100020800f7ff00000000", h.hex(bare))
+    assert.are.equal("4500003b00010000402f66910a0000010a0000022001880b001f0007ff03214500001c0001"
+      .. "0000400166dc0a0100010a0100020800f7ff00000000", h.hex(framed))
+    assert.are.equal("IP/GRE_PPTP/PPP/IP/ICMP", names(sf.Packet(bare, {proto = "IP"})))
+    assert.are.equal("IP/GRE_PPTP/HDLC/PPP/IP/ICMP", names(sf.Packet(framed, {proto = "IP"})))
+  end)
+
   it("keep what parsed of bad input, the rest Raw", function()
     local b = (sf.L2TP{hdr = "control+length+sequence"} / sf.L2TP_AVP.host_name{host_name = "x"}):bytes()
     local bad = b:sub(1, 12) .. "\128\3" .. b:sub(15)  -- an AVP length of 3

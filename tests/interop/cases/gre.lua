@@ -39,8 +39,8 @@ return {
     {"Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02')/IP()/GRE()/Dot1Q(vlan=5)/IP()"},
     {"Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02')/IP()/GRE()/ARP(hwsrc='02:00:00:00:00:03', psrc='10.0.0.3', pdst='10.0.0.9')"},
     {"Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02')/IP()/GRE(recursion_control=2, flags=3)/IPv6()"},
-    {"Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02')/IP()/GRE_PPTP(call_id=7)/Raw(load='ppp frame')"},
-    {"Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02')/IP()/GRE_PPTP(seqnum_present=1, sequence_number=1, acknum_present=1, ack_number=2, call_id=9)/Raw(load='x')"},
-    {"Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02')/IP()/GRE_PPTP(acknum_present=1, ack_number=77, call_id=1)/Raw(load='y')"},
+    {"Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02')/IP()/GRE_PPTP(call_id=7)/PPP()/IP()/ICMP()"},
+    {"Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02')/IP()/GRE_PPTP(seqnum_present=1, sequence_number=1, acknum_present=1, ack_number=2, call_id=9)/HDLC()/PPP()/IP()"},
+    {"Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02')/IP()/GRE_PPTP(acknum_present=1, ack_number=77, call_id=1)/PPP()/IPv6()"},
   },
 }

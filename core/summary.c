@@ -449,6 +449,7 @@ typedef struct fop {
   size_t an;
   long value;            /* C_EQ */
   int next;              /* OP_IF: the op after its text */
+  int fi;                /* a field of the protocol itself: its index, or -1 */
 } fop;
 
 typedef struct fprog {
@@ -524,14 +525,29 @@ static void compile_range(fprog *pg, const char *s, const char *end) {
   }
 }
 
-static fprog *compile(const char *fmt) {
+/* The format of pr compiled, with the indices of pr's own fields it
+   names found once (a field of the layer below depends on that layer). */
+static fprog *compile(const sf_proto *pr, const char *fmt) {
   size_t len = strlen(fmt);
   fprog *pg = malloc(sizeof *pg + (len + 1) * sizeof(fop));
+  int i;
   if (!pg) return NULL;
   pg->fmt = fmt;
   pg->n = 0;
   compile_range(pg, fmt, fmt + len);
+  for (i = 0; i < pg->n; i++) {
+    fop *o = &pg->ops[i];
+    int named = o->op == OP_FIELD || (o->op == OP_IF && o->cond != C_HOOK &&
+                                      o->cond != C_NET && o->cond != C_BELOW);
+    o->fi = named && !o->below ? lookup_cached(pr, o->s, o->n) : -1;
+  }
   return pg;
+}
+
+/* The field op o names in layer li, present there, or -1. */
+static int op_field(const sf_pkt *p, int li, const fop *o) {
+  if (o->fi >= 0 && li >= 0 && li < p->nlayers) return sf_field_resolve(p, li, o->fi);
+  return field_named(p, li, o->s, o->n);
 }
 
 /* compiled formats by protocol id, made on first use */
@@ -545,7 +561,7 @@ static const fprog *prog_of(const sf_proto *pr) {
   pg = atomic_load_explicit(&progs[pr->id], memory_order_relaxed);
   if (!pg || pg->fmt != pr->scapy->fmt) {
     fprog *old = pg;
-    pg = compile(pr->scapy->fmt);
+    pg = compile(pr, pr->scapy->fmt);
     atomic_store_explicit(&progs[pr->id], pg, memory_order_release);
     (void)old;  /* a format replaced (an id reused): the old one may be in use */
   }
@@ -566,7 +582,7 @@ static int holds(const sf_pkt *p, int li, const fop *o) {
       yes = below && strlen(below->name) == o->n && memcmp(below->name, o->s, o->n) == 0;
       break;
     default:
-      if ((fi = field_named(p, li, o->s, o->n)) < 0 || !uint_of(p, li, fi, &v)) break;
+      if ((fi = op_field(p, li, o)) < 0 || !uint_of(p, li, fi, &v)) break;
       if (o->cond == C_FIELD) yes = v != 0;
       else if (o->cond == C_EQ) yes = (long)v == o->value;
       else {  /* field&NAME: the flag bit of that name */
@@ -585,7 +601,7 @@ static void field_op(obuf *b, const sf_pkt *p, int li, const fop *o) {
   uint64_t v;
   int fi;
   if (o->below) li--;
-  if ((fi = field_named(p, li, o->s, o->n)) < 0) puts_(b, "??");
+  if ((fi = op_field(p, li, o)) < 0) puts_(b, "??");
   else if (o->raw && uint_of(p, li, fi, &v)) put_decimal(b, v);
   else put_repr(b, p, li, fi);
 }
@@ -633,7 +649,7 @@ size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap) {
   }
   for (li = 0; li < p->nlayers; li++) {
     if (proto_at(p, li)->record && li) continue;
-    if (!first) puts_(&b, " / ");
+    if (!first) put(&b, " / ", 3);
     first = 0;
     if (li == said && n < sizeof tmp) {
       put(&b, tmp, n);  /* still there from the search */

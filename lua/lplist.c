@@ -216,7 +216,6 @@ static const sf_pkt *entry(lua_State *L, store *s, int cache, lua_Integer i,
 }
 
 static void add_summary(luaL_Buffer *b, const sf_pkt *p, int scapy) {
-  char tmp[512];
   size_t n;
   int i;
   if (!scapy) {
@@ -226,14 +225,10 @@ static void add_summary(luaL_Buffer *b, const sf_pkt *p, int scapy) {
     }
     return;
   }
-  n = sf_scapy_summary(p, tmp, sizeof tmp);
-  if (n < sizeof tmp) {
-    luaL_addlstring(b, tmp, n);
-  } else {
-    char *big = luaL_prepbuffsize(b, n + 1);
-    sf_scapy_summary(p, big, n + 1);
-    luaL_addsize(b, n);
-  }
+  /* written in place: most lines fit the room asked for first */
+  n = sf_scapy_summary(p, luaL_prepbuffsize(b, 512), 512);
+  if (n >= 512) sf_scapy_summary(p, luaL_prepbuffsize(b, n + 1), n + 1);
+  luaL_addsize(b, n);
 }
 
 /* store:summaries(from, to, list, scapy, numbered) -> one line a packet,

@@ -205,6 +205,7 @@ local function lines(pl, numbered, fn)
     local s = fn(pl[k])
     out[#out + 1] = numbered and ("%04d %s"):format(k, s) or s
   end
+  if #out == 1 then return out[1] end  -- a capture's list: no second copy of its text
   return table.concat(out, "\n")
 end
 

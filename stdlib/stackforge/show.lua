@@ -99,8 +99,26 @@ local function layer_lines(out, p, i, lvl, label, none, opts)
   end
 end
 
+-- opts: indent (3), lvl and label_lvl as Scapy's show() takes them: lvl
+-- goes before each field, label_lvl before every line
+local SHOW_OPTS = {indent = "number", lvl = "string", label_lvl = "string"}
+
+local function show_options(fname, opts)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(("bad argument #2 to '%s' (table of options expected, got %s)"):format(fname, type(opts)), 3)
+  end
+  for k, v in pairs(opts) do
+    if not SHOW_OPTS[k] or type(v) ~= SHOW_OPTS[k] then
+      error(("%s: option '%s' must be one of indent (number), lvl, label_lvl (strings)")
+        :format(fname, tostring(k)), 3)
+    end
+  end
+  return opts
+end
+
 local function show_text(p, none, opts)
-  local indent = opts and opts.indent or 3
+  local indent = opts.indent or 3
   local out, depth, parted = {}, 0, false
   for i = 1, p.layer_count do
     local info = protos[p:_layer_info(i) + 1]
@@ -108,7 +126,7 @@ local function show_text(p, none, opts)
     -- their message; others (802.11 elements, L2TP AVPs) as layers, as
     -- Scapy shows its payload chain
     if not (info.record and i > 1 and parted) then
-      layer_lines(out, p, i, (" "):rep(indent * depth), "", none, opts)
+      layer_lines(out, p, i, (opts.lvl or "") .. (" "):rep(indent * depth), opts.label_lvl or "", none, opts)
       depth = depth + 1
       if not info.record then parted = info.parts ~= nil and #info.parts > 0 end
     end
@@ -120,12 +138,13 @@ end
 --- not set yet read None (show2 shows them computed)
 function M.show(p, opts)
   if not is_packet(p) then argerror("show", "packet", p) end
-  return show_text(p, true, opts)
+  return show_text(p, true, show_options("show", opts))
 end
 
 --- show2(p): the packet as built: bytes computed, then dissected again
 function M.show2(p, opts)
   if not is_packet(p) then argerror("show2", "packet", p) end
+  opts = show_options("show2", opts)
   local q = core.packet(p:bytes(), {linktype = p.linktype, proto = p:_layer_info(1)})
   return show_text(q, false, opts)
 end

@@ -137,6 +137,21 @@ describe("Scapy-style text", function()
     end
   end)
 
+  it("show and show2 take Scapy's indent, lvl and label_lvl", function()
+    local p = sf.IP{src = "10.0.0.1", dst = "10.0.0.2"} / sf.UDP()
+    -- python3-scapy: p.show2(indent=2, lvl='>', label_lvl='|'), its UDP part
+    local scapy = "|###[ UDP ]### \n|>    sport     = domain\n|>    dport     = domain\n"
+      .. "|>    len       = 8\n|>    chksum    = 0xeb71\n"
+    local text = p:show2{indent = 2, lvl = ">", label_lvl = "|"}
+    assert.equal(scapy, text:sub(text:find("|###[ UDP ]###", 1, true), -1))
+    assert.matches("^|###%[ IPv4 %]### \n|>  version   = 4\n", text)
+    local ok, err = pcall(p.show, p, {level = 2})
+    assert.is_false(ok)
+    assert.matches("show: option 'level' must be one of indent %(number%), lvl, label_lvl %(strings%)", err)
+    ok, err = pcall(p.show2, p, 5)
+    assert.matches("bad argument #2 to 'show2' %(table of options expected, got number%)", err)
+  end)
+
   it("names ports from /etc/services as Scapy does (ftp-data is ftp_data)", function()
     local p = sf.IP{src = "10.0.0.1", dst = "10.0.0.2"} / sf.UDP{sport = 20, dport = 53}
     assert.equal("IP / UDP 10.0.0.1:20 > 10.0.0.2:domain", p:summary("scapy"))

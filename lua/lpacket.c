@@ -1258,6 +1258,8 @@ static int call_method(lua_State *L) {
   lsf_leave(&h);
   lsf_track(L, -1, p);
   lsf_raise_kept(&h);
+  if (rc == SF_E_VALUE)  /* the method's own refusal: these bytes do not allow it */
+    return luaL_error(L, "%s:%s(): not possible on this layer", sf_proto_get(p->layers[li].proto)->name, name);
   check(L, rc);
   lua_settop(L, 1);
   return 1;

@@ -384,23 +384,32 @@ static uint8_t is_frame[SF_MAX_PROTOS];
 
 static int header_kind(int proto) { return is_header[proto] ? is_header[proto] - 1 : -1; }
 
-/* The kind of QUIC packet the bytes at h (n) start; -1 if none.  any:
-   on a port that is not QUIC's, only long headers of known versions with
-   connection IDs of RFC 9000's sizes. */
-static int kind_at(const uint8_t *h, size_t n, int any) {
+/* Where the bytes of a packet stand: on a QUIC port, on any port (a
+   heuristic), or after another packet of the same datagram. */
+enum { AT_PORT, AT_ANY, AT_COALESCED };
+
+/* The kind of QUIC packet the bytes at h (n) start; -1 if none.  The
+   fixed bit may be greased (RFC 9287: ngtcp2 does) in a long header of a
+   version we know, and in a short header after another packet; on a port
+   that is not QUIC's, only long headers of known versions with connection
+   IDs of RFC 9000's sizes. */
+static int kind_at(const uint8_t *h, size_t n, int at) {
   uint32_t v;
   if (n < 1) return -1;
-  if (!(h[0] & 0x80)) return !any && (h[0] & 0x40) && n >= 1 + 1 + 16 ? K_SHORT : -1;
+  if (!(h[0] & 0x80))
+    return at != AT_ANY && ((h[0] & 0x40) || at == AT_COALESCED) && n >= 1 + 1 + 16 ? K_SHORT
+                                                                                    : -1;
   if (n < 7) return -1;
   v = (uint32_t)be_get(h + 1, 4);
   if (v == 0) return 6u + h[5] < n ? K_VN : -1;
-  if (!(h[0] & 0x40)) return -1;
-  if (any && (!known_version(v) || h[5] > 20 || 7u + h[5] > n || h[6 + h[5]] > 20)) return -1;
+  if (!(h[0] & 0x40) && !known_version(v)) return -1;
+  if (at == AT_ANY && (!known_version(v) || h[5] > 20 || 7u + h[5] > n || h[6 + h[5]] > 20))
+    return -1;
   return kind_of_bits((h[0] >> 4) & 3, v);
 }
 
-static int proto_at(const uint8_t *h, size_t n, int any) {
-  int k = kind_at(h, n, any);
+static int proto_at(const uint8_t *h, size_t n, int at) {
+  int k = kind_at(h, n, at);
   return k < 0 ? -1 : id_kind[k];
 }
 
@@ -442,8 +451,8 @@ static size_t packet_end(const sf_pkt *p, int hi, int plain) {
 static int after_packet(const sf_pkt *p, size_t pos, size_t end) {
   int k;
   if (pos >= end) return -2;
-  k = proto_at(p->data + pos, end - pos, 0);
-  return k >= 0 && k != id_kind[K_SHORT] ? k : k == id_kind[K_SHORT] ? k : -2;
+  k = proto_at(p->data + pos, end - pos, AT_COALESCED);
+  return k >= 0 ? k : -2;
 }
 
 /* ---- headers ------------------------------------------------------------------------ */
@@ -561,7 +570,7 @@ static void retry_fixup(sf_pkt *p, int li) {
     sf_lput(p, li, F_TYPE, type_bits(K_RETRY, (uint32_t)sf_lget(p, li, 4)));
 }
 
-static int accept_kind(int kind, const uint8_t *h, size_t n) { return kind_at(h, n, 0) == kind; }
+static int accept_kind(int kind, const uint8_t *h, size_t n) { return kind_at(h, n, AT_PORT) == kind; }
 static int acc_initial(const sf_pkt *p, int li, const uint8_t *h, size_t n) { (void)p; (void)li; return accept_kind(K_INITIAL, h, n); }
 static int acc_0rtt(const sf_pkt *p, int li, const uint8_t *h, size_t n) { (void)p; (void)li; return accept_kind(K_0RTT, h, n); }
 static int acc_hs(const sf_pkt *p, int li, const uint8_t *h, size_t n) { (void)p; (void)li; return accept_kind(K_HANDSHAKE, h, n); }
@@ -581,6 +590,8 @@ static const sf_place short_places[] = PLACES(acc_short);
 
 #define WS_LONG                                                          \
   WS("quic.header_form", "HeaderForm"), WS("quic.fixed_bit", "FixedBit"),  \
+  WS_VN
+#define WS_VN                                                            \
   WSX("quic.version", "Version", 8), WS("quic.dcil", "DstConnIDLen"),      \
   WS("quic.dcid", "DstConnID"), WS("quic.scil", "SrcConnIDLen"),           \
   WS("quic.scid", "SrcConnID")
@@ -597,7 +608,7 @@ static const sf_wsfield retry_ws[] = {
   WS("quic.retry_token", "RetryToken"),
   WS("quic.retry_integrity_tag", "RetryIntegrityTag"), WSEND
 };
-static const sf_wsfield vn_ws[] = {WS_LONG, WSEND};
+static const sf_wsfield vn_ws[] = {WS("quic.header_form", "HeaderForm"), WS_VN, WSEND};
 static const sf_wsfield short_ws[] = {
   WS("quic.header_form", "HeaderForm"), WS("quic.fixed_bit", "FixedBit"),
   WS("quic.spin_bit", "SpinBit"), WS("quic.dcid", "DstConnID"), WSEND
@@ -675,12 +686,15 @@ typedef struct qkeys {
   uint8_t key[16], iv[12], hp[16];
 } qkeys;
 
-/* The Initial keys of one side for a client's Destination Connection ID. */
+/* The Initial keys of one side for a client's Destination Connection ID;
+   any: a version other than v1 and v2 gets v1's (to build an Initial of
+   a version a server does not speak, which it answers with a Version
+   Negotiation). */
 static int initial_keys(uint32_t version, const uint8_t *dcid, size_t n, int server,
-                        qkeys *k) {
+                        int any, qkeys *k) {
   uint8_t initial[32], secret[32];
   int v2 = version == QUIC_V2;
-  if (version != QUIC_V1 && !v2) return 0;
+  if (version != QUIC_V1 && !v2 && !any) return 0;
   if (!hmac256(v2 ? salt_v2 : salt_v1, 20, dcid, n, NULL, 0, initial)) return 0;
   return expand_label(initial, server ? "server in" : "client in", secret, 32) &&
          expand_label(secret, v2 ? "quicv2 key" : "quic key", k->key, 16) &&
@@ -801,7 +815,7 @@ static int initial_decrypt(sf_pkt *p, int li) {
   if (in.length < 20 || in.pn_at + in.length > avail) return SF_E_VALUE;
   if (!(out = malloc(in.pn_at + (size_t)in.length))) return SF_E_NOMEM;
   for (side = 0; side < 2 && !n; side++)
-    if (initial_keys(in.version, in.dcid, in.dcil, side, &k))
+    if (initial_keys(in.version, in.dcid, in.dcil, side, 0, &k))
       n = open_with(p, &in, &k, out, &hlen);
   if (!n) {
     free(out);
@@ -830,7 +844,7 @@ static int initial_encrypt(sf_pkt *p, int li) {
   pnl = (p->data[in.off] & 3u) + 1;
   if (in.length < pnl + 16 + 4 || in.length - 16 + 4 < pnl + 16) return SF_E_VALUE;
   plain_end = in.pn_at + (size_t)in.length - 16;
-  if (in.off + plain_end > p->len || !initial_keys(in.version, in.dcid, in.dcil, 0, &k))
+  if (in.off + plain_end > p->len || !initial_keys(in.version, in.dcid, in.dcil, 0, 1, &k))
     return SF_E_VALUE;
   n = plain_end + 16;
   if (in.pn_at + 4 + 16 > n || !(out = malloc(n))) return SF_E_NOMEM;
@@ -1120,7 +1134,7 @@ static qdef crypto = {
 static int quic_heur(const sf_pkt *p, int li, void *ud) {
   const sf_layer *l = &p->layers[li];
   (void)ud;
-  return proto_at(p->data + l->off + l->hlen, l->end - l->off - l->hlen, 1);
+  return proto_at(p->data + l->off + l->hlen, l->end - l->off - l->hlen, AT_ANY);
 }
 
 /* taken by the registry once UDP's file has registered (after this one) */

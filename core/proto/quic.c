@@ -328,8 +328,7 @@ static int q_set(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val *v)
     q[fi].b = v ? v->p : NULL;
     q[fi].n = v ? v->n : 0;
   } else {
-    q[fi].u = v ? v->u : pr->fields[fi].def;
-    q[fi].width = 0;
+    q[fi].u = v ? v->u : pr->fields[fi].def;  /* a varint keeps its width if it fits */
   }
   if (sizes(d, fi) >= 0 && v && v->u > SF_MAX_LEN) return SF_E_RANGE;
   if (sizes(d, fi) >= 0 && !(zeros = calloc(1, (size_t)q[fi].u + 1))) return SF_E_NOMEM;

@@ -841,7 +841,7 @@ static int initial_encrypt(sf_pkt *p, int li) {
   if (!initial_of(p, li, &in)) return SF_E_VALUE;
   if (li + 1 < p->nlayers && p->layers[li + 1].proto == id_protected) return SF_E_VALUE;
   pnl = (p->data[in.off] & 3u) + 1;
-  if (in.length < pnl + 16 + 4 || in.length - 16 + 4 < pnl + 16) return SF_E_VALUE;
+  if (in.length < 20 || in.length < pnl + 16) return SF_E_VALUE;  /* the sample, the tag */
   plain_end = in.pn_at + (size_t)in.length - 16;
   if (in.off + plain_end > p->len || !initial_keys(in.version, in.dcid, in.dcil, 0, 1, &k))
     return SF_E_VALUE;

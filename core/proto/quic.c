@@ -30,6 +30,7 @@
  * Detection: UDP port 443 and 4433 (long headers with the fixed bit, and
  * short headers), and long headers of a known version on any port.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,9 @@ typedef struct qdef {
   int kind;               /* K_*, or -1 for frames */
   uint8_t steps[16];
   int8_t ref[16];         /* S_SIZED, S_RANGES: the field giving the size */
+  /* set at registration: the fields of the packet number, its length and
+     Length (-1: none) */
+  int8_t pn, pnlen, length;
 } qdef;
 
 static const qdef *qdef_of(const sf_proto *pr) { return (const qdef *)pr; }
@@ -246,12 +250,7 @@ static void old_values(const qdef *d, const uint8_t *h, const sf_span *sp, qval 
   }
 }
 
-static int pn_field(const qdef *d) {
-  int i;
-  for (i = 0; i < d->pr.nfields; i++)
-    if (d->steps[i] == S_PN) return i;
-  return -1;
-}
+static int pn_field(const qdef *d) { return d->pn; }
 
 static size_t pn_bytes(uint64_t pn) {
   return pn < 0x100 ? 1 : pn < 0x10000 ? 2 : pn < 0x1000000 ? 3 : 4;
@@ -267,10 +266,8 @@ static void follow(const qdef *d, const sf_pkt *p, int li, int fi, qval *q,
     if (q[fi].u > q[s].n) q[s].b = zeros;
     q[s].n = (size_t)q[fi].u;
   }
-  if (pn >= 0 && fi == pn) {
-    int lenf = sf_field_find(&d->pr, "PacketNumberLen");
-    if (lenf >= 0 && !sf_isset(p, li, lenf)) q[lenf].u = pn_bytes(q[pn].u) - 1;
-  }
+  if (pn >= 0 && fi == pn && d->pnlen >= 0 && !sf_isset(p, li, d->pnlen))
+    q[d->pnlen].u = pn_bytes(q[pn].u) - 1;
 }
 
 /* Write the header of values q into out (cap bytes); its length, 0 if it
@@ -278,7 +275,7 @@ static void follow(const qdef *d, const sf_pkt *p, int li, int fi, qval *q,
 static size_t write_header(const qdef *d, const qval *q, uint8_t *out, size_t cap) {
   const sf_field *f = d->pr.fields;
   size_t pos = 0, len;
-  int i, lenf = sf_field_find(&d->pr, "PacketNumberLen");
+  int i, lenf = d->pnlen;
   memset(out, 0, cap < 8 ? cap : 8);
   for (i = 0; i < d->pr.nfields; i++) {
     int st = d->steps[i];
@@ -425,7 +422,7 @@ static int long_lengths(const sf_pkt *p, int hi, size_t *pn_at, uint64_t *length
   const sf_layer *l = &p->layers[hi];
   const qdef *d = qdef_of(sf_proto_get(l->proto));
   sf_span sp[SF_MAX_FIELDS];
-  int pn = pn_field(d), lf = sf_field_find(&d->pr, "Length");
+  int pn = d->pn, lf = d->length;
   if (pn < 0 || lf < 0 || !lay(d, p->data + l->off, l->hlen, sp)) return 0;
   *pn_at = l->off + sp[pn].bitoff / 8;
   *length = span_value(p->data + l->off, &sp[lf]);
@@ -550,8 +547,7 @@ static size_t content_end(const sf_pkt *p, int li, int *protected_) {
 
 static void long_fixup(sf_pkt *p, int li) {
   const sf_layer *l = &p->layers[li];
-  int k = header_kind(l->proto), lf = sf_field_find(sf_proto_get(l->proto), "Length"),
-      prot;
+  int k = header_kind(l->proto), lf = qdef_of(sf_proto_get(l->proto))->length, prot;
   size_t pn_at, e;
   uint64_t length;
   if (l->flags & SF_L_BUILT) {
@@ -629,7 +625,7 @@ static const uint8_t short_tmpl[] = {0x40, 0};
      .nfields = NFIELDS(flds), .minlen = sizeof(tmpl), .places = (plc),        \
      .ws = "quic", .ws_fields = (wsf), .methods = (meth), .hdr_len = (hl),     \
      .next = header_next, .fixup = (fix), .dyn = &q_dyn, .deftmpl = (tmpl)},   \
-    (k), {__VA_ARGS__}, refs}
+    (k), {__VA_ARGS__}, refs, -1, -1, -1}
 
 /* ---- Initial packet protection (RFC 9001 5) ----------------------------------------- */
 
@@ -645,14 +641,50 @@ static const uint8_t salt_v2[20] = {
   0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9
 };
 
+/* OpenSSL's contexts, one set per thread, kept between packets: making
+   and freeing them cost more than the cryptography of an Initial. */
+typedef struct ctxs {
+  EVP_MD_CTX *md;
+  EVP_CIPHER_CTX *gcm, *ecb;
+} ctxs;
+
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void free_ctxs(void *v) {
+  ctxs *c = v;
+  EVP_MD_CTX_free(c->md);
+  EVP_CIPHER_CTX_free(c->gcm);
+  EVP_CIPHER_CTX_free(c->ecb);
+  free(c);
+}
+
+static void make_key(void) { pthread_key_create(&ctx_key, free_ctxs); }
+
+static ctxs *thread_ctxs(void) {
+  ctxs *c;
+  pthread_once(&ctx_once, make_key);
+  if ((c = pthread_getspecific(ctx_key))) return c;
+  if (!(c = calloc(1, sizeof *c))) return NULL;
+  c->md = EVP_MD_CTX_new();
+  c->gcm = EVP_CIPHER_CTX_new();
+  c->ecb = EVP_CIPHER_CTX_new();
+  if (!c->md || !c->gcm || !c->ecb || pthread_setspecific(ctx_key, c) != 0) {
+    free_ctxs(c);
+    return NULL;
+  }
+  return c;
+}
+
 /* HMAC-SHA256 (RFC 2104) of m1 || m2 under a key of at most 64 bytes. */
 static int hmac256(const uint8_t *key, size_t klen, const uint8_t *m1, size_t n1,
                    const uint8_t *m2, size_t n2, uint8_t out[32]) {
   uint8_t pad[64], inner[32];
-  EVP_MD_CTX *c;
+  ctxs *x = thread_ctxs();
+  EVP_MD_CTX *c = x ? x->md : NULL;
   size_t i;
   int ok;
-  if (klen > 64 || !(c = EVP_MD_CTX_new())) return 0;
+  if (klen > 64 || !c) return 0;
   for (i = 0; i < 64; i++) pad[i] = (uint8_t)((i < klen ? key[i] : 0) ^ 0x36);
   ok = EVP_DigestInit_ex(c, sha256, NULL) && EVP_DigestUpdate(c, pad, 64) &&
        EVP_DigestUpdate(c, m1, n1) && (!n2 || EVP_DigestUpdate(c, m2, n2)) &&
@@ -660,7 +692,6 @@ static int hmac256(const uint8_t *key, size_t klen, const uint8_t *m1, size_t n1
   for (i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c;
   ok = ok && EVP_DigestInit_ex(c, sha256, NULL) && EVP_DigestUpdate(c, pad, 64) &&
        EVP_DigestUpdate(c, inner, 32) && EVP_DigestFinal_ex(c, out, NULL);
-  EVP_MD_CTX_free(c);
   return ok;
 }
 
@@ -703,27 +734,22 @@ static int initial_keys(uint32_t version, const uint8_t *dcid, size_t n, int ser
 
 /* The header protection mask of a 16-byte sample. */
 static int hp_mask(const qkeys *k, const uint8_t sample[16], uint8_t mask[16]) {
-  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-  int len = 0, ok;
-  if (!c) return 0;
-  ok = EVP_EncryptInit_ex(c, aes_ecb, NULL, k->hp, NULL) &&
-       EVP_CIPHER_CTX_set_padding(c, 0) && EVP_EncryptUpdate(c, mask, &len, sample, 16) &&
-       len == 16;
-  EVP_CIPHER_CTX_free(c);
-  return ok;
+  ctxs *x = thread_ctxs();
+  int len = 0;
+  return x && EVP_EncryptInit_ex(x->ecb, aes_ecb, NULL, k->hp, NULL) &&
+         EVP_CIPHER_CTX_set_padding(x->ecb, 0) &&
+         EVP_EncryptUpdate(x->ecb, mask, &len, sample, 16) && len == 16;
 }
 
 /* AES-128-GCM of n bytes in into out; enc: tag written after them, else
    read from there and checked. */
 static int aead(const qkeys *k, uint64_t pn, const uint8_t *aad, size_t na,
                 const uint8_t *in, size_t n, uint8_t *out, uint8_t tag[16], int enc) {
-  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+  ctxs *x = thread_ctxs();
+  EVP_CIPHER_CTX *c = x ? x->gcm : NULL;
   uint8_t nonce[12];
   int len = 0, ok, i;
-  if (!c || n > INT32_MAX) {
-    EVP_CIPHER_CTX_free(c);
-    return 0;
-  }
+  if (!c || n > INT32_MAX) return 0;
   memcpy(nonce, k->iv, 12);
   for (i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
   ok = EVP_CipherInit_ex(c, aes_gcm, NULL, k->key, nonce, enc) &&
@@ -732,7 +758,6 @@ static int aead(const qkeys *k, uint64_t pn, const uint8_t *aad, size_t na,
   if (ok && !enc) ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1;
   ok = ok && EVP_CipherFinal_ex(c, out + len, &len) == 1;
   if (ok && enc) ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
-  EVP_CIPHER_CTX_free(c);
   return ok;
 }
 
@@ -886,7 +911,7 @@ static qdef retry = {
    .next = header_next, .fixup = retry_fixup, .dyn = &q_dyn, .deftmpl = retry_tmpl},
   K_RETRY, {S_BITS, S_BITS, S_BITS, S_BITS, S_BITS, S_LEN8, S_SIZED, S_LEN8, S_SIZED,
             S_RTOKEN, S_TAG},
-  {-1, -1, -1, -1, -1, -1, 5, -1, 7, -1, -1}
+  {-1, -1, -1, -1, -1, -1, 5, -1, 7, -1, -1}, -1, -1, -1
 };
 
 static qdef vn = {
@@ -895,7 +920,7 @@ static qdef vn = {
    .places = vn_places, .ws = "quic", .ws_fields = vn_ws, .hdr_len = vn_len,
    .next = header_next, .dyn = &q_dyn, .deftmpl = vn_tmpl},
   K_VN, {S_BITS, S_BITS, S_BITS, S_LEN8, S_SIZED, S_LEN8, S_SIZED, S_REST},
-  {-1, -1, -1, -1, 3, -1, 5, -1}
+  {-1, -1, -1, -1, 3, -1, 5, -1}, -1, -1, -1
 };
 
 static qdef shorth = {
@@ -904,7 +929,7 @@ static qdef shorth = {
    .places = short_places, .ws = "quic", .ws_fields = short_ws, .hdr_len = short_len,
    .next = header_next, .dyn = &q_dyn, .deftmpl = short_tmpl},
   K_SHORT, {S_BITS, S_BITS, S_BITS, S_BITS, S_BITS, S_BITS, S_SCID, S_PN},
-  {-1, -1, -1, -1, -1, -1, -1, -1}
+  {-1, -1, -1, -1, -1, -1, -1, -1}, -1, -1, -1
 };
 
 /* ---- the protected payload ------------------------------------------------------------- */
@@ -997,7 +1022,9 @@ static size_t frame_len(const sf_pkt *p, const uint8_t *h, size_t n) {
 
 /* A run of PADDING frames is one layer. */
 static size_t padding_len(const sf_pkt *p, const uint8_t *h, size_t n) {
+  static const uint8_t zeros[64];
   size_t room = frame_room(p, h, n), i = 0;
+  while (i + 64 <= room && memcmp(h + i, zeros, 64) == 0) i += 64;  /* a run is long */
   while (i < room && h[i] == 0) i++;
   return i;
 }
@@ -1101,7 +1128,7 @@ static const uint8_t frame_tmpl[] = {0x1e};
     {.name = (cls), .display = (disp), .kind = (knd), .fields = (flds),          \
      .nfields = NFIELDS(flds), .minlen = sizeof(tmpl), .ws_fields = (wsf),       \
      .hdr_len = (hl), .next = frame_next, .dyn = &q_dyn, .deftmpl = (tmpl)},     \
-    -1, {__VA_ARGS__}, refs}
+    -1, {__VA_ARGS__}, refs, -1, -1, -1}
 #define NOREFS {-1}
 #define ACK_REFS {-1, -1, -1, -1, -1, 3, -1, -1, -1}
 #define CLOSE_REFS {-1, -1, -1, -1, 3}
@@ -1125,7 +1152,7 @@ static qdef crypto = {
    .ws_fields = crypto_ws, .hdr_len = frame_len, .extent = crypto_extent,
    .next = crypto_next, .fixup = crypto_fixup, .after = crypto_after, .dyn = &q_dyn,
    .deftmpl = crypto_tmpl},
-  -1, {S_VAR, S_VAR, S_VAR}, {-1, -1, -1}
+  -1, {S_VAR, S_VAR, S_VAR}, {-1, -1, -1}, -1, -1, -1
 };
 
 /* ---- detection on any port ------------------------------------------------------------------ */
@@ -1141,8 +1168,19 @@ static const sf_heur_place quic_heurs[] = {{"UDP", quic_heur}, {NULL, NULL}};
 
 /* ---- registration ------------------------------------------------------------------------------- */
 
+static void note_fields(qdef *d) {
+  int i;
+  d->pn = -1;
+  for (i = 0; i < d->pr.nfields; i++)
+    if (d->steps[i] == S_PN) d->pn = (int8_t)i;
+  d->pnlen = (int8_t)sf_field_find(&d->pr, "PacketNumberLen");
+  d->length = (int8_t)sf_field_find(&d->pr, "Length");
+}
+
 static int reg_header(qdef *d) {
-  int id = sf_register(&d->pr);
+  int id;
+  note_fields(d);
+  id = sf_register(&d->pr);
   if (id >= 0) {
     id_kind[d->kind] = id;
     is_header[id] = (uint8_t)(d->kind + 1);
@@ -1151,7 +1189,9 @@ static int reg_header(qdef *d) {
 }
 
 static int reg_frame(qdef *d) {
-  int id = sf_register(&d->pr);
+  int id;
+  note_fields(d);
+  id = sf_register(&d->pr);
   if (id >= 0) is_frame[id] = 1;
   return id;
 }

@@ -310,13 +310,41 @@ static size_t write_header(const qdef *d, const qval *q, uint8_t *out, size_t ca
   return pos;
 }
 
+/* An ACK's ranges and their count agree: the count set, the ranges cut
+   or filled with zero varints to as many; the ranges set, the count
+   follows (unless set) and a varint cut short is left out.  *buf: memory
+   the ranges may now use (the caller frees it). */
+static int fit_ranges(const qdef *d, const sf_pkt *p, int li, int fi, qval *q, uint8_t **buf) {
+  int rs = -1, c, i;
+  uint64_t want, found = 0, x;
+  size_t at = 0, l;
+  for (i = 0; i < d->pr.nfields; i++)
+    if (d->steps[i] == S_RANGES) rs = i;
+  if (rs < 0 || (fi != rs && fi != d->ref[rs])) return SF_OK;
+  c = d->ref[rs];
+  while (at < q[rs].n && (l = var_get(q[rs].b + at, q[rs].n - at, &x))) at += l, found++;
+  if (fi == rs && !sf_isset(p, li, c)) q[c].u = found / 2;
+  want = 2 * q[c].u;
+  if (want > SF_MAX_LEN) return SF_E_RANGE;
+  for (at = 0, i = 0; (uint64_t)i < want && at < q[rs].n; i++)
+    at += var_get(q[rs].b + at, q[rs].n - at, &x);
+  if ((uint64_t)i < want) {  /* too few: zeros after them */
+    if (!(*buf = calloc(1, at + (size_t)(want - (uint64_t)i)))) return SF_E_NOMEM;
+    memcpy(*buf, q[rs].b, at);
+    q[rs].b = *buf;
+    at += (size_t)(want - (uint64_t)i);
+  }
+  q[rs].n = at;
+  return SF_OK;
+}
+
 static int q_set(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val *v) {
   const qdef *d = qdef_of(pr);
   const sf_layer *l = &p->layers[li];
   const uint8_t *h = p->data + l->off;
   sf_span sp[SF_MAX_FIELDS];
   qval q[SF_MAX_FIELDS];
-  uint8_t *out, *zeros = NULL;
+  uint8_t *out, *zeros = NULL, *ranges = NULL;
   size_t cap = 64, n, i;
   int rc;
   if (!lay(d, h, l->hlen, sp)) return SF_E_VALUE;
@@ -330,15 +358,21 @@ static int q_set(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val *v)
   if (sizes(d, fi) >= 0 && v && v->u > SF_MAX_LEN) return SF_E_RANGE;
   if (sizes(d, fi) >= 0 && !(zeros = calloc(1, (size_t)q[fi].u + 1))) return SF_E_NOMEM;
   follow(d, p, li, fi, q, zeros);
+  if ((rc = fit_ranges(d, p, li, fi, q, &ranges)) != SF_OK) {
+    free(zeros);
+    return rc;
+  }
   for (i = 0; i < pr->nfields; i++) cap += q[i].n + 9;
   if (!(out = malloc(cap))) {
     free(zeros);
+    free(ranges);
     return SF_E_NOMEM;
   }
   n = write_header(d, q, out, cap);
   rc = n ? sf_pkt_splice(p, li, l->off, l->hlen, out, n) : SF_E_VALUE;
   free(out);
   free(zeros);
+  free(ranges);
   return rc;
 }
 
@@ -1085,7 +1119,7 @@ static const sf_field padding_fields[] = {QU("type", 8, 0, SF_FF_HEX), QY("paddi
 static const sf_field ping_fields[] = {QUE("type", 62, 1, SF_FF_HEX, frame_types)};
 static const sf_field ack_fields[] = {
   QUE("type", 62, 2, SF_FF_HEX, frame_types), QV("largest_acknowledged", 0, 0),
-  QV("ack_delay", 0, 0), QV("ack_range_count", 0, 0), QV("first_ack_range", 0, 0),
+  QV("ack_delay", 0, 0), QV("ack_range_count", 0, SF_FF_AUTO), QV("first_ack_range", 0, 0),
   QY("ack_ranges", NULL), QV("ect0_count", 0, 0), QV("ect1_count", 0, 0),
   QV("ecn_ce_count", 0, 0),
 };

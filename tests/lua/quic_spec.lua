@@ -136,13 +136,22 @@ end)
 
 describe("QUIC captures against tshark", function()
   local compare = dofile("tests/interop/quic_fields.lua").compare
-  for _, name in ipairs({"quic_handshake.pcap", "quic_retry.pcap", "quic_vn.pcap", "quic_ngtcp2.pcap"}) do
+  for _, name in ipairs({"quic_handshake.pcap", "quic_retry.pcap", "quic_vn.pcap", "quic_ngtcp2.pcap",
+                         "quic_random.pcap"}) do
     it(name .. " reads as tshark 4.0 read it", function()
       local n, bad = compare(h.path(name), h.path(name .. ".quic.tsv"))
       assert.same({}, bad)
       assert.is_true(n > 50)
     end)
   end
+
+  it("the random builds tshark read are what sflua builds today (seed 20251130)", function()
+    local gen = dofile("tests/interop/quic_random.lua")
+    local want = sf.rdpcap(h.path("quic_random.pcap"))
+    local got = gen.packets(20251130, 300)
+    assert.equal(#want, #got)
+    for i = 1, #got do assert.equal(h.hex(want[i]:bytes()), h.hex(got[i]:bytes())) end
+  end)
 
   it("coalesced packets are layers one after another", function()
     local p = sf.rdpcap(h.path("quic_ngtcp2.pcap"))[2]

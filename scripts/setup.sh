@@ -24,12 +24,18 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
 # clients, pymodbus; the answering machines' clients: arping, ndisc6,
 # udhcpc, and Graphviz's dot for the automata's graphs), and the
 # benchmarks' anchors (libtins, libpcap, dpkt, nDPI, tcpreplay)
+
+# openssl s_client and s_server; QUIC: ngtcp2's example client and server,
+# gtlsclient and gtlsserver; MQTT and Modbus: mosquitto and its clients,
+# pymodbus; the answering machines' clients: arping, ndisc6, udhcpc, and
+# Graphviz's dot for the automata's graphs), and the benchmarks' anchors
+# (libtins, libpcap, dpkt, nDPI, tcpreplay)
 TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            python3-scapy tshark tcpflow tmux libtins-dev g++ libpcap-dev
            python3-dpkt libndpi-bin hyperfine iproute2 tcpdump iputils-ping
            traceroute netcat-openbsd libcap2-bin util-linux tcpreplay
            busybox isc-dhcp-client dnsmasq-base dnsutils lua-socket
-           openssl python3-cryptography
+           openssl python3-cryptography ngtcp2-client ngtcp2-server
            mosquitto mosquitto-clients python3-pymodbus
            iputils-arping ndisc6 udhcpc graphviz
            openssh-client openssh-server xl2tpd)

@@ -4,6 +4,7 @@
 -- frames joined across packets.  docs/quic.md says how to use them.
 local core = require("stackforge.core")
 local layers = require("stackforge.layers")
+local options = require("stackforge.options")
 
 local M = {}
 
@@ -88,25 +89,8 @@ local function transport_params(scid)
 end
 
 local INITIAL_OPTIONS = {dcid = "string", scid = "string", sni = "string", alpn = "table",
-  version = "number", pn = "number", token = "string", size = "number", plain = "boolean",
+  version = "count", pn = "count", token = "string", size = "count", plain = "boolean",
   key_share = "string", random = "string"}
-
-local function check_options(fname, o, allowed)
-  if type(o) ~= "table" then argerror(fname, 1, "table", o) end
-  for k, v in pairs(o) do
-    local want = allowed[k]
-    if not want then
-      local names = {}
-      for n in pairs(allowed) do names[#names + 1] = n end
-      table.sort(names)
-      error(("%s: unknown option '%s' (allowed: %s)"):format(fname, tostring(k),
-        table.concat(names, ", ")), 3)
-    end
-    if type(v) ~= want then
-      error(("%s: option '%s' is a %s, expected a %s"):format(fname, k, type(v), want), 3)
-    end
-  end
-end
 
 local function client_hello(o, scid)
   local random = o.random or random_bytes(32)
@@ -131,8 +115,8 @@ end
 -- parameters) in a CRYPTO frame, padded to size bytes; plain=true keeps it
 -- unprotected (QUIC_Initial / QUIC_CRYPTO / TLSClientHello / ... / QUIC_PADDING).
 function M.quic_initial(o)
+  options.check("quic_initial", o, INITIAL_OPTIONS, 2)
   o = o or {}
-  check_options("quic_initial", o, INITIAL_OPTIONS)
   local dcid, scid = o.dcid or random_bytes(8), o.scid or random_bytes(8)
   if #dcid > 20 or #scid > 20 then error("quic_initial: connection IDs are 20 bytes at most", 2) end
   local size = o.size or 1200
@@ -185,7 +169,8 @@ local function joined(chunks)
   return table.concat(out)
 end
 
-local function packets_of(fname, src)
+-- src as an iterator of packets; nil if it is none
+local function packets_of(src)
   if type(src) == "table" then
     local i = 0
     return function()
@@ -196,7 +181,6 @@ local function packets_of(fname, src)
   if type(src) == "string" then src = require("stackforge").PcapReader(src) end
   if type(src) == "function" then return src end
   if type(src) == "userdata" then return function() return src() end end  -- a PcapReader
-  argerror(fname, 1, "list of packets, iterator or capture path", src)
 end
 
 -- quic_initials(packets) -> iterator over the client hellos of the QUIC
@@ -206,7 +190,8 @@ end
 -- Initials carried it)}, once its CRYPTO frames, over one or several
 -- Initials, hold the whole ClientHello.
 function M.quic_initials(src)
-  local next_packet = packets_of("quic_initials", src)
+  local next_packet = packets_of(src)
+  if not next_packet then argerror("quic_initials", 1, "list of packets, iterator or capture path", src) end
   local conns, done = {}, {}
   local tls = require("stackforge.tls")
   return function()

@@ -263,6 +263,9 @@ typedef struct sf_method {
   const char *name;
   const char *global;
   int (*fn)(sf_pkt *p, int li);  /* SF_OK or an SF_E_* code */
+  /* the same given a byte string (p[X]:name(s): the key a QUIC Initial
+     is decrypted with), or NULL: the method takes no argument */
+  int (*fn_bytes)(sf_pkt *p, int li, const uint8_t *s, size_t n);
 } sf_method;
 /* How Scapy prints a layer, declared by the protocol and formatted by
    core/summary.c: the layer's part of Packet.summary() (its mysummary) as

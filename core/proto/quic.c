@@ -858,16 +858,21 @@ static size_t open_with(const sf_pkt *p, const initial_hdr *in, const qkeys *k, 
   return end - 16;
 }
 
-/* decrypt: the Initial at li made plain in place (client keys from its
-   Destination Connection ID, then the server's from the same ID) and its
-   frames dissected. */
-static int initial_decrypt(sf_pkt *p, int li) {
+/* The Initial at li made plain in place with the keys of Destination
+   Connection ID dcid (NULL: its own), the client's then the server's, and
+   its frames dissected. */
+static int decrypt_with(sf_pkt *p, int li, const uint8_t *dcid, size_t dcil) {
   initial_hdr in;
   qkeys k;
   uint8_t *out;
   size_t n = 0, hlen = 0, avail;
   int side, rc;
   if (!initial_of(p, li, &in)) return SF_E_VALUE;
+  if (dcid) {
+    if (dcil > 255) return SF_E_VALUE;
+    in.dcid = dcid;
+    in.dcil = dcil;
+  }
   avail = p->layers[li].end - in.off;
   if (li + 1 >= p->nlayers || p->layers[li + 1].proto != id_protected) return SF_E_VALUE;
   if (in.length < 20 || in.pn_at + in.length > avail) return SF_E_VALUE;
@@ -885,6 +890,16 @@ static int initial_decrypt(sf_pkt *p, int li) {
   p->layers[li].hlen = (uint32_t)hlen;
   return sf_dissect_after(p, li, in.off + hlen,
                           frame_proto(p->data + in.off + hlen, n - hlen));
+}
+
+/* decrypt: with the keys of the Initial's own Destination Connection ID
+   (a client's first Initial) */
+static int initial_decrypt(sf_pkt *p, int li) { return decrypt_with(p, li, NULL, 0); }
+
+/* decrypt(dcid): with those of the client's first Destination Connection
+   ID (a server's Initials, a client's later ones) */
+static int initial_decrypt_dcid(sf_pkt *p, int li, const uint8_t *dcid, size_t n) {
+  return decrypt_with(p, li, dcid, n);
 }
 
 /* encrypt: a built (plain) Initial protected in place with the client's
@@ -924,8 +939,8 @@ static int initial_encrypt(sf_pkt *p, int li) {
 }
 
 static const sf_method initial_methods[] = {
-  {"decrypt", NULL, initial_decrypt}, {"encrypt", NULL, initial_encrypt},
-  {NULL, NULL, NULL}
+  {"decrypt", NULL, initial_decrypt, initial_decrypt_dcid},
+  {"encrypt", NULL, initial_encrypt, NULL}, {NULL, NULL, NULL, NULL}
 };
 
 HEADER(initial, "QUIC_Initial", "QUIC - Initial", "QuicInitial", K_INITIAL, initial_fields,

@@ -34,20 +34,23 @@ local function protected_initials(p)
   return r
 end
 
--- quic_decrypt(pkt) -> a copy with its Initials decrypted (header
--- protection removed, the payload replaced by its frames), or nil and why.
--- Keys come from each Initial's Destination Connection ID: a client's
--- Initials open; a server's need the client's first ID, which its packet
--- does not carry.
-function M.quic_decrypt(p)
+-- quic_decrypt(pkt [, {dcid=}]) -> a copy with its Initials decrypted
+-- (header protection removed, the payload replaced by its frames), or nil
+-- and why.  Keys come from each Initial's Destination Connection ID: a
+-- client's first Initials open; a server's Initials, and a client's later
+-- ones, open with dcid, the client's first Destination Connection ID
+-- (quic_initials follows connections to find it).
+function M.quic_decrypt(p, opts)
   if not is_packet(p) then argerror("quic_decrypt", 1, "packet", p) end
+  options.check("quic_decrypt", opts, {dcid = "string"}, 2)
+  local dcid = opts and opts.dcid
   local q = p:build()
   local found, opened = #protected_initials(q), 0
   if found == 0 then return nil, "quic_decrypt: no protected QUIC Initial in the packet" end
   for _ = 1, found do  -- each decryption changes the layers after it
     local done = false
     for _, i in ipairs(protected_initials(q)) do
-      if pcall(function() q:layer(i):decrypt() end) then
+      if pcall(function() q:layer(i):decrypt(dcid) end) then
         opened, done = opened + 1, true
         break
       end
@@ -55,7 +58,8 @@ function M.quic_decrypt(p)
     if not done then break end
   end
   if opened == 0 then
-    return nil, "quic_decrypt: no Initial opens with the keys of its Destination Connection ID"
+    return nil, "quic_decrypt: no Initial opens with the keys of "
+      .. (dcid and "that Destination Connection ID" or "its Destination Connection ID")
   end
   return q
 end
@@ -183,45 +187,76 @@ local function packets_of(src)
   if type(src) == "userdata" then return function() return src() end end  -- a PcapReader
 end
 
+-- The first Initial of p: its connection IDs.
+local function first_initial(p)
+  for i = 1, p.layer_count do
+    if p:_layer_info(i) == INITIAL then
+      local h = p:layer(i)
+      return h.DstConnID or "", h.SrcConnID or "", h.Version
+    end
+  end
+end
+
+-- A tracker of QUIC connections by the client's Source Connection ID: the
+-- Destination Connection ID of its first Initial (after a Retry, of the
+-- Initial that answers it), whose keys open both sides' Initials.
+-- track(p) -> the decrypted copy of p or nil, and whether the client sent it.
+function M.quic_tracker()
+  local odcid = {}  -- client SCID -> first DCID
+  return function(p)
+    local dcid, scid, version = first_initial(p)
+    if not dcid then return nil end
+    local d = M.quic_decrypt(p)
+    if d then  -- a client's first Initial
+      odcid[scid .. "/" .. tostring(version)] = dcid
+      return d, true
+    end
+    local from_client = odcid[scid .. "/" .. tostring(version)]
+    local to_client = odcid[dcid .. "/" .. tostring(version)]
+    local key = from_client or to_client
+    if not key then return nil end
+    return M.quic_decrypt(p, {dcid = key}), from_client ~= nil
+  end
+end
+
 -- quic_initials(packets) -> iterator over the client hellos of the QUIC
 -- connections in packets (a list, an iterator such as a PcapReader, or a
--- capture's path): each {scid=, dcid= (hex), version=, hello= (a Packet
--- from TLSClientHello), tls= (tls_info of it), packets= (how many
--- Initials carried it)}, once its CRYPTO frames, over one or several
--- Initials, hold the whole ClientHello.
+-- capture's path): each {scid=, dcid= (hex: the client's first
+-- Destination Connection ID), version=, hello= (a Packet from
+-- TLSClientHello), tls= (tls_info of it), packets= (how many of the
+-- client's Initials carried it)}, once its CRYPTO frames, over one or
+-- several Initials, hold the whole ClientHello.  A client's later
+-- Initials and the server's open with the keys of the first ID.
 function M.quic_initials(src)
   local next_packet = packets_of(src)
   if not next_packet then argerror("quic_initials", 1, "list of packets, iterator or capture path", src) end
-  local conns, done = {}, {}
+  local track, conns, done = M.quic_tracker(), {}, {}
   local tls = require("stackforge.tls")
   return function()
     while true do
       local p = next_packet()
       if p == nil then return nil end
-      local d = #protected_initials(p) > 0 and M.quic_decrypt(p)
-      if d then
+      local d, client = nil, false
+      if #protected_initials(p) > 0 then d, client = track(p) end
+      if d and client then
         local raw = d:bytes()
-        for i = 1, d.layer_count do
-          if d:_layer_info(i) == INITIAL then
-            local h = d:layer(i)
-            local key = hexs(h.SrcConnID or "") .. "/" .. tostring(h.Version)
-            local c = conns[key]
-            if not c then
-              c = {scid = hexs(h.SrcConnID or ""), dcid = hexs(h.DstConnID or ""),
-                   version = h.Version, chunks = {}, packets = 0}
-              conns[key] = c
-            end
-            c.packets = c.packets + 1
-            for _, f in ipairs(crypto_frames(d, raw)) do c.chunks[f[1]] = f[2] end
-            local s = joined(c.chunks)
-            if not done[key] and #s >= 4 and s:byte(1) == 1 and #s >= 4 + string.unpack(">I3", s, 2) then
-              done[key] = true
-              local msg = s:sub(1, 4 + string.unpack(">I3", s, 2))
-              return {scid = c.scid, dcid = c.dcid, version = c.version, packets = c.packets,
-                      hello = core.packet(msg, {proto = "TLSClientHello"}),
-                      tls = tls.tls_info(msg, {quic = true})}
-            end
-          end
+        local _, scid, version = first_initial(d)
+        local key = hexs(scid) .. "/" .. tostring(version)
+        local c = conns[key]
+        if not c then
+          c = {scid = hexs(scid), dcid = hexs((first_initial(d))), version = version,
+               chunks = {}, packets = 0}
+          conns[key] = c
+        end
+        c.packets = c.packets + 1
+        for _, f in ipairs(crypto_frames(d, raw)) do c.chunks[f[1]] = f[2] end
+        local s = joined(c.chunks)
+        if not done[key] and #s >= 4 and s:byte(1) == 1 and #s >= 4 + string.unpack(">I3", s, 2) then
+          done[key] = true
+          local msg = s:sub(1, 4 + string.unpack(">I3", s, 2))
+          return {scid = c.scid, dcid = c.dcid, version = c.version, packets = c.packets,
+                  hello = core.packet(msg, {proto = "TLSClientHello"}),
+                  tls = tls.tls_info(msg, {quic = true})}
         end
       end
     end

@@ -8,10 +8,10 @@
 -- What is compared: every packet's header fields (a short header's
 -- connection ID, which tshark knows from the connection, is not); what
 -- decryption shows (frames, packet numbers, the ClientHello's SNI and
--- ALPN) in the datagrams whose every packet sflua decrypts (a client's
--- first Initial; tshark also opens a server's, with the keys of the
--- client's first Destination Connection ID), where tshark decrypts them
--- too (after a Version Negotiation tshark 4.0 keeps the keys of the
+-- ALPN) in the datagrams whose every packet sflua decrypts (Initials, the
+-- server's and a client's later ones with the keys of the client's first
+-- Destination Connection ID, as quic_tracker follows it), where tshark
+-- decrypts them too (after a Version Negotiation tshark 4.0 keeps the keys of the
 -- version refused); SNI and ALPN wherever tshark shows them.  A short
 -- header whose QUIC bit is greased (RFC 9287; ngtcp2 does it) alone in a
 -- datagram is QUIC to tshark, which knows the connection, and not to
@@ -80,14 +80,15 @@ local function header_row(p, row)
   return nlong, npackets
 end
 
--- what the decrypted packet d shows; nil unless every packet opened
+-- what the decrypted packet d shows; nil unless every Initial opened
+-- (tshark opens no other packets either)
 local function plain_row(d, row)
   for i = 1, d.layer_count do
     local n = name_of(d, i)
-    if n == "QUIC_Protected" then return nil end
+    if n == "QUIC_Protected" and name_of(d, i - 1) == "QUIC_Initial" then return nil end
     local v = d:layer(i)
     if n == "QUIC_Initial" then add(row, "quic.packet_number", v.PacketNumber)
-    elseif n:match("^QUIC_") and not HEADER[n] then
+    elseif n:match("^QUIC_") and not HEADER[n] and n ~= "QUIC_Protected" then
       add(row, "quic.frame_type", v.type)
       if n == "QUIC_CRYPTO" then
         add(row, "quic.crypto.offset", v.offset)
@@ -102,6 +103,7 @@ end
 -- of the fields it speaks for (decrypted ones only where it decrypted).
 function M.rows(path)
   local rows, speaks = {}, {}
+  local track = sf.quic_tracker()  -- the server's Initials open with the client's first ID
   for p in sf.PcapReader(path) do
     local row, says = {}, {}
     local udp = p[sf.UDP]
@@ -110,7 +112,7 @@ function M.rows(path)
     local nlong = header_row(p, row)
     for _, f in ipairs(M.header_fields) do says[f] = true end
     row.nlong = nlong
-    local d = sf.quic_decrypt(p)
+    local d = track(p)
     if d then
       local plain = {}
       if plain_row(d, plain) then

@@ -102,6 +102,14 @@ for _, ver in ipairs({"v1", "v2"}) do
       local d, why = sf.quic_decrypt(p)
       assert.is_nil(d)
       assert.matches("no Initial opens", why)
+      d = assert(sf.quic_decrypt(p, {dcid = h.unhex(V.dcid)}))
+      assert.equal("Ether IP UDP QUIC_Initial QUIC_ACK QUIC_CRYPTO TLSServerHello "
+        .. "TLS_Ext_KeyShare_SH TLS_Ext_SupportedVersion_SH", kinds(d))
+      assert.equal(v.server_header, h.hex(head_of(d):sub(1, 20)))
+      assert.equal(V.v1.server_payload, h.hex(head_of(d):sub(21)))  -- RFC's A.3 payload
+      assert.equal(1, d[sf.QUIC_Initial].PacketNumber)
+      assert.equal(0x1301, d[sf.TLSServerHello].cipher)
+      assert.is_nil(sf.quic_decrypt(p, {dcid = "\0\1\2\3"}))
       local r = udp(h.unhex(v.retry), 443, 50000)
       assert.equal("Ether IP UDP QUIC_Retry", kinds(r))
       assert.equal("token", r.RetryToken)
@@ -170,6 +178,21 @@ describe("QUIC captures against tshark", function()
       end
     end
     assert.is_true(greased > 0)
+  end)
+
+  it("a connection's Initials, both sides, open with the client's first ID", function()
+    local track, opened, server = sf.quic_tracker(), 0, 0
+    for _, p in ipairs(sf.rdpcap(h.path("quic_retry.pcap"))) do
+      local d, client = track(p)
+      if d then
+        opened = opened + 1
+        if not client then server = server + 1 end
+      end
+    end
+    -- the client's two first Initials (before and after the Retry), its
+    -- later one, and the server's: the four tshark opens
+    assert.equal(4, opened)
+    assert.equal(1, server)
   end)
 
   it("ngtcp2's and sflua's client Initials carry their SNI", function()
@@ -293,6 +316,9 @@ describe("QUIC errors and damaged bytes", function()
     local p = udp(h.unhex(V.v1.client_initial))
     assert.error_matches(function() p[sf.QUIC_Initial]:encrypt() end,
       "QUIC_Initial:encrypt%(%): not possible on this layer")
+    assert.error_matches(function() p[sf.QUIC_Initial]:encrypt("x") end, "takes no argument")
+    assert.error_matches(function() sf.quic_decrypt(p, {dcid = 5}) end,
+      "quic_decrypt: option 'dcid' expected a string")
   end)
 
   it("a damaged Initial does not open, and tls_info says nil", function()

@@ -6,8 +6,9 @@
 # must read the same in tshark (which decrypts Initials itself) and in
 # sflua.  Then Initials built in Lua (quic_initial: v1, v2, and a version
 # the server does not speak) are sent over a UDP socket to the same server,
-# which must answer (an Initial, or a Version Negotiation for the versions
-# it lacks), and tshark must read their SNI.  --update keeps the recording and
+# which must answer (an Initial whose ServerHello sflua decrypts, or a
+# Version Negotiation for the versions it lacks), and tshark must read
+# their SNI.  --update keeps the recording and
 # tshark's reading in tests/data (quic_ngtcp2.pcap, .quic.tsv) for
 # tests/lua/quic_spec.lua.  Exit 77 (skip) without root or the programs.
 set -uo pipefail
@@ -63,9 +64,14 @@ lua_initial() {  # OPTIONS (a Lua table) WANT (Lua pattern of the reply's summar
     local f = io.open("reply.bin", "rb"); local s = f:read("a"); f:close()
     local p = Packet((Ether() / IP() / UDP{sport = 4433, dport = 40000} / s):bytes())
     print("answer: " .. p:summary())
-    os.exit(p:summary():find("'"$2"'") and 0 or 1)' || return 1
+    if not p:summary():find("'"$2"'") then os.exit(1) end
+    local dcid = os.getenv("DCID")  -- the server answered with its ServerHello
+    if dcid then
+      local d = assert(quic_decrypt(p, {dcid = dcid}), "the answer does not open")
+      print(("ServerHello: cipher 0x%04x"):format(d[TLSServerHello].cipher))
+    end' || return 1
 }
-lua_initial '{sni="lua.sflua.test", alpn={"h3"}}' "QUIC %- Initial" ||
+DCID=sflua-01 lua_initial '{sni="lua.sflua.test", alpn={"h3"}, dcid="sflua-01"}' "QUIC %- Initial" ||
   { echo "FAIL: a v1 Initial built in Lua"; status=1; }
 # Debian's ngtcp2 speaks QUIC v1 (and v2's drafts): a v2 Initial gets a Version
 # Negotiation, and tshark, decrypting it, shows its ClientHello

@@ -49,13 +49,16 @@ static const sf_method *method(const sf_pkt *p, int li, const char *name) {
   return NULL;
 }
 
-/* Decrypt every Initial of p that opens; read what comes out. */
-static void decrypt_all(sf_pkt *p) {
+/* Decrypt every Initial of p that opens, with its own Destination
+   Connection ID, then with dcid (n bytes, as a server's Initial needs the
+   client's); read what comes out. */
+static void decrypt_all(sf_pkt *p, const uint8_t *dcid, size_t n) {
   int li;
   for (li = 0; li < p->nlayers; li++) {
     const sf_method *m;
     if (p->layers[li].proto != id_initial || !(m = method(p, li, "decrypt"))) continue;
-    if (sf_pkt_writable(p) == SF_OK && m->fn(p, li) == SF_OK) read_all(p);
+    if (sf_pkt_writable(p) != SF_OK) return;
+    if (m->fn(p, li) == SF_OK || m->fn_bytes(p, li, dcid, n) == SF_OK) read_all(p);
   }
 }
 
@@ -93,7 +96,7 @@ static void wire(const uint8_t *data, size_t size) {
   read_all(&p);
   sf_pkt_init(&q);
   if (sf_pkt_copy(&q, &p) == SF_OK) {
-    decrypt_all(&q);
+    decrypt_all(&q, data, size < 20 ? size : 20);
     change(&q, data, size);
     q.flags |= SF_P_DIRTY;
     if (sf_finalize(&q) == SF_OK) {

@@ -386,16 +386,11 @@ static const sf_dyn q_dyn = {.layout = q_layout, .set = q_set};
 #define QV(n, d, fl) QU(n, 62, d, fl)
 #define QY(n, codec) {(n), SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, (codec), NULL}
 
-/* A field's span in layer li, by the layout. */
-static int span_of(const sf_pkt *p, int li, int fi, size_t *off, size_t *bits) {
-  return sf_field_span(p, li, fi, off, bits);
-}
-
 /* Write an automatic varint, laying the header out again when the value
    needs more bytes than the field has. */
 static void put_var(sf_pkt *p, int li, int fi, uint64_t v) {
   size_t off, bits;
-  if (sf_isset(p, li, fi) || !span_of(p, li, fi, &off, &bits)) return;
+  if (sf_isset(p, li, fi) || !sf_field_span(p, li, fi, &off, &bits)) return;
   if (bits >= 64 || v < (UINT64_C(1) << bits)) {
     sf_lput(p, li, fi, v);
   } else {
@@ -488,6 +483,7 @@ static int after_packet(const sf_pkt *p, size_t pos, size_t end) {
 /* ---- headers ------------------------------------------------------------------------ */
 
 enum { F_FORM, F_FIXED, F_TYPE };
+enum { F_RETRY_VERSION = 4, F_LONG_VERSION = 5 };  /* Retry's has no packet number length */
 
 #define LONG_HEAD                                                    \
   QB("HeaderForm", 0, 1, 1, 0, forms), QB("FixedBit", 1, 1, 1, 0, NULL), \
@@ -585,7 +581,7 @@ static void long_fixup(sf_pkt *p, int li) {
   size_t pn_at, e;
   uint64_t length;
   if (l->flags & SF_L_BUILT) {
-    uint32_t v = (uint32_t)sf_lget(p, li, 5);
+    uint32_t v = (uint32_t)sf_lget(p, li, F_LONG_VERSION);
     sf_lput(p, li, F_TYPE, type_bits(k, v));
   }
   if (lf < 0 || !long_lengths(p, li, &pn_at, &length)) return;
@@ -596,7 +592,7 @@ static void long_fixup(sf_pkt *p, int li) {
 
 static void retry_fixup(sf_pkt *p, int li) {
   if (p->layers[li].flags & SF_L_BUILT)
-    sf_lput(p, li, F_TYPE, type_bits(K_RETRY, (uint32_t)sf_lget(p, li, 4)));
+    sf_lput(p, li, F_TYPE, type_bits(K_RETRY, (uint32_t)sf_lget(p, li, F_RETRY_VERSION)));
 }
 
 static int accept_kind(int kind, const uint8_t *h, size_t n) { return kind_at(h, n, AT_PORT) == kind; }

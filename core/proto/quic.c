@@ -37,6 +37,7 @@
 #include <openssl/evp.h>
 
 #include "common.h"
+#include "../crypto/tlsdec.h"
 
 /* ---- varints (RFC 9000 16) ------------------------------------------------ */
 
@@ -659,7 +660,6 @@ static const uint8_t short_tmpl[] = {0x40, 0};
 
 /* ---- Initial packet protection (RFC 9001 5) ----------------------------------------- */
 
-static EVP_MD *sha256;
 static EVP_CIPHER *aes_gcm, *aes_ecb;
 
 static const uint8_t salt_v1[20] = {
@@ -674,7 +674,6 @@ static const uint8_t salt_v2[20] = {
 /* OpenSSL's contexts, one set per thread, kept between packets: making
    and freeing them cost more than the cryptography of an Initial. */
 typedef struct ctxs {
-  EVP_MD_CTX *md;
   EVP_CIPHER_CTX *gcm, *ecb;
 } ctxs;
 
@@ -683,7 +682,6 @@ static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
 
 static void free_ctxs(void *v) {
   ctxs *c = v;
-  EVP_MD_CTX_free(c->md);
   EVP_CIPHER_CTX_free(c->gcm);
   EVP_CIPHER_CTX_free(c->ecb);
   free(c);
@@ -696,50 +694,19 @@ static ctxs *thread_ctxs(void) {
   pthread_once(&ctx_once, make_key);
   if ((c = pthread_getspecific(ctx_key))) return c;
   if (!(c = calloc(1, sizeof *c))) return NULL;
-  c->md = EVP_MD_CTX_new();
   c->gcm = EVP_CIPHER_CTX_new();
   c->ecb = EVP_CIPHER_CTX_new();
-  if (!c->md || !c->gcm || !c->ecb || pthread_setspecific(ctx_key, c) != 0) {
+  if (!c->gcm || !c->ecb || pthread_setspecific(ctx_key, c) != 0) {
     free_ctxs(c);
     return NULL;
   }
   return c;
 }
 
-/* HMAC-SHA256 (RFC 2104) of m1 || m2 under a key of at most 64 bytes. */
-static int hmac256(const uint8_t *key, size_t klen, const uint8_t *m1, size_t n1,
-                   const uint8_t *m2, size_t n2, uint8_t out[32]) {
-  uint8_t pad[64], inner[32];
-  ctxs *x = thread_ctxs();
-  EVP_MD_CTX *c = x ? x->md : NULL;
-  size_t i;
-  int ok;
-  if (klen > 64 || !c) return 0;
-  for (i = 0; i < 64; i++) pad[i] = (uint8_t)((i < klen ? key[i] : 0) ^ 0x36);
-  ok = EVP_DigestInit_ex(c, sha256, NULL) && EVP_DigestUpdate(c, pad, 64) &&
-       EVP_DigestUpdate(c, m1, n1) && (!n2 || EVP_DigestUpdate(c, m2, n2)) &&
-       EVP_DigestFinal_ex(c, inner, NULL);
-  for (i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c;
-  ok = ok && EVP_DigestInit_ex(c, sha256, NULL) && EVP_DigestUpdate(c, pad, 64) &&
-       EVP_DigestUpdate(c, inner, 32) && EVP_DigestFinal_ex(c, out, NULL);
-  return ok;
-}
-
-/* HKDF-Expand-Label (RFC 8446 7.1) with an empty context, n <= 32. */
+/* HKDF-Expand-Label (RFC 8446 7.1) with SHA-256 and an empty context:
+   TLS decryption's (core/crypto). */
 static int expand_label(const uint8_t secret[32], const char *label, uint8_t *out, size_t n) {
-  uint8_t info[2 + 1 + 255 + 1 + 1], t[32];
-  size_t ll = strlen(label), k = 0;
-  info[k++] = 0;
-  info[k++] = (uint8_t)n;
-  info[k++] = (uint8_t)(6 + ll);
-  memcpy(info + k, "tls13 ", 6);
-  memcpy(info + k + 6, label, ll);
-  k += 6 + ll;
-  info[k++] = 0;   /* context */
-  info[k++] = 1;   /* T(1) */
-  if (!hmac256(secret, 32, info, k, NULL, 0, t)) return 0;
-  memcpy(out, t, n);
-  return 1;
+  return sf_hkdf_expand_label(32, secret, label, NULL, 0, out, n) == SF_OK;
 }
 
 typedef struct qkeys {
@@ -755,7 +722,7 @@ static int initial_keys(uint32_t version, const uint8_t *dcid, size_t n, int ser
   uint8_t initial[32], secret[32];
   int v2 = version == QUIC_V2;
   if (version != QUIC_V1 && !v2 && !any) return 0;
-  if (!hmac256(v2 ? salt_v2 : salt_v1, 20, dcid, n, NULL, 0, initial)) return 0;
+  if (sf_hkdf_extract(32, v2 ? salt_v2 : salt_v1, 20, dcid, n, initial) != SF_OK) return 0;
   return expand_label(initial, server ? "server in" : "client in", secret, 32) &&
          expand_label(secret, v2 ? "quicv2 key" : "quic key", k->key, 16) &&
          expand_label(secret, v2 ? "quicv2 iv" : "quic iv", k->iv, 12) &&
@@ -1242,7 +1209,6 @@ static int reg_frame(qdef *d) {
 }
 
 SF_PROTO_FILE(quic) {
-  sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
   aes_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
   aes_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
   initial.pr.heurs = quic_heurs;  /* long headers on any UDP port */

@@ -5,6 +5,7 @@
 local core = require("stackforge.core")
 local layers = require("stackforge.layers")
 local options = require("stackforge.options")
+local is_packet = require("stackforge.live").is_packet
 
 local M = {}
 
@@ -13,12 +14,6 @@ local spack = string.pack
 local function argerror(fname, i, expected, x)
   error(("bad argument #%d to '%s' (%s expected, got %s)"):format(i, fname, expected,
     type(x) == "userdata" and tostring(x) or type(x)), 3)
-end
-
-local function is_packet(x)
-  if type(x) ~= "userdata" then return false end
-  local ok, n = pcall(function() return x.layer_count end)
-  return ok and math.type(n) == "integer"
 end
 
 local INITIAL = layers.QUIC_Initial.kind

@@ -18,6 +18,8 @@
 -- sflua (docs/quic.md): those frames are left out.
 local sf = require("stackforge")
 local layers = require("stackforge.layers")
+local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
+local read_tsv = dofile(here .. "/../lua/helpers.lua").read_tsv
 
 local M = {}
 
@@ -127,20 +129,6 @@ function M.rows(path)
     rows[#rows + 1], speaks[#speaks + 1] = row, says
   end
   return rows, speaks
-end
-
-local function read_tsv(path)
-  local rows, head = {}, nil
-  for line in io.lines(path) do
-    local cells = {}
-    for c in (line .. "\t"):gmatch("([^\t]*)\t") do cells[#cells + 1] = c end
-    if not head then head = cells else
-      local r = {}
-      for i, f in ipairs(head) do if cells[i] and cells[i] ~= "" then r[f] = cells[i] end end
-      rows[#rows + 1] = r
-    end
-  end
-  return rows
 end
 
 -- the first n items of a list text

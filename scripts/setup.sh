@@ -19,14 +19,9 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
 # for live traffic in namespaces iproute2, tcpdump, ping, traceroute, nc,
 # capsh/setpriv; DHCP clients and a server: busybox's udhcpc, ISC dhclient,
 # dnsmasq; DNS: dig against dnsmasq, lua-socket for Lua's own queries; TLS:
-# openssl s_client and s_server; SSH: ssh against a throwaway sshd;
-# L2TP: xl2tpd as LAC and LNS; MQTT and Modbus: mosquitto and its
-# clients, pymodbus; the answering machines' clients: arping, ndisc6,
-# udhcpc, and Graphviz's dot for the automata's graphs), and the
-# benchmarks' anchors (libtins, libpcap, dpkt, nDPI, tcpreplay)
-
 # openssl s_client and s_server; QUIC: ngtcp2's example client and server,
-# gtlsclient and gtlsserver; MQTT and Modbus: mosquitto and its clients,
+# gtlsclient and gtlsserver; SSH: ssh against a throwaway sshd; L2TP:
+# xl2tpd as LAC and LNS; MQTT and Modbus: mosquitto and its clients,
 # pymodbus; the answering machines' clients: arping, ndisc6, udhcpc, and
 # Graphviz's dot for the automata's graphs), and the benchmarks' anchors
 # (libtins, libpcap, dpkt, nDPI, tcpreplay)

@@ -143,19 +143,40 @@ int sf_pkt_parse(sf_pkt *p) {
   return sf_dissect(p, sf_linktype_proto(p->linktype, p->data, p->len));
 }
 
-int sf_dissect(sf_pkt *p, int proto) {
-  size_t off = 0, end = p->len, pad_from[PAD_DEPTH], pad_to[PAD_DEPTH];
+/* The protocol that takes the bytes past the extent of layer li, instead
+   of Padding (frames after a QUIC CRYPTO frame's data), or -1. */
+static int after_extent(const sf_pkt *p, int li) {
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  int next = pr && pr->after ? pr->after(p, li) : -1;
+  return next >= 0 ? next : -1;
+}
+
+/* Dissect bytes [off, end) from protocol proto, appending layers. */
+static void dissect_run(sf_pkt *p, int proto, size_t off, size_t end) {
+  size_t pad_from[PAD_DEPTH], pad_to[PAD_DEPTH];
+  int pad_owner[PAD_DEPTH];
   int npad = 0, quoted = 0, cut = 0;  /* sticky: inner layers inherit */
-  p->nlayers = 0;
-  p->flags = (uint16_t)((p->flags & ~(SF_P_TRUNC | SF_P_DIRTY)) | SF_P_PARSED);
-  while (off < end) {
-    const sf_proto *pr = sf_proto_get(proto);
+  for (;;) {
+    const sf_proto *pr;
     size_t hl, ext, lend;
     int flags = quoted | cut;
+    if (off >= end) {  /* a level ends: its container may go on after it */
+      int next;
+      if (npad == 0 || (next = after_extent(p, pad_owner[npad - 1])) < 0) break;
+      npad--;
+      off = pad_from[npad];
+      end = pad_to[npad];
+      proto = next;
+      continue;
+    }
+    pr = sf_proto_get(proto);
     if (!pr || proto == SF_RAW || proto == SF_PADDING || !room(p, npad)) {
-      if (pr && proto != SF_RAW && proto != SF_PADDING) p->flags |= SF_P_TRUNC;  /* no room */
+      int full = !room(p, npad);
+      if (pr && proto != SF_RAW && proto != SF_PADDING && full) p->flags |= SF_P_TRUNC;  /* no room */
       push(p, SF_RAW, off, end - off, end, quoted);
-      break;
+      if (full) break;
+      off = end;
+      continue;
     }
     hl = header_len(pr, p, p->data + off, end - off);
     if (hl == 0 || hl + pr->trailer > end - off) {  /* cut short or malformed */
@@ -165,7 +186,8 @@ int sf_dissect(sf_pkt *p, int proto) {
       push(p, quoted ? proto : SF_RAW, off, end - off, end,
                         quoted | SF_L_TRUNC);
       if (!quoted) p->flags |= SF_P_TRUNC;
-      break;
+      off = end;
+      continue;
     }
     ext = pr->extent ? pr->extent(p->data + off, hl, end - off) : (size_t)-1;
     if (ext < hl + pr->trailer) ext = hl + pr->trailer;
@@ -181,6 +203,7 @@ int sf_dissect(sf_pkt *p, int proto) {
     }
     if (lend < end) {
       pad_from[npad] = lend;
+      pad_owner[npad] = p->nlayers;
       pad_to[npad++] = end;
     }
     push(p, proto, off, hl, lend, flags);
@@ -194,5 +217,31 @@ int sf_dissect(sf_pkt *p, int proto) {
     if (pad_to[npad] > pad_from[npad])
       push(p, SF_PADDING, pad_from[npad],
                         pad_to[npad] - pad_from[npad], pad_to[npad], 0);
+}
+
+int sf_dissect(sf_pkt *p, int proto) {
+  p->nlayers = 0;
+  p->flags = (uint16_t)((p->flags & ~(SF_P_TRUNC | SF_P_DIRTY)) | SF_P_PARSED);
+  dissect_run(p, proto, 0, p->len);
+  return SF_OK;
+}
+
+/* Keep layers 0..li, drop those after it within its extent, and dissect
+   the bytes from off to the end of that extent as proto; the Padding of
+   the layers around it stays after the new layers. */
+int sf_dissect_after(sf_pkt *p, int li, size_t off, int proto) {
+  sf_layer keep[PAD_DEPTH];
+  size_t end;
+  int i, n = 0;
+  if (li < -1 || li >= p->nlayers) return SF_E_VALUE;
+  end = li < 0 ? p->len : p->layers[li].end;
+  if ((li >= 0 && off < p->layers[li].off) || off > end) return SF_E_VALUE;
+  for (i = li + 1; i < p->nlayers && n < PAD_DEPTH; i++)
+    if (p->layers[i].off >= end) keep[n++] = p->layers[i];
+  p->nlayers = (uint16_t)(li + 1);
+  if (li < 0) p->flags = (uint16_t)((p->flags & ~SF_P_TRUNC) | SF_P_PARSED);
+  dissect_run(p, proto, off, end);
+  for (i = 0; i < n; i++)
+    push(p, keep[i].proto, keep[i].off, keep[i].hlen, keep[i].end, keep[i].flags);
   return SF_OK;
 }

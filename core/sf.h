@@ -263,6 +263,9 @@ typedef struct sf_method {
   const char *name;
   const char *global;
   int (*fn)(sf_pkt *p, int li);  /* SF_OK or an SF_E_* code */
+  /* the same given a byte string (p[X]:name(s): the key a QUIC Initial
+     is decrypted with), or NULL: the method takes no argument */
+  int (*fn_bytes)(sf_pkt *p, int li, const uint8_t *s, size_t n);
 } sf_method;
 /* How Scapy prints a layer, declared by the protocol and formatted by
    core/summary.c: the layer's part of Packet.summary() (its mysummary) as
@@ -417,6 +420,10 @@ struct sf_proto {
   size_t (*shape_len)(const uint8_t *h, size_t hlen);
   /* where variable field fi lives in the header */
   void (*var)(const uint8_t *h, size_t hlen, int fi, size_t *off, size_t *len);
+  /* what follows the bytes past its extent (which would be Padding), as
+     next() says it: the frames after a QUIC CRYPTO frame's data; NULL or
+     -1: Padding */
+  int (*after)(const sf_pkt *p, int li);
   const sf_dyn *dyn;     /* run-time protocols: layout and hooks */
   const uint8_t *deftmpl;  /* default header bytes: run-time protocols, and
                               those with AT or VARINT fields */
@@ -601,6 +608,10 @@ int sf_pkt_push_layer(sf_pkt *p, int proto, size_t off, size_t hlen,
 
 /* parse p->data from protocol first_proto */
 int sf_dissect(sf_pkt *p, int first_proto);
+/* keep layers 0..li, and dissect again from byte off (within layer li's
+   extent; li -1: keep none, to the packet's end) as proto: a layer whose
+   bytes were changed in place (a QUIC packet decrypted) */
+int sf_dissect_after(sf_pkt *p, int li, size_t off, int proto);
 /* parse p->data from its first protocol (p->first) or, without one, from
    what its link type carries: the one parse entry */
 int sf_pkt_parse(sf_pkt *p);

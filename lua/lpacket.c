@@ -1242,22 +1242,27 @@ static const sf_method *method_named(const sf_proto *pr, const char *name) {
   return NULL;
 }
 
-/* view:method(): the engine changes the viewed packet in place. */
+/* view:method([bytes]): the engine changes the viewed packet in place. */
 static int call_method(lua_State *L) {
-  const char *name = lua_tostring(L, lua_upvalueindex(2));
+  const char *name = lua_tostring(L, lua_upvalueindex(2)), *arg = NULL;
   const sf_method *m;
   lsf_host h;
+  size_t n = 0;
   sf_pkt *p;
   int li, rc;
-  p = view_packet(L, 1, &li);  /* at index 2 or above */
+  if (!lua_isnoneornil(L, 2)) arg = luaL_checklstring(L, 2, &n);
+  p = view_packet(L, 1, &li);  /* above the arguments */
   m = method_named(sf_proto_get(p->layers[li].proto), name);
   if (!m) return luaL_error(L, "this layer has no method '%s'", name);
+  if (arg && !m->fn_bytes) return luaL_argerror(L, 2, "the method takes no argument");
   lsf_enter(L, &h);
   rc = sf_pkt_writable(p);
-  if (rc == SF_OK) rc = m->fn(p, li);
+  if (rc == SF_OK) rc = arg ? m->fn_bytes(p, li, (const uint8_t *)arg, n) : m->fn(p, li);
   lsf_leave(&h);
   lsf_track(L, -1, p);
   lsf_raise_kept(&h);
+  if (rc == SF_E_VALUE)  /* the method's own refusal: these bytes do not allow it */
+    return luaL_error(L, "%s:%s(): not possible on this layer", sf_proto_get(p->layers[li].proto)->name, name);
   check(L, rc);
   lua_settop(L, 1);
   return 1;

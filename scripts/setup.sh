@@ -19,17 +19,18 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
 # for live traffic in namespaces iproute2, tcpdump, ping, traceroute, nc,
 # capsh/setpriv; DHCP clients and a server: busybox's udhcpc, ISC dhclient,
 # dnsmasq; DNS: dig against dnsmasq, lua-socket for Lua's own queries; TLS:
-# openssl s_client and s_server; SSH: ssh against a throwaway sshd;
-# L2TP: xl2tpd as LAC and LNS; MQTT and Modbus: mosquitto and its
-# clients, pymodbus; the answering machines' clients: arping, ndisc6,
-# udhcpc, and Graphviz's dot for the automata's graphs), and the
-# benchmarks' anchors (libtins, libpcap, dpkt, nDPI, tcpreplay)
+# openssl s_client and s_server; QUIC: ngtcp2's example client and server,
+# gtlsclient and gtlsserver; SSH: ssh against a throwaway sshd; L2TP:
+# xl2tpd as LAC and LNS; MQTT and Modbus: mosquitto and its clients,
+# pymodbus; the answering machines' clients: arping, ndisc6, udhcpc, and
+# Graphviz's dot for the automata's graphs), and the benchmarks' anchors
+# (libtins, libpcap, dpkt, nDPI, tcpreplay)
 TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            python3-scapy tshark tcpflow tmux libtins-dev g++ libpcap-dev
            python3-dpkt libndpi-bin hyperfine iproute2 tcpdump iputils-ping
            traceroute netcat-openbsd libcap2-bin util-linux tcpreplay
            busybox isc-dhcp-client dnsmasq-base dnsutils lua-socket
-           openssl python3-cryptography
+           openssl python3-cryptography ngtcp2-client ngtcp2-server
            mosquitto mosquitto-clients python3-pymodbus
            iputils-arping ndisc6 udhcpc graphviz
            openssh-client openssh-server xl2tpd)

@@ -46,6 +46,10 @@ const sf_keylog_entry *sf_keylog_find(const sf_keylog *kl, const uint8_t random[
 
 /* ---- crypto primitives (tlskeys.c) ---------------------------------------- */
 
+/* HKDF-Extract (RFC 5869 2.2) with SHA-256 (hlen 32) or SHA-384 (48):
+   out gets hlen bytes.  SF_OK or -1. */
+int sf_hkdf_extract(int hlen, const uint8_t *salt, size_t saltlen, const uint8_t *ikm,
+                    size_t n, uint8_t *out);
 /* TLS 1.3's HKDF-Expand-Label (RFC 8446 7.1) with SHA-256 (hlen 32) or
    SHA-384 (48).  SF_OK or -1. */
 int sf_hkdf_expand_label(int hlen, const uint8_t *secret, const char *label,

@@ -3,10 +3,13 @@
  *
  * A key log (NSS's format) is read into an array of entries sorted by
  * client random, one per connection however many lines name it.  HKDF
- * and the TLS 1.2 PRF are OpenSSL's KDFs ("HKDF" in expand-only mode,
- * "TLS1-PRF"); the ciphers are its EVP AEADs.
+ * (RFC 5869) is HMAC over OpenSSL's SHA-256 and SHA-384, its contexts kept
+ * per thread: QUIC derives five keys a packet, and OpenSSL's KDF objects
+ * cost more than the hashing.  The TLS 1.2 PRF is OpenSSL's "TLS1-PRF";
+ * the ciphers are its EVP AEADs.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,12 +212,86 @@ static int derive(const char *name, OSSL_PARAM *params, uint8_t *out, size_t out
   return ok ? SF_OK : -1;
 }
 
+/* ---- HKDF by HMAC ------------------------------------------------------------------ */
+
+static EVP_MD *md256, *md384;
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_ctx_free(void *c) { EVP_MD_CTX_free(c); }
+
+static void fetch_mds(void) {
+  md256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+  md384 = EVP_MD_fetch(NULL, "SHA384", NULL);
+  pthread_key_create(&md_key, md_ctx_free);
+}
+
+/* This thread's digest context, made once. */
+static EVP_MD_CTX *md_ctx(void) {
+  EVP_MD_CTX *c;
+  pthread_once(&md_once, fetch_mds);
+  if ((c = pthread_getspecific(md_key))) return c;
+  if ((c = EVP_MD_CTX_new()) && pthread_setspecific(md_key, c) != 0) {
+    EVP_MD_CTX_free(c);
+    c = NULL;
+  }
+  return c;
+}
+
+/* HMAC (RFC 2104) with SHA-256 (hlen 32) or SHA-384 (48) of the n pieces
+   m[i] (len[i] bytes) under key; out gets hlen bytes. */
+static int hmac(int hlen, const uint8_t *key, size_t klen, const uint8_t *const *m,
+                const size_t *len, int n, uint8_t *out) {
+  EVP_MD_CTX *c = md_ctx();
+  const EVP_MD *md = hlen == 48 ? md384 : md256;
+  size_t block = hlen == 48 ? 128 : 64, i;
+  uint8_t k[128], pad[128], inner[48];
+  unsigned kl = 0;
+  int ok = 1, j;
+  if (!c || !md) return -1;
+  memset(k, 0, sizeof k);
+  if (klen > block) ok = EVP_Digest(key, klen, k, &kl, md, NULL);  /* a long key: its hash */
+  else memcpy(k, key, klen);
+  for (i = 0; i < block; i++) pad[i] = k[i] ^ 0x36;
+  ok = ok && EVP_DigestInit_ex(c, md, NULL) && EVP_DigestUpdate(c, pad, block);
+  for (j = 0; ok && j < n; j++) ok = !len[j] || EVP_DigestUpdate(c, m[j], len[j]);
+  ok = ok && EVP_DigestFinal_ex(c, inner, NULL);
+  for (i = 0; i < block; i++) pad[i] = k[i] ^ 0x5c;
+  ok = ok && EVP_DigestInit_ex(c, md, NULL) && EVP_DigestUpdate(c, pad, block) &&
+       EVP_DigestUpdate(c, inner, (size_t)hlen) && EVP_DigestFinal_ex(c, out, NULL);
+  return ok ? SF_OK : -1;
+}
+
+int sf_hkdf_extract(int hlen, const uint8_t *salt, size_t saltlen, const uint8_t *ikm,
+                    size_t n, uint8_t *out) {
+  const uint8_t *m[1] = {ikm};
+  size_t len[1] = {n};
+  return hmac(hlen, salt, saltlen, m, len, 1, out);
+}
+
+/* HKDF-Expand (RFC 5869 2.3): T(i) = HMAC(prk, T(i-1) | info | i). */
+static int hkdf_expand(int hlen, const uint8_t *prk, const uint8_t *info, size_t ni,
+                       uint8_t *out, size_t outlen) {
+  uint8_t t[48], i = 0;
+  size_t done = 0, tl = 0;
+  if (outlen > 255u * (size_t)hlen) return -1;
+  while (done < outlen) {
+    const uint8_t *m[3] = {t, info, &i};
+    size_t len[3] = {tl, ni, 1}, k;
+    i++;
+    if (hmac(hlen, prk, (size_t)hlen, m, len, 3, t) != SF_OK) return -1;
+    tl = (size_t)hlen;
+    k = outlen - done < tl ? outlen - done : tl;
+    memcpy(out + done, t, k);
+    done += k;
+  }
+  return SF_OK;
+}
+
 int sf_hkdf_expand_label(int hlen, const uint8_t *secret, const char *label,
                          const uint8_t *ctx, size_t ctxlen, uint8_t *out, size_t outlen) {
   uint8_t info[2 + 1 + 255 + 1 + 255];
   size_t ll = strlen(label), n = 0;
-  int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
-  OSSL_PARAM params[5];
   if (6 + ll > 255 || ctxlen > 255 || outlen > 0xffff) return -1;
   info[n++] = (uint8_t)(outlen >> 8);  /* HkdfLabel: length, "tls13 " label, context */
   info[n++] = (uint8_t)outlen;
@@ -225,12 +302,7 @@ int sf_hkdf_expand_label(int hlen, const uint8_t *secret, const char *label,
   info[n++] = (uint8_t)ctxlen;
   if (ctxlen) memcpy(info + n, ctx, ctxlen);
   n += ctxlen;
-  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest_name(hlen), 0);
-  params[1] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-  params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, (size_t)hlen);
-  params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
-  params[4] = OSSL_PARAM_construct_end();
-  return derive("HKDF", params, out, outlen);
+  return hkdf_expand(hlen, secret, info, n, out, outlen);
 }
 
 int sf_tls12_prf(int hlen, const uint8_t *secret, size_t slen, const char *label,

@@ -903,7 +903,7 @@ static const sf_part dns_parts[] = {
 };
 
 static const sf_method dns_methods[] = {
-  {"compress", "dns_compress", dns_compress}, {NULL, NULL, NULL}
+  {"compress", "dns_compress", dns_compress, NULL}, {NULL, NULL, NULL, NULL}
 };
 
 /* 53 is what builders write; mDNS and port 53 over TCP parse too */

@@ -447,6 +447,7 @@ end
 
 M.u8_list = int_list(1, "list of 8-bit integers")
 M.u16_list = int_list(2, "list of 16-bit integers")
+M.u32_list = int_list(4, "list of 32-bit integers")
 
 -- strings each after a one-byte length: {"h2", "http/1.1"}
 M.str8_list = {

@@ -72,6 +72,9 @@ end
 for name, fn in pairs(require("stackforge.tls")) do M[name] = fn end
 -- hassh, ssh_messages (stdlib/stackforge/ssh.lua over core/proto's SSH layers)
 for name, fn in pairs(require("stackforge.ssh")) do M[name] = fn end
+-- QUIC: Initials decrypted and built, ClientHellos joined across Initials
+-- (stdlib/stackforge/quic.lua over core/proto's QUIC layers)
+for name, fn in pairs(require("stackforge.quic")) do M[name] = fn end
 M.fcs_ok = require("stackforge.fcs").fcs_ok
 
 -- automata and answering machines (stdlib/stackforge/automaton.lua,

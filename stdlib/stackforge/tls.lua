@@ -85,7 +85,8 @@ end
 -- {sni=, alpn={...}, versions={...}, ciphers={...}, ja3=, ja3_hash=, ja4=}
 -- for the first ClientHello, nil when there is none.  Handshake bytes
 -- (no record header: the CRYPTO data of a decrypted QUIC Initial) start
--- with the ClientHello; quic=true makes JA4's first letter "q".
+-- with the ClientHello; quic=true makes JA4's first letter "q".  A
+-- packet carrying a client's QUIC Initial is decrypted first (quic_decrypt).
 function M.tls_info(x, opts)
   local quic = false
   if opts ~= nil then
@@ -105,6 +106,13 @@ function M.tls_info(x, opts)
     argerror("tls_info", 1, "packet or string", x)
   end
   local i = hello_index(p)
+  if not i and p:has_layer("QUIC_Initial") then  -- a client's Initial, decrypted
+    local d = require("stackforge.quic").quic_decrypt(p)
+    if d then
+      p, quic = d, true
+      i = hello_index(p)
+    end
+  end
   if not i then return nil end
   local ch = p:layer(i)
   if ch.ja3 == nil then return nil end  -- a ClientHello cut short

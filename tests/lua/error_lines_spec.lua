@@ -50,6 +50,18 @@ describe("errors raised in the stdlib point at the caller's line", function()
     assert.truthy(m:find("unknown TCP option 'Bogus'", 1, true))
   end)
 
+  it("QUIC's functions and methods", function()
+    local q = sf.quic_initial{sni = "x"}
+    check(function() local _ = sf.quic_initial{sny = "x"} end)
+    check(function() local _ = sf.quic_initial{size = -1} end)
+    check(function() local _ = sf.quic_initial{dcid = ("x"):rep(21)} end)
+    check(function() local _ = sf.quic_decrypt(3) end)
+    check(function() local _ = sf.quic_initials(3) end)
+    check(function() q[sf.QUIC_Initial]:encrypt() end)
+    local plain = sf.quic_initial{sni = "x", plain = true}
+    check(function() plain[sf.QUIC_Initial]:decrypt() end)
+  end)
+
   it("files opened by extract_flows, anonymize_pcap and the flow writers", function()
     local pcap = h.path("http.pcap")
     check(function() local _ = sf.extract_flows(missing) end)

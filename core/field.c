@@ -98,7 +98,9 @@ static int dyn_span(const sf_pkt *p, int li, int fi, size_t *bitoff,
   const sf_layer *l = &p->layers[li];
   sf_span sp[SF_MAX_FIELDS];
   if (!pr->dyn->layout(pr, p->data + l->off, l->hlen, sp,
-                       (l->flags & (SF_L_BUILT | SF_L_TRUNC)) == SF_L_BUILT))
+                       (l->flags & (SF_L_BUILT | SF_L_TRUNC)) == SF_L_BUILT) &&
+      l->hlen != 0)  /* an empty header (a built list with no items yet)
+                        lays out: its spans say which fields it has */
     return 0;  /* bytes its layout refuses (a length set past them) */
   if (sp[fi].bits == SF_ABSENT ||
       (size_t)sp[fi].bitoff + sp[fi].bits > (size_t)l->hlen * 8)

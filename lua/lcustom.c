@@ -126,6 +126,14 @@ static void push_view(lua_State *L, const sf_cview *v) {
   }
 }
 
+/* length_from, count_from and conditions get the bytes from the field's
+   start on, when the header is laid out from bytes (a text protocol's
+   grammar reads them); nil while it is rebuilt from values. */
+static void push_rest(lua_State *L, const sf_cview *v) {
+  if (v->rebuilding || v->at > v->n) lua_pushnil(L);
+  else lua_pushlstring(L, (const char *)v->h + v->at, v->n - v->at);
+}
+
 /* A length, count or adjusted value: an integer; a number that is none
    (NaN, 2.5, 1e300) is the engine's to judge; anything else an error. */
 static void take_integer(lua_State *L, cbcall *a) {
@@ -181,7 +189,8 @@ static int run_protected(lua_State *L) {
   else push_view(L, a->v);
   if (a->what == CB_ADJUST) lua_pushinteger(L, (lua_Integer)a->x);
   if (a->what == CB_POST) lua_pushlstring(L, (const char *)a->bytes, a->n);
-  lua_call(L, (a->what == CB_ADJUST || a->what == CB_POST) ? 2 : 1, 1);
+  if (a->what <= CB_COND) push_rest(L, a->v);
+  lua_call(L, (a->what <= CB_ADJUST || a->what == CB_POST) ? 2 : 1, 1);
   a->rc = SF_OK;
   switch (a->what) {
     case CB_LENGTH: case CB_COUNT: case CB_ADJUST: take_integer(L, a); break;

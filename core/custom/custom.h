@@ -85,6 +85,9 @@ typedef struct sf_cview {
      field still holds its old value (it is measured last), so a
      condition must not judge by it; 0 when laid out from bytes */
   int rebuilding;
+  /* the byte where the field asked about starts (laying out from bytes:
+     a text protocol's length_from reads on from there) */
+  size_t at;
 } sf_cview;
 
 /* Field fi's value in a view: SF_OK, or SF_E_ABSENT (not laid out yet, or

@@ -87,7 +87,7 @@ typedef struct laying {
   int build;      /* report bad values instead of failing quietly */
 } laying;
 
-static sf_cview view_of(const laying *ly, int upto) {
+static sf_cview view_of(const laying *ly, int upto, size_t at) {
   sf_cview v;
   v.pr = &ly->c->proto;
   v.h = ly->h;
@@ -95,6 +95,7 @@ static sf_cview view_of(const laying *ly, int upto) {
   v.spans = ly->sp;
   v.upto = upto;
   v.rebuilding = 0;
+  v.at = at;
   return v;
 }
 
@@ -131,7 +132,7 @@ static int sub_items(int sub, uint64_t count, const uint8_t *h, size_t n,
    their bytes rather than swallowing them. */
 static int host_len(const laying *ly, int fi, size_t pos, size_t *len) {
   const sf_cfield *cf = &ly->c->cf[fi];
-  sf_cview v = view_of(ly, fi);
+  sf_cview v = view_of(ly, fi, pos);
   size_t avail = ly->n - pos, after = ly->c->after[fi];
   uint64_t k;
   int what = (cf->hooks & SF_CH_LENGTH) ? SF_CQ_LENGTH : SF_CQ_COUNT;
@@ -213,7 +214,7 @@ static int lay_out(const laying *ly, size_t *len) {
   }
   for (i = 0; i < c->proto.nfields; i++) {
     if (c->cf[i].hooks & SF_CH_COND) {
-      sf_cview v = view_of(ly, i);
+      sf_cview v = view_of(ly, i, bit / 8);
       if (ask_cond(c, &v, i, &holds) != FITS) return 0;
       if (!holds) {
         ly->sp[i].bitoff = (uint32_t)bit;
@@ -399,6 +400,7 @@ static int sync_lengths(const sf_custom *c, uint8_t *h, size_t n,
   v.spans = sp;
   v.upto = c->proto.nfields;
   v.rebuilding = 0;  /* the header is complete: lengths are being measured */
+  v.at = n;
   for (i = 0; i < c->proto.nfields; i++) {
     const sf_cfield *cf = &c->cf[i];
     const sf_field *f = &c->fields[i];
@@ -439,6 +441,7 @@ int sf_custom_relay(const sf_custom *c, const uint8_t *h, const sf_span *old,
       cv.spans = sp;
       cv.upto = i;
       cv.rebuilding = 1;
+      cv.at = cv.n;
       if (ask_cond(c, &cv, i, &holds) != FITS) return SF_E_VALUE;
       if (!holds) continue;
     }
@@ -527,6 +530,7 @@ static int dyn_next(const sf_proto *pr, const sf_pkt *p, int li) {
   v.spans = sp;
   v.upto = pr->nfields;
   v.rebuilding = 0;
+  v.at = v.n;
   dyn_layout(pr, v.h, v.n, sp, 0);
   if (c->ops->guess(c->host, &v, &next) != SF_OK) return -2;  /* Raw */
   return sf_proto_get(next) ? next : -1;
@@ -544,6 +548,7 @@ static void dyn_post_build(const sf_proto *pr, sf_pkt *p, int li) {
   v.spans = sp;
   v.upto = pr->nfields;
   v.rebuilding = 0;
+  v.at = v.n;
   dyn_layout(pr, v.h, v.n, sp, built(l));
   c->ops->post_build(c->host, &v, (uint8_t *)p->data + l->off, l->end - l->off);
 }

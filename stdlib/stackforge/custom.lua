@@ -245,7 +245,7 @@ local function plain(layer, f, names)
     t.item_bytes = n
     t.defbytes = codec.encode(t.default_list)
   elseif t.packet_cls then
-    if getmetatable(t.packet_cls) ~= layers.Constructor then
+    if not layers.is_constructor(t.packet_cls) then
       fail(layer, f.name, "PacketListField needs a layer constructor")
     end
     local codec = packet_list_codec(t.packet_cls)

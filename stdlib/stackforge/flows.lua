@@ -354,4 +354,43 @@ function M.messages(data, layer)
   return out
 end
 
+-- ---- related conversations ---------------------------------------------------------
+
+-- Protocols whose conversations open others (FTP's data connections, TFTP's
+-- transfers on new ports) add a relater: fn(convs, index), where
+-- index(protocol, addr, port) lists the conversations with that endpoint
+-- (addr nil: any address).  relate_flows(convs) runs them all: a
+-- conversation another opened gets `related` (that conversation) and
+-- `related_how` ("ftp-data (PASV)", "tftp"); returns how many were tied.
+local relaters = {}
+function M.add_relater(name, fn)
+  for _, r in ipairs(relaters) do if r.name == name then r.fn = fn return end end
+  relaters[#relaters + 1] = {name = name, fn = fn}
+end
+
+function M.relate_flows(convs)
+  if type(convs) ~= "table" then
+    error(("relate_flows: a list of conversations expected (extract_flows' result), got %s"):format(type(convs)), 2)
+  end
+  local by_end = {}
+  local function put(proto, addr, port, c)
+    for _, k in ipairs({proto .. " " .. tostring(addr) .. " " .. tostring(port), proto .. " * " .. tostring(port)}) do
+      local l = by_end[k]
+      if not l then l = {}; by_end[k] = l end
+      if l[#l] ~= c then l[#l + 1] = c end
+    end
+  end
+  for _, c in ipairs(convs) do
+    put(c.protocol, c.src_addr, c.src_port, c)
+    put(c.protocol, c.dst_addr, c.dst_port, c)
+  end
+  local function index(proto, addr, port)
+    return by_end[proto .. " " .. (addr and tostring(addr) or "*") .. " " .. tostring(port)] or {}
+  end
+  for _, r in ipairs(relaters) do r.fn(convs, index) end
+  local n = 0
+  for _, c in ipairs(convs) do if c.related then n = n + 1 end end
+  return n
+end
+
 return M

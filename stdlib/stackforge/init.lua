@@ -45,6 +45,7 @@ do
   M.write_flows = flows.write_flows
   M.FlowWriter = flows.FlowWriter
   M.messages = flows.messages
+  M.relate_flows = flows.relate_flows
 end
 
 -- anonymization (stdlib/stackforge/anon.lua over lua/lanon.c)
@@ -95,12 +96,26 @@ do
 end
 
 for name, v in pairs(layers) do
-  if getmetatable(v) == layers.Constructor then M[name] = v end
+  if layers.is_constructor(v) then M[name] = v end
 end
 for name, fn in pairs(layers.globals) do M[name] = fn end  -- dns_compress, ...
 
 -- custom protocols: CustomLayer, the field types, bind_layers, ...
 for name, v in pairs(custom) do M[name] = v end
+
+-- Protocols written in Lua that come with sflua: every file of
+-- stdlib/stackforge/protocols/ (FTP, TFTP, SMTP, POP3, IMAP), loaded in
+-- name order; a new one needs no edit here.
+do
+  local here = package.searchpath("stackforge.textproto", package.path)
+  local dir = here and here:gsub("textproto%.lua$", "protocols")
+  for _, file in ipairs(dir and core.listdir(dir) or {}) do
+    local name = file:match("^(.+)%.lua$")
+    if name then
+      for k, v in pairs(require("stackforge.protocols." .. name)) do M[k] = v end
+    end
+  end
+end
 
 -- display filters (stdlib/stackforge/dfilter.lua over lua/lfilter.c)
 do

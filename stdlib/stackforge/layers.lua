@@ -18,6 +18,23 @@ end
 
 M.Constructor = Constructor
 
+-- A constructor with a call of its own (a seed's one-layer form that
+-- stacks a message under its header: TFTP{opcode=1, filename=...}): the
+-- same methods, another __call.  is_constructor knows both kinds.
+local own_calls = setmetatable({}, {__mode = "k"})
+function M.own_call(ctor, fn)
+  local mt = {}
+  for k, v in pairs(Constructor) do mt[k] = v end
+  mt.__call, mt.__index = fn, Constructor
+  own_calls[mt] = true
+  return setmetatable(ctor, mt)
+end
+
+function M.is_constructor(v)
+  local mt = getmetatable(v)
+  return mt == Constructor or (mt ~= nil and own_calls[mt] == true)
+end
+
 M.protos = core.protos()
 M.LayerKind = {}
 M.kind_ids = {}      -- LayerKind name -> proto id
@@ -83,7 +100,7 @@ end
 
 -- A layer as a protocol id: a constructor, a LayerKind value or a name.
 function M.kind_of(x)
-  if getmetatable(x) == Constructor then return x.kind end
+  if M.is_constructor(x) then return x.kind end
   if math.type(x) == "integer" and M.protos[x + 1] then return x end
   if type(x) == "string" and (M.kind_ids[x] or getmetatable(M[x]) == Constructor) then
     return M.kind_ids[x] or M[x].kind

@@ -221,7 +221,7 @@ end
 -- ls(packet): its layers with their values; ls(): every layer, and
 -- ls("icmpv6") those whose names contain the text (as Scapy's ls("...")).
 function M.ls(x)
-  if getmetatable(x) == layers.Constructor then
+  if layers.is_constructor(x) then
     local out, seen = {}, {}
     for _, f in ipairs(protos[x.kind + 1].fields) do
       if not seen[f.name] then
@@ -239,7 +239,7 @@ function M.ls(x)
   local pattern = x and x:lower()
   local names = {}
   for name, v in pairs(layers) do
-    if getmetatable(v) == layers.Constructor
+    if layers.is_constructor(v)
        and (not pattern or name:lower():find(pattern, 1, true)) then
       names[#names + 1] = name
     end

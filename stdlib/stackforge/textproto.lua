@@ -1,0 +1,201 @@
+-- textproto.lua: what the line-based protocols (FTP, SMTP, POP3, IMAP:
+-- stdlib/stackforge/protocols/) share.  Each is an LPeg grammar for its
+-- lines and a CustomLayer whose fields the grammar sizes: length_from gets
+-- the bytes from the field's start when a header is read (custom.md), and
+-- answers with how far the grammar matched.  One layer is one message: a
+-- command line, a reply (all its lines), or data that is neither (a mail
+-- body, a multi-line listing); several messages in a segment are several
+-- layers.  The same grammars split whole streams (split_stream) with the
+-- state a packet cannot know (DATA bodies, multi-line answers, STARTTLS).
+local lpeg = require("lpeg")
+local core = require("stackforge.core")
+local layers = require("stackforge.layers")
+local sf = require("stackforge.custom")
+
+local P, R, S, C, Cp, Ct, Cc = lpeg.P, lpeg.R, lpeg.S, lpeg.C, lpeg.Cp, lpeg.Ct, lpeg.Cc
+local match = lpeg.match
+
+local M = {}
+
+-- ---- grammar pieces ----------------------------------------------------------------
+
+M.EOL = P"\r\n" + P"\n"
+M.TEXT = (1 - M.EOL)^0                  -- the rest of a line (a lone CR is text)
+M.LINE = M.TEXT * (M.EOL + -P(1))       -- a line, or the stream's last bytes
+M.LINE1 = M.TEXT * M.EOL + (1 - M.EOL)^1  -- the same, never empty
+M.SP = P" "
+M.DIGIT = R"09"
+M.ALPHA = R("az", "AZ")
+M.ATOM = (1 - S" \r\n")^1
+
+-- "USER", "user": a verb from a list, any case, ended by a space or the line's end
+function M.verbs(list)
+  local p = P(false)
+  for _, v in ipairs(list) do
+    local q = P(true)
+    for ch in v:gmatch(".") do q = q * S(ch:lower() .. ch:upper()) end
+    p = p + q
+  end
+  return p * #(M.SP + M.EOL + -P(1))
+end
+
+-- the length a pattern matches at the start of s (0: none)
+function M.len(patt)
+  local m = patt * Cp() + Cc(1)
+  return function(s) return match(m, s) - 1 end
+end
+
+-- ---- one definition per state -----------------------------------------------------
+
+-- A Lua state that loads a protocol file again (busted's insulation) finds
+-- the layer in the engine: its constructor again, with this state's hooks.
+local fresh = {}
+function M.define(name, fields, hooks)
+  local id = layers.LayerKind[name]
+  if id then return layers.register(id, hooks) end
+  fresh[name] = true
+  return sf.CustomLayer(name, fields, hooks)
+end
+
+-- was name defined by this state (its bindings are to be made)?
+function M.fresh(name) return fresh[name] == true end
+
+-- The seed's one-layer forms (TFTP{opcode=1, filename=...}): split(t)
+-- gives the header's fields, and the message's constructor and fields to
+-- stack under it (or nil).
+function M.seed_form(ctor, split)
+  local construct = core.construct
+  layers.own_call(ctor, function(self, t)
+    if t == nil then return construct(self) end
+    if type(t) ~= "table" then return construct(self, t) end
+    local own, upper, rest = split(t)
+    local p = construct(self, own)
+    if upper then p = p / upper(rest) end
+    return p
+  end)
+  return ctor
+end
+
+-- ---- codecs: what a field's bytes hold besides its value ---------------------------
+
+-- args: " anonymous\r\n" is "anonymous"; "\r\n" is ""
+core.codecs["text.args"] = {
+  strings = true,
+  decode = function(d) return (d:gsub("^ ", "", 1):gsub("\r?\n$", "", 1)) end,
+  encode = function(v)
+    v = tostring(v)
+    return (v == "" and "" or " ") .. v .. "\r\n"
+  end,
+}
+-- a reply's text: " Login successful.\r\n" is "Login successful."; a
+-- multi-line reply "-Welcome\r\n230 Login successful.\r\n" keeps its inner
+-- lines: "Welcome\r\n230 Login successful."
+core.codecs["text.reply"] = {
+  strings = true,
+  decode = function(d) return (d:gsub("^[ %-]", "", 1):gsub("\r?\n$", "", 1)) end,
+  encode = function(v)
+    v = tostring(v)
+    local sep = v:find("\n", 1, true) and "-" or (v == "" and "" or " ")
+    return sep .. v .. "\r\n"
+  end,
+}
+-- a tag: "a001 " is "a001"
+core.codecs["text.tag"] = {
+  strings = true,
+  decode = function(d) return (d:gsub(" $", "", 1)) end,
+  encode = function(v) v = tostring(v); return v == "" and "" or v .. " " end,
+}
+
+-- ---- the layer of a line protocol ---------------------------------------------------
+
+local line_len = M.len(M.LINE)
+
+-- spec: name, kind (LayerKind), display, ws (display filter name), tag
+-- (IMAP's: a tag starts every line), verb (pattern: a command's verb),
+-- status (pattern: a reply's code or status), status_field ("code" or
+-- "status"), body(rest) (a reply's length from its status on: its lines),
+-- data(rest, pkt) (bytes that are neither: their length), ws_fields.
+function M.line_layer(spec)
+  local verb_len, status_len = M.len(spec.verb), M.len(spec.status)
+  local sname = spec.status_field or "code"
+  local body = spec.body or function(rest) return line_len(rest) end
+  local fields = {}
+  local function add(f) fields[#fields + 1] = f end
+  local function coded(f, codec) f.codec = codec; return f end
+  if spec.tag then
+    local tag_len = M.len(spec.tag)
+    add(coded(sf.StrLenField("tag", "", {length_from = function(_, rest)
+      return rest and tag_len(rest) or 0 end}), "text.tag"))
+  end
+  -- The reply's status comes first, so that a layer built from values
+  -- knows which kind it is: FTP{code="230", text=...} is a reply, FTP()
+  -- and FTP{command="USER", args=...} commands ("NOOP\r\n" by default).
+  -- While a header is rebuilt from values (rest is nil) the lengths are
+  -- the values' own: the engine asks only when it reads bytes.
+  local st_len = spec.status_len or function(rest) return status_len(rest) end
+  add(sf.StrLenField(sname, "", {length_from = function(pkt, rest)
+    return rest and st_len(rest, pkt.tag) or 0 end}))
+  add(sf.ConditionalField(sf.StrLenField("command", spec.default_verb or "NOOP", {length_from = function(_, rest)
+    return rest and verb_len(rest) or 0 end}),
+    function(pkt) return pkt[sname] == "" end))
+  local args_len = spec.args_len or function(rest) return line_len(rest) end
+  add(sf.ConditionalField(coded(sf.StrLenField("args", "\r\n", {length_from = function(_, rest)
+    return rest and args_len(rest) or 0 end}), "text.args"),
+    function(pkt) return pkt[sname] == "" and pkt.command ~= "" end))
+  add(sf.ConditionalField(coded(sf.StrLenField("text", "\r\n", {length_from = function(pkt, rest)
+    return rest and body(rest, pkt) or 0 end}), "text.reply"),
+    function(pkt) return pkt[sname] ~= "" end))
+  local data = spec.data or function(rest, pkt) return pkt[sname] == "" and #rest or 0 end
+  add(sf.ConditionalField(sf.StrLenField("data", "", {length_from = function(pkt, rest)
+    return rest and data(rest, pkt) or 0 end}),
+    spec.data_cond or function(pkt) return pkt[sname] == "" and pkt.command == "" end))
+  local ctor
+  ctor = M.define(spec.name, fields, {
+    display = spec.display, ws = spec.ws, ws_fields = spec.ws_fields,
+    guess_payload = function() return ctor end,  -- the next message
+    summary = function(v) return M.summary(spec.display, v, sname, spec.tag) end,
+  })
+  if spec.kind then layers.LayerKind[spec.kind] = ctor.kind end
+  return ctor
+end
+
+-- "FTP USER anonymous", "FTP 230 Login successful.", "SMTP data (312 bytes)"
+function M.summary(name, v, sname, tagged)
+  local tag = tagged and v.tag ~= "" and (v.tag .. " ") or ""
+  local function first(s) return (s:match("^[^\r\n]*")) end
+  if v[sname] == "" and v.command ~= "" then
+    local a = v.args
+    if v.command:upper() == "PASS" then a = "****" end
+    return ("%s %s%s%s"):format(name, tag, v.command, a ~= "" and " " .. first(a) or "")
+  end
+  local st = v[sname]
+  if st and st ~= "" then
+    return ("%s %s%s%s"):format(name, tag, st, v.text ~= "" and " " .. first(v.text) or "")
+  end
+  return ("%s %sdata (%d bytes)"):format(name, tag, #(v.data or ""))
+end
+
+-- ---- streams ------------------------------------------------------------------------
+
+-- The layers of a protocol in a string of messages (one direction of a
+-- reassembled stream, or a segment), each as a table of its field values:
+-- {command=, args=} or {code=, text=} or {data=}.
+function M.layers_of(ctor, s)
+  local out = {}
+  if s == nil or s == "" then return out end
+  local p = core.packet(s, {proto = ctor.kind})
+  for i = 1, p.layer_count do
+    local id = p:_layer_info(i)
+    if id == ctor.kind then
+      local v, t = p:layer(i), {}
+      for _, f in ipairs(ctor.fields_desc) do
+        local ok, x = pcall(function() return v[f.name] end)
+        if ok and x ~= nil then t[f.name] = x end
+      end
+      out[#out + 1] = t
+    end
+  end
+  return out
+end
+
+return M

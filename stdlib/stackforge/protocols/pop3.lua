@@ -24,9 +24,11 @@ local STATUS = (P"+OK" + P"-ERR") * #(SP + EOL + -P(1)) + P"+" * #(SP + EOL)
 local DOT = P".\r\n" + P".\n"
 local MORE = (text.LINE1 - STATUS - DOT)^0 * DOT^-1 * Cp()
 
+local VERB = text.verbs(M.commands)
+
 M.POP3 = text.line_layer{
   name = "POP3", kind = "Pop3", display = "POP3", ws = "pop",
-  verb = text.verbs(M.commands), status = STATUS, status_field = "status",
+  verb = VERB, status = STATUS, status_field = "status",
   data = function(rest) return lpeg.match(MORE, rest) - 1 end,
   data_cond = function(pkt) return pkt.command == "" or pkt.command == nil end,
   ws_fields = {{"pop.request.command", "command"}, {"pop.response.indicator", "status"}},
@@ -73,8 +75,13 @@ function M.pop3_session(cs, ss)
     local l, after = lpeg.match(line, cs, cpos)
     if not l then break end
     cpos = after
-    local verb, args = l:match("^(%S+) ?(.*)$")
-    local c = {command = verb and verb:upper() or "", args = args or ""}
+    local c
+    if lpeg.match(VERB, l) then
+      local verb, args = l:match("^(%S+) ?(.*)$")
+      c = {command = verb:upper(), args = args}
+    else  -- a SASL response during AUTH (RFC 5034)
+      c = {command = "", args = "", data = l, sasl = true}
+    end
     out.commands[#out.commands + 1] = c
     local r = reply(c)
     if c.command == "STLS" and r and r.status == "+OK" then

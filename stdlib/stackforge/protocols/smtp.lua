@@ -45,6 +45,12 @@ function M.smtp_auth(args)
   return mech and mech:upper(), initial ~= "" and initial or nil
 end
 
+local is_command
+do
+  local verb = text.verbs(M.commands)
+  is_command = function(line) return lpeg.match(verb, line) ~= nil end
+end
+
 -- A body's bytes as sent (dot-stuffed, ended by CRLF.CRLF): its length
 -- with the end, and the message without stuffing.
 local END = P"\r\n.\r\n"
@@ -80,14 +86,21 @@ function M.smtp_session(cs, ss)
     return r
   end
   local line_len = text.len(text.LINE1)
+  local in_auth = false
   while cpos <= #cs do
     local n = line_len(cs:sub(cpos, cpos + 4095))
     if n <= 0 then break end
     local line = cs:sub(cpos, cpos + n - 1):gsub("\r?\n$", "")
     cpos = cpos + n
-    local verb, args = line:match("^(%S+) ?(.*)$")
-    local c = {command = verb and verb:upper() or "", args = args or line}
+    local c
+    if is_command(line) then
+      local verb, args = line:match("^(%S+) ?(.*)$")
+      c = {command = verb:upper(), args = args}
+    else  -- a SASL response during AUTH, or a line no command starts
+      c = {command = "", args = "", data = line, sasl = in_auth or nil}
+    end
     out.commands[#out.commands + 1] = c
+    if c.command ~= "" then in_auth = c.command == "AUTH" end
     if c.command == "AUTH" then c.mechanism = M.smtp_auth(c.args) end
     if c.command == "DATA" then
       c.body, cpos, c.complete = body_of(cs, cpos)

@@ -68,9 +68,13 @@ function M.seed_form(ctor, split)
   layers.own_call(ctor, function(self, t)
     if t == nil then return construct(self) end
     if type(t) ~= "table" then return construct(self, t) end
-    local own, upper, rest = split(t)
-    local p = construct(self, own)
-    if upper then p = p / upper(rest) end
+    local ok, p = pcall(function()
+      local own, upper, rest = split(t)
+      local q = construct(self, own)
+      if upper then q = q / upper(rest) end
+      return q
+    end)
+    if not ok then error((tostring(p):gsub("^[^\n]-:%d+: ", "")), 2) end  -- the caller's line
     return p
   end)
   return ctor

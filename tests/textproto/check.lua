@@ -1,10 +1,20 @@
--- check.lua PCAP TSV: sflua's reading of every FTP, SMTP, POP3, IMAP and
+-- check.lua PCAP TSV [PORT]: sflua's reading of every FTP, SMTP, POP3, IMAP and
 -- TFTP message in PCAP against tshark's (TSV: `tshark -T fields -E
 -- header=y` with the fields of run.sh, occurrences joined by ";").  TFTP
 -- transfers on ports of their own are read through relate_flows(), as a
 -- user reads them; everything else per packet.  Prints the differences
--- and exits 1 when there are any.
-local pcap, tsv = arg[1], arg[2]
+-- and exits 1 when there are any.  PORT: the client port of the TFTP
+-- request built in Lua, whose transfer must be there.  Required as a
+-- module (textproto_spec), it is compare(pcap, tsv, port).
+local sf = require("stackforge")
+local extract_flows, relate_flows, PcapReader = sf.extract_flows, sf.relate_flows, sf.PcapReader
+local tftp_messages, LayerKind = sf.tftp_messages, sf.LayerKind
+local TFTP, TFTP_RRQ, TFTP_WRQ, TFTP_DATA, TFTP_ACK, TFTP_ERROR, TFTP_Options =
+  sf.TFTP, sf.TFTP_RRQ, sf.TFTP_WRQ, sf.TFTP_DATA, sf.TFTP_ACK, sf.TFTP_ERROR, sf.TFTP_Options
+
+local function compare(pcap, tsv, lua_port_arg)
+local report = {}
+local function print(s) report[#report + 1] = s end
 
 -- tshark's columns, by frame number
 local cols, want = nil, {}
@@ -122,10 +132,22 @@ end
 -- tshark's quirks, each named: a line its dissector calls a tag (")", the
 -- end of a FETCH literal, in the segment after the literal); the SASL
 -- lines a client sends during AUTH, which tshark's POP3 takes for commands
--- (sflua: data, no verb); the file name tshark repeats on a transfer's packets
+-- (sflua: data, no verb); STARTTLS cut short; the file name tshark repeats on a transfer's packets
 local function tshark_view(f, name, v)
   if name == "imap.response_tag" then  -- ")" has no status in tshark's list
     return (";" .. v .. ";"):gsub(";%);", ";"):gsub("^;", ""):gsub(";$", "")
+  end
+  -- tshark cuts STARTTLS after four letters (smtp.req.command "STAR",
+  -- smtp.req.parameter "TLS"), as it reads every SMTP verb
+  if name == "smtp.req.command" or name == "smtp.req.parameter" then
+    local cmds, pars, out = {}, {}, {}
+    for x in (f["smtp.req.command"] .. ";"):gmatch("(.-);") do cmds[#cmds + 1] = x end
+    for x in (f["smtp.req.parameter"] .. ";"):gmatch("(.-);") do pars[#pars + 1] = x end
+    for i, c in ipairs(cmds) do
+      if c == "STAR" and pars[i] == "TLS" then cmds[i], pars[i] = "STARTTLS", "" end
+      out[i] = name == "smtp.req.command" and cmds[i] or (pars[i] or "")
+    end
+    return table.concat(out, ";")
   end
   -- tshark repeats a request's file name on every packet of its transfer
   if (name == "tftp.source_file" or name == "tftp.destination_file") and
@@ -167,7 +189,7 @@ for frame, g in pairs(got) do
 end
 -- the transfer a request built in Lua started (scenario.sh's tftp_rrq.lua:
 -- client port arg[3]): the server's DATA came back
-local lua_port = tonumber(arg[3] or "")
+local lua_port = tonumber(lua_port_arg or "")
 if lua_port then
   local ok = false
   for _, c in ipairs(convs) do
@@ -176,4 +198,12 @@ if lua_port then
   if not ok then bad = bad + 1; print("no transfer answered the RRQ built in Lua (port " .. lua_port .. ")") end
 end
 print(("%d packets, %d values compared, %d TFTP transfers related, %d differences"):format(n, compared, related, bad))
-os.exit(bad == 0 and compared > 0 and related > 0 and 0 or 1)
+return report, bad, compared, related
+end
+
+if arg and arg[0] and arg[0]:match("check%.lua$") and arg[1] then
+  local report, bad, compared, related = compare(arg[1], arg[2], arg[3])
+  io.write(table.concat(report, "\n"), "\n")
+  os.exit(bad == 0 and compared > 0 and related > 0 and 0 or 1)
+end
+return compare

@@ -81,7 +81,7 @@ layers.LayerKind.Tftp = M.TFTP.kind
 -- TFTP{opcode=3, block=1} a DATA, 4 an ACK, 5 an ERROR.
 local op_numbers = {}
 for n, name in pairs(M.operations) do op_numbers[name] = n end
-local by_op = {M.TFTP_RRQ, M.TFTP_WRQ, M.TFTP_DATA, M.TFTP_ACK, M.TFTP_ERROR, M.TFTP_OACK}
+local by_op = {M.TFTP_RRQ, M.TFTP_WRQ, M.TFTP_DATA, M.TFTP_ACK, M.TFTP_ERROR}  -- OACK: no fields
 text.seed_form(M.TFTP, function(t)
   local rest, op = {}, t.op or t.opcode or 1
   local upper
@@ -93,7 +93,7 @@ text.seed_form(M.TFTP, function(t)
     upper = by_op[n]
     if not upper then
       error(("TFTP: opcode %s takes no fields (filename, mode: 1/RRQ, 2/WRQ; block: 3/DATA, 4/ACK; errorcode, errormsg: 5/ERROR)")
-        :format(tostring(op)), 3)
+        :format(tostring(op)), 0)
     end
   end
   return {op = op}, upper, rest

@@ -138,6 +138,17 @@ static int room(const sf_pkt *p, int npad) {
   return p->nlayers + npad + 2 < SF_MAX_LAYERS;
 }
 
+/* A protocol a port chose for bytes its header refuses (SMTP's port after
+   STARTTLS: TLS records) gives way to what the heuristics of the layer
+   below recognise in them, as Wireshark tries its heuristic dissectors;
+   -1 when none does. */
+static int heuristic_instead(const sf_pkt *p, int proto) {
+  int li = p->nlayers - 1, alt;
+  if (li < 0 || !(sf_proto_get(p->layers[li].proto)->more & 2)) return -1;
+  alt = sf_heur_run(p, li);
+  return alt >= 0 && alt != proto ? alt : -1;
+}
+
 int sf_pkt_parse(sf_pkt *p) {
   if (p->first > 0) return sf_dissect(p, p->first - 1);
   return sf_dissect(p, sf_linktype_proto(p->linktype, p->data, p->len));
@@ -158,6 +169,11 @@ static void dissect_run(sf_pkt *p, int proto, size_t off, size_t end) {
   int npad = 0, quoted = 0, cut = 0;  /* sticky: inner layers inherit */
   for (;;) {
     const sf_proto *pr;
+  int alt, tried = 0;  /* heuristics asked at this offset */
+  p->nlayers = 0;
+  p->flags = (uint16_t)((p->flags & ~(SF_P_TRUNC | SF_P_DIRTY)) | SF_P_PARSED);
+  while (off < end) {
+    const sf_proto *pr = sf_proto_get(proto);
     size_t hl, ext, lend;
     int flags = quoted | cut;
     if (off >= end) {  /* a level ends: its container may go on after it */
@@ -179,6 +195,11 @@ static void dissect_run(sf_pkt *p, int proto, size_t off, size_t end) {
       continue;
     }
     hl = header_len(pr, p, p->data + off, end - off);
+    if (hl == 0 && !quoted && !tried && (alt = heuristic_instead(p, proto)) >= 0) {
+      proto = alt;
+      tried = 1;
+      continue;
+    }
     if (hl == 0 || hl + pr->trailer > end - off) {  /* cut short or malformed */
       /* An ICMP error quotes only the start of a header (RFC 792: 8 bytes
          of it): keep it as that protocol, its missing fields absent, as
@@ -207,6 +228,7 @@ static void dissect_run(sf_pkt *p, int proto, size_t off, size_t end) {
       pad_to[npad++] = end;
     }
     push(p, proto, off, hl, lend, flags);
+    tried = 0;
     proto = next_proto(p, p->nlayers - 1, pr, &quoted);
     off += hl;
     /* an FCS after the payload is the layer's, unless the capture cut it */

@@ -12,7 +12,7 @@ local core = require("stackforge.core")
 local layers = require("stackforge.layers")
 local sf = require("stackforge.custom")
 
-local P, R, S, C, Cp, Ct, Cc = lpeg.P, lpeg.R, lpeg.S, lpeg.C, lpeg.Cp, lpeg.Ct, lpeg.Cc
+local P, R, S, Cp, Cc = lpeg.P, lpeg.R, lpeg.S, lpeg.Cp, lpeg.Cc
 local match = lpeg.match
 
 local M = {}
@@ -113,6 +113,8 @@ core.codecs["text.tag"] = {
 -- ---- the layer of a line protocol ---------------------------------------------------
 
 local line_len = M.len(M.LINE)
+-- a TLS record's header: content type 20-23, version 3.x
+local TLS_RECORD = R("\20\23") * P"\3" * R("\0\4")
 
 -- spec: name, kind (LayerKind), display, ws (display filter name), tag
 -- (IMAP's: a tag starts every line), verb (pattern: a command's verb),
@@ -151,7 +153,11 @@ function M.line_layer(spec)
     function(pkt) return pkt[sname] ~= "" end))
   local data = spec.data or function(rest, pkt) return pkt[sname] == "" and #rest or 0 end
   add(sf.ConditionalField(sf.StrLenField("data", "", {length_from = function(pkt, rest)
-    return rest and data(rest, pkt) or 0 end}),
+    if not rest then return 0 end
+    -- TLS after STARTTLS (STLS, AUTH TLS): not this protocol's; the
+    -- dissector gives the bytes to TLS's heuristic (refused: -1)
+    if pkt[sname] == "" and pkt.command == "" and lpeg.match(TLS_RECORD, rest) then return -1 end
+    return data(rest, pkt) end}),
     spec.data_cond or function(pkt) return pkt[sname] == "" and pkt.command == "" end))
   local ctor
   ctor = M.define(spec.name, fields, {

@@ -122,6 +122,18 @@ describe("SMTP", function()
     assert.matches("\r\n%.dot line\r\n", bodies[3])  -- unstuffed: "..dot line" on the wire
     assert.are.same({"PLAIN", "LOGIN"}, mechs)
     assert.are.equal(1, tls)
+    -- per packet too: after STARTTLS the segments on 587 are TLS (SMTP
+    -- refuses records, TLS's heuristic takes them)
+    local n, hello = 0, nil
+    for _, p in ipairs(sf.rdpcap(data .. "/textproto_live.pcap")) do
+      if p:has_layer(sf.TCP) and (p[sf.TCP].dport == 587 or p[sf.TCP].sport == 587) then
+        if p:has_layer(sf.TLS) then n = n + 1 end
+        assert.is_false(p.truncated)
+        hello = hello or p:has_layer(sf.TLSClientHello)
+      end
+    end
+    assert.is_true(n >= 10)
+    assert.is_truthy(hello)
     assert.are.same({"PLAIN", "dGVzdA=="}, {sf.smtp_auth("plain dGVzdA==")})
   end)
 end)

@@ -78,6 +78,8 @@ typedef struct cbcall {
   uint8_t *bytes;        /* post_build: the layer; heuristic: payload */
   size_t n;
   char *bad;             /* a number that is no integer, as text */
+  struct lview *view;    /* pkt, while the callback runs */
+  const sf_cview *prev;  /* what it showed before (a callback's callback) */
   size_t badlen;
   int rc;
 } cbcall;
@@ -114,16 +116,46 @@ static int push_function(lua_State *L, const cbcall *a) {
   return lua_isfunction(L, -1);
 }
 
-/* pkt: the values of the fields laid out so far, by name. */
-static void push_view(lua_State *L, const sf_cview *v) {
+/* pkt: the fields laid out so far, read by name when asked -- most
+   callbacks ask one or two, and a table of them all (codecs run) cost
+   more than the callback.  One view per state, pointed at the header of
+   the callback running (restored for nested ones); expired (NULL) once
+   it returns, as wslua's buffers are. */
+typedef struct lview { const sf_cview *v; } lview;
+static const char view_key = 'v';  /* registry: the state's lview */
+
+static int lview_index(lua_State *L) {
+  const lview *lv = luaL_checkudata(L, 1, LSF_CVIEW);
+  const char *name = luaL_checkstring(L, 2);
+  const sf_cview *v = lv->v;
   int i;
-  lua_createtable(L, 0, v->upto);
+  if (!v) return luaL_error(L, "a layer's fields used after its callback returned");
   for (i = 0; i < v->upto; i++) {
     sf_val val;
-    if (sf_cview_get(v, i, &val) != SF_OK) continue;
+    if (strcmp(v->pr->fields[i].name, name) != 0) continue;
+    if (sf_cview_get(v, i, &val) != SF_OK) break;  /* left out */
     lsf_push_value(L, &v->pr->fields[i], &val);
-    lua_setfield(L, -2, v->pr->fields[i].name);
+    return 1;
   }
+  lua_pushnil(L);
+  return 1;
+}
+
+/* The state's view, pointed at v; the pointer it had goes in *prev. */
+static lview *push_view(lua_State *L, const sf_cview *v, const sf_cview **prev) {
+  lview *lv;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &view_key) != LUA_TUSERDATA) {
+    lua_pop(L, 1);
+    lv = lua_newuserdatauv(L, sizeof *lv, 0);
+    lv->v = NULL;
+    luaL_setmetatable(L, LSF_CVIEW);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &view_key);
+  }
+  lv = lua_touserdata(L, -1);
+  *prev = lv->v;
+  lv->v = v;
+  return lv;
 }
 
 /* length_from, count_from and conditions get the bytes from the field's
@@ -186,7 +218,7 @@ static int run_protected(lua_State *L) {
   if (!push_owner(L, a)) return 0;  /* another state's: not ours to run */
   if (!push_function(L, a)) return luaL_error(L, "is not a function");
   if (a->what == CB_HEUR) lua_pushlstring(L, (const char *)a->bytes, a->n);
-  else push_view(L, a->v);
+  else a->view = push_view(L, a->v, &a->prev);
   if (a->what == CB_ADJUST) lua_pushinteger(L, (lua_Integer)a->x);
   if (a->what == CB_POST) lua_pushlstring(L, (const char *)a->bytes, a->n);
   if (a->what <= CB_COND) push_rest(L, a->v);
@@ -218,6 +250,7 @@ static void keep_callback_error(lsf_host *h, const cbcall *a) {
 static int run(cbcall *a) {
   lsf_host *h = lsf_current();
   lua_State *L;
+  int rc;
   if (!h) return FAILED;  /* no Lua call on this thread to run it on */
   L = h->L;
   if (!lua_checkstack(L, 8)) {
@@ -226,7 +259,9 @@ static int run(cbcall *a) {
   }
   lua_pushcfunction(L, run_protected);  /* neither allocates: cannot raise */
   lua_pushlightuserdata(L, a);
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+  rc = lua_pcall(L, 1, 0, 0);
+  if (a->view) a->view->v = a->prev;  /* expired, or the outer callback's */
+  if (rc != LUA_OK) {
     keep_callback_error(h, a);
     lua_pop(L, 1);
     return FAILED;
@@ -676,7 +711,9 @@ static const luaL_Reg custom_funcs[] = {
 void lsf_open_custom(lua_State *L) {
   static const luaL_Reg proto_meta[] = {{"__gc", lproto_gc}, {NULL, NULL}};
   static const luaL_Reg heur_meta[] = {{"__gc", lheur_gc}, {NULL, NULL}};
+  static const luaL_Reg view_meta[] = {{"__index", lview_index}, {NULL, NULL}};
   lsf_class(L, LSF_CPROTO, proto_meta, NULL);
   lsf_class(L, LSF_HEUR, heur_meta, NULL);
+  lsf_class(L, LSF_CVIEW, view_meta, NULL);
   luaL_setfuncs(L, custom_funcs, 0);
 }

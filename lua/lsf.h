@@ -23,6 +23,7 @@
 #define LSF_LAYER "stackforge.Layer"
 #define LSF_CPROTO "stackforge.CustomProto"
 #define LSF_HEUR "stackforge.Heuristic"
+#define LSF_CVIEW "stackforge.LayerView"  /* pkt in a custom layer's callbacks */
 #define LSF_READER "stackforge.PcapReader"
 #define LSF_WRITER "stackforge.PcapWriter"
 #define LSF_MAPPING "stackforge.mapping"

@@ -105,14 +105,17 @@ for name, v in pairs(custom) do M[name] = v end
 
 -- Protocols written in Lua that come with sflua: every file of
 -- stdlib/stackforge/protocols/ (FTP, TFTP, SMTP, POP3, IMAP), loaded in
--- name order; a new one needs no edit here.
+-- name order; a new one needs no edit here.  What they return that is a
+-- layer or a function (not "_name") becomes public.
 do
   local here = package.searchpath("stackforge.textproto", package.path)
   local dir = here and here:gsub("textproto%.lua$", "protocols")
   for _, file in ipairs(dir and core.listdir(dir) or {}) do
     local name = file:match("^(.+)%.lua$")
     if name then
-      for k, v in pairs(require("stackforge.protocols." .. name)) do M[k] = v end
+      for k, v in pairs(require("stackforge.protocols." .. name)) do  -- its layers and functions
+        if layers.is_constructor(v) or (type(v) == "function" and k:sub(1, 1) ~= "_") then M[k] = v end
+      end
     end
   end
 end

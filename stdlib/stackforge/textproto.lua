@@ -12,7 +12,7 @@ local core = require("stackforge.core")
 local layers = require("stackforge.layers")
 local sf = require("stackforge.custom")
 
-local P, R, S, Cp, Cc = lpeg.P, lpeg.R, lpeg.S, lpeg.Cp, lpeg.Cc
+local P, R, S, C, Cp, Cc, Ct = lpeg.P, lpeg.R, lpeg.S, lpeg.C, lpeg.Cp, lpeg.Cc, lpeg.Ct
 local match = lpeg.match
 
 local M = {}
@@ -20,9 +20,13 @@ local M = {}
 -- ---- grammar pieces ----------------------------------------------------------------
 
 M.EOL = P"\r\n" + P"\n"
-M.TEXT = (1 - M.EOL)^0                  -- the rest of a line (a lone CR is text)
+-- the rest of a line (a lone CR is text); spans of bytes that are no
+-- CR or LF first: LPeg runs a set's repetition as one instruction
+local NOT_CRLF = R("\0\9", "\11\12", "\14\255")
+M.TEXT = (NOT_CRLF^1 + P"\r" * -P"\n")^0
+M.TEXT1 = (1 - M.EOL) * M.TEXT          -- the same, never empty
 M.LINE = M.TEXT * (M.EOL + -P(1))       -- a line, or the stream's last bytes
-M.LINE1 = M.TEXT * M.EOL + (1 - M.EOL)^1  -- the same, never empty
+M.LINE1 = M.TEXT * M.EOL + (NOT_CRLF + P"\r" * -P"\n")^1  -- the same, never empty
 M.SP = P" "
 M.DIGIT = R"09"
 M.ALPHA = R("az", "AZ")
@@ -154,9 +158,10 @@ function M.line_layer(spec)
   local data = spec.data or function(rest, pkt) return pkt[sname] == "" and #rest or 0 end
   add(sf.ConditionalField(sf.StrLenField("data", "", {length_from = function(pkt, rest)
     if not rest then return 0 end
-    -- TLS after STARTTLS (STLS, AUTH TLS): not this protocol's; the
-    -- dissector gives the bytes to TLS's heuristic (refused: -1)
-    if pkt[sname] == "" and pkt.command == "" and lpeg.match(TLS_RECORD, rest) then return -1 end
+    -- TLS after STARTTLS (STLS, AUTH TLS): not this protocol's.  A length
+    -- past the bytes refuses them when parsing (the dissector gives them
+    -- to TLS's heuristic) and takes them when building (custom.md)
+    if pkt[sname] == "" and pkt.command == "" and lpeg.match(TLS_RECORD, rest) then return #rest + 1 end
     return data(rest, pkt) end}),
     spec.data_cond or function(pkt) return pkt[sname] == "" and pkt.command == "" end))
   local ctor
@@ -186,6 +191,51 @@ function M.summary(name, v, sname, tagged)
 end
 
 -- ---- streams ------------------------------------------------------------------------
+
+-- Whole streams are read by one match each (a match costs far more than
+-- a line), into flat lists of captures the session readers walk.  A
+-- stream stops where TLS starts (STARTTLS, STLS: a TLS record where a
+-- line would start); the position comes last.
+local TLS_AT = #(R("\20\23") * P"\3" * R("\0\4"))
+local LINE_END = M.EOL + -P(1)
+
+-- client lines: a word, the line's rest (or "" and the line when no word
+-- and a space or the line's end start it), and false or the body of a
+-- command body_after matches (SMTP's DATA, with its ".\r\n").  Which
+-- words are verbs the reader decides (known_verb): one test of a word
+-- is cheaper than a grammar of every verb.
+function M.client_grammar(body_after)
+  local word = C(M.ALPHA^1) * (M.SP * C(M.TEXT) + Cc("")) * LINE_END * Cc(false)
+  local item = word
+  if body_after then
+    local END = P"\r\n.\r\n"
+    local BODY = P".\r\n" + (1 - END)^0 * (END + -P(1))
+    item = C(body_after) * (M.SP * C(M.TEXT) + Cc("")) * M.EOL * C(BODY) + word
+  end
+  local other = Cc("") * C(M.TEXT) * M.EOL * Cc(false) + Cc("") * C(M.TEXT1) * -P(1) * Cc(false)
+  return Ct(((item + other) - TLS_AT)^0) * Cp()
+end
+
+-- A set of verbs, known_verb(set, word) -> the verb in capitals, or nil
+function M.verb_set(list)
+  local t = {}
+  for _, v in ipairs(list) do t[v] = v; t[v:lower()] = v end
+  return t
+end
+function M.known_verb(set, w)
+  return set[w] or set[w:upper()]
+end
+
+-- a line's text again from a word and its rest
+function M.line_of(w, rest) return rest ~= "" and (w .. " " .. rest) or w end
+
+-- server lines: status (code, "+OK", ...) or "", the text after it (the
+-- line when there is none), and the separator ("-" in a multi-line reply)
+function M.server_grammar(status)
+  local line = C(status) * (C(S" -") * C(M.TEXT) + Cc("") * Cc("")) * LINE_END
+  local other = Cc("") * Cc("") * C(M.TEXT) * M.EOL + Cc("") * Cc("") * C(M.TEXT1) * -P(1)
+  return Ct(((line + other) - TLS_AT)^0) * Cp()
+end
 
 -- The layers of a protocol in a string of messages (one direction of a
 -- reassembled stream, or a segment), each as a table of its field values:

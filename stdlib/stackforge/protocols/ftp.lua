@@ -45,7 +45,7 @@ local function reply_len(rest)
   end
   return lpeg.match(m, rest) - 1
 end
-M.reply_len = reply_len  -- smtp.lua's replies are laid out alike
+M._reply_len = reply_len  -- smtp.lua's replies are laid out alike
 
 M.FTP = text.line_layer{
   name = "FTP", kind = "Ftp", display = "FTP", ws = "ftp",

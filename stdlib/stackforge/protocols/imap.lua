@@ -62,31 +62,46 @@ M.IMAP = text.line_layer{
 }
 if text.fresh("IMAP") then sf.bind_layers(layers.TCP, M.IMAP, {dport = 143}) end
 
--- imap_session(client_stream, server_stream): the tagged commands and
--- every server line, each a table of its fields (textproto.layers_of);
--- tls = true once STARTTLS was answered OK (client_tls, server_tls).
+-- Whole streams: every line (a literal's bytes in it) as its tag, its
+-- first word and the rest; one LPeg match a stream
+local LIT = P"{" * lpeg.Cmt(lpeg.C(lpeg.R"09"^1) * P"+"^-1 * P"}" * EOL, function(s, i, n)
+  return math.min(i + tonumber(n), #s + 1) end)
+local TEXTL = ((1 - S"{\r\n")^1 + LIT + P"{" + P"\r" * -P"\n")^0
+local LINE_END = EOL + -P(1)
+local TLS_AT = #(lpeg.R("\20\23") * P"\3" * lpeg.R("\0\4"))
+local ITEM = lpeg.C((1 - S" \r\n")^1) * (SP * lpeg.C((1 - S" \r\n")^0) + lpeg.Cc("")) *
+  (SP * lpeg.C(TEXTL) + lpeg.Cc("")) * LINE_END
+  + lpeg.Cc("") * lpeg.Cc("") * lpeg.Cc("") * EOL
+local LINES = lpeg.Ct((ITEM - TLS_AT)^0) * lpeg.Cp()
+M._lines = LINES  -- bench/textproto_bench.lua times it alone
+local STATUS_OF = {OK = true, NO = true, BAD = true, PREAUTH = true, BYE = true}
+
+-- imap_session(client_stream, server_stream): the tagged commands
+-- {tag=, command=, args=} and every server line {tag=, status=, text=}
+-- (an untagged one's status its first word: "CAPABILITY", "1"); tls =
+-- true once STARTTLS was answered and TLS followed (client_tls, server_tls).
 function M.imap_session(cs, ss)
   if type(cs) ~= "string" or type(ss) ~= "string" then
     error("imap_session: the client's and the server's streams (strings) expected", 2)
   end
-  local out = {commands = text.layers_of(M.IMAP, cs), replies = {}, tls = false}
-  local replies = text.layers_of(M.IMAP, ss)
-  local starttls
-  for i, c in ipairs(out.commands) do
-    if (c.command or ""):upper() == "STARTTLS" then
-      starttls = c.tag
-      for j = i + 1, #out.commands do out.commands[j] = nil end
-      break
-    end
+  local c, cend = lpeg.match(LINES, cs)
+  local r, send = lpeg.match(LINES, ss)
+  local out = {commands = {}, replies = {}, tls = false}
+  for i = 1, #c, 3 do
+    out.commands[#out.commands + 1] = {tag = c[i], command = c[i + 1], args = c[i + 2]}
   end
-  for _, r in ipairs(replies) do
-    out.replies[#out.replies + 1] = r
-    if starttls and r.tag == starttls and r.status == "OK" then
-      out.tls = true
-      break
-    end
+  for i = 1, #r, 3 do
+    out.replies[#out.replies + 1] = {tag = r[i], status = r[i + 1], text = r[i + 2]}
+  end
+  if cend <= #cs or send <= #ss then
+    out.tls, out.client_tls, out.server_tls = true, cs:sub(cend), ss:sub(send)
   end
   return out
+end
+
+-- is a line's first word after its tag a status (the server's)?
+function M.imap_is_status(tag, word)
+  return tag == "*" or tag == "+" or STATUS_OF[(word or ""):upper()] == true
 end
 
 return M

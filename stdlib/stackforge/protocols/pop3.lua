@@ -39,55 +39,55 @@ if text.fresh("POP3") then sf.bind_layers(layers.TCP, M.POP3, {dport = 110}) end
 local multi = {LIST = "noargs", UIDL = "noargs", RETR = true, TOP = true, CAPA = true,
   AUTH = "noargs"}
 
--- pop3_session(client_stream, server_stream): the commands, and each one's
--- answer {status=, text=, lines={...}} (a multi-line answer unstuffed);
--- tls = true once STLS was accepted (client_tls, server_tls: the rest).
+local CLIENT = text.client_grammar()
+local VERBS = text.verb_set(M.commands)
+local SERVER = text.server_grammar(STATUS)
+
+-- pop3_session(client_stream, server_stream): the commands (SASL lines as
+-- {data=, sasl=true}), and each one's answer {status=, text=, lines={...}}
+-- (a multi-line answer unstuffed), the greeting first; tls = true once
+-- STLS was accepted (client_tls, server_tls: the rest).  One LPeg match a
+-- stream.
 function M.pop3_session(cs, ss)
   if type(cs) ~= "string" or type(ss) ~= "string" then
     error("pop3_session: the client's and the server's streams (strings) expected", 2)
   end
+  local c, cend = lpeg.match(CLIENT, cs)
+  local r, send = lpeg.match(SERVER, ss)
   local out = {commands = {}, replies = {}, tls = false}
-  local line = lpeg.C(text.TEXT) * EOL * Cp()
-  local spos = 1
+  local j = 1
   local function reply(cmd)
-    local l, after = lpeg.match(line, ss, spos)
-    if not l then return nil end
-    spos = after
-    local st, t = l:match("^([+-]%S*) ?(.*)$")
-    local r = {status = st or "", text = t or l}
+    if j > #r then return nil end
+    local st, t = r[j], r[j + 2]
+    j = j + 3
+    local rep = {status = st, text = t}
     local m = cmd and multi[cmd.command]
     if st == "+OK" and m and not (m == "noargs" and cmd.args ~= "") then
-      r.lines = {}
-      while true do
-        local x, a = lpeg.match(line, ss, spos)
-        if not x then break end
-        spos = a
-        if x == "." then break end
-        r.lines[#r.lines + 1] = x:gsub("^%.%.", ".")
+      rep.lines = {}
+      while j <= #r do
+        local line = r[j] .. r[j + 1] .. r[j + 2]  -- the line as sent
+        j = j + 3
+        if line == "." then break end
+        rep.lines[#rep.lines + 1] = line:sub(1, 2) == ".." and line:sub(2) or line
       end
     end
-    out.replies[#out.replies + 1] = r
-    return r
+    out.replies[#out.replies + 1] = rep
+    return rep
   end
   reply(nil)  -- the greeting
-  local cpos = 1
-  while true do
-    local l, after = lpeg.match(line, cs, cpos)
-    if not l then break end
-    cpos = after
-    local c
-    if lpeg.match(VERB, l) then
-      local verb, args = l:match("^(%S+) ?(.*)$")
-      c = {command = verb:upper(), args = args}
-    else  -- a SASL response during AUTH (RFC 5034)
-      c = {command = "", args = "", data = l, sasl = true}
+  for i = 1, #c, 3 do
+    local verb, args = c[i], c[i + 1]
+    local x
+    local v = verb ~= "" and text.known_verb(VERBS, verb)
+    if v then x = {command = v, args = args}
+    else  -- a SASL response (RFC 5034)
+      x = {command = "", args = "", data = verb == "" and args or text.line_of(verb, args), sasl = true}
     end
-    out.commands[#out.commands + 1] = c
-    local r = reply(c)
-    if c.command == "STLS" and r and r.status == "+OK" then
-      out.tls, out.client_tls, out.server_tls = true, cs:sub(cpos), ss:sub(spos)
-      break
-    end
+    out.commands[#out.commands + 1] = x
+    reply(x)
+  end
+  if cend <= #cs or send <= #ss then
+    out.tls, out.client_tls, out.server_tls = true, cs:sub(cend), ss:sub(send)
   end
   return out
 end

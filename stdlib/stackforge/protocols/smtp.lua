@@ -12,7 +12,7 @@ local layers = require("stackforge.layers")
 local text = require("stackforge.textproto")
 local ftp = require("stackforge.protocols.ftp")
 
-local P, S, Cp = lpeg.P, lpeg.S, lpeg.Cp
+local P, S = lpeg.P, lpeg.S
 local DIGIT, EOL = text.DIGIT, text.EOL
 
 local M = {}
@@ -26,7 +26,7 @@ M.SMTP = text.line_layer{
   name = "SMTP", kind = "Smtp", display = "SMTP", ws = "smtp",
   verb = text.verbs(M.commands),
   status = DIGIT * DIGIT * DIGIT * #(S" -" + EOL + -P(1)), status_field = "code",
-  body = function(rest, pkt) return ftp.reply_len(pkt.code .. rest) - 3 end,
+  body = function(rest, pkt) return ftp._reply_len(pkt.code .. rest) - 3 end,
   ws_fields = {{"smtp.req.command", "command"}, {"smtp.response.code", "code"}},
 }
 if text.fresh("SMTP") then
@@ -36,90 +36,76 @@ end
 
 -- ---- sessions -------------------------------------------------------------------------
 
-local reply_text = require("stackforge.core").codecs["text.reply"].decode
-local function core_text(line) return reply_text(line:sub(4)) end
-
 -- AUTH's mechanism and initial response: "PLAIN dGVzdA==" -> "PLAIN", "dGVzdA=="
 function M.smtp_auth(args)
   local mech, initial = (args or ""):match("^%s*(%S+)%s*(%S*)")
   return mech and mech:upper(), initial ~= "" and initial or nil
 end
 
-local is_command
-do
-  local verb = text.verbs(M.commands)
-  is_command = function(line) return lpeg.match(verb, line) ~= nil end
+local CLIENT = text.client_grammar(text.verbs({"DATA"}))
+local VERBS = text.verb_set(M.commands)
+local SERVER = text.server_grammar(DIGIT * DIGIT * DIGIT)
+
+-- A DATA body as sent (dot-stuffed, ended by CRLF.CRLF) as the message:
+-- the end and the stuffing removed; complete when the end was there.
+local function unstuff(b)
+  local complete = b == ".\r\n" or b:sub(-5) == "\r\n.\r\n"
+  if b == ".\r\n" then b = "" elseif complete then b = b:sub(1, -4) end
+  b = b:gsub("\n%.%.", "\n."):gsub("^%.%.", ".")
+  return b, complete
 end
 
--- A body's bytes as sent (dot-stuffed, ended by CRLF.CRLF): its length
--- with the end, and the message without stuffing.
-local END = P"\r\n.\r\n"
-local body_end = (1 - END)^0 * Cp() * END * Cp()
-local function body_of(s, pos)
-  local stop, after = lpeg.match(body_end, s, pos)
-  if not stop then return s:sub(pos), #s + 1, false end
-  local b = s:sub(pos, stop + 1)   -- with the last line's CRLF
-  b = b:gsub("\n%.%.", "\n."):gsub("^%.%.", ".")
-  return b, after, true
+-- Replies from the server's lines (flat: code, separator, text): the
+-- lines of a multi-line reply ("250-" ... "250 ") make one reply, its
+-- text as the layer has it and (multi-line only) its lines apart.
+function M._replies_of(r)
+  local out, cur = {}, nil
+  for i = 1, #r, 3 do
+    local code, sep, t = r[i], r[i + 1], r[i + 2]
+    if cur and cur.more and code == cur.code then
+      cur.lines = cur.lines or {cur.text}
+      cur.lines[#cur.lines + 1] = t
+      cur.text = cur.text .. "\r\n" .. code .. sep .. t
+      cur.more = sep == "-" or nil
+    else
+      cur = {code = code, text = t, more = sep == "-" or nil}
+      out[#out + 1] = cur
+    end
+  end
+  if cur then cur.more = nil end
+  return out
 end
 
 -- smtp_session(client_stream, server_stream): the client's commands (with
--- a DATA command's message as `body`, AUTH's mechanism as `mechanism`)
--- and the server's replies, in order; tls = true and the bytes from the
--- TLS handshake on (client_tls, server_tls) once STARTTLS was accepted.
+-- a DATA command's message as `body`, AUTH's mechanism as `mechanism`,
+-- SASL lines as {data=, sasl=true}) and the server's replies, in order;
+-- tls = true and the bytes from the TLS handshake on (client_tls,
+-- server_tls) once STARTTLS was accepted.  One LPeg match a stream.
 function M.smtp_session(cs, ss)
   if type(cs) ~= "string" or type(ss) ~= "string" then
     error("smtp_session: the client's and the server's streams (strings) expected", 2)
   end
-  local out = {commands = {}, replies = {}, tls = false}
-  -- replies first: STARTTLS ends the text where its 220 does
-  local rpos, starttls_ok = 1, false
-  local cpos = 1
-  local function next_reply()
-    if rpos > #ss then return nil end
-    local n = ftp.reply_len(ss:sub(rpos))
-    if n <= 0 then return nil end
-    local line = ss:sub(rpos, rpos + n - 1)
-    rpos = rpos + n
-    local r = {code = line:sub(1, 3), text = core_text(line)}
-    out.replies[#out.replies + 1] = r
-    return r
-  end
-  local line_len = text.len(text.LINE1)
-  local in_auth = false
-  while cpos <= #cs do
-    local n = line_len(cs:sub(cpos, cpos + 4095))
-    if n <= 0 then break end
-    local line = cs:sub(cpos, cpos + n - 1):gsub("\r?\n$", "")
-    cpos = cpos + n
-    local c
-    if is_command(line) then
-      local verb, args = line:match("^(%S+) ?(.*)$")
-      c = {command = verb:upper(), args = args}
+  local c, cend = lpeg.match(CLIENT, cs)
+  local r, send = lpeg.match(SERVER, ss)
+  local cmds, in_auth = {}, false
+  for i = 1, #c, 3 do
+    local verb, args, body = c[i], c[i + 1], c[i + 2]
+    local x
+    local v = verb ~= "" and text.known_verb(VERBS, verb)
+    if v then
+      x = {command = v, args = args}
+      in_auth = x.command == "AUTH"
+      if in_auth then x.mechanism = M.smtp_auth(args) end
+      if body then x.body, x.complete = unstuff(body) end
     else  -- a SASL response during AUTH, or a line no command starts
-      c = {command = "", args = "", data = line, sasl = in_auth or nil}
+      x = {command = "", args = "", data = verb == "" and args or text.line_of(verb, args),
+        sasl = in_auth or nil}
     end
-    out.commands[#out.commands + 1] = c
-    if c.command ~= "" then in_auth = c.command == "AUTH" end
-    if c.command == "AUTH" then c.mechanism = M.smtp_auth(c.args) end
-    if c.command == "DATA" then
-      c.body, cpos, c.complete = body_of(cs, cpos)
-    elseif c.command == "STARTTLS" then
-      starttls_ok = true
-      break
-    end
+    cmds[#cmds + 1] = x
   end
-  if starttls_ok then
-    -- the replies up to STARTTLS's 220: the rest of the server's stream is TLS
-    while true do
-      local r = next_reply()
-      if not r then break end
-      if r.code == "220" and #out.replies > 1 then break end
-    end
-    out.tls = true
-    out.client_tls, out.server_tls = cs:sub(cpos), ss:sub(rpos)
-  else
-    while next_reply() do end
+  local out = {commands = cmds, replies = M._replies_of(r), tls = false}
+  if cend <= #cs or send <= #ss then  -- a stream went on in TLS
+    out.tls, out.client_tls, out.server_tls = true, cs:sub(cend), ss:sub(send)
   end
   return out
 end

@@ -25,6 +25,15 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
 # pymodbus; the answering machines' clients: arping, ndisc6, udhcpc, and
 # Graphviz's dot for the automata's graphs), and the benchmarks' anchors
 # (libtins, libpcap, dpkt, nDPI, tcpreplay)
+# openssl s_client and s_server; SSH: ssh against a throwaway sshd;
+# L2TP: xl2tpd as LAC and LNS; MQTT and Modbus: mosquitto and its
+# clients, pymodbus; the answering machines' clients: arping, ndisc6,
+# openssl s_client and s_server; MQTT and Modbus: mosquitto and its
+# clients, pymodbus; FTP, TFTP and mail: vsftpd, tftpd-hpa and tftp-hpa,
+# python3-aiosmtpd, swaks (with Net::SSLeay for STARTTLS), dovecot's POP3
+# and IMAP servers; the answering machines' clients: arping, ndisc6,
+# udhcpc, and Graphviz's dot for the automata's graphs), and the
+# benchmarks' anchors (libtins, libpcap, dpkt, nDPI, tcpreplay)
 TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            python3-scapy tshark tcpflow tmux libtins-dev g++ libpcap-dev
            python3-dpkt libndpi-bin hyperfine iproute2 tcpdump iputils-ping
@@ -34,6 +43,9 @@ TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            mosquitto mosquitto-clients python3-pymodbus
            iputils-arping ndisc6 udhcpc graphviz
            openssh-client openssh-server xl2tpd)
+           vsftpd tftpd-hpa tftp-hpa python3-aiosmtpd swaks libnet-ssleay-perl
+           dovecot-pop3d dovecot-imapd
+           iputils-arping ndisc6 udhcpc graphviz)
 
 test=0 list=0
 for a in "$@"; do

@@ -237,6 +237,23 @@ function M.server_grammar(status)
   return Ct(((line + other) - TLS_AT)^0) * Cp()
 end
 
+-- What every session reader checks first: two streams
+function M.check_streams(fname, cs, ss)
+  if type(cs) ~= "string" or type(ss) ~= "string" then
+    error(("%s: the client's and the server's streams (strings) expected, got %s and %s")
+      :format(fname, type(cs), type(ss)), 3)
+  end
+end
+
+-- A session whose streams a grammar stopped before their ends went on in
+-- TLS: out.tls, and the TLS bytes each way (client_tls, server_tls)
+function M.tls_tail(out, cs, cend, ss, send)
+  if cend <= #cs or send <= #ss then
+    out.tls, out.client_tls, out.server_tls = true, cs:sub(cend), ss:sub(send)
+  end
+  return out
+end
+
 -- The layers of a protocol in a string of messages (one direction of a
 -- reassembled stream, or a segment), each as a table of its field values:
 -- {command=, args=} or {code=, text=} or {data=}.

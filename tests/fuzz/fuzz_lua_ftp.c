@@ -16,4 +16,4 @@
   "    if p:layer(i).kind == sf.FTP.kind then sf.ftp_data_endpoint(p:layer(i)); sf.ftp_reply_lines(p:layer(i)) end\n" \
   "  end\n" \
   "end\n"
-#include "lua_textproto.h"
+#include "lua_harness.h"

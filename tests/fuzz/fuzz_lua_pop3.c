@@ -15,4 +15,4 @@
   "  local half = #bytes // 2\n" \
   "  sf.pop3_session(bytes:sub(1, half), bytes:sub(half + 1))\n" \
   "end\n"
-#include "lua_textproto.h"
+#include "lua_harness.h"

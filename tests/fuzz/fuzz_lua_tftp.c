@@ -17,4 +17,4 @@
   "  visit(sf.Packet((sf.Ether() / sf.IP() / sf.UDP{dport = 69} / bytes):bytes()))\n" \
   "  sf.tftp_messages({sf.Packet((sf.Ether() / sf.IP() / sf.UDP{dport = 4000} / bytes):bytes())})\n" \
   "end\n"
-#include "lua_textproto.h"
+#include "lua_harness.h"

@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""scapy_iot.py: Scapy 2.5's side of the MQTT, MQTT-SN and Modbus cross-check.
+"""scapy_iot.py: Scapy 2.5's side of the MQTT, MQTT-SN and Modbus cross-check,
+and of TFTP's (tests/textproto/run_scapy.sh; SCAPY_LABEL names the protocols
+in the last line).
 Reads lines from gen_iot.lua (Scapy expression, Lua expression, sflua's hex;
 tab-separated), builds each Scapy expression with scapy.contrib's mqtt,
 mqttsn and modbus loaded and compares its bytes with sflua's.  With
 --golden OUT writes "Lua expression<TAB>Scapy's hex" lines, the committed
 reference tests/lua/iot_golden_spec.lua checks without Scapy.  Exit 0 when
 all agree, 1 otherwise, 77 without Scapy."""
+import os
 import sys
 try:
     import logging
@@ -57,5 +60,6 @@ for n, line in enumerate(sys.stdin, 1):
 if golden and bad == 0:
     with open(golden, "w") as f:
         f.write("\n".join(out) + "\n")
-print("MQTT, MQTT-SN and Modbus bytes: %d equal to Scapy %s's, %d differ" % (ok, conf.version, bad))
+label = os.environ.get("SCAPY_LABEL", "MQTT, MQTT-SN and Modbus")
+print("%s bytes: %d equal to Scapy %s's, %d differ" % (label, ok, conf.version, bad))
 sys.exit(0 if bad == 0 else 1)

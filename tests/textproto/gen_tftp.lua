@@ -1,6 +1,6 @@
 -- gen_tftp.lua SEED COUNT: random TFTP messages, one a line: Scapy's
 -- expression, sflua's (Lua), and sflua's bytes in hex, tab-separated
--- (scapy_tftp.py builds the first and compares).  Every class of Scapy's
+-- (tests/iot/scapy_iot.py builds the first and compares).  Every class of Scapy's
 -- scapy/layers/tftp.py, with random names, modes, options, blocks, errors
 -- and data, over IP/UDP or alone, and the seed's one-layer form.
 local seed, count = tonumber(arg[1]) or os.time(), tonumber(arg[2]) or 300

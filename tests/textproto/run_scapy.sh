@@ -10,12 +10,14 @@ set -uo pipefail
 sflua=$1
 here=$(cd "$(dirname "$0")" && pwd)
 PY=${SCAPY_PYTHON:-/usr/bin/python3}
+cmp="$here/../iot/scapy_iot.py"  # Scapy's side: builds each expression, compares
+export SCAPY_LABEL=TFTP
 "$PY" -c 'import scapy.all' >/dev/null 2>&1 || { echo "SKIP: $PY cannot import scapy"; exit 77; }
 if [[ ${2:-} == --golden ]]; then
   "$sflua" "$here/gen_tftp.lua" 20261129 300 |
-    "$PY" "$here/scapy_tftp.py" --golden "$here/../data/tftp_scapy_golden.tsv"
+    "$PY" "$cmp" --golden "$here/../data/tftp_scapy_golden.tsv"
   exit
 fi
 seed=${2:-$(date +%s)} count=${3:-300}
 echo "seed $seed, $count messages (reproduce: $0 $sflua $seed $count)"
-"$sflua" "$here/gen_tftp.lua" "$seed" "$count" | "$PY" "$here/scapy_tftp.py"
+"$sflua" "$here/gen_tftp.lua" "$seed" "$count" | "$PY" "$cmp"

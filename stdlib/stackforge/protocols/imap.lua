@@ -81,9 +81,7 @@ local STATUS_OF = {OK = true, NO = true, BAD = true, PREAUTH = true, BYE = true}
 -- (an untagged one's status its first word: "CAPABILITY", "1"); tls =
 -- true once STARTTLS was answered and TLS followed (client_tls, server_tls).
 function M.imap_session(cs, ss)
-  if type(cs) ~= "string" or type(ss) ~= "string" then
-    error("imap_session: the client's and the server's streams (strings) expected", 2)
-  end
+  text.check_streams("imap_session", cs, ss)
   local c, cend = lpeg.match(LINES, cs)
   local r, send = lpeg.match(LINES, ss)
   local out = {commands = {}, replies = {}, tls = false}
@@ -93,10 +91,7 @@ function M.imap_session(cs, ss)
   for i = 1, #r, 3 do
     out.replies[#out.replies + 1] = {tag = r[i], status = r[i + 1], text = r[i + 2]}
   end
-  if cend <= #cs or send <= #ss then
-    out.tls, out.client_tls, out.server_tls = true, cs:sub(cend), ss:sub(send)
-  end
-  return out
+  return text.tls_tail(out, cs, cend, ss, send)
 end
 
 -- is a line's first word after its tag a status (the server's)?

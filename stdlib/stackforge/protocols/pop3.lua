@@ -49,9 +49,7 @@ local SERVER = text.server_grammar(STATUS)
 -- STLS was accepted (client_tls, server_tls: the rest).  One LPeg match a
 -- stream.
 function M.pop3_session(cs, ss)
-  if type(cs) ~= "string" or type(ss) ~= "string" then
-    error("pop3_session: the client's and the server's streams (strings) expected", 2)
-  end
+  text.check_streams("pop3_session", cs, ss)
   local c, cend = lpeg.match(CLIENT, cs)
   local r, send = lpeg.match(SERVER, ss)
   local out = {commands = {}, replies = {}, tls = false}
@@ -86,10 +84,7 @@ function M.pop3_session(cs, ss)
     out.commands[#out.commands + 1] = x
     reply(x)
   end
-  if cend <= #cs or send <= #ss then
-    out.tls, out.client_tls, out.server_tls = true, cs:sub(cend), ss:sub(send)
-  end
-  return out
+  return text.tls_tail(out, cs, cend, ss, send)
 end
 
 return M

@@ -82,9 +82,7 @@ end
 -- tls = true and the bytes from the TLS handshake on (client_tls,
 -- server_tls) once STARTTLS was accepted.  One LPeg match a stream.
 function M.smtp_session(cs, ss)
-  if type(cs) ~= "string" or type(ss) ~= "string" then
-    error("smtp_session: the client's and the server's streams (strings) expected", 2)
-  end
+  text.check_streams("smtp_session", cs, ss)
   local c, cend = lpeg.match(CLIENT, cs)
   local r, send = lpeg.match(SERVER, ss)
   local cmds, in_auth = {}, false
@@ -103,11 +101,7 @@ function M.smtp_session(cs, ss)
     end
     cmds[#cmds + 1] = x
   end
-  local out = {commands = cmds, replies = M._replies_of(r), tls = false}
-  if cend <= #cs or send <= #ss then  -- a stream went on in TLS
-    out.tls, out.client_tls, out.server_tls = true, cs:sub(cend), ss:sub(send)
-  end
-  return out
+  return text.tls_tail({commands = cmds, replies = M._replies_of(r), tls = false}, cs, cend, ss, send)
 end
 
 return M

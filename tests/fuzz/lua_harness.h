@@ -1,9 +1,10 @@
 /*
- * lua_textproto.h -- the body of the fuzz_lua_{ftp,smtp,pop3,imap,tftp}
- * targets: protocols written in Lua (stdlib/stackforge/protocols/, LPeg
- * grammars and CustomLayer) fuzzed through the Lua state as sflua runs
- * them.  The target defines FUZZ_HARNESS, a Lua chunk that returns
- * function(bytes); a Lua error in it is a bug: abort.
+ * lua_harness.h -- the body of the fuzz targets of protocols written in
+ * Lua (fuzz_lua_zwave, _ftp, _smtp, _pop3, _imap, _tftp: CustomLayer,
+ * LPeg grammars), fuzzed through a Lua state as sflua runs them.  The
+ * target defines FUZZ_HARNESS, a Lua chunk that returns function(bytes)
+ * (after FUZZ_VISIT: sf, visit(p), rebuild(p, ctor)); a Lua error in it
+ * is a bug: abort.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -5,8 +5,10 @@
 -- answers with how far the grammar matched.  One layer is one message: a
 -- command line, a reply (all its lines), or data that is neither (a mail
 -- body, a multi-line listing); several messages in a segment are several
--- layers.  The same grammars split whole streams (split_stream) with the
--- state a packet cannot know (DATA bodies, multi-line answers, STARTTLS).
+-- layers.  Grammars of whole streams (client_grammar, server_grammar:
+-- one match a stream) serve the session readers (smtp_session, ...),
+-- which follow the state a packet cannot know (DATA bodies, multi-line
+-- answers, STARTTLS).
 local lpeg = require("lpeg")
 local core = require("stackforge.core")
 local layers = require("stackforge.layers")

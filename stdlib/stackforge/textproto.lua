@@ -166,12 +166,13 @@ function M.line_layer(spec)
     if pkt[sname] == "" and pkt.command == "" and lpeg.match(TLS_RECORD, rest) then return #rest + 1 end
     return data(rest, pkt) end}),
     spec.data_cond or function(pkt) return pkt[sname] == "" and pkt.command == "" end))
-  local ctor
-  ctor = M.define(spec.name, fields, {
+  local ctor = M.define(spec.name, fields, {
     display = spec.display, ws = spec.ws, ws_fields = spec.ws_fields,
-    guess_payload = function() return ctor end,  -- the next message
     summary = function(v) return M.summary(spec.display, v, sname, spec.tag) end,
   })
+  -- the next message: a binding with no field (a heuristic that always
+  -- holds) costs the dissector one call, a guess_payload a layout and one
+  if M.fresh(spec.name) then sf.bind_layers(ctor, ctor) end
   if spec.kind then layers.LayerKind[spec.kind] = ctor.kind end
   return ctor
 end

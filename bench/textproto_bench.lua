@@ -67,7 +67,7 @@ if mode == "read" then
         if st then
           local v = p:layer(i)
           local s = v[st]
-          if s == "" then s = v.command end
+          if s == "" then s = v.verb end
           lines = lines + 1
           check = check + #s
         end

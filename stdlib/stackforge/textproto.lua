@@ -141,19 +141,19 @@ function M.line_layer(spec)
   end
   -- The reply's status comes first, so that a layer built from values
   -- knows which kind it is: FTP{code="230", text=...} is a reply, FTP()
-  -- and FTP{command="USER", args=...} commands ("NOOP\r\n" by default).
+  -- and FTP{verb="USER", args=...} commands ("NOOP\r\n" by default).
   -- While a header is rebuilt from values (rest is nil) the lengths are
   -- the values' own: the engine asks only when it reads bytes.
   local st_len = spec.status_len or function(rest) return status_len(rest) end
   add(sf.StrLenField(sname, "", {length_from = function(pkt, rest)
     return rest and st_len(rest, pkt.tag) or 0 end}))
-  add(sf.ConditionalField(sf.StrLenField("command", spec.default_verb or "NOOP", {length_from = function(_, rest)
+  add(sf.ConditionalField(sf.StrLenField("verb", spec.default_verb or "NOOP", {length_from = function(_, rest)
     return rest and verb_len(rest) or 0 end}),
     function(pkt) return pkt[sname] == "" end))
   local args_len = spec.args_len or function(rest) return line_len(rest) end
   add(sf.ConditionalField(coded(sf.StrLenField("args", "\r\n", {length_from = function(_, rest)
     return rest and args_len(rest) or 0 end}), "text.args"),
-    function(pkt) return pkt[sname] == "" and pkt.command ~= "" end))
+    function(pkt) return pkt[sname] == "" and pkt.verb ~= "" end))
   add(sf.ConditionalField(coded(sf.StrLenField("text", "\r\n", {length_from = function(pkt, rest)
     return rest and body(rest, pkt) or 0 end}), "text.reply"),
     function(pkt) return pkt[sname] ~= "" end))
@@ -163,9 +163,9 @@ function M.line_layer(spec)
     -- TLS after STARTTLS (STLS, AUTH TLS): not this protocol's.  A length
     -- past the bytes refuses them when parsing (the dissector gives them
     -- to TLS's heuristic) and takes them when building (custom.md)
-    if pkt[sname] == "" and pkt.command == "" and lpeg.match(TLS_RECORD, rest) then return #rest + 1 end
+    if pkt[sname] == "" and pkt.verb == "" and lpeg.match(TLS_RECORD, rest) then return #rest + 1 end
     return data(rest, pkt) end}),
-    spec.data_cond or function(pkt) return pkt[sname] == "" and pkt.command == "" end))
+    spec.data_cond or function(pkt) return pkt[sname] == "" and pkt.verb == "" end))
   local ctor = M.define(spec.name, fields, {
     display = spec.display, ws = spec.ws, ws_fields = spec.ws_fields,
     summary = function(v) return M.summary(spec.display, v, sname, spec.tag) end,
@@ -181,10 +181,10 @@ end
 function M.summary(name, v, sname, tagged)
   local tag = tagged and v.tag ~= "" and (v.tag .. " ") or ""
   local function first(s) return (s:match("^[^\r\n]*")) end
-  if v[sname] == "" and v.command ~= "" then
+  if v[sname] == "" and v.verb ~= "" then
     local a = v.args
-    if v.command:upper() == "PASS" then a = "****" end
-    return ("%s %s%s%s"):format(name, tag, v.command, a ~= "" and " " .. first(a) or "")
+    if v.verb:upper() == "PASS" then a = "****" end
+    return ("%s %s%s%s"):format(name, tag, v.verb, a ~= "" and " " .. first(a) or "")
   end
   local st = v[sname]
   if st and st ~= "" then
@@ -259,7 +259,7 @@ end
 
 -- The layers of a protocol in a string of messages (one direction of a
 -- reassembled stream, or a segment), each as a table of its field values:
--- {command=, args=} or {code=, text=} or {data=}.
+-- {verb=, args=} or {code=, text=} or {data=}.
 function M.layers_of(ctor, s)
   local out = {}
   if s == nil or s == "" then return out end

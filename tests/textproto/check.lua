@@ -47,8 +47,8 @@ end
 local function text_layer(row, v, proto)
   if proto == "FTP" or proto == "SMTP" then
     local req = proto == "FTP" and "ftp.request" or "smtp.req"
-    if v.code == "" and v.command ~= "" then
-      add(row, req .. ".command", proto == "SMTP" and v.command:upper() or v.command)
+    if v.code == "" and v.verb ~= "" then
+      add(row, req .. ".command", proto == "SMTP" and v.verb:upper() or v.verb)
       add(row, proto == "FTP" and "ftp.request.arg" or "smtp.req.parameter", v.args)
     elseif v.code ~= "" then
       for _, l in ipairs(reply_lines(v.code, v.text)) do
@@ -57,18 +57,18 @@ local function text_layer(row, v, proto)
       end
     end
   elseif proto == "POP3" then
-    if v.status == "" and v.command ~= "" then
-      add(row, "pop.request.command", v.command)
+    if v.status == "" and v.verb ~= "" then
+      add(row, "pop.request.command", v.verb)
       add(row, "pop.request.parameter", v.args)
     elseif v.status ~= "" and v.status ~= "+" then  -- tshark leaves SASL's "+" unnamed
       add(row, "pop.response.indicator", v.status)
       add(row, "pop.response.description", v.text)
     end
   elseif proto == "IMAP" then
-    if v.status == "" and v.command ~= "" then
+    if v.status == "" and v.verb ~= "" then
       add(row, "imap.request_tag", v.tag)
       -- tshark names UID's command (imap.request.command.uid)
-      add(row, "imap.request.command", v.command:upper() == "UID" and v.args:match("^(%S+)") or v.command)
+      add(row, "imap.request.command", v.verb:upper() == "UID" and v.args:match("^(%S+)") or v.verb)
     elseif v.tag ~= "*" and v.tag ~= "+" and v.status ~= "" then
       add(row, "imap.response_tag", v.tag)
       add(row, "imap.response.status", v.status)

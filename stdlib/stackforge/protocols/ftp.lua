@@ -1,6 +1,6 @@
 -- ftp.lua: FTP's control channel (RFC 959, 2228, 2389, 2428, 3659) on TCP
 -- 21, an LPeg grammar on textproto's line layer:
---   FTP{command = "USER", args = "anonymous"}      "USER anonymous\r\n"
+--   FTP{verb = "USER", args = "anonymous"}      "USER anonymous\r\n"
 --   FTP{code = "230", text = "Login successful."}  "230 Login successful.\r\n"
 -- A multi-line reply ("230-Welcome\r\n230 Login successful.\r\n") is one
 -- layer whose text keeps its inner lines.  PASV, EPSV, PORT and EPRT are
@@ -51,7 +51,7 @@ M.FTP = text.line_layer{
   name = "FTP", kind = "Ftp", display = "FTP", ws = "ftp",
   verb = VERB, status = CODE, status_field = "code",
   body = function(rest, pkt) return reply_len(pkt.code .. rest) - 3 end,
-  ws_fields = {{"ftp.request.command", "command"}, {"ftp.response.code", "code"}},
+  ws_fields = {{"ftp.request.command", "verb"}, {"ftp.response.code", "code"}},
 }
 if text.fresh("FTP") then sf.bind_layers(layers.TCP, M.FTP, {dport = 21}) end
 
@@ -82,7 +82,7 @@ end
 -- connection's).  Returns addr, port, how ("PORT", "EPRT", "PASV", "EPSV"),
 -- or nil.  m: an FTP layer (p[FTP]) or a table of its fields.
 function M.ftp_data_endpoint(m)
-  local cmd = (m.command or ""):upper()
+  local cmd = (m.verb or ""):upper()
   if cmd == "PORT" then
     local a, port = from_quad(lpeg.match(Ct(HOSTPORT), m.args or ""))
     if a then return a, port, "PORT" end

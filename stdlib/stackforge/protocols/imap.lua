@@ -1,6 +1,6 @@
 -- imap.lua: IMAP4rev1 (RFC 3501) and IMAP4rev2 (RFC 9051) on TCP 143, an
 -- LPeg grammar on textproto's line layer.  Every line starts with a tag:
---   IMAP{tag = "a001", command = "LOGIN", args = "bob secret"}
+--   IMAP{tag = "a001", verb = "LOGIN", args = "bob secret"}
 --   IMAP{tag = "a001", status = "OK", text = "LOGIN completed"}
 --   IMAP{tag = "*", status = "OK", text = "[CAPABILITY IMAP4rev1] ready"}
 -- A line from the server has status OK, NO, BAD, PREAUTH or BYE, or is
@@ -58,7 +58,7 @@ M.IMAP = text.line_layer{
   args_len = line_len,
   -- a line that is neither (the end of a literal's line, ")") is data alone
   data = function(rest) return line_len(rest) end,
-  ws_fields = {{"imap.request.command", "command"}, {"imap.response.status", "status"}},
+  ws_fields = {{"imap.request.command", "verb"}, {"imap.response.status", "status"}},
 }
 if text.fresh("IMAP") then sf.bind_layers(layers.TCP, M.IMAP, {dport = 143}) end
 
@@ -77,7 +77,7 @@ M._lines = LINES  -- bench/textproto_bench.lua times it alone
 local STATUS_OF = {OK = true, NO = true, BAD = true, PREAUTH = true, BYE = true}
 
 -- imap_session(client_stream, server_stream): the tagged commands
--- {tag=, command=, args=} and every server line {tag=, status=, text=}
+-- {tag=, verb=, args=} and every server line {tag=, status=, text=}
 -- (an untagged one's status its first word: "CAPABILITY", "1"); tls =
 -- true once STARTTLS was answered and TLS followed (client_tls, server_tls).
 function M.imap_session(cs, ss)
@@ -86,7 +86,7 @@ function M.imap_session(cs, ss)
   local r, send = lpeg.match(LINES, ss)
   local out = {commands = {}, replies = {}, tls = false}
   for i = 1, #c, 3 do
-    out.commands[#out.commands + 1] = {tag = c[i], command = c[i + 1], args = c[i + 2]}
+    out.commands[#out.commands + 1] = {tag = c[i], verb = c[i + 1], args = c[i + 2]}
   end
   for i = 1, #r, 3 do
     out.replies[#out.replies + 1] = {tag = r[i], status = r[i + 1], text = r[i + 2]}

@@ -1,6 +1,6 @@
 -- pop3.lua: POP3 (RFC 1939, 2449, 2595, 5034) on TCP 110, an LPeg grammar
 -- on textproto's line layer:
---   POP3{command = "USER", args = "bob"}            "USER bob\r\n"
+--   POP3{verb = "USER", args = "bob"}            "USER bob\r\n"
 --   POP3{status = "+OK", text = "2 messages"}       "+OK 2 messages\r\n"
 -- What follows a status line in the same segment up to the next status
 -- line (a multi-line answer: LIST, RETR, CAPA, ... ended by ".") is its
@@ -30,8 +30,8 @@ M.POP3 = text.line_layer{
   name = "POP3", kind = "Pop3", display = "POP3", ws = "pop",
   verb = VERB, status = STATUS, status_field = "status",
   data = function(rest) return lpeg.match(MORE, rest) - 1 end,
-  data_cond = function(pkt) return pkt.command == "" or pkt.command == nil end,
-  ws_fields = {{"pop.request.command", "command"}, {"pop.response.indicator", "status"}},
+  data_cond = function(pkt) return pkt.verb == "" or pkt.verb == nil end,
+  ws_fields = {{"pop.request.command", "verb"}, {"pop.response.indicator", "status"}},
 }
 if text.fresh("POP3") then sf.bind_layers(layers.TCP, M.POP3, {dport = 110}) end
 
@@ -59,7 +59,7 @@ function M.pop3_session(cs, ss)
     local st, t = r[j], r[j + 2]
     j = j + 3
     local rep = {status = st, text = t}
-    local m = cmd and multi[cmd.command]
+    local m = cmd and multi[cmd.verb]
     if st == "+OK" and m and not (m == "noargs" and cmd.args ~= "") then
       rep.lines = {}
       while j <= #r do
@@ -77,9 +77,9 @@ function M.pop3_session(cs, ss)
     local verb, args = c[i], c[i + 1]
     local x
     local v = verb ~= "" and text.known_verb(VERBS, verb)
-    if v then x = {command = v, args = args}
+    if v then x = {verb = v, args = args}
     else  -- a SASL response (RFC 5034)
-      x = {command = "", args = "", data = verb == "" and args or text.line_of(verb, args), sasl = true}
+      x = {verb = "", args = "", data = verb == "" and args or text.line_of(verb, args), sasl = true}
     end
     out.commands[#out.commands + 1] = x
     reply(x)

@@ -1,7 +1,7 @@
 -- smtp.lua: SMTP (RFC 5321) and mail submission (RFC 6409) on TCP 25 and
 -- 587, an LPeg grammar on textproto's line layer (465 is TLS from the
 -- first byte: RFC 8314):
---   SMTP{command = "EHLO", args = "client.example"}   "EHLO client.example\r\n"
+--   SMTP{verb = "EHLO", args = "client.example"}   "EHLO client.example\r\n"
 --   SMTP{code = "250", text = "mx.example\r\n250 AUTH PLAIN LOGIN"}  (multi-line)
 -- A segment that is neither a command nor a reply (a message body after
 -- DATA, an AUTH exchange's base64 lines, TLS after STARTTLS) is data.
@@ -27,7 +27,7 @@ M.SMTP = text.line_layer{
   verb = text.verbs(M.commands),
   status = DIGIT * DIGIT * DIGIT * #(S" -" + EOL + -P(1)), status_field = "code",
   body = function(rest, pkt) return ftp._reply_len(pkt.code .. rest) - 3 end,
-  ws_fields = {{"smtp.req.command", "command"}, {"smtp.response.code", "code"}},
+  ws_fields = {{"smtp.req.command", "verb"}, {"smtp.response.code", "code"}},
 }
 if text.fresh("SMTP") then
   sf.bind_layers(layers.TCP, M.SMTP, {dport = 25})
@@ -91,12 +91,12 @@ function M.smtp_session(cs, ss)
     local x
     local v = verb ~= "" and text.known_verb(VERBS, verb)
     if v then
-      x = {command = v, args = args}
-      in_auth = x.command == "AUTH"
+      x = {verb = v, args = args}
+      in_auth = x.verb == "AUTH"
       if in_auth then x.mechanism = M.smtp_auth(args) end
       if body then x.body, x.complete = unstuff(body) end
     else  -- a SASL response during AUTH, or a line no command starts
-      x = {command = "", args = "", data = verb == "" and args or text.line_of(verb, args),
+      x = {verb = "", args = "", data = verb == "" and args or text.line_of(verb, args),
         sasl = in_auth or nil}
     end
     cmds[#cmds + 1] = x

@@ -27,8 +27,6 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
 # (libtins, libpcap, dpkt, nDPI, tcpreplay)
 # openssl s_client and s_server; SSH: ssh against a throwaway sshd;
 # L2TP: xl2tpd as LAC and LNS; MQTT and Modbus: mosquitto and its
-# clients, pymodbus; the answering machines' clients: arping, ndisc6,
-# openssl s_client and s_server; MQTT and Modbus: mosquitto and its
 # clients, pymodbus; FTP, TFTP and mail: vsftpd, tftpd-hpa and tftp-hpa,
 # python3-aiosmtpd, swaks (with Net::SSLeay for STARTTLS), dovecot's POP3
 # and IMAP servers; the answering machines' clients: arping, ndisc6,
@@ -41,11 +39,10 @@ TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            busybox isc-dhcp-client dnsmasq-base dnsutils lua-socket
            openssl python3-cryptography ngtcp2-client ngtcp2-server
            mosquitto mosquitto-clients python3-pymodbus
-           iputils-arping ndisc6 udhcpc graphviz
-           openssh-client openssh-server xl2tpd)
            vsftpd tftpd-hpa tftp-hpa python3-aiosmtpd swaks libnet-ssleay-perl
            dovecot-pop3d dovecot-imapd
-           iputils-arping ndisc6 udhcpc graphviz)
+           iputils-arping ndisc6 udhcpc graphviz
+           openssh-client openssh-server xl2tpd)
 
 test=0 list=0
 for a in "$@"; do

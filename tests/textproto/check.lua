@@ -109,6 +109,9 @@ for _, c in ipairs(convs) do
 end
 
 local got, n = {}, 0
+-- frames holding only the last line of an SMTP reply whose other lines
+-- came in segments before it, by port: open[port] is true after a "250-"
+local open, last_line = {}, {}
 for p in PcapReader(pcap) do
   n = n + 1
   local row = {}
@@ -118,6 +121,12 @@ for p in PcapReader(pcap) do
     local name = l.name
     if name == "FTP" or name == "SMTP" or name == "POP3" or name == "IMAP" then text_layer(row, l, name) end
     if l.kind == TFTP.kind then tftp_seen = true end
+  end
+  local smtp = p[sf.SMTP]
+  if smtp and p.layer_count == 4 and smtp.code ~= "" then
+    local port = p[sf.TCP].sport .. ">" .. p[sf.TCP].dport
+    last_line[n] = open[port] and not smtp.text:find("\n") or nil
+    open[port] = p:bytes():sub(-#smtp.text - 3):find("^%-") ~= nil or smtp.text:find("\r\n%d%d%d%-[^\n]*$") ~= nil
   end
   if tftp_seen then tftp_layers(row, p)
   elseif transfer[n] then
@@ -158,10 +167,18 @@ local function tshark_view(f, name, v)
   return v
 end
 
-local bad, compared = 0, 0
+-- tshark at times reads nothing in a segment holding only the last line
+-- of a multi-line SMTP reply (the EHLO reply's "250 HELP", aiosmtpd
+-- writing a line a segment; 3 runs in about 10): such a frame is left out
+local function tshark_skipped(frame, f)
+  return last_line[frame] and (f["smtp.response.code"] or "") == "" and (f["smtp.req.command"] or "") == ""
+end
+
+local bad, compared, skipped = 0, 0, 0
 for frame, f in pairs(want) do
   local g = got[frame]
   if got[frame] == nil and frame <= n then goto next end  -- ICMP, above
+  if tshark_skipped(frame, f) then skipped = skipped + 1; goto next end
   g = g or {}
   for name, v in pairs(f) do
     local t = tshark_view(f, name, v)
@@ -197,7 +214,8 @@ if lua_port then
   end
   if not ok then bad = bad + 1; print("no transfer answered the RRQ built in Lua (port " .. lua_port .. ")") end
 end
-print(("%d packets, %d values compared, %d TFTP transfers related, %d differences"):format(n, compared, related, bad))
+print(("%d packets, %d values compared, %d TFTP transfers related, %d differences%s"):format(n, compared, related,
+  bad, skipped > 0 and (", %d last reply line(s) tshark did not read"):format(skipped) or ""))
 return report, bad, compared, related
 end
 

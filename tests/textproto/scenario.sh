@@ -64,7 +64,13 @@ userdb {
 }
 CONF
 dovecot -F -c "$w/dovecot.conf" & pids+=($!)
-sleep 2
+# every server listening before the clients start (a loaded machine is slow
+# to start dovecot and Python): up to 20 s
+for _ in $(seq 100); do
+  up=$( (ss -ltn; ss -lun) | grep -cE '127\.0\.0\.1:(21|25|587|110|143) |[*0.:]+:(21|69|110|143) ')
+  (( up >= 6 )) && break
+  sleep 0.2
+done
 
 ftp=ftp://127.0.0.1/pub/file.txt
 curl -s -o /dev/null "$ftp"                               # PASV (EPSV first)

@@ -167,13 +167,9 @@ static void dissect_run(sf_pkt *p, int proto, size_t off, size_t end) {
   size_t pad_from[PAD_DEPTH], pad_to[PAD_DEPTH];
   int pad_owner[PAD_DEPTH];
   int npad = 0, quoted = 0, cut = 0;  /* sticky: inner layers inherit */
+  int alt, tried = 0;  /* heuristics asked at this offset */
   for (;;) {
     const sf_proto *pr;
-  int alt, tried = 0;  /* heuristics asked at this offset */
-  p->nlayers = 0;
-  p->flags = (uint16_t)((p->flags & ~(SF_P_TRUNC | SF_P_DIRTY)) | SF_P_PARSED);
-  while (off < end) {
-    const sf_proto *pr = sf_proto_get(proto);
     size_t hl, ext, lend;
     int flags = quoted | cut;
     if (off >= end) {  /* a level ends: its container may go on after it */

@@ -22,12 +22,7 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
 # openssl s_client and s_server; QUIC: ngtcp2's example client and server,
 # gtlsclient and gtlsserver; SSH: ssh against a throwaway sshd; L2TP:
 # xl2tpd as LAC and LNS; MQTT and Modbus: mosquitto and its clients,
-# pymodbus; the answering machines' clients: arping, ndisc6, udhcpc, and
-# Graphviz's dot for the automata's graphs), and the benchmarks' anchors
-# (libtins, libpcap, dpkt, nDPI, tcpreplay)
-# openssl s_client and s_server; SSH: ssh against a throwaway sshd;
-# L2TP: xl2tpd as LAC and LNS; MQTT and Modbus: mosquitto and its
-# clients, pymodbus; FTP, TFTP and mail: vsftpd, tftpd-hpa and tftp-hpa,
+# pymodbus; FTP, TFTP and mail: vsftpd, tftpd-hpa and tftp-hpa,
 # python3-aiosmtpd, swaks (with Net::SSLeay for STARTTLS), dovecot's POP3
 # and IMAP servers; the answering machines' clients: arping, ndisc6,
 # udhcpc, and Graphviz's dot for the automata's graphs), and the

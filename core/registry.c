@@ -435,6 +435,8 @@ static void release(sf_proto *pr) {
   pr->alt = NULL;
 }
 
+static void heur_pending_for(const sf_proto *pr);
+
 int sf_register(sf_proto *pr) {
   int rc;
   if (sf_nprotos_ >= SF_MAX_PROTOS || pr->nfields > SF_MAX_FIELDS)
@@ -465,6 +467,7 @@ int sf_register(sf_proto *pr) {
     release(pr);
     return rc;
   }
+  heur_pending_for(pr);
   return pr->id;
 }
 
@@ -598,6 +601,37 @@ int sf_heur_add(int lower, sf_heur_fn fn, void *ud) {
   h[nheurs[lower]++].ud = ud;
   sf_protos_[lower]->more |= 2;
   return SF_OK;
+}
+
+/* Heuristics on a protocol not registered yet (a file of core/proto
+   registers before the TCP it sits on: files go in name order), added
+   when it registers. */
+#define MAX_PENDING 32
+
+static struct {
+  const char *lower;
+  sf_heur_fn fn;
+  void *ud;
+} pending[MAX_PENDING];
+static int npending;
+
+int sf_heur_add_named(const char *lower, sf_heur_fn fn, void *ud) {
+  int id = sf_proto_find(lower);
+  if (id >= 0) return sf_heur_add(id, fn, ud);
+  if (npending == MAX_PENDING) return SF_E_TOOBIG;
+  pending[npending].lower = lower;
+  pending[npending].fn = fn;
+  pending[npending++].ud = ud;
+  return SF_OK;
+}
+
+static void heur_pending_for(const sf_proto *pr) {
+  int i, j = 0;
+  for (i = 0; i < npending; i++) {
+    if (strcmp(pending[i].lower, pr->name) == 0) sf_heur_add(pr->id, pending[i].fn, pending[i].ud);
+    else pending[j++] = pending[i];
+  }
+  npending = j;
 }
 
 int sf_heur_remove(int lower, sf_heur_fn fn, void *ud) {

@@ -163,6 +163,9 @@ typedef struct sf_dyn {
   int (*set)(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val *v);
   /* last word on the layer's bytes (a custom checksum) */
   void (*post_build)(const sf_proto *pr, sf_pkt *p, int li);
+  /* 1: a field the layout leaves out is still set through set(), which
+     brings it in (HTTP's headers: absent until set; read, they are nil) */
+  int adds;
 } sf_dyn;
 
 typedef int (*sf_accept_fn)(const sf_pkt *p, int li, const uint8_t *h, size_t n);
@@ -514,6 +517,9 @@ int sf_field_table(int lower, int fi);
    protocol's id or -1.  Lists per lower protocol, in order added. */
 typedef int (*sf_heur_fn)(const sf_pkt *p, int li, void *ud);
 int sf_heur_add(int lower, sf_heur_fn fn, void *ud);
+/* the same by the lower protocol's name: added when it registers, if it
+   has not yet (protocol files register in name order) */
+int sf_heur_add_named(const char *lower, sf_heur_fn fn, void *ud);
 int sf_heur_remove(int lower, sf_heur_fn fn, void *ud);
 int sf_heur_run(const sf_pkt *p, int li);
 

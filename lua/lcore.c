@@ -78,11 +78,63 @@ static int core_listdir(lua_State *L) {
   return 1;
 }
 
+/* An engine codec (sf_codec) by name on bytes the caller gives, with no
+   packet: core.codec_text(name, bytes) -> its text, or nil;
+   core.codec_bytes(name, text) -> the bytes, or nil.  For Lua codecs whose
+   work the engine does (HTTP/2's HPACK through libnghttp2). */
+static const sf_codec *codec_arg(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  const sf_codec *c = sf_codec_find(name);
+  if (!c) luaL_argerror(L, 1, lua_pushfstring(L, "no engine codec '%s'", name));
+  return c;
+}
+
+static int core_codec_text(lua_State *L) {
+  const sf_codec *c = codec_arg(L);
+  size_t n, cap = 4096;
+  const char *d = luaL_checklstring(L, 2, &n);
+  for (;;) {
+    char *out = lua_newuserdatauv(L, cap, 0);  /* freed by the collector */
+    int r = c->to_text ? c->to_text(NULL, -1, -1, (const uint8_t *)d, n, out, cap) : -1;
+    if (r < 0) {
+      luaL_pushfail(L);
+      return 1;
+    }
+    if ((size_t)r < cap) {
+      lua_pushlstring(L, out, (size_t)r);
+      return 1;
+    }
+    cap = (size_t)r + 1;  /* again, with room for all of it */
+    lua_pop(L, 1);
+  }
+}
+
+static int core_codec_bytes(lua_State *L) {
+  const sf_codec *c = codec_arg(L);
+  size_t n, cap = 4096;
+  const char *s = luaL_checklstring(L, 2, &n);
+  for (;;) {
+    uint8_t *out = lua_newuserdatauv(L, cap, 0);
+    int r = c->from_text ? c->from_text(s, n, out, cap) : SF_E_VALUE;
+    if (r >= 0) {
+      lua_pushlstring(L, (const char *)out, (size_t)r);
+      return 1;
+    }
+    if (r != SF_E_TOOBIG || cap >= SF_MAX_LEN) {
+      luaL_pushfail(L);
+      return 1;
+    }
+    cap *= 4;
+    lua_pop(L, 1);
+  }
+}
+
 static const luaL_Reg core_funcs[] = {
   {"listdir", core_listdir},
   {"pton", core_pton}, {"ntop", core_ntop},
   {"protos", core_protos}, {"packet", lsf_packet_new},
   {"constructor", lsf_constructor}, {"checksum", core_checksum},
+  {"codec_text", core_codec_text}, {"codec_bytes", core_codec_bytes},
   {NULL, NULL}
 };
 

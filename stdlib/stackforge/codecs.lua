@@ -579,5 +579,7 @@ for name, codec in pairs(M) do core.codecs[name] = codec end
 
 -- a protocol's own codecs, in codecs/ (they register themselves)
 require("stackforge.codecs.dhcp")
+require("stackforge.codecs.http")
+require("stackforge.codecs.http2")
 
 return M

@@ -409,7 +409,7 @@ static int http_set(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val 
   c.h = p->data + l->off;
   c.sp = sp;
   c.fi = fi;
-  c.v = v;
+  c.v = v && (v->n || fi < FIRST_NAMED) ? v : NULL;  /* as Scapy: "" sends no line */
   if (!http_layout(pr, c.h, l->hlen, sp, 1)) return SF_E_VALUE;
   if (v && fi >= FIRST_NAMED && (memchr(v->p, '\r', v->n) || memchr(v->p, '\n', v->n)))
     return SF_E_VALUE;  /* a value would end its line */

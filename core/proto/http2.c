@@ -618,6 +618,33 @@ static int hpack_from(const char *s, size_t n, uint8_t *out, size_t cap) {
   return (int)r;
 }
 
+/* A decoder whose context starts with a table of size bytes, as when
+   both sides agreed on SETTINGS_HEADER_TABLE_SIZE before the first block
+   (RFC 7541 C.5): nghttp2 wants a smaller size confirmed by a dynamic
+   table size update, which we give it (RFC 7541 6.3). */
+static int start_table(nghttp2_hd_inflater *inf, uint32_t size) {
+  uint8_t upd[8];
+  size_t n = 0;
+  nghttp2_nv nv;
+  int flags = 0;
+  if (size == 4096) return 1;
+  if (nghttp2_hd_inflate_change_table_size(inf, size) != 0) return 0;
+  if (size < 31) {
+    upd[n++] = (uint8_t)(0x20 | size);
+  } else {
+    uint32_t rest = size - 31;
+    upd[n++] = 0x3f;
+    while (rest >= 128) {
+      upd[n++] = (uint8_t)(0x80 | (rest & 0x7f));
+      rest >>= 7;
+    }
+    upd[n++] = (uint8_t)rest;
+  }
+  if (nghttp2_hd_inflate_hd2(inf, &nv, &flags, upd, n, 1) != (ssize_t)n) return 0;
+  nghttp2_hd_inflate_end_headers(inf);
+  return 1;
+}
+
 /* "hpack_seq": ">I4" the decoder's table size, then header blocks as
    ">s4", decoded in order by one decoder; for each block ">i4" the
    number of fields (-1: it does not decode, and the rest are not tried)
@@ -631,7 +658,7 @@ static int hpack_seq_to(const sf_pkt *p, int li, int fi, const uint8_t *d, size_
   (void)li;
   (void)fi;
   if (n < 4 || nghttp2_hd_inflate_new(&inf) != 0) return -1;
-  if (nghttp2_hd_inflate_change_table_size(inf, get32(d)) != 0) {
+  if (!start_table(inf, get32(d))) {
     nghttp2_hd_inflate_del(inf);
     return -1;
   }

@@ -76,6 +76,9 @@ for name, fn in pairs(require("stackforge.ssh")) do M[name] = fn end
 -- QUIC: Initials decrypted and built, ClientHellos joined across Initials
 -- (stdlib/stackforge/quic.lua over core/proto's QUIC layers)
 for name, fn in pairs(require("stackforge.quic")) do M[name] = fn end
+-- HTTP/1 header lookup and messages of streams, HTTP/2 frames and header
+-- lists of streams, HPACK (stdlib/stackforge/http.lua)
+for name, fn in pairs(require("stackforge.http")) do M[name] = fn end
 M.fcs_ok = require("stackforge.fcs").fcs_ok
 
 -- automata and answering machines (stdlib/stackforge/automaton.lua,

@@ -16,6 +16,8 @@ from scapy.layers.tls.cert import Cert  # noqa: E402,F401
 from scapy.contrib.mqtt import *  # noqa: E402,F401,F403  (contrib: loaded by hand)
 from scapy.contrib.mqttsn import *  # noqa: E402,F401,F403
 from scapy.contrib.modbus import *  # noqa: E402,F401,F403
+from scapy.layers.http import *  # noqa: E402,F401,F403
+from scapy.contrib.http2 import *  # noqa: E402,F401,F403  (not in scapy.all)
 
 exprs = [line.rstrip("\n") for line in sys.stdin if line.strip()]
 pkts = []

@@ -65,7 +65,10 @@ M.h2_settings = {
   decode = function(d)
     if #d % 6 ~= 0 then return d end
     local r = {}
-    for i = 1, #d, 6 do r[#r + 1] = {sunpack(">I2I4", d, i)} end
+    for i = 1, #d, 6 do
+      local id, value = sunpack(">I2I4", d, i)
+      r[#r + 1] = {id, value}
+    end
     return r
   end,
   encode = function(list)

@@ -168,7 +168,7 @@ function M.http_messages(src, opts)
     if i > #s then return nil end
     local response = s:sub(i, i + 4) == "HTTP/"
     local hend = s:find("\r\n\r\n", i, true)
-    local head = s:sub(i, (hend or #s))
+    local head = s:sub(i, hend and hend + 3 or #s)
     if response then
       if not head:match("^HTTP/%d%.%d %d%d%d") then return nil end
     elseif not head:match("^%u[%u%-]* %S+ HTTP/%d%.%d\r\n") then
@@ -187,16 +187,33 @@ end
 -- ---- HTTP/2: frames and header lists of a stream ------------------------------------------------
 
 local PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+-- Where HTTP/2 starts in one direction of a connection: after the client
+-- preface; after an HTTP/1 request or 101 response that upgrades to h2c
+-- (and the preface after the request); else at once.
+local function h2_start(s)
+  if s:sub(1, #PREFACE) == PREFACE then return #PREFACE + 1 end
+  local head = s:match("^(.-\r\n\r\n)")
+  if head and (head:match("^HTTP/1%.%d 101") or
+      (head:lower():match("\r\nupgrade:[ \t]*h2c") and not head:match("^HTTP/"))) then
+    local m = M.http_messages(s)()
+    local i = m and #m + 1 or #head + 1
+    if s:sub(i, i + #PREFACE - 1) == PREFACE then i = i + #PREFACE end
+    return i
+  end
+  return 1
+end
 local FRAMES = {[0] = "H2DataFrame", "H2HeadersFrame", "H2PriorityFrame", "H2ResetFrame",
   "H2SettingsFrame", "H2PushPromiseFrame", "H2PingFrame", "H2GoAwayFrame",
   "H2WindowUpdateFrame", "H2ContinuationFrame"}
 
 -- h2_frames(stream): each frame of one direction of an HTTP/2 connection
--- (the client's preface skipped) as a Packet of its frame layer, with its
--- offset; a frame cut by the stream's end comes last.
+-- (the client's preface, and an h2c upgrade's HTTP/1 message, skipped) as
+-- a Packet of its frame layer, with its offset; a frame cut by the
+-- stream's end comes last.
 function M.h2_frames(src)
   local s = stream_of("h2_frames", src)
-  local i = s:sub(1, #PREFACE) == PREFACE and #PREFACE + 1 or 1
+  local i = h2_start(s)
   return function()
     if #s - i + 1 < 9 then return nil end
     local len, t = sunpack(">I3B", s, i)
@@ -227,7 +244,7 @@ function M.h2_headers(src, opts)
   local s = stream_of("h2_headers", src)
   opts = check_options("h2_headers", opts, {table_size = true})
   local blocks, parts, cur = {}, {}, nil
-  local i = s:sub(1, #PREFACE) == PREFACE and #PREFACE + 1 or 1
+  local i = h2_start(s)
   while #s - i + 1 >= 9 do
     local len, t, flags, sid = sunpack(">I3BBI4", s, i)
     sid = sid & 0x7fffffff
@@ -298,7 +315,8 @@ function M.hpack_encode(lists, opts)
   if single then lists = {lists} end
   local parts = {}
   for k, l in ipairs(lists) do
-    local p = h2codec.pack_pairs(l, "hpack_encode")
+    local ok, p = pcall(h2codec.pack_pairs, l)
+    if not ok then error(("hpack_encode: list %d: %s"):format(k, p), 2) end
     parts[k] = spack(">I4", #p) .. p
   end
   local b = core.codec_bytes("hpack_seq", spack(">I4", opts.table_size or 4096) ..

@@ -17,7 +17,7 @@ function M.decode(d)
   return r
 end
 
-local function bad(i, why) error(("headers: item %d %s"):format(i, why), 0) end
+local function bad(i, why) error(("item %d %s"):format(i, why), 0) end
 
 function M.encode(list)
   if type(list) ~= "table" then return list end

@@ -24,12 +24,12 @@ function M.unpack_pairs(t, i, count)
   return r, i
 end
 
-function M.pack_pairs(list, what)
+function M.pack_pairs(list)
   local out = {}
   for i, item in ipairs(list) do
     if type(item) ~= "table" or type(item[1]) ~= "string" or
        (type(item[2]) ~= "string" and type(item[2]) ~= "number") then
-      error(("%s: item %d is not {name, value} (strings)"):format(what, i), 0)
+      error(("item %d is not {name, value} (strings)"):format(i), 0)
     end
     out[i] = spack(">s4s4", item[1], tostring(item[2]))
   end
@@ -44,8 +44,8 @@ M.h2_headers = {
   end,
   encode = function(list)
     if type(list) ~= "table" then return list end
-    local b = core.codec_bytes("hpack", M.pack_pairs(list, "hdrs"))
-    if not b then error("hdrs: the header list does not encode", 0) end
+    local b = core.codec_bytes("hpack", M.pack_pairs(list))
+    if not b then error("the header list does not encode", 0) end
     return b
   end,
 }
@@ -80,7 +80,7 @@ M.h2_settings = {
       if type(id) == "string" then id = settings_ids[id] or settings_ids[id:upper()] end
       if math.type(id) ~= "integer" or id < 0 or id > 0xffff or
          math.type(value) ~= "integer" or value < 0 or value > 0xffffffff then
-        error(("settings: item %d is not {id, value} (a 16-bit id or its name, " ..
+        error(("item %d is not {id, value} (a 16-bit id or its name, " ..
           "a 32-bit value)"):format(i), 0)
       end
       out[i] = spack(">I2I4", id, value)

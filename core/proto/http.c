@@ -117,11 +117,36 @@ static int name_is(const uint8_t *s, size_t n, const char *name) {
   return name[n] == '\0';
 }
 
+/* The named headers by their first letter (lower case) and length, so a
+   line's name is compared with one or two names, not all of them: a
+   list per letter of indices, ended by -1. */
+#define PER_LETTER 16
+typedef struct name_index {
+  int8_t first[26][PER_LETTER];
+  uint8_t len[64];
+} name_index;
+
+static name_index req_index, resp_index;
+
+static void index_names(const char *const *names, name_index *x) {
+  int i, n[26] = {0};
+  memset(x->first, -1, sizeof x->first);
+  for (i = 0; names[i]; i++) {
+    int c = lower((unsigned char)names[i][0]) - 'a';
+    x->len[i] = (uint8_t)strlen(names[i]);
+    if (c >= 0 && c < 26 && n[c] < PER_LETTER - 1) x->first[c][n[c]++] = (int8_t)i;
+  }
+}
+
 /* The named field (index into names) a header name is, or -1. */
 static int named_index(const kind *k, const uint8_t *s, size_t n) {
-  int i, c = lower(s[0]);
-  for (i = 0; i < k->nnamed; i++)
-    if (lower((unsigned char)k->names[i][0]) == c && name_is(s, n, k->names[i])) return i;
+  const name_index *x = k->response ? &resp_index : &req_index;
+  int c = lower(s[0]) - 'a', j;
+  if (c < 0 || c >= 26) return -1;
+  for (j = 0; x->first[c][j] >= 0; j++) {
+    int i = x->first[c][j];
+    if (x->len[i] == n && name_is(s, n, k->names[i])) return i;
+  }
   return -1;
 }
 
@@ -253,25 +278,29 @@ static void header_line(const kind *k, const uint8_t *h, size_t at, size_t e,
   span(&sp[FIRST_NAMED + i], v, ve);
 }
 
+/* One pass over the lines: the first line's words, each header line's
+   named field, `headers` from the second line to the empty one (or to
+   the last whole line, when the bytes end first). */
 static size_t http_layout(const sf_proto *pr, const uint8_t *h, size_t n,
                           sf_span *sp, int build) {
   const kind *k = kind_of(pr);
-  size_t hl = http_len(NULL, h, n), e, at;
+  size_t e, at, hl = 0;
   int i;
   (void)build;
   for (i = 0; i < pr->nfields; i++) sp[i].bits = SF_ABSENT;
-  if (!hl) return 0;
-  e = line_end(h, hl, 0);
+  if (n > MAX_HEADER) n = MAX_HEADER;
+  if ((e = line_end(h, n, 0)) == n) return 0;
   first_line(k, h, e, sp);
-  at = e + 2;
-  while (at < hl) {
-    size_t le = line_end(h, hl, at);
-    if (le == at || le == hl) break;  /* the empty line, or a line cut short */
-    header_line(k, h, at, le, sp);
-    at = le + 2;
+  for (at = e + 2; at < n; at = e + 2) {
+    if ((e = line_end(h, n, at)) == at) {  /* the empty line */
+      hl = at + 2;
+      break;
+    }
+    if (e == n) break;  /* a line cut short */
+    header_line(k, h, at, e, sp);
   }
-  span(&sp[F_HEADERS], e + 2 < hl ? e + 2 : hl, at < hl ? at : hl);
-  return hl;
+  span(&sp[F_HEADERS], line_end(h, n, 0) + 2, at < n ? at : n);
+  return hl ? hl : n;
 }
 
 /* ---- writing the header again ----------------------------------------------- */
@@ -565,6 +594,8 @@ SF_PROTO_FILE(http) {
   static const char *const resp_first[3] = {"Http_Version", "Status_Code", "Reason_Phrase"};
   make_fields(&req_kind, req_fnames, req_first);
   make_fields(&resp_kind, resp_fnames, resp_first);
+  index_names(req_names, &req_index);
+  index_names(resp_names, &resp_index);
   id_request = sf_register(&request);
   id_response = sf_register(&response);
   if (id_request >= 0 && id_response >= 0) sf_heur_add_named("TCP", http_heur, NULL);

@@ -10,10 +10,10 @@ set -euo pipefail
 # building and running: a C compiler, CMake, Lua 5.4, OpenSSL's libcrypto
 # (Crypto-PAn), readline (the REPL), zlib (gzip captures), libpcap (live
 # capture), libuv and luv (the event loop, shared with require("luv")),
-# PCRE2 and LPeg (display filters)
+# PCRE2 and LPeg (display filters), libnghttp2 (HTTP/2's HPACK)
 RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
           libreadline-dev zlib1g-dev libpcap-dev libuv1-dev lua-luv lua-luv-dev
-          libpcre2-dev lua-lpeg)
+          libpcre2-dev lua-lpeg libnghttp2-dev)
 # testing: busted and stock lua5.4, clang (sanitizers, libFuzzer), the
 # oracles (Scapy and its TLS layers' python3-cryptography, tshark, tcpflow;
 # for live traffic in namespaces iproute2, tcpdump, ping, traceroute, nc,
@@ -26,6 +26,14 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
 # python3-aiosmtpd, swaks (with Net::SSLeay for STARTTLS), dovecot's POP3
 # and IMAP servers; the answering machines' clients: arping, ndisc6,
 # udhcpc, and Graphviz's dot for the automata's graphs), and the
+# pymodbus; the answering machines' clients: arping, ndisc6, udhcpc, and
+# Graphviz's dot for the automata's graphs), and the benchmarks' anchors
+# (libtins, libpcap, dpkt, nDPI, tcpreplay)
+# openssl s_client and s_server; SSH: ssh against a throwaway sshd;
+# L2TP: xl2tpd as LAC and LNS; MQTT and Modbus: mosquitto and its
+# clients, pymodbus; the answering machines' clients: arping, ndisc6,
+# udhcpc, and Graphviz's dot for the automata's graphs; HTTP: curl against
+# python3's http.server, nghttp against nghttpd), and the
 # benchmarks' anchors (libtins, libpcap, dpkt, nDPI, tcpreplay)
 TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            python3-scapy tshark tcpflow tmux libtins-dev g++ libpcap-dev
@@ -38,6 +46,7 @@ TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            dovecot-pop3d dovecot-imapd
            iputils-arping ndisc6 udhcpc graphviz
            openssh-client openssh-server xl2tpd)
+           curl nghttp2-client nghttp2-server)
 
 test=0 list=0
 for a in "$@"; do

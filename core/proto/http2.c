@@ -92,12 +92,17 @@ static const sf_enum cont_flags[] = {{2, "EH"}, {0, NULL}};
 
 /* ---- fields ------------------------------------------------------------------- */
 
-#define FRAME_HEAD(type, flagnames)                                       \
+/* the frame header; a type that defines no flag has them as a number */
+#define FRAME_HEAD_F(type, flags_field)                                   \
   UINTF("len", 0, 24, 0, SF_FF_AUTO, NULL, 0),                            \
   UINTF("type", 24, 8, type, 0, frame_types, 0),                          \
-  FLAGF("flags", 32, 8, 0, flagnames, 0),                                  \
+  flags_field,                                                             \
   UINTF("reserved", 40, 1, 0, 0, NULL, 0),                                \
   UINTF("stream_id", 41, 31, 0, 0, NULL, 0)
+#define FRAME_HEAD(type, flagnames)                                       \
+  FRAME_HEAD_F(type, FLAGF("flags", 32, 8, 0, flagnames, 0))
+#define FRAME_HEAD0(type)                                                 \
+  FRAME_HEAD_F(type, UINTF("flags", 32, 8, 0, SF_FF_HEX, NULL, 0))
 
 /* Payload fields are laid out in order from byte 9 (bitoff unused);
    a bytes field called "padding" lies at the end, the others reach it. */
@@ -115,9 +120,9 @@ static const sf_field hdrs_fields[] = {
   FRAME_HEAD(1, hdrs_flags), PADLEN, PRIORITY(C_PRIO),
   BYTESF("hdrs", 0, 0, "h2_headers", NULL, 0), PADDING
 };
-static const sf_field prio_fields[] = {FRAME_HEAD(2, NULL), PRIORITY(0)};
+static const sf_field prio_fields[] = {FRAME_HEAD0(2), PRIORITY(0)};
 static const sf_field rst_fields[] = {
-  FRAME_HEAD(3, NULL), UINTF("error", 0, 32, 0, 0, error_codes, 0)
+  FRAME_HEAD0(3), UINTF("error", 0, 32, 0, 0, error_codes, 0)
 };
 static const sf_field set_fields[] = {
   FRAME_HEAD(4, ack_flags), BYTESF("settings", 0, 0, "h2_settings", NULL, 0)
@@ -131,19 +136,19 @@ static const sf_field ping_fields[] = {
   FRAME_HEAD(6, ack_flags), UINTF("opaque", 0, 64, 0, SF_FF_HEX, NULL, 0)
 };
 static const sf_field goaway_fields[] = {
-  FRAME_HEAD(7, NULL), UINTF("reserved2", 0, 1, 0, 0, NULL, 0),
+  FRAME_HEAD0(7), UINTF("reserved2", 0, 1, 0, 0, NULL, 0),
   UINTF("last_stream_id", 0, 31, 0, 0, NULL, 0),
   UINTF("error", 0, 32, 0, 0, error_codes, 0),
   BYTESF("additional_data", 0, 0, NULL, NULL, 0)
 };
 static const sf_field window_fields[] = {
-  FRAME_HEAD(8, NULL), UINTF("reserved2", 0, 1, 0, 0, NULL, 0),
+  FRAME_HEAD0(8), UINTF("reserved2", 0, 1, 0, 0, NULL, 0),
   UINTF("win_size_incr", 0, 31, 0, 0, NULL, 0)
 };
 static const sf_field cont_fields[] = {
   FRAME_HEAD(9, cont_flags), BYTESF("hdrs", 0, 0, "h2_headers", NULL, 0)
 };
-static const sf_field unknown_fields[] = {FRAME_HEAD(10, NULL)};
+static const sf_field unknown_fields[] = {FRAME_HEAD0(10)};
 
 /* ---- layout -------------------------------------------------------------------- */
 

@@ -1,5 +1,5 @@
--- http.lua: the Lua half of HTTP/1 and HTTP/2 (core/proto/http.c and
--- http2.c parse and build the layers): header lookup without regard to
+-- http.lua: the Lua half of HTTP/1 and HTTP/2 (the engine parses and
+-- builds the layers): header lookup without regard to
 -- case, and messages, frames and header lists read from reassembled
 -- streams (extract_flows).  docs/http.md says how to use them.
 local core = require("stackforge.core")

@@ -487,12 +487,14 @@ static void test_vlan(void) {
   sf_pkt q;
   CHECK_EQ(n, 663);
   frame_open(&f, 1, buf, n);
-  CHECK_EQ(f.p.nlayers, 5);
+  CHECK_EQ(f.p.nlayers, 6);
   CHECK(layer_is(&f.p, 0, ID("Ether"), 0, 14, 663));
   CHECK(layer_is(&f.p, 1, ID("Dot1Q"), 14, 4, 663));
   CHECK(layer_is(&f.p, 2, ID("IP"), 18, 20, 663));
   CHECK(layer_is(&f.p, 3, ID("TCP"), 38, 20, 663));
-  CHECK(layer_is(&f.p, 4, SF_RAW, 58, 605, 663));
+  /* an HTTP response from port 80: its header, then the body */
+  CHECK(layer_is(&f.p, 4, ID("HTTPResponse"), 58, 254, 663));
+  CHECK(layer_is(&f.p, 5, SF_RAW, 312, 351, 663));
   CHECK_EQ(getu(&f.p, 0, "type"), 0x8100);
   CHECK_EQ(getu(&f.p, 1, "prio"), 0);
   CHECK_EQ(getu(&f.p, 1, "id"), 0);

@@ -1,5 +1,5 @@
 -- codecs/http.lua: HTTP/1 header lines as an ordered list, for the
--- `headers` field of HTTPRequest and HTTPResponse (core/proto/http.c keeps
+-- `headers` field of HTTPRequest and HTTPResponse (the engine keeps
 -- the lines' bytes):  {{"Host", "example.com"}, {"Accept", "*/*"}}.
 -- Names and values as sent (a value's surrounding spaces left out); a
 -- line without a colon is {line}.

@@ -1,5 +1,5 @@
--- codecs/http2.lua: HTTP/2 header blocks and settings for the frames of
--- core/proto/http2.c.
+-- codecs/http2.lua: HTTP/2 header blocks and settings for the engine's
+-- HTTP/2 frames.
 --   hdrs (HEADERS, PUSH_PROMISE, CONTINUATION): {{":method", "GET"}, ...},
 --     decoded and encoded by libnghttp2's HPACK (the engine's "hpack"
 --     codec); a block that needs an earlier block's table entries does

@@ -498,23 +498,17 @@ static int http_next(const sf_pkt *p, int li) {
 
 /* ---- descriptors ------------------------------------------------------------------ */
 
-static const sf_place req_places[] = {
-  {"tcp.port", 80, 0, request_accept},
-  {"tcp.port", 8080, SF_PL_PARSE_ONLY, request_accept},
-  {"tcp.port", 8000, SF_PL_PARSE_ONLY, request_accept},
-  {"tcp.port", 8008, SF_PL_PARSE_ONLY, request_accept},
-  {"tcp.port", 8888, SF_PL_PARSE_ONLY, request_accept},
-  {NULL, 0, 0, NULL}
-};
+/* port 80 builds; the others parse (the accept predicate: a first line) */
+#define HTTP_PLACES(accept)                                                 \
+  {{"tcp.port", 80, 0, accept},                                             \
+   {"tcp.port", 8080, SF_PL_PARSE_ONLY, accept},                            \
+   {"tcp.port", 8000, SF_PL_PARSE_ONLY, accept},                            \
+   {"tcp.port", 8008, SF_PL_PARSE_ONLY, accept},                            \
+   {"tcp.port", 8888, SF_PL_PARSE_ONLY, accept},                            \
+   {NULL, 0, 0, NULL}}
 
-static const sf_place resp_places[] = {
-  {"tcp.port", 80, 0, response_accept},
-  {"tcp.port", 8080, SF_PL_PARSE_ONLY, response_accept},
-  {"tcp.port", 8000, SF_PL_PARSE_ONLY, response_accept},
-  {"tcp.port", 8008, SF_PL_PARSE_ONLY, response_accept},
-  {"tcp.port", 8888, SF_PL_PARSE_ONLY, response_accept},
-  {NULL, 0, 0, NULL}
-};
+static const sf_place req_places[] = HTTP_PLACES(request_accept);
+static const sf_place resp_places[] = HTTP_PLACES(response_accept);
 
 static const sf_wsfield req_ws[] = {
   WS("http.request.method", "Method"), WS("http.request.uri", "Path"),

@@ -5,14 +5,17 @@
 local core = require("stackforge.core")
 local layers = require("stackforge.layers")
 local h2codec = require("stackforge.codecs.http2")
+local options = require("stackforge.options")
 
 local M = {}
 
 local sunpack, spack = string.unpack, string.pack
 
-local function argerror(fname, i, expected, x)
+-- at the line that called fname (depth: how far below fname the caller of
+-- argerror is; 0 when fname calls it)
+local function argerror(fname, i, expected, x, depth)
   error(("bad argument #%d to '%s' (%s expected, got %s)"):format(i, fname, expected,
-    type(x) == "userdata" and tostring(x) or type(x)), 3)
+    type(x) == "userdata" and tostring(x) or type(x)), 3 + (depth or 0))
 end
 
 local function is_packet(x)
@@ -21,26 +24,17 @@ local function is_packet(x)
   return ok and math.type(n) == "integer"
 end
 
-local function check_options(fname, opts, allowed)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then argerror(fname, 2, "table of options", opts) end
-  for k in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for n in pairs(allowed) do names[#names + 1] = n end
-      table.sort(names)
-      error(("%s: unknown option '%s' (allowed: %s)"):format(fname, tostring(k),
-        table.concat(names, ", ")), 3)
-    end
-  end
-  return opts
+-- the options of fname (nil or a table), checked by stackforge.options
+local function check_options(fname, opts, spec)
+  options.check(fname, opts, spec, 3)
+  return opts or {}
 end
 
 -- A stream: a string, or a function returning its chunks until nil
 -- (conv:chunks("forward")), read whole.
 local function stream_of(fname, src)
   if type(src) == "string" then return src end
-  if type(src) ~= "function" then argerror(fname, 1, "string or chunk iterator", src) end
+  if type(src) ~= "function" then argerror(fname, 1, "string or chunk iterator", src, 1) end
   local t = {}
   for c in src do t[#t + 1] = c end
   return table.concat(t)
@@ -55,7 +49,7 @@ local function message_layer(fname, p)
   if not is_packet(p) then
     local ok, h = pcall(function() return p.headers end)
     if ok and h ~= nil then return p end
-    argerror(fname, 1, "packet or HTTP layer", p)
+    argerror(fname, 1, "packet or HTTP layer", p, 1)
   end
   for i = 1, p.layer_count do
     local id = p:_layer_info(i)
@@ -160,7 +154,7 @@ end
 -- that are no message stop the iteration.
 function M.http_messages(src, opts)
   local s = stream_of("http_messages", src)
-  opts = check_options("http_messages", opts, {requests = true, methods = true})
+  opts = check_options("http_messages", opts, {requests = "any", methods = "table"})
   local methods = opts.methods
   if opts.requests ~= nil then methods = request_methods(opts.requests) end
   local i, k = 1, 0
@@ -242,7 +236,7 @@ end
 
 function M.h2_headers(src, opts)
   local s = stream_of("h2_headers", src)
-  opts = check_options("h2_headers", opts, {table_size = true})
+  opts = check_options("h2_headers", opts, {table_size = "count"})
   local blocks, parts, cur = {}, {}, nil
   local i = h2_start(s)
   while #s - i + 1 >= 9 do
@@ -285,13 +279,13 @@ end
 -- hpack_encode(lists [, {table_size = n}]) -> the blocks, one encoder.
 local function blocks_arg(fname, x)
   if type(x) == "string" then return {x}, true end
-  if type(x) ~= "table" then argerror(fname, 1, "string or list of strings", x) end
+  if type(x) ~= "table" then argerror(fname, 1, "string or list of strings", x, 1) end
   return x, false
 end
 
 function M.hpack_decode(x, opts)
   local list, single = blocks_arg("hpack_decode", x)
-  opts = check_options("hpack_decode", opts, {table_size = true})
+  opts = check_options("hpack_decode", opts, {table_size = "count"})
   local parts = {}
   for k, b in ipairs(list) do parts[k] = spack(">s4", b) end
   local text = core.codec_text("hpack_seq", spack(">I4", opts.table_size or 4096) ..
@@ -310,7 +304,7 @@ end
 
 function M.hpack_encode(lists, opts)
   if type(lists) ~= "table" then argerror("hpack_encode", 1, "list of header lists", lists) end
-  opts = check_options("hpack_encode", opts, {table_size = true})
+  opts = check_options("hpack_encode", opts, {table_size = "count"})
   local single = type(lists[1]) == "table" and type(lists[1][1]) == "string"
   if single then lists = {lists} end
   local parts = {}

@@ -362,6 +362,38 @@ describe("HTTP/2 frames", function()
   end)
 end)
 
+describe("HTTP inside TLS, decrypted with a key log", function()
+  -- tlsdec_openssl.pcap: curl fetching /page.txt from s_server -WWW (5010)
+  -- and from nghttpd (5011); tshark -o tls.keylog_file:... -e http2.header.*
+  it("splits and decodes the decrypted streams as tshark decrypts them", function()
+    local seen = 0
+    for _, c in ipairs(sf.extract_flows(h.path("tlsdec_openssl.pcap"),
+        {tls_keylog = h.path("tlsdec_openssl.keys")})) do
+      if c.dst_port == 5010 then
+        local m = sf.http_messages(c.decrypted_forward)()
+        assert.same({"GET", "/page.txt", "127.0.0.1:5010", "curl/7.88.1"},
+          {m.Method, m.Path, m.Host, m.User_Agent})
+        local r, _, body = sf.http_messages(c.decrypted_reverse, {requests = c.decrypted_forward})()
+        assert.equal("200", r.Status_Code)
+        assert.equal(4092, #body)
+        seen = seen + 1
+      elseif c.dst_port == 5011 then
+        local req, resp = sf.h2_headers(c.decrypted_forward), sf.h2_headers(c.decrypted_reverse)
+        assert.same({{":method", "GET"}, {":path", "/page.txt"}, {":scheme", "https"},
+          {":authority", "127.0.0.1:5011"}, {"user-agent", "curl/7.88.1"}, {"accept", "*/*"}},
+          req[1].headers)
+        local names = {}
+        for i, hv in ipairs(resp[1].headers) do names[i] = hv[1] end
+        assert.same({":status", "server", "cache-control", "date", "content-length",
+          "last-modified", "content-type"}, names)
+        assert.same({"content-length", "4092"}, resp[1].headers[5])
+        seen = seen + 1
+      end
+    end
+    assert.equal(2, seen)
+  end)
+end)
+
 describe("Scapy's bytes for random HTTP/1 messages and HTTP/2 frames", function()
   -- tests/interop/http_random.sh builds a new random set with Scapy each
   -- run; here the set of its --golden seed, against Scapy's bytes kept

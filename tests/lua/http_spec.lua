@@ -308,6 +308,17 @@ describe("HTTP/2 frames", function()
     assert.equal(50, #cut[sf.H2DataFrame].data)
   end)
 
+  it("keeps the frames before bytes that are no frame, the rest Raw", function()
+    local p = tcp(40000, 5000, preface .. h.unhex("000000040000000000" .. "000008060000000001"
+      .. "0000000000000000" .. "00000004"))
+    assert.equal("Ether IP TCP H2Preface H2SettingsFrame Raw", names(p))
+    -- a padded frame whose pad length runs past it: the frame, its data empty
+    local q = tcp(40000, 5000, preface .. h.unhex("00000300080000000109aabb"))
+    assert.equal("Ether IP TCP H2Preface H2DataFrame", names(q))
+    assert.equal(3, q[sf.H2DataFrame].len)
+    assert.equal(9, q[sf.H2DataFrame].padlen)
+  end)
+
   it("a frame of an unknown type is H2Frame with its payload Raw", function()
     local f = sf.H2Frame{type = 12, stream_id = 3} / "zz"
     assert.equal("0000020c00000000037a7a", h.hex(f:bytes()))

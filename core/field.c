@@ -183,7 +183,7 @@ int sf_field_resolve(const sf_pkt *p, int li, int fi) {
   if (pr->dyn && pr->dyn->layout && pr->alt[fi] >= 0) return dyn_resolve(p, li, fi);
   for (f = fi; f >= 0; f = pr->alt[f])
     if (sf_field_present(p, li, f)) return f;
-  return pr->dyn && pr->dyn->set && pr->dyn->adds ? fi : -1;
+  return pr->dyn && pr->dyn->set && pr->dyn_adds ? fi : -1;
 }
 
 static uint64_t le_value(uint64_t be, unsigned bytes) {

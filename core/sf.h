@@ -163,9 +163,6 @@ typedef struct sf_dyn {
   int (*set)(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val *v);
   /* last word on the layer's bytes (a custom checksum) */
   void (*post_build)(const sf_proto *pr, sf_pkt *p, int li);
-  /* 1: a field the layout leaves out is still set through set(), which
-     brings it in (HTTP's headers: absent until set; read, they are nil) */
-  int adds;
 } sf_dyn;
 
 typedef int (*sf_accept_fn)(const sf_pkt *p, int li, const uint8_t *h, size_t n);
@@ -428,6 +425,9 @@ struct sf_proto {
      -1: Padding */
   int (*after)(const sf_pkt *p, int li);
   const sf_dyn *dyn;     /* run-time protocols: layout and hooks */
+  /* 1: a field dyn's layout leaves out is still set through dyn->set,
+     which brings it in (HTTP's headers: absent until set; read, nil) */
+  uint8_t dyn_adds;
   const uint8_t *deftmpl;  /* default header bytes: run-time protocols, and
                               those with AT or VARINT fields */
   /* set by the registry */

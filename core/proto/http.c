@@ -532,8 +532,7 @@ static const sf_wsfield resp_ws[] = {
 static const uint8_t req_default[] = "GET / HTTP/1.1\r\n\r\n";
 static const uint8_t resp_default[] = "HTTP/1.1 200 OK\r\n\r\n";
 
-/* adds: a header absent from the bytes is set all the same (a line) */
-static const sf_dyn http_dyn = {.layout = http_layout, .set = http_set, .adds = 1};
+static const sf_dyn http_dyn = {.layout = http_layout, .set = http_set};
 
 static sf_proto request = {
   .name = "HTTPRequest", .display = "HTTP Request", .kind = "Http",
@@ -541,6 +540,7 @@ static sf_proto request = {
   .minlen = sizeof req_default - 1, .places = req_places, .ws = "http",
   .ws_fields = req_ws, .hdr_len = http_len, .next = http_next,
   .fixup = http_fixup, .dyn = &http_dyn, .deftmpl = req_default,
+  .dyn_adds = 1,  /* a header absent from the bytes is set all the same: a line */
 };
 
 static sf_proto response = {
@@ -549,6 +549,7 @@ static sf_proto response = {
   .minlen = sizeof resp_default - 1, .places = resp_places, .ws = "http",
   .ws_fields = resp_ws, .hdr_len = http_len, .next = http_next,
   .fixup = http_fixup, .dyn = &http_dyn, .deftmpl = resp_default,
+  .dyn_adds = 1,
 };
 
 static int id_request = -1, id_response = -1;

@@ -1302,7 +1302,7 @@ static size_t hello_layout(const sf_proto *pr, const uint8_t *h, size_t n, sf_sp
   return len;
 }
 
-static const sf_dyn hello_dyn = {NULL, hello_layout, NULL, NULL, NULL, NULL, 0};
+static const sf_dyn hello_dyn = {NULL, hello_layout, NULL, NULL, NULL, NULL};
 
 static void ch_fixup(sf_pkt *p, int li) {
   extlen_as_built(p, li, CH_EXTLEN);

@@ -42,7 +42,7 @@ end
 
 -- ---- HTTP/1: headers ---------------------------------------------------------------------
 
-local REQ, RESP = layers.LayerKind.Http, layers.LayerKind.HttpResponse
+local REQ, RESP = layers.HTTPRequest.kind, layers.HTTPResponse.kind
 
 -- The first HTTP/1 message layer of p (a packet or a layer view).
 local function message_layer(fname, p)

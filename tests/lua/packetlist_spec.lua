@@ -17,8 +17,10 @@ local function lua_numbers(text)
 end
 
 -- Line by line; a line where Scapy shows a DNS layer is skipped while
--- sflua has none (the DNS protocol lands separately), and one where
--- sflua's Raw is a layer Scapy dissects further (a BOOTP header cut short).
+-- sflua has none (the DNS protocol lands separately), one where
+-- sflua's Raw is a layer Scapy dissects further (a BOOTP header cut short),
+-- and one where Scapy's Raw is HTTP to sflua (the golden's Scapy had not
+-- loaded scapy.layers.http).
 local function same_lines(want, got)
   local a, b = {}, {}
   for l in want:gmatch("[^\n]*") do a[#a + 1] = l end
@@ -26,7 +28,10 @@ local function same_lines(want, got)
   assert.equal(#a, #b)
   for i = 1, #a do
     local further = b[i]:find(" / Raw$") and a[i]:sub(1, #b[i] - 6) == b[i]:sub(1, -7)
-    if a[i] ~= b[i] and not further and not (sf.DNS == nil and a[i]:find(" / DNS ", 1, true)) then
+    local http = a[i]:find(" / Raw$") and
+      b[i]:gsub(" / Raw$", ""):match("^(.- / )HTTPRe[qs][a-z]+$") == a[i]:sub(1, -4)
+    if a[i] ~= b[i] and not further and not http and
+        not (sf.DNS == nil and a[i]:find(" / DNS ", 1, true)) then
       assert.equal(a[i], b[i])
     end
   end

@@ -1,8 +1,8 @@
 /*
  * fuzz_http.c -- libFuzzer target for HTTP/1 and HTTP/2: messages and
- * frames parsed from hostile bytes and every field read; a copy changed
- * (a header set or added, a frame's bytes field and flags set: the
- * header or frame written again, lengths filled in) and parsed again;
+ * frames parsed from hostile bytes and every field read; copies changed
+ * (rebuild.h's round, and a header set or added, a frame's flags set:
+ * the header or frame written again, lengths filled in) and parsed again;
  * and libnghttp2's HPACK through the engine's codecs: a block decoded
  * alone, blocks decoded in sequence with a table size, header lists
  * encoded.
@@ -14,67 +14,53 @@
  * and frames and RFC 7541's blocks; the dissector target reaches both
  * through TCP as well.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "rebuild.h"
 
-#include "sf.h"
-
-static volatile uint8_t sink;
 static const char *const starts[] = {"HTTPRequest", "HTTPResponse", "H2Frame", "H2Preface", "Ether"};
 static const char *const frames[] = {
   "H2DataFrame", "H2HeadersFrame", "H2PriorityFrame", "H2ResetFrame", "H2SettingsFrame",
   "H2PushPromiseFrame", "H2PingFrame", "H2GoAwayFrame", "H2WindowUpdateFrame",
   "H2ContinuationFrame"
 };
+static const char *const prefixes[] = {"HTTP", "H2", NULL};
 
-static void read_all(const sf_pkt *p) {
-  int li, fi;
-  for (li = 0; li < p->nlayers; li++) {
-    const sf_proto *pr = sf_proto_get(p->layers[li].proto);
-    if (p->layers[li].off + p->layers[li].hlen > p->len || p->layers[li].end > p->len)
-      abort();  /* the index stays inside the bytes */
-    for (fi = 0; fi < pr->nfields; fi++) {
-      sf_val v;
-      size_t i;
-      if (sf_field_get(p, li, fi, &v) != SF_OK) continue;
-      for (i = 0; i < v.n; i++) sink ^= v.p[i];
-      sink ^= (uint8_t)v.u;
-    }
-  }
-}
-
-/* In each HTTP layer: set a named header (present or not) to some of the
-   input, and flip an integer; in each HTTP/2 frame, its flags and its
-   first bytes field. */
-static void change(sf_pkt *q, const uint8_t *data, size_t size) {
+/* Beyond rebuild.h's change: in each HTTP/1 layer a named header (there
+   or not: its line replaced, or added in Scapy's place) gets some of the
+   input; in each HTTP/2 frame the flags change (fields come and go); the
+   copy is rebuilt and parsed again. */
+static void headers_and_flags(int first, const uint8_t *data, size_t size) {
+  sf_pkt p, q;
   int li;
-  for (li = 0; li < q->nlayers && li < 8; li++) {
-    const sf_proto *pr = sf_proto_get(q->layers[li].proto);
-    int fi;
-    sf_val v;
-    if (strncmp(pr->name, "HTTP", 4) == 0 && pr->nfields > 4) {
-      v.p = data;
-      v.n = size < 40 ? size : 40;
-      v.u = 0;
-      sf_field_set(q, li, 4 + (int)(size % (size_t)(pr->nfields - 4)), &v);
-      continue;
-    }
-    if (strncmp(pr->name, "H2", 2) != 0) continue;
-    for (fi = 0; fi < pr->nfields; fi++) {
-      const sf_field *f = &pr->fields[fi];
-      if (sf_field_get(q, li, fi, &v) != SF_OK) continue;
-      if (strcmp(f->name, "flags") == 0) {
+  sf_pkt_init(&p);
+  sf_pkt_init(&q);
+  if (sf_pkt_borrow(&p, data, size) != SF_OK) return;
+  sf_dissect(&p, first);
+  if (sf_pkt_copy(&q, &p) == SF_OK) {
+    for (li = 0; li < q.nlayers && li < 8; li++) {
+      const sf_proto *pr = sf_proto_get(q.layers[li].proto);
+      int fi = sf_field_find(pr, "flags");
+      sf_val v = {0, data, size < 40 ? size : 40};
+      if (strncmp(pr->name, "HTTP", 4) == 0 && pr->nfields > 4) {
+        sf_field_set(&q, li, 4 + (int)(size % (size_t)(pr->nfields - 4)), &v);
+      } else if (strncmp(pr->name, "H2", 2) == 0 && fi >= 0 &&
+                 sf_field_get(&q, li, fi, &v) == SF_OK) {
         v.u ^= size & 0xff;
-        sf_field_set(q, li, fi, &v);
-      } else if (f->type == SF_T_BYTES) {
-        v.p = data + size / 2;
-        v.n = size - size / 2;
-        sf_field_set(q, li, fi, &v);
-        break;
+        sf_field_set(&q, li, fi, &v);
+      }
+    }
+    q.flags |= SF_P_DIRTY;
+    if (sf_finalize(&q) == SF_OK) {
+      read_all(&q);
+      sf_pkt_free(&p);
+      sf_pkt_init(&p);
+      if (sf_pkt_copy(&p, &q) == SF_OK) {  /* what the rebuild wrote parses again */
+        sf_dissect(&p, first);
+        read_all(&p);
       }
     }
   }
+  sf_pkt_free(&q);
+  sf_pkt_free(&p);
 }
 
 /* HPACK: the bytes as one block, as a sequence, and as a list to encode. */
@@ -101,7 +87,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  sf_pkt p, q, r;
   int first, sel;
   if (size < 1) return 0;
   sel = data[0] % 6;
@@ -113,28 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   first = sf_proto_find(starts[sel]);
   if (sel == 2 && size >= 4 && data[3] < 10) first = sf_proto_find(frames[data[3]]);
-  if (first < 0) abort();
-  sf_pkt_init(&p);
-  if (sf_pkt_borrow(&p, data, size) != SF_OK) return 0;
-  sf_dissect(&p, first);
-  read_all(&p);
-
-  sf_pkt_init(&q);
-  if (sf_pkt_copy(&q, &p) == SF_OK) {
-    change(&q, data, size);
-    q.flags |= SF_P_DIRTY;
-    if (sf_finalize(&q) == SF_OK) {
-      read_all(&q);
-      sf_pkt_init(&r);  /* what the rebuild wrote parses again */
-      if (sf_pkt_copy(&r, &q) == SF_OK) {
-        sf_dissect(&r, first);
-        read_all(&r);
-      }
-      sf_pkt_free(&r);
-    }
-    if (q.data == data && q.len) abort();  /* the input is never written */
-  }
-  sf_pkt_free(&q);
-  sf_pkt_free(&p);
+  round_trip(first, data, size, prefixes);
+  headers_and_flags(first, data, size);
   return 0;
 }

@@ -27,14 +27,9 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
 # and IMAP servers; the answering machines' clients: arping, ndisc6,
 # udhcpc, and Graphviz's dot for the automata's graphs), and the
 # pymodbus; the answering machines' clients: arping, ndisc6, udhcpc, and
-# Graphviz's dot for the automata's graphs), and the benchmarks' anchors
+# Graphviz's dot for the automata's graphs; HTTP: curl against python3's
+# http.server, nghttp against nghttpd), and the benchmarks' anchors
 # (libtins, libpcap, dpkt, nDPI, tcpreplay)
-# openssl s_client and s_server; SSH: ssh against a throwaway sshd;
-# L2TP: xl2tpd as LAC and LNS; MQTT and Modbus: mosquitto and its
-# clients, pymodbus; the answering machines' clients: arping, ndisc6,
-# udhcpc, and Graphviz's dot for the automata's graphs; HTTP: curl against
-# python3's http.server, nghttp against nghttpd), and the
-# benchmarks' anchors (libtins, libpcap, dpkt, nDPI, tcpreplay)
 TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            python3-scapy tshark tcpflow tmux libtins-dev g++ libpcap-dev
            python3-dpkt libndpi-bin hyperfine iproute2 tcpdump iputils-ping

@@ -60,6 +60,8 @@ describe("errors raised in the stdlib point at the caller's line", function()
     check(function() q[sf.QUIC_Initial]:encrypt() end)
     local plain = sf.quic_initial{sni = "x", plain = true}
     check(function() plain[sf.QUIC_Initial]:decrypt() end)
+  end)
+
   it("HTTP: header codecs, lookups, stream helpers, HPACK", function()
     check(function() local _ = sf.HTTPRequest{headers = {{"a", "b"}, 3}} end)
     check(function() local _ = sf.HTTPRequest{Host = "a\r\nb: c"} end)

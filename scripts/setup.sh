@@ -25,11 +25,9 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
 # pymodbus; FTP, TFTP and mail: vsftpd, tftpd-hpa and tftp-hpa,
 # python3-aiosmtpd, swaks (with Net::SSLeay for STARTTLS), dovecot's POP3
 # and IMAP servers; the answering machines' clients: arping, ndisc6,
-# udhcpc, and Graphviz's dot for the automata's graphs), and the
-# pymodbus; the answering machines' clients: arping, ndisc6, udhcpc, and
-# Graphviz's dot for the automata's graphs; HTTP: curl against python3's
-# http.server, nghttp against nghttpd), and the benchmarks' anchors
-# (libtins, libpcap, dpkt, nDPI, tcpreplay)
+# udhcpc, and Graphviz's dot for the automata's graphs; HTTP: curl against
+# python3's http.server, nghttp against nghttpd), and the benchmarks'
+# anchors (libtins, libpcap, dpkt, nDPI, tcpreplay)
 TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            python3-scapy tshark tcpflow tmux libtins-dev g++ libpcap-dev
            python3-dpkt libndpi-bin hyperfine iproute2 tcpdump iputils-ping

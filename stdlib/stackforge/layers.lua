@@ -98,6 +98,13 @@ for _, info in ipairs(M.protos) do
   add_globals(info)
 end
 
+-- A second LayerKind name for protocol id (a Lua-defined layer's seed-style
+-- kind: LayerKind.Ftp beside LayerKind.FTP); a name, as every LayerKind value.
+function M.add_kind(kind, id)
+  M.LayerKind[kind] = kind
+  M.kind_ids[kind] = id
+end
+
 -- A layer as a protocol id: a constructor, a LayerKind value or a name.
 function M.kind_of(x)
   if M.is_constructor(x) then return x.kind end

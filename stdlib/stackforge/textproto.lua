@@ -57,7 +57,7 @@ end
 -- the layer in the engine: its constructor again, with this state's hooks.
 local fresh = {}
 function M.define(name, fields, hooks)
-  local id = layers.LayerKind[name]
+  local id = layers.kind_ids[name]
   if id then return layers.register(id, hooks) end
   fresh[name] = true
   return sf.CustomLayer(name, fields, hooks)
@@ -173,7 +173,7 @@ function M.line_layer(spec)
   -- the next message: a binding with no field (a heuristic that always
   -- holds) costs the dissector one call, a guess_payload a layout and one
   if M.fresh(spec.name) then sf.bind_layers(ctor, ctor) end
-  if spec.kind then layers.LayerKind[spec.kind] = ctor.kind end
+  if spec.kind then layers.add_kind(spec.kind, ctor.kind) end
   return ctor
 end
 

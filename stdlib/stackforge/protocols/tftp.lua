@@ -74,7 +74,7 @@ if text.fresh("TFTP") then
   -- so an OACK read from bytes is TFTP (op 6) / TFTP_Options
   sf.bind_layers(M.TFTP, M.TFTP_Options, {op = 6})
 end
-layers.LayerKind.Tftp = M.TFTP.kind
+layers.add_kind("Tftp", M.TFTP.kind)
 
 -- The seed's form, TFTP{opcode=1, filename="test.txt", mode="octet"}:
 -- opcode is Scapy's op, and a request's fields stack its TFTP_RRQ/WRQ;

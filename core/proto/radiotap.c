@@ -347,6 +347,16 @@ static size_t rt_write(uint8_t *out, const rt_values *rv, int len_set) {
   return pos;
 }
 
+/* Every old value the rewrite reads lies in the header's bytes (a built
+   layout follows a len set past them: fuzz_dissect found one). */
+static int spans_inside(const sf_proto *pr, const sf_span *sp, size_t hlen) {
+  int i;
+  for (i = 0; i < pr->nfields; i++)
+    if (sp[i].bits != SF_ABSENT && (size_t)sp[i].bitoff + sp[i].bits > hlen * 8)
+      return 0;
+  return 1;
+}
+
 static int rt_set(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val *v) {
   const sf_layer *l = &p->layers[li];
   sf_span sp[SF_MAX_FIELDS];
@@ -357,7 +367,8 @@ static int rt_set(const sf_proto *pr, sf_pkt *p, int li, int fi, const sf_val *v
   rv.sp = sp;
   rv.fi = fi;
   rv.v = v;
-  if (!rt_layout(pr, rv.h, l->hlen, sp, 1)) return SF_E_VALUE;
+  if (!rt_layout(pr, rv.h, l->hlen, sp, 1) || !spans_inside(pr, sp, l->hlen))
+    return SF_E_VALUE;
   if (l->hlen > RT_MAX / 2 || (v && rt_fields[fi].type == SF_T_BYTES && v->n > RT_MAX / 2))
     return SF_E_TOOBIG;  /* (a header this long is not written again) */
   if (!(n = rt_write(out, &rv, fi != F_LEN && sf_isset(p, li, F_LEN))))

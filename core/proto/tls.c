@@ -1265,8 +1265,9 @@ static size_t lay_steps(const step *st, int nst, const uint8_t *h, size_t n, sf_
       case S_FIX: len = st[i].size; break;
       case S_BYTES: len = 8u * st[i].size; break;
       case S_SIZED: len = 8 * (size_t)sf_getbits(h, sp[st[i].from].bitoff, sp[st[i].from].bits); break;
-      default:  /* extlen: there when the message has bytes left */
-        if (msglen != 0 && 4 + msglen <= bit / 8) {
+      default:  /* extlen: there when the message has bytes left (with no
+                   length yet, when its bytes are there: hello_cond) */
+        if (msglen != 0 ? 4 + msglen <= bit / 8 : bit + st[i].size > n * 8) {
           sp[i].bitoff = (uint32_t)bit;
           continue;
         }

@@ -128,6 +128,39 @@ int sf_writer_close(sf_writer *w, char *err, size_t errlen);
    file is cut back to its old length).  NULL-safe. */
 void sf_writer_abort(sf_writer *w);
 
+/* ---- a capture split for threads (split.c) ---------------------------------
+
+   The records of a mapped capture cut into chunks (about chunk_bytes of
+   the file each) that readers on several threads read side by side; each
+   chunk's reader hands out what a reader of the whole file would for
+   that stretch, errors included (the last chunk reads to the end).  The
+   scan that finds the records runs on `threads` threads itself (0: one
+   per CPU).  A stream (stdin, a pipe, gzip) is one chunk of unknown
+   count, read by the reader that opened it. */
+#define SF_SPLIT_CHUNK ((uint64_t)4 << 20)
+
+typedef struct sf_chunk {
+  uint64_t start, end;   /* byte offsets: records starting in [start, end) */
+  uint64_t first;        /* index of its first record in the capture */
+  uint64_t count;        /* its records (UINT64_MAX: a stream, not known) */
+} sf_chunk;
+
+typedef struct sf_split sf_split;
+/* NULL with the reader's message (or "not enough memory") in err. */
+sf_split *sf_split_open(const char *path, const sf_ropts *ro, int threads,
+                        uint64_t chunk_bytes, char *err, size_t errlen);
+size_t sf_split_count(const sf_split *s);  /* >= 1 */
+const sf_chunk *sf_split_chunk(const sf_split *s, size_t i);
+int sf_split_mapped(const sf_split *s);    /* 0: one stream */
+/* The reader that opened the capture (its format, link type, ...);
+   NULL once a stream's reader was handed out. */
+const sf_reader *sf_split_base(const sf_split *s);
+/* A reader of chunk i alone (the caller closes it); any thread may read
+   it, and several at once may read different chunks.  NULL with the
+   reason in err. */
+sf_reader *sf_split_reader(sf_split *s, size_t i, char *err, size_t errlen);
+void sf_split_close(sf_split *s);  /* its readers may outlive it; NULL-safe */
+
 /* The link type a packet's bytes are: its own when its first layer is
    what that link type carries (a packet read from a file), else the one
    its first layer calls for in the registry's "linktype" table (IP and

@@ -316,6 +316,7 @@ static sf_reader *reader_new(const char *name) {
   if (!r) return NULL;
   r->src.fd = -1;
   r->linktype = -1;
+  r->stop = UINT64_MAX;
   if (!(r->src.name = strdup(name))) {
     free(r);
     return NULL;
@@ -362,7 +363,28 @@ sf_reader *sf_reader_open_mem(const uint8_t *d, size_t n, const char *name,
 
 int sf_reader_next(sf_reader *r, sf_rec *rec) {
   if (r->failed) return SF_IO_ERR;
+  if (r->src.off >= r->stop) return SF_IO_EOF;  /* the end of a slice */
   return r->next(r, rec);
+}
+
+/* The file-level state is the template's; pcapng's sections and
+   interfaces are replayed by the caller (split.c). */
+sf_reader *sf_reader_clone_at(const sf_reader *tmpl, uint64_t off, uint64_t stop) {
+  sf_reader *r = reader_new(tmpl->src.name);
+  if (!r) return NULL;
+  r->src.map = sf_map_retain(tmpl->src.map);
+  r->src.strict = tmpl->src.strict;
+  r->src.off = off;
+  r->src.touched = off & ~(uint64_t)(TOUCH - 1);  /* pages before: not ours */
+  r->format = tmpl->format;
+  r->next = tmpl->next;
+  r->big = tmpl->big;
+  r->nano = tmpl->nano;
+  r->kuznetzov = tmpl->kuznetzov;
+  r->snaplen = tmpl->snaplen;
+  r->linktype = tmpl->format == SF_FMT_PCAP ? tmpl->linktype : -1;
+  r->stop = stop;
+  return r;
 }
 
 const char *sf_reader_error(const sf_reader *r) { return r->err; }

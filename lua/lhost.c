@@ -28,6 +28,21 @@ void lsf_leave(lsf_host *h) { current = h->prev; }
 
 lsf_host *lsf_current(void) { return current; }
 
+/* Callbacks that found no Lua call on their thread (an engine call from
+   a thread of C alone: parse_batch's), counted per thread. */
+static _Thread_local unsigned long hostless;
+
+void lsf_note_hostless(void) { hostless++; }
+unsigned long lsf_hostless(void) { return hostless; }
+
+int lsf_is_worker(lua_State *L) {
+  int yes;
+  lua_getfield(L, LUA_REGISTRYINDEX, LSF_WORKER);
+  yes = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return yes;
+}
+
 void lsf_raise_kept(lsf_host *h) {
   if (h->err[0]) luaL_error(h->L, "%s", h->err);
 }

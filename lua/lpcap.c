@@ -53,7 +53,7 @@ static int mapping_gc(lua_State *L) {
   return 0;
 }
 
-static void push_mapping(lua_State *L, sf_map *map) {
+void lsf_push_mapping(lua_State *L, sf_map *map) {
   sf_map **m = (sf_map **)lua_newuserdatauv(L, sizeof *m, 0);
   *m = sf_map_retain(map);
   luaL_setmetatable(L, LSF_MAPPING);
@@ -146,19 +146,21 @@ static lreader *open_reader(lua_State *L, const char *path, int optidx) {
   lr->linktype = sf_reader_linktype(lr->r);
   lr->snaplen = sf_reader_snaplen(lr->r);
   if (sf_reader_map(lr->r)) {
-    push_mapping(L, sf_reader_map(lr->r));
+    lsf_push_mapping(L, sf_reader_map(lr->r));
     lua_setiuservalue(L, -2, 1);
   }
   return lr;
 }
 
-/* The packet of a record: borrowed from the mapping at the reader's user
-   value when there is one, else copied. */
-static void push_record(lua_State *L, int ridx, lreader *lr, const sf_rec *rec) {
+/* The packet of a record: its bytes borrowed from the mapping userdata
+   at mapidx (which the packet keeps), or copied when mapidx is 0 (the
+   record is transient: a stream). */
+sf_pkt *lsf_push_record(lua_State *L, int mapidx, const sf_rec *rec) {
   sf_pkt *p;
-  if (sf_reader_map(lr->r)) {  /* the mapping is the reader's user value */
+  if (mapidx) {
+    mapidx = lua_absindex(L, mapidx);
     p = lsf_newpacket(L);
-    lua_getiuservalue(L, ridx, 1);
+    lua_pushvalue(L, mapidx);
     lua_setiuservalue(L, -2, 1);  /* the packet keeps the mapping */
     sf_pkt_borrow(p, rec->data, rec->caplen);
   } else {
@@ -176,6 +178,18 @@ static void push_record(lua_State *L, int ridx, lreader *lr, const sf_rec *rec) 
     lsf_set_comment(L, -2, -1);
     lua_pop(L, 1);
   }
+  return p;
+}
+
+/* A record's packet, for the reader at ridx (its mapping: user value 1). */
+static void push_record(lua_State *L, int ridx, lreader *lr, const sf_rec *rec) {
+  if (!sf_reader_map(lr->r)) {
+    lsf_push_record(L, 0, rec);
+    return;
+  }
+  lua_getiuservalue(L, ridx, 1);
+  lsf_push_record(L, -1, rec);
+  lua_remove(L, -2);
 }
 
 /* Does the record pass the reader's filter?  Parsed in the scratch

@@ -152,6 +152,10 @@ sf_split *sf_split_open(const char *path, const sf_ropts *ro, int threads,
 size_t sf_split_count(const sf_split *s);  /* >= 1 */
 const sf_chunk *sf_split_chunk(const sf_split *s, size_t i);
 int sf_split_mapped(const sf_split *s);    /* 0: one stream */
+/* CPU seconds the scan took on all its threads; *longest: on the one
+   that took longest plus any serial rescan (its share of the wall time
+   on an idle machine).  For benchmarks. */
+double sf_split_scan_cpu(const sf_split *s, double *longest);
 /* The reader that opened the capture (its format, link type, ...);
    NULL once a stream's reader was handed out. */
 const sf_reader *sf_split_base(const sf_split *s);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../par/par.h"
 #include "iopriv.h"
@@ -51,6 +52,7 @@ typedef struct region {
   int stopped;           /* no unit at end: the input ends, or damage */
   int big0, big1;        /* byte order at start and at end */
   int oom;
+  double cpu;            /* seconds its thread spent on it */
   cut *cuts;
   size_t ncuts, capcuts;
   mark *marks;
@@ -69,6 +71,7 @@ struct sf_split {
   mark *marks;           /* pcapng: every section and interface, in order */
   uint64_t *ifaces_before;  /* for each mark: interface blocks before it */
   size_t nmarks;
+  double cpu_sum, cpu_max;  /* the scan's threads: all, and the longest */
   /* while scanning */
   const uint8_t *d;
   uint64_t size, chunk_bytes;
@@ -171,15 +174,20 @@ static uint64_t guess(const sf_split *s, uint64_t from, uint64_t to, int big) {
   return UINT64_MAX;
 }
 
+static double thread_cpu(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void scan_region(void *ud, int i) {
   sf_split *s = (sf_split *)ud;
   region *g = &s->regions[i];
+  double t0 = thread_cpu();
   uint64_t start = i == 0 ? g->from : guess(s, g->from, g->to, s->base->big);
-  if (start == UINT64_MAX) {
-    g->start = UINT64_MAX;
-    return;
-  }
-  scan(s, g, start, s->base->big);
+  if (start == UINT64_MAX) g->start = UINT64_MAX;
+  else scan(s, g, start, s->base->big);
+  g->cpu = thread_cpu() - t0;
 }
 
 /* ---- joining the scans ------------------------------------------------------------ */
@@ -216,8 +224,11 @@ static int join(sf_split *s, int nregions) {
   for (k = 1; k < nregions && !prev->stopped; k++) {
     region *g = &s->regions[k];
     if (g->start != prev->end || g->big0 != prev->big1 || g->oom) {
+      double t0 = thread_cpu();
       region_reset(g);
       scan(s, g, prev->end, prev->big1);
+      s->cpu_max += thread_cpu() - t0;  /* serial: on the critical path */
+      s->cpu_sum += thread_cpu() - t0;
     }
     if (g->oom || take_region(s, g, &first, &capchunks, &capmarks) != 0) return -1;
     prev = g;
@@ -286,6 +297,10 @@ static int scan_all(sf_split *s, int t) {
     for (k = 1; k < t; k++) s->regions[k].start = UINT64_MAX;  /* join scans them */
     scan_region(s, 0);
   }
+  for (k = 0; k < t; k++) {
+    s->cpu_sum += s->regions[k].cpu;
+    if (s->regions[k].cpu > s->cpu_max) s->cpu_max = s->regions[k].cpu;
+  }
   rc = join(s, t);
   for (k = 0; k < t; k++) region_reset(&s->regions[k]);
   free(s->regions);
@@ -336,6 +351,11 @@ size_t sf_split_count(const sf_split *s) { return s->n; }
 const sf_chunk *sf_split_chunk(const sf_split *s, size_t i) { return &s->chunks[i]; }
 const sf_reader *sf_split_base(const sf_split *s) { return s->handed ? NULL : s->base; }
 int sf_split_mapped(const sf_split *s) { return s->d != NULL; }
+
+double sf_split_scan_cpu(const sf_split *s, double *longest) {
+  if (longest) *longest = s->cpu_max;
+  return s->cpu_sum;
+}
 
 /* pcapng: the state at off -- the last section header before it and the
    interface blocks after that one -- read again into r. */

@@ -165,6 +165,22 @@ const sf_reader *sf_split_base(const sf_split *s);
 sf_reader *sf_split_reader(sf_split *s, size_t i, char *err, size_t errlen);
 void sf_split_close(sf_split *s);  /* its readers may outlive it; NULL-safe */
 
+/* Reading a mapped capture from a guessed place, for threads that read
+   stretches of it without a scan before (core/flow/shard.c): where
+   records seem to start, a reader from there, and what to check once
+   the stretch before is read -- that it ended there, in the same state.
+   sf_reader_prime reads a pcapng file's section header and interface
+   blocks up to its first packet (the state a guessed stretch assumes);
+   sf_reader_guess gives the first offset in [from, to) from which
+   records frame one another, or UINT64_MAX; sf_reader_fork a reader of
+   the same mapping from off (stopping before stop) in from's state;
+   sf_reader_offset where the next unit starts. */
+int sf_reader_prime(sf_reader *r);
+uint64_t sf_reader_guess(const sf_reader *r, uint64_t from, uint64_t to);
+sf_reader *sf_reader_fork(const sf_reader *from, uint64_t off, uint64_t stop);
+uint64_t sf_reader_offset(const sf_reader *r);
+int sf_reader_same_state(const sf_reader *a, const sf_reader *b);
+
 /* The link type a packet's bytes are: its own when its first layer is
    what that link type carries (a packet read from a file), else the one
    its first layer calls for in the registry's "linktype" table (IP and

@@ -433,6 +433,18 @@ int sf_pcapng_hop(const sf_reader *r, const uint8_t *d, uint64_t n, uint64_t off
   return hop_kind(type);
 }
 
+int sf_reader_prime(sf_reader *r) {
+  const sf_map *m = r->src.map;
+  int big = r->big;
+  uint64_t next;
+  if (r->format != SF_FMT_PCAPNG || !m || r->failed) return r->failed ? SF_IO_ERR : SF_OK;
+  for (;;) {
+    int kind = sf_pcapng_hop(r, m->base, m->size, r->src.off, NULL, &big, &next);
+    if (kind == SF_HOP_END || kind == SF_HOP_RECORD) return SF_OK;
+    if (sf_pcapng_replay(r, r->src.off) != SF_OK) return SF_IO_ERR;
+  }
+}
+
 int sf_pcapng_replay(sf_reader *r, uint64_t off) {
   block b;
   r->src.off = off;

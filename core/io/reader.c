@@ -387,6 +387,38 @@ sf_reader *sf_reader_clone_at(const sf_reader *tmpl, uint64_t off, uint64_t stop
   return r;
 }
 
+sf_reader *sf_reader_fork(const sf_reader *from, uint64_t off, uint64_t stop) {
+  sf_reader *r;
+  if (!from->src.map || !(r = sf_reader_clone_at(from, off, stop))) return NULL;
+  r->linktype = from->linktype;
+  r->id_base = from->id_base;
+  r->nifaces = r->capifaces = from->nifaces;
+  if (from->nifaces && !(r->ifaces = malloc(from->nifaces * sizeof *r->ifaces))) {
+    sf_reader_close(r);
+    return NULL;
+  }
+  if (from->nifaces) memcpy(r->ifaces, from->ifaces, from->nifaces * sizeof *r->ifaces);
+  return r;
+}
+
+uint64_t sf_reader_offset(const sf_reader *r) { return r->src.off; }
+
+static int same_iface(const sf_iface *a, const sf_iface *b) {
+  return a->linktype == b->linktype && a->snaplen == b->snaplen &&
+         a->tsoffset_s == b->tsoffset_s && a->units == b->units && a->exp == b->exp &&
+         a->pow2 == b->pow2;
+}
+
+int sf_reader_same_state(const sf_reader *a, const sf_reader *b) {
+  uint32_t i;
+  if (a->format != b->format || a->big != b->big) return 0;
+  if (a->format != SF_FMT_PCAPNG) return 1;
+  if (a->id_base != b->id_base || a->nifaces != b->nifaces) return 0;
+  for (i = 0; i < a->nifaces; i++)
+    if (!same_iface(&a->ifaces[i], &b->ifaces[i])) return 0;
+  return 1;
+}
+
 const char *sf_reader_error(const sf_reader *r) { return r->err; }
 sf_map *sf_reader_map(const sf_reader *r) { return r->src.map; }
 int sf_reader_format(const sf_reader *r) { return r->format; }

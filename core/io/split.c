@@ -76,7 +76,6 @@ struct sf_split {
   const uint8_t *d;
   uint64_t size, chunk_bytes;
   hop_fn hop;
-  int64_t ref;           /* the seconds of the first record (pcap) */
   region *regions;
 };
 
@@ -151,14 +150,34 @@ static void scan(const sf_split *s, region *g, uint64_t off, int big) {
   g->big1 = big;
 }
 
+/* What a guess needs to know of a capture. */
+typedef struct guesser {
+  const sf_reader *r;
+  const uint8_t *d;
+  uint64_t size;
+  hop_fn hop;
+  int64_t ref;           /* pcap: the first record's seconds */
+} guesser;
+
+static guesser guesser_of(const sf_reader *r) {
+  guesser g;
+  const sf_map *m = r->src.map;
+  g.r = r;
+  g.d = m->base;
+  g.size = m->size;
+  g.hop = r->format == SF_FMT_PCAPNG ? sf_pcapng_hop : sf_pcap_hop;
+  g.ref = r->format == SF_FMT_PCAP && m->size >= 28 ? sf_get32(m->base + 24, r->big) : 0;
+  return g;
+}
+
 /* Do CHAIN units (or fewer ending exactly at the end of the file) frame
    one another from off, each looking like a real one? */
-static int frames(const sf_split *s, uint64_t off, int big) {
+static int frames(const guesser *g, uint64_t off, int big) {
   uint64_t next = 0;
   int i;
   for (i = 0; i < CHAIN; i++) {
-    if (off == s->size) return i > 0;
-    if (s->hop(s->base, s->d, s->size, off, &s->ref, &big, &next) == SF_HOP_END) return 0;
+    if (off == g->size) return i > 0;
+    if (g->hop(g->r, g->d, g->size, off, &g->ref, &big, &next) == SF_HOP_END) return 0;
     off = next;
   }
   return 1;
@@ -166,12 +185,19 @@ static int frames(const sf_split *s, uint64_t off, int big) {
 
 /* The first offset in [from, to) that frames (pcapng blocks lie on
    4-byte boundaries); UINT64_MAX when none does. */
-static uint64_t guess(const sf_split *s, uint64_t from, uint64_t to, int big) {
-  uint64_t step = s->base->format == SF_FMT_PCAPNG ? 4 : 1, off;
-  if (to - from > SEARCH) to = from + SEARCH;  /* then join scans it */
+static uint64_t guess(const guesser *g, uint64_t from, uint64_t to) {
+  uint64_t step = g->r->format == SF_FMT_PCAPNG ? 4 : 1, off;
+  if (to - from > SEARCH) to = from + SEARCH;  /* then the stretch is read again */
   for (off = (from + step - 1) / step * step; off < to; off += step)
-    if (frames(s, off, big)) return off;
+    if (frames(g, off, g->r->big)) return off;
   return UINT64_MAX;
+}
+
+uint64_t sf_reader_guess(const sf_reader *r, uint64_t from, uint64_t to) {
+  guesser g;
+  if (!r->src.map) return UINT64_MAX;
+  g = guesser_of(r);
+  return guess(&g, from, to > g.size ? g.size : to);
 }
 
 static double thread_cpu(void) {
@@ -184,7 +210,7 @@ static void scan_region(void *ud, int i) {
   sf_split *s = (sf_split *)ud;
   region *g = &s->regions[i];
   double t0 = thread_cpu();
-  uint64_t start = i == 0 ? g->from : guess(s, g->from, g->to, s->base->big);
+  uint64_t start = i == 0 ? g->from : sf_reader_guess(s->base, g->from, g->to);
   if (start == UINT64_MAX) g->start = UINT64_MAX;
   else scan(s, g, start, s->base->big);
   g->cpu = thread_cpu() - t0;
@@ -337,8 +363,6 @@ sf_split *sf_split_open(const char *path, const sf_ropts *ro, int threads,
   s->size = m->size;
   s->chunk_bytes = chunk_bytes ? chunk_bytes : SF_SPLIT_CHUNK;
   s->hop = s->base->format == SF_FMT_PCAPNG ? sf_pcapng_hop : sf_pcap_hop;
-  if (s->size - s->base->src.off >= 4)  /* pcap: the first record's seconds */
-    s->ref = sf_get32(s->d + s->base->src.off, s->base->big);
   if (scan_all(s, threads_for(s, threads)) != 0) {
     snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
     sf_split_close(s);

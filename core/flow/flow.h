@@ -149,6 +149,9 @@ struct sf_flow {
   uint8_t tcp_hs[2];     /* handshake state per side */
   uint8_t rst, lru;       /* lru: timeout class, 0xff none */
   uint8_t fin_first;     /* side that sent the first FIN, + 1 */
+  uint8_t end_phase;     /* SF_END_*: what ended it (below: shard.c) */
+  uint8_t end_class;     /* its timeout class then */
+  uint8_t shard;         /* the thread's table it lives in (threads=) */
   sf_tcp_dir dir[2];     /* TCP only */
   uint8_t icmp_type, icmp_code;
   uint16_t icmp_id;
@@ -160,9 +163,6 @@ struct sf_flow {
      what they deliver by these (shard.c) */
   uint64_t touched;      /* packet index * 2, + 1 past that packet's expiry */
   uint64_t end_index;    /* the packet whose handling ended it */
-  uint8_t end_phase;     /* SF_END_*: what ended it */
-  uint8_t end_class;     /* its timeout class then */
-  uint8_t shard;         /* the thread's table it lives in (threads=) */
 };
 
 /* What ended a conversation, in the order a packet's handling does it:

@@ -235,7 +235,6 @@ static void push_counters(lua_State *L, const sf_flow *f) {
   set_int(L, "first_index", (lua_Integer)f->first_index);
 }
 
-
 static void push_icmp(lua_State *L, const sf_flow *f) {
   set_int(L, "icmp_type", f->icmp_type);
   set_int(L, "icmp_code", f->icmp_code);
@@ -703,20 +702,6 @@ static void work(void *ud, int begin) {
   lsf_raise_kept(&fr->host);
 }
 
-/* The same on the driver's threads, which have no Lua: did a custom
-   protocol's callback find no Lua to run on (then the driver reads the
-   capture again on this thread)? */
-static _Thread_local unsigned long hostless_before;
-
-static int thread_work(void *ud, int begin) {
-  (void)ud;
-  if (begin) {
-    hostless_before = lsf_hostless();
-    return 0;
-  }
-  return lsf_hostless() != hostless_before;
-}
-
 static int noop(lua_State *L) { (void)L; return 0; }
 
 /* Let a pending Ctrl-C through now and then: sflua's SIGINT handler sets a
@@ -766,7 +751,7 @@ static flowrun *new_run(lua_State *L) {
   h.on_packet = fr->on_packet ? on_packet : NULL;
   h.tick = tick;
   h.work = work;
-  h.thread_work = thread_work;
+  h.thread_work = lsf_thread_work;
   if (!(fr->run = sf_flow_run_new(&fr->c, &h))) luaL_error(L, "not enough memory");
   if (an) sf_flow_run_anonymize(fr->run, *an);
   if (!fr->on_flow) {

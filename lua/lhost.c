@@ -35,6 +35,19 @@ static _Thread_local unsigned long hostless;
 void lsf_note_hostless(void) { hostless++; }
 unsigned long lsf_hostless(void) { return hostless; }
 
+/* The engine's thread_work hook (flows, anonymization, filtered reads):
+   on the 0 call, did a callback since the 1 call find no host? */
+static _Thread_local unsigned long hostless_before;
+
+int lsf_thread_work(void *ud, int begin) {
+  (void)ud;
+  if (begin) {
+    hostless_before = hostless;
+    return 0;
+  }
+  return hostless != hostless_before;
+}
+
 int lsf_is_worker(lua_State *L) {
   int yes;
   lua_getfield(L, LUA_REGISTRYINDEX, LSF_WORKER);

@@ -278,11 +278,7 @@ static int passes(lua_State *L, chunkrun *cr, const sf_rec *rec) {
   sf_pkt *p = &cr->scratch;
   lsf_host h;
   int pass;
-  if (sf_pkt_borrow(p, rec->data, rec->caplen) != SF_OK) return 0;
-  p->linktype = rec->linktype;
-  p->time_ns = rec->time_ns;
-  p->wirelen = rec->wirelen;
-  p->interface_id = rec->interface_id;
+  if (sf_pkt_of_rec(p, rec) != SF_OK) return 0;
   p->frame = cr->frame;
   lsf_enter(L, &h);
   sf_pkt_parse(p);

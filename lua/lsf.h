@@ -75,6 +75,10 @@ lsf_host *lsf_current(void);  /* this thread's engine call, or NULL */
    counts itself; the count is this thread's. */
 void lsf_note_hostless(void);
 unsigned long lsf_hostless(void);
+/* For the engine's drivers on threads of C (their thread_work hook):
+   nonzero at the end (begin 0) when a callback of the work found no
+   host, so the driver does it again on the caller's thread. */
+int lsf_thread_work(void *ud, int begin);
 /* Is L one of a WorkerPool's states (which never write the protocol
    registry: lcustom.c adopts what another state defined)? */
 int lsf_is_worker(lua_State *L);

@@ -295,11 +295,7 @@ static int packet(sf_flow_run *r, sf_pkt *p, uint64_t offset) {
 /* A record as a packet borrowing its bytes. */
 static sf_pkt *record(sf_flow_run *r, const sf_rec *rec) {
   sf_pkt *p = &r->pkt;
-  sf_pkt_borrow(p, rec->data, rec->caplen);
-  p->linktype = rec->linktype;
-  p->time_ns = rec->time_ns;
-  p->wirelen = rec->wirelen;
-  p->interface_id = rec->interface_id;
+  sf_pkt_of_rec(p, rec);
   return p;
 }
 

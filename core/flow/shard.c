@@ -33,7 +33,11 @@
  *
  * The threads never call the host: when its protocols wanted it (its
  * thread_work says so), the capture is read again on the caller's
- * thread.  A host callback that leaves by longjmp (tick: Ctrl-C) leaves
+ * thread.  So it is when the capture's clock steps back: one table ends
+ * the idle conversations at the head of its lists, stopping at the first
+ * that is not idle long enough, and with times out of order a
+ * conversation of another thread's can stand in front of one that has
+ * timed out -- which a table of its own would end.  A host callback that leaves by longjmp (tick: Ctrl-C) leaves
  * the threads running: sf_flow_run_free stops and joins them.
  */
 #include <stdlib.h>
@@ -106,6 +110,9 @@ typedef struct region {
   size_t nf, capf;
   block *arena;          /* anonymized bytes */
   int failed;            /* the reader failed after the n notes: msg */
+  int64_t most;          /* the latest time of its notes; once checked,
+                            of every region up to it */
+  int have_most;
   char msg[640];
   int done;              /* threads through it */
 } region;
@@ -126,7 +133,9 @@ struct shardwork {
   size_t ng, last;       /* regions; none after last is read (an error) */
   size_t *pos;           /* each thread's next region to go through */
   int n;
-  int cancel, tainted;
+  int cancel;
+  atomic_int tainted;    /* one thread must do it: the host is wanted, or
+                            the clock steps back (written by any thread) */
   sf_reader *tmpl;       /* primed: the state a guessed region assumes */
   sf_anon **anon;        /* each thread's, for the bytes it reads */
   sf_pkt *scratch;       /* each thread's: 2 packets */
@@ -194,6 +203,7 @@ static void region_clear(struct shardwork *w, region *g) {
   g->rd = NULL;
   g->n = g->cap = g->nf = g->capf = 0;
   g->failed = 0;
+  g->have_most = 0;
 }
 
 /* Room for one more in a list (first: for its bytes in packets of 512). */
@@ -228,7 +238,7 @@ static int keep_bytes(region *g, fact *x, const sf_pkt *q) {
 /* The host's thread_work around the engine's work on a packet. */
 static void host_work(sf_flow_run *r, int begin) {
   if (r->h.thread_work && r->h.thread_work(r->h.ud, begin) && !begin)
-    r->work->tainted = 1;
+    atomic_store(&r->work->tainted, 1);
 }
 
 /* The facts of a packet q of a conversation (mapped, or anonymized:
@@ -263,15 +273,14 @@ static int note_record(sf_flow_run *r, int i, region *g, const sf_rec *rec) {
   if (room((void **)&g->v, &g->cap, g->n, sizeof *g->v, g->span) != 0) return -1;
   k = &g->v[g->n++];
   k->time_ns = rec->time_ns;
+  if (g->n > 1 && rec->time_ns < g->most) atomic_store(&w->tainted, 1);  /* a step back */
+  if (g->n == 1 || rec->time_ns > g->most) g->most = rec->time_ns;
+  g->have_most = 1;
   k->wirelen = rec->wirelen > rec->caplen ? rec->wirelen : rec->caplen;
   k->kind = K_PASS;
   k->shard = 0;
   k->rc = 0;
-  sf_pkt_borrow(p, rec->data, rec->caplen);
-  p->linktype = rec->linktype;
-  p->time_ns = rec->time_ns;
-  p->wirelen = rec->wirelen;
-  p->interface_id = rec->interface_id;
+  sf_pkt_of_rec(p, rec);
   host_work(r, 1);
   sf_pkt_parse(p);
   if (w->anon && (rc = sf_flow_anonymize(w->anon[i], q = &w->scratch[2 * i + 1], p)) != SF_OK) {
@@ -416,6 +425,15 @@ static int take_region(sf_flow_run *sub, int i, const region *g) {
 
 /* Region k read and k-1 ready: is k's start right?  Ready, or to be
    read again from where k-1 ended.  (Locked.) */
+/* Region g follows prev, checked: a step back between them makes the run
+   one thread's (see the top); g's latest time covers prev's. */
+static void carry_most(struct shardwork *w, region *g, const region *prev) {
+  if (!prev->have_most) return;
+  if (g->n && g->v[0].time_ns < prev->most) atomic_store(&w->tainted, 1);
+  if (!g->have_most || prev->most > g->most) g->most = prev->most;
+  g->have_most = 1;
+}
+
 static void check(struct shardwork *w, size_t k) {
   region *g = &w->g[k], *prev = &w->g[k - 1];
   if (prev->failed) {  /* nothing after an error is read */
@@ -424,6 +442,7 @@ static void check(struct shardwork *w, size_t k) {
   }
   if (g->exact || (g->rd && g->start == sf_reader_offset(prev->rd) &&
                    sf_reader_same_state(prev->rd, w->tmpl))) {
+    carry_most(w, g, prev);
     g->state = R_READY;
     sf_reader_close(prev->rd);  /* k's own reader does for k+1 */
     prev->rd = NULL;
@@ -469,7 +488,7 @@ static int step(sf_flow_run *r, int i) {
   struct shardwork *w = r->work;
   sf_flow_run *sub = r->sub[i];
   size_t k = w->pos[i], rk;
-  if (w->cancel || w->tainted || w->oom || k > w->last || k >= w->ng || sub->rc != SF_OK)
+  if (w->cancel || atomic_load(&w->tainted) || w->oom || k > w->last || k >= w->ng || sub->rc != SF_OK)
     return 0;
   if (w->g[k].state == R_READY) {
     pthread_mutex_unlock(&w->mu);
@@ -517,7 +536,7 @@ static void shard_main(void *ud, int i) {
   w->pos[i] = SIZE_MAX;  /* not holding anyone back */
   pthread_cond_broadcast(&w->cv);
   pthread_mutex_unlock(&w->mu);
-  if (sub->rc == SF_OK && !w->cancel && !w->tainted && !w->oom)
+  if (sub->rc == SF_OK && !w->cancel && !atomic_load(&w->tainted) && !w->oom)
     sub->rc = sf_flow_run_end(sub);
   sub->cpu = thread_cpu() - t0;
 }
@@ -754,7 +773,7 @@ int sf_flow_run_shards(sf_flow_run *r, const char *path, const sf_ropts *ro) {
   }
   r->t0 = r->tlast = sf_flow_now();
   wait_threads(r);
-  if (r->work->tainted) {  /* the host is wanted: its thread, alone */
+  if (atomic_load(&r->work->tainted)) {  /* the host is wanted: its thread, alone */
     sf_flow_run_free_shards(r);
     return SF_FLOW_ONE_THREAD;
   }

@@ -78,6 +78,10 @@ sf_reader *sf_reader_open(const char *path, char *err, size_t errlen);
 sf_reader *sf_reader_open_mem(const uint8_t *d, size_t n, const char *name,
                               char *err, size_t errlen);
 int sf_reader_next(sf_reader *r, sf_rec *rec);
+/* The record as packet p, borrowing its bytes, with its link type, time,
+   length on the wire and interface (not dissected): sf_pkt_borrow's
+   answer.  What every driver that reads captures does first. */
+int sf_pkt_of_rec(sf_pkt *p, const sf_rec *rec);
 const char *sf_reader_error(const sf_reader *r);
 /* The mapping records point into, or NULL when records are transient. */
 sf_map *sf_reader_map(const sf_reader *r);

@@ -474,3 +474,12 @@ int sf_reader_tail(const char *path, sf_tail *t, char *err, size_t errlen) {
   sf_reader_close(r);
   return rc == SF_IO_ERR ? SF_IO_ERR : SF_OK;
 }
+
+int sf_pkt_of_rec(sf_pkt *p, const sf_rec *rec) {
+  int rc = sf_pkt_borrow(p, rec->data, rec->caplen);
+  p->linktype = rec->linktype;
+  p->time_ns = rec->time_ns;
+  p->wirelen = rec->wirelen;
+  p->interface_id = rec->interface_id;
+  return rc;
+}

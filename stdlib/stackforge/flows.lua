@@ -157,14 +157,7 @@ local HEX = {}
 for b = 0, 255 do HEX[string.char(b)] = ("%02x"):format(b) end
 local function hex(s) return (s:gsub(".", HEX)) end
 
-local function json_string(s)
-  return '"' .. s:gsub('[%c"\\\128-\255]', function(c)
-    local b = c:byte()
-    if c == '"' then return '\\"' elseif c == "\\" then return "\\\\"
-    elseif c == "\n" then return "\\n" elseif c == "\t" then return "\\t" end
-    return ("\\u%04x"):format(b)  -- bytes >= 128 as Latin-1 code points
-  end) .. '"'
-end
+local json_string = require("stackforge.json").string
 
 local function number(v)
   if math.type(v) == "integer" then return tostring(v) end

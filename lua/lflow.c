@@ -378,7 +378,7 @@ static tlsread *new_tlsread(lua_State *L, flowref *ref) {
   r->x = NULL;
   luaL_setmetatable(L, LSF_TLSREAD);
   if (ref && ref->fr->kl)
-    r->x = sf_flow_tls_open(sf_flow_run_table(ref->fr->run), ref->f, ref->fr->kl);
+    r->x = sf_flow_tls_open(sf_flow_run_table_of(ref->fr->run, ref->f), ref->f, ref->fr->kl);
   return r;
 }
 
@@ -389,7 +389,7 @@ static int read_error(lua_State *L, sf_flows *t) {
 
 /* Direction d's plaintext as one string (dst NULL: walked, not kept). */
 static void push_plaintext(lua_State *L, flowref *ref, sf_flow_tls *x, int d) {
-  sf_flows *t = sf_flow_run_table(ref->fr->run);
+  sf_flows *t = sf_flow_run_table_of(ref->fr->run, ref->f);
   luaL_Buffer b;
   long long n;
   luaL_buffinit(L, &b);
@@ -403,7 +403,7 @@ static void push_plaintext(lua_State *L, flowref *ref, sf_flow_tls *x, int d) {
 
 /* Walk direction d to its end, keeping nothing but what conv.tls says. */
 static void walk_plaintext(lua_State *L, flowref *ref, sf_flow_tls *x, int d) {
-  sf_flows *t = sf_flow_run_table(ref->fr->run);
+  sf_flows *t = sf_flow_run_table_of(ref->fr->run, ref->f);
   while (1) {
     long long n = sf_flow_tls_read(t, ref->f, x, d, NULL, SIZE_MAX);
     if (n < 0) read_error(L, t);
@@ -504,7 +504,7 @@ static int next_plain_chunk(lua_State *L) {
   luaL_Buffer b;
   long long n;
   if (!ref || !r->x) return 0;
-  t = sf_flow_run_table(ref->fr->run);
+  t = sf_flow_run_table_of(ref->fr->run, ref->f);
   n = sf_flow_tls_read(t, ref->f, r->x, d, (uint8_t *)luaL_buffinitsize(L, &b, size), size);
   if (n < 0) return read_error(L, t);
   if (n == 0) return 0;

@@ -148,7 +148,8 @@ typedef struct par {
   sf_anon *clock;        /* times, in order, at the turns */
   sf_anon_stats *st;
   atomic_int stop;       /* an error or the host: the threads leave */
-  int tainted;           /* the host was wanted: one thread does it again */
+  atomic_int tainted;    /* the host was wanted: one thread does it again
+                            (written by any thread) */
   char err[700];         /* the first error (under the turns) */
 } par;
 
@@ -182,7 +183,7 @@ static int keep(chunkbuf *b, const sf_rec *out, uint32_t caplen_in, int rc) {
 
 /* The host's thread_work around the engine's work on a packet. */
 static void host_work(par *x, int begin) {
-  if (x->o->thread_work && x->o->thread_work(x->o->ud, begin) && !begin) x->tainted = 1;
+  if (x->o->thread_work && x->o->thread_work(x->o->ud, begin) && !begin) atomic_store(&x->tainted, 1);
 }
 
 /* Chunk c's records, anonymized into b; the reader's error in msg. */
@@ -285,13 +286,14 @@ static int on_threads(par *x, int threads, char *err, size_t errlen) {
   if (!sf_split_mapped(x->split) || sf_turns_init(&x->turns) != 0) return 1;
   atomic_init(&x->next, 0);
   atomic_init(&x->stop, 0);
+  atomic_init(&x->tainted, 0);
   if (!(g = sf_gang_start(threads, worker, x))) {
     sf_turns_destroy(&x->turns);
     return 1;
   }
   wait_for(x, g);
   sf_turns_destroy(&x->turns);
-  if (x->tainted) return 1;
+  if (atomic_load(&x->tainted)) return 1;
   rc = atomic_load(&x->stop) ? -1 : SF_OK;
   if (rc != SF_OK) fail(err, errlen, x->err[0] ? x->err : "interrupted");
   return rc;

@@ -120,6 +120,22 @@ describe("threads= options", function()
     assert.matches("on_packet", err)
   end)
 
+  it("extract_flows{threads=2, tls_keylog=} decrypts what one thread decrypts", function()
+    local pcap, keys = h.path("tlsdec_openssl.pcap"), h.path("tlsdec_openssl.keys")
+    local function plain(opts)
+      local out = {}
+      for _, c in ipairs(sf.extract_flows(pcap, opts)) do
+        out[#out + 1] = table.concat({c.dst_port, tostring(c.decrypted_forward), tostring(c.decrypted_reverse),
+                                      c.tls and c.tls.version or "-"}, "|")
+      end
+      return out
+    end
+    local one = plain({tls_keylog = keys})
+    assert.is_true(#one > 1)
+    assert.are.same(one, plain({tls_keylog = keys, threads = 2}))
+    assert.are.same(one, plain({tls_keylog = keys, threads = 3}))
+  end)
+
   it("anonymize_pcap{threads=} writes one thread's bytes, filtered or not", function()
     local policy = sf.AnonymizationPolicy{crypto_pan_key = ("k"):rep(32), hash_salt = ("s"):rep(32),
                                           timestamp_jitter_ms = 2}

@@ -132,7 +132,7 @@ run_ctest() {  # dir seed [regex of tests to leave out [label of the only tests]
   else
     count 0 1
   fi
-  ((rc == 0)) || fail "ctest in $dir"
+  ((rc == 0)) || fail "ctest in $1"
 }
 
 # The tests build-asan/ will run, as a regex of their names, once its

@@ -24,5 +24,6 @@ gen dns.pcap gen_dns.lua 60000
 # tls.pcap (gen_tls.lua) is left out: extract_flows over it spends minutes in
 # lua_gc called from sf_flow_run_end (a finding to fix, not a parallel one)
 gen stream.pcap gen_stream.lua 12
-gen synflood.pcap gen_synflood.lua 60000 20
+# synflood.pcap (gen_synflood.lua) is left out too: the flow comparisons
+# over its 60,000 conversations took minutes (to look into)
 gen beacons.pcap gen_beacons.lua 20000

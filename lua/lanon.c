@@ -12,6 +12,7 @@
 
 #include "../core/anon/anon.h"
 #include "../core/anon/cryptopan.h"
+#include "../core/filter/filter.h"
 #include "../core/io/io.h"
 #include "lsf.h"
 
@@ -357,20 +358,67 @@ static int anon_close(lua_State *L) {
 
 /* ---- anonymize_pcap ------------------------------------------------------------- */
 
-/* anonymize_pcap(in, out, policy [, reader options]) -> {packets=,
-   bytes_in=, bytes_out=, timestamps_clamped=}, or nil, message naming the file (anon.lua raises
-   it at its caller's line) */
+/* The options anon.lua passes: threads (0: one per CPU) and, with a
+   filter, one program per thread (a program runs on one at a time). */
+typedef struct anonopts {
+  sf_anon_run run;
+  sf_ropts ro;
+  sf_filter *filters[256];
+} anonopts;
+
+static void anon_options(lua_State *L, int idx, anonopts *o) {
+  int i, n;
+  memset(o, 0, sizeof *o);
+  lsf_reader_options(L, idx, &o->ro);
+  o->run.ro = &o->ro;
+  o->run.threads = 1;
+  if (!lua_istable(L, idx)) return;
+  if (lua_getfield(L, idx, "threads") != LUA_TNIL)
+    o->run.threads = (int)lsf_check_range(L, -1, "anonymize_pcap: threads", 0, 255);
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "filters") == LUA_TTABLE) {
+    n = (int)luaL_len(L, -1);
+    luaL_argcheck(L, n >= 1 && n <= 256, idx, "filters: 1 to 256 programs");
+    for (i = 0; i < n; i++) {
+      lua_geti(L, -1, i + 1);
+      o->filters[i] = lsf_checkfilter(L, -1);
+      lua_pop(L, 1);  /* the options table keeps it */
+    }
+    o->run.filters = o->filters;
+    if (o->run.threads == 0 || o->run.threads > n) o->run.threads = n;
+  }
+  lua_pop(L, 1);
+}
+
+static int noop(lua_State *L) { (void)L; return 0; }
+
+/* While the threads work: a pending Ctrl-C (sflua's hook fires on a
+   call) stops them. */
+static int tick(void *ud) {
+  lua_State *L = (lua_State *)ud;
+  lua_pushcfunction(L, noop);
+  if (lua_pcall(L, 0, 0, 0) == LUA_OK) return 0;
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* anonymize_pcap(in, out, policy [, {strict=, threads=, filters=}]) ->
+   {packets=, bytes_in=, bytes_out=, timestamps_clamped=}, or nil,
+   message naming the file (anon.lua raises it at its caller's line) */
 static int anonymize_pcap(lua_State *L) {
   const char *in = luaL_checkstring(L, 1), *out = luaL_checkstring(L, 2);
   sf_anon_policy *p = checkpolicy(L, 3);
   sf_anon_stats st = {0};
-  sf_ropts ro;
+  anonopts o;
   char err[700];
   lsf_host h;
   int rc;
-  lsf_reader_options(L, 4, &ro);
+  anon_options(L, 4, &o);
+  o.run.thread_work = lsf_thread_work;
+  o.run.tick = tick;
+  o.run.ud = L;
   lsf_enter(L, &h);  /* parsing: custom protocols' callbacks run on L */
-  rc = sf_anon_pcap(in, out, p, &ro, &st, err, sizeof err);
+  rc = sf_anon_pcap_run(in, out, p, &o.run, &st, err, sizeof err);
   lsf_leave(&h);
   lsf_raise_kept(&h);
   if (rc != SF_OK) {

@@ -157,6 +157,7 @@ int luaopen_stackforge_core(lua_State *L) {
   lsf_open_anon(L);  /* CryptoPan, anon_policy, Anonymizer, anonymize_pcap */
   lsf_open_capture(L);  /* live_open, sender_open, sr, route, sleep, ... */
   lsf_open_filter(L);  /* filter_load, frame_protocols */
+  lsf_open_pool(L);    /* pool_new, pool_methods, parse_batch, cpus */
   lua_pushliteral(L, SF_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

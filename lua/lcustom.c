@@ -47,6 +47,7 @@ typedef struct lproto {
 
 typedef struct lheur {
   int lower, upper;    /* user value 1: the function */
+  int adopted;         /* a worker's answer to another state's heuristic */
 } lheur;
 
 static const char protos_key = 'p';  /* registry: {[lproto *] = userdata} */
@@ -215,7 +216,13 @@ static void take_bytes(lua_State *L, cbcall *a) {
 static int run_protected(lua_State *L) {
   cbcall *a = lua_touserdata(L, 1);
   a->rc = FAILED;
-  if (!push_owner(L, a)) return 0;  /* another state's: not ours to run */
+  if (!push_owner(L, a)) {  /* another state's: not ours to run */
+    if (lsf_is_worker(L))  /* a worker would quietly parse it differently */
+      return luaL_error(L, "runs in the Lua state that defined it; a WorkerPool's "
+                        "state needs the definition in its map script too "
+                        "(docs/scale.md)");
+    return 0;
+  }
   if (!push_function(L, a)) return luaL_error(L, "is not a function");
   if (a->what == CB_HEUR) lua_pushlstring(L, (const char *)a->bytes, a->n);
   else a->view = push_view(L, a->v, &a->prev);
@@ -251,7 +258,10 @@ static int run(cbcall *a) {
   lsf_host *h = lsf_current();
   lua_State *L;
   int rc;
-  if (!h) return FAILED;  /* no Lua call on this thread to run it on */
+  if (!h) {  /* no Lua call on this thread to run it on */
+    lsf_note_hostless();
+    return FAILED;
+  }
   L = h->L;
   if (!lua_checkstack(L, 8)) {
     keep(h, "%s: C stack overflow", cb_names[a->what]);
@@ -521,11 +531,55 @@ static void make_custom(lua_State *L, lproto *lp, int n) {
   }
 }
 
+/* ---- the states of a WorkerPool ------------------------------------------------
+   The protocol registry is the process's, shared by every Lua state, and
+   stays as it is while a pool's threads run: a worker's state never
+   writes it.  A CustomLayer it defines is adopted -- the protocol another
+   state registered under that name, with the same fields, whose
+   callbacks the worker's functions answer on the worker's thread -- and
+   so is a heuristic another state added; a binding that is there already
+   is kept; anything new is an error that says where to do it. */
+
+/* The same field names, in order, as the protocol pr? */
+static int same_fields(lua_State *L, const sf_proto *pr, int n) {
+  int i, same = pr->nfields == n;
+  for (i = 0; same && i < n; i++) {
+    lua_geti(L, 2, i + 1);
+    lua_getfield(L, -1, "name");
+    same = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), pr->fields[i].name) == 0;
+    lua_pop(L, 2);
+  }
+  return same;
+}
+
+/* CustomLayer in a worker: the protocol of that name, its callbacks ours. */
+static int adopt(lua_State *L) {
+  const char *name = lua_tostring(L, 1);
+  const sf_proto *pr = sf_proto_get(sf_proto_find(name));
+  void *host = sf_custom_host_of(pr);
+  if (!host)
+    return luaL_error(L, "CustomLayer %s: a WorkerPool's state cannot register a "
+                      "protocol (the registry is shared by every state): define %s "
+                      "in the main state before pool:map, and again in the map "
+                      "script", name, name);
+  if (!same_fields(L, pr, (int)luaL_len(L, 2)))
+    return luaL_error(L, "CustomLayer %s: the fields differ from those of the %s "
+                      "the main state defined", name, name);
+  new_lproto(L, 2, 4);
+  ((lproto *)lua_touserdata(L, -1))->id = pr->id;
+  remember(L, &protos_key, host, -1);  /* the engine's calls find it so */
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &lsf_keys_key);
+  lsf_add_field_names(L, -1, pr->id);
+  lua_pushinteger(L, pr->id);
+  return 1;
+}
+
 static int define(lua_State *L) {
   lproto *lp;
   int n, ud;
   luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
+  if (lsf_is_worker(L)) return adopt(L);
   lua_settop(L, 4);
   n = (int)luaL_len(L, 2);
   luaL_argcheck(L, n <= SF_MAX_FIELDS, 2, "too many fields");
@@ -620,12 +674,35 @@ static void note_binding(lua_State *L, int lower, int fi, uint64_t v, int upper)
   lua_pop(L, 1);
 }
 
+/* Is the binding (lower, field fi = v) -> upper in the registry already:
+   in the table its type fields key, or as a bound field? */
+static int bound_already(int lower, int fi, uint64_t v, int upper) {
+  const sf_proto *pr = sf_proto_get(lower);
+  int have_fi;
+  uint64_t have_v;
+  if ((fi == pr->next_field || fi == pr->next_field2) && pr->table >= 0 &&
+      sf_table_peek(pr->table, v) == upper)
+    return 1;
+  return sf_bind_field_value(lower, upper, &have_fi, &have_v) && have_fi == fi &&
+         have_v == v;
+}
+
+/* bind in a worker: nothing to do when the binding is there already */
+static int keep_binding(lua_State *L, int lower, int fi, uint64_t v, int upper) {
+  if (bound_already(lower, fi, v, upper)) return 0;
+  return luaL_error(L, "bind_layers(%s, %s): a WorkerPool's state cannot change "
+                    "the protocol registry (shared by every state): bind them in "
+                    "the main state before pool:map", sf_proto_get(lower)->name,
+                    sf_proto_get(upper)->name);
+}
+
 /* core.bind(lower, fi, value, upper): fi -1 = lower's type field */
 static int bind(lua_State *L) {
   int lower = lsf_proto_arg(L, 1), fi = (int)luaL_checkinteger(L, 2);
   uint64_t v = (uint64_t)luaL_checkinteger(L, 3);
   int upper = lsf_proto_arg(L, 4);
   if (fi < 0) fi = sf_proto_get(lower)->next_field;
+  if (fi >= 0 && lsf_is_worker(L)) return keep_binding(L, lower, fi, v, upper);
   if (fi < 0)
     return luaL_error(L, "cannot bind %s to %s: %s has no type field; name one",
                       sf_proto_get(upper)->name, sf_proto_get(lower)->name,
@@ -642,6 +719,10 @@ static int unbind(lua_State *L) {
   int lower = lsf_proto_arg(L, 1), fi = (int)luaL_checkinteger(L, 2);
   uint64_t v = lua_isnoneornil(L, 3) ? UINT64_MAX : (uint64_t)luaL_checkinteger(L, 3);
   int upper = lsf_proto_arg(L, 4);
+  if (lsf_is_worker(L))
+    return luaL_error(L, "split_layers(%s, %s): a WorkerPool's state cannot change "
+                      "the protocol registry (shared by every state)",
+                      sf_proto_get(lower)->name, sf_proto_get(upper)->name);
   if (fi < 0) fi = sf_proto_get(lower)->next_field;
   if (fi >= 0) sf_unbind(lower, fi, v, upper);
   return 0;
@@ -674,7 +755,80 @@ static int run_heuristic(const sf_pkt *p, int li, void *ud) {
 
 static int lheur_gc(lua_State *L) {
   lheur *hr = luaL_checkudata(L, 1, LSF_HEUR);
-  sf_heur_remove(hr->lower, run_heuristic, hr);
+  if (!hr->adopted) sf_heur_remove(hr->lower, run_heuristic, hr);
+  return 0;
+}
+
+static const char shared_key = 's';  /* registry: {{ptr, lower, upper}...} */
+
+void lsf_share_heuristics(lua_State *from, lua_State *to) {
+  lua_Integer n = 0;
+  lua_newtable(to);
+  if (lua_rawgetp(from, LUA_REGISTRYINDEX, &heurs_key) == LUA_TTABLE) {
+    lua_pushnil(from);
+    while (lua_next(from, -2)) {
+      lheur *hr = luaL_testudata(from, -1, LSF_HEUR);
+      if (hr && !hr->adopted) {
+        lua_createtable(to, 3, 0);
+        lua_pushlightuserdata(to, (void *)lua_topointer(from, -1));
+        lua_rawseti(to, -2, 1);
+        lua_pushinteger(to, hr->lower);
+        lua_rawseti(to, -2, 2);
+        lua_pushinteger(to, hr->upper);
+        lua_rawseti(to, -2, 3);
+        lua_rawseti(to, -2, ++n);
+      }
+      lua_pop(from, 1);
+    }
+  }
+  lua_pop(from, 1);
+  lua_rawsetp(to, LUA_REGISTRYINDEX, &shared_key);
+}
+
+/* The one heuristic another state added for (lower, upper), or NULL
+   (none, or several: which is which could not be told). */
+static void *shared_heuristic(lua_State *L, int lower, int upper) {
+  void *found = NULL;
+  lua_Integer i, n;
+  int hits = 0;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &shared_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  n = (lua_Integer)lua_rawlen(L, -1);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_rawgeti(L, -1, 2);
+    lua_rawgeti(L, -2, 3);
+    if (lua_tointeger(L, -2) == lower && lua_tointeger(L, -1) == upper) {
+      lua_rawgeti(L, -3, 1);
+      found = lua_touserdata(L, -1);
+      hits++;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 3);
+  }
+  lua_pop(L, 1);
+  return hits == 1 ? found : NULL;
+}
+
+/* bind_heuristic in a worker: its function answers the other state's. */
+static int adopt_heuristic(lua_State *L, int lower, int upper) {
+  void *theirs = shared_heuristic(L, lower, upper);
+  lheur *hr;
+  if (!theirs)
+    return luaL_error(L, "bind_heuristic(%s, %s): a WorkerPool's state cannot add "
+                      "to the protocol registry (shared by every state): add it in "
+                      "the main state before the pool is made, and again in the map "
+                      "script", sf_proto_get(lower)->name, sf_proto_get(upper)->name);
+  hr = lua_newuserdatauv(L, sizeof *hr, 1);
+  hr->lower = lower;
+  hr->upper = upper;
+  hr->adopted = 1;
+  lua_pushvalue(L, 3);
+  lua_setiuservalue(L, -2, 1);
+  luaL_setmetatable(L, LSF_HEUR);
+  remember(L, &heurs_key, theirs, -1);  /* the engine's calls find it so */
   return 0;
 }
 
@@ -683,9 +837,11 @@ static int heuristic(lua_State *L) {
   int lower = lsf_proto_arg(L, 1), upper = lsf_proto_arg(L, 2);
   lheur *hr;
   luaL_checktype(L, 3, LUA_TFUNCTION);
+  if (lsf_is_worker(L)) return adopt_heuristic(L, lower, upper);
   hr = lua_newuserdatauv(L, sizeof *hr, 1);
   hr->lower = lower;
   hr->upper = upper;
+  hr->adopted = 0;
   lua_pushvalue(L, 3);
   lua_setiuservalue(L, -2, 1);
   if (sf_heur_add(lower, run_heuristic, hr) != SF_OK)

@@ -63,7 +63,7 @@ static int flowref_gc(lua_State *L) {
   flowref *ref = (flowref *)luaL_checkudata(L, 1, LSF_FLOWREF);
   flowrun *fr = ref->fr;
   if (!fr) return 0;
-  if (ref->f) sf_flow_free(sf_flow_run_table(fr->run), ref->f);
+  if (ref->f) sf_flow_free(sf_flow_run_table_of(fr->run, ref->f), ref->f);
   ref->f = NULL;
   ref->fr = NULL;
   if (--fr->refs == 0 && fr->dead) free_run(fr);
@@ -235,7 +235,6 @@ static void push_counters(lua_State *L, const sf_flow *f) {
   set_int(L, "first_index", (lua_Integer)f->first_index);
 }
 
-
 static void push_icmp(lua_State *L, const sf_flow *f) {
   set_int(L, "icmp_type", f->icmp_type);
   set_int(L, "icmp_code", f->icmp_code);
@@ -312,11 +311,13 @@ static int next_chunk(lua_State *L) {
   uint64_t off = (uint64_t)lua_tointeger(L, lua_upvalueindex(4));
   luaL_Buffer b;
   long long n;
+  sf_flows *t;
   char *dst;
   if (!ref || off >= sf_flow_stream_len(ref->f, d)) return 0;
+  t = sf_flow_run_table_of(ref->fr->run, ref->f);
   dst = luaL_buffinitsize(L, &b, size);
-  n = sf_flow_stream_read(sf_flow_run_table(ref->fr->run), ref->f, d, off, (uint8_t *)dst, size);
-  if (n < 0) return luaL_error(L, "%s", sf_flows_error(sf_flow_run_table(ref->fr->run)));
+  n = sf_flow_stream_read(t, ref->f, d, off, (uint8_t *)dst, size);
+  if (n < 0) return luaL_error(L, "%s", sf_flows_error(t));
   luaL_pushresultsize(&b, (size_t)n);
   lua_pushinteger(L, (lua_Integer)(off + (uint64_t)n));
   lua_replace(L, lua_upvalueindex(4));
@@ -377,7 +378,7 @@ static tlsread *new_tlsread(lua_State *L, flowref *ref) {
   r->x = NULL;
   luaL_setmetatable(L, LSF_TLSREAD);
   if (ref && ref->fr->kl)
-    r->x = sf_flow_tls_open(sf_flow_run_table(ref->fr->run), ref->f, ref->fr->kl);
+    r->x = sf_flow_tls_open(sf_flow_run_table_of(ref->fr->run, ref->f), ref->f, ref->fr->kl);
   return r;
 }
 
@@ -388,7 +389,7 @@ static int read_error(lua_State *L, sf_flows *t) {
 
 /* Direction d's plaintext as one string (dst NULL: walked, not kept). */
 static void push_plaintext(lua_State *L, flowref *ref, sf_flow_tls *x, int d) {
-  sf_flows *t = sf_flow_run_table(ref->fr->run);
+  sf_flows *t = sf_flow_run_table_of(ref->fr->run, ref->f);
   luaL_Buffer b;
   long long n;
   luaL_buffinit(L, &b);
@@ -402,7 +403,7 @@ static void push_plaintext(lua_State *L, flowref *ref, sf_flow_tls *x, int d) {
 
 /* Walk direction d to its end, keeping nothing but what conv.tls says. */
 static void walk_plaintext(lua_State *L, flowref *ref, sf_flow_tls *x, int d) {
-  sf_flows *t = sf_flow_run_table(ref->fr->run);
+  sf_flows *t = sf_flow_run_table_of(ref->fr->run, ref->f);
   while (1) {
     long long n = sf_flow_tls_read(t, ref->f, x, d, NULL, SIZE_MAX);
     if (n < 0) read_error(L, t);
@@ -503,7 +504,7 @@ static int next_plain_chunk(lua_State *L) {
   luaL_Buffer b;
   long long n;
   if (!ref || !r->x) return 0;
-  t = sf_flow_run_table(ref->fr->run);
+  t = sf_flow_run_table_of(ref->fr->run, ref->f);
   n = sf_flow_tls_read(t, ref->f, r->x, d, (uint8_t *)luaL_buffinitsize(L, &b, size), size);
   if (n < 0) return read_error(L, t);
   if (n == 0) return 0;
@@ -561,7 +562,7 @@ static int lazy_index(lua_State *L) {
   else if (strcmp(k, "reassembled_reverse") == 0) d = 1;
   else return 0;
   if (!(ref = check_ref(L, 1))) return 0;
-  push_stream(L, sf_flow_run_table(ref->fr->run), ref->f, d);
+  push_stream(L, sf_flow_run_table_of(ref->fr->run, ref->f), ref->f, d);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);  /* cached: read once */
@@ -640,7 +641,7 @@ static void on_flow(void *ud, sf_flow *f) {
     lua_replace(L, -2);
     lua_insert(L, -3);  /* the ref under the call: alive whatever it does */
     lua_call(L, 1, 0);
-    sf_flow_free(sf_flow_run_table(fr->run), ref->f);
+    sf_flow_free(sf_flow_run_table_of(fr->run, ref->f), ref->f);
     ref->f = NULL;
     ref->lent = 1;
     lua_pop(L, 1);
@@ -648,7 +649,7 @@ static void on_flow(void *ud, sf_flow *f) {
   } else if (fr->on_flow) {
     lua_pushvalue(L, fr->on_flow);
     push_conv(L, fr, f, 1);
-    sf_flow_free(sf_flow_run_table(fr->run), f);
+    sf_flow_free(sf_flow_run_table_of(fr->run, f), f);
     lua_call(L, 1, 0);
     /* a delivered conversation is garbage now: a step of the collector
        each keeps Lua's heap near what is live (under a SYN flood the
@@ -660,7 +661,7 @@ static void on_flow(void *ud, sf_flow *f) {
     lua_rawseti(L, fr->out, ++fr->nout);
   } else {
     push_conv(L, fr, f, 1);
-    sf_flow_free(sf_flow_run_table(fr->run), f);
+    sf_flow_free(sf_flow_run_table_of(fr->run, f), f);
     lua_rawseti(L, fr->out, ++fr->nout);
   }
 }
@@ -750,6 +751,7 @@ static flowrun *new_run(lua_State *L) {
   h.on_packet = fr->on_packet ? on_packet : NULL;
   h.tick = tick;
   h.work = work;
+  h.thread_work = lsf_thread_work;
   if (!(fr->run = sf_flow_run_new(&fr->c, &h))) luaL_error(L, "not enough memory");
   if (an) sf_flow_run_anonymize(fr->run, *an);
   if (!fr->on_flow) {
@@ -781,8 +783,15 @@ static int lflow_file(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   sf_ropts ro;
   flowrun *fr;
+  int threads = 1;
   lsf_reader_options(L, 6, &ro);
+  if (lua_istable(L, 6)) {
+    if (lua_getfield(L, 6, "threads") != LUA_TNIL)
+      threads = (int)lsf_check_range(L, -1, "extract_flows: threads", 0, 255);
+    lua_pop(L, 1);
+  }
   fr = new_run(L);
+  sf_flow_run_threads(fr->run, threads);
   return run_done(L, fr, sf_flow_run_file(fr->run, path, &ro));
 }
 

@@ -28,6 +28,34 @@ void lsf_leave(lsf_host *h) { current = h->prev; }
 
 lsf_host *lsf_current(void) { return current; }
 
+/* Callbacks that found no Lua call on their thread (an engine call from
+   a thread of C alone: parse_batch's), counted per thread. */
+static _Thread_local unsigned long hostless;
+
+void lsf_note_hostless(void) { hostless++; }
+unsigned long lsf_hostless(void) { return hostless; }
+
+/* The engine's thread_work hook (flows, anonymization, filtered reads):
+   on the 0 call, did a callback since the 1 call find no host? */
+static _Thread_local unsigned long hostless_before;
+
+int lsf_thread_work(void *ud, int begin) {
+  (void)ud;
+  if (begin) {
+    hostless_before = hostless;
+    return 0;
+  }
+  return hostless != hostless_before;
+}
+
+int lsf_is_worker(lua_State *L) {
+  int yes;
+  lua_getfield(L, LUA_REGISTRYINDEX, LSF_WORKER);
+  yes = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return yes;
+}
+
 void lsf_raise_kept(lsf_host *h) {
   if (h->err[0]) luaL_error(h->L, "%s", h->err);
 }

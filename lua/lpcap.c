@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../core/filter/filter.h"
+#include "../core/filter/pread.h"
 #include "../core/io/io.h"
 #include "lsf.h"
 
@@ -53,7 +54,7 @@ static int mapping_gc(lua_State *L) {
   return 0;
 }
 
-static void push_mapping(lua_State *L, sf_map *map) {
+void lsf_push_mapping(lua_State *L, sf_map *map) {
   sf_map **m = (sf_map **)lua_newuserdatauv(L, sizeof *m, 0);
   *m = sf_map_retain(map);
   luaL_setmetatable(L, LSF_MAPPING);
@@ -85,6 +86,8 @@ typedef struct lreader {
   uint64_t frames;       /* records read: the next packet's frame number - 1 */
   sf_filter *filter;     /* the program at user value 3, or NULL */
   sf_pkt scratch;        /* a record parsed for the filter */
+  sf_pread *pr;          /* threads= with a filter: they filter, r idles */
+  sf_filter *filters[256];  /* theirs (the list at user value 3) */
 } lreader;
 
 static lreader *checkreader(lua_State *L, int idx) {
@@ -103,8 +106,15 @@ static void reader_release(lua_State *L, int idx, lreader *lr, int state) {
       lua_pushstring(L, first);
       lua_setiuservalue(L, idx, 2);
     }
+    if (lr->pr) lr->warnings = (lua_Integer)sf_pread_warnings(lr->pr, &first);
+    if (lr->pr && first) {
+      lua_pushstring(L, first);
+      lua_setiuservalue(L, idx, 2);
+    }
     sf_reader_close(lr->r);
   }
+  sf_pread_close(lr->pr);
+  lr->pr = NULL;
   lr->r = NULL;
   lr->state = state;
   lr->filter = NULL;  /* the program may go with the reader's user value 3 */
@@ -121,6 +131,42 @@ static void filter_option(lua_State *L, int idx, lreader *lr) {
   }
   lr->filter = lsf_checkfilter(L, -1);
   lua_setiuservalue(L, -2, 3);
+}
+
+static const sf_pread_hooks pread_hooks = {lsf_thread_work, NULL, NULL};
+
+/* threads=N with filters={program...} (one per thread, stackforge.capture
+   makes them): the records found by N threads (sf_pread); the list
+   replaces the program as user value 3, the pread's mapping the reader's
+   as user value 1.  One thread when N is 1 or the capture is one chunk. */
+static int threads_option(lua_State *L, int idx, lreader *lr, const char *path) {
+  char err[600];
+  sf_ropts o;
+  int i, n = 0, threads = 1;
+  if (!lua_istable(L, idx)) return 1;
+  if (lua_getfield(L, idx, "threads") != LUA_TNIL)
+    threads = (int)lsf_check_range(L, -1, "threads", 1, 256);
+  lua_pop(L, 1);
+  if (threads < 2 || lua_getfield(L, idx, "filters") != LUA_TTABLE) {
+    if (threads >= 2) lua_pop(L, 1);
+    return 1;
+  }
+  for (i = 0; i < threads && i < 256; i++, n++) {
+    if (lua_geti(L, -1, i + 1) == LUA_TNIL) break;
+    lr->filters[i] = lsf_checkfilter(L, -1);
+    lua_pop(L, 1);
+  }
+  lsf_reader_options(L, idx, &o);
+  lr->pr = n >= 2 ? sf_pread_open(path, &o, lr->filters, n, &pread_hooks, err, sizeof err) : NULL;
+  if (!lr->pr) {
+    lua_pop(L, 1);
+    if (n >= 2 && err[0]) return lua_pushstring(L, err), 0;
+    return 1;
+  }
+  lua_setiuservalue(L, -2, 3);
+  lsf_push_mapping(L, sf_pread_map(lr->pr));
+  lua_setiuservalue(L, -2, 1);
+  return 1;
 }
 
 /* Pushes a reader for path, or nothing with the OS or format error on
@@ -146,19 +192,21 @@ static lreader *open_reader(lua_State *L, const char *path, int optidx) {
   lr->linktype = sf_reader_linktype(lr->r);
   lr->snaplen = sf_reader_snaplen(lr->r);
   if (sf_reader_map(lr->r)) {
-    push_mapping(L, sf_reader_map(lr->r));
+    lsf_push_mapping(L, sf_reader_map(lr->r));
     lua_setiuservalue(L, -2, 1);
   }
   return lr;
 }
 
-/* The packet of a record: borrowed from the mapping at the reader's user
-   value when there is one, else copied. */
-static void push_record(lua_State *L, int ridx, lreader *lr, const sf_rec *rec) {
+/* The packet of a record: its bytes borrowed from the mapping userdata
+   at mapidx (which the packet keeps), or copied when mapidx is 0 (the
+   record is transient: a stream). */
+sf_pkt *lsf_push_record(lua_State *L, int mapidx, const sf_rec *rec) {
   sf_pkt *p;
-  if (sf_reader_map(lr->r)) {  /* the mapping is the reader's user value */
+  if (mapidx) {
+    mapidx = lua_absindex(L, mapidx);
     p = lsf_newpacket(L);
-    lua_getiuservalue(L, ridx, 1);
+    lua_pushvalue(L, mapidx);
     lua_setiuservalue(L, -2, 1);  /* the packet keeps the mapping */
     sf_pkt_borrow(p, rec->data, rec->caplen);
   } else {
@@ -176,6 +224,18 @@ static void push_record(lua_State *L, int ridx, lreader *lr, const sf_rec *rec) 
     lsf_set_comment(L, -2, -1);
     lua_pop(L, 1);
   }
+  return p;
+}
+
+/* A record's packet, for the reader at ridx (its mapping: user value 1). */
+static void push_record(lua_State *L, int ridx, lreader *lr, const sf_rec *rec) {
+  if (!sf_reader_map(lr->r)) {
+    lsf_push_record(L, 0, rec);
+    return;
+  }
+  lua_getiuservalue(L, ridx, 1);
+  lsf_push_record(L, -1, rec);
+  lua_remove(L, -2);
 }
 
 /* Does the record pass the reader's filter?  Parsed in the scratch
@@ -185,11 +245,7 @@ static int record_passes(lua_State *L, lreader *lr, const sf_rec *rec) {
   lsf_host h;
   int pass;
   if (!lr->filter) return 1;
-  if (sf_pkt_borrow(p, rec->data, rec->caplen) != SF_OK) return 0;
-  p->linktype = rec->linktype;
-  p->time_ns = rec->time_ns;
-  p->wirelen = rec->wirelen;
-  p->interface_id = rec->interface_id;
+  if (sf_pkt_of_rec(p, rec) != SF_OK) return 0;
   p->frame = lr->frames;
   lsf_enter(L, &h);  /* Lua protocols' layouts run on L */
   sf_pkt_parse(p);
@@ -203,11 +259,25 @@ static int record_passes(lua_State *L, lreader *lr, const sf_rec *rec) {
    SF_IO_ERR; frames counts every record read. */
 static int next_record(lua_State *L, lreader *lr, sf_rec *rec) {
   int rc;
+  if (lr->pr) {  /* the threads filtered; a protocol defined in Lua: here */
+    uint64_t frame;
+    lsf_host h;
+    lsf_enter(L, &h);
+    rc = sf_pread_next(lr->pr, rec, &frame);
+    lsf_leave(&h);
+    lsf_raise_kept(&h);
+    if (rc == SF_IO_REC) lr->frames = frame;
+    return rc;
+  }
   while ((rc = sf_reader_next(lr->r, rec)) == SF_IO_REC) {
     lr->frames++;
     if (record_passes(L, lr, rec)) break;
   }
   return rc;
+}
+
+static const char *reader_error(const lreader *lr) {
+  return lr->pr ? sf_pread_error(lr->pr) : sf_reader_error(lr->r);
 }
 
 /* the packet of a record that passed, numbered */
@@ -232,7 +302,7 @@ static int read_one(lua_State *L, int ridx, lreader *lr) {
     return 1;
   }
   if (rc == SF_IO_ERR) {
-    lua_pushstring(L, sf_reader_error(lr->r));
+    lua_pushstring(L, reader_error(lr));
     return -1;
   }
   reader_release(L, ridx, lr, R_DONE);  /* the end: free the file now, not at GC */
@@ -246,6 +316,7 @@ static int lpcap_reader(lua_State *L) {
   lreader *lr = open_reader(L, path, 2);
   if (!lr) return fail_msg(L, lua_tostring(L, -1));
   filter_option(L, 2, lr);
+  if (!threads_option(L, 2, lr, path)) return fail_msg(L, lua_tostring(L, -1));
   return 1;
 }
 
@@ -278,13 +349,15 @@ static const char *format_name(int f) {
 }
 
 static void push_warnings(lua_State *L, const lreader *lr) {
-  lua_pushinteger(L, lr->r ? (lua_Integer)sf_reader_warnings(lr->r, NULL) : lr->warnings);
+  if (lr->pr) lua_pushinteger(L, (lua_Integer)sf_pread_warnings(lr->pr, NULL));
+  else lua_pushinteger(L, lr->r ? (lua_Integer)sf_reader_warnings(lr->r, NULL) : lr->warnings);
 }
 
 /* The first warning's message: the reader's while it is open. */
 static void push_warning(lua_State *L, const lreader *lr) {
   const char *first = NULL;
-  if (lr->r && sf_reader_warnings(lr->r, &first)) lua_pushstring(L, first);
+  if (lr->pr && sf_pread_warnings(lr->pr, &first)) lua_pushstring(L, first);
+  else if (!lr->pr && lr->r && sf_reader_warnings(lr->r, &first)) lua_pushstring(L, first);
   else lua_getiuservalue(L, 1, 2);
 }
 
@@ -329,6 +402,7 @@ static int lpcap_rdpcap(lua_State *L) {
   }
   if (!(lr = open_reader(L, path, 2))) return fail_msg(L, lua_tostring(L, -1));
   filter_option(L, 2, lr);
+  if (!threads_option(L, 2, lr, path)) return fail_msg(L, lua_tostring(L, -1));
   ridx = lua_gettop(L);
   lua_newtable(L);
   tidx = lua_gettop(L);
@@ -337,7 +411,7 @@ static int lpcap_rdpcap(lua_State *L) {
     int rc = next_record(L, lr, &rec);
     if (rc == SF_IO_EOF) break;
     if (rc == SF_IO_ERR) {
-      lua_pushstring(L, sf_reader_error(lr->r));
+      lua_pushstring(L, reader_error(lr));
       reader_release(L, ridx, lr, R_CLOSED);
       return 2;  /* packets, message */
     }

@@ -39,6 +39,7 @@
 #define LSF_BPF "stackforge.Bpf"
 #define LSF_TIMER "stackforge.Timer"        /* lloop.c */
 #define LSF_FILTER "stackforge.FilterProgram"
+#define LSF_POOL "stackforge.WorkerPool"     /* lpool.c */
 
 /* ---- registry keys -------------------------------------------------------------- */
 
@@ -48,6 +49,7 @@
    -1).  It is upvalue 1 of the packet and view metamethods. */
 extern const char lsf_keys_key;
 #define LSF_CODECS "stackforge.codecs"  /* codec name -> {encode=, decode=} */
+#define LSF_WORKER "stackforge.worker"  /* true in a WorkerPool's states */
 
 /* ---- lhost.c: the ground floor ------------------------------------------------- */
 
@@ -69,6 +71,17 @@ void lsf_enter(lua_State *L, lsf_host *h);
 void lsf_leave(lsf_host *h);
 void lsf_raise_kept(lsf_host *h);
 lsf_host *lsf_current(void);  /* this thread's engine call, or NULL */
+/* A callback that found no host (an engine call on a thread of C alone)
+   counts itself; the count is this thread's. */
+void lsf_note_hostless(void);
+unsigned long lsf_hostless(void);
+/* For the engine's drivers on threads of C (their thread_work hook):
+   nonzero at the end (begin 0) when a callback of the work found no
+   host, so the driver does it again on the caller's thread. */
+int lsf_thread_work(void *ud, int begin);
+/* Is L one of a WorkerPool's states (which never write the protocol
+   registry: lcustom.c adopts what another state defined)? */
+int lsf_is_worker(lua_State *L);
 
 int lsf_proto_arg(lua_State *L, int idx);  /* kind, constructor or name */
 /* options tables: unknown keys, times and integer ranges raise errors that
@@ -134,6 +147,8 @@ void lsf_set_comment(lua_State *L, int pidx, int vidx);
 /* ---- on top: one file per concept, each adding its names to the module -------- */
 
 void lsf_open_custom(lua_State *L);  /* lcustom.c: CustomLayer, bindings */
+/* lcustom.c: the heuristics `from` added, for `to` (a worker) to adopt */
+void lsf_share_heuristics(lua_State *from, lua_State *to);
 /* lfilter.c: compiled display filters (core.filter_load), which readers
    take (PcapReader's filter=) */
 struct sf_filter;
@@ -145,8 +160,18 @@ void lsf_open_plist(lua_State *L);   /* lplist.c: PacketStore */
    that reads a capture (stackforge.capture.READER_OPTIONS checks them). */
 struct sf_ropts;
 void lsf_reader_options(lua_State *L, int idx, struct sf_ropts *o);
+/* A "mapping" userdata holding a reference to a capture's mapping, and
+   the Packet of a record read from it: borrowing its bytes and keeping
+   the mapping at mapidx alive (mapidx 0: a transient record, copied). */
+struct sf_map;
+struct sf_rec;
+void lsf_push_mapping(lua_State *L, struct sf_map *map);
+sf_pkt *lsf_push_record(lua_State *L, int mapidx, const struct sf_rec *rec);
 void lsf_open_flow(lua_State *L);    /* lflow.c: flows_file, flows_packets */
 void lsf_open_anon(lua_State *L);    /* lanon.c: CryptoPan, Anonymizer, ... */
+
+/* lpool.c: WorkerPool (pool_new, pool_methods), parse_batch, cpus */
+void lsf_open_pool(lua_State *L);
 
 /* lcapture.c (+ lloop.c): sniffing, sending, routes, sr; the loop */
 void lsf_open_capture(lua_State *L);  /* adds them to the table on top */

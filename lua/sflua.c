@@ -168,8 +168,9 @@ static void print_usage (FILE *f, const char *badoption) {
   "  --        stop handling options\n"
   "  -         stop handling options and execute stdin\n"
   "Without a script and with a terminal on stdin, starts the REPL.\n"
-  "As a capture reader: %s -r FILE [-Y FILTER] [-w OUT] [-T fields -e FIELD ...]\n",
-  progname, progname);
+  "As a capture reader: %s -r FILE [-Y FILTER] [-w OUT] [-T fields -e FIELD ...]\n"
+  "As a mapper: %s -m SCRIPT.lua [ARGS] (capture paths on stdin, JSONL out)\n",
+  progname, progname, progname);
   fflush(f);
 }
 
@@ -1057,22 +1058,25 @@ static void doREPL (lua_State *L) {
 
 /*
 ** `sflua -r capture [-Y filter] [-T fields -e ...]`: tshark's options,
-** handled by stackforge.cli (docs/filters.md).  Pushes its result.
+** handled by stackforge.cli (docs/filters.md); `sflua -m script.lua`:
+** the mapper, stackforge.mapper (docs/scale.md).  module.main gets the
+** arguments after argv[first - 1]; pushes its result.
 */
-static int run_reader (lua_State *L, int argc, char **argv) {
+static int run_module (lua_State *L, const char *module, int argc, char **argv,
+                       int first) {
   int i;
   luaL_openlibs(L);
   lua_gc(L, LUA_GCRESTART);
   lua_gc(L, LUA_GCGEN, 0, 0);
   if (setup_stackforge(L, 0) != LUA_OK) return 0;
   lua_getglobal(L, "require");
-  lua_pushliteral(L, "stackforge.cli");
+  lua_pushstring(L, module);
   if (docall(L, 1, 1) != LUA_OK) return report(L, LUA_ERRRUN), 0;
   lua_getfield(L, -1, "main");
   lua_createtable(L, argc, 0);
-  for (i = 1; i < argc; i++) {
+  for (i = first; i < argc; i++) {
     lua_pushstring(L, argv[i]);
-    lua_rawseti(L, -2, i);
+    lua_rawseti(L, -2, i - first + 1);
   }
   if (docall(L, 1, 1) != LUA_OK) return report(L, LUA_ERRRUN), 0;
   return 1;  /* main's boolean */
@@ -1091,7 +1095,9 @@ static int pmain (lua_State *L) {
   int optlim = (script > 0) ? script : argc; /* first argv not an option */
   luaL_checkversion(L);  /* check that interpreter has correct version */
   if (argc > 1 && strcmp(argv[1], "-r") == 0)  /* reading a capture, as tshark */
-    return run_reader(L, argc, argv);
+    return run_module(L, "stackforge.cli", argc, argv, 1);
+  if (argc > 1 && strcmp(argv[1], "-m") == 0)  /* a mapper: paths in, JSONL out */
+    return run_module(L, "stackforge.mapper", argc, argv, 2);
   if (args == has_error) {  /* bad arg? */
     print_usage(stderr, argv[script]);  /* 'script' has index of bad arg. */
     return 0;

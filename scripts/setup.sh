@@ -26,8 +26,9 @@ RUN_PKGS=(build-essential cmake pkg-config liblua5.4-dev libssl-dev
 # python3-aiosmtpd, swaks (with Net::SSLeay for STARTTLS), dovecot's POP3
 # and IMAP servers; the answering machines' clients: arping, ndisc6,
 # udhcpc, and Graphviz's dot for the automata's graphs; HTTP: curl against
-# python3's http.server, nghttp against nghttpd), and the benchmarks'
-# anchors (libtins, libpcap, dpkt, nDPI, tcpreplay)
+# python3's http.server, nghttp against nghttpd; GNU parallel: the mapper
+# recipe of docs/scale.md), and the benchmarks' anchors (libtins, libpcap,
+# dpkt, nDPI, tcpreplay)
 TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            python3-scapy tshark tcpflow tmux libtins-dev g++ libpcap-dev
            python3-dpkt libndpi-bin hyperfine iproute2 tcpdump iputils-ping
@@ -39,7 +40,7 @@ TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            dovecot-pop3d dovecot-imapd
            iputils-arping ndisc6 udhcpc graphviz
            openssh-client openssh-server xl2tpd
-           curl nghttp2-client nghttp2-server)
+           curl nghttp2-client nghttp2-server parallel)
 
 test=0 list=0
 for a in "$@"; do

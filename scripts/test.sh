@@ -7,23 +7,25 @@
 #   3. build-fuzz/   clang, libFuzzer targets, a short fuzz run of each,
 #                    seeded with tests/fuzz/corpus and packets split from
 #                    ../shared/captures when that folder is there
+#   4. build-tsan/   clang, ThreadSanitizer: sflua and test_split only, the
+#                    tests labelled tsan (the parallel drivers, tests/par)
 # The clang trees compile in the background, each while the stage before
 # it tests: build-asan/ during build/'s tests, build-fuzz/ during
-# build-asan/'s.  (At a lower priority they starved when the machine
+# build-asan/'s, build-tsan/ during the fuzzing.  (At a lower priority they starved when the machine
 # was busy: build-fuzz/ took 8 minutes instead of 1.)
 # Every stage runs even if an earlier one failed.  The last line is
 # "N passed, M failed" over every ctest test of both suites and every fuzz
 # target (a tree that does not build counts as one failure); the exit
 # status is non-zero if anything failed.
 # Knobs: SFLUA_JOBS (2), SFLUA_FUZZ_SECONDS (60: each target fuzzes for its
-# share, SFLUA_JOBS targets at a time), SFLUA_CI_STAGES ("build asan fuzz"),
+# share, SFLUA_JOBS targets at a time), SFLUA_CI_STAGES ("build asan fuzz tsan"),
 # SFLUA_TEST_SEED (the slow interop tests' sample; build-asan/ uses the seed
 # + 1) and SFLUA_TEST_EXHAUSTIVE=1 (every case), see docs/testing.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=${SFLUA_JOBS:-2}
-stages=${SFLUA_CI_STAGES:-build asan fuzz}
+stages=${SFLUA_CI_STAGES:-build asan fuzz tsan}
 fuzz_seconds=${SFLUA_FUZZ_SECONDS:-60}
 seed=${SFLUA_TEST_SEED:-$(date +%s)}
 status=0
@@ -65,6 +67,8 @@ build_tree() {  # dir
                 cmake --build build-asan -j"$jobs" ;;
     build-fuzz) CC=clang cmake -S . -B build-fuzz -DSFLUA_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
                 cmake --build build-fuzz -j"$jobs" --target "${fuzz_targets[@]}" ;;
+    build-tsan) CC=clang cmake -S . -B build-tsan -DSFLUA_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+                cmake --build build-tsan -j"$jobs" --target sflua test_split ;;
   esac
 }
 
@@ -73,6 +77,7 @@ build_tree() {  # dir
 behind=()
 has asan && behind+=(build-asan)
 has fuzz && ((${#fuzz_targets[@]} > 0)) && behind+=(build-fuzz)
+has tsan && behind+=(build-tsan)
 background=
 
 # start the next tree of $behind building in the background; DIR/build.log
@@ -110,10 +115,11 @@ collect_build() {  # dir -> 0 if it built; sets built_seconds
 # cases, whose time goes to the oracles), build/ the oracle tests and what
 # build-asan/ does not have (stock lua5.4's specs, RSS and install checks);
 # see docs/testing.md.
-run_ctest() {  # dir seed [regex of tests to leave out]
+run_ctest() {  # dir seed [regex of tests to leave out [label of the only tests]]
   local log="$1/ctest.log" rc line total bad skip=()
   [[ $1 == build-asan ]] && skip=(-LE oracle)
   [[ -n ${3:-} ]] && skip=(-E "$3")
+  [[ -n ${4:-} ]] && skip+=(-L "$4")
   SFLUA_TEST_SEED=$2 ctest --test-dir "$1" --output-on-failure -j"$jobs" \
     --timeout 120 "${skip[@]}" </dev/null 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
@@ -147,8 +153,8 @@ asan_twins() {
   printf '^(%s)$' "$(paste -sd'|' <<<"$names")"
 }
 
-ctest_stage() {  # label dir seed
-  local label=$1 dir=$2 seed=$3 t0=$SECONDS built_seconds rc p0=$passed f0=$failed skip=
+ctest_stage() {  # label dir seed [label of the only tests to run]
+  local label=$1 dir=$2 seed=$3 only=${4:-} t0=$SECONDS built_seconds rc p0=$passed f0=$failed skip=
   if [[ $dir == build ]]; then
     stage "$dir ($label)"
     build_tree "$dir"
@@ -170,7 +176,7 @@ ctest_stage() {  # label dir seed
   t0=$SECONDS
   stage "ctest $dir/"
   [[ -n $skip ]] && echo "(the tests build-asan/ runs are left to it)"
-  run_ctest "$dir" "$seed" "$skip"
+  run_ctest "$dir" "$seed" "$skip" "$only"
   summary+=("$dir/: $((passed - p0)) passed, $((failed - f0)) failed (build ${built_seconds}s, ctest $(since "$t0"))")
 }
 
@@ -274,6 +280,10 @@ if has fuzz; then
   else
     fuzz_stage
   fi
+fi
+if has tsan; then
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+  ctest_stage "clang, ThreadSanitizer, the parallel tests" build-tsan "$seed" tsan
 fi
 [[ -z $background ]] || wait "$background"
 

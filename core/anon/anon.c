@@ -443,7 +443,8 @@ static int64_t jitter(sf_anon *a, int64_t t, int64_t out) {
 
 int64_t sf_anon_time(sf_anon *a, int64_t t) {
   int64_t out;
-  if (a->pol.mode[SF_AN_TIME] == SF_TS_PRESERVE && a->pol.timestamp_jitter_ms == 0)
+  if (a->keep_time ||
+      (a->pol.mode[SF_AN_TIME] == SF_TS_PRESERVE && a->pol.timestamp_jitter_ms == 0))
     return t;
   if (!a->have_first) {
     a->first = t;

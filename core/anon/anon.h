@@ -132,4 +132,30 @@ int sf_anon_pcap(const char *in_path, const char *out_path,
                  const sf_anon_policy *p, const struct sf_ropts *ro,
                  sf_anon_stats *st, char *err, size_t errlen);
 
+/* The same with more said (NULL: sf_anon_pcap's defaults).  On several
+   threads the output is the same bytes as on one (anon_pcap.c). */
+struct sf_wopts;
+struct sf_filter;
+typedef struct sf_anon_run {
+  const struct sf_ropts *ro;    /* the reader's options, or NULL */
+  int threads;                  /* 1: the caller's thread; 0: one per CPU
+                                   (a stream is read by one) */
+  const struct sf_wopts *wo;    /* the output's options; NULL: the input's
+                                   format and time resolution */
+  struct sf_filter **filters;   /* only packets these pass (one program per
+                                   thread: a program runs on one at a time),
+                                   numbered by their frame in the input */
+  /* called on the threads around the engine's work on each packet: at
+     the end, nonzero when the work wanted the host (a protocol defined
+     by it); then the capture is done again on the caller's thread */
+  int (*thread_work)(void *ud, int begin);
+  /* called on the caller's thread while the threads work, ten times a
+     second: nonzero stops them (the output stays as it was) */
+  int (*tick)(void *ud);
+  void *ud;
+} sf_anon_run;
+int sf_anon_pcap_run(const char *in_path, const char *out_path,
+                     const sf_anon_policy *p, const sf_anon_run *o,
+                     sf_anon_stats *st, char *err, size_t errlen);
+
 #endif

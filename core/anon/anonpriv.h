@@ -37,6 +37,8 @@ struct sf_anon {
   int64_t prev, last;          /* the previous packet's, in and out */
   int have_first;
   uint64_t count, jitter_seed, clamped;
+  int keep_time;               /* times pass unchanged: another anonymizer
+                                  gives them, in capture order (anon_pcap.c) */
   sf_anon_fields f;
   /* HMAC-SHA-256 under the salt, keyed once: the states after the
      inner and outer pads, copied for each message; NULL: HMAC() */

@@ -147,6 +147,11 @@ void sf_custom_describe(sf_custom *c, const sf_proto *like);
    reached), and then it is still the caller's to free. */
 int sf_custom_register(sf_custom *c);
 const sf_proto *sf_custom_proto(const sf_custom *c);
+/* The host pointer a run-time protocol was defined with (sf_cdef.host),
+   or NULL: not one, or dead.  A host with several states of its own
+   finds a protocol another of them defined by it (lua/lcustom.c: Lua
+   states of a WorkerPool). */
+void *sf_custom_host_of(const sf_proto *pr);
 /* The host is gone: the engine never calls it again.  Layouts that needed
    it fail (the layer parses as Raw); fixed layouts go on working. */
 void sf_custom_kill(sf_custom *c);

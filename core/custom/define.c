@@ -350,6 +350,13 @@ int sf_custom_register(sf_custom *c) {
 
 const sf_proto *sf_custom_proto(const sf_custom *c) { return &c->proto; }
 
+void *sf_custom_host_of(const sf_proto *pr) {
+  const sf_custom *c;
+  if (!pr || !pr->dyn || !pr->dyn->ud) return NULL;
+  c = (const sf_custom *)pr->dyn->ud;
+  return c->dead ? NULL : c->host;
+}
+
 void sf_custom_describe(sf_custom *c, const sf_proto *like) {
   sf_proto *pr = &c->proto;
   if (like->kind) pr->kind = like->kind;

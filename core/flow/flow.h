@@ -149,13 +149,26 @@ struct sf_flow {
   uint8_t tcp_hs[2];     /* handshake state per side */
   uint8_t rst, lru;       /* lru: timeout class, 0xff none */
   uint8_t fin_first;     /* side that sent the first FIN, + 1 */
+  uint8_t end_phase;     /* SF_END_*: what ended it (below: shard.c) */
+  uint8_t end_class;     /* its timeout class then */
+  uint8_t shard;         /* the thread's table it lives in (threads=) */
   sf_tcp_dir dir[2];     /* TCP only */
   uint8_t icmp_type, icmp_code;
   uint16_t icmp_id;
   uint32_t icmp_req, icmp_rep;
   int32_t icmp_last_seq; /* -1 none */
   sf_flow *prev, *next;  /* LRU list of its timeout class; done queue */
+  /* when it was last seen and when it ended, as a table working alone
+     would order them: threads that each track some conversations merge
+     what they deliver by these (shard.c) */
+  uint64_t touched;      /* packet index * 2, + 1 past that packet's expiry */
+  uint64_t end_index;    /* the packet whose handling ended it */
 };
+
+/* What ended a conversation, in the order a packet's handling does it:
+   the timeouts its time passed, its tuple starting over, the budget, and
+   at last the end of the input. */
+enum { SF_END_TIMEOUT, SF_END_RESTART, SF_END_BUDGET, SF_END_FINISH };
 
 typedef struct sf_flows sf_flows;
 
@@ -171,6 +184,14 @@ sf_flow *sf_flows_add(sf_flows *t, const uint8_t *data, uint32_t caplen,
 /* The same, for a packet the host already dissected. */
 sf_flow *sf_flows_add_pkt(sf_flows *t, const sf_pkt *p, uint32_t wirelen,
                           int *dir);
+/* A packet another table tracks (threads=): its time passes here too,
+   and it counts in the packet indices. */
+void sf_flows_pass(sf_flows *t, int64_t time_ns, uint32_t wirelen);
+/* Which of n tables owns the conversations of dissected packet p: a
+   hash of what all their packets carry, fragments included (addresses
+   either way round, IP version and protocol, VLAN ids); 0 when p has
+   none (not IP). */
+int sf_flow_shard(const sf_pkt *p, int n);
 /* End every active flow (end of input); they become poppable. */
 void sf_flows_finish(sf_flows *t);
 /* Next ended conversation, in the order they ended; NULL when none.  The
@@ -261,6 +282,11 @@ typedef struct sf_flow_hooks {
    a host whose protocols call back into it installs itself there, and
    may leave by longjmp on the 0 call.  Optional. */
   void (*work)(void *ud, int begin);
+  /* The same, on the driver's own threads (sf_flow_run_threads), where
+   the host cannot be called: it answers on the 0 call whether the work
+   wanted it (a protocol whose layout asks the host), and then the
+   driver reads the capture again on the caller's thread.  Optional. */
+  int (*thread_work)(void *ud, int begin);
   FILE *log;             /* progress and warnings; NULL: stderr */
 } sf_flow_hooks;
 
@@ -272,6 +298,18 @@ typedef int (*sf_flow_source)(void *ud, sf_pkt **p);
 sf_flow_run *sf_flow_run_new(const sf_flow_config *c, const sf_flow_hooks *h);
 /* Rewrite every packet with a before the table sees it (a outlives the run). */
 void sf_flow_run_anonymize(sf_flow_run *r, struct sf_anon *a);
+/* Track a capture file with n threads (0: one per CPU): each reads it
+   all, keeps the time and the packet count, and tracks the conversations
+   sf_flow_shard gives it; what they deliver is merged into the order one
+   thread would have delivered it in (on_flow still runs on the caller's
+   thread, after the capture was read).  Conversations are the same as
+   one thread's unless the memory budget, shared out among the threads,
+   ends some early.  Not for on_packet (ignored: one thread), nor for
+   streams (stdin, pipes, gzip: one thread). */
+void sf_flow_run_threads(sf_flow_run *r, int n);
+/* CPU seconds the threads of the last run took, all and the longest
+   (0 when it ran on one); for benchmarks. */
+double sf_flow_run_thread_cpu(const sf_flow_run *r, double *longest);
 /* Run over a capture file ("-": stdin), a reader the host opened (not
    closed here), or the host's packets (stable: their bytes outlive the
    run, so streams may refer to them).  SF_OK, or -1 with the reason in
@@ -283,8 +321,10 @@ int sf_flow_run_source(sf_flow_run *r, sf_flow_source next, void *ud,
                        int stable);
 const char *sf_flow_run_error(const sf_flow_run *r);
 /* The table: for reading streams of delivered conversations and freeing
-   them.  It lives as long as the run. */
+   them.  It lives as long as the run.  With threads, each conversation's
+   own table (sf_flow_run_table_of); the first thread's otherwise. */
 sf_flows *sf_flow_run_table(sf_flow_run *r);
+sf_flows *sf_flow_run_table_of(sf_flow_run *r, const sf_flow *f);
 /* Frees the table too: every conversation the host still holds must have
    been freed first. */
 void sf_flow_run_free(sf_flow_run *r);

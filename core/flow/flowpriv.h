@@ -76,6 +76,7 @@ struct sf_flows {
   sf_flow *lru_head[SF_NLRU], *lru_tail[SF_NLRU];
   sf_flow *done_head, *done_tail;
   uint64_t index;        /* packets offered so far */
+  uint8_t phase;         /* SF_END_*: what the packet's handling is at */
   uint64_t seq;          /* flows created so far */
   uint64_t bytes;
   /* the budget: heap bytes of streams (spillable), and of the rest it
@@ -116,6 +117,8 @@ struct sf_flows {
 typedef struct sf_pktinfo {
   sf_flow_key key;       /* side 0 = this packet's sender */
   const uint8_t *l4;     /* transport header, or NULL */
+  const uint8_t *pay;    /* its payload (l4 + l4hlen, where the packet has
+                            it: l4 may point at a copy of the header) */
   size_t l4len;          /* bytes of it (header + payload) */
   size_t l4hlen;
   int l4cut;             /* the payload was cut by the snaplen */
@@ -125,6 +128,18 @@ typedef struct sf_pktinfo {
 } sf_pktinfo;
 
 int sf_flow_classify(const sf_pkt *p, sf_pktinfo *pi);
+/* table.c: a packet whose facts are known (sf_flows_add_pkt classifies,
+   then calls this): pi NULL when it has no conversation; p, dissected,
+   is needed only for a fragment (pi->frag).  now: its time; wirelen:
+   at least its captured length. */
+sf_flow *sf_flows_add_info(sf_flows *t, const sf_pkt *p, const sf_pktinfo *pi,
+                           int64_t now, uint32_t wirelen, int *dir);
+/* table.c: n packets of another table's in a row, the latest of their
+   times given: what they end is ended, as sf_flows_pass would one by one
+   except for the index stamped on it (for a host that sorts by start) */
+void sf_flows_pass_many(sf_flows *t, int64_t latest, uint64_t n, uint64_t bytes);
+/* key.c: sf_flow_shard for a key sf_flow_classify gave */
+int sf_flow_shard_of(const sf_flow_key *k, int n);
 
 /* An IP fragment as its headers describe it (key.c reads them by byte
    offsets, RFC 791 and RFC 8200). */

@@ -123,6 +123,7 @@ static void read_l4(const sf_pkt *p, int li, int tab, sf_pktinfo *pi) {
   pi->l4 = p->data + l->off;
   pi->l4len = l->end - l->off;
   pi->l4hlen = l->hlen;
+  pi->pay = pi->l4 + l->hlen;
   pi->l4cut = (l->flags & SF_L_TRUNC) != 0;
   if (r == SF_ROLE_ICMP) {
     read_icmp(p, li, pr, pi);
@@ -177,6 +178,7 @@ static int past_layers(const sf_pkt *p, int net, size_t off, int tab, sf_pktinfo
     pi->l4 = h;
     pi->l4len = end - off;
     pi->l4hlen = hl;
+    pi->pay = h + hl;
     pi->l4cut = p->layers[net].end > p->len;
     return 1;
   }
@@ -233,6 +235,27 @@ uint64_t sf_flow_hash(const sf_flow_key *k) {
   return mix(h ^ ((uint64_t)k->ipver << 56 | (uint64_t)k->proto << 48 |
                   (uint64_t)k->kind << 40 | (uint64_t)k->vlan[0] << 16 |
                   k->vlan[1]) ^ k->nvlan);
+}
+
+/* The two sides' addresses summed (either order gives the same), with
+   what else every packet of a conversation carries; no ports (a later
+   fragment has none; ICMP's are ids), one mix: this runs for every
+   packet on every thread. */
+int sf_flow_shard_of(const sf_flow_key *k, int n) {
+  uint64_t a[2], b[2], h;
+  if (n <= 1) return 0;
+  memcpy(a, k->addr[0], 16);
+  memcpy(b, k->addr[1], 16);
+  h = (a[0] ^ a[1] * 0x9e3779b97f4a7c15ULL) + (b[0] ^ b[1] * 0x9e3779b97f4a7c15ULL);
+  h ^= (uint64_t)k->ipver << 56 | (uint64_t)k->proto << 48 | (uint64_t)k->nvlan << 40 |
+       (uint64_t)k->vlan[0] << 16 | k->vlan[1];
+  return (int)((mix(h) >> 32) % (uint64_t)n);
+}
+
+int sf_flow_shard(const sf_pkt *p, int n) {
+  sf_pktinfo pi;
+  if (n <= 1 || !sf_flow_classify(p, &pi)) return 0;
+  return sf_flow_shard_of(&pi.key, n);
 }
 
 /* SF_FLOW_FWD if q is have's direction, SF_FLOW_REV if the opposite, -1. */

@@ -20,25 +20,7 @@
 
 #include "../anon/anon.h"
 #include "../io/io.h"
-#include "flow.h"
-
-struct sf_flow_run {
-  sf_flow_config c;
-  sf_flow_hooks h;
-  sf_flows *t;
-  sf_reader *own;        /* opened by sf_flow_run_file */
-  sf_anon *anon;         /* borrowed, or NULL */
-  sf_pkt pkt;            /* the current record (borrowed bytes) */
-  sf_pkt scratch;        /* its anonymized copy */
-  uint64_t seen;         /* packets taken from the source */
-  /* progress */
-  uint64_t next_report, file_size, plast;
-  double t0, tlast;
-  /* the capture mapping under a budget */
-  uintptr_t base, mark;  /* first page, released up to */
-  uint64_t reread;       /* stream bytes read back since the last release */
-  char err[640];
-};
+#include "runpriv.h"
 
 #define TICK_MASK 0xffff
 #define RELEASE_STEP ((uintptr_t)16 << 20)
@@ -51,14 +33,23 @@ static int fail(sf_flow_run *r, const char *msg) {
 }
 
 const char *sf_flow_run_error(const sf_flow_run *r) { return r->err; }
-sf_flows *sf_flow_run_table(sf_flow_run *r) { return r->t; }
 void sf_flow_run_anonymize(sf_flow_run *r, sf_anon *a) { r->anon = a; }
+void sf_flow_run_threads(sf_flow_run *r, int n) { r->threads = n; }
+
+sf_flows *sf_flow_run_table(sf_flow_run *r) {
+  return r->nsub ? r->sub[0]->t : r->t;
+}
+
+sf_flows *sf_flow_run_table_of(sf_flow_run *r, const sf_flow *f) {
+  return r->nsub && f->shard < r->nsub ? r->sub[f->shard]->t : r->t;
+}
 
 sf_flow_run *sf_flow_run_new(const sf_flow_config *c, const sf_flow_hooks *h) {
   sf_flow_run *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   r->c = *c;
   r->h = *h;
+  r->threads = 1;
   sf_pkt_init(&r->pkt);
   sf_pkt_init(&r->scratch);
   return r;
@@ -66,6 +57,7 @@ sf_flow_run *sf_flow_run_new(const sf_flow_config *c, const sf_flow_hooks *h) {
 
 void sf_flow_run_free(sf_flow_run *r) {
   if (!r) return;
+  sf_flow_run_free_shards(r);
   if (r->own) sf_reader_close(r->own);
   sf_flows_free(r->t);
   sf_pkt_free(&r->pkt);
@@ -75,7 +67,7 @@ void sf_flow_run_free(sf_flow_run *r) {
 
 /* ---- progress ----------------------------------------------------------- */
 
-static double now_s(void) {
+double sf_flow_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
@@ -87,11 +79,30 @@ static double peak_rss_mb(void) {
   return ru.ru_maxrss / 1024.0;  /* Linux: kilobytes */
 }
 
+/* The table's statistics, or the threads' tables' together (each counted
+   every packet: those once). */
+static void run_stats(const sf_flow_run *r, sf_flow_stats *s) {
+  sf_flow_stats one;
+  int i;
+  if (!r->nsub) {
+    sf_flows_stats(r->t, s);
+    return;
+  }
+  sf_flows_stats(r->sub[0]->t, s);
+  for (i = 1; i < r->nsub; i++) {
+    uint64_t *a = (uint64_t *)s, *b = (uint64_t *)&one;
+    size_t k;
+    sf_flows_stats(r->sub[i]->t, &one);
+    one.packets = one.bytes = 0;
+    for (k = 0; k < sizeof one / sizeof(uint64_t); k++) a[k] += b[k];
+  }
+}
+
 static void report(sf_flow_run *r, uint64_t offset, int final) {
   sf_flow_stats s;
   FILE *out = logf_(r);
-  double t = now_s(), el = t - r->t0, dt = t - r->tlast;
-  sf_flows_stats(r->t, &s);
+  double t = sf_flow_now(), el = t - r->t0, dt = t - r->tlast;
+  run_stats(r, &s);
   if (el <= 0) el = 1e-9;
   if (dt <= 0) dt = 1e-9;
   fprintf(out, "[flows] %s%llu packets, %llu flows (%llu active), %.0f pkt/s "
@@ -118,10 +129,10 @@ static void progress(sf_flow_run *r, uint64_t offset) {
 
 /* Data the caps refused, holes skipped, conversations the budget cut
    short: never silently, verbose or not, each with what would help. */
-static void warn_dropped(sf_flow_run *r) {
+void sf_flow_run_warn(sf_flow_run *r) {
   FILE *out = logf_(r);
   sf_flow_stats s;
-  sf_flows_stats(r->t, &s);
+  run_stats(r, &s);
   if (s.dropped_cap)
     fprintf(out, "[flows] warning: %llu TCP segments dropped: their streams passed "
             "max_reassembly_buffer (%llu bytes); tip: set memory_budget so long "
@@ -182,10 +193,10 @@ static void release_read(sf_flow_run *r, const uint8_t *cur_p) {
 
 /* ---- delivering conversations --------------------------------------------- */
 
-static void deliver(sf_flow_run *r, sf_flow *f) {
+void sf_flow_run_deliver(sf_flow_run *r, sf_flow *f) {
   uint64_t n = sf_flow_stream_len(f, 0) + sf_flow_stream_len(f, 1);
   if (!r->h.on_flow) {
-    sf_flow_free(r->t, f);
+    sf_flow_free(sf_flow_run_table_of(r, f), f);
     return;
   }
   r->reread += n;  /* the host may read the streams: mapped pages again */
@@ -195,29 +206,34 @@ static void deliver(sf_flow_run *r, sf_flow *f) {
 }
 
 /* What this packet's time ended comes before the packet itself. */
-static void flush_ended(sf_flow_run *r) {
+void sf_flow_run_flush(sf_flow_run *r) {
   sf_flow *f;
   if (r->h.hold) return;
-  while ((f = sf_flows_pop(r->t)) != NULL) deliver(r, f);
+  while ((f = sf_flows_pop(r->t)) != NULL) sf_flow_run_deliver(r, f);
 }
 
 /* End of input: the rest, sorted by start time then first packet.  They
    stay in the engine until delivered, so a callback that leaves early
    leaks none. */
-static int finish(sf_flow_run *r) {
+int sf_flow_run_end(sf_flow_run *r) {
   sf_flow *f;
   sf_flows_finish(r->t);
   if (sf_flows_sort_done(r->t) != SF_OK) return fail(r, "not enough memory");
-  while ((f = sf_flows_pop(r->t)) != NULL) deliver(r, f);
-  if (r->c.verbose) report(r, 0, 1);
-  warn_dropped(r);
+  while ((f = sf_flows_pop(r->t)) != NULL) sf_flow_run_deliver(r, f);
+  if (r->parent) return SF_OK;  /* a thread's: the run it serves reports */
+  sf_flow_run_report(r);
   return SF_OK;
+}
+
+void sf_flow_run_report(sf_flow_run *r) {
+  if (r->c.verbose) report(r, 0, 1);
+  sf_flow_run_warn(r);
 }
 
 /* ---- one packet ------------------------------------------------------------- */
 
 /* The table for this run; stable: packet bytes outlive it. */
-static int start(sf_flow_run *r, int stable) {
+int sf_flow_run_begin(sf_flow_run *r, int stable) {
   r->c.stable_input = stable;
   if (stable && r->c.memory_budget) {  /* spills re-read mapped pages */
     r->c.on_spill = spilled;
@@ -226,25 +242,32 @@ static int start(sf_flow_run *r, int stable) {
   if (!r->c.progress_interval) r->c.progress_interval = 1;
   r->next_report = r->c.progress_interval;
   if (!(r->t = sf_flows_new(&r->c))) return fail(r, "not enough memory");
-  r->t0 = r->tlast = now_s();
+  r->t0 = r->tlast = sf_flow_now();
   return SF_OK;
 }
 
 /* The anonymized copy of p (addresses, ports, seq/ack, payload, timestamp
    rewritten as the policy says; lengths and checksums fixed), dissected:
    the flows see only that.  NULL on an engine error (message set). */
-static const sf_pkt *anonymized(sf_flow_run *r, const sf_pkt *p) {
-  sf_pkt *q = &r->scratch;
+int sf_flow_anonymize(sf_anon *a, sf_pkt *q, const sf_pkt *p) {
   int rc = sf_pkt_copy(q, p);
   if (rc == SF_OK) rc = sf_pkt_writable(q);
   if (rc == SF_OK && !(q->flags & SF_P_PARSED)) rc = sf_pkt_parse(q);
-  if (rc == SF_OK) rc = sf_anon_packet(r->anon, q);
+  if (rc == SF_OK) rc = sf_anon_packet(a, q);
   if (rc == SF_OK && (q->flags & SF_P_DIRTY)) rc = sf_finalize(q);
   if (rc == SF_OK) rc = sf_pkt_parse(q);
-  if (rc == SF_OK) return q;
-  snprintf(r->err, sizeof r->err, "packet %llu: cannot anonymize (%s)",
-           (unsigned long long)r->seen,
+  return rc;
+}
+
+void sf_flow_anon_failed(char *err, size_t errlen, uint64_t n, int rc) {
+  snprintf(err, errlen, "packet %llu: cannot anonymize (%s)", (unsigned long long)n,
            rc == SF_E_NOMEM ? "not enough memory" : "packet too large");
+}
+
+static const sf_pkt *anonymized(sf_flow_run *r, const sf_pkt *p) {
+  int rc = sf_flow_anonymize(r->anon, &r->scratch, p);
+  if (rc == SF_OK) return &r->scratch;
+  sf_flow_anon_failed(r->err, sizeof r->err, r->seen, rc);
   return NULL;
 }
 
@@ -263,7 +286,7 @@ static int packet(sf_flow_run *r, sf_pkt *p, uint64_t offset) {
   if (r->h.work) r->h.work(r->h.ud, 0);
   if (!q) return -1;
   if (!(r->seen & TICK_MASK) && r->h.tick) r->h.tick(r->h.ud);
-  flush_ended(r);
+  sf_flow_run_flush(r);
   if (f && r->h.on_packet) r->h.on_packet(r->h.ud, q, f, dir);
   progress(r, offset);
   return SF_OK;
@@ -272,11 +295,7 @@ static int packet(sf_flow_run *r, sf_pkt *p, uint64_t offset) {
 /* A record as a packet borrowing its bytes. */
 static sf_pkt *record(sf_flow_run *r, const sf_rec *rec) {
   sf_pkt *p = &r->pkt;
-  sf_pkt_borrow(p, rec->data, rec->caplen);
-  p->linktype = rec->linktype;
-  p->time_ns = rec->time_ns;
-  p->wirelen = rec->wirelen;
-  p->interface_id = rec->interface_id;
+  sf_pkt_of_rec(p, rec);
   return p;
 }
 
@@ -284,17 +303,21 @@ int sf_flow_run_reader(sf_flow_run *r, sf_reader *rd) {
   sf_rec rec;
   int rc;
   /* mapped: streams refer to the file, unless each packet is rewritten */
-  if (start(r, sf_reader_map(rd) != NULL && !r->anon) != SF_OK) return -1;
+  if (sf_flow_run_begin(r, sf_reader_map(rd) != NULL && !r->anon) != SF_OK) return -1;
   while ((rc = sf_reader_next(rd, &rec)) == SF_IO_REC) {
     if (packet(r, record(r, &rec), rec.offset) != SF_OK) return -1;
     release_read(r, rec.data);
   }
   if (rc == SF_IO_ERR) return fail(r, sf_reader_error(rd));
-  return finish(r);
+  return sf_flow_run_end(r);
 }
 
 int sf_flow_run_file(sf_flow_run *r, const char *path, const sf_ropts *ro) {
   struct stat st;
+  if (r->threads != 1 && !r->parent) {
+    int rc = sf_flow_run_shards(r, path, ro);  /* shard.c */
+    if (rc != SF_FLOW_ONE_THREAD) return rc;
+  }
   if (!(r->own = sf_reader_open(path, r->err, sizeof r->err))) return -1;
   sf_reader_apply(r->own, ro);
   if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) r->file_size = (uint64_t)st.st_size;
@@ -304,8 +327,8 @@ int sf_flow_run_file(sf_flow_run *r, const char *path, const sf_ropts *ro) {
 int sf_flow_run_source(sf_flow_run *r, sf_flow_source next, void *ud,
                        int stable) {
   sf_pkt *p;
-  if (start(r, stable && !r->anon) != SF_OK) return -1;
+  if (sf_flow_run_begin(r, stable && !r->anon) != SF_OK) return -1;
   while (next(ud, &p) > 0)
     if (packet(r, p, 0) != SF_OK) return -1;
-  return finish(r);
+  return sf_flow_run_end(r);
 }

@@ -78,9 +78,12 @@ static int64_t class_timeout(const sf_flows *t, int cls) {
   }
 }
 
-/* Move f to the tail of its class's list: it was just seen. */
+/* Move f to the tail of its class's list: it was just seen (a frame
+   given up by the defragmenter while time passed, or a packet of its own
+   after that). */
 static void lru_touch(sf_flows *t, sf_flow *f) {
   int cls = lru_class(f);
+  f->touched = t->index * 2 + (t->phase != SF_END_TIMEOUT);
   list_unlink(&t->lru_head[f->lru], &t->lru_tail[f->lru], f);
   f->lru = (uint8_t)cls;
   list_append(&t->lru_head[cls], &t->lru_tail[cls], f);
@@ -163,6 +166,9 @@ static int final_status(const sf_flow *f, int why) {
 /* Take f out of the table into the done queue.  Its record leaves the
    budget: it is the host's now (on_flow frees it; a list keeps it). */
 static void flow_end(sf_flows *t, sf_flow *f, int why) {
+  f->end_index = t->index;
+  f->end_phase = t->phase;
+  f->end_class = f->lru;
   if (sf_flow_is_tcp(f)) sf_reasm_finish(t, f);
   table_remove(t, f);
   list_unlink(&t->lru_head[f->lru], &t->lru_tail[f->lru], f);
@@ -204,6 +210,7 @@ void sf_flows_free(sf_flows *t) {
 /* End the flows idle longer than their class allows at time now. */
 static void expire(sf_flows *t, int64_t now) {
   int c;
+  t->phase = SF_END_TIMEOUT;
   if (t->fqn) sf_defrag_expire(t, now);
   for (c = 0; c < SF_NLRU; c++) {
     int64_t to = class_timeout(t, c);
@@ -213,8 +220,21 @@ static void expire(sf_flows *t, int64_t now) {
   }
 }
 
+void sf_flows_pass(sf_flows *t, int64_t time_ns, uint32_t wirelen) {
+  expire(t, time_ns);
+  t->index++;
+  t->bytes += wirelen;
+}
+
+void sf_flows_pass_many(sf_flows *t, int64_t latest, uint64_t n, uint64_t bytes) {
+  expire(t, latest);
+  t->index += n;
+  t->bytes += bytes;
+}
+
 void sf_flows_finish(sf_flows *t) {
   int c;
+  t->phase = SF_END_FINISH;
   sf_defrag_finish(t);
   for (c = 0; c < SF_NLRU; c++)
     while (t->lru_head[c]) flow_end(t, t->lru_head[c], END_INPUT);
@@ -341,7 +361,7 @@ static void transport(sf_flows *t, sf_flow *f, int *d, const sf_pktinfo *pi,
       swap_sides(f);
       *d = !*d;
     }
-    sf_tcp_packet(t, f, *d, pi->l4, pi->l4hlen, pi->l4cut ? NULL : pi->l4 + pi->l4hlen,
+    sf_tcp_packet(t, f, *d, pi->l4, pi->l4hlen, pi->l4cut ? NULL : pi->pay,
                   plen, now);
   } else if (f->key.kind == SF_KIND_ECHO || f->key.kind == SF_KIND_ICMP) {
     icmp_packet(f, pi);
@@ -366,6 +386,7 @@ static sf_flow *idlest(sf_flows *t, const sf_flow *keep) {
 static void make_room(sf_flows *t, const sf_flow *keep) {
   uint64_t goal = t->limit - t->c.memory_budget / 16;
   sf_flow *f;
+  t->phase = SF_END_BUDGET;
   sf_budget_reserve(t, 0);
   if (t->mem + t->mem_fixed <= t->limit) return;
   while (t->mem + t->mem_fixed > goal && sf_defrag_shed(t)) {}
@@ -398,20 +419,17 @@ void sf_flows_orphan(sf_flows *t, const sf_flow_key *k, const sf_fragframe *fr) 
   }
 }
 
-sf_flow *sf_flows_add_pkt(sf_flows *t, const sf_pkt *p, uint32_t wirelen,
-                          int *dir) {
-  sf_pktinfo pi;
+sf_flow *sf_flows_add_info(sf_flows *t, const sf_pkt *p, const sf_pktinfo *pi,
+                           int64_t now, uint32_t wirelen, int *dir) {
+  sf_pktinfo whole;
   sf_flow *f = NULL;
   const sf_fragframe *frames = NULL;
-  uint32_t nframes = 0, wire;
-  int64_t now = p->time_ns;
-  if (wirelen < p->len) wirelen = (uint32_t)p->len;
-  wire = wirelen;
-  if (p->frame) t->index = p->frame - 1;  /* read from a capture: its place there */
+  uint32_t nframes = 0, wire = wirelen;
   expire(t, now);
+  t->phase = SF_END_RESTART;  /* what ends now is this packet's doing */
   t->pkt_stable = t->c.stable_input;
-  if (!sf_flow_classify(p, &pi)) goto done;
-  if (pi.frag) {  /* a fragment: counted once its datagram is whole */
+  if (!pi) goto done;
+  if (pi->frag) {  /* a fragment: counted once its datagram is whole */
     switch (sf_defrag(t, p, wirelen, &p)) {
       case SF_DEFRAG_HELD: goto done;
       case SF_DEFRAG_WHOLE:
@@ -419,14 +437,15 @@ sf_flow *sf_flows_add_pkt(sf_flows *t, const sf_pkt *p, uint32_t wirelen,
         nframes = t->dgram_nframes;
         wire = (uint32_t)t->dgram_wire;
         t->pkt_stable = 0;  /* its bytes are the table's, rebuilt */
-        if (!sf_flow_classify(p, &pi)) goto done;
+        if (!sf_flow_classify(p, &whole)) goto done;
+        pi = &whole;
         break;
       default: break;
     }
   }
-  if ((f = lookup(t, &pi, now, frames ? frames[0].index : t->index, dir)) != NULL) {
+  if ((f = lookup(t, pi, now, frames ? frames[0].index : t->index, dir)) != NULL) {
     count(t, f, *dir, wire, now, frames, nframes);
-    transport(t, f, dir, &pi, now);
+    transport(t, f, dir, pi, now);
     lru_touch(t, f);
   }
 done:
@@ -434,6 +453,15 @@ done:
   t->index++;
   t->bytes += wirelen;
   return f;
+}
+
+sf_flow *sf_flows_add_pkt(sf_flows *t, const sf_pkt *p, uint32_t wirelen,
+                          int *dir) {
+  sf_pktinfo pi;
+  int ip = sf_flow_classify(p, &pi);
+  if (wirelen < p->len) wirelen = (uint32_t)p->len;
+  if (p->frame) t->index = p->frame - 1;  /* read from a capture: its place there */
+  return sf_flows_add_info(t, p, ip ? &pi : NULL, p->time_ns, wirelen, dir);
 }
 
 sf_flow *sf_flows_add(sf_flows *t, const uint8_t *data, uint32_t caplen,

@@ -78,6 +78,10 @@ sf_reader *sf_reader_open(const char *path, char *err, size_t errlen);
 sf_reader *sf_reader_open_mem(const uint8_t *d, size_t n, const char *name,
                               char *err, size_t errlen);
 int sf_reader_next(sf_reader *r, sf_rec *rec);
+/* The record as packet p, borrowing its bytes, with its link type, time,
+   length on the wire and interface (not dissected): sf_pkt_borrow's
+   answer.  What every driver that reads captures does first. */
+int sf_pkt_of_rec(sf_pkt *p, const sf_rec *rec);
 const char *sf_reader_error(const sf_reader *r);
 /* The mapping records point into, or NULL when records are transient. */
 sf_map *sf_reader_map(const sf_reader *r);
@@ -127,6 +131,59 @@ int sf_writer_close(sf_writer *w, char *err, size_t errlen);
 /* Free without a trace: the temporary file is removed (appending: the
    file is cut back to its old length).  NULL-safe. */
 void sf_writer_abort(sf_writer *w);
+
+/* ---- a capture split for threads (split.c) ---------------------------------
+
+   The records of a mapped capture cut into chunks (about chunk_bytes of
+   the file each) that readers on several threads read side by side; each
+   chunk's reader hands out what a reader of the whole file would for
+   that stretch, errors included (the last chunk reads to the end).  The
+   scan that finds the records runs on `threads` threads itself (0: one
+   per CPU).  A stream (stdin, a pipe, gzip) is one chunk of unknown
+   count, read by the reader that opened it. */
+#define SF_SPLIT_CHUNK ((uint64_t)4 << 20)
+
+typedef struct sf_chunk {
+  uint64_t start, end;   /* byte offsets: records starting in [start, end) */
+  uint64_t first;        /* index of its first record in the capture */
+  uint64_t count;        /* its records (UINT64_MAX: a stream, not known) */
+} sf_chunk;
+
+typedef struct sf_split sf_split;
+/* NULL with the reader's message (or "not enough memory") in err. */
+sf_split *sf_split_open(const char *path, const sf_ropts *ro, int threads,
+                        uint64_t chunk_bytes, char *err, size_t errlen);
+size_t sf_split_count(const sf_split *s);  /* >= 1 */
+const sf_chunk *sf_split_chunk(const sf_split *s, size_t i);
+int sf_split_mapped(const sf_split *s);    /* 0: one stream */
+/* CPU seconds the scan took on all its threads; *longest: on the one
+   that took longest plus any serial rescan (its share of the wall time
+   on an idle machine).  For benchmarks. */
+double sf_split_scan_cpu(const sf_split *s, double *longest);
+/* The reader that opened the capture (its format, link type, ...);
+   NULL once a stream's reader was handed out. */
+const sf_reader *sf_split_base(const sf_split *s);
+/* A reader of chunk i alone (the caller closes it); any thread may read
+   it, and several at once may read different chunks.  NULL with the
+   reason in err. */
+sf_reader *sf_split_reader(sf_split *s, size_t i, char *err, size_t errlen);
+void sf_split_close(sf_split *s);  /* its readers may outlive it; NULL-safe */
+
+/* Reading a mapped capture from a guessed place, for threads that read
+   stretches of it without a scan before (core/flow/shard.c): where
+   records seem to start, a reader from there, and what to check once
+   the stretch before is read -- that it ended there, in the same state.
+   sf_reader_prime reads a pcapng file's section header and interface
+   blocks up to its first packet (the state a guessed stretch assumes);
+   sf_reader_guess gives the first offset in [from, to) from which
+   records frame one another, or UINT64_MAX; sf_reader_fork a reader of
+   the same mapping from off (stopping before stop) in from's state;
+   sf_reader_offset where the next unit starts. */
+int sf_reader_prime(sf_reader *r);
+uint64_t sf_reader_guess(const sf_reader *r, uint64_t from, uint64_t to);
+sf_reader *sf_reader_fork(const sf_reader *from, uint64_t off, uint64_t stop);
+uint64_t sf_reader_offset(const sf_reader *r);
+int sf_reader_same_state(const sf_reader *a, const sf_reader *b);
 
 /* The link type a packet's bytes are: its own when its first layer is
    what that link type carries (a packet read from a file), else the one

@@ -13,7 +13,8 @@
 /* ---- byte sources ------------------------------------------------------- */
 
 struct sf_map {
-  uint32_t refs;
+  atomic_uint refs;       /* atomic: the readers of one capture split over
+                             threads (split.c) share its mapping */
   int mapped;             /* munmap on release (else memory not ours) */
   int slot;               /* in map.c's table of guarded mappings, -1 none */
   int fd;                 /* the mapped file, kept open for fstat; -1 none */
@@ -122,6 +123,8 @@ struct sf_reader {
   uint32_t nifaces, capifaces;
   uint32_t id_base;       /* global id of this section's interface 0 */
   uint32_t first_linktype_set;
+  uint64_t stop;          /* no record starts at or past this offset (a
+                             slice of the capture, split.c); UINT64_MAX */
 };
 
 /* Record a damage report: "<file>: <what> at byte offset N". */
@@ -151,6 +154,32 @@ int sf_pcap_probe(const uint8_t *h, size_t n);
 int sf_pcap_open(sf_reader *r);
 int sf_pcapng_probe(const uint8_t *h, size_t n);
 int sf_pcapng_open(sf_reader *r);
+
+/* ---- splitting (split.c) ---------------------------------------------------- */
+
+/* What a unit of a mapped capture is: a packet record (pcap's record,
+   pcapng's packet blocks), a section header, an interface description,
+   another block; SF_HOP_END: none starts there (the end of the input, or
+   damage the reader will report). */
+enum { SF_HOP_END, SF_HOP_RECORD, SF_HOP_SECTION, SF_HOP_IFACE, SF_HOP_OTHER };
+/* The unit at offset off of the n bytes at d, framed in byte order *big
+   (a section header sets it): its kind, and where the next one starts.
+   Only the framing is checked (lengths, and pcapng's trailing length);
+   with ref (the seconds of the file's first record), also what a real
+   record would hold: a length, a fraction of a second below 1 s, a
+   captured length within the snaplen and the length on the wire, a time
+   within a year of ref -- for telling records from payload bytes that
+   happen to frame like them (zeros do). */
+int sf_pcap_hop(const sf_reader *r, const uint8_t *d, uint64_t n, uint64_t off,
+                const int64_t *ref, int *big, uint64_t *next);
+int sf_pcapng_hop(const sf_reader *r, const uint8_t *d, uint64_t n, uint64_t off,
+                  const int64_t *ref, int *big, uint64_t *next);
+/* A reader of tmpl's mapped capture from offset off on, stopping before
+   stop, with tmpl's file header (pcap); NULL when out of memory. */
+sf_reader *sf_reader_clone_at(const sf_reader *tmpl, uint64_t off, uint64_t stop);
+/* pcapng: read the section header or interface block at off into r's
+   state (the blocks before a slice of the capture); SF_OK or SF_IO_ERR. */
+int sf_pcapng_replay(sf_reader *r, uint64_t off);
 
 static inline uint16_t sf_get16(const uint8_t *p, int big) {
   return big ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);

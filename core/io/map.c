@@ -178,7 +178,7 @@ static void slot_retire(int i) {
 sf_map *sf_map_new(const uint8_t *base, size_t size) {
   sf_map *m = malloc(sizeof *m);
   if (!m) return NULL;
-  m->refs = 1;
+  atomic_init(&m->refs, 1);
   m->mapped = 0;
   m->slot = -1;
   m->base = base;
@@ -211,12 +211,12 @@ sf_map *sf_map_file(int fd, size_t size, uint64_t dev, uint64_t ino,
 }
 
 sf_map *sf_map_retain(sf_map *m) {
-  if (m) m->refs++;
+  if (m) atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
   return m;
 }
 
 void sf_map_release(sf_map *m) {
-  if (!m || --m->refs > 0) return;
+  if (!m || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) > 1) return;
   if (m->slot >= 0) slot_retire(m->slot);  /* before the pages go */
   if (m->mapped) munmap((void *)(uintptr_t)m->base, m->size);
   if (m->fd >= 0) close(m->fd);

@@ -123,6 +123,33 @@ static int pcap_next(sf_reader *r, sf_rec *rec) {
   return SF_IO_REC;
 }
 
+/* ---- splitting (split.c) --------------------------------------------------- */
+
+/* What a real record holds, beyond its framing: some bytes, a fraction
+   of a second below 1 s, a captured length within the snaplen and the
+   length on the wire, a time near ref's. */
+static int plausible(const sf_reader *r, const uint8_t *h, uint32_t caplen,
+                     int64_t ref) {
+  int64_t sec = sf_get32(h, r->big);
+  uint32_t frac = sf_get32(h + 4, r->big);
+  return caplen > 0 && frac < (r->nano ? 1000000000u : 1000000u) &&
+         (!r->snaplen || caplen <= r->snaplen) && sf_get32(h + 12, r->big) >= caplen &&
+         sec - ref < 366 * 86400 && ref - sec < 366 * 86400;
+}
+
+int sf_pcap_hop(const sf_reader *r, const uint8_t *d, uint64_t n, uint64_t off,
+                const int64_t *ref, int *big, uint64_t *next) {
+  uint64_t hl = r->kuznetzov ? 24 : 16;
+  uint32_t caplen;
+  (void)big;  /* one byte order for the whole file */
+  if (off > n || n - off < hl) return SF_HOP_END;
+  caplen = sf_get32(d + off + 8, r->big);
+  if (caplen > SF_IO_MAX_CAPLEN || n - off - hl < caplen) return SF_HOP_END;
+  if (ref && !plausible(r, d + off, caplen, *ref)) return SF_HOP_END;
+  *next = off + hl + caplen;
+  return SF_HOP_RECORD;
+}
+
 /* ---- writing ------------------------------------------------------------- */
 
 static uint32_t snaplen(const sf_writer *w) {

@@ -369,7 +369,9 @@ static int on_spb(sf_reader *r, const block *b, sf_rec *rec) {
 static int pcapng_next(sf_reader *r, sf_rec *rec) {
   block b;
   int rc;
-  while ((rc = read_block(r, &b)) == SF_IO_REC) {
+  for (;;) {
+    if (r->src.off >= r->stop) return SF_IO_EOF;  /* the end of a slice */
+    if ((rc = read_block(r, &b)) != SF_IO_REC) break;
     switch (b.type) {
       case BT_EPB: case BT_PB:
         return on_epb(r, &b, rec) == SF_OK ? SF_IO_REC : SF_IO_ERR;
@@ -391,6 +393,64 @@ int sf_pcapng_open(sf_reader *r) {
   if (on_shb(r, &b) != SF_OK) return SF_IO_ERR;
   r->format = SF_FMT_PCAPNG;
   r->next = pcapng_next;
+  return SF_OK;
+}
+
+/* ---- splitting (split.c) --------------------------------------------------- */
+
+static int hop_kind(uint32_t type) {
+  switch (type) {
+    case BT_EPB: case BT_SPB: case BT_PB: return SF_HOP_RECORD;
+    case BT_SHB: return SF_HOP_SECTION;
+    case BT_IDB: return SF_HOP_IFACE;
+    default: return SF_HOP_OTHER;
+  }
+}
+
+/* A section header's byte order, from its magic at off + 8; -1 neither. */
+static int bom_order(const uint8_t *d, uint64_t n, uint64_t off) {
+  if (n - off < 12) return -1;
+  if (sf_get32(d + off + 8, 0) == BOM) return 0;
+  if (sf_get32(d + off + 8, 1) == BOM) return 1;
+  return -1;
+}
+
+int sf_pcapng_hop(const sf_reader *r, const uint8_t *d, uint64_t n, uint64_t off,
+                  const int64_t *ref, int *big, uint64_t *next) {
+  uint32_t type, len;
+  int order = *big;
+  (void)r;
+  (void)ref;  /* the trailing length is check enough */
+  if (off > n || n - off < 12 || off % 4) return SF_HOP_END;
+  type = sf_get32(d + off, order);
+  if (type == BT_SHB && (order = bom_order(d, n, off)) < 0) return SF_HOP_END;
+  len = sf_get32(d + off + 4, order);
+  if (len < 12 || len % 4 || len > MAX_BLOCK || n - off < len ||
+      sf_get32(d + off + len - 4, order) != len)
+    return SF_HOP_END;
+  *big = order;
+  *next = off + len;
+  return hop_kind(type);
+}
+
+int sf_reader_prime(sf_reader *r) {
+  const sf_map *m = r->src.map;
+  int big = r->big;
+  uint64_t next;
+  if (r->format != SF_FMT_PCAPNG || !m || r->failed) return r->failed ? SF_IO_ERR : SF_OK;
+  for (;;) {
+    int kind = sf_pcapng_hop(r, m->base, m->size, r->src.off, NULL, &big, &next);
+    if (kind == SF_HOP_END || kind == SF_HOP_RECORD) return SF_OK;
+    if (sf_pcapng_replay(r, r->src.off) != SF_OK) return SF_IO_ERR;
+  }
+}
+
+int sf_pcapng_replay(sf_reader *r, uint64_t off) {
+  block b;
+  r->src.off = off;
+  if (read_block(r, &b) != SF_IO_REC) return SF_IO_ERR;
+  if (b.type == BT_SHB) return on_shb(r, &b);
+  if (b.type == BT_IDB) return on_idb(r, &b);
   return SF_OK;
 }
 

@@ -316,6 +316,7 @@ static sf_reader *reader_new(const char *name) {
   if (!r) return NULL;
   r->src.fd = -1;
   r->linktype = -1;
+  r->stop = UINT64_MAX;
   if (!(r->src.name = strdup(name))) {
     free(r);
     return NULL;
@@ -362,7 +363,60 @@ sf_reader *sf_reader_open_mem(const uint8_t *d, size_t n, const char *name,
 
 int sf_reader_next(sf_reader *r, sf_rec *rec) {
   if (r->failed) return SF_IO_ERR;
+  if (r->src.off >= r->stop) return SF_IO_EOF;  /* the end of a slice */
   return r->next(r, rec);
+}
+
+/* The file-level state is the template's; pcapng's sections and
+   interfaces are replayed by the caller (split.c). */
+sf_reader *sf_reader_clone_at(const sf_reader *tmpl, uint64_t off, uint64_t stop) {
+  sf_reader *r = reader_new(tmpl->src.name);
+  if (!r) return NULL;
+  r->src.map = sf_map_retain(tmpl->src.map);
+  r->src.strict = tmpl->src.strict;
+  r->src.off = off;
+  r->src.touched = off & ~(uint64_t)(TOUCH - 1);  /* pages before: not ours */
+  r->format = tmpl->format;
+  r->next = tmpl->next;
+  r->big = tmpl->big;
+  r->nano = tmpl->nano;
+  r->kuznetzov = tmpl->kuznetzov;
+  r->snaplen = tmpl->snaplen;
+  r->linktype = tmpl->format == SF_FMT_PCAP ? tmpl->linktype : -1;
+  r->stop = stop;
+  return r;
+}
+
+sf_reader *sf_reader_fork(const sf_reader *from, uint64_t off, uint64_t stop) {
+  sf_reader *r;
+  if (!from->src.map || !(r = sf_reader_clone_at(from, off, stop))) return NULL;
+  r->linktype = from->linktype;
+  r->id_base = from->id_base;
+  r->nifaces = r->capifaces = from->nifaces;
+  if (from->nifaces && !(r->ifaces = malloc(from->nifaces * sizeof *r->ifaces))) {
+    sf_reader_close(r);
+    return NULL;
+  }
+  if (from->nifaces) memcpy(r->ifaces, from->ifaces, from->nifaces * sizeof *r->ifaces);
+  return r;
+}
+
+uint64_t sf_reader_offset(const sf_reader *r) { return r->src.off; }
+
+static int same_iface(const sf_iface *a, const sf_iface *b) {
+  return a->linktype == b->linktype && a->snaplen == b->snaplen &&
+         a->tsoffset_s == b->tsoffset_s && a->units == b->units && a->exp == b->exp &&
+         a->pow2 == b->pow2;
+}
+
+int sf_reader_same_state(const sf_reader *a, const sf_reader *b) {
+  uint32_t i;
+  if (a->format != b->format || a->big != b->big) return 0;
+  if (a->format != SF_FMT_PCAPNG) return 1;
+  if (a->id_base != b->id_base || a->nifaces != b->nifaces) return 0;
+  for (i = 0; i < a->nifaces; i++)
+    if (!same_iface(&a->ifaces[i], &b->ifaces[i])) return 0;
+  return 1;
 }
 
 const char *sf_reader_error(const sf_reader *r) { return r->err; }
@@ -419,4 +473,13 @@ int sf_reader_tail(const char *path, sf_tail *t, char *err, size_t errlen) {
   t->size = r->src.off;
   sf_reader_close(r);
   return rc == SF_IO_ERR ? SF_IO_ERR : SF_OK;
+}
+
+int sf_pkt_of_rec(sf_pkt *p, const sf_rec *rec) {
+  int rc = sf_pkt_borrow(p, rec->data, rec->caplen);
+  p->linktype = rec->linktype;
+  p->time_ns = rec->time_ns;
+  p->wirelen = rec->wirelen;
+  p->interface_id = rec->interface_id;
+  return rc;
 }

@@ -5,7 +5,6 @@
 --   CryptoPan(key32):anonymize("10.1.2.3")
 local core = require("stackforge.core")
 local options = require("stackforge.options")
-local capture = require("stackforge.capture")
 
 local M = {}
 
@@ -41,37 +40,32 @@ M.AnonymizationPolicy = Policy
 M.CryptoPan = core.CryptoPan
 M.Anonymizer = core.Anonymizer
 
--- With a display filter (opts.filter), only the packets it passes are
--- anonymized and written, through a filtering reader (out's format by its
--- name, as PcapWriter's); errors are raised at `level`.
-local function anonymize_filtered(inp, out, policy, opts, level)
-  local prog = require("stackforge.dfilter").program_of(opts.filter, level + 1, "anonymize_pcap")
-  local reader, err = core.PcapReader(inp, {filter = prog, strict = opts.strict})
-  if not reader then error(err, level + 1) end
-  local w, werr = core.PcapWriter(out)
-  if not w then error(werr, level + 1) end
-  local a = core.Anonymizer(policy)
-  local stats = {packets = 0, bytes_in = 0, bytes_out = 0}
-  for p in reader do
-    stats.bytes_in = stats.bytes_in + #p
-    a:packet(p)
-    w:write(p)
-    stats.packets = stats.packets + 1
-    stats.bytes_out = stats.bytes_out + #p
-  end
-  w:close()
-  return stats
-end
+local OPTIONS = {strict = "boolean", filter = "any", threads = "count"}
 
--- anonymize_pcap(in, out [, policy [, reader options]]) -> {packets=,
--- bytes_in=, bytes_out=}, policy.  Without a policy, the defaults with a
--- fresh key; it is returned so the run can be repeated.  The reader
--- options are PcapReader's (strict=, filter=).  out appears only when complete.
+-- anonymize_pcap(in, out [, policy [, {strict=, filter=, threads=}]]) ->
+-- {packets=, bytes_in=, bytes_out=, timestamps_clamped=}, policy.
+-- Without a policy, the defaults with a fresh key; it is returned so the
+-- run can be repeated.  filter: a display filter (only the packets it
+-- passes are anonymized and written; frame numbers are the input's).
+-- threads: N threads (0: one per CPU), the output the same bytes as one
+-- thread's.  out has the input's format and appears only when complete.
 function M.anonymize_pcap(inp, out, policy, opts)
-  options.check("anonymize_pcap", opts, capture.READER_OPTIONS, 2)
+  options.check("anonymize_pcap", opts, OPTIONS, 2)
   policy = policy or core.anon_policy()
-  if opts and opts.filter ~= nil then return anonymize_filtered(inp, out, policy, opts, 2), policy end
-  local stats, err = core.anonymize_pcap(inp, out, policy, opts)
+  local copts = opts
+  if opts then
+    copts = {strict = opts.strict, threads = opts.threads}
+    if opts.threads and opts.threads > 255 then
+      error(("anonymize_pcap: threads must be at most 255 (0: one per CPU), got %d")
+        :format(opts.threads), 2)
+    end
+    if opts.filter ~= nil then
+      local n = opts.threads or 1
+      if n == 0 then n = core.cpus() end
+      copts.filters = require("stackforge.dfilter").programs_of(opts.filter, n, 2, "anonymize_pcap")
+    end
+  end
+  local stats, err = core.anonymize_pcap(inp, out, policy, copts)
   if not stats then error(err, 2) end  -- a file error is the caller's
   return stats, policy
 end

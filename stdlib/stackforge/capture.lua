@@ -12,7 +12,9 @@ local M = {}
 --- and extract_flows take them too.
 M.READER_OPTIONS = {strict = "boolean", filter = "any"}
 
-local RDPCAP = {count = "count", partial = "boolean", strict = "boolean", filter = "any"}
+local READER = {strict = "boolean", filter = "any", threads = "count"}
+local RDPCAP = {count = "count", partial = "boolean", strict = "boolean", filter = "any",
+                threads = "count"}
 local WRITER = {format = {"pcap", "pcapng"}, linktype = "int31", nanosecond = "boolean",
                 snaplen = "int31", append = "boolean"}
 
@@ -33,18 +35,31 @@ end
 -- The options for the C reader: filter= (a display filter's text or a
 -- DisplayFilter, docs/filters.md) compiled; a bad one is raised at the
 -- caller of the public function.
+-- threads=N (0: one per CPU) with a filter: one program per thread, the
+-- filter run on N threads (docs/scale.md); without a filter there is
+-- nothing for threads to do.
 local function compiled(fname, opts)
   if type(opts) ~= "table" or opts.filter == nil then return opts end
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
-  o.filter = require("stackforge.dfilter").program_of(opts.filter, 3, fname)
+  local dfilter = require("stackforge.dfilter")
+  local n = opts.threads or 1
+  if n == 0 then n = core.cpus() end
+  if n > 256 then error(("%s: threads must be at most 256 (0: one per CPU), got %d"):format(fname, n), 3) end
+  o.threads = n
+  if n > 1 then
+    o.filters = dfilter.programs_of(opts.filter, n, 3, fname)
+    o.filter = o.filters[1]
+  else
+    o.filter = dfilter.program_of(opts.filter, 3, fname)
+  end
   return o
 end
 
 --- PcapReader(path [, {strict=, filter=}]) -> reader
 function M.PcapReader(path, opts)
   path_arg("PcapReader", path)
-  options.check("PcapReader", opts, M.READER_OPTIONS, 2)
+  options.check("PcapReader", opts, READER, 2)
   local r, err = core.PcapReader(path, compiled("PcapReader", opts))
   if not r then error(err, 2) end
   return r

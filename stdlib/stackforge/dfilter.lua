@@ -885,6 +885,16 @@ function M.program_of(text, level, what)
   return f.prog
 end
 
+-- n programs of one packet filter, for n threads (a program runs on one
+-- thread at a time).
+function M.programs_of(text, n, level, what)
+  local f = compile_or_raise(text, level + 1, what)
+  if not f.prog then error(("%s: a flow filter (flow.*) cannot select packets"):format(what), level + 1) end
+  local progs = {f.prog}
+  for i = 2, n do progs[i] = assert(core.filter_load(f.program)) end
+  return progs
+end
+
 -- p:matches(expr): compiled once per text (a small cache)
 local cache, cached = {}, 0
 function M.matches(p, text)

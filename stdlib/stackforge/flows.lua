@@ -71,6 +71,7 @@ local OPTS = {config = "table", anonymization = "any", verbose = "boolean",
 local FILE_OPTS = {}
 for k, v in pairs(OPTS) do FILE_OPTS[k] = v end
 for k, v in pairs(require("stackforge.capture").READER_OPTIONS) do FILE_OPTS[k] = v end
+FILE_OPTS.threads = "count"  -- conversations shared out among threads (docs/scale.md)
 
 -- opts -> config table for the C side, on_flow, on_packet
 local function parse_opts(opts, fname, allowed)
@@ -107,6 +108,9 @@ end
 function M.extract_flows(path, opts)
   if type(path) ~= "string" then error("extract_flows: path must be a string", 2) end
   local cfg, on_flow, on_packet, anon = parse_opts(opts, "extract_flows", FILE_OPTS)
+  if on_packet and opts.threads and opts.threads ~= 1 then
+    error("extract_flows: on_packet sees every packet in order on this thread; it cannot be used with threads", 2)
+  end
   if opts and opts.filter ~= nil then
     -- only the packets a display filter passes are tracked, read through a
     -- filtering reader; the packet indices then count those packets
@@ -153,14 +157,7 @@ local HEX = {}
 for b = 0, 255 do HEX[string.char(b)] = ("%02x"):format(b) end
 local function hex(s) return (s:gsub(".", HEX)) end
 
-local function json_string(s)
-  return '"' .. s:gsub('[%c"\\\128-\255]', function(c)
-    local b = c:byte()
-    if c == '"' then return '\\"' elseif c == "\\" then return "\\\\"
-    elseif c == "\n" then return "\\n" elseif c == "\t" then return "\\t" end
-    return ("\\u%04x"):format(b)  -- bytes >= 128 as Latin-1 code points
-  end) .. '"'
-end
+local json_string = require("stackforge.json").string
 
 local function number(v)
   if math.type(v) == "integer" then return tostring(v) end

@@ -167,6 +167,13 @@ do
   M.help, M.lsc, M.explore = help.help, help.lsc, help.explore
 end
 
+-- threads (stdlib/stackforge/pool.lua over lua/lpool.c)
+do
+  local pool = require("stackforge.pool")
+  M.WorkerPool = pool.WorkerPool
+  M.parse_batch = pool.parse_batch
+end
+
 -- Scapy spellings that users type from habit.
 M.Ethernet = M.Ether
 M.IPv4 = M.IP

@@ -946,14 +946,14 @@ describe("options and errors of the capture functions", function()
   it("name the valid keys of an unknown option", function()
     local out = tmpname(".pcap")
     local cases = {
-      {function() rdpcap(path, {cout = 1}) end, "rdpcap: unknown option 'cout' (options: count, filter, partial, strict)"},
-      {function() PcapReader(path, {strcit = true}) end, "PcapReader: unknown option 'strcit' (options: filter, strict)"},
+      {function() rdpcap(path, {cout = 1}) end, "rdpcap: unknown option 'cout' (options: count, filter, partial, strict, threads)"},
+      {function() PcapReader(path, {strcit = true}) end, "PcapReader: unknown option 'strcit' (options: filter, strict, threads)"},
       {function() PcapWriter(out, {bogus = 1}) end,
        "PcapWriter: unknown option 'bogus' (options: append, format, linktype, nanosecond, snaplen)"},
       {function() wrpcap(out, {}, {nano = true}) end, "wrpcap: unknown option 'nano'"},
       {function() wrpcapng(out, {}, {x = 1}) end, "wrpcapng: unknown option 'x'"},
       {function() sf.anonymize_pcap(path, out, nil, {strict = true, y = 2}) end,
-       "anonymize_pcap: unknown option 'y' (options: filter, strict)"},
+       "anonymize_pcap: unknown option 'y' (options: filter, strict, threads)"},
     }
     expect_errors(cases)
     os.remove(out)

@@ -57,7 +57,10 @@ struct sf_pread {
   slot *slots;
   size_t nslots;
   atomic_size_t next;    /* the next chunk a thread takes */
-  atomic_int stop;
+  atomic_int stop;       /* the caller's: every thread leaves, now */
+  atomic_int no_more;    /* a chunk was tainted: no thread takes another
+                            (the ones taken are filled: the caller waits
+                            for those before the tainted one) */
   size_t consumed;       /* chunks the caller is done with (under mu) */
   pthread_mutex_t mu;
   pthread_cond_t cv;     /* a slot was filled or emptied */
@@ -171,7 +174,8 @@ static void worker(void *ud, int i) {
   sf_pkt p;
   size_t c;
   sf_pkt_init(&p);
-  while (!atomic_load(&x->stop) && (c = atomic_fetch_add(&x->next, 1)) < x->nchunks) {
+  while (!atomic_load(&x->stop) && !atomic_load(&x->no_more) &&
+         (c = atomic_fetch_add(&x->next, 1)) < x->nchunks) {
     slot *s = claim(x, c);
     if (!s) break;
     s->msg[0] = '\0';
@@ -180,7 +184,7 @@ static void worker(void *ud, int i) {
     s->ready = 1;
     pthread_cond_broadcast(&x->cv);
     pthread_mutex_unlock(&x->mu);
-    if (s->end == TAINTED) atomic_store(&x->stop, 1);  /* the rest: the caller's */
+    if (s->end == TAINTED) atomic_store(&x->no_more, 1);  /* the rest: the caller's */
   }
   sf_pkt_free(&p);
 }
@@ -331,6 +335,7 @@ static int start(sf_pread *x, int threads) {
   }
   atomic_init(&x->next, 0);
   atomic_init(&x->stop, 0);
+  atomic_init(&x->no_more, 0);
   if (!(x->gang = sf_gang_start(threads, worker, x))) {
     pthread_cond_destroy(&x->cv);
     pthread_mutex_destroy(&x->mu);

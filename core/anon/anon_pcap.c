@@ -181,9 +181,15 @@ static int keep(chunkbuf *b, const sf_rec *out, uint32_t caplen_in, int rc) {
   return 0;
 }
 
-/* The host's thread_work around the engine's work on a packet. */
+/* The host's thread_work around the engine's work on a packet.  Once
+   the host was wanted, the whole capture is done again on its thread:
+   the threads leave now rather than finish work that is thrown away. */
 static void host_work(par *x, int begin) {
-  if (x->o->thread_work && x->o->thread_work(x->o->ud, begin) && !begin) atomic_store(&x->tainted, 1);
+  if (x->o->thread_work && x->o->thread_work(x->o->ud, begin) && !begin) {
+    atomic_store(&x->tainted, 1);
+    atomic_store(&x->stop, 1);
+    sf_turns_cancel(&x->turns);
+  }
 }
 
 /* Chunk c's records, anonymized into b; the reader's error in msg. */

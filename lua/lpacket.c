@@ -315,10 +315,10 @@ int lsf_packet_new(lua_State *L) {
 
 /* Field names in constructors' tables, resolved by the key string's
    address: a short string is interned, and every field name stays in the
-   keys table, so while the state lives one address is one name.  A
-   userdata of the state (upvalue 2 of core.construct) whose user value
-   holds the maps it points to, so that none is freed while cached (the
-   keys table's entry for a name can be replaced: core.Packet is it). */
+   keys table or the field maps table (lvalue.c), so while the state lives
+   one address is one name.  A userdata of the state (upvalue 2 of
+   core.construct); the maps it points to live as long as the state (the
+   field maps table drops none). */
 #define NAME_SETS 128  /* of two entries: a constructor call's few names */
 
 typedef struct name_cache {
@@ -330,22 +330,13 @@ typedef struct name_cache {
 #define KEYS lua_upvalueindex(1)
 
 static void push_name_cache(lua_State *L) {
-  memset(lua_newuserdatauv(L, sizeof(name_cache), 1), 0, sizeof(name_cache));
-  lua_createtable(L, 2 * NAME_SETS, 0);
-  lua_setiuservalue(L, -2, 1);
+  memset(lua_newuserdatauv(L, sizeof(name_cache), 0), 0, sizeof(name_cache));
 }
 
-/* Remember that the string at idx names the map m (found in KEYS). */
+/* Remember that the string at idx names the map m. */
 static void cache_name(lua_State *L, name_cache *c, unsigned h, int idx,
                        const int16_t *m) {
-  lua_getiuservalue(L, NAMES, 1);  /* the maps, at 2h+1 and 2h+2 */
-  lua_rawgeti(L, -1, 2 * h + 1);
-  lua_rawseti(L, -2, 2 * h + 2);  /* the older entry moves, the oldest goes */
-  lua_pushvalue(L, idx);
-  lua_rawget(L, KEYS);
-  lua_rawseti(L, -2, 2 * h + 1);
-  lua_pop(L, 1);
-  c->e[h][1] = c->e[h][0];
+  c->e[h][1] = c->e[h][0];  /* the older entry moves, the oldest goes */
   c->e[h][0].name = lua_topointer(L, idx);
   c->e[h][0].map = m;
 }
@@ -1190,6 +1181,10 @@ static int pkt_newindex(lua_State *L) {
   lua_pushvalue(L, 2);
   t = lua_rawget(L, lua_upvalueindex(1));
   if (t == LUA_TNUMBER) return set_property(L, p, (int)lua_tointeger(L, -1));
+  if (t == LUA_TFUNCTION)  /* a layer's field may have the name: say where */
+    return luaL_error(L, "p.%s = ...: %s is a method of packets; a layer's "
+                      "field of that name is set as p[Layer].%s = ...",
+                      lua_tostring(L, 2), lua_tostring(L, 2), lua_tostring(L, 2));
   parse_now(L, 1, p);
   li = t == LUA_TUSERDATA ? find_field(L, p, lua_touserdata(L, -1), &fi) : -1;
   if (li < 0) raise_no_field(L);  /* does not return */

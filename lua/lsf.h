@@ -46,7 +46,9 @@
 /* The keys table answers every name a packet is indexed with: a method
    (function), a property (integer code) or a field name (a field map:
    userdata of SF_MAX_PROTOS int16, the field's index in each protocol or
-   -1).  It is upvalue 1 of the packet and view metamethods. */
+   -1).  It is upvalue 1 of the packet and view metamethods.  A method or
+   property keeps its name: a field of that name has its map only in the
+   field maps table, which lsf_field_map also asks (lvalue.c). */
 extern const char lsf_keys_key;
 #define LSF_CODECS "stackforge.codecs"  /* codec name -> {encode=, decode=} */
 #define LSF_WORKER "stackforge.worker"  /* true in a WorkerPool's states */

@@ -9,12 +9,27 @@
 
 #include "lsf.h"
 
+/* registry: name -> field map, for every field name of every protocol.
+   The keys table has the same map under the name unless a method or
+   property has it; views, constructors and getfieldval look here then. */
+static const char field_maps_key = 'f';
+
 /* The field map of the name at keyidx (see lsf.h), or NULL. */
 const int16_t *lsf_field_map(lua_State *L, int keysidx, int keyidx) {
-  const int16_t *m;
+  const int16_t *m = NULL;
+  keysidx = lua_absindex(L, keysidx);
+  keyidx = lua_absindex(L, keyidx);
   lua_pushvalue(L, keyidx);
-  m = lua_rawget(L, keysidx) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
-  lua_pop(L, 1);  /* the keys table keeps the map alive */
+  if (lua_rawget(L, keysidx) == LUA_TUSERDATA) {
+    m = lua_touserdata(L, -1);
+  } else if (lua_rawgetp(L, LUA_REGISTRYINDEX, &field_maps_key) == LUA_TTABLE) {
+    lua_pushvalue(L, keyidx);  /* a field named like a method, perhaps */
+    if (lua_rawget(L, -2) == LUA_TUSERDATA) m = lua_touserdata(L, -1);
+    lua_pop(L, 2);
+  } else {
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);  /* the tables keep the map alive: no map is ever dropped */
   return m;
 }
 
@@ -28,19 +43,34 @@ int lsf_field_index(lua_State *L, int proto, int keyidx) {
   return m ? m[proto] : -1;
 }
 
-/* Enter proto's field names in the keys table at keysidx. */
-static void add_field_name(lua_State *L, int keysidx, int proto,
-                           const char *name, int fi) {
+/* The map of name in the field maps table at mapsidx, made if new. */
+static int16_t *name_map(lua_State *L, int mapsidx, const char *name) {
   int16_t *m;
-  if (lua_getfield(L, keysidx, name) == LUA_TUSERDATA) {
+  if (lua_getfield(L, mapsidx, name) == LUA_TUSERDATA) {
     m = lua_touserdata(L, -1);
   } else {
     int i;
+    lua_pop(L, 1);
     m = lua_newuserdatauv(L, SF_MAX_PROTOS * sizeof *m, 0);
     for (i = 0; i < SF_MAX_PROTOS; i++) m[i] = -1;
+    lua_pushvalue(L, -1);
+    lua_setfield(L, mapsidx, name);
+  }
+  return m;  /* and pushed */
+}
+
+/* Enter a field name of proto.  A method or property of that name keeps
+   its place in the keys table (p:summary() stays the method on every
+   packet, as Scapy's methods win over fields): the layer view reads the
+   field. */
+static void add_field_name(lua_State *L, int keysidx, int mapsidx, int proto,
+                           const char *name, int fi) {
+  int16_t *m = name_map(L, mapsidx, name);
+  if (lua_getfield(L, keysidx, name) == LUA_TNIL) {
+    lua_pushvalue(L, -2);
     lua_setfield(L, keysidx, name);
   }
-  lua_pop(L, 1);
+  lua_pop(L, 2);
   if (m[proto] < 0) m[proto] = (int16_t)fi;  /* variants: the first wins */
 }
 
@@ -49,12 +79,20 @@ static void add_field_name(lua_State *L, int keysidx, int proto,
 void lsf_add_field_names(lua_State *L, int keysidx, int proto) {
   const sf_proto *pr = sf_proto_get(proto);
   const sf_alias *a;
-  int fi;
+  int fi, maps;
   keysidx = lua_absindex(L, keysidx);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &field_maps_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &field_maps_key);
+  }
+  maps = lua_gettop(L);
   for (fi = 0; fi < pr->nfields; fi++)
-    add_field_name(L, keysidx, proto, pr->fields[fi].name, fi);
+    add_field_name(L, keysidx, maps, proto, pr->fields[fi].name, fi);
   for (a = pr->aliases; a && a->alias; a++)
-    add_field_name(L, keysidx, proto, a->alias, sf_field_find(pr, a->field));
+    add_field_name(L, keysidx, maps, proto, a->alias, sf_field_find(pr, a->field));
+  lua_pop(L, 1);
 }
 
 /* "TCP has no field 'dprot' (fields: sport, dport, ...)" */

@@ -524,3 +524,52 @@ describe("many custom layers", function()
     assert.truthy(out:find("status=0", 1, true), out)
   end)
 end)
+
+-- A field may be named like a packet method or property (summary, show,
+-- copy, time, payload, ...).  The names of the keys table are shared by
+-- every packet: such a field used to replace the method there, so that
+-- p:summary() failed on every packet once the layer was defined.  Now the
+-- packet's names win on the packet (as Scapy's methods and slots do), and
+-- the layer view and getfieldval read the field.
+describe("fields named like packet methods", function()
+  local M = sf.CustomLayer("CSMethodNames", {sf.ByteField("summary", 1), sf.ByteField("show", 2),
+    sf.ByteField("copy", 3), sf.ByteField("time", 4), sf.ByteField("payload", 5),
+    sf.ByteField("name", 6), sf.ByteField("fields", 7)})
+  local function stack() return sf.IP() / sf.UDP{sport = 1, dport = 2} / M{summary = 11, time = 44, payload = 55} end
+
+  it("leave the methods and properties of every packet as they are", function()
+    local p = stack()
+    assert.equal("IPv4 / UDP / CSMethodNames", p:summary())
+    assert.equal("IPv4 / UDP / CSMethodNames", tostring(p))
+    assert.equal("IPv4 / TCP", (sf.IP() / sf.TCP()):summary())
+    assert.truthy(p:show():find("###[ CSMethodNames ]###", 1, true))
+    assert.equal(p:bytes(), p:copy():bytes())
+    assert.equal("number", type(p.time))
+    p.time = 12.5
+    assert.equal(12.5, p.time)
+    assert.equal("UDP", p.payload.name)
+    assert.same({"version", "ihl"}, {p.fields[1], p.fields[2]})
+  end)
+
+  it("are read and set through the layer view and getfieldval", function()
+    local p = stack()
+    local v = p[M]
+    assert.same({11, 2, 3, 44, 55, 6, 7}, {v.summary, v.show, v.copy, v.time, v.payload, v.name, v.fields})
+    assert.equal(11, p:getfieldval(M, "summary"))
+    assert.equal(55, p:getfieldval(M, "payload"))
+    v.summary, v.time = 21, 24
+    local q = sf.Packet(p:bytes():sub(29), {proto = M})
+    assert.same({21, 24, 55}, {q[M].summary, q[M].time, q[M].payload})
+    assert.equal("CSMethodNames", q:summary())
+    assert.truthy(p:show():find("summary%s+= 21"))
+  end)
+
+  it("refuse p.method = v, naming the way to set the field", function()
+    local p = stack()
+    local ok, e = pcall(function() p.summary = 1 end)
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("summary", 1, true), e)
+    assert.truthy(tostring(e):find("p[Layer].summary", 1, true), e)
+    assert.truthy(tostring(e):find("custom_spec.lua", 1, true), e)
+  end)
+end)

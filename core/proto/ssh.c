@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "common.h"
+#include "fptext.h"
 #include "../custom/custom.h"
 
 static inline uint32_t rd32(const uint8_t *p) {
@@ -466,19 +467,6 @@ static const sf_wsfield dhreply_ws[] = {
 
 /* ---- HASSH ------------------------------------------------------------------------------ */
 
-/* Text into a caller's buffer, counting what would not fit. */
-typedef struct text {
-  char *out;
-  size_t cap, len;
-} text;
-
-static void put(text *t, const uint8_t *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++, t->len++)
-    if (t->len + 1 < t->cap) t->out[t->len] = (char)s[i];
-  if (t->cap) t->out[t->len < t->cap ? t->len : t->cap - 1] = 0;
-}
-
 /* hassh: kex;encryption;mac;compression of the client's side (server:
    the server's), as Salesforce defines it and Wireshark computes it */
 static int hassh_string(const sf_pkt *p, int li, int server, text *t) {
@@ -491,25 +479,18 @@ static int hassh_string(const sf_pkt *p, int li, int server, text *t) {
     const uint8_t *nul;
     if (sf_field_get(p, li, lists[i], &v) != SF_OK) return -1;
     if ((nul = memchr(v.p, 0, v.n)) != NULL) v.n = (size_t)(nul - v.p);  /* text ends there */
-    if (i) put(t, (const uint8_t *)";", 1);
+    if (i) put(t, ";", 1);
     put(t, v.p, v.n);
   }
   return (int)t->len;
 }
 
-static int md5_hex(const char *s, size_t n, char *out, size_t cap) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned mdlen = 0, i;
-  if (!EVP_Digest(s, n, md, &mdlen, EVP_md5(), NULL)) return -1;
-  for (i = 0; i < mdlen && 2 * i + 2 < cap; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
-  return (int)(2 * mdlen);
-}
-
 static int hassh_hash(const sf_pkt *p, int li, int server, char *out, size_t cap) {
   char buf[4096];
   text t = {buf, sizeof buf, 0};
+  text o = {out, cap, 0};
   if (hassh_string(p, li, server, &t) < 0 || t.len >= sizeof buf) return -1;
-  return md5_hex(buf, t.len, out, cap);
+  return put_digest(&o, EVP_md5(), buf, t.len, 32) ? (int)o.len : -1;
 }
 
 static int hassh_algs_text(const sf_pkt *p, int li, char *out, size_t cap) {

@@ -45,6 +45,7 @@
 #include <openssl/x509.h>
 
 #include "common.h"
+#include "fptext.h"
 #include "../custom/custom.h"
 
 static inline uint32_t rd24(const uint8_t *p) {
@@ -1341,26 +1342,6 @@ static const sf_wsfield sh_ws[] = {
 
 /* ---- fingerprints --------------------------------------------------------------------- */
 
-/* Text into a caller's buffer, counting what would not fit (snprintf's
-   contract for computed values). */
-typedef struct text {
-  char *out;
-  size_t cap, len;
-} text;
-
-static void put(text *t, const char *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++, t->len++)
-    if (t->len + 1 < t->cap) t->out[t->len] = s[i];
-  if (t->cap) t->out[t->len < t->cap ? t->len : t->cap - 1] = 0;
-}
-
-static void putf(text *t, const char *fmt, unsigned v) {
-  char b[16];
-  int n = snprintf(b, sizeof b, fmt, v);
-  put(t, b, n > 0 ? (size_t)n : 0);
-}
-
 /* What the fingerprints read of a hello and its extensions. */
 #define MAX_LIST 512
 typedef struct hello_info {
@@ -1486,15 +1467,6 @@ static int ja3_string(const hello_info *hi, text *t) {
     putf(t, "%u", hi->ecpf[i]);
   }
   return (int)t->len;
-}
-
-/* Hex digest of d (n bytes) by md, its first `digits` digits, into t. */
-static int put_digest(text *t, const EVP_MD *md, const char *d, size_t n, size_t digits) {
-  unsigned char h[EVP_MAX_MD_SIZE];
-  unsigned hl = 0, i;
-  if (!EVP_Digest(d, n, h, &hl, md, NULL)) return 0;
-  for (i = 0; i < hl && 2 * i < digits; i++) putf(t, "%02x", h[i]);
-  return 1;
 }
 
 /* The text of f (with room for any length) hashed into out. */

@@ -17,9 +17,7 @@ local spack, sunpack = string.pack, string.unpack
 
 local M = {}
 
-local function is_packet(x)
-  return type(x) == "userdata" and pcall(function() return x.layer_count end)
-end
+local is_packet = require("stackforge.options").is_packet
 
 -- The packets an argument stands for: a packet (its implicit sets
 -- expanded, as Scapy's `for p in pkt`), a PacketList or a table of them.

@@ -8,9 +8,7 @@
 -- second's offset.
 local M = {}
 
-local function is_packet(x)
-  return type(x) == "userdata" and pcall(function() return x.layer_count end)
-end
+local is_packet = require("stackforge.options").is_packet
 
 -- the bytes of a packet or a string; fname names the caller in errors
 local function bytes_of(fname, x, n)

@@ -11,18 +11,7 @@ local M = {}
 
 local sunpack, spack = string.unpack, string.pack
 
--- at the line that called fname (depth: how far below fname the caller of
--- argerror is; 0 when fname calls it)
-local function argerror(fname, i, expected, x, depth)
-  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(i, fname, expected,
-    type(x) == "userdata" and tostring(x) or type(x)), 3 + (depth or 0))
-end
-
-local function is_packet(x)
-  if type(x) ~= "userdata" then return false end
-  local ok, n = pcall(function() return x.layer_count end)
-  return ok and math.type(n) == "integer"
-end
+local argerror, is_packet = options.argerror, options.is_packet
 
 -- the options of fname (nil or a table), checked by stackforge.options
 local function check_options(fname, opts, spec)

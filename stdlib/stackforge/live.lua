@@ -11,11 +11,7 @@ local M = {}
 
 -- ---- options ---------------------------------------------------------------------
 
-local function is_packet(v)
-  if type(v) ~= "userdata" then return false end
-  local ok, n = pcall(function() return v.layer_count end)
-  return ok and math.type(n) == "integer"
-end
+local is_packet = require("stackforge.options").is_packet
 
 local function typename(v)
   return is_packet(v) and "Packet" or type(v)

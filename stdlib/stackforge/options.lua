@@ -2,7 +2,8 @@
 -- capture functions (stackforge.capture) and anonymize_pcap use it: an
 -- unknown key is an error that names the valid keys; a value of the wrong
 -- type or range is an error that names the key, what it takes and what it
--- got.  Errors point at the line that called the public function.
+-- got.  Errors point at the line that called the public function.  It
+-- also holds the one check of a positional argument (argerror, is_packet).
 local M = {}
 
 -- A kind is "boolean", "string", "function", "table", "number" (a number
@@ -82,6 +83,50 @@ function M.check(what, t, spec, level, noun)
         or ("%s: option '%s'"):format(what, k)
       error(("%s expected %s, got %s"):format(name, want(kind), M.show(v)), level)
     end
+  end
+end
+
+--- argerror(fname, i, expected, x [, depth]): "bad argument #i to 'fname'
+--- (expected expected, got <type>)" at the line that called fname; depth
+--- counts the calls between fname and this one (0: fname calls it).
+function M.argerror(fname, i, expected, x, depth)
+  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(i, fname, expected,
+    type(x) == "userdata" and tostring(x) or type(x)), 3 + (depth or 0))
+end
+
+--- is_packet(x): x is a Packet (a userdata that counts its layers)
+function M.is_packet(x)
+  if type(x) ~= "userdata" then return false end
+  local ok, n = pcall(function() return x.layer_count end)
+  return ok and math.type(n) == "integer"
+end
+
+--- chunks_of(fname, src [, depth]): a source of stream bytes, a string or
+--- a function returning chunks until nil (conv:chunks("forward")), as
+--- such a function; anything else is fname's bad argument #1 (depth as
+--- argerror's)
+function M.chunks_of(fname, src, depth)
+  if type(src) == "string" then
+    local done = false
+    return function()
+      if done then return nil end
+      done = true
+      return src
+    end
+  end
+  if type(src) ~= "function" then M.argerror(fname, 1, "string or chunk iterator", src, (depth or 0) + 1) end
+  return src
+end
+
+--- fingerprint(fname, first, second): the function fname(p) -> p[first],
+--- p[second] of a packet's computed values (JA3's hash and string, say);
+--- nil when p has no first
+function M.fingerprint(fname, first, second)
+  return function(p)
+    if not M.is_packet(p) then M.argerror(fname, 1, "packet", p) end
+    local v = p[first]
+    if v == nil then return nil end
+    return v, p[second]
   end
 end
 

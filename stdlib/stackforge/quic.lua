@@ -5,16 +5,12 @@
 local core = require("stackforge.core")
 local layers = require("stackforge.layers")
 local options = require("stackforge.options")
-local is_packet = require("stackforge.live").is_packet
 
 local M = {}
 
 local spack = string.pack
 
-local function argerror(fname, i, expected, x)
-  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(i, fname, expected,
-    type(x) == "userdata" and tostring(x) or type(x)), 3)
-end
+local argerror, is_packet = options.argerror, options.is_packet
 
 local INITIAL = layers.QUIC_Initial.kind
 local PROTECTED = layers.QUIC_Protected.kind

@@ -2,53 +2,17 @@
 -- and computes hassh): the fingerprints as functions of a packet, and the
 -- messages of a reassembled stream.  docs/ssh.md says how to use them.
 local core = require("stackforge.core")
+local options = require("stackforge.options")
 
 local M = {}
 
 local sunpack = string.unpack
 
-local function argerror(fname, i, expected, x)
-  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(i, fname, expected,
-    type(x) == "userdata" and tostring(x) or type(x)), 3)
-end
-
-local function is_packet(x)
-  if type(x) ~= "userdata" then return false end
-  local ok, n = pcall(function() return x.layer_count end)
-  return ok and math.type(n) == "integer"
-end
-
 -- hassh(pkt) -> MD5 hex, the algorithms string (kex;enc;mac;comp, client
 -- to server) of the first KEXINIT; nil when pkt has none
-function M.hassh(p)
-  if not is_packet(p) then argerror("hassh", 1, "packet", p) end
-  local h = p.hassh
-  if h == nil then return nil end
-  return h, p.hassh_algorithms
-end
-
+M.hassh = options.fingerprint("hassh", "hassh", "hassh_algorithms")
 -- hassh_server(pkt) -> the same with the server-to-client lists
-function M.hassh_server(p)
-  if not is_packet(p) then argerror("hassh_server", 1, "packet", p) end
-  local h = p.hassh_server
-  if h == nil then return nil end
-  return h, p.hassh_server_algorithms
-end
-
--- A source of stream bytes: a string, or a function returning chunks
--- until nil (conv:chunks("forward")).
-local function chunks_of(src)
-  if type(src) == "string" then
-    local done = false
-    return function()
-      if done then return nil end
-      done = true
-      return src
-    end
-  end
-  if type(src) ~= "function" then argerror("ssh_messages", 1, "string or chunk iterator", src) end
-  return src
-end
+M.hassh_server = options.fingerprint("hassh_server", "hassh_server", "hassh_server_algorithms")
 
 -- The messages of one direction of a reassembled SSH stream, one Packet
 -- each with its offset in the stream: the version line (SSHVersion), the
@@ -57,7 +21,7 @@ end
 -- encrypted).  A packet cut by the stream's end comes last, truncated.
 --   for m, off in ssh_messages(conv.reassembled_forward) do ... end
 function M.ssh_messages(src)
-  local next_chunk = chunks_of(src)
+  local next_chunk = options.chunks_of("ssh_messages", src)
   local buf, pos, base, eof, state = "", 1, 0, false, "version"
   local function take(n, proto)
     local m, off = buf:sub(pos, pos + n - 1), base + pos - 1

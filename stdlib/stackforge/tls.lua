@@ -4,53 +4,22 @@
 -- messages read from reassembled streams.  docs/tls.md says how to use them.
 local core = require("stackforge.core")
 local layers = require("stackforge.layers")
+local options = require("stackforge.options")
 
 local M = {}
 
 local sunpack = string.unpack
 
--- "bad argument #1 to 'ja3' (packet expected, got number)", at the caller's line
-local function argerror(fname, i, expected, x)
-  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(i, fname, expected,
-    type(x) == "userdata" and tostring(x) or type(x)), 3)
-end
-
-local function is_packet(x)
-  if type(x) ~= "userdata" then return false end
-  local ok, n = pcall(function() return x.layer_count end)
-  return ok and math.type(n) == "integer"
-end
-
-local function check_packet(fname, p)
-  if not is_packet(p) then argerror(fname, 1, "packet", p) end
-  return p
-end
+local argerror, is_packet = options.argerror, options.is_packet
 
 -- ---- fingerprints -------------------------------------------------------------------------
 
 -- ja3(pkt) -> MD5 hex, JA3 string (nil: no ClientHello in pkt)
-function M.ja3(p)
-  check_packet("ja3", p)
-  local s = p.ja3
-  if s == nil then return nil end
-  return p.ja3_hash, s
-end
-
+M.ja3 = options.fingerprint("ja3", "ja3_hash", "ja3")
 -- ja3s(pkt) -> MD5 hex, JA3S string (nil: no ServerHello)
-function M.ja3s(p)
-  check_packet("ja3s", p)
-  local s = p.ja3s
-  if s == nil then return nil end
-  return p.ja3s_hash, s
-end
-
+M.ja3s = options.fingerprint("ja3s", "ja3s_hash", "ja3s")
 -- ja4(pkt) -> JA4, JA4_r (nil: no ClientHello)
-function M.ja4(p)
-  check_packet("ja4", p)
-  local s = p.ja4
-  if s == nil then return nil end
-  return s, p.ja4_r
-end
+M.ja4 = options.fingerprint("ja4", "ja4", "ja4_r")
 
 -- ---- tls_info ------------------------------------------------------------------------------
 
@@ -202,35 +171,21 @@ end
 
 -- ---- streams --------------------------------------------------------------------------------
 
--- A source of stream bytes: a string, or a function returning chunks
--- until nil (conv:chunks("forward")).
-local function chunks_of(fname, src)
-  if type(src) == "string" then
-    local done = false
-    return function()
-      if done then return nil end
-      done = true
-      return src
-    end
-  end
-  if type(src) ~= "function" then argerror(fname, 1, "string or chunk iterator", src) end
-  return src
-end
-
 -- Does s hold a record header at i?
 local function record_at(s, i)
   local t, major, minor = s:byte(i, i + 2)
   return t and t >= 20 and t <= 24 and major == 3 and minor and minor <= 4
 end
 
--- The records of a reassembled stream, one Packet each (parsed from the
+-- The records of a reassembled stream (a string, or a function returning
+-- chunks until nil: conv:chunks("forward")), one Packet each (parsed from the
 -- TLS record on: TLS / TLSClientHello / ...), with its offset in the
 -- stream; a record cut by the stream's end comes last, truncated.  Stops
 -- at bytes that are no record (a stream joined mid-record).
 --   for rec, off in tls_records(conv.reassembled_forward) do ... end
 --   for rec in tls_records(conv:chunks("forward")) do ... end
-function M.tls_records(src)
-  local next_chunk = chunks_of("tls_records", src)
+local function records(fname, src)
+  local next_chunk = options.chunks_of(fname, src, 1)
   local buf, pos, base, eof = "", 1, 0, false
   return function()
     while true do
@@ -261,6 +216,11 @@ function M.tls_records(src)
   end
 end
 
+function M.tls_records(src)
+  local it = records("tls_records", src)
+  return it  -- not a tail call: a bad src is the caller's line
+end
+
 -- The constructor a bare handshake message parses from.
 local MESSAGES = {[1] = "TLSClientHello", [2] = "TLSServerHello", [4] = "TLSNewSessionTicket",
   [8] = "TLSEncryptedExtensions", [11] = "TLSCertificate", [12] = "TLSServerKeyExchange",
@@ -281,7 +241,7 @@ end
 -- the records they are split over, up to the ChangeCipherSpec after
 -- which they are encrypted.
 function M.tls_handshakes(src)
-  local records = M.tls_records(src)
+  local next_record = records("tls_handshakes", src)
   local buf, done = "", false
   return function()
     while true do
@@ -294,7 +254,7 @@ function M.tls_handshakes(src)
         end
       end
       if done then return nil end
-      local rec = records()
+      local rec = next_record()
       if rec == nil then
         done = true
       else

@@ -13,55 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "io/io.h"
+#include "capframes.h"
 #include "sf.h"
-
-static double clock_now(clockid_t which) {
-  struct timespec ts;
-  clock_gettime(which, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-typedef struct frames {
-  uint8_t *data;
-  size_t n, cap, bytes;
-  size_t *off, *len;
-} frames;
-
-static int add(frames *f, const uint8_t *d, size_t len) {
-  if (f->n == f->cap) {
-    f->cap = f->cap ? 2 * f->cap : 1024;
-    f->off = realloc(f->off, f->cap * sizeof *f->off);
-    f->len = realloc(f->len, f->cap * sizeof *f->len);
-    if (!f->off || !f->len) return -1;
-  }
-  {
-    uint8_t *nd = realloc(f->data, f->bytes + len);
-    if (!nd) return -1;
-    f->data = nd;
-  }
-  memcpy(f->data + f->bytes, d, len);
-  f->off[f->n] = f->bytes;
-  f->len[f->n++] = len;
-  f->bytes += len;
-  return 0;
-}
-
-static int load(frames *f, const char *path) {
-  char err[256];
-  sf_reader *r = sf_reader_open(path, err, sizeof err);
-  sf_rec rec;
-  int rc;
-  if (!r) return fprintf(stderr, "%s\n", err), -1;
-  memset(f, 0, sizeof *f);
-  while ((rc = sf_reader_next(r, &rec)) == SF_IO_REC)
-    if (add(f, rec.data, rec.caplen)) return -1;
-  if (rc == SF_IO_ERR) fprintf(stderr, "%s\n", sf_reader_error(r));
-  sf_reader_close(r);
-  return rc == SF_IO_ERR ? -1 : 0;
-}
 
 typedef struct ids {
   int ether, initial, sni, name;
@@ -107,7 +61,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   sf_init();
-  if (load(&f, argv[1]) || !f.n) return 1;
+  if (frames_load(&f, argv[1])) return 1;
   id.ether = sf_linktype_proto(1, NULL, 0);
   id.initial = sf_proto_find("QUIC_Initial");
   id.sni = sf_proto_find("TLS_Ext_ServerName");
@@ -126,14 +80,14 @@ int main(int argc, char **argv) {
   }
   if (named != f.n) return fprintf(stderr, "%llu of %zu Initials opened\n", (unsigned long long)named, f.n), 1;
   sum = 0;
-  t0 = clock_now(CLOCK_MONOTONIC);
-  c0 = clock_now(CLOCK_THREAD_CPUTIME_ID);
+  t0 = mono_now();
+  c0 = cpu_now();
   do {
     sum += pass(&p, &q, &f, &id);
     n += f.n;
-    el = clock_now(CLOCK_MONOTONIC) - t0;
+    el = mono_now() - t0;
   } while (el < secs);
-  cpu = clock_now(CLOCK_THREAD_CPUTIME_ID) - c0;
+  cpu = cpu_now() - c0;
   sf_pkt_free(&q);
   sf_pkt_free(&p);
   fprintf(stderr, "%zu initials x %llu passes, %.3f s, checksum %llu\n", f.n,

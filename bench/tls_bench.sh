@@ -10,42 +10,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
-runs=${2:-3} hellos=${3:-200000}
-root=$(dirname "$here")
-export LUA_PATH="$root/stdlib/?.lua;$root/stdlib/?/init.lua;;"
-export LUA_CPATH="$build/?.so;$build/bench/?.so;;"
+runs=${2:-3} hellos=${3:-200000} name=tls
+. "$here/compare.sh"
 cmake --build "$build" --target tls_bench benchclock sflua >/dev/null
 cap="$build/bench/tls_hellos.pcap"
 [[ -s $cap ]] || "$build/sflua" "$here/gen_tls.lua" "$cap" "$hellos"
-n=$(TLS_CAP="$cap" "$build/sflua" -e "local n=0 for _ in PcapReader(os.getenv('TLS_CAP')) do n=n+1 end print(n)")
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-declare -A wall cpu
-collect() {  # NAME KIND values...: the median of this run's lines
-  for _ in $(seq "$runs"); do "$@" 2>/dev/null; done >"$build/bench/tls_runs.txt"
-  for name in $(awk '{print $2}' "$build/bench/tls_runs.txt" | sort -u); do
-    wall[$name]=$(awk -v k="$name" '$1=="RESULT" && $2==k {print $3}' "$build/bench/tls_runs.txt" | median)
-    cpu[$name]=$(awk -v k="$name" '$1=="CPU" && $2==k {print $3}' "$build/bench/tls_runs.txt" | median)
-  done
-}
+n=$(count_frames "$cap")
 collect "$build/bench/tls_bench" "$cap" 1.5
 collect "$build/sflua" "$here/tls_sni.lua" "$cap" 1.5
-if command -v tshark >/dev/null; then
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %U" tshark -n -r "$cap" -T fields \
-      -e tls.handshake.extensions_server_name 2>&1 >/dev/null | tail -1
-  done >"$build/bench/tls_tshark.txt"
-  wall[tshark]=$(awk -v n="$n" '{printf "%.0f\n", n / $1}' "$build/bench/tls_tshark.txt" | median)
-  cpu[tshark]=$(awk -v n="$n" '{printf "%.0f\n", n / $2}' "$build/bench/tls_tshark.txt" | median)
-fi
+tshark_rate tshark "$n" "$cap" -T fields -e tls.handshake.extensions_server_name
 echo "capture: $cap ($n ClientHellos), median of $runs runs; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-34s %14s %14s %10s %10s\n" figure "wall /s" "CPU /s" "x tshark" "x (CPU)"
-for k in c_tls_sni_frames c_tls_sni_records lua_tls_sni tshark; do
-  [[ -n ${wall[$k]:-} ]] || continue
-  rw=- rc=-
-  if [[ -n ${wall[tshark]:-} && $k != tshark ]]; then
-    rw=$(awk -v a="${wall[$k]}" -v b="${wall[tshark]}" 'BEGIN{printf "%.0fx", a/b}')
-    rc=$(awk -v a="${cpu[$k]}" -v b="${cpu[tshark]}" 'BEGIN{printf "%.0fx", a/b}')
-  fi
-  printf "%-34s %14s %14s %10s %10s\n" "$k" "${wall[$k]}" "${cpu[$k]}" "$rw" "$rc"
-done
+report 34 c_tls_sni_frames:tshark c_tls_sni_records:tshark lua_tls_sni:tshark tshark

@@ -1,32 +1,16 @@
 -- tls_sni.lua: the SNI of every ClientHello of a capture, from Lua
 -- (bench/tls_bench.sh): whole passes of
 --   for p in PcapReader(f) do local s = p.servername ... end
--- until SECS have passed.  Prints "RESULT lua_tls_sni <hellos/s>" (wall
--- clock) and "CPU lua_tls_sni <hellos/s>" (per second of CPU time).
+-- until SECS have passed (benchpass.lua).  Prints "RESULT lua_tls_sni
+-- <hellos/s>" (wall clock) and "CPU lua_tls_sni <hellos/s>".
 --   sflua bench/tls_sni.lua CAPTURE [SECS]
 local sf = require("stackforge")
-local clock = require("benchclock")
 local path, secs = arg[1], tonumber(arg[2] or 1.5)
 
-local function pass()
-  local n, bytes = 0, 0
+require("benchpass")("lua_tls_sni", "hellos", secs, function()
+  local n = 0
   for p in sf.PcapReader(path) do
-    local s = p.servername
-    if s then
-      n = n + 1
-      bytes = bytes + #s
-    end
+    if p.servername then n = n + 1 end
   end
-  return n, bytes
-end
-
-local n, total = pass(), 0  -- warm-up: the mapping, the caches
-local t0, c0, el = clock.now(), os.clock(), 0
-repeat
-  total = total + (pass())
-  el = clock.now() - t0
-until el >= secs
-local cpu = os.clock() - c0
-io.stderr:write(("lua: %d hellos a pass, %.2f s\n"):format(n, el))
-print(("RESULT lua_tls_sni %.0f"):format(total / el))
-print(("CPU lua_tls_sni %.0f"):format(total / cpu))
+  return n
+end)

@@ -11,52 +11,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
-#include "io/io.h"
+#include "capframes.h"
 #include "sf.h"
-
-typedef struct frames {
-  uint8_t *data;
-  size_t *off, *len, n, cap;
-  int linktype;
-} frames;
-
-static double mono_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* every record of the capture, copied into one buffer */
-static int load(frames *f, const char *path) {
-  char err[256];
-  sf_reader *r = sf_reader_open(path, err, sizeof err);
-  sf_rec rec;
-  size_t used = 0, room = 1 << 20;
-  if (!r) {
-    fprintf(stderr, "%s\n", err);
-    return -1;
-  }
-  memset(f, 0, sizeof *f);
-  f->data = malloc(room);
-  f->linktype = sf_reader_linktype(r);
-  while (sf_reader_next(r, &rec) == 1) {
-    if (used + rec.caplen > room) f->data = realloc(f->data, room *= 2);
-    if (f->n == f->cap) {
-      f->cap = f->cap ? f->cap * 2 : 1024;
-      f->off = realloc(f->off, f->cap * sizeof *f->off);
-      f->len = realloc(f->len, f->cap * sizeof *f->len);
-    }
-    memcpy(f->data + used, rec.data, rec.caplen);
-    f->off[f->n] = used;
-    f->len[f->n++] = rec.caplen;
-    used += rec.caplen;
-  }
-  sf_reader_close(r);
-  return f->n ? 0 : -1;
-}
 
 static uint64_t pass(sf_pkt *p, const frames *f, int first, uint64_t *layers) {
   uint64_t sum = 0;
@@ -85,7 +42,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   sf_init();
-  if (load(&f, argv[1]) != 0) return 1;
+  if (frames_load(&f, argv[1])) return 1;
   first = sf_linktype_proto(f.linktype, NULL, 0);
   sf_pkt_init(&p);
   sum += pass(&p, &f, first, &layers);  /* warm-up */

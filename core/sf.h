@@ -551,6 +551,8 @@ static inline int sf_table_fast(int tab, uint64_t v) {
    sf_field.codec) registered here; the binding shows and takes the text.
    to_text may read the packet around the field: a compressed DNS name
    points back into its message. */
+#define SF_CODEC_ROOM 256
+
 typedef struct sf_codec {
   const char *name;
   /* the text of the bytes d[0..n) of field fi of layer li of p, into out
@@ -558,7 +560,8 @@ typedef struct sf_codec {
   int (*to_text)(const sf_pkt *p, int li, int fi, const uint8_t *d, size_t n,
                  char *out, size_t cap);
   /* the bytes of the text s (n bytes) into out (cap): their length, or < 0
-     (SF_E_VALUE) if s is not one */
+     (SF_E_VALUE) if s is not one, SF_E_TOOBIG if they need more than cap
+     (callers offer n + SF_CODEC_ROOM bytes first, then more) */
   int (*from_text)(const char *s, size_t n, uint8_t *out, size_t cap);
   const char *expected;    /* what from_text takes, for errors */
   /* the text as Wireshark shows it, where it differs (display filters and

@@ -111,22 +111,10 @@ static int core_codec_text(lua_State *L) {
 
 static int core_codec_bytes(lua_State *L) {
   const sf_codec *c = codec_arg(L);
-  size_t n, cap = 4096;
+  size_t n;
   const char *s = luaL_checklstring(L, 2, &n);
-  for (;;) {
-    uint8_t *out = lua_newuserdatauv(L, cap, 0);
-    int r = c->from_text ? c->from_text(s, n, out, cap) : SF_E_VALUE;
-    if (r >= 0) {
-      lua_pushlstring(L, (const char *)out, (size_t)r);
-      return 1;
-    }
-    if (r != SF_E_TOOBIG || cap >= SF_MAX_LEN) {
-      luaL_pushfail(L);
-      return 1;
-    }
-    cap *= 4;
-    lua_pop(L, 1);
-  }
+  if (lsf_codec_bytes(L, c, s, n, SF_MAX_LEN) < 0) luaL_pushfail(L);
+  return 1;
 }
 
 static const luaL_Reg core_funcs[] = {

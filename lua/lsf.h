@@ -108,6 +108,8 @@ void lsf_class(lua_State *L, const char *tname, const luaL_Reg *meta,
 
 void lsf_push_field(lua_State *L, const sf_pkt *p, int li, int fi);
 void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *v);
+int lsf_codec_bytes(lua_State *L, const sf_codec *c, const char *s, size_t n,
+                    size_t max);
 /* computed value pp of layer li as a string, nil when the layer has none */
 void lsf_push_prop(lua_State *L, const sf_pkt *p, int li, const sf_prop *pp);
 void lsf_call_codec(lua_State *L, const sf_proto *pr, const sf_field *f,

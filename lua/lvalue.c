@@ -226,9 +226,12 @@ void lsf_push_value(lua_State *L, const sf_field *f, const sf_val *vp) {
 static int bad_value(lua_State *L, const sf_pkt *p, int li, int fi,
                      int validx, const char *expected) {
   const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  size_t n;
+  const char *v = luaL_tolstring(L, validx, &n);
+  if (n > 80)  /* a long value: its start says which */
+    v = lua_pushfstring(L, "%s... (%I bytes)", lua_pushlstring(L, v, 60), (lua_Integer)n);
   return luaL_error(L, "%s.%s: bad value %s (expected %s)", pr->name,
-                    pr->fields[fi].name, luaL_tolstring(L, validx, NULL),
-                    expected);
+                    pr->fields[fi].name, v, expected);
 }
 
 static int to_uint(lua_State *L, const sf_proto *pr, int fi, int idx,
@@ -278,16 +281,34 @@ static const char *expected(const sf_proto *pr, int fi) {
   }
 }
 
+/* The bytes codec c makes of the text s (n bytes, at most max of them),
+   pushed: 0, or < 0 (nothing pushed) when s is not a text of c.  Room for
+   n + SF_CODEC_ROOM first (sf.h), more while the codec says too big. */
+int lsf_codec_bytes(lua_State *L, const sf_codec *c, const char *s, size_t n,
+                    size_t max) {
+  size_t cap = n + SF_CODEC_ROOM < max ? n + SF_CODEC_ROOM : max;
+  for (;;) {
+    uint8_t *out = lua_newuserdatauv(L, cap, 0);
+    int r = c->from_text ? c->from_text(s, n, out, cap) : SF_E_VALUE;
+    if (r >= 0) {
+      lua_pushlstring(L, (const char *)out, (size_t)r);
+      lua_remove(L, -2);
+      return 0;
+    }
+    lua_pop(L, 1);
+    if (r != SF_E_TOOBIG || cap >= max) return r;
+    cap = cap < max / 4 ? cap * 4 : max;
+  }
+}
+
 /* The text at validx as the bytes the engine's codec makes of it, which
    replace it on the stack (they must live until the field is set). */
 static int text_val(lua_State *L, const sf_field *f, const sf_codec *c,
                     int validx, sf_val *v) {
-  uint8_t out[512];
-  size_t n, cap = f->bits && f->bits / 8u < sizeof out ? f->bits / 8u : sizeof out;
+  size_t n;
   const char *s = lua_tolstring(L, validx, &n);
-  int len = c->from_text ? c->from_text(s, n, out, cap) : SF_E_VALUE;
-  if (len < 0) return SF_E_VALUE;
-  lua_pushlstring(L, (const char *)out, (size_t)len);
+  if (lsf_codec_bytes(L, c, s, n, f->bits ? f->bits / 8u : SF_MAX_LEN) < 0)
+    return SF_E_VALUE;
   lua_replace(L, validx);
   v->p = (const uint8_t *)lua_tolstring(L, validx, &v->n);
   return SF_OK;

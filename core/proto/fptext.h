@@ -7,6 +7,7 @@
 #define SF_PROTO_FPTEXT_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <openssl/evp.h>
 
@@ -40,6 +41,27 @@ static inline int put_digest(text *t, const EVP_MD *md, const void *d, size_t n,
   if (!EVP_Digest(d, n, h, &hl, md, NULL)) return 0;
   for (i = 0; i < hl && 2 * i < digits; i++) putf(t, "%02x", h[i]);
   return 1;
+}
+
+/* The text f writes of ud, of any length, hashed by md into o: f writes
+   into a buffer on the stack, and again into one of the length it said
+   when that was short.  The digits written, or -1. */
+static inline int put_hashed(text *o, int (*f)(const void *ud, text *t), const void *ud,
+                             const EVP_MD *md, size_t digits) {
+  char small[1024], *s = small;
+  text t = {small, sizeof small, 0};
+  int n = f(ud, &t), ok;
+  if (n < 0) return -1;
+  if ((size_t)n >= sizeof small) {
+    if (!(s = malloc((size_t)n + 1))) return -1;
+    t.out = s;
+    t.cap = (size_t)n + 1;
+    t.len = 0;
+    f(ud, &t);
+  }
+  ok = put_digest(o, md, s, (size_t)n, digits);
+  if (s != small) free(s);
+  return ok ? (int)o->len : -1;
 }
 
 #endif

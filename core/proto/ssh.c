@@ -467,17 +467,24 @@ static const sf_wsfield dhreply_ws[] = {
 
 /* ---- HASSH ------------------------------------------------------------------------------ */
 
+/* Which side's hassh text of which packet's layer. */
+typedef struct hassh_of {
+  const sf_pkt *p;
+  int li, server;
+} hassh_of;
+
 /* hassh: kex;encryption;mac;compression of the client's side (server:
    the server's), as Salesforce defines it and Wireshark computes it */
-static int hassh_string(const sf_pkt *p, int li, int server, text *t) {
+static int hassh_string(const void *ud, text *t) {
   static const int client_lists[] = {K_KEX, K_ENC_CS, K_MAC_CS, K_COMP_CS};
   static const int server_lists[] = {K_KEX, K_ENC_SC, K_MAC_SC, K_COMP_SC};
-  const int *lists = server ? server_lists : client_lists;
+  const hassh_of *h = ud;
+  const int *lists = h->server ? server_lists : client_lists;
   int i;
   for (i = 0; i < 4; i++) {
     sf_val v;
     const uint8_t *nul;
-    if (sf_field_get(p, li, lists[i], &v) != SF_OK) return -1;
+    if (sf_field_get(h->p, h->li, lists[i], &v) != SF_OK) return -1;
     if ((nul = memchr(v.p, 0, v.n)) != NULL) v.n = (size_t)(nul - v.p);  /* text ends there */
     if (i) put(t, ";", 1);
     put(t, v.p, v.n);
@@ -486,21 +493,21 @@ static int hassh_string(const sf_pkt *p, int li, int server, text *t) {
 }
 
 static int hassh_hash(const sf_pkt *p, int li, int server, char *out, size_t cap) {
-  char buf[4096];
-  text t = {buf, sizeof buf, 0};
+  hassh_of h = {p, li, server};
   text o = {out, cap, 0};
-  if (hassh_string(p, li, server, &t) < 0 || t.len >= sizeof buf) return -1;
-  return put_digest(&o, EVP_md5(), buf, t.len, 32) ? (int)o.len : -1;
+  return put_hashed(&o, hassh_string, &h, EVP_md5(), 32);
 }
 
 static int hassh_algs_text(const sf_pkt *p, int li, char *out, size_t cap) {
+  hassh_of h = {p, li, 0};
   text t = {out, cap, 0};
-  return hassh_string(p, li, 0, &t);
+  return hassh_string(&h, &t);
 }
 
 static int hassh_server_algs_text(const sf_pkt *p, int li, char *out, size_t cap) {
+  hassh_of h = {p, li, 1};
   text t = {out, cap, 0};
-  return hassh_string(p, li, 1, &t);
+  return hassh_string(&h, &t);
 }
 
 static int hassh_text(const sf_pkt *p, int li, char *out, size_t cap) {

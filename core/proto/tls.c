@@ -1453,7 +1453,8 @@ static void put_list(text *t, const uint16_t *v, size_t n, const char *fmt, cons
 }
 
 /* JA3: version,ciphers,extensions,groups,point formats, in decimal */
-static int ja3_string(const hello_info *hi, text *t) {
+static int ja3_string(const void *ud, text *t) {
+  const hello_info *hi = ud;
   size_t i;
   putf(t, "%u,", hi->version);
   put_list(t, hi->ciphers, hi->nciphers, "%u", "-");
@@ -1470,21 +1471,10 @@ static int ja3_string(const hello_info *hi, text *t) {
 }
 
 /* The text of f (with room for any length) hashed into out. */
-static int hashed(int (*f)(const hello_info *, text *), const hello_info *hi,
+static int hashed(int (*f)(const void *, text *), const hello_info *hi,
                   const EVP_MD *md, size_t digits, char *out, size_t cap) {
-  char small[1024], *s = small;
-  text t = {small, sizeof small, 0}, o = {out, cap, 0};
-  int n = f(hi, &t), ok;
-  if ((size_t)n >= sizeof small) {
-    if (!(s = malloc((size_t)n + 1))) return -1;
-    t.out = s;
-    t.cap = (size_t)n + 1;
-    t.len = 0;
-    f(hi, &t);
-  }
-  ok = put_digest(&o, md, s, (size_t)n, digits);
-  if (s != small) free(s);
-  return ok ? (int)o.len : -1;
+  text o = {out, cap, 0};
+  return put_hashed(&o, f, hi, md, digits);
 }
 
 static int ja3_text(const sf_pkt *p, int li, char *out, size_t cap) {
@@ -1562,7 +1552,8 @@ static void ja4_a(const hello_info *hi, text *t) {
 }
 
 /* part b's input: the cipher suites sorted, 4 hex digits each */
-static int ja4_b_raw(const hello_info *hi, text *t) {
+static int ja4_b_raw(const void *ud, text *t) {
+  const hello_info *hi = ud;
   uint16_t s[MAX_LIST];
   memcpy(s, hi->ciphers, hi->nciphers * sizeof *s);
   qsort(s, hi->nciphers, sizeof *s, cmp_u16);
@@ -1572,7 +1563,8 @@ static int ja4_b_raw(const hello_info *hi, text *t) {
 
 /* part c's input: the extensions but SNI and ALPN sorted, then the
    signature algorithms as sent */
-static int ja4_c_raw(const hello_info *hi, text *t) {
+static int ja4_c_raw(const void *ud, text *t) {
+  const hello_info *hi = ud;
   uint16_t s[MAX_LIST];
   size_t i, n = 0;
   for (i = 0; i < hi->nexts; i++)
@@ -1587,7 +1579,7 @@ static int ja4_c_raw(const hello_info *hi, text *t) {
 }
 
 /* a hashed part: 12 hex digits of SHA-256, or zeros for an empty list */
-static void ja4_hashed(int (*raw)(const hello_info *, text *), const hello_info *hi,
+static void ja4_hashed(int (*raw)(const void *, text *), const hello_info *hi,
                        size_t count, text *t) {
   char h[16];
   if (!count || hashed(raw, hi, EVP_sha256(), 12, h, sizeof h) != 12) {
@@ -1634,7 +1626,8 @@ static int server_info(const sf_pkt *p, int li, hello_info *hi) {
   return 1;
 }
 
-static int ja3s_string(const hello_info *hi, text *t) {
+static int ja3s_string(const void *ud, text *t) {
+  const hello_info *hi = ud;
   putf(t, "%u,", hi->version);
   putf(t, "%u,", hi->ciphers[0]);
   put_list(t, hi->exts, hi->nexts, "%u", "-");

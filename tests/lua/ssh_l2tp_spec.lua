@@ -58,6 +58,22 @@ describe("SSH", function()
     assert.are.equal("curve25519-sha256,ext-info-c;aes128-ctr;hmac-sha2-256;none", p.hassh_algorithms)
   end)
 
+  it("hashes algorithm lists of any length (hassh of a 6 kB KEXINIT)", function()
+    local algs = {}
+    for i = 1, 300 do algs[i] = ("kex-algorithm-%04d"):format(i) end
+    local k = sf.SSH() / sf.SSHKexInit{kex_algorithms = table.concat(algs, ",")} / sf.SSHPadding()
+    local p = sf.Packet((sf.IP() / sf.TCP{sport = 40000} / k):bytes(), {proto = "IP"})
+    local hash, text = sf.hassh(p)
+    assert.is_true(#text > 5000)
+    local name = os.tmpname()
+    local f = assert(io.open(name, "wb"))
+    f:write(text)
+    f:close()
+    local md5 = io.popen("openssl dgst -md5 -r " .. name):read("l"):match("^(%x+)")
+    os.remove(name)
+    assert.are.equal(md5, hash)
+  end)
+
   it("finds a version line on any port, binary packets on port 22 only", function()
     local v = sf.Packet((sf.IP() / sf.TCP{sport = 1, dport = 2222} / "SSH-2.0-x\r\n"):bytes(), {proto = "IP"})
     assert.are.equal("IP/TCP/SSHVersion", names(v))

@@ -193,6 +193,9 @@ describe("DNS building", function()
     assert.error_matches(function() return sf.DNSQR{qname = ("a"):rep(64) .. ".com"} end,
       "DNSQR.qname: bad value .* %(expected a domain name")
     assert.error_matches(function() return sf.DNSQR{qname = "a..b"} end, "DNSQR.qname: bad value")
+    local long = ("a"):rep(300) .. ".com"  -- a long value: shown by its start and length
+    assert.error_matches(function() return sf.DNSQR{qname = long} end,
+      "DNSQR.qname: bad value " .. ("a"):rep(60) .. "%.%.%. %(304 bytes%) %(expected a domain name")
     assert.error_matches(function() return sf.DNSRR{type = "A", rdata = "1.2.3"} end,
       "DNSRR.rdata: bad value 1.2.3 %(expected an IPv4 address")
     assert.error_matches(function() return sf.DNS{an = 5} end,

@@ -299,22 +299,32 @@ static int names_source(const sf_proto *pr, int fi) {
   return source_cache[h].src;
 }
 
+/* A byte Python's repr of bytes shows as itself (q: the quote used) */
+static int printable(unsigned c, char q) {
+  return c >= 32 && c < 127 && c != '\\' && c != (unsigned char)q;
+}
+
 /* Python's repr of bytes: b'..' */
 static void put_pybytes(obuf *b, const uint8_t *d, size_t n) {
+  static const char hex[] = "0123456789abcdef";
   int dq = memchr(d, '\'', n) && !memchr(d, '"', n);
-  char q = dq ? '"' : '\'', tmp[8];
-  size_t i;
+  char q = dq ? '"' : '\'', tmp[4] = {'\\'};
+  size_t i, run;
   put(b, "b", 1);
   put(b, &q, 1);
-  for (i = 0; i < n; i++) {
+  for (i = 0; i < n; i += run) {
     unsigned c = d[i];
-    if (c == '\\' || c == (unsigned)q) snprintf(tmp, sizeof tmp, "\\%c", c);
-    else if (c == '\t') strcpy(tmp, "\\t");
-    else if (c == '\n') strcpy(tmp, "\\n");
-    else if (c == '\r') strcpy(tmp, "\\r");
-    else if (c < 32 || c >= 127) snprintf(tmp, sizeof tmp, "\\x%02x", c);
-    else snprintf(tmp, sizeof tmp, "%c", c);
-    puts_(b, tmp);
+    for (run = 0; i + run < n && printable(d[i + run], q); run++) {}
+    if (run) {  /* as they are: most bytes of a name */
+      put(b, (const char *)d + i, run);
+      continue;
+    }
+    run = 1;
+    if (c == '\\' || c == (unsigned)q) tmp[1] = (char)c, put(b, tmp, 2);
+    else if (c == '\t') put(b, "\\t", 2);
+    else if (c == '\n') put(b, "\\n", 2);
+    else if (c == '\r') put(b, "\\r", 2);
+    else tmp[1] = 'x', tmp[2] = hex[c >> 4], tmp[3] = hex[c & 15], put(b, tmp, 4);
   }
   put(b, &q, 1);
 }

@@ -172,6 +172,19 @@ static const char *const methods[] = {
   "UNSUBSCRIBE", NULL
 };
 
+/* The length of the known method h starts with, followed by a space, or
+   0.  Every TCP payload is asked (the heuristic), so the word is found
+   first: methods are capital letters, and most payloads have none. */
+static size_t method_len(const uint8_t *h, size_t n) {
+  const char *const *m;
+  size_t ml = 0;
+  while (ml < n && ml < 12 && h[ml] >= 'A' && h[ml] <= 'Z') ml++;
+  if (ml < 3 || ml >= n || h[ml] != ' ') return 0;
+  for (m = methods; *m; m++)
+    if (strlen(*m) == ml && memcmp(h, *m, ml) == 0) return ml;
+  return 0;
+}
+
 /* "HTTP/1.x" at h (n bytes available) */
 static int version_at(const uint8_t *h, size_t n) {
   return n >= 8 && memcmp(h, "HTTP/1.", 7) == 0 && h[7] >= '0' && h[7] <= '9';
@@ -180,13 +193,8 @@ static int version_at(const uint8_t *h, size_t n) {
 /* A request line: a known method, a space, a target, " HTTP/1.x", CRLF
    (or the bytes end before the line does). */
 static int looks_like_request(const uint8_t *h, size_t n) {
-  const char *const *m;
-  size_t ml = 0, end, i;
-  for (m = methods; *m; m++) {
-    ml = strlen(*m);
-    if (n > ml && memcmp(h, *m, ml) == 0 && h[ml] == ' ') break;
-  }
-  if (!*m) return 0;
+  size_t ml = method_len(h, n), end, i;
+  if (!ml) return 0;
   end = line_end(h, n < MAX_LINE ? n : MAX_LINE, ml + 1);
   if (end == (n < MAX_LINE ? n : MAX_LINE) && end != n) return 0;  /* too long */
   if (end == n) return 1;  /* cut before the line ends: the method says enough */

@@ -6,7 +6,9 @@
  * every string of a generated set (the engine parses and formats it
  * itself, for speed); MAC text against fixed cases and round trips; flag
  * text against a formatter written here with snprintf, and round trips
- * through the parser.
+ * through the parser.  Python's repr of bytes (Scapy's texts show bytes
+ * values so) against python3's own for fixed cases, and against a
+ * formatter written here with snprintf over random bytes.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "sf.h"
+#include "summary.h"
 
 #include "check.h"
 
@@ -211,6 +214,57 @@ static void test_ip6_format(void) {
   CHECK_EQ(bad, 0);
 }
 
+/* Python's repr, one byte at a time with snprintf (what the engine spells out) */
+static size_t ref_pybytes(const uint8_t *d, size_t n, char *out, size_t cap) {
+  int dq = memchr(d, '\'', n) && !memchr(d, '"', n);
+  char q = dq ? '"' : '\'';
+  size_t w = 0, i;
+  w += (size_t)snprintf(out + w, cap - w, "b%c", q);
+  for (i = 0; i < n; i++) {
+    unsigned c = d[i];
+    if (c == '\\' || c == (unsigned)q) w += (size_t)snprintf(out + w, cap - w, "\\%c", c);
+    else if (c == '\t') w += (size_t)snprintf(out + w, cap - w, "\\t");
+    else if (c == '\n') w += (size_t)snprintf(out + w, cap - w, "\\n");
+    else if (c == '\r') w += (size_t)snprintf(out + w, cap - w, "\\r");
+    else if (c < 32 || c >= 127) w += (size_t)snprintf(out + w, cap - w, "\\x%02x", c);
+    else w += (size_t)snprintf(out + w, cap - w, "%c", c);
+  }
+  return w + (size_t)snprintf(out + w, cap - w, "%c", q);
+}
+
+static void test_pybytes(void) {
+  static const struct { const char *in; size_t n; const char *py; } fixed[] = {
+    /* python3 -c 'print(repr(b"..."))' */
+    {"", 0, "b''"}, {"abc", 3, "b'abc'"}, {"it's", 4, "b\"it's\""},
+    {"say \"hi\"", 8, "b'say \"hi\"'"}, {"it's \"x\"", 8, "b'it\\'s \"x\"'"},
+    {"back\\slash", 10, "b'back\\\\slash'"},
+    {"\t\n\r\0\x1f\x7f\x80\xff", 8, "b'\\t\\n\\r\\x00\\x1f\\x7f\\x80\\xff'"},
+    {"www.example.com", 15, "b'www.example.com'"}, {"'", 1, "b\"'\""},
+    {"\"'", 2, "b'\"\\''"},
+  };
+  char out[1024], ref[1024], small[7];
+  uint8_t d[64];
+  size_t k, i, n;
+  int bad = 0;
+  for (k = 0; k < sizeof fixed / sizeof fixed[0]; k++) {
+    CHECK_EQ(sf_scapy_pybytes((const uint8_t *)fixed[k].in, fixed[k].n, out, sizeof out),
+             strlen(fixed[k].py));
+    CHECK(strcmp(out, fixed[k].py) == 0);
+  }
+  for (k = 0; k < 20000; k++) {  /* printable runs, escapes and quotes mixed */
+    n = lcg(sizeof d);
+    for (i = 0; i < n; i++) d[i] = (uint8_t)(lcg(3) ? 32 + lcg(95) : lcg(256));
+    if (sf_scapy_pybytes(d, n, out, sizeof out) != ref_pybytes(d, n, ref, sizeof ref) ||
+        strcmp(out, ref) != 0) {
+      if (bad++ < 5) printf("pybytes %s, reference %s\n", out, ref);
+    }
+    /* cut as snprintf cuts: the whole length returned, the start kept */
+    CHECK_EQ(sf_scapy_pybytes(d, n, small, sizeof small), strlen(ref));
+    CHECK(strncmp(small, ref, sizeof small - 1) == 0);
+  }
+  CHECK_EQ(bad, 0);
+}
+
 int main(void) {
   sf_init();
   test_ip4_parse();
@@ -218,5 +272,6 @@ int main(void) {
   test_ip6_format();
   test_mac();
   test_flags();
+  test_pybytes();
   return check_report("test_text");
 }

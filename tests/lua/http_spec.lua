@@ -99,6 +99,17 @@ describe("HTTP/1 messages", function()
     assert.equal("Ether IP TCP Raw", names(tcp(80, 40000, "more of the body, GET / HTTP/1.1\r\n")))
     assert.equal("Ether IP TCP Raw", names(tcp(5000, 40000, "GETS / HTTP/1.1\r\n\r\n")))
     assert.equal("Ether IP TCP Raw", names(tcp(5000, 40000, "GET / FTP/1.1\r\n\r\n")))
+    -- every method RFC 9110, WebDAV, CalDAV and UPnP use, on any port; a
+    -- word that only starts or ends like one, or has no space after it, is none
+    for m in ("GET POST HEAD PUT DELETE OPTIONS TRACE CONNECT PATCH PROPFIND PROPPATCH "
+              .. "MKCOL COPY MOVE LOCK UNLOCK SEARCH REPORT MKCALENDAR NOTIFY SUBSCRIBE "
+              .. "UNSUBSCRIBE"):gmatch("%S+") do
+      assert.equal("Ether IP TCP HTTPRequest", names(tcp(40000, 5000, m .. " / HTTP/1.1\r\n\r\n")), m)
+    end
+    for _, line in ipairs({"UNSUBSCRIBEX / HTTP/1.1", "XGET / HTTP/1.1", "OPTION / HTTP/1.1",
+                           "GET\t/ HTTP/1.1", "get / HTTP/1.1", "GET", "NOTIFYING / HTTP/1.1"}) do
+      assert.equal("Ether IP TCP Raw", names(tcp(40000, 5000, line .. "\r\n\r\n")), line)
+    end
   end)
 
   it("keeps what a segment holds of a header the next segment goes on with", function()

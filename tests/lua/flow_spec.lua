@@ -608,6 +608,39 @@ local function udp_many(n)
 end
 
 describe("memory budget", function()
+  -- Lua's collections while f runs, counted by a finalizer that renews
+  -- itself (in generational mode, as sflua runs: every step collects)
+  local function collections(f)
+    local n, live = 0, true
+    local function sentinel()
+      setmetatable({}, {__gc = function() if live then n = n + 1; sentinel() end end})
+    end
+    local mode = collectgarbage("generational")
+    sentinel()
+    f()
+    live = false
+    collectgarbage(mode)
+    return n
+  end
+
+  it("on_flow keeps Lua's heap down by its growth, not a collection a conversation", function()
+    -- a collection costs what the program holds (weak tables are traversed
+    -- whole at every step): one per conversation made on_flow quadratic
+    local udp, syn = udp_many(3000), {}
+    for i = 1, 3000 do
+      syn[i] = cases.at(i / 1000, sf.Ether() / sf.IP{src = "10.0.0.1", dst = "10.0.0.2"}
+        / sf.TCP{sport = 1024 + i, dport = 443, flags = "S"})
+    end
+    for _, pkts in ipairs{udp, syn} do
+      local seen = 0
+      local n = collections(function()
+        sf.extract_flows_from_packets(pkts, {on_flow = function() seen = seen + 1 end})
+      end)
+      assert.equal(3000, seen)
+      assert.is_true(n < 300, n .. " collections for 3000 conversations")
+    end
+  end)
+
   it("spills streams to files and reads them back", function()
     local big = sf.FlowConfig{memory_budget = 32 << 10}
     local a = sf.extract_flows(DATA .. "/http.pcap")

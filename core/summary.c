@@ -220,12 +220,16 @@ static int lookup_cached(const sf_proto *pr, const char *name, size_t len) {
   return fi;
 }
 
-/* Field called name (len bytes) of layer li, present there, or -1. */
+static int as_is(const sf_proto *pr, int fi);
+
+/* Field called name (len bytes) of layer li, present there (or one read
+   as it is, as_is), or -1. */
 static int field_named(const sf_pkt *p, int li, const char *name, size_t len) {
+  const sf_proto *pr;
   int fi;
   if (li < 0 || li >= p->nlayers) return -1;
-  if ((fi = lookup_cached(proto_at(p, li), name, len)) < 0) return -1;
-  return sf_field_resolve(p, li, fi);
+  if ((fi = lookup_cached(pr = proto_at(p, li), name, len)) < 0) return -1;
+  return as_is(pr, fi) ? fi : sf_field_resolve(p, li, fi);
 }
 
 static int uint_of(const sf_pkt *p, int li, int fi, uint64_t *v) {
@@ -299,6 +303,16 @@ static int names_source(const sf_proto *pr, int fi) {
   return source_cache[h].src;
 }
 
+/* Is field fi of pr read as it is, not resolved first?  One with no
+   alternatives, of a protocol its descriptors lay out: reading it says
+   whether it is there (resolving asked the same once more: summaries read
+   several fields a packet), and every reader here shows "??" or nothing
+   for one not there.  Not a field a text hook shows: it shows text even
+   for a field the header lacks. */
+static int as_is(const sf_proto *pr, int fi) {
+  return !pr->dyn && pr->alt[fi] < 0 && names_source(pr, fi) != SRC_TEXT;
+}
+
 /* A byte Python's repr of bytes shows as itself (q: the quote used) */
 static int printable(unsigned c, char q) {
   return c >= 32 && c < 127 && c != '\\' && c != (unsigned char)q;
@@ -356,10 +370,10 @@ static void put_number(obuf *b, const sf_field *f, uint64_t v) {
 }
 
 /* An integer as Scapy shows it: a name, else the number. */
-static void put_uint(obuf *b, const sf_pkt *p, int li, int fi, uint64_t v) {
+static void put_uint(obuf *b, const sf_pkt *p, int li, int fi, int src,
+                     uint64_t v) {
   const sf_proto *pr = proto_at(p, li);
   const sf_field *f = &pr->fields[fi];
-  int src = names_source(pr, fi);
   const char *name = NULL;
   char tmp[128];
   if (src == SRC_TEXT) {
@@ -379,12 +393,13 @@ static void put_uint(obuf *b, const sf_pkt *p, int li, int fi, uint64_t v) {
   else put_number(b, f, v);
 }
 
-static void put_repr(obuf *b, const sf_pkt *p, int li, int fi) {
+/* Field fi of layer li as Scapy shows it; src: its names_source. */
+static void put_value(obuf *b, const sf_pkt *p, int li, int fi, int src) {
   const sf_proto *pr = proto_at(p, li);
   const sf_field *f = &pr->fields[fi];
   char tmp[128];
   sf_val v;
-  if (names_source(pr, fi) == SRC_TEXT && f->type != SF_T_UINT && pr->scapy->text &&
+  if (src == SRC_TEXT && f->type != SF_T_UINT && pr->scapy->text &&
       pr->scapy->text(p, li, f->name, tmp, sizeof tmp) >= 0) {
     puts_(b, tmp);  /* Scapy's own text for it (BOOTP's chaddr) */
     return;
@@ -394,7 +409,7 @@ static void put_repr(obuf *b, const sf_pkt *p, int li, int fi) {
     return;
   }
   switch (f->type) {
-    case SF_T_UINT: put_uint(b, p, li, fi, v.u); return;
+    case SF_T_UINT: put_uint(b, p, li, fi, src, v.u); return;
     case SF_T_FLAGS: sf_format_flags(f, v.u, tmp, sizeof tmp); break;
     case SF_T_MAC: sf_format_mac(v.p, tmp); break;
     case SF_T_IP4: sf_format_ip4(v.p, tmp); break;
@@ -402,6 +417,10 @@ static void put_repr(obuf *b, const sf_pkt *p, int li, int fi) {
     default: put_pybytes(b, v.p, v.n); return;
   }
   puts_(b, tmp);
+}
+
+static void put_repr(obuf *b, const sf_pkt *p, int li, int fi) {
+  put_value(b, p, li, fi, names_source(proto_at(p, li), fi));
 }
 
 size_t sf_scapy_repr(const sf_pkt *p, int li, int fi, char *out, size_t cap) {
@@ -460,6 +479,8 @@ typedef struct fop {
   long value;            /* C_EQ */
   int next;              /* OP_IF: the op after its text */
   int fi;                /* a field of the protocol itself: its index, or -1 */
+  int src;               /* and its names_source */
+  int as_is;             /* and whether it is read as it is (as_is) */
 } fop;
 
 typedef struct fprog {
@@ -550,13 +571,15 @@ static fprog *compile(const sf_proto *pr, const char *fmt) {
     int named = o->op == OP_FIELD || (o->op == OP_IF && o->cond != C_HOOK &&
                                       o->cond != C_NET && o->cond != C_BELOW);
     o->fi = named && !o->below ? lookup_cached(pr, o->s, o->n) : -1;
+    if (o->fi >= 0) o->src = names_source(pr, o->fi), o->as_is = as_is(pr, o->fi);
   }
   return pg;
 }
 
-/* The field op o names in layer li, present there, or -1. */
+/* The field op o names in layer li, present there (or read as it is), or -1. */
 static int op_field(const sf_pkt *p, int li, const fop *o) {
-  if (o->fi >= 0 && li >= 0 && li < p->nlayers) return sf_field_resolve(p, li, o->fi);
+  if (o->fi >= 0 && li >= 0 && li < p->nlayers)
+    return o->as_is ? o->fi : sf_field_resolve(p, li, o->fi);
   return field_named(p, li, o->s, o->n);
 }
 
@@ -613,6 +636,7 @@ static void field_op(obuf *b, const sf_pkt *p, int li, const fop *o) {
   if (o->below) li--;
   if ((fi = op_field(p, li, o)) < 0) puts_(b, "??");
   else if (o->raw && uint_of(p, li, fi, &v)) put_decimal(b, v);
+  else if (fi == o->fi) put_value(b, p, li, fi, o->src);
   else put_repr(b, p, li, fi);
 }
 
@@ -772,7 +796,7 @@ static int find_target(const sf_pkt *p, const char *cls, size_t cn, int num,
 /* A field's default as Scapy shows it (a conditional field absent here). */
 static void put_default(obuf *b, const sf_pkt *p, int li, int fi) {
   const sf_field *f = &proto_at(p, li)->fields[fi];
-  if (f->type == SF_T_UINT) put_uint(b, p, li, fi, f->def);
+  if (f->type == SF_T_UINT) put_uint(b, p, li, fi, names_source(proto_at(p, li), fi), f->def);
   else if (f->type == SF_T_FLAGS) {
     char tmp[64];
     sf_format_flags(f, f->def, tmp, sizeof tmp);

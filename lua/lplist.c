@@ -215,6 +215,18 @@ static const sf_pkt *entry(lua_State *L, store *s, int cache, lua_Integer i,
   return scr;
 }
 
+/* A walk over the records asks the memory for the headers of the one
+   AHEAD of it (its first two cache lines), so that they are there when
+   it is dissected: the capture is far larger than the caches, and the
+   first touch of each packet's bytes was a tenth of a summary's time. */
+#define AHEAD 4
+
+static void prefetch_record(const store *s, lua_Integer i) {
+  const uint8_t *d = s->r[i - 1].data;
+  __builtin_prefetch(d);
+  __builtin_prefetch(d + 64);
+}
+
 static void add_summary(luaL_Buffer *b, const sf_pkt *p, int scapy) {
   size_t n;
   int i;
@@ -244,7 +256,9 @@ static int store_summaries(lua_State *L) {
   sf_pkt_init(&scr);
   luaL_buffinitsize(L, &b, (size_t)(to - from + 1) * (scapy ? 96 : 32));  /* rarely grown */
   for (i = from; i <= to; i++) {
-    const sf_pkt *p = entry(L, s, cache, i, &scr);
+    const sf_pkt *p;
+    if (i + AHEAD <= to) prefetch_record(s, i + AHEAD);
+    p = entry(L, s, cache, i, &scr);
     if (i > from) luaL_addchar(&b, '\n');
     if (numbered) {
       char num[24];

@@ -646,15 +646,26 @@ static size_t put_text(char *out, size_t n, size_t w, const char *s) {
   return w + len;
 }
 
+/* put_text of a one-letter name */
+static size_t put_char(char *out, size_t n, size_t w, char c) {
+  if (w + 1 < n) out[w] = c, out[w + 1] = '\0';
+  return w + 1;
+}
+
+/* Summaries format TCP's flags for every segment: the names are looked
+   at only while bits are left, and whether they are letters only when a
+   second one comes. */
 size_t sf_format_flags(const sf_field *f, uint64_t v, char *out, size_t n) {
   const sf_enum *e;
   size_t w = 0;
-  int letters = flags_are_letters(f);
+  int letters = -1;
   if (n) out[0] = '\0';
-  for (e = f->enums; e && e->name; e++) {
+  for (e = f->enums; v && e && e->name; e++) {
     if (!((v >> e->value) & 1)) continue;
-    if (!letters && w) w = put_text(out, n, w, "+");
-    w = put_text(out, n, w, e->name);
+    if (w && letters < 0) letters = flags_are_letters(f);
+    if (w && !letters) w = put_text(out, n, w, "+");
+    if (e->name[0] && !e->name[1]) w = put_char(out, n, w, e->name[0]);
+    else w = put_text(out, n, w, e->name);
     v &= ~(UINT64_C(1) << e->value);
   }
   if (v) {

@@ -37,6 +37,7 @@ static int find_role(const sf_pkt *p, int role) {
 /* the address in field fi, and its family */
 static int address(const sf_pkt *p, int li, int fi, const uint8_t **a) {
   sf_val v;
+  *a = NULL;
   if (fi < 0 || sf_field_get(p, li, fi, &v) != SF_OK) return 0;
   *a = v.p;
   return v.n == 4 ? AF_INET : v.n == 16 ? AF_INET6 : 0;

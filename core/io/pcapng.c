@@ -189,7 +189,7 @@ static void set_tsresol(sf_iface *f, uint8_t v) {
 static int idb_options(sf_reader *r, const block *b, sf_iface *f) {
   opt_cursor c = options_at(b, 8);
   uint16_t code, len;
-  const uint8_t *v;
+  const uint8_t *v = NULL;
   int rc, resol = 0, offset = 0;
   while ((rc = next_option(r, b, &c, &code, &v, &len)) == 1) {
     if (code == OPT_IF_TSRESOL && len >= 1 && !resol++) {
@@ -306,7 +306,7 @@ static int packet_comment(sf_reader *r, const block *b, uint32_t start,
                           sf_rec *rec) {
   opt_cursor c = options_at(b, start);
   uint16_t code, len;
-  const uint8_t *v;
+  const uint8_t *v = NULL;
   int rc;
   rec->comment = NULL;
   rec->comment_len = 0;

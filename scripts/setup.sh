@@ -38,7 +38,7 @@ TEST_PKGS=(lua5.4 lua-busted lua-lpeg clang libclang-rt-14-dev python3
            mosquitto mosquitto-clients python3-pymodbus
            vsftpd tftpd-hpa tftp-hpa python3-aiosmtpd swaks libnet-ssleay-perl
            dovecot-pop3d dovecot-imapd
-           iputils-arping ndisc6 udhcpc graphviz
+           iputils-arping ndisc6 udhcpc graphviz gnuplot-nox
            openssh-client openssh-server xl2tpd
            curl nghttp2-client nghttp2-server parallel)
 

@@ -433,9 +433,34 @@ end
 
 local function esc(s) return (tostring(s):gsub("[&<>\"]", {["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;"})) end
 
---- pl:plot(fn [, {file=, title=, x=}]) -> SVG text: fn(p) -> y (or x, y)
---- for each packet (nil skips it), drawn as a line; x is the index (or
---- opts.x = "time": the packet's time).  Written to file when given.
+-- gnuplot's single-quoted string
+local function gq(s) return "'" .. tostring(s):gsub("'", "''") .. "'" end
+
+-- The points as a PNG drawn by gnuplot (as Scapy's plot draws with matplotlib).
+local function plot_png(pts, file, title)
+  if not which("gnuplot") then
+    error("plot: a PNG needs gnuplot (apt-get install gnuplot-nox); an .svg file is written without it", 3)
+  end
+  local data, script = os.tmpname(), os.tmpname()
+  local f = assert(io.open(data, "w"))
+  for _, q in ipairs(pts) do f:write(("%.17g %.17g\n"):format(q[1], q[2])) end
+  f:close()
+  f = assert(io.open(script, "w"))
+  f:write("set terminal pngcairo size 640,400\n", "set output ", gq(file), "\n",
+    "set title ", gq(title), " noenhanced\n", "unset key\n",
+    #pts > 0 and ("plot " .. gq(data) .. " using 1:2 with lines lc rgb '#1f77b4'\n")
+      or "set xrange [0:1]\nset yrange [0:1]\nplot NaN\n")
+  f:close()
+  local ok = os.execute(("gnuplot %q 2>/dev/null"):format(script))
+  os.remove(data)
+  os.remove(script)
+  if not ok then error("plot: gnuplot failed to write " .. file, 3) end
+end
+
+--- pl:plot(fn [, {file=, title=, x=, format=}]) -> SVG text: fn(p) -> y
+--- (or x, y) for each packet (nil skips it), drawn as a line; x is the
+--- index (or opts.x = "time": the packet's time).  Written to file when
+--- given: SVG, or PNG (a ".png" name or format = "png") through gnuplot.
 function PacketList:plot(fn, opts)
   if type(fn) ~= "function" then
     error(("bad argument #1 to 'plot' (function expected, got %s)"):format(type(fn)), 2)
@@ -473,7 +498,13 @@ function PacketList:plot(fn, opts)
     ('<text x="%d" y="%d" font-family="sans-serif" font-size="11" text-anchor="end">%s</text>'):format(pad - 4, pad + 4, esc(("%g"):format(y1))),
     ('<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="%s"/>'):format(table.concat(path, " ")),
     "</svg>", ""}, "\n")
-  if opts.file then
+  local fmt = opts.format or (opts.file and opts.file:match("%.(%w+)$")) or "svg"
+  if fmt ~= "svg" and fmt ~= "png" then
+    error("plot: format '" .. tostring(fmt) .. "' (svg or png)", 2)
+  end
+  if opts.file and fmt == "png" then
+    plot_png(pts, opts.file, opts.title or info[self].name)
+  elseif opts.file then
     local f, err = io.open(opts.file, "w")
     if not f then error("plot: " .. err, 2) end
     f:write(svg)

@@ -155,6 +155,38 @@ describe("PacketList", function()
       ans:summary())
   end)
 
+  it("plots a value per packet as SVG, and as PNG through gnuplot", function()
+    local pl = sf.rdpcap(h.path("http.pcap"))
+    local n, lo, hi = 0, math.huge, 0
+    for _, p in ipairs(pl) do
+      if p:haslayer(sf.TCP) then n, lo, hi = n + 1, math.min(lo, #p), math.max(hi, #p) end
+    end
+    local svg = pl:plot(function(p) if p:haslayer(sf.TCP) then return #p end end, {title = "a<b"})
+    local pts = svg:match('<polyline[^>]* points="([^"]*)"')
+    local count = 0
+    for x, y in pts:gmatch("([%d.]+),([%d.]+)") do
+      count = count + 1
+      assert.is_true(tonumber(x) >= 50 and tonumber(x) <= 590 and tonumber(y) >= 50 and tonumber(y) <= 350)
+    end
+    assert.equal(n, count)  -- a point a TCP packet, inside the axes
+    assert.truthy(svg:find(">" .. lo .. "</text>", 1, true) and svg:find(">" .. hi .. "</text>", 1, true))
+    assert.truthy(svg:find(">a&lt;b</text>", 1, true))
+    local png = os.tmpname() .. ".png"
+    local ok, err = pcall(pl.plot, pl, function(p) return #p end, {file = png})
+    if os.execute("command -v gnuplot >/dev/null") then
+      assert.is_true(ok, err)
+      local f = assert(io.open(png, "rb"))
+      local b = f:read("a")
+      f:close()
+      assert.equal("\137PNG\r\n\26\n", b:sub(1, 8))
+      assert.equal(640, string.unpack(">I4", b, 17))  -- IHDR's width
+      os.remove(png)
+    else
+      assert.matches("needs gnuplot", err)
+    end
+    assert.has_error(function() pl:plot(function() end, {format = "gif"}) end, "plot: format 'gif' (svg or png)")
+  end)
+
   it("raises errors at the caller's line", function()
     local pl = sf.PacketList{}
     local ok, err = pcall(pl.filter, pl, 42)

@@ -289,13 +289,21 @@ typedef struct sf_scapy {
      called res (fields of different messages share names). */
   const char *const *names;
   /* the text called what for layer li of p into out (cap bytes, NUL
-     ended): its length, or -1 when the layer has none (DHCP without a
+     ended): its whole length (a text longer than cap is asked for again
+     with room enough), or -1 when the layer has none (DHCP without a
      message type) */
   int (*text)(const sf_pkt *p, int li, const char *what, char *out,
               size_t cap);
   /* Scapy's class of layer li when its values decide it (an Ether frame
      with an 802.3 length is Scapy's Dot3), or NULL for the usual one */
   const char *(*cls)(const sf_pkt *p, int li);
+  /* Scapy keeps these layers in a field of a layer before them, not as
+     layers (a TLS record's msg list): they are no part of Packet.summary()
+     and the layer that holds them names them in its own text */
+  uint8_t inner;
+  /* does layer li keep layer j after it (inner layers, or a Raw: the rest
+     of a TLS record) in its fields?  NULL: it keeps none */
+  int (*keeps)(const sf_pkt *p, int li, int j);
 } sf_scapy;
 
 /* What a protocol is to code that works across protocols (flows,

@@ -257,6 +257,25 @@ const char *sf_scapy_class(const sf_pkt *p, int li) {
   return pr->name;
 }
 
+static int is_inner(const sf_proto *pr) { return pr->scapy && pr->scapy->inner; }
+
+/* Is layer li in a field of a layer before it?  An inner layer or a Raw
+   after inner layers and records, if the layer before them keeps it. */
+static int kept(const sf_pkt *p, int li) {
+  int k;
+  if (!is_inner(proto_at(p, li)) && p->layers[li].proto != SF_RAW) return 0;
+  for (k = li - 1; k >= 0; k--) {
+    const sf_proto *q = proto_at(p, k);
+    if (q->scapy && q->scapy->keeps) return q->scapy->keeps(p, k, li);
+    if (!is_inner(q) && !q->record) return 0;
+  }
+  return 0;
+}
+
+int sf_scapy_hidden(const sf_pkt *p, int li) {
+  return (proto_at(p, li)->record && li) || kept(p, li);
+}
+
 /* Does the names entry e ("res", or "res#3": the third field called res)
    name field fi of pr? */
 static int names_field(const sf_proto *pr, int fi, const char *e) {
@@ -640,18 +659,29 @@ static void field_op(obuf *b, const sf_pkt *p, int li, const fop *o) {
   else put_repr(b, p, li, fi);
 }
 
+/* The text() hook's text into b, however long (a TLS record names each
+   of its messages). */
+static void hook_op(obuf *b, const sf_pkt *p, int li, const fop *o) {
+  char tmp[256], *big;
+  int n = hook_text(p, li, o->s, o->n, tmp, sizeof tmp);
+  if (n < 0) return;
+  if ((size_t)n < sizeof tmp) {
+    put(b, tmp, (size_t)n);
+    return;
+  }
+  if ((big = malloc((size_t)n + 1)) == NULL) return;
+  if (hook_text(p, li, o->s, o->n, big, (size_t)n + 1) == n) put(b, big, (size_t)n);
+  free(big);
+}
+
 static void run(obuf *b, const sf_pkt *p, int li, const fprog *pg) {
-  char tmp[256];
   int i = 0;
   while (i < pg->n) {
     const fop *o = &pg->ops[i];
     switch (o->op) {
       case OP_LIT: put(b, o->s, o->n); i++; break;
       case OP_FIELD: field_op(b, p, li, o); i++; break;
-      case OP_HOOK:
-        if (hook_text(p, li, o->s, o->n, tmp, sizeof tmp) >= 0) puts_(b, tmp);
-        i++;
-        break;
+      case OP_HOOK: hook_op(b, p, li, o); i++; break;
       default: i = holds(p, li, o) ? i + 1 : o->next;
     }
   }
@@ -677,12 +707,12 @@ size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap) {
   size_t n = 0;
   for (li = p->nlayers - 1; li >= 0 && said < 0; li--) {
     obuf t = {tmp, sizeof tmp, 0};
-    if (proto_at(p, li)->record && li) continue;
+    if (sf_scapy_hidden(p, li)) continue;
     mysummary(&t, p, li);
     if (t.n) said = li, n = t.n;
   }
   for (li = 0; li < p->nlayers; li++) {
-    if (proto_at(p, li)->record && li) continue;
+    if (sf_scapy_hidden(p, li)) continue;
     if (!first) put(&b, " / ", 3);
     first = 0;
     if (li == said && n < sizeof tmp) {

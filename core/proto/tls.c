@@ -392,6 +392,170 @@ static int keeps_lengths(const sf_pkt *p, int li, size_t claimed_end, int next) 
          p->layers[next].off < claimed_end;
 }
 
+/* ---- how Scapy prints it ------------------------------------------------------------ */
+
+/* Scapy 2.5 keeps a record's messages in its msg list, not as layers, and
+   its summary (TLS.mysummary) names the session and each message:
+   "TLS 10.0.0.1:1234 > 10.0.0.2:443 / TLS / TLS Handshake - Client Hello".
+   Its classes and names of handshake messages by type
+   (scapy/layers/tls/handshake.py's _tls_handshake_cls); another type, or
+   a message cut short, is a Raw that takes the rest of the record. */
+static const struct {
+  uint8_t type;
+  const char *cls, *name;
+} scapy_msgs[] = {
+  {0, "TLSHelloRequest", "TLS Handshake - Hello Request"},
+  {1, "TLSClientHello", "TLS Handshake - Client Hello"},
+  {2, "TLSServerHello", "TLS Handshake - Server Hello"},
+  {3, "TLSHelloVerifyRequest", "TLS Handshake - Hello Verify Request"},
+  {4, "TLSNewSessionTicket", "TLS Handshake - New Session Ticket"},
+  {8, "TLSEncryptedExtensions", "TLS 1.3 Handshake - Encrypted Extensions"},
+  {11, "TLSCertificate", "TLS Handshake - Certificate"},
+  {12, "TLSServerKeyExchange", "TLS Handshake - Server Key Exchange"},
+  {13, "TLSCertificateRequest", "TLS Handshake - Certificate Request"},
+  {14, "TLSServerHelloDone", "TLS Handshake - Server Hello Done"},
+  {15, "TLSCertificateVerify", "TLS Handshake - Certificate Verify"},
+  {16, "TLSClientKeyExchange", "TLS Handshake - Client Key Exchange"},
+  {20, "TLSFinished", "TLS Handshake - Finished"},
+  {21, "TLSCertificateURL", "TLS Handshake - Certificate URL"},
+  {22, "TLSCertificateStatus", "TLS Handshake - Certificate Status"},
+  {23, "TLSSupplementalData", "TLS Handshake - Supplemental Data"},
+};
+
+/* Scapy's class (*cls) and name of the record content at layer li;
+   0 when it is a Raw that ends the record's list. */
+static int scapy_content(const sf_pkt *p, int li, const char **cls, const char **name) {
+  const sf_layer *l = &p->layers[li];
+  const uint8_t *h = p->data + l->off;
+  int id = l->proto;
+  where w;
+  size_t i;
+  *cls = *name = "Raw";
+  if (id == id_ccs) *cls = "TLSChangeCipherSpec", *name = "TLS ChangeCipherSpec";
+  else if (id == id_alert) *cls = "TLSAlert", *name = "TLS Alert";
+  else if (id == id_app) *cls = "TLSApplicationData", *name = "TLS Application Data";
+  else if (id == id_enc) *cls = "_TLSEncryptedContent", *name = "Encrypted Content";
+  if (strcmp(*cls, "Raw") != 0) return 1;
+  where_is(p, li, &w);
+  if (l->hlen < 4 || l->off + 4 + rd24(h + 1) > (w.rec_end < p->len ? w.rec_end : p->len))
+    return 0;  /* cut short: Scapy's message class fails on it */
+  for (i = 0; i < sizeof scapy_msgs / sizeof *scapy_msgs; i++)
+    if (scapy_msgs[i].type == h[0]) {
+      *cls = scapy_msgs[i].cls, *name = scapy_msgs[i].name;
+      return 1;
+    }
+  return 0;
+}
+
+static const char *content_cls(const sf_pkt *p, int li) {
+  const char *cls, *name;
+  scapy_content(p, li, &cls, &name);
+  return cls;
+}
+
+/* Text into out (cap bytes), its length counted past cap */
+typedef struct tbuf {
+  char *s;
+  size_t cap, n;
+} tbuf;
+
+static void tput(tbuf *b, const char *s) {
+  size_t n = strlen(s);
+  if (b->n < b->cap) memcpy(b->s + b->n, s, b->n + n < b->cap ? n : b->cap - b->n);
+  b->n += n;
+}
+
+/* An address of layer ip (Scapy's str of the IP layer's src or dst), or
+   "None" when the layer below TCP is no IP. */
+static void put_addr(tbuf *b, const sf_pkt *p, int ip, int src) {
+  const sf_proto *pr = ip >= 0 ? sf_proto_get(p->layers[ip].proto) : NULL;
+  char tmp[46];
+  sf_val v;
+  int fi = pr && pr->facts && pr->facts->role == SF_ROLE_NET ? (src ? pr->at.src : pr->at.dst) : -1;
+  if (fi < 0 || sf_field_get(p, ip, fi, &v) != SF_OK) {
+    tput(b, "None");
+    return;
+  }
+  if (pr->fields[fi].type == SF_T_IP6) sf_format_ip6(v.p, tmp);
+  else sf_format_ip4(v.p, tmp);
+  tput(b, tmp);
+}
+
+static void put_port(tbuf *b, const sf_pkt *p, int tcp, int src) {
+  const sf_proto *pr = sf_proto_get(p->layers[tcp].proto);
+  char tmp[24];
+  sf_val v;
+  int fi = src ? pr->at.src : pr->at.dst;
+  if (fi < 0 || sf_field_get(p, tcp, fi, &v) != SF_OK) strcpy(tmp, "None");
+  else snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v.u);
+  tput(b, tmp);
+}
+
+/* The session's repr (scapy/layers/tls/session.py: tlsSession.__repr__):
+   the addresses and ports of the IP and TCP layers below the records. */
+static void put_session(tbuf *b, const sf_pkt *p, int li) {
+  int tcp = li;
+  while (tcp >= 0 && role_at(p, tcp) != R_NONE) tcp--;
+  if (tcp < 0) {
+    tput(b, "None:None > None:None");
+    return;
+  }
+  put_addr(b, p, tcp - 1, 1);
+  tput(b, ":");
+  put_port(b, p, tcp, 1);
+  tput(b, " > ");
+  put_addr(b, p, tcp - 1, 0);
+  tput(b, ":");
+  put_port(b, p, tcp, 0);
+}
+
+/* Does record li keep layer j in its msg list?  Its messages, and a Raw
+   that starts within it (the rest of a message cut short). */
+static int record_keeps(const sf_pkt *p, int li, int j) {
+  const sf_layer *l = &p->layers[li];
+  if (in_record(role_at(p, j))) return 1;
+  return l->hlen >= 5 && p->layers[j].off < l->off + 5 + rd16(p->data + l->off + 3);
+}
+
+/* Scapy's repr of a dissected record's len: the bytes of it there are
+   ("deciphered": Scapy's NULL cipher passes them through) after it. */
+static int len_text(const sf_pkt *p, int li, char *out, size_t cap) {
+  const sf_layer *l = &p->layers[li];
+  size_t len = rd16(p->data + l->off + 3), there = p->len - l->off - 5;
+  if (l->flags & SF_L_BUILT) return snprintf(out, cap, "%zu", len);
+  return snprintf(out, cap, "%zu    [deciphered_len= %zu]", len, there < len ? there : len);
+}
+
+/* TLS.mysummary of record li: "TLS <session> / TLS / <each message>" */
+static int record_text(const sf_pkt *p, int li, const char *what, char *out, size_t cap) {
+  tbuf b = {out, cap, 0};
+  const char *cls, *name;
+  int j, said = 0, rest = 0;
+  if (p->layers[li].hlen < 5) return -1;
+  if (strcmp(what, "len") == 0) return len_text(p, li, out, cap);
+  if (strcmp(what, "summary") != 0) return -1;
+  tput(&b, "TLS ");
+  put_session(&b, p, li);
+  tput(&b, " / TLS");
+  for (j = li + 1; j < p->nlayers; j++) {
+    int r = role_at(p, j), raw = p->layers[j].proto == SF_RAW;
+    if (is_part(r)) continue;
+    if (!in_record(r) && !(raw && record_keeps(p, li, j))) break;
+    said = 1;
+    if ((rest = raw || !scapy_content(p, j, &cls, &name))) break;  /* a Raw ends it */
+    tput(&b, " / ");
+    tput(&b, name);
+  }
+  if (!said || rest) tput(&b, " / Raw");  /* nothing parsed: Raw(b"") */
+  if (cap) out[b.n < cap ? b.n : cap - 1] = '\0';
+  return (int)b.n;
+}
+
+static const char *const record_names[] = {"len", "$", NULL};
+static const sf_scapy record_scapy = {.fmt = "%$summary%", .names = record_names,
+                                      .text = record_text, .keeps = record_keeps};
+static const sf_scapy content_scapy = {.cls = content_cls, .inner = 1};
+
 /* ---- TLS: the record ------------------------------------------------------------ */
 
 enum { F_TYPE, F_VERSION, F_LEN };
@@ -1694,6 +1858,7 @@ static int define_hello(const char *name, const char *display, const char *kind,
   like.kind = kind;
   like.ws_fields = ws;
   like.props = props;
+  like.scapy = &content_scapy;
   like.next = tls_next;
   like.fixup = fixup;
   sf_custom_describe(c, &like);
@@ -1702,7 +1867,10 @@ static int define_hello(const char *name, const char *display, const char *kind,
 }
 
 static int reg(sf_proto *pr, int r, int kind) {
-  int id = sf_register(pr);
+  int id;
+  if (r == R_RECORD) pr->scapy = &record_scapy;
+  else if (!is_part(r)) pr->scapy = &content_scapy;
+  id = sf_register(pr);
   note(id, r, kind);
   return id;
 }

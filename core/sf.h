@@ -285,8 +285,10 @@ typedef struct sf_scapy {
      "ethertypes", "protocols", "services/tcp" or "services/udp" (the
      system's files, as Scapy reads them), or "$" (the text() hook
      makes the whole text); "decimal": Scapy shows the number in decimal
-     (a field sflua shows in hexadecimal).  "res#2" is the second field
-     called res (fields of different messages share names). */
+     (a field sflua shows in hexadecimal); "str": bytes shown as Scapy's
+     StrField shows them (repr(plain_str(x)): 'GET', not b'GET').  "res#2"
+     is the second field called res (fields of different messages share
+     names); "*" is every field of the layer. */
   const char *const *names;
   /* the text called what for layer li of p into out (cap bytes, NUL
      ended): its whole length (a text longer than cap is asked for again
@@ -304,6 +306,13 @@ typedef struct sf_scapy {
   /* does layer li keep layer j after it (inner layers, or a Raw: the rest
      of a TLS record) in its fields?  NULL: it keeps none */
   int (*keeps)(const sf_pkt *p, int li, int j);
+  /* Scapy's class of a layer of its own that comes before this one and
+     that sflua has no layer for (HTTP, before HTTPRequest): the summary
+     names it first */
+  const char *outer;
+  /* Scapy's class(es) of a Raw right after layer li when Scapy makes more
+     of those bytes ("HTTP / Raw": a body's middle on port 80), or NULL */
+  const char *(*raw_cls)(const sf_pkt *p, int li);
 } sf_scapy;
 
 /* What a protocol is to code that works across protocols (flows,

@@ -250,6 +250,10 @@ const char *sf_scapy_class(const sf_pkt *p, int li) {
   if ((p->layers[li].flags & SF_L_QUOTED) && pr->scapy && pr->scapy->quoted)
     return pr->scapy->quoted;
   if (pr->scapy && pr->scapy->cls && (c = pr->scapy->cls(p, li)) != NULL) return c;
+  if (pr->id == SF_RAW && li > 0 && (pr = proto_at(p, li - 1))->scapy &&
+      pr->scapy->raw_cls && (c = pr->scapy->raw_cls(p, li - 1)) != NULL)
+    return c;
+  pr = proto_at(p, li);
   for (v = pr->variants; v && v->name; v++) {
     int fi = v->cls ? field_named(p, li, v->field, strlen(v->field)) : -1;
     if (fi >= 0 && uint_of(p, li, fi, &x) && x == v->value) return v->cls;
@@ -272,6 +276,11 @@ static int kept(const sf_pkt *p, int li) {
   return 0;
 }
 
+const char *sf_scapy_outer(const sf_pkt *p, int li) {
+  const sf_proto *pr = proto_at(p, li);
+  return pr->scapy ? pr->scapy->outer : NULL;
+}
+
 int sf_scapy_hidden(const sf_pkt *p, int li) {
   return (proto_at(p, li)->record && li) || kept(p, li);
 }
@@ -292,15 +301,16 @@ static int names_field(const sf_proto *pr, int fi, const char *e) {
    decimal, by name from one of the system's files (DB_*), or as sflua
    does.  Looked up once per field and thread: summaries ask it for every
    field they print, and the names list is text to compare. */
-enum { SRC_OWN = -1, SRC_TEXT = -2, SRC_DECIMAL = -3 };
+enum { SRC_OWN = -1, SRC_TEXT = -2, SRC_DECIMAL = -3, SRC_STR = -4 };
 
 static int source_uncached(const sf_proto *pr, int fi) {
   const char *const *n;
   if (!pr->scapy || !pr->scapy->names) return SRC_OWN;
   for (n = pr->scapy->names; n[0]; n += 2)
-    if (names_field(pr, fi, n[0])) {
+    if (strcmp(n[0], "*") == 0 || names_field(pr, fi, n[0])) {
       if (strcmp(n[1], "$") == 0) return SRC_TEXT;
       if (strcmp(n[1], "decimal") == 0) return SRC_DECIMAL;
+      if (strcmp(n[1], "str") == 0) return SRC_STR;
       return db_of(n[1]) >= 0 ? db_of(n[1]) : SRC_OWN;
     }
   return SRC_OWN;
@@ -358,6 +368,66 @@ static void put_pybytes(obuf *b, const uint8_t *d, size_t n) {
     else if (c == '\n') put(b, "\\n", 2);
     else if (c == '\r') put(b, "\\r", 2);
     else tmp[1] = 'x', tmp[2] = hex[c >> 4], tmp[3] = hex[c & 15], put(b, tmp, 4);
+  }
+  put(b, &q, 1);
+}
+
+/* The code point of a valid UTF-8 sequence at d (n bytes), its length in
+   *len; -1 when the bytes are none (Python's decoder rejects them). */
+static long utf8_at(const uint8_t *d, size_t n, size_t *len) {
+  unsigned c = d[0];
+  long cp, min;
+  size_t k, i;
+  if (c < 0x80) return *len = 1, (long)c;
+  if (c >= 0xc2 && c <= 0xdf) k = 2, cp = c & 0x1f, min = 0x80;
+  else if (c >= 0xe0 && c <= 0xef) k = 3, cp = c & 0x0f, min = 0x800;
+  else if (c >= 0xf0 && c <= 0xf4) k = 4, cp = c & 0x07, min = 0x10000;
+  else return -1;
+  if (n < k) return -1;
+  for (i = 1; i < k; i++) {
+    if ((d[i] & 0xc0) != 0x80) return -1;
+    cp = cp << 6 | (d[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return -1;
+  *len = k;
+  return cp;
+}
+
+/* Python's str.isprintable for a code point past ASCII: controls,
+   format characters, separators but the space, private use. */
+static int py_printable(long c) {
+  return !(c <= 0xa0 || c == 0xad || c == 0x1680 || (c >= 0x2000 && c <= 0x200f) ||
+           (c >= 0x2028 && c <= 0x202f) || (c >= 0x205f && c <= 0x2064) ||
+           c == 0x3000 || c == 0xfeff || (c >= 0xe000 && c <= 0xf8ff) ||
+           (c >= 0xfff9 && c <= 0xfffb) || c >= 0xf0000);
+}
+
+/* Python's repr of the bytes decoded as UTF-8 with "backslashreplace":
+   Scapy's StrField.i2repr, repr(plain_str(x)). */
+static void put_pystr(obuf *b, const uint8_t *d, size_t n) {
+  size_t i, len;
+  int sq = 0, dq = 0;
+  char q, tmp[16];
+  for (i = 0; i < n; i++) sq |= d[i] == '\'', dq |= d[i] == '"';
+  q = sq && !dq ? '"' : '\'';
+  put(b, &q, 1);
+  for (i = 0; i < n; i += len) {
+    long c = utf8_at(d + i, n - i, &len);
+    if (c < 0) {  /* "\xNN" in the text: its backslash escaped by repr */
+      snprintf(tmp, sizeof tmp, "\\\\x%02x", d[i]);
+      len = 1;
+    } else if (c == '\\' || c == q) snprintf(tmp, sizeof tmp, "\\%c", (int)c);
+    else if (c == '\t') strcpy(tmp, "\\t");
+    else if (c == '\n') strcpy(tmp, "\\n");
+    else if (c == '\r') strcpy(tmp, "\\r");
+    else if (c < 0x20 || c == 0x7f) snprintf(tmp, sizeof tmp, "\\x%02lx", c);
+    else if (c < 0x80 || py_printable(c)) {
+      put(b, (const char *)d + i, len);
+      continue;
+    } else if (c <= 0xff) snprintf(tmp, sizeof tmp, "\\x%02lx", c);
+    else if (c <= 0xffff) snprintf(tmp, sizeof tmp, "\\u%04lx", c);
+    else snprintf(tmp, sizeof tmp, "\\U%08lx", c);
+    puts_(b, tmp);
   }
   put(b, &q, 1);
 }
@@ -433,7 +503,10 @@ static void put_value(obuf *b, const sf_pkt *p, int li, int fi, int src) {
     case SF_T_MAC: sf_format_mac(v.p, tmp); break;
     case SF_T_IP4: sf_format_ip4(v.p, tmp); break;
     case SF_T_IP6: sf_format_ip6(v.p, tmp); break;
-    default: put_pybytes(b, v.p, v.n); return;
+    default:
+      if (names_source(pr, fi) == SRC_STR) put_pystr(b, v.p, v.n);
+      else put_pybytes(b, v.p, v.n);
+      return;
   }
   puts_(b, tmp);
 }
@@ -703,6 +776,7 @@ static void mysummary(obuf *b, const sf_pkt *p, int li) {
 size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap) {
   obuf b = {out, cap, 0};
   char tmp[512];
+  const char *c;
   int li, said = -1, first = 1;
   size_t n = 0;
   for (li = p->nlayers - 1; li >= 0 && said < 0; li--) {
@@ -715,6 +789,10 @@ size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap) {
     if (sf_scapy_hidden(p, li)) continue;
     if (!first) put(&b, " / ", 3);
     first = 0;
+    if ((c = sf_scapy_outer(p, li)) != NULL) {
+      puts_(&b, c);
+      put(&b, " / ", 3);
+    }
     if (li == said && n < sizeof tmp) {
       put(&b, tmp, n);  /* still there from the search */
     } else if (li == said) {

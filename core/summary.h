@@ -36,6 +36,10 @@ const char *sf_scapy_class(const sf_pkt *p, int li);
    messages, sf_scapy.inner). */
 int sf_scapy_hidden(const sf_pkt *p, int li);
 
+/* Scapy's class of a layer it has before layer li that sflua has not
+   (HTTP before HTTPRequest), or NULL */
+const char *sf_scapy_outer(const sf_pkt *p, int li);
+
 /* field fi of layer li as Scapy shows it (its i2repr) */
 size_t sf_scapy_repr(const sf_pkt *p, int li, int fi, char *out, size_t cap);
 

@@ -82,13 +82,15 @@ static int text_sprintf(lua_State *L) {
   return 1;
 }
 
-/* core.scapy_class(p, i): Scapy's class name of layer i (1-based) */
+/* core.scapy_class(p, i): Scapy's class name of layer i (1-based), and
+   the class of a layer Scapy has before it that sflua has not (HTTP) */
 static int text_class(lua_State *L) {
   sf_pkt *p = lsf_parsed(L, 1);
   lua_Integer i = luaL_checkinteger(L, 2);
   if (i < 1 || i > p->nlayers) return 0;
   lua_pushstring(L, sf_scapy_class(p, (int)i - 1));
-  return 1;
+  lua_pushstring(L, sf_scapy_outer(p, (int)i - 1));
+  return 2;
 }
 
 /* core.scapy_hidden(p, i): is layer i (1-based) in a field of a layer

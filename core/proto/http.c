@@ -542,12 +542,23 @@ static const uint8_t resp_default[] = "HTTP/1.1 200 OK\r\n\r\n";
 
 static const sf_dyn http_dyn = {.layout = http_layout, .set = http_set};
 
+/* Scapy's HTTPRequest and HTTPResponse (mysummary), under its HTTP layer;
+   every field a StrField */
+static const char *const http_scapy_names[] = {"*", "str", NULL};
+static const sf_scapy req_scapy = {
+  .fmt = "%Method% %Path% %Http_Version%", .names = http_scapy_names, .outer = "HTTP",
+};
+static const sf_scapy resp_scapy = {
+  .fmt = "%Http_Version% %Status_Code% %Reason_Phrase%", .names = http_scapy_names,
+  .outer = "HTTP",
+};
+
 static sf_proto request = {
   .name = "HTTPRequest", .display = "HTTP Request", .kind = "Http",
   .fields = req_fields, .nfields = FIRST_NAMED + NREQ,
   .minlen = sizeof req_default - 1, .places = req_places, .ws = "http",
   .ws_fields = req_ws, .hdr_len = http_len, .next = http_next,
-  .fixup = http_fixup, .dyn = &http_dyn, .deftmpl = req_default,
+  .fixup = http_fixup, .dyn = &http_dyn, .deftmpl = req_default, .scapy = &req_scapy,
   .dyn_adds = 1,  /* a header absent from the bytes is set all the same: a line */
 };
 
@@ -556,7 +567,7 @@ static sf_proto response = {
   .fields = resp_fields, .nfields = FIRST_NAMED + NRESP,
   .minlen = sizeof resp_default - 1, .places = resp_places, .ws = "http",
   .ws_fields = resp_ws, .hdr_len = http_len, .next = http_next,
-  .fixup = http_fixup, .dyn = &http_dyn, .deftmpl = resp_default,
+  .fixup = http_fixup, .dyn = &http_dyn, .deftmpl = resp_default, .scapy = &resp_scapy,
   .dyn_adds = 1,
 };
 

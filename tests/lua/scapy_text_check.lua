@@ -13,7 +13,8 @@ end
 -- The layers of p as Scapy's classes (scapy_text.py's third column): a
 -- record of the message before it is not listed, and the layers Scapy
 -- keeps in a TLS record's msg list follow it in brackets
--- ("TLS[TLSClientHello,Raw]").
+-- ("TLS[TLSClientHello,Raw]"); a layer of Scapy's that sflua has not
+-- comes before the one it wraps ("HTTP / HTTPRequest").
 function M.classes(p)
   local out, kept = {}, nil
   local function close()
@@ -25,7 +26,8 @@ function M.classes(p)
     local record = i > 1 and require("stackforge.layers").protos[id + 1].record
     if not core.scapy_hidden(p, i) then
       close()
-      out[#out + 1] = core.scapy_class(p, i)
+      local cls, outer = core.scapy_class(p, i)
+      out[#out + 1] = outer and outer .. " / " .. cls or cls
     elseif not record then
       kept = kept or {}
       kept[#kept + 1] = core.scapy_class(p, i)
@@ -59,12 +61,19 @@ end
 
 -- Scapy's show2 text against p's: nil, or a message naming the first
 -- difference.  sflua shows the layers Scapy keeps in a field (a TLS
--- record's messages) as layers of their own: they are left out.
+-- record's messages) as layers of their own: they are left out; a layer
+-- of Scapy's that sflua has not ("HTTP / HTTPRequest", "HTTP / Raw") has
+-- no fields to compare.
 function M.compare_show2(scapy, p)
   local a, b = show_fields(scapy), show_fields(p:show2())
   if #b == p.layer_count then
     for i = p.layer_count, 1, -1 do
-      if core.scapy_hidden(p, i) then table.remove(b, i) end
+      if core.scapy_hidden(p, i) then table.remove(b, i)
+      else
+        local cls, outer = core.scapy_class(p, i)
+        local _, extra = (outer and outer .. " / " .. cls or cls):gsub(" / ", "")
+        for _ = 1, extra do table.insert(b, i, {}) end
+      end
     end
   end
   if #a ~= #b then return ("%d layers in Scapy's show2, %d in sflua's"):format(#a, #b) end

@@ -422,37 +422,6 @@ static const struct {
   {23, "TLSSupplementalData", "TLS Handshake - Supplemental Data"},
 };
 
-/* Scapy's class (*cls) and name of the record content at layer li;
-   0 when it is a Raw that ends the record's list. */
-static int scapy_content(const sf_pkt *p, int li, const char **cls, const char **name) {
-  const sf_layer *l = &p->layers[li];
-  const uint8_t *h = p->data + l->off;
-  int id = l->proto;
-  where w;
-  size_t i;
-  *cls = *name = "Raw";
-  if (id == id_ccs) *cls = "TLSChangeCipherSpec", *name = "TLS ChangeCipherSpec";
-  else if (id == id_alert) *cls = "TLSAlert", *name = "TLS Alert";
-  else if (id == id_app) *cls = "TLSApplicationData", *name = "TLS Application Data";
-  else if (id == id_enc) *cls = "_TLSEncryptedContent", *name = "Encrypted Content";
-  if (strcmp(*cls, "Raw") != 0) return 1;
-  where_is(p, li, &w);
-  if (l->hlen < 4 || l->off + 4 + rd24(h + 1) > (w.rec_end < p->len ? w.rec_end : p->len))
-    return 0;  /* cut short: Scapy's message class fails on it */
-  for (i = 0; i < sizeof scapy_msgs / sizeof *scapy_msgs; i++)
-    if (scapy_msgs[i].type == h[0]) {
-      *cls = scapy_msgs[i].cls, *name = scapy_msgs[i].name;
-      return 1;
-    }
-  return 0;
-}
-
-static const char *content_cls(const sf_pkt *p, int li) {
-  const char *cls, *name;
-  scapy_content(p, li, &cls, &name);
-  return cls;
-}
-
 /* Text into out (cap bytes), its length counted past cap */
 typedef struct tbuf {
   char *s;
@@ -463,6 +432,93 @@ static void tput(tbuf *b, const char *s) {
   size_t n = strlen(s);
   if (b->n < b->cap) memcpy(b->s + b->n, s, b->n + n < b->cap ? n : b->cap - b->n);
   b->n += n;
+}
+
+static void tend(tbuf *b) {
+  if (b->cap) b->s[b->n < b->cap ? b->n : b->cap - 1] = '\0';
+}
+
+/* Does a TLS 1.2 ServerHello choosing a cipher suite come before layer
+   li in the packet?  Scapy then has the suite but not its keys: after a
+   ChangeCipherSpec it cannot read a record at all. */
+static int suite_before(const sf_pkt *p, int li) {
+  int j;
+  for (j = 0; j < li; j++) {
+    const sf_layer *l = &p->layers[j];
+    const uint8_t *h = p->data + l->off;
+    if (l->proto == id_sh && l->hlen >= 39 && 41u + h[38] <= l->hlen &&
+        rd16(h + 39 + h[38]) != 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* What Scapy makes of the content at layer li of record w.rec that sflua
+   finds no message in (encrypted, or not one): its classes and names,
+   ", " and " / " between them, into cls and names.  A handshake record's
+   bytes are read as messages all the same (after a ChangeCipherSpec,
+   Scapy's NULL cipher hands them over as they are): an empty
+   hello_request or server_hello_done is one (4 bytes, whatever its
+   length says); anything else ends the list as Raw. */
+static int scapy_unread(const sf_pkt *p, int li, const where *w, tbuf *cls, tbuf *names) {
+  const uint8_t *rec = p->data + p->layers[w->rec].off;
+  size_t at = p->layers[li].off, end = w->rec_end < p->len ? w->rec_end : p->len;
+  int first = 1;
+  if (after_ccs(p, w->rec) && suite_before(p, w->rec)) {
+    tput(cls, "_TLSEncryptedContent"), tput(names, "Encrypted Content");
+    return 1;
+  }
+  if (rec[0] == 21) {
+    tput(cls, "TLSAlert"), tput(names, "TLS Alert");
+    return 1;
+  }
+  while (rec[0] == 22 && at < end && (p->data[at] == 0 || p->data[at] == 14)) {
+    int done = p->data[at] == 14;
+    if (!first) tput(cls, ","), tput(names, " / ");
+    first = 0;
+    tput(cls, done ? "TLSServerHelloDone" : "TLSHelloRequest");
+    tput(names, done ? "TLS Handshake - Server Hello Done" : "TLS Handshake - Hello Request");
+    at += 4;
+  }
+  if (at < end || first) {
+    if (!first) tput(cls, ","), tput(names, " / ");
+    tput(cls, "Raw"), tput(names, "Raw");
+    return 0;
+  }
+  return 1;
+}
+
+/* Scapy's class(es) (cls, "," between) and name(s) (" / " between) of
+   the record content at layer li; 0 when they end with a Raw that takes
+   the rest of the record. */
+static int scapy_content(const sf_pkt *p, int li, tbuf *cls, tbuf *names) {
+  const sf_layer *l = &p->layers[li];
+  const uint8_t *h = p->data + l->off;
+  const char *c = NULL, *name = NULL;
+  int id = l->proto;
+  where w;
+  size_t i;
+  where_is(p, li, &w);
+  if (w.rec >= 0 && (id == id_enc || (after_ccs(p, w.rec) && suite_before(p, w.rec))))
+    return scapy_unread(p, li, &w, cls, names);
+  if (id == id_ccs) c = "TLSChangeCipherSpec", name = "TLS ChangeCipherSpec";
+  else if (id == id_alert) c = "TLSAlert", name = "TLS Alert";
+  else if (id == id_app) c = "TLSApplicationData", name = "TLS Application Data";
+  else if (l->hlen >= 4 && l->off + 4 + rd24(h + 1) <= (w.rec_end < p->len ? w.rec_end : p->len))
+    for (i = 0; i < sizeof scapy_msgs / sizeof *scapy_msgs; i++)
+      if (scapy_msgs[i].type == h[0]) c = scapy_msgs[i].cls, name = scapy_msgs[i].name;
+  /* else: cut short, Scapy's message class fails on it */
+  tput(cls, c ? c : "Raw");
+  tput(names, name ? name : "Raw");
+  return c != NULL;
+}
+
+static const char *content_cls(const sf_pkt *p, int li) {
+  static _Thread_local char c[256];
+  tbuf cb = {c, sizeof c, 0}, nb = {NULL, 0, 0};
+  scapy_content(p, li, &cb, &nb);
+  tend(&cb);
+  return c;
 }
 
 /* An address of layer ip (Scapy's str of the IP layer's src or dst), or
@@ -528,9 +584,8 @@ static int len_text(const sf_pkt *p, int li, char *out, size_t cap) {
 
 /* TLS.mysummary of record li: "TLS <session> / TLS / <each message>" */
 static int record_text(const sf_pkt *p, int li, const char *what, char *out, size_t cap) {
-  tbuf b = {out, cap, 0};
-  const char *cls, *name;
-  int j, said = 0, rest = 0;
+  tbuf b = {out, cap, 0}, cls = {NULL, 0, 0};
+  int j, said = 0;
   if (p->layers[li].hlen < 5) return -1;
   if (strcmp(what, "len") == 0) return len_text(p, li, out, cap);
   if (strcmp(what, "summary") != 0) return -1;
@@ -541,13 +596,16 @@ static int record_text(const sf_pkt *p, int li, const char *what, char *out, siz
     int r = role_at(p, j), raw = p->layers[j].proto == SF_RAW;
     if (is_part(r)) continue;
     if (!in_record(r) && !(raw && record_keeps(p, li, j))) break;
-    said = 1;
-    if ((rest = raw || !scapy_content(p, j, &cls, &name))) break;  /* a Raw ends it */
     tput(&b, " / ");
-    tput(&b, name);
+    said = 1;
+    if (raw) {
+      tput(&b, "Raw");
+      break;
+    }
+    if (!scapy_content(p, j, &cls, &b)) break;  /* a Raw takes the rest */
   }
-  if (!said || rest) tput(&b, " / Raw");  /* nothing parsed: Raw(b"") */
-  if (cap) out[b.n < cap ? b.n : cap - 1] = '\0';
+  if (!said) tput(&b, " / Raw");  /* nothing parsed: Scapy's Raw(b"") */
+  tend(&b);
   return (int)b.n;
 }
 

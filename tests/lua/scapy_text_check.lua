@@ -123,4 +123,24 @@ function M.differences(p, c, formats)
   return diffs
 end
 
+-- Every case of a golden file against sflua: how many packets both
+-- dissected alike (compared) and the first differences (at most max,
+-- default 10); each(c), if given, is called with every case compared.
+function M.compare_cases(cases, formats, each, max)
+  local sf = require("stackforge")
+  local same, diffs = 0, {}
+  for n, c in ipairs(cases) do
+    local bytes = c[1]:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)
+    local p = sf.Packet(bytes, {linktype = tonumber(c[2])})
+    if M.classes(p) == c[3] then
+      same = same + 1
+      if each then each(c) end
+      for _, why in ipairs(M.differences(p, c, formats)) do
+        if #diffs < (max or 10) then diffs[#diffs + 1] = ("packet %d %s"):format(n, why) end
+      end
+    end
+  end
+  return same, diffs
+end
+
 return M

@@ -3,7 +3,7 @@
 -- 2.5's summary(), sprintf() and show2() after load_layer("tls") and
 -- load_layer("http") for random TLS and HTTP packets (tls_random.lua,
 -- http_random.lua, built by sflua) and every packet of TLS, HTTP and L2TP
--- captures, written by tests/interop/run_scapy_text_layers.sh --golden.
+-- captures, written by tests/interop/run_scapy_text.sh --layers --golden.
 -- Packets Scapy and sflua dissect into different layers (scapy_text_check
 -- lists a TLS record's messages in its class) are counted, not compared.
 local sf = require("stackforge")
@@ -14,22 +14,15 @@ describe("Scapy-style text of TLS, HTTP and L2TP", function()
   local formats, cases = check.read_golden(h.path("scapy_text_layers_golden.tsv"))
 
   it("matches Scapy's summary(), sprintf() and show2() values byte for byte", function()
-    local diffs, same, kinds = {}, 0, {tls = 0, http = 0, l2tp = 0, enc = 0}
-    for n, c in ipairs(cases) do
-      local p = sf.Packet(h.unhex(c[1]), {linktype = tonumber(c[2])})
-      if check.classes(p) == c[3] then
-        same = same + 1
-        if c[3]:find("TLS[", 1, true) then kinds.tls = kinds.tls + 1 end
-        if c[3]:find("HTTP", 1, true) then kinds.http = kinds.http + 1 end
-        if c[3]:find("L2TP", 1, true) then kinds.l2tp = kinds.l2tp + 1 end
-        if c[4]:find("Encrypted Content", 1, true) or c[4]:find("Hello Request", 1, true) then
-          kinds.enc = kinds.enc + 1
-        end
-        for _, why in ipairs(check.differences(p, c, formats)) do
-          if #diffs < 10 then diffs[#diffs + 1] = ("packet %d %s"):format(n, why) end
-        end
+    local kinds = {tls = 0, http = 0, l2tp = 0, enc = 0}
+    local same, diffs = check.compare_cases(cases, formats, function(c)
+      if c[3]:find("TLS[", 1, true) then kinds.tls = kinds.tls + 1 end
+      if c[3]:find("HTTP", 1, true) then kinds.http = kinds.http + 1 end
+      if c[3]:find("L2TP", 1, true) then kinds.l2tp = kinds.l2tp + 1 end
+      if c[4]:find("Encrypted Content", 1, true) or c[4]:find("Hello Request", 1, true) then
+        kinds.enc = kinds.enc + 1
       end
-    end
+    end)
     assert(#diffs == 0, table.concat(diffs, "\n"))
     -- each kind is compared, not left out as dissected differently
     assert.is_true(#cases >= 700 and same >= 650, ("%d of %d compared"):format(same, #cases))

@@ -16,16 +16,7 @@ describe("Scapy-style text", function()
   local formats, cases = check.read_golden(h.path("scapy_text_golden.tsv"))
 
   it("matches Scapy's summary(), sprintf() and show2() values byte for byte", function()
-    local same, diffs = 0, {}
-    for n, c in ipairs(cases) do
-      local p = sf.Packet(h.unhex(c[1]), {linktype = tonumber(c[2])})
-      if check.classes(p) == c[3] then
-        same = same + 1
-        for _, why in ipairs(check.differences(p, c, formats)) do
-          if #diffs < 10 then diffs[#diffs + 1] = ("packet %d %s"):format(n, why) end
-        end
-      end
-    end
+    local same, diffs = check.compare_cases(cases, formats)
     assert(#diffs == 0, table.concat(diffs, "\n"))
     assert.is_true(#cases >= 600 and same >= 550, ("%d of %d compared"):format(same, #cases))
   end)

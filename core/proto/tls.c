@@ -422,21 +422,7 @@ static const struct {
   {23, "TLSSupplementalData", "TLS Handshake - Supplemental Data"},
 };
 
-/* Text into out (cap bytes), its length counted past cap */
-typedef struct tbuf {
-  char *s;
-  size_t cap, n;
-} tbuf;
-
-static void tput(tbuf *b, const char *s) {
-  size_t n = strlen(s);
-  if (b->n < b->cap) memcpy(b->s + b->n, s, b->n + n < b->cap ? n : b->cap - b->n);
-  b->n += n;
-}
-
-static void tend(tbuf *b) {
-  if (b->cap) b->s[b->n < b->cap ? b->n : b->cap - 1] = '\0';
-}
+static void tput(text *t, const char *s) { put(t, s, strlen(s)); }
 
 /* Does a TLS 1.2 ServerHello choosing a cipher suite come before layer
    li in the packet?  Scapy then has the suite but not its keys: after a
@@ -460,7 +446,7 @@ static int suite_before(const sf_pkt *p, int li) {
    Scapy's NULL cipher hands them over as they are): an empty
    hello_request or server_hello_done is one (4 bytes, whatever its
    length says); anything else ends the list as Raw. */
-static int scapy_unread(const sf_pkt *p, int li, const where *w, tbuf *cls, tbuf *names) {
+static int scapy_unread(const sf_pkt *p, int li, const where *w, text *cls, text *names) {
   const uint8_t *rec = p->data + p->layers[w->rec].off;
   size_t at = p->layers[li].off, end = w->rec_end < p->len ? w->rec_end : p->len;
   int first = 1;
@@ -491,7 +477,7 @@ static int scapy_unread(const sf_pkt *p, int li, const where *w, tbuf *cls, tbuf
 /* Scapy's class(es) (cls, "," between) and name(s) (" / " between) of
    the record content at layer li; 0 when they end with a Raw that takes
    the rest of the record. */
-static int scapy_content(const sf_pkt *p, int li, tbuf *cls, tbuf *names) {
+static int scapy_content(const sf_pkt *p, int li, text *cls, text *names) {
   const sf_layer *l = &p->layers[li];
   const uint8_t *h = p->data + l->off;
   const char *c = NULL, *name = NULL;
@@ -515,15 +501,14 @@ static int scapy_content(const sf_pkt *p, int li, tbuf *cls, tbuf *names) {
 
 static const char *content_cls(const sf_pkt *p, int li) {
   static _Thread_local char c[256];
-  tbuf cb = {c, sizeof c, 0}, nb = {NULL, 0, 0};
+  text cb = {c, sizeof c, 0}, nb = {NULL, 0, 0};
   scapy_content(p, li, &cb, &nb);
-  tend(&cb);
   return c;
 }
 
 /* An address of layer ip (Scapy's str of the IP layer's src or dst), or
    "None" when the layer below TCP is no IP. */
-static void put_addr(tbuf *b, const sf_pkt *p, int ip, int src) {
+static void put_addr(text *b, const sf_pkt *p, int ip, int src) {
   const sf_proto *pr = ip >= 0 ? sf_proto_get(p->layers[ip].proto) : NULL;
   char tmp[46];
   sf_val v;
@@ -537,7 +522,7 @@ static void put_addr(tbuf *b, const sf_pkt *p, int ip, int src) {
   tput(b, tmp);
 }
 
-static void put_port(tbuf *b, const sf_pkt *p, int tcp, int src) {
+static void put_port(text *b, const sf_pkt *p, int tcp, int src) {
   const sf_proto *pr = sf_proto_get(p->layers[tcp].proto);
   char tmp[24];
   sf_val v;
@@ -549,7 +534,7 @@ static void put_port(tbuf *b, const sf_pkt *p, int tcp, int src) {
 
 /* The session's repr (scapy/layers/tls/session.py: tlsSession.__repr__):
    the addresses and ports of the IP and TCP layers below the records. */
-static void put_session(tbuf *b, const sf_pkt *p, int li) {
+static void put_session(text *b, const sf_pkt *p, int li) {
   int tcp = li;
   while (tcp >= 0 && role_at(p, tcp) != R_NONE) tcp--;
   if (tcp < 0) {
@@ -584,7 +569,7 @@ static int len_text(const sf_pkt *p, int li, char *out, size_t cap) {
 
 /* TLS.mysummary of record li: "TLS <session> / TLS / <each message>" */
 static int record_text(const sf_pkt *p, int li, const char *what, char *out, size_t cap) {
-  tbuf b = {out, cap, 0}, cls = {NULL, 0, 0};
+  text b = {out, cap, 0}, cls = {NULL, 0, 0};
   int j, said = 0;
   if (p->layers[li].hlen < 5) return -1;
   if (strcmp(what, "len") == 0) return len_text(p, li, out, cap);
@@ -605,8 +590,7 @@ static int record_text(const sf_pkt *p, int li, const char *what, char *out, siz
     if (!scapy_content(p, j, &cls, &b)) break;  /* a Raw takes the rest */
   }
   if (!said) tput(&b, " / Raw");  /* nothing parsed: Scapy's Raw(b"") */
-  tend(&b);
-  return (int)b.n;
+  return (int)b.len;
 }
 
 static const char *const record_names[] = {"len", "$", NULL};

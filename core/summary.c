@@ -242,6 +242,15 @@ static int uint_of(const sf_pkt *p, int li, int fi, uint64_t *v) {
   return 1;
 }
 
+/* Scapy's class(es) for a Raw at layer li, as the layer below says
+   ("HTTP / Raw" on port 80), or NULL */
+static const char *raw_class(const sf_pkt *p, int li) {
+  const sf_proto *below = li > 0 ? proto_at(p, li - 1) : NULL;
+  if (p->layers[li].proto != SF_RAW || !below || !below->scapy || !below->scapy->raw_cls)
+    return NULL;
+  return below->scapy->raw_cls(p, li - 1);
+}
+
 const char *sf_scapy_class(const sf_pkt *p, int li) {
   const sf_proto *pr = proto_at(p, li);
   const sf_variant *v;
@@ -250,10 +259,7 @@ const char *sf_scapy_class(const sf_pkt *p, int li) {
   if ((p->layers[li].flags & SF_L_QUOTED) && pr->scapy && pr->scapy->quoted)
     return pr->scapy->quoted;
   if (pr->scapy && pr->scapy->cls && (c = pr->scapy->cls(p, li)) != NULL) return c;
-  if (pr->id == SF_RAW && li > 0 && (pr = proto_at(p, li - 1))->scapy &&
-      pr->scapy->raw_cls && (c = pr->scapy->raw_cls(p, li - 1)) != NULL)
-    return c;
-  pr = proto_at(p, li);
+  if ((c = raw_class(p, li)) != NULL) return c;
   for (v = pr->variants; v && v->name; v++) {
     int fi = v->cls ? field_named(p, li, v->field, strlen(v->field)) : -1;
     if (fi >= 0 && uint_of(p, li, fi, &x) && x == v->value) return v->cls;

@@ -303,8 +303,9 @@ typedef struct sf_scapy {
      layers (a TLS record's msg list): they are no part of Packet.summary()
      and the layer that holds them names them in its own text */
   uint8_t inner;
-  /* does layer li keep layer j after it (inner layers, or a Raw: the rest
-     of a TLS record) in its fields?  NULL: it keeps none */
+  /* does layer li keep layer j after it (inner layers, or a Raw or
+     Padding: the rest of a TLS record, DHCP's pad options) in its fields?
+     NULL: it keeps none */
   int (*keeps)(const sf_pkt *p, int li, int j);
   /* Scapy's class of a layer of its own that comes before this one and
      that sflua has no layer for (HTTP, before HTTPRequest): the summary

@@ -269,11 +269,12 @@ const char *sf_scapy_class(const sf_pkt *p, int li) {
 
 static int is_inner(const sf_proto *pr) { return pr->scapy && pr->scapy->inner; }
 
-/* Is layer li in a field of a layer before it?  An inner layer or a Raw
-   after inner layers and records, if the layer before them keeps it. */
+/* Is layer li in a field of a layer before it?  An inner layer, or a
+   Raw or Padding after inner layers and records, if the layer before
+   them keeps it. */
 static int kept(const sf_pkt *p, int li) {
-  int k;
-  if (!is_inner(proto_at(p, li)) && p->layers[li].proto != SF_RAW) return 0;
+  int k, id = p->layers[li].proto;
+  if (!is_inner(proto_at(p, li)) && id != SF_RAW && id != SF_PADDING) return 0;
   for (k = li - 1; k >= 0; k--) {
     const sf_proto *q = proto_at(p, k);
     if (q->scapy && q->scapy->keeps) return q->scapy->keeps(p, k, li);

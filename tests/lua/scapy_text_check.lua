@@ -13,7 +13,8 @@ end
 -- The layers of p as Scapy's classes (scapy_text.py's third column): a
 -- record of the message before it is not listed, and the layers Scapy
 -- keeps in a TLS record's msg list follow it in brackets
--- ("TLS[TLSClientHello,Raw]"); a layer of Scapy's that sflua has not
+-- ("TLS[TLSClientHello,Raw]"), others it keeps in a field are not listed
+-- (DHCP's pad options); a layer of Scapy's that sflua has not
 -- comes before the one it wraps ("HTTP / HTTPRequest").
 function M.classes(p)
   local out, kept = {}, nil
@@ -28,7 +29,7 @@ function M.classes(p)
       close()
       local cls, outer = core.scapy_class(p, i)
       out[#out + 1] = outer and outer .. " / " .. cls or cls
-    elseif not record then
+    elseif not record and out[#out]:find("^TLS") then  -- (as scapy_text.py's class_of)
       kept = kept or {}
       kept[#kept + 1] = core.scapy_class(p, i)
     end

@@ -31,6 +31,19 @@ describe("Scapy-style text of TLS, HTTP and L2TP", function()
         kinds.l2tp, kinds.enc))
   end)
 
+  it("keeps DHCP's pad options inside DHCP, as Scapy's options field does", function()
+    -- the DHCP packets of the other golden set (captures with zeros after
+    -- the end option): each one dissected alike and printed alike
+    local formats2, cases2 = check.read_golden(h.path("scapy_text_golden.tsv"))
+    local dhcp = {}
+    for _, c in ipairs(cases2) do
+      if c[3]:find("DHCP", 1, true) then dhcp[#dhcp + 1] = c end
+    end
+    local same, diffs = check.compare_cases(dhcp, formats2)
+    assert(#diffs == 0, table.concat(diffs, "\n"))
+    assert.is_true(#dhcp >= 15 and same == #dhcp, ("%d of %d DHCP packets alike"):format(same, #dhcp))
+  end)
+
   -- python3-scapy 2.5, load_layer("tls"), load_layer("http"):
   -- Ether(bytes(...)).summary() of the same packets built in Scapy
   it("prints built TLS and HTTP packets as Scapy does", function()

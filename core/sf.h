@@ -307,10 +307,10 @@ typedef struct sf_scapy {
      Padding: the rest of a TLS record, DHCP's pad options) in its fields?
      NULL: it keeps none */
   int (*keeps)(const sf_pkt *p, int li, int j);
-  /* Scapy's class of a layer of its own that comes before this one and
+  /* Scapy's class of a layer of its own that comes before layer li and
      that sflua has no layer for (HTTP, before HTTPRequest): the summary
-     names it first */
-  const char *outer;
+     names it first; NULL: none */
+  const char *(*outer)(const sf_pkt *p, int li);
   /* Scapy's class(es) of a Raw right after layer li when Scapy makes more
      of those bytes ("HTTP / Raw": a body's middle on port 80), or NULL */
   const char *(*raw_cls)(const sf_pkt *p, int li);

@@ -285,7 +285,7 @@ static int kept(const sf_pkt *p, int li) {
 
 const char *sf_scapy_outer(const sf_pkt *p, int li) {
   const sf_proto *pr = proto_at(p, li);
-  return pr->scapy ? pr->scapy->outer : NULL;
+  return pr->scapy && pr->scapy->outer ? pr->scapy->outer(p, li) : NULL;
 }
 
 int sf_scapy_hidden(const sf_pkt *p, int li) {

@@ -71,11 +71,6 @@ static const sf_wsfield tcp_ws[] = {
 /* What follows is found by the destination port, then the source port. */
 /* TCP.mysummary: the addresses of the IP or IPv6 layer right below */
 static const char *const tcp_names[] = {"sport", "services/tcp", "dport", "services/tcp", NULL};
-static int on_port(const sf_pkt *p, int li, unsigned port) {
-  const uint8_t *h = p->data + p->layers[li].off;
-  return p->layers[li].hlen >= 4 && (rd16(h) == port || rd16(h + 2) == port);
-}
-
 /* What Scapy, its TLS and HTTP layers loaded, makes of a payload sflua
    leaves Raw: on port 443 the middle of a record (TLS's dispatch hook:
    _TLSEncryptedContent), on ports 80 and 8080 HTTP's layer around it. */

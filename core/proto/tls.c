@@ -534,9 +534,20 @@ static void put_port(text *b, const sf_pkt *p, int tcp, int src) {
 
 /* The session's repr (scapy/layers/tls/session.py: tlsSession.__repr__):
    the addresses and ports of the IP and TCP layers below the records. */
+/* The layer below the first TLS layer before li (TCP), or -1 */
+static int transport_below(const sf_pkt *p, int li) {
+  while (li >= 0 && role_at(p, li) != R_NONE) li--;
+  return li;
+}
+
+/* Does Scapy read record li as TLS?  It binds TLS to TCP port 443 alone;
+   elsewhere the records are its Raw, or what it binds there. */
+static int scapy_binds(const sf_pkt *p, int li) {
+  return on_port(p, transport_below(p, li), 443);
+}
+
 static void put_session(text *b, const sf_pkt *p, int li) {
-  int tcp = li;
-  while (tcp >= 0 && role_at(p, tcp) != R_NONE) tcp--;
+  int tcp = transport_below(p, li);
   if (tcp < 0) {
     tput(b, "None:None > None:None");
     return;
@@ -554,6 +565,8 @@ static void put_session(text *b, const sf_pkt *p, int li) {
    that starts within it (the rest of a message cut short). */
 static int record_keeps(const sf_pkt *p, int li, int j) {
   const sf_layer *l = &p->layers[li];
+  if (!scapy_binds(p, li)) return 1;  /* all of it is in the first one's place */
+  if (role_at(p, j) == R_RECORD) return 0;
   if (in_record(role_at(p, j))) return 1;
   return l->hlen >= 5 && p->layers[j].off < l->off + 5 + rd16(p->data + l->off + 3);
 }
@@ -573,7 +586,7 @@ static int record_text(const sf_pkt *p, int li, const char *what, char *out, siz
   int j, said = 0;
   if (p->layers[li].hlen < 5) return -1;
   if (strcmp(what, "len") == 0) return len_text(p, li, out, cap);
-  if (strcmp(what, "summary") != 0) return -1;
+  if (strcmp(what, "summary") != 0 || !scapy_binds(p, li)) return -1;
   tput(&b, "TLS ");
   put_session(&b, p, li);
   tput(&b, " / TLS");
@@ -593,9 +606,18 @@ static int record_text(const sf_pkt *p, int li, const char *what, char *out, siz
   return (int)b.len;
 }
 
+/* off Scapy's port, the first record is where Scapy's Raw (or the class
+   it binds there) starts */
+static const char *record_cls(const sf_pkt *p, int li) {
+  return scapy_binds(p, li) ? NULL : scapy_payload_class(p, transport_below(p, li));
+}
+
+/* Records are inner layers too: a record keeps those after it when Scapy
+   reads none of them as TLS. */
 static const char *const record_names[] = {"len", "$", NULL};
 static const sf_scapy record_scapy = {.fmt = "%$summary%", .names = record_names,
-                                      .text = record_text, .keeps = record_keeps};
+                                      .text = record_text, .cls = record_cls,
+                                      .inner = 1, .keeps = record_keeps};
 static const sf_scapy content_scapy = {.cls = content_cls, .inner = 1};
 
 /* ---- TLS: the record ------------------------------------------------------------ */

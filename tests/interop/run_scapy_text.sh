@@ -47,6 +47,7 @@ else
   loaded=" with load_layer($layers)"
   captures="$d/tls_new-session-ticket.pcap $d/tls_tcp_frag.pcap.gz $d/tls_tcp_frag_withnss.pcap.gz
     $d/http.pcap $d/http_content_length.pcap $d/http_chunk.pcap.gz $d/http_head.pcapng.gz
+    $d/tls_openssl.pcap $d/filter_mix.pcap $d/flows_frag.pcap
     $d/l2tp_scapy.pcap $d/l2tp_xl2tpd.pcap $d/l2tp-avp-overflow.pcap"
 fi
 if [ "${1:-}" = "--golden" ]; then seed=$gseed count=$gcount out="$root/tests/data/$golden"

@@ -3,7 +3,7 @@
 -- 2.5's summary(), sprintf() and show2() after load_layer("tls") and
 -- load_layer("http") for random TLS and HTTP packets (tls_random.lua,
 -- http_random.lua, built by sflua) and every packet of TLS, HTTP and L2TP
--- captures, written by tests/interop/run_scapy_text.sh --layers --golden.
+-- captures (TLS off port 443 too), written by tests/interop/run_scapy_text.sh --layers --golden.
 -- Packets Scapy and sflua dissect into different layers (scapy_text_check
 -- lists a TLS record's messages in its class) are counted, not compared.
 local sf = require("stackforge")
@@ -62,5 +62,12 @@ describe("Scapy-style text of TLS, HTTP and L2TP", function()
     assert.equal([["/café'x"]], p:sprintf("%HTTPRequest.Path%"))
     p = sf.Ether() / ip / sf.TCP{sport = 80, dport = 1234, flags = "PA"} / sf.Raw("\0\1body")
     assert.equal("Ether / IP / TCP 10.0.0.1:http > 10.0.0.2:1234 PA / HTTP / Raw", p:summary("scapy"))
+    -- Scapy binds TLS to port 443 and HTTP to 80 and 8080 alone
+    p = sf.Ether() / ip / sf.TCP{sport = 1234, dport = 4433} / sf.TLS() / sf.TLSClientHello()
+      / sf.TLS() / sf.TLSAlert()
+    assert.equal("Ether / IP / TCP 10.0.0.1:1234 > 10.0.0.2:4433 S / Raw", p:summary("scapy"))
+    p = sf.Packet((sf.Ether() / ip / sf.TCP{sport = 1234, dport = 443} / sf.Raw("GET / HTTP/1.1\r\n\r\n")):bytes())
+    assert.equal("Ethernet / IPv4 / TCP / HTTP Request", p:summary())  -- sflua finds it all the same
+    assert.equal("Ether / IP / TCP 10.0.0.1:1234 > 10.0.0.2:https S / _TLSEncryptedContent", p:summary("scapy"))
   end)
 end)

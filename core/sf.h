@@ -285,7 +285,8 @@ typedef struct sf_scapy {
      "ethertypes", "protocols", "services/tcp" or "services/udp" (the
      system's files, as Scapy reads them), or "$" (the text() hook
      makes the whole text); "decimal": Scapy shows the number in decimal
-     (a field sflua shows in hexadecimal); "str": bytes shown as Scapy's
+     (a field sflua shows in hexadecimal), "hex" in hexadecimal (Scapy's
+     X...Field); "str": bytes shown as Scapy's
      StrField shows them (repr(plain_str(x)): 'GET', not b'GET').  "res#2"
      is the second field called res (fields of different messages share
      names); "*" is every field of the layer. */

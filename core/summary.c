@@ -308,7 +308,7 @@ static int names_field(const sf_proto *pr, int fi, const char *e) {
    decimal, by name from one of the system's files (DB_*), or as sflua
    does.  Looked up once per field and thread: summaries ask it for every
    field they print, and the names list is text to compare. */
-enum { SRC_OWN = -1, SRC_TEXT = -2, SRC_DECIMAL = -3, SRC_STR = -4 };
+enum { SRC_OWN = -1, SRC_TEXT = -2, SRC_DECIMAL = -3, SRC_STR = -4, SRC_HEX = -5 };
 
 static int source_uncached(const sf_proto *pr, int fi) {
   const char *const *n;
@@ -318,6 +318,7 @@ static int source_uncached(const sf_proto *pr, int fi) {
       if (strcmp(n[1], "$") == 0) return SRC_TEXT;
       if (strcmp(n[1], "decimal") == 0) return SRC_DECIMAL;
       if (strcmp(n[1], "str") == 0) return SRC_STR;
+      if (strcmp(n[1], "hex") == 0) return SRC_HEX;
       return db_of(n[1]) >= 0 ? db_of(n[1]) : SRC_OWN;
     }
   return SRC_OWN;
@@ -479,6 +480,10 @@ static void put_uint(obuf *b, const sf_pkt *p, int li, int fi, int src,
     }
   } else if (src == SRC_DECIMAL) {
     put_decimal(b, v);  /* Scapy's plain field where ours is hexadecimal */
+    return;
+  } else if (src == SRC_HEX) {
+    snprintf(tmp, sizeof tmp, "0x%llx", (unsigned long long)v);  /* Scapy's X...Field */
+    puts_(b, tmp);
     return;
   } else if (src >= 0) {
     name = name_in(src, v);

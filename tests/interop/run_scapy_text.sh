@@ -12,7 +12,7 @@
 #        the same after load_layer("tls") and load_layer("http"), as a Scapy
 #        user loads them: COUNT random packets each of tls_random.lua and
 #        http_random.lua (built by sflua) and every packet of the TLS, HTTP
-#        and L2TP captures below; --golden rewrites
+#        HTTP/2 and L2TP captures below; --golden rewrites
 #        tests/data/scapy_text_layers_golden.tsv (seed 20261130, 150 each)
 #
 # Exit 0 when all agree, 1 otherwise, 77 when Scapy cannot be imported.
@@ -47,7 +47,7 @@ else
   loaded=" with load_layer($layers)"
   captures="$d/tls_new-session-ticket.pcap $d/tls_tcp_frag.pcap.gz $d/tls_tcp_frag_withnss.pcap.gz
     $d/http.pcap $d/http_content_length.pcap $d/http_chunk.pcap.gz $d/http_head.pcapng.gz
-    $d/tls_openssl.pcap $d/filter_mix.pcap $d/flows_frag.pcap
+    $d/http2_h2c.pcap $d/tls_openssl.pcap $d/filter_mix.pcap $d/flows_frag.pcap
     $d/l2tp_scapy.pcap $d/l2tp_xl2tpd.pcap $d/l2tp-avp-overflow.pcap"
 fi
 if [ "${1:-}" = "--golden" ]; then seed=$gseed count=$gcount out="$root/tests/data/$golden"

@@ -31,7 +31,8 @@ function M.classes(p)
       out[#out + 1] = outer and outer .. " / " .. cls or cls
     elseif not record and out[#out]:find("^TLS") then  -- (as scapy_text.py's class_of)
       kept = kept or {}
-      kept[#kept + 1] = core.scapy_class(p, i)
+      local cls = core.scapy_class(p, i)
+      if not (cls == "Raw" and kept[#kept] == "Raw") then kept[#kept + 1] = cls end  -- one Raw takes the rest
     end
   end
   close()
@@ -56,15 +57,18 @@ local function show_fields(text)
   return layers_
 end
 
+-- (a Python set, Scapy's MultiFlagsField, is no plain value: its order is
+-- Python's hash order, another in each run)
 local function plain(v)
-  return not (v:find("^[%[<'\"\\]") or v:find("^b['\"]"))
+  return not (v:find("^[%[<'\"\\{]") or v:find("^b['\"]") or v:find("^set%("))
 end
 
 -- Scapy's show2 text against p's: nil, or a message naming the first
 -- difference.  sflua shows the layers Scapy keeps in a field (a TLS
--- record's messages) as layers of their own: they are left out; a layer
--- of Scapy's that sflua has not ("HTTP / HTTPRequest", "HTTP / Raw") has
--- no fields to compare.
+-- record's messages) as layers of their own: they are left out; where
+-- one sflua layer is several of Scapy's ("HTTP / HTTPRequest", "H2Frame /
+-- H2PingFrame", "L2TP / PPP / Raw") its fields are compared with the
+-- first one's.
 function M.compare_show2(scapy, p)
   local a, b = show_fields(scapy), show_fields(p:show2())
   if #b == p.layer_count then
@@ -73,7 +77,7 @@ function M.compare_show2(scapy, p)
       else
         local cls, outer = core.scapy_class(p, i)
         local _, extra = (outer and outer .. " / " .. cls or cls):gsub(" / ", "")
-        for _ = 1, extra do table.insert(b, i, {}) end
+        for _ = 1, extra do table.insert(b, i + 1, {}) end
       end
     end
   end

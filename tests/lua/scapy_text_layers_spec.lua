@@ -1,7 +1,7 @@
 -- Scapy's text for the layers a Scapy user loads first, without Scapy:
 -- tests/data/scapy_text_layers_golden.tsv holds Debian python3-scapy
 -- 2.5's summary(), sprintf() and show2() after load_layer("tls") and
--- load_layer("http") for random TLS and HTTP packets (tls_random.lua,
+-- load_layer("http") (HTTP/2 with it) for random TLS and HTTP packets (tls_random.lua,
 -- http_random.lua, built by sflua) and every packet of TLS, HTTP and L2TP
 -- captures (TLS off port 443 too), written by tests/interop/run_scapy_text.sh --layers --golden.
 -- Packets Scapy and sflua dissect into different layers (scapy_text_check
@@ -14,21 +14,22 @@ describe("Scapy-style text of TLS, HTTP and L2TP", function()
   local formats, cases = check.read_golden(h.path("scapy_text_layers_golden.tsv"))
 
   it("matches Scapy's summary(), sprintf() and show2() values byte for byte", function()
-    local kinds = {tls = 0, http = 0, l2tp = 0, enc = 0}
+    local kinds = {tls = 0, http = 0, l2tp = 0, enc = 0, h2 = 0}
     local same, diffs = check.compare_cases(cases, formats, function(c)
       if c[3]:find("TLS[", 1, true) then kinds.tls = kinds.tls + 1 end
       if c[3]:find("HTTP", 1, true) then kinds.http = kinds.http + 1 end
       if c[3]:find("L2TP", 1, true) then kinds.l2tp = kinds.l2tp + 1 end
+      if c[3]:find("H2Frame", 1, true) then kinds.h2 = kinds.h2 + 1 end
       if c[4]:find("Encrypted Content", 1, true) or c[4]:find("Hello Request", 1, true) then
         kinds.enc = kinds.enc + 1
       end
     end)
     assert(#diffs == 0, table.concat(diffs, "\n"))
     -- each kind is compared, not left out as dissected differently
-    assert.is_true(#cases >= 700 and same >= 650, ("%d of %d compared"):format(same, #cases))
-    assert.is_true(kinds.tls >= 120 and kinds.http >= 100 and kinds.l2tp >= 150 and kinds.enc >= 5,
-      ("compared: %d TLS, %d HTTP, %d L2TP, %d encrypted TLS"):format(kinds.tls, kinds.http,
-        kinds.l2tp, kinds.enc))
+    assert.is_true(#cases >= 1000 and same >= 950, ("%d of %d compared"):format(same, #cases))
+    assert.is_true(kinds.tls >= 150 and kinds.http >= 120 and kinds.l2tp >= 150 and kinds.enc >= 5
+      and kinds.h2 >= 20, ("compared: %d TLS, %d HTTP, %d L2TP, %d encrypted TLS, %d HTTP/2"):format(
+        kinds.tls, kinds.http, kinds.l2tp, kinds.enc, kinds.h2))
   end)
 
   it("keeps DHCP's pad options inside DHCP, as Scapy's options field does", function()

@@ -285,17 +285,36 @@ typedef struct sf_scapy {
      "ethertypes", "protocols", "services/tcp" or "services/udp" (the
      system's files, as Scapy reads them), or "$" (the text() hook
      makes the whole text); "decimal": Scapy shows the number in decimal
-     (a field sflua shows in hexadecimal).  "res#2" is the second field
-     called res (fields of different messages share names). */
+     (a field sflua shows in hexadecimal), "hex" in hexadecimal (Scapy's
+     X...Field); "str": bytes shown as Scapy's
+     StrField shows them (repr(plain_str(x)): 'GET', not b'GET').  "res#2"
+     is the second field called res (fields of different messages share
+     names); "*" is every field of the layer. */
   const char *const *names;
   /* the text called what for layer li of p into out (cap bytes, NUL
-     ended): its length, or -1 when the layer has none (DHCP without a
+     ended): its whole length (a text longer than cap is asked for again
+     with room enough), or -1 when the layer has none (DHCP without a
      message type) */
   int (*text)(const sf_pkt *p, int li, const char *what, char *out,
               size_t cap);
   /* Scapy's class of layer li when its values decide it (an Ether frame
      with an 802.3 length is Scapy's Dot3), or NULL for the usual one */
   const char *(*cls)(const sf_pkt *p, int li);
+  /* Scapy keeps these layers in a field of a layer before them, not as
+     layers (a TLS record's msg list): they are no part of Packet.summary()
+     and the layer that holds them names them in its own text */
+  uint8_t inner;
+  /* does layer li keep layer j after it (inner layers, or a Raw or
+     Padding: the rest of a TLS record, DHCP's pad options) in its fields?
+     NULL: it keeps none */
+  int (*keeps)(const sf_pkt *p, int li, int j);
+  /* Scapy's class of a layer of its own that comes before layer li and
+     that sflua has no layer for (HTTP, before HTTPRequest): the summary
+     names it first; NULL: none */
+  const char *(*outer)(const sf_pkt *p, int li);
+  /* Scapy's class(es) of a Raw right after layer li when Scapy makes more
+     of those bytes ("HTTP / Raw": a body's middle on port 80), or NULL */
+  const char *(*raw_cls)(const sf_pkt *p, int li);
 } sf_scapy;
 
 /* What a protocol is to code that works across protocols (flows,

@@ -242,6 +242,15 @@ static int uint_of(const sf_pkt *p, int li, int fi, uint64_t *v) {
   return 1;
 }
 
+/* Scapy's class(es) for a Raw at layer li, as the layer below says
+   ("HTTP / Raw" on port 80), or NULL */
+static const char *raw_class(const sf_pkt *p, int li) {
+  const sf_proto *below = li > 0 ? proto_at(p, li - 1) : NULL;
+  if (p->layers[li].proto != SF_RAW || !below || !below->scapy || !below->scapy->raw_cls)
+    return NULL;
+  return below->scapy->raw_cls(p, li - 1);
+}
+
 const char *sf_scapy_class(const sf_pkt *p, int li) {
   const sf_proto *pr = proto_at(p, li);
   const sf_variant *v;
@@ -250,11 +259,37 @@ const char *sf_scapy_class(const sf_pkt *p, int li) {
   if ((p->layers[li].flags & SF_L_QUOTED) && pr->scapy && pr->scapy->quoted)
     return pr->scapy->quoted;
   if (pr->scapy && pr->scapy->cls && (c = pr->scapy->cls(p, li)) != NULL) return c;
+  if ((c = raw_class(p, li)) != NULL) return c;
   for (v = pr->variants; v && v->name; v++) {
     int fi = v->cls ? field_named(p, li, v->field, strlen(v->field)) : -1;
     if (fi >= 0 && uint_of(p, li, fi, &x) && x == v->value) return v->cls;
   }
   return pr->name;
+}
+
+static int is_inner(const sf_proto *pr) { return pr->scapy && pr->scapy->inner; }
+
+/* Is layer li in a field of a layer before it?  An inner layer, or a
+   Raw or Padding after inner layers and records, if the layer before
+   them keeps it. */
+static int kept(const sf_pkt *p, int li) {
+  int k, id = p->layers[li].proto;
+  if (!is_inner(proto_at(p, li)) && id != SF_RAW && id != SF_PADDING) return 0;
+  for (k = li - 1; k >= 0; k--) {
+    const sf_proto *q = proto_at(p, k);
+    if (q->scapy && q->scapy->keeps) return q->scapy->keeps(p, k, li);
+    if (!is_inner(q) && !q->record) return 0;
+  }
+  return 0;
+}
+
+const char *sf_scapy_outer(const sf_pkt *p, int li) {
+  const sf_proto *pr = proto_at(p, li);
+  return pr->scapy && pr->scapy->outer ? pr->scapy->outer(p, li) : NULL;
+}
+
+int sf_scapy_hidden(const sf_pkt *p, int li) {
+  return (proto_at(p, li)->record && li) || kept(p, li);
 }
 
 /* Does the names entry e ("res", or "res#3": the third field called res)
@@ -273,15 +308,17 @@ static int names_field(const sf_proto *pr, int fi, const char *e) {
    decimal, by name from one of the system's files (DB_*), or as sflua
    does.  Looked up once per field and thread: summaries ask it for every
    field they print, and the names list is text to compare. */
-enum { SRC_OWN = -1, SRC_TEXT = -2, SRC_DECIMAL = -3 };
+enum { SRC_OWN = -1, SRC_TEXT = -2, SRC_DECIMAL = -3, SRC_STR = -4, SRC_HEX = -5 };
 
 static int source_uncached(const sf_proto *pr, int fi) {
   const char *const *n;
   if (!pr->scapy || !pr->scapy->names) return SRC_OWN;
   for (n = pr->scapy->names; n[0]; n += 2)
-    if (names_field(pr, fi, n[0])) {
+    if (strcmp(n[0], "*") == 0 || names_field(pr, fi, n[0])) {
       if (strcmp(n[1], "$") == 0) return SRC_TEXT;
       if (strcmp(n[1], "decimal") == 0) return SRC_DECIMAL;
+      if (strcmp(n[1], "str") == 0) return SRC_STR;
+      if (strcmp(n[1], "hex") == 0) return SRC_HEX;
       return db_of(n[1]) >= 0 ? db_of(n[1]) : SRC_OWN;
     }
   return SRC_OWN;
@@ -343,6 +380,66 @@ static void put_pybytes(obuf *b, const uint8_t *d, size_t n) {
   put(b, &q, 1);
 }
 
+/* The code point of a valid UTF-8 sequence at d (n bytes), its length in
+   *len; -1 when the bytes are none (Python's decoder rejects them). */
+static long utf8_at(const uint8_t *d, size_t n, size_t *len) {
+  unsigned c = d[0];
+  long cp, min;
+  size_t k, i;
+  if (c < 0x80) return *len = 1, (long)c;
+  if (c >= 0xc2 && c <= 0xdf) k = 2, cp = c & 0x1f, min = 0x80;
+  else if (c >= 0xe0 && c <= 0xef) k = 3, cp = c & 0x0f, min = 0x800;
+  else if (c >= 0xf0 && c <= 0xf4) k = 4, cp = c & 0x07, min = 0x10000;
+  else return -1;
+  if (n < k) return -1;
+  for (i = 1; i < k; i++) {
+    if ((d[i] & 0xc0) != 0x80) return -1;
+    cp = cp << 6 | (d[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return -1;
+  *len = k;
+  return cp;
+}
+
+/* Python's str.isprintable for a code point past ASCII: controls,
+   format characters, separators but the space, private use. */
+static int py_printable(long c) {
+  return !(c <= 0xa0 || c == 0xad || c == 0x1680 || (c >= 0x2000 && c <= 0x200f) ||
+           (c >= 0x2028 && c <= 0x202f) || (c >= 0x205f && c <= 0x2064) ||
+           c == 0x3000 || c == 0xfeff || (c >= 0xe000 && c <= 0xf8ff) ||
+           (c >= 0xfff9 && c <= 0xfffb) || c >= 0xf0000);
+}
+
+/* Python's repr of the bytes decoded as UTF-8 with "backslashreplace":
+   Scapy's StrField.i2repr, repr(plain_str(x)). */
+static void put_pystr(obuf *b, const uint8_t *d, size_t n) {
+  size_t i, len;
+  int sq = 0, dq = 0;
+  char q, tmp[16];
+  for (i = 0; i < n; i++) sq |= d[i] == '\'', dq |= d[i] == '"';
+  q = sq && !dq ? '"' : '\'';
+  put(b, &q, 1);
+  for (i = 0; i < n; i += len) {
+    long c = utf8_at(d + i, n - i, &len);
+    if (c < 0) {  /* "\xNN" in the text: its backslash escaped by repr */
+      snprintf(tmp, sizeof tmp, "\\\\x%02x", d[i]);
+      len = 1;
+    } else if (c == '\\' || c == q) snprintf(tmp, sizeof tmp, "\\%c", (int)c);
+    else if (c == '\t') strcpy(tmp, "\\t");
+    else if (c == '\n') strcpy(tmp, "\\n");
+    else if (c == '\r') strcpy(tmp, "\\r");
+    else if (c < 0x20 || c == 0x7f) snprintf(tmp, sizeof tmp, "\\x%02lx", c);
+    else if (c < 0x80 || py_printable(c)) {
+      put(b, (const char *)d + i, len);
+      continue;
+    } else if (c <= 0xff) snprintf(tmp, sizeof tmp, "\\x%02lx", c);
+    else if (c <= 0xffff) snprintf(tmp, sizeof tmp, "\\u%04lx", c);
+    else snprintf(tmp, sizeof tmp, "\\U%08lx", c);
+    puts_(b, tmp);
+  }
+  put(b, &q, 1);
+}
+
 size_t sf_scapy_pybytes(const uint8_t *d, size_t n, char *out, size_t cap) {
   obuf b = {out, cap, 0};
   put_pybytes(&b, d, n);
@@ -384,6 +481,10 @@ static void put_uint(obuf *b, const sf_pkt *p, int li, int fi, int src,
   } else if (src == SRC_DECIMAL) {
     put_decimal(b, v);  /* Scapy's plain field where ours is hexadecimal */
     return;
+  } else if (src == SRC_HEX) {
+    snprintf(tmp, sizeof tmp, "0x%llx", (unsigned long long)v);  /* Scapy's X...Field */
+    puts_(b, tmp);
+    return;
   } else if (src >= 0) {
     name = name_in(src, v);
   } else {
@@ -414,7 +515,10 @@ static void put_value(obuf *b, const sf_pkt *p, int li, int fi, int src) {
     case SF_T_MAC: sf_format_mac(v.p, tmp); break;
     case SF_T_IP4: sf_format_ip4(v.p, tmp); break;
     case SF_T_IP6: sf_format_ip6(v.p, tmp); break;
-    default: put_pybytes(b, v.p, v.n); return;
+    default:
+      if (names_source(pr, fi) == SRC_STR) put_pystr(b, v.p, v.n);
+      else put_pybytes(b, v.p, v.n);
+      return;
   }
   puts_(b, tmp);
 }
@@ -640,18 +744,29 @@ static void field_op(obuf *b, const sf_pkt *p, int li, const fop *o) {
   else put_repr(b, p, li, fi);
 }
 
+/* The text() hook's text into b, however long (a TLS record names each
+   of its messages). */
+static void hook_op(obuf *b, const sf_pkt *p, int li, const fop *o) {
+  char tmp[256], *big;
+  int n = hook_text(p, li, o->s, o->n, tmp, sizeof tmp);
+  if (n < 0) return;
+  if ((size_t)n < sizeof tmp) {
+    put(b, tmp, (size_t)n);
+    return;
+  }
+  if ((big = malloc((size_t)n + 1)) == NULL) return;
+  if (hook_text(p, li, o->s, o->n, big, (size_t)n + 1) == n) put(b, big, (size_t)n);
+  free(big);
+}
+
 static void run(obuf *b, const sf_pkt *p, int li, const fprog *pg) {
-  char tmp[256];
   int i = 0;
   while (i < pg->n) {
     const fop *o = &pg->ops[i];
     switch (o->op) {
       case OP_LIT: put(b, o->s, o->n); i++; break;
       case OP_FIELD: field_op(b, p, li, o); i++; break;
-      case OP_HOOK:
-        if (hook_text(p, li, o->s, o->n, tmp, sizeof tmp) >= 0) puts_(b, tmp);
-        i++;
-        break;
+      case OP_HOOK: hook_op(b, p, li, o); i++; break;
       default: i = holds(p, li, o) ? i + 1 : o->next;
     }
   }
@@ -673,18 +788,23 @@ static void mysummary(obuf *b, const sf_pkt *p, int li) {
 size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap) {
   obuf b = {out, cap, 0};
   char tmp[512];
+  const char *c;
   int li, said = -1, first = 1;
   size_t n = 0;
   for (li = p->nlayers - 1; li >= 0 && said < 0; li--) {
     obuf t = {tmp, sizeof tmp, 0};
-    if (proto_at(p, li)->record && li) continue;
+    if (sf_scapy_hidden(p, li)) continue;
     mysummary(&t, p, li);
     if (t.n) said = li, n = t.n;
   }
   for (li = 0; li < p->nlayers; li++) {
-    if (proto_at(p, li)->record && li) continue;
+    if (sf_scapy_hidden(p, li)) continue;
     if (!first) put(&b, " / ", 3);
     first = 0;
+    if ((c = sf_scapy_outer(p, li)) != NULL) {
+      puts_(&b, c);
+      put(&b, " / ", 3);
+    }
     if (li == said && n < sizeof tmp) {
       put(&b, tmp, n);  /* still there from the search */
     } else if (li == said) {

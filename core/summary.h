@@ -31,6 +31,15 @@ size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap);
 /* Scapy's class name of layer li: "TCP", "IPerror", "ICMPv6EchoRequest" */
 const char *sf_scapy_class(const sf_pkt *p, int li);
 
+/* Is layer li no layer of Scapy's own?  A record of the message before it
+   (a DNS answer) or a layer Scapy keeps in a field (a TLS record's
+   messages, sf_scapy.inner). */
+int sf_scapy_hidden(const sf_pkt *p, int li);
+
+/* Scapy's class of a layer it has before layer li that sflua has not
+   (HTTP before HTTPRequest), or NULL */
+const char *sf_scapy_outer(const sf_pkt *p, int li);
+
 /* field fi of layer li as Scapy shows it (its i2repr) */
 size_t sf_scapy_repr(const sf_pkt *p, int li, int fi, char *out, size_t cap);
 

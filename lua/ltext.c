@@ -82,12 +82,24 @@ static int text_sprintf(lua_State *L) {
   return 1;
 }
 
-/* core.scapy_class(p, i): Scapy's class name of layer i (1-based) */
+/* core.scapy_class(p, i): Scapy's class name of layer i (1-based), and
+   the class of a layer Scapy has before it that sflua has not (HTTP) */
 static int text_class(lua_State *L) {
   sf_pkt *p = lsf_parsed(L, 1);
   lua_Integer i = luaL_checkinteger(L, 2);
   if (i < 1 || i > p->nlayers) return 0;
   lua_pushstring(L, sf_scapy_class(p, (int)i - 1));
+  lua_pushstring(L, sf_scapy_outer(p, (int)i - 1));
+  return 2;
+}
+
+/* core.scapy_hidden(p, i): is layer i (1-based) in a field of a layer
+   before it in Scapy (a DNS record, a TLS record's message)? */
+static int text_hidden(lua_State *L) {
+  sf_pkt *p = lsf_parsed(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, i >= 1 && i <= p->nlayers, 2, "no such layer");
+  lua_pushboolean(L, sf_scapy_hidden(p, (int)i - 1));
   return 1;
 }
 
@@ -145,7 +157,8 @@ static int text_isset(lua_State *L) {
 
 static const luaL_Reg text_funcs[] = {
   {"field_isset", text_isset},
-  {"scapy_class", text_class}, {"scapy_repr", text_repr},
+  {"scapy_class", text_class}, {"scapy_hidden", text_hidden},
+  {"scapy_repr", text_repr},
   {"scapy_name", text_name}, {NULL, NULL}
 };
 

@@ -373,6 +373,7 @@ void sf_custom_describe(sf_custom *c, const sf_proto *like) {
   pr->parts = like->parts;
   pr->methods = like->methods;
   pr->props = like->props;
+  if (like->scapy) pr->scapy = like->scapy;
   if (like->next && !(c->hooks & SF_CH_GUESS)) pr->next = like->next;
   if (like->fixup) pr->fixup = like->fixup;
   /* the header's length, as its layout would say it, more cheaply */

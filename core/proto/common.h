@@ -47,6 +47,24 @@ static inline size_t message_end(const sf_pkt *p, int li) {
   return p->layers[li].end;
 }
 
+/* Is port one of the two of transport layer li (TCP, UDP: ports first)?
+   Scapy binds by port alone: its text follows its bindings. */
+static inline int on_port(const sf_pkt *p, int li, unsigned port) {
+  const uint8_t *h;
+  if (li < 0 || p->layers[li].hlen < 4) return 0;
+  h = p->data + p->layers[li].off;
+  return rd16(h) == port || rd16(h + 2) == port;
+}
+
+/* Scapy's class(es) of the bytes after layer li when it binds none of its
+   own there: its raw_cls ("_TLSEncryptedContent" on TCP port 443), else
+   Raw.  (A layer sflua finds by a heuristic where Scapy binds by port.) */
+static inline const char *scapy_payload_class(const sf_pkt *p, int li) {
+  const sf_proto *pr = li >= 0 ? sf_proto_get(p->layers[li].proto) : NULL;
+  const char *c = pr && pr->scapy && pr->scapy->raw_cls ? pr->scapy->raw_cls(p, li) : NULL;
+  return c ? c : "Raw";
+}
+
 /* store a checksum unless the user set that field */
 static inline void put_checksum(sf_pkt *p, int li, int fi, uint16_t ck) {
   sf_lput(p, li, fi, ck);

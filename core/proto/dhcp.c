@@ -253,7 +253,14 @@ static int dhcp_text(const sf_pkt *p, int li, const char *what, char *out,
   return -1;
 }
 
-static const sf_scapy dhcp_scapy = {.fmt = "{$type:DHCP %$type%}", .text = dhcp_text};
+/* Scapy's options field reads on past the end option, to the end of
+   BOOTP's bytes ("pad" options): sflua's Padding there is in it. */
+static int dhcp_keeps(const sf_pkt *p, int li, int j) {
+  return li > 0 && p->layers[j].proto == SF_PADDING && p->layers[j].off < p->layers[li - 1].end;
+}
+
+static const sf_scapy dhcp_scapy = {.fmt = "{$type:DHCP %$type%}", .text = dhcp_text,
+                                    .keeps = dhcp_keeps};
 
 static sf_proto dhcp = {
   .name = "DHCP", .display = "DHCP", .kind = "Dhcp",

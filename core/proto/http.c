@@ -542,12 +542,49 @@ static const uint8_t resp_default[] = "HTTP/1.1 200 OK\r\n\r\n";
 
 static const sf_dyn http_dyn = {.layout = http_layout, .set = http_set};
 
+/* Scapy's HTTPRequest and HTTPResponse (mysummary), under its HTTP layer,
+   every field a StrField; only where Scapy binds HTTP: TCP ports 80 and
+   8080 (elsewhere the message is the Raw, or what Scapy binds there). */
+static int scapy_binds(const sf_pkt *p, int li) {
+  return on_port(p, li - 1, 80) || on_port(p, li - 1, 8080);
+}
+
+static int http_scapy_text(const sf_pkt *p, int li, const char *what, char *out, size_t cap) {
+  if (strcmp(what, "bound") != 0 || !scapy_binds(p, li)) return -1;
+  if (cap) out[0] = '\0';
+  return 0;
+}
+
+static const char *http_outer(const sf_pkt *p, int li) {
+  return scapy_binds(p, li) ? "HTTP" : NULL;
+}
+
+static const char *http_cls(const sf_pkt *p, int li) {
+  return scapy_binds(p, li) ? NULL : scapy_payload_class(p, li - 1);
+}
+
+/* elsewhere Scapy's Raw holds the body too */
+static int http_keeps(const sf_pkt *p, int li, int j) {
+  (void)j;
+  return !scapy_binds(p, li);
+}
+
+static const char *const http_scapy_names[] = {"*", "str", NULL};
+static const sf_scapy req_scapy = {
+  .fmt = "{$bound:%Method% %Path% %Http_Version%}", .names = http_scapy_names,
+  .text = http_scapy_text, .cls = http_cls, .keeps = http_keeps, .outer = http_outer,
+};
+static const sf_scapy resp_scapy = {
+  .fmt = "{$bound:%Http_Version% %Status_Code% %Reason_Phrase%}", .names = http_scapy_names,
+  .text = http_scapy_text, .cls = http_cls, .keeps = http_keeps, .outer = http_outer,
+};
+
 static sf_proto request = {
   .name = "HTTPRequest", .display = "HTTP Request", .kind = "Http",
   .fields = req_fields, .nfields = FIRST_NAMED + NREQ,
   .minlen = sizeof req_default - 1, .places = req_places, .ws = "http",
   .ws_fields = req_ws, .hdr_len = http_len, .next = http_next,
-  .fixup = http_fixup, .dyn = &http_dyn, .deftmpl = req_default,
+  .fixup = http_fixup, .dyn = &http_dyn, .deftmpl = req_default, .scapy = &req_scapy,
   .dyn_adds = 1,  /* a header absent from the bytes is set all the same: a line */
 };
 
@@ -556,7 +593,7 @@ static sf_proto response = {
   .fields = resp_fields, .nfields = FIRST_NAMED + NRESP,
   .minlen = sizeof resp_default - 1, .places = resp_places, .ws = "http",
   .ws_fields = resp_ws, .hdr_len = http_len, .next = http_next,
-  .fixup = http_fixup, .dyn = &http_dyn, .deftmpl = resp_default,
+  .fixup = http_fixup, .dyn = &http_dyn, .deftmpl = resp_default, .scapy = &resp_scapy,
   .dyn_adds = 1,
 };
 

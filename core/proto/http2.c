@@ -493,6 +493,108 @@ static const sf_place upgrade_places[] = {
   {"http.upgrade", 2, SF_PL_PARSE_ONLY, upgrade_accept}, {NULL, 0, 0, NULL}
 };
 
+/* ---- how Scapy prints it ---------------------------------------------------------------- */
+
+/* Scapy 2.5 (load_layer("http") brings scapy.contrib.http2) makes one
+   H2Frame of the first frame and Padding of the frames after it, and
+   only where its HTTP layer hands the bytes on as frames: on TCP ports
+   80 and 8080 when every byte to the segment's end is whole frames (its
+   HTTP.dispatch_hook), or after a message saying "Connection: Upgrade".
+   Elsewhere the bytes are Scapy's Raw ("HTTP / Raw" on its ports). */
+static int is_h2(const sf_pkt *p, int li) {
+  int id = p->layers[li].proto, t;
+  if (id == id_unknown || id == id_preface) return 1;
+  for (t = 0; t < NTYPES; t++)
+    if (id == id_type[t]) return 1;
+  return 0;
+}
+
+/* the first HTTP/2 layer of the run li is in */
+static int run_start(const sf_pkt *p, int li) {
+  while (li > 0 && is_h2(p, li - 1)) li--;
+  return li;
+}
+
+/* HTTP.dispatch_hook's test: whole frames of known types to the end */
+static int whole_frames(const uint8_t *h, size_t n) {
+  while (n) {
+    size_t len;
+    if (n < HDR || h[3] >= NTYPES || (h[5] & 0x80)) return 0;
+    len = HDR + ((size_t)h[0] << 16 | (size_t)h[1] << 8 | h[2]);
+    if (len > n) return 0;
+    h += len, n -= len;
+  }
+  return 1;
+}
+
+static int upgrading(const sf_pkt *p, int li) {
+  const sf_proto *pr = sf_proto_get(p->layers[li].proto);
+  int fi = sf_field_lookup(pr, "Connection");
+  size_t i;
+  sf_val v;
+  if (fi < 0 || (fi = sf_field_resolve(p, li, fi)) < 0 || sf_field_get(p, li, fi, &v) != SF_OK)
+    return 0;
+  for (i = 0; i + 7 <= v.n; i++)
+    if (memcmp(v.p + i, "Upgrade", 7) == 0) return 1;
+  return 0;
+}
+
+/* Does Scapy read the run starting at layer first as frames? */
+static int scapy_frames(const sf_pkt *p, int first) {
+  int below = first - 1;
+  const sf_layer *l = &p->layers[first];
+  if (below < 0) return 0;
+  if (strncmp(sf_proto_get(p->layers[below].proto)->name, "HTTP", 4) == 0)
+    return upgrading(p, below);
+  return (on_port(p, below, 80) || on_port(p, below, 8080)) &&
+         whole_frames(p->data + l->off, p->layers[below].end - l->off);
+}
+
+/* Scapy's class of the first frame's payload, by type and flags */
+static const char *frame_class(const sf_pkt *p, int li) {
+  const uint8_t *h = p->data + p->layers[li].off;
+  static const char *const plain[NTYPES] = {
+    "H2DataFrame", "H2HeadersFrame", "H2PriorityFrame", "H2ResetFrame", "H2SettingsFrame",
+    "H2PushPromiseFrame", "H2PingFrame", "H2GoAwayFrame", "H2WindowUpdateFrame",
+    "H2ContinuationFrame"
+  };
+  int padded = h[4] & 0x08, prio = h[4] & 0x20;
+  if (h[3] == 0 && padded) return "H2PaddedDataFrame";
+  if (h[3] == 1 && padded) return prio ? "H2PaddedPriorityHeadersFrame" : "H2PaddedHeadersFrame";
+  if (h[3] == 1 && prio) return "H2PriorityHeadersFrame";
+  if (h[3] == 5 && padded) return "H2PaddedPushPromiseFrame";
+  return plain[h[3]];
+}
+
+/* Is layer li the first frame, as Scapy's H2Frame with a payload? */
+static int framed(const sf_pkt *p, int li) {
+  const uint8_t *h = p->data + p->layers[li].off;
+  return li == run_start(p, li) && p->layers[li].proto != id_preface &&
+         p->layers[li].hlen >= HDR && h[3] < NTYPES && (h[0] | h[1] | h[2]) &&
+         scapy_frames(p, li);
+}
+
+static const char *h2_outer(const sf_pkt *p, int li) {
+  return framed(p, li) ? "H2Frame" : NULL;
+}
+
+static const char *h2_cls(const sf_pkt *p, int li) {
+  int first = run_start(p, li);
+  if (!scapy_frames(p, first)) return scapy_payload_class(p, first - 1);
+  if (li == first) return framed(p, li) ? frame_class(p, li) : "H2Frame";
+  return "Padding";
+}
+
+/* what follows the first frame is one Padding (or all of it Scapy's Raw) */
+static int h2_keeps(const sf_pkt *p, int li, int j) {
+  int first = run_start(p, li);
+  return !scapy_frames(p, first) || j > first + 1 || !is_h2(p, j);
+}
+
+static const char *const h2_names[] = {"len", "hex", NULL};  /* X3BytesField */
+static const sf_scapy h2_scapy = {.names = h2_names, .cls = h2_cls, .inner = 1,
+                                  .keeps = h2_keeps, .outer = h2_outer};
+
 /* ---- HPACK through libnghttp2 ----------------------------------------------------------- */
 
 typedef struct buf {
@@ -741,6 +843,8 @@ SF_PROTO_FILE(http2) {
   };
   int t;
   set_pr.places = upgrade_places;
+  for (t = 0; t < NTYPES; t++) frames[t]->scapy = &h2_scapy;
+  unknown_pr.scapy = preface_pr.scapy = &h2_scapy;
   for (t = 0; t < NTYPES; t++) id_type[t] = sf_register(frames[t]);
   id_unknown = sf_register(&unknown_pr);
   id_preface = sf_register(&preface_pr);

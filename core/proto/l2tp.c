@@ -165,8 +165,28 @@ static const sf_wsfield l2tp_ws[] = {
   WS("l2tp.Ns", "ns"), WS("l2tp.Nr", "nr"), WS("l2tp.offset", "offset"), WSEND
 };
 
+/* Scapy 2.5 binds PPP after every L2TP header, a control message's too:
+   its AVPs become a PPP header (a protocol of one byte when the first is
+   odd, else two) and, unless that protocol is one Scapy binds after PPP,
+   Raw.  (0xff first is Scapy's HDLC: left to the usual class.) */
+static const char *l2tp_cls(const sf_pkt *p, int li) {
+  static const unsigned bound[] = {0xc227, 0x0021, 0x0057, 0xc223, 0x8021, 0x8053, 0xc021, 0xc023};
+  const sf_layer *l = &p->layers[li];
+  const uint8_t *h = p->data + l->off + l->hlen;
+  size_t n = l->end - l->off - l->hlen, plen, i;
+  unsigned proto;
+  if (!(rd16(p->data + l->off) & T_BIT) || n < 2 || h[0] == 0xff) return NULL;
+  plen = h[0] & 1 ? 1 : 2;
+  proto = plen == 1 ? h[0] : rd16(h);
+  for (i = 0; i < sizeof bound / sizeof *bound; i++)
+    if (proto == bound[i]) return NULL;
+  return n > plen ? "L2TP / PPP / Raw" : "L2TP / PPP";
+}
+
+static const sf_scapy l2tp_scapy = {.cls = l2tp_cls};
+
 static sf_proto l2tp = {
-  .name = "L2TP", .display = "L2TP", .kind = "L2tp",
+  .name = "L2TP", .display = "L2TP", .kind = "L2tp", .scapy = &l2tp_scapy,
   .fields = l2tp_fields, .nfields = NFIELDS(l2tp_fields), .minlen = 6,
   .places = l2tp_places, .ws = "l2tp", .ws_fields = l2tp_ws,
   .hdr_len = l2tp_len, .extent = l2tp_extent, .next = l2tp_next, .fixup = l2tp_fixup,

@@ -461,6 +461,12 @@ static const sf_field discard_fields[] = {
 };
 static const sf_field ipcp_fields[] = {MSG_HEAD(1, ipcp_codes)};
 
+/* Scapy's PPP_LCP.mysummary, which its LCP messages share; their magic
+   numbers are Scapy's IntField, shown in decimal */
+static const char *const lcp_scapy_names[] = {"magic_number", "decimal", NULL};
+static const sf_scapy lcp_scapy = {.fmt = "LCP %code%", .names = lcp_scapy_names};
+static const sf_scapy magic_scapy = {.names = lcp_scapy_names};
+
 #define MSG(self, wsname, nm, disp, knd, flds, minl, places_, ws_, hl, vr, nx)   \
   static sf_proto self = {                                                        \
     .name = nm, .display = disp, .kind = knd, .fields = flds,                     \
@@ -699,9 +705,14 @@ SF_PROTO_FILE(ppp) {
   size_t i;
   sf_register(&hdlc);
   sf_register(&ppp);
+  lcp.scapy = conf.scapy = &lcp_scapy;
+  magic.scapy = &magic_scapy;
   reg(&lcp, K_MSG);  /* first: the codes the others do not take (tried last) */
   reg(&conf, K_LCP_CONF);
-  for (i = 0; i < sizeof lcp_msgs / sizeof *lcp_msgs; i++) reg(lcp_msgs[i], K_MSG);
+  for (i = 0; i < sizeof lcp_msgs / sizeof *lcp_msgs; i++) {
+    lcp_msgs[i]->scapy = &lcp_scapy;
+    reg(lcp_msgs[i], K_MSG);
+  }
   reg(&ipcp, K_IPCP);
   reg_options(&lcp_opt, lcp_options, sizeof lcp_options / sizeof *lcp_options, lcp_by_type,
               K_LCP_OPT);

@@ -71,10 +71,20 @@ static const sf_wsfield tcp_ws[] = {
 /* What follows is found by the destination port, then the source port. */
 /* TCP.mysummary: the addresses of the IP or IPv6 layer right below */
 static const char *const tcp_names[] = {"sport", "services/tcp", "dport", "services/tcp", NULL};
+/* What Scapy, its TLS and HTTP layers loaded, makes of a payload sflua
+   leaves Raw: on port 443 the middle of a record (TLS's dispatch hook:
+   _TLSEncryptedContent), on ports 80 and 8080 HTTP's layer around it. */
+static const char *tcp_raw_cls(const sf_pkt *p, int li) {
+  if (p->layers[li].flags & SF_L_QUOTED) return NULL;
+  if (on_port(p, li, 443)) return "_TLSEncryptedContent";
+  if (on_port(p, li, 80) || on_port(p, li, 8080)) return "HTTP / Raw";
+  return NULL;
+}
+
 static const sf_scapy tcp_scapy = {
   .fmt = "{^@net:TCP %^src%:%sport% > %^dst%:%dport% %flags%}"
          "{!^@net:TCP %sport% > %dport% %flags%}",
-  .quoted = "TCPerror", .names = tcp_names,
+  .quoted = "TCPerror", .names = tcp_names, .raw_cls = tcp_raw_cls,
 };
 
 static sf_proto tcp = {

@@ -392,6 +392,234 @@ static int keeps_lengths(const sf_pkt *p, int li, size_t claimed_end, int next) 
          p->layers[next].off < claimed_end;
 }
 
+/* ---- how Scapy prints it ------------------------------------------------------------ */
+
+/* Scapy 2.5 keeps a record's messages in its msg list, not as layers, and
+   its summary (TLS.mysummary) names the session and each message:
+   "TLS 10.0.0.1:1234 > 10.0.0.2:443 / TLS / TLS Handshake - Client Hello".
+   Its classes and names of handshake messages by type
+   (scapy/layers/tls/handshake.py's _tls_handshake_cls); another type, or
+   a message cut short, is a Raw that takes the rest of the record. */
+static const struct {
+  uint8_t type;
+  const char *cls, *name;
+} scapy_msgs[] = {
+  {0, "TLSHelloRequest", "TLS Handshake - Hello Request"},
+  {1, "TLSClientHello", "TLS Handshake - Client Hello"},
+  {2, "TLSServerHello", "TLS Handshake - Server Hello"},
+  {3, "TLSHelloVerifyRequest", "TLS Handshake - Hello Verify Request"},
+  {4, "TLSNewSessionTicket", "TLS Handshake - New Session Ticket"},
+  {8, "TLSEncryptedExtensions", "TLS 1.3 Handshake - Encrypted Extensions"},
+  {11, "TLSCertificate", "TLS Handshake - Certificate"},
+  {12, "TLSServerKeyExchange", "TLS Handshake - Server Key Exchange"},
+  {13, "TLSCertificateRequest", "TLS Handshake - Certificate Request"},
+  {14, "TLSServerHelloDone", "TLS Handshake - Server Hello Done"},
+  {15, "TLSCertificateVerify", "TLS Handshake - Certificate Verify"},
+  {16, "TLSClientKeyExchange", "TLS Handshake - Client Key Exchange"},
+  {20, "TLSFinished", "TLS Handshake - Finished"},
+  {21, "TLSCertificateURL", "TLS Handshake - Certificate URL"},
+  {22, "TLSCertificateStatus", "TLS Handshake - Certificate Status"},
+  {23, "TLSSupplementalData", "TLS Handshake - Supplemental Data"},
+};
+
+static void tput(text *t, const char *s) { put(t, s, strlen(s)); }
+
+/* Does a TLS 1.2 ServerHello choosing a cipher suite come before layer
+   li in the packet?  Scapy then has the suite but not its keys: after a
+   ChangeCipherSpec it cannot read a record at all. */
+static int suite_before(const sf_pkt *p, int li) {
+  int j;
+  for (j = 0; j < li; j++) {
+    const sf_layer *l = &p->layers[j];
+    const uint8_t *h = p->data + l->off;
+    if (l->proto == id_sh && l->hlen >= 39 && 41u + h[38] <= l->hlen &&
+        rd16(h + 39 + h[38]) != 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* What Scapy makes of the content at layer li of record w.rec that sflua
+   finds no message in (encrypted, or not one): its classes and names,
+   ", " and " / " between them, into cls and names.  A handshake record's
+   bytes are read as messages all the same (after a ChangeCipherSpec,
+   Scapy's NULL cipher hands them over as they are): an empty
+   hello_request or server_hello_done is one (4 bytes, whatever its
+   length says); anything else ends the list as Raw. */
+static int scapy_unread(const sf_pkt *p, int li, const where *w, text *cls, text *names) {
+  const uint8_t *rec = p->data + p->layers[w->rec].off;
+  size_t at = p->layers[li].off, end = w->rec_end < p->len ? w->rec_end : p->len;
+  int first = 1;
+  if (after_ccs(p, w->rec) && suite_before(p, w->rec)) {
+    tput(cls, "_TLSEncryptedContent"), tput(names, "Encrypted Content");
+    return 1;
+  }
+  if (rec[0] == 21) {
+    tput(cls, "TLSAlert"), tput(names, "TLS Alert");
+    return 1;
+  }
+  while (rec[0] == 22 && at < end && (p->data[at] == 0 || p->data[at] == 14)) {
+    int done = p->data[at] == 14;
+    if (!first) tput(cls, ","), tput(names, " / ");
+    first = 0;
+    tput(cls, done ? "TLSServerHelloDone" : "TLSHelloRequest");
+    tput(names, done ? "TLS Handshake - Server Hello Done" : "TLS Handshake - Hello Request");
+    at += 4;
+  }
+  if (at < end || first) {
+    if (!first) tput(cls, ","), tput(names, " / ");
+    tput(cls, "Raw"), tput(names, "Raw");
+    return 0;
+  }
+  return 1;
+}
+
+/* Scapy's class(es) (cls, "," between) and name(s) (" / " between) of
+   the record content at layer li; 0 when they end with a Raw that takes
+   the rest of the record. */
+static int scapy_content(const sf_pkt *p, int li, text *cls, text *names) {
+  const sf_layer *l = &p->layers[li];
+  const uint8_t *h = p->data + l->off;
+  const char *c = NULL, *name = NULL;
+  int id = l->proto;
+  where w;
+  size_t i;
+  where_is(p, li, &w);
+  if (w.rec >= 0 && (id == id_enc || (after_ccs(p, w.rec) && suite_before(p, w.rec))))
+    return scapy_unread(p, li, &w, cls, names);
+  if (id == id_ccs) c = "TLSChangeCipherSpec", name = "TLS ChangeCipherSpec";
+  else if (id == id_alert) c = "TLSAlert", name = "TLS Alert";
+  else if (id == id_app) c = "TLSApplicationData", name = "TLS Application Data";
+  else if (l->hlen >= 4 && l->off + 4 + rd24(h + 1) <= (w.rec_end < p->len ? w.rec_end : p->len))
+    for (i = 0; i < sizeof scapy_msgs / sizeof *scapy_msgs; i++)
+      if (scapy_msgs[i].type == h[0]) c = scapy_msgs[i].cls, name = scapy_msgs[i].name;
+  /* else: cut short, Scapy's message class fails on it */
+  tput(cls, c ? c : "Raw");
+  tput(names, name ? name : "Raw");
+  return c != NULL;
+}
+
+static const char *content_cls(const sf_pkt *p, int li) {
+  static _Thread_local char c[256];
+  text cb = {c, sizeof c, 0}, nb = {NULL, 0, 0};
+  scapy_content(p, li, &cb, &nb);
+  return c;
+}
+
+/* An address of layer ip (Scapy's str of the IP layer's src or dst), or
+   "None" when the layer below TCP is no IP. */
+static void put_addr(text *b, const sf_pkt *p, int ip, int src) {
+  const sf_proto *pr = ip >= 0 ? sf_proto_get(p->layers[ip].proto) : NULL;
+  char tmp[46];
+  sf_val v;
+  int fi = pr && pr->facts && pr->facts->role == SF_ROLE_NET ? (src ? pr->at.src : pr->at.dst) : -1;
+  if (fi < 0 || sf_field_get(p, ip, fi, &v) != SF_OK) {
+    tput(b, "None");
+    return;
+  }
+  if (pr->fields[fi].type == SF_T_IP6) sf_format_ip6(v.p, tmp);
+  else sf_format_ip4(v.p, tmp);
+  tput(b, tmp);
+}
+
+static void put_port(text *b, const sf_pkt *p, int tcp, int src) {
+  const sf_proto *pr = sf_proto_get(p->layers[tcp].proto);
+  char tmp[24];
+  sf_val v;
+  int fi = src ? pr->at.src : pr->at.dst;
+  if (fi < 0 || sf_field_get(p, tcp, fi, &v) != SF_OK) strcpy(tmp, "None");
+  else snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v.u);
+  tput(b, tmp);
+}
+
+/* The session's repr (scapy/layers/tls/session.py: tlsSession.__repr__):
+   the addresses and ports of the IP and TCP layers below the records. */
+/* The layer below the first TLS layer before li (TCP), or -1 */
+static int transport_below(const sf_pkt *p, int li) {
+  while (li >= 0 && role_at(p, li) != R_NONE) li--;
+  return li;
+}
+
+/* Does Scapy read record li as TLS?  It binds TLS to TCP port 443 alone;
+   elsewhere the records are its Raw, or what it binds there. */
+static int scapy_binds(const sf_pkt *p, int li) {
+  return on_port(p, transport_below(p, li), 443);
+}
+
+static void put_session(text *b, const sf_pkt *p, int li) {
+  int tcp = transport_below(p, li);
+  if (tcp < 0) {
+    tput(b, "None:None > None:None");
+    return;
+  }
+  put_addr(b, p, tcp - 1, 1);
+  tput(b, ":");
+  put_port(b, p, tcp, 1);
+  tput(b, " > ");
+  put_addr(b, p, tcp - 1, 0);
+  tput(b, ":");
+  put_port(b, p, tcp, 0);
+}
+
+/* Does record li keep layer j in its msg list?  Its messages, and a Raw
+   that starts within it (the rest of a message cut short). */
+static int record_keeps(const sf_pkt *p, int li, int j) {
+  const sf_layer *l = &p->layers[li];
+  if (!scapy_binds(p, li)) return 1;  /* all of it is in the first one's place */
+  if (role_at(p, j) == R_RECORD) return 0;
+  if (in_record(role_at(p, j))) return 1;
+  return l->hlen >= 5 && p->layers[j].off < l->off + 5 + rd16(p->data + l->off + 3);
+}
+
+/* Scapy's repr of a dissected record's len: the bytes of it there are
+   ("deciphered": Scapy's NULL cipher passes them through) after it. */
+static int len_text(const sf_pkt *p, int li, char *out, size_t cap) {
+  const sf_layer *l = &p->layers[li];
+  size_t len = rd16(p->data + l->off + 3), there = p->len - l->off - 5;
+  if (l->flags & SF_L_BUILT) return snprintf(out, cap, "%zu", len);
+  return snprintf(out, cap, "%zu    [deciphered_len= %zu]", len, there < len ? there : len);
+}
+
+/* TLS.mysummary of record li: "TLS <session> / TLS / <each message>" */
+static int record_text(const sf_pkt *p, int li, const char *what, char *out, size_t cap) {
+  text b = {out, cap, 0}, cls = {NULL, 0, 0};
+  int j, said = 0;
+  if (p->layers[li].hlen < 5) return -1;
+  if (strcmp(what, "len") == 0) return len_text(p, li, out, cap);
+  if (strcmp(what, "summary") != 0 || !scapy_binds(p, li)) return -1;
+  tput(&b, "TLS ");
+  put_session(&b, p, li);
+  tput(&b, " / TLS");
+  for (j = li + 1; j < p->nlayers; j++) {
+    int r = role_at(p, j), raw = p->layers[j].proto == SF_RAW;
+    if (is_part(r)) continue;
+    if (!in_record(r) && !(raw && record_keeps(p, li, j))) break;
+    tput(&b, " / ");
+    said = 1;
+    if (raw) {
+      tput(&b, "Raw");
+      break;
+    }
+    if (!scapy_content(p, j, &cls, &b)) break;  /* a Raw takes the rest */
+  }
+  if (!said) tput(&b, " / Raw");  /* nothing parsed: Scapy's Raw(b"") */
+  return (int)b.len;
+}
+
+/* off Scapy's port, the first record is where Scapy's Raw (or the class
+   it binds there) starts */
+static const char *record_cls(const sf_pkt *p, int li) {
+  return scapy_binds(p, li) ? NULL : scapy_payload_class(p, transport_below(p, li));
+}
+
+/* Records are inner layers too: a record keeps those after it when Scapy
+   reads none of them as TLS. */
+static const char *const record_names[] = {"len", "$", NULL};
+static const sf_scapy record_scapy = {.fmt = "%$summary%", .names = record_names,
+                                      .text = record_text, .cls = record_cls,
+                                      .inner = 1, .keeps = record_keeps};
+static const sf_scapy content_scapy = {.cls = content_cls, .inner = 1};
+
 /* ---- TLS: the record ------------------------------------------------------------ */
 
 enum { F_TYPE, F_VERSION, F_LEN };
@@ -1694,6 +1922,7 @@ static int define_hello(const char *name, const char *display, const char *kind,
   like.kind = kind;
   like.ws_fields = ws;
   like.props = props;
+  like.scapy = &content_scapy;
   like.next = tls_next;
   like.fixup = fixup;
   sf_custom_describe(c, &like);
@@ -1702,7 +1931,10 @@ static int define_hello(const char *name, const char *display, const char *kind,
 }
 
 static int reg(sf_proto *pr, int r, int kind) {
-  int id = sf_register(pr);
+  int id;
+  if (r == R_RECORD) pr->scapy = &record_scapy;
+  else if (!is_part(r)) pr->scapy = &content_scapy;
+  id = sf_register(pr);
   note(id, r, kind);
   return id;
 }

@@ -5,7 +5,8 @@ read by tests/lua/packetlist_spec.lua): repr of the list, of a slice, of a
 concatenation and of a filtered list; nsummary(); hexdump() of the first
 three packets; make_table of (IP src, IP dst, TCP dport) over the IPv4 TCP
 packets; the session keys and their lists' reprs; the conversations graph.
-Run with TZ=UTC (hexdump prints local times).
+Run with TZ=UTC (hexdump prints local times).  Scapy's TLS and HTTP layers
+are loaded first, as for tests/interop/run_scapy_text.sh --layers.
 
 Exit status: 0, or 77 when Scapy cannot be imported.
 """
@@ -17,7 +18,9 @@ import sys
 try:
     import logging
     logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-    from scapy.all import rdpcap, IP, TCP, conf  # noqa: F401
+    from scapy.all import rdpcap, IP, TCP, conf, load_layer  # noqa: F401
+    load_layer("tls")   # as a Scapy user does: sflua's summaries assume them
+    load_layer("http")
     import scapy.plist
     scapy.plist.do_graph = lambda graph, **kargs: graph  # the dot text itself
 except Exception as e:  # pragma: no cover

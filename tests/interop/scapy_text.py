@@ -11,6 +11,10 @@ of FORMATS (tests/lua/scapy_text_spec.lua uses the same list, read from
 the golden file's header).  Tabs and newlines in a text are written \\t
 and \\n.
 
+--layers tls,http,... loads those of Scapy's layers first (load_layer, as a
+Scapy user does for the ones scapy.all leaves out); the classes column
+then lists a TLS record's messages after it: "TLS[TLSClientHello,Raw]".
+
 Exit status: 0, or 77 when Scapy cannot be imported.
 """
 import sys
@@ -42,7 +46,23 @@ def escape(s):
     return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
+def class_of(layer):
+    """A layer's class, and a TLS record's messages (its msg list, or the
+    encrypted content it holds instead) in brackets."""
+    name = layer.__class__.__name__
+    msg = layer.getfieldval("msg") if "msg" in layer.fieldtype else None
+    if name in ("TLS", "TLS13", "SSLv2") and msg is not None:
+        msgs = msg if isinstance(msg, list) else [msg]
+        name += "[" + ",".join(m.__class__.__name__ for m in msgs) + "]"
+    return name
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--layers":
+        from scapy.all import load_layer
+        for name in sys.argv[2].split(","):
+            load_layer(name)
+        del sys.argv[1:3]
     if len(sys.argv) > 1 and sys.argv[1] == "--formats":
         for f in FORMATS:
             print(f)
@@ -53,10 +73,15 @@ def main():
             continue
         hexs, linktype = line.split("\t")[:2]
         cls = conf.l2types.num2layer.get(int(linktype), Raw)
-        pkt = cls(bytes.fromhex(hexs))
+        try:
+            pkt = cls(bytes.fromhex(hexs))
+        except Exception as e:  # Scapy's own failure: not a case to compare
+            print("scapy_text.py: %s cannot dissect %s...: %s" % (cls.__name__, hexs[:40], e),
+                  file=sys.stderr)
+            continue
         classes, layer = [], pkt
         while layer is not None and not isinstance(layer, NoPayload):
-            classes.append(layer.__class__.__name__)
+            classes.append(class_of(layer))
             layer = layer.payload
         texts = [" / ".join(classes), pkt.summary()] + [pkt.sprintf(f) for f in FORMATS]
         texts.append(pkt.show2(dump=True))

@@ -10,89 +10,13 @@ local sf = require("stackforge")
 local core = require("stackforge.core")
 local h = require("helpers")
 
-local function unescape(s)
-  return (s:gsub("\\(.)", {t = "\t", n = "\n", ["\\"] = "\\"}))
-end
-
-
--- show2 texts compared as Scapy's and sflua's print them: per layer, the
--- "name = value" lines of fields both show as a plain value (lists, byte
--- strings and sub-packets are Python's in Scapy, Lua's in sflua; layer
--- names are sflua's).  Returns nil, or a message naming the first difference.
-local function show_fields(text)
-  local layers_, cur = {}, nil
-  for line in text:gmatch("[^\n]+") do
-    if line:find("^###%[") then
-      cur = {}
-      layers_[#layers_ + 1] = cur
-    elseif cur then
-      local name, value = line:match("^%s*(%S+)%s*= (.*)$")
-      if name then cur[#cur + 1] = {name, value} end
-    end
-  end
-  return layers_
-end
-
-local function plain(v)
-  return not (v:find("^[%[<'\"\\]") or v:find("^b['\"]"))
-end
-
-local function compare_show2(scapy, sflua)
-  local a, b = show_fields(scapy), show_fields(sflua)
-  if #a ~= #b then return ("%d layers in Scapy's show2, %d in sflua's"):format(#a, #b) end
-  for i = 1, #a do
-    local bi = {}
-    for _, nv in ipairs(b[i]) do bi[nv[1]] = bi[nv[1]] or nv[2] end
-    for _, nv in ipairs(a[i]) do  -- (fields sflua does not have are Scapy's own: autopad)
-      if plain(nv[2]) and bi[nv[1]] ~= nil and bi[nv[1]] ~= nv[2] then
-        return ("layer %d field %s: Scapy %s, sflua %s"):format(i, nv[1], nv[2], tostring(bi[nv[1]]))
-      end
-    end
-  end
-end
-
-local function read_golden()
-  local formats, cases, header = {}, {}, true
-  for line in io.lines(h.path("scapy_text_golden.tsv")) do
-    if line:find("^#") then
-      if not header then formats[#formats + 1] = line:sub(3) end
-      if line:find("formats:$") then header = false end
-    else
-      local cols = {}
-      for c in (line .. "\t"):gmatch("([^\t]*)\t") do cols[#cols + 1] = unescape(c) end
-      cases[#cases + 1] = cols
-    end
-  end
-  return formats, cases
-end
-
-local function classes(p)
-  local out = {}
-  for i = 1, p.layer_count do out[#out + 1] = core.scapy_class(p, i) end
-  return table.concat(out, " / ")
-end
+local check = require("scapy_text_check")
 
 describe("Scapy-style text", function()
-  local formats, cases = read_golden()
+  local formats, cases = check.read_golden(h.path("scapy_text_golden.tsv"))
 
   it("matches Scapy's summary(), sprintf() and show2() values byte for byte", function()
-    local same, diffs = 0, {}
-    for n, c in ipairs(cases) do
-      local p = sf.Packet(h.unhex(c[1]), {linktype = tonumber(c[2])})
-      if classes(p) == c[3] then
-        same = same + 1
-        local got = {p:summary("scapy")}
-        for i, f in ipairs(formats) do got[i + 1] = p:sprintf(f) end
-        local why = compare_show2(c[#c], p:show2())
-        if why and #diffs < 10 then diffs[#diffs + 1] = ("packet %d show2: %s"):format(n, why) end
-        for i, g in ipairs(got) do
-          if g ~= c[i + 3] and #diffs < 10 then
-            diffs[#diffs + 1] = ("packet %d (%s): Scapy %q, sflua %q"):format(n,
-              i == 1 and "summary" or formats[i - 1], c[i + 3], g)
-          end
-        end
-      end
-    end
+    local same, diffs = check.compare_cases(cases, formats)
     assert(#diffs == 0, table.concat(diffs, "\n"))
     assert.is_true(#cases >= 600 and same >= 550, ("%d of %d compared"):format(same, #cases))
   end)

@@ -298,7 +298,8 @@ typedef struct sf_scapy {
   int (*text)(const sf_pkt *p, int li, const char *what, char *out,
               size_t cap);
   /* Scapy's class of layer li when its values decide it (an Ether frame
-     with an 802.3 length is Scapy's Dot3), or NULL for the usual one */
+     with an 802.3 length is Scapy's Dot3), NULL for the usual one, or ""
+     when Scapy has no layer for it (its bytes are the layer's before) */
   const char *(*cls)(const sf_pkt *p, int li);
   /* Scapy keeps these layers in a field of a layer before them, not as
      layers (a TLS record's msg list): they are no part of Packet.summary()
@@ -315,6 +316,23 @@ typedef struct sf_scapy {
   /* Scapy's class(es) of a Raw right after layer li when Scapy makes more
      of those bytes ("HTTP / Raw": a body's middle on port 80), or NULL */
   const char *(*raw_cls)(const sf_pkt *p, int li);
+  /* Scapy's mysummary returning (text, [cls]): when fmt says something,
+     the layer below of class needs says its own text too (an SSID
+     element makes the 802.11 header's show) */
+  const char *needs;
+  uint8_t layer;     /* a record that is a layer of its own in Scapy's
+                        summary (802.11's elements), not its message's */
+  /* does Scapy's class of layer li keep the bytes after the layer's
+     header (a CCMP frame's data field, a class read to the frame's end,
+     one Scapy fails to read whose bytes are its Raw)?  Then the layers
+     sflua reads from them are not Scapy's.  NULL: no */
+  int (*swallow)(const sf_pkt *p, int li);
+  /* a class Scapy has right after layer li that sflua has no layer for
+     (a probe request's empty body; 802.15.4's Dot15d4Data, whose fields
+     are sflua's header's), or NULL; extra_fmt is its mysummary, over
+     layer li's fields and text() */
+  const char *(*extra)(const sf_pkt *p, int li);
+  const char *extra_fmt;
 } sf_scapy;
 
 /* What a protocol is to code that works across protocols (flows,

@@ -289,7 +289,8 @@ const char *sf_scapy_outer(const sf_pkt *p, int li) {
 }
 
 int sf_scapy_hidden(const sf_pkt *p, int li) {
-  return (proto_at(p, li)->record && li) || kept(p, li);
+  const sf_proto *pr = proto_at(p, li);
+  return (pr->record && li && !(pr->scapy && pr->scapy->layer)) || kept(p, li);
 }
 
 /* Does the names entry e ("res", or "res#3": the third field called res)
@@ -415,7 +416,7 @@ static int py_printable(long c) {
 static void put_pystr(obuf *b, const uint8_t *d, size_t n) {
   size_t i, len;
   int sq = 0, dq = 0;
-  char q, tmp[16];
+  char q, tmp[24];  /* (room for any long: gcc checks the formats by type) */
   for (i = 0; i < n; i++) sq |= d[i] == '\'', dq |= d[i] == '"';
   q = sq && !dq ? '"' : '\'';
   put(b, &q, 1);
@@ -438,6 +439,25 @@ static void put_pystr(obuf *b, const uint8_t *d, size_t n) {
     puts_(b, tmp);
   }
   put(b, &q, 1);
+}
+
+/* Python's str of bytes decoded as UTF-8 with backslashreplace (Scapy's
+   plain_str, not its repr): whole UTF-8 sequences as they are, other
+   bytes \\xNN. */
+size_t sf_scapy_pystr(const uint8_t *d, size_t n, char *out, size_t cap) {
+  obuf b = {out, cap, 0};
+  size_t i = 0, len;
+  char tmp[8];
+  while (i < n) {
+    if (utf8_at(d + i, n - i, &len) >= 0) {
+      put(&b, (const char *)d + i, len);
+      i += len;
+    } else {
+      snprintf(tmp, sizeof tmp, "\\x%02x", d[i++]);
+      puts_(&b, tmp);
+    }
+  }
+  return finish(&b);
 }
 
 size_t sf_scapy_pybytes(const uint8_t *d, size_t n, char *out, size_t cap) {
@@ -687,19 +707,22 @@ static int op_field(const sf_pkt *p, int li, const fop *o) {
   return field_named(p, li, o->s, o->n);
 }
 
-/* compiled formats by protocol id, made on first use */
-static _Atomic(fprog *) progs[SF_MAX_PROTOS];
+/* compiled formats by protocol id, made on first use: a protocol's
+   mysummary and that of the class it adds after its layer (extra_fmt) */
+static _Atomic(fprog *) progs[2][SF_MAX_PROTOS];
 static pthread_mutex_t progs_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const fprog *prog_of(const sf_proto *pr) {
-  fprog *pg = atomic_load_explicit(&progs[pr->id], memory_order_acquire);
-  if (pg && pg->fmt == pr->scapy->fmt) return pg;
+static const fprog *prog_of(const sf_proto *pr, int extra) {
+  const char *fmt = extra ? pr->scapy->extra_fmt : pr->scapy->fmt;
+  _Atomic(fprog *) *slot = &progs[extra][pr->id];
+  fprog *pg = atomic_load_explicit(slot, memory_order_acquire);
+  if (pg && pg->fmt == fmt) return pg;
   pthread_mutex_lock(&progs_lock);
-  pg = atomic_load_explicit(&progs[pr->id], memory_order_relaxed);
-  if (!pg || pg->fmt != pr->scapy->fmt) {
+  pg = atomic_load_explicit(slot, memory_order_relaxed);
+  if (!pg || pg->fmt != fmt) {
     fprog *old = pg;
-    pg = compile(pr, pr->scapy->fmt);
-    atomic_store_explicit(&progs[pr->id], pg, memory_order_release);
+    pg = compile(pr, fmt);
+    atomic_store_explicit(slot, pg, memory_order_release);
     (void)old;  /* a format replaced (an id reused): the old one may be in use */
   }
   pthread_mutex_unlock(&progs_lock);
@@ -772,46 +795,175 @@ static void run(obuf *b, const sf_pkt *p, int li, const fprog *pg) {
   }
 }
 
-/* Layer li's mysummary into b (nothing when it has none). */
-static void mysummary(obuf *b, const sf_pkt *p, int li) {
+/* Layer li's mysummary into b (nothing when it has none); extra: that
+   of the class Scapy has after it (sf_scapy.extra). */
+static void mysummary(obuf *b, const sf_pkt *p, int li, int extra) {
   const sf_proto *pr = proto_at(p, li);
   const fprog *pg;
-  if (!pr->scapy || !pr->scapy->fmt ||
-      ((p->layers[li].flags & SF_L_QUOTED) && pr->scapy->quoted))
+  if (!pr->scapy || !(extra ? pr->scapy->extra_fmt : pr->scapy->fmt) ||
+      (!extra && (p->layers[li].flags & SF_L_QUOTED) && pr->scapy->quoted))
     return;
-  if ((pg = prog_of(pr))) run(b, p, li, pg);
+  if ((pg = prog_of(pr, extra))) run(b, p, li, pg);
 }
 
-/* Scapy's _do_summary: the innermost layer whose mysummary says
-   something gives it; every other layer is its class name.  Records
-   (DNS answers) are the message's, not layers of the summary. */
-size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap) {
-  obuf b = {out, cap, 0};
-  char tmp[512];
-  const char *c;
-  int li, said = -1, first = 1;
-  size_t n = 0;
-  for (li = p->nlayers - 1; li >= 0 && said < 0; li--) {
-    obuf t = {tmp, sizeof tmp, 0};
-    if (sf_scapy_hidden(p, li)) continue;
-    mysummary(&t, p, li);
-    if (t.n) said = li, n = t.n;
-  }
+/* ---- Scapy's layers of a packet -------------------------------------------------- */
+
+/* Scapy's layers are sflua's but for those hidden (records of a message,
+   layers kept in a field of one before them), layers Scapy has none of
+   (cls ""), classes Scapy has and sflua not (sf_scapy.outer before a
+   layer, sf_scapy.extra after it), and what a class that swallows the
+   rest of the frame keeps.  Unit 3 li is the class before layer li,
+   3 li + 1 the layer, 3 li + 2 the class after it. */
+enum { U_OUTER, U_LAYER, U_EXTRA };
+
+static int last_scapy_layer(const sf_pkt *p) {
+  int li;
   for (li = 0; li < p->nlayers; li++) {
-    if (sf_scapy_hidden(p, li)) continue;
+    const sf_scapy *sc = proto_at(p, li)->scapy;
+    if (sc && sc->swallow && sc->swallow(p, li)) return li;
+  }
+  return p->nlayers - 1;
+}
+
+/* Unit u's class, or NULL when it is none of Scapy's. */
+static const char *unit_class(const sf_pkt *p, int u) {
+  int li = u / 3;
+  const sf_proto *pr = proto_at(p, li);
+  const char *c;
+  switch (u % 3) {
+    case U_OUTER: return sf_scapy_hidden(p, li) ? NULL : sf_scapy_outer(p, li);
+    case U_EXTRA: return pr->scapy && pr->scapy->extra ? pr->scapy->extra(p, li) : NULL;
+    default:
+      if (sf_scapy_hidden(p, li)) return NULL;
+      c = sf_scapy_class(p, li);
+      return *c ? c : NULL;
+  }
+}
+
+/* Is unit u one of Scapy's layers?  (unit_class without naming it: the
+   way in asks it of layers whose class it does not need) */
+static int unit_is(const sf_pkt *p, int u) {
+  int li = u / 3;
+  const sf_proto *pr = proto_at(p, li);
+  const char *c;
+  if (u % 3 != U_LAYER) return unit_class(p, u) != NULL;
+  if (sf_scapy_hidden(p, li)) return 0;
+  if ((p->layers[li].flags & SF_L_QUOTED) || !pr->scapy || !pr->scapy->cls) return 1;
+  return !(c = pr->scapy->cls(p, li)) || *c;
+}
+
+/* the units of layer li to visit: those of classes sflua has no layer for
+   only when the protocol declares such */
+static int has_outer(const sf_pkt *p, int li) {
+  const sf_scapy *sc = proto_at(p, li)->scapy;
+  return sc && sc->outer;
+}
+
+static int has_extra(const sf_pkt *p, int li) {
+  const sf_scapy *sc = proto_at(p, li)->scapy;
+  return sc && sc->extra;
+}
+
+size_t sf_scapy_layers(const sf_pkt *p, char *out, size_t cap) {
+  obuf b = {out, cap, 0};
+  const char *c;
+  int u, last = p->nlayers ? 3 * last_scapy_layer(p) + 2 : -1, first = 1;
+  for (u = 0; u <= last; u++) {
+    if (!(c = unit_class(p, u))) continue;
     if (!first) put(&b, " / ", 3);
     first = 0;
-    if ((c = sf_scapy_outer(p, li)) != NULL) {
-      puts_(&b, c);
-      put(&b, " / ", 3);
+    puts_(&b, c);
+  }
+  return finish(&b);
+}
+
+#define MAX_NEEDED 8
+#define MAX_KEPT 8
+
+/* The state of a summary on its way in: what the layers inside have
+   said (their texts, the units that said them) and which classes they
+   need to say theirs. */
+typedef struct inward {
+  obuf t;
+  const char *needed[MAX_NEEDED];
+  int nneeded, found, nkept;
+  struct { int u; size_t at, n; } kept[MAX_KEPT];
+  uint8_t said[(3 * SF_MAX_LAYERS + 7) / 8];
+} inward;
+
+/* Unit u's mysummary into b: the layer's, or that of the class Scapy has
+   after it (an outer class has none) */
+static void unit_summary(obuf *b, const sf_pkt *p, int u) {
+  if (u % 3 != U_OUTER) mysummary(b, p, u / 3, u % 3 == U_EXTRA);
+}
+
+/* Unit u on the way in: its mysummary when nothing inside it said
+   something or a text inside needs its class. */
+static void take_in(const sf_pkt *p, int u, inward *w) {
+  const sf_scapy *sc;
+  const char *c;
+  size_t at = w->t.n;
+  int want = !w->found, i;
+  if (!unit_is(p, u)) return;
+  if (!want && (c = unit_class(p, u)) != NULL)
+    for (i = 0; i < w->nneeded && !want; i++) want = strcmp(w->needed[i], c) == 0;
+  if (!want) return;
+  unit_summary(&w->t, p, u);
+  if (w->t.n == at) return;
+  w->found = 1;
+  w->said[u / 8] |= (uint8_t)(1u << (u % 8));
+  sc = proto_at(p, u / 3)->scapy;
+  if (u % 3 == U_LAYER && sc->needs && w->nneeded < MAX_NEEDED)
+    w->needed[w->nneeded++] = sc->needs;
+  if (w->nkept < MAX_KEPT && w->t.n < w->t.cap) {
+    w->kept[w->nkept].u = u, w->kept[w->nkept].at = at, w->kept[w->nkept].n = w->t.n - at;
+    w->nkept++;
+  }
+}
+
+/* Unit u on the way out: its class name, or the text it said. */
+static void put_out(obuf *b, const sf_pkt *p, int u, const inward *w, int *first) {
+  const char *c = NULL;
+  int i, said = w->said[u / 8] >> (u % 8) & 1;
+  if (!said && !(c = unit_class(p, u))) return;  /* (a unit that said something is one) */
+  if (!*first) put(b, " / ", 3);
+  *first = 0;
+  if (!said) {
+    puts_(b, c);
+    return;
+  }
+  for (i = 0; i < w->nkept; i++)
+    if (w->kept[i].u == u) {
+      put(b, w->t.s + w->kept[i].at, w->kept[i].n);
+      return;
     }
-    if (li == said && n < sizeof tmp) {
-      put(&b, tmp, n);  /* still there from the search */
-    } else if (li == said) {
-      mysummary(&b, p, li);
-    } else {
-      puts_(&b, sf_scapy_class(p, li));
-    }
+  unit_summary(b, p, u);
+}
+
+/* Scapy's _do_summary: from the innermost layer out, a layer gives its
+   mysummary when no layer inside it has said something, or when one
+   that did needs its class; every other layer is its class name.  The
+   texts said are kept for the way out (the first MAX_KEPT; others are
+   made again). */
+size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap) {
+  obuf b = {out, cap, 0};
+  char tmp[1024];
+  inward w;
+  int li, last, first = 1;
+  if (p->nlayers == 0) return finish(&b);
+  w.t.s = tmp, w.t.cap = sizeof tmp, w.t.n = 0;
+  w.nneeded = w.found = w.nkept = 0;
+  last = last_scapy_layer(p);
+  memset(w.said, 0, (size_t)((3 * last + 2) / 8 + 1));
+  for (li = last; li >= 0 && (!w.found || w.nneeded); li--) {  /* (then no more texts) */
+    if (has_extra(p, li)) take_in(p, 3 * li + U_EXTRA, &w);
+    take_in(p, 3 * li + U_LAYER, &w);
+    if (has_outer(p, li)) take_in(p, 3 * li + U_OUTER, &w);
+  }
+  for (li = 0; li <= last; li++) {
+    if (has_outer(p, li)) put_out(&b, p, 3 * li + U_OUTER, &w, &first);
+    put_out(&b, p, 3 * li + U_LAYER, &w, &first);
+    if (has_extra(p, li)) put_out(&b, p, 3 * li + U_EXTRA, &w, &first);
   }
   return finish(&b);
 }

@@ -28,6 +28,11 @@
 /* Scapy's Packet.summary() of a dissected packet */
 size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap);
 
+/* The classes of Scapy's layers of p, " / " between them: sflua's
+   layers as Scapy has them (records of a message left out, classes Scapy
+   has and sflua not put in); what a summary without texts would say */
+size_t sf_scapy_layers(const sf_pkt *p, char *out, size_t cap);
+
 /* Scapy's class name of layer li: "TCP", "IPerror", "ICMPv6EchoRequest" */
 const char *sf_scapy_class(const sf_pkt *p, int li);
 
@@ -52,6 +57,10 @@ long sf_scapy_sprintf(const sf_pkt *p, const char *fmt, char *out, size_t cap,
 
 /* Python's repr of bytes (b'..'), as Scapy's texts show bytes values */
 size_t sf_scapy_pybytes(const uint8_t *d, size_t n, char *out, size_t cap);
+
+/* Python's str of bytes decoded as UTF-8, undecodable bytes \xNN
+   (Scapy's plain_str), not NUL-safe: its length is what counts */
+size_t sf_scapy_pystr(const uint8_t *d, size_t n, char *out, size_t cap);
 
 /* A name from the system's files as Scapy reads them (/etc/ethertypes,
    /etc/protocols, /etc/services): source "ethertypes", "protocols",

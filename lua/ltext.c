@@ -103,6 +103,17 @@ static int text_hidden(lua_State *L) {
   return 1;
 }
 
+static size_t layers_fn(const sf_pkt *p, void *ud, char *out, size_t cap) {
+  (void)ud;
+  return sf_scapy_layers(p, out, cap);
+}
+
+/* core.scapy_layers(p): the classes of Scapy's layers of p, " / " between */
+static int text_layers(lua_State *L) {
+  push_text(L, ready(L, 1), layers_fn, NULL);
+  return 1;
+}
+
 typedef struct rpr {
   int li, fi, present;
 } rpr;
@@ -158,7 +169,7 @@ static int text_isset(lua_State *L) {
 static const luaL_Reg text_funcs[] = {
   {"field_isset", text_isset},
   {"scapy_class", text_class}, {"scapy_hidden", text_hidden},
-  {"scapy_repr", text_repr},
+  {"scapy_layers", text_layers}, {"scapy_repr", text_repr},
   {"scapy_name", text_name}, {NULL, NULL}
 };
 

@@ -16,9 +16,11 @@
  * Dot11FCS has the frame check sequence (CRC-32, little-endian) as its
  * trailer, filled in at build time and kept out of the elements.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common.h"
+#include "../summary.h"
 
 /* ---- frame control ------------------------------------------------------ */
 
@@ -253,13 +255,154 @@ static const sf_wsfield dot11fcs_ws[] = {
   WSX("wlan.fcs", "fcs", 8), WSEND
 };
 
+/* ---- Scapy's text ------------------------------------------------------------ */
+
+/* Scapy's cipher classes keep the encrypted bytes as their data field */
+static int keeps_all(const sf_pkt *p, int li) {
+  (void)p;
+  (void)li;
+  return 1;
+}
+static const sf_scapy cipher_scapy = {.swallow = keeps_all};
+
+/* Scapy's subtype names, by type (its _dot11_subtypes) */
+static const sf_enum mgmt_subtypes[] = {
+  {0, "Association Request"}, {1, "Association Response"},
+  {2, "Reassociation Request"}, {3, "Reassociation Response"}, {4, "Probe Request"},
+  {5, "Probe Response"}, {6, "Timing Advertisement"}, {8, "Beacon"}, {9, "ATIM"},
+  {10, "Disassociation"}, {11, "Authentication"}, {12, "Deauthentication"},
+  {13, "Action"}, {14, "Action No Ack"}, {0, NULL}
+};
+static const sf_enum ctrl_subtypes[] = {
+  {2, "Trigger"}, {3, "TACK"}, {4, "Beamforming Report Poll"},
+  {5, "VHT/HE NDP Announcement"}, {6, "Control Frame Extension"}, {7, "Control Wrapper"},
+  {8, "Block Ack Request"}, {9, "Block Ack"}, {10, "PS-Poll"}, {11, "RTS"}, {12, "CTS"},
+  {13, "Ack"}, {14, "CF-End"}, {15, "CF-End+CF-Ack"}, {0, NULL}
+};
+static const sf_enum data_subtypes[] = {
+  {0, "Data"}, {1, "Data+CF-Ack"}, {2, "Data+CF-Poll"}, {3, "Data+CF-Ack+CF-Poll"},
+  {4, "Null (no data)"}, {5, "CF-Ack (no data)"}, {6, "CF-Poll (no data)"},
+  {7, "CF-Ack+CF-Poll (no data)"}, {8, "QoS Data"}, {9, "QoS Data+CF-Ack"},
+  {10, "QoS Data+CF-Poll"}, {11, "QoS Data+CF-Ack+CF-Poll"}, {12, "QoS Null (no data)"},
+  {14, "QoS CF-Poll (no data)"}, {15, "QoS CF-Ack+CF-Poll (no data)"}, {0, NULL}
+};
+static const sf_enum ext_subtypes[] = {{0, "DMG Beacon"}, {1, "S1G Beacon"}, {0, NULL}};
+
+/* the subtype field as Scapy's MultiEnumField has it for each type */
+static const sf_field subtypes_of[4] = {
+  UINTF("subtype", 0, 4, 0, 0, mgmt_subtypes, 0), UINTF("subtype", 0, 4, 0, 0, ctrl_subtypes, 0),
+  UINTF("subtype", 0, 4, 0, 0, data_subtypes, 0), UINTF("subtype", 0, 4, 0, 0, ext_subtypes, 0),
+};
+
+/* What address i (1 to 4) means in this frame (Scapy's address_meaning;
+   only the summary's two are asked, so a QoS A-MSDU is not looked at). */
+static const char *addr_meaning(const uint8_t *h, int i) {
+  static const char *const mgmt[] = {"RA=DA", "TA=SA", "BSSID/STA", NULL};
+  static const char *const ctrl[] = {"RA", "TA", NULL, NULL};
+  static const char *const dts[] = {"RA", "NAV-SA", "NAV-DA", NULL};
+  static const char *const ext[] = {"BSSID", NULL, NULL, NULL};
+  /* [address][to-DS][from-DS] */
+  static const char *const data[4][2][2] = {
+    {{"RA=DA", "RA=DA"}, {"RA=BSSID", "RA"}}, {{"TA=SA", "TA=BSSID"}, {"TA=SA", "TA"}},
+    {{"BSSID", "SA"}, {"DA", "DA"}}, {{NULL, NULL}, {"SA", "BSSID"}},
+  };
+  switch (fc_type(h)) {
+    case 0: return mgmt[i - 1];
+    case 1: return is_cfe(h) && (h[1] >> 4) == 6 ? dts[i - 1] : ctrl[i - 1];
+    case 2: return data[i - 1][h[1] & FC_TODS][(h[1] & FC_FROMDS) >> 1];
+    default: return ext[i - 1];
+  }
+}
+
+static int addr_text(const sf_pkt *p, int li, int i, char *out, size_t cap) {
+  static const int fields[] = {F_ADDR1, F_ADDR2, F_ADDR3, F_ADDR4};
+  const sf_layer *l = &p->layers[li];
+  const uint8_t *h = p->data + l->off;
+  const sf_field *f = &dot11_fields[fields[i - 1]];
+  static const uint8_t any[6];
+  const char *m = addr_meaning(h, i);
+  char mac[18];
+  sf_format_mac(dot11_present(p, h, l->hlen, f->cond) ? h + f->bitoff / 8 : any, mac);
+  return m ? snprintf(out, cap, "%s (%s)", mac, m) : snprintf(out, cap, "%s", mac);
+}
+
+/* The subtype by its type's names, and the addresses with what they
+   mean (absent ones as Scapy shows them: its default, 00:..:00). */
+static int dot11_text(const sf_pkt *p, int li, const char *what, char *out, size_t cap) {
+  const uint8_t *h = p->data + p->layers[li].off;
+  const char *name;
+  if (strcmp(what, "subtype") == 0) {
+    name = sf_enum_name(&subtypes_of[fc_type(h)], fc_subtype(h));
+    return name ? snprintf(out, cap, "%s", name) : snprintf(out, cap, "%u", fc_subtype(h));
+  }
+  if (strncmp(what, "addr", 4) == 0 && what[4] >= '1' && what[4] <= '4' && !what[5])
+    return addr_text(p, li, what[4] - '0', out, cap);
+  return -1;
+}
+
+/* Scapy's class of a protected body of n bytes at d (Dot11Encrypted's
+   dispatch) where sflua reads none: an extended IV of neither TKIP nor
+   CCMP is Dot11Encrypted; a WEP header alone, or an extended IV in fewer
+   than 8 bytes, Dot11WEP (Scapy reads WEP from 4 bytes, or from 8 with
+   the ICV).  NULL: Scapy's Raw, or sflua's cipher layer says it. */
+static const char *scapy_cipher(const sf_pkt *p, int li, const uint8_t *d, size_t n) {
+  if (li + 1 < p->nlayers && sf_proto_get(p->layers[li + 1].proto)->scapy == &cipher_scapy)
+    return NULL;
+  if (n < 4) return NULL;
+  if ((d[3] & 0x20) && n >= 8) return cipher_next(d, n) == -2 ? "Dot11Encrypted" : NULL;
+  return n == 4 || n >= 8 ? "Dot11WEP" : NULL;
+}
+
+/* Scapy's reading of an unprotected data body where sflua has no LLC
+   layer (a body in a frame of no data, or too short): its LLC, then Raw.
+   NULL: sflua reads what Scapy does, or a SNAP or STP header follows. */
+static const char *scapy_llc(const sf_pkt *p, int li, const uint8_t *d, size_t n) {
+  static int llc;
+  if (li + 1 < p->nlayers && p->layers[li + 1].proto == proto_named(&llc, "LLC")) return NULL;
+  if (n <= 3) return "LLC";
+  if (d[2] == 3 && ((d[0] == 0xaa && d[1] == 0xaa) || (d[0] == 0x42 && d[1] == 0x42))) return NULL;
+  return "LLC / Raw";
+}
+
+/* Classes Scapy has after the 802.11 header and sflua none: a probe
+   request's body (elements follow the header here), the empty ATIM and
+   Ack classes before bytes that follow them, a protected body's cipher. */
+static const char *dot11_extra(const sf_pkt *p, int li) {
+  const sf_layer *l = &p->layers[li];
+  const uint8_t *h = p->data + l->off, *d;
+  unsigned t = fc_type(h), st = fc_subtype(h);
+  size_t n;
+  d = body(p, li, &n);
+  if (!n || (t == 2 && st >= 8 && st != 13)) return NULL;  /* (QoS: its own) */
+  if (!is_cfe(h) && (h[1] & FC_PROTECTED)) return scapy_cipher(p, li, d, n);
+  if (t == 0 && st == 4) return "Dot11ProbeReq";
+  if (t == 0 && st == 9) return "Dot11ATIM";
+  if (t == 1 && st == 13) return "Dot11Ack";
+  return t == 2 ? scapy_llc(p, li, d, n) : NULL;
+}
+
+/* A cipher class or LLC Scapy reads there keeps the body: sflua's Raw
+   is its. */
+static int dot11_swallows(const sf_pkt *p, int li) {
+  const char *c = sf_proto_get(p->layers[li].proto)->scapy->extra(p, li);
+  return c && (strcmp(c, "Dot11WEP") == 0 || strcmp(c, "Dot11Encrypted") == 0 ||
+               strncmp(c, "LLC", 3) == 0);
+}
+
+static const char *const dot11_names[] = {"subtype", "$", "addr1", "$", "addr2", "$",
+                                          "addr3", "$", "addr4", "$", NULL};
+static const sf_scapy dot11_scapy = {
+  .fmt = "802.11 %type% %$subtype% %$addr2% > %$addr1%", .names = dot11_names,
+  .text = dot11_text, .extra = dot11_extra, .swallow = dot11_swallows,
+};
+
 static sf_proto dot11 = {
   .name = "Dot11", .display = "802.11", .kind = "Dot11",
   .fields = dot11_fields, .nfields = NFIELDS(dot11_fields) - 1, .minlen = 24,
   .places = dot11_places, .ws = "wlan",
   .ws_fields = dot11_ws, .facts = &dot11_facts, .hdr_len = dot11_len,
   .next = dot11_next, .fixup = dot11_fixup, .present = dot11_present,
-  .shape_len = dot11_shape,
+  .shape_len = dot11_shape, .scapy = &dot11_scapy,
 };
 
 static size_t dot11fcs_len(const sf_pkt *p, const uint8_t *h, size_t n) {
@@ -273,7 +416,7 @@ static sf_proto dot11fcs = {
   .trailer = 4, .aliases = dot11_aliases, .ws = "wlan", .ws_fields = dot11fcs_ws,
   .facts = &dot11_facts, .hdr_len = dot11fcs_len, .next = dot11_next,
   .fixup = dot11_fixup, .checksum = dot11fcs_checksum, .present = dot11_present,
-  .shape_len = dot11_shape,
+  .shape_len = dot11_shape, .scapy = &dot11_scapy,
 };
 
 /* ---- QoS control ---------------------------------------------------------------- */
@@ -329,7 +472,21 @@ static const sf_wsfield qos_ws[] = {
   WS("wlan.qos.txop_limit", "TXOP"), WSX("wlan.htc", "htc", 8), WSEND
 };
 
+/* a protected QoS frame's body as Scapy reads it (see scapy_cipher) */
+static const char *qos_extra(const sf_pkt *p, int li) {
+  int below = frame_below(p, p->data + p->layers[li].off);
+  const uint8_t *d;
+  size_t n;
+  d = body(p, li, &n);
+  if (below < 0 || !n) return NULL;
+  if (!(p->data[p->layers[below].off + 1] & FC_PROTECTED)) return scapy_llc(p, li, d, n);
+  return scapy_cipher(p, li, d, n);
+}
+
+static const sf_scapy qos_scapy = {.extra = qos_extra, .swallow = dot11_swallows};
+
 static sf_proto qos = {
+  .scapy = &qos_scapy,
   .name = "Dot11QoS", .display = "802.11 QoS", .kind = "Dot11QoS",
   .fields = qos_fields, .nfields = NFIELDS(qos_fields), .minlen = 2,
   .ws_fields = qos_ws, .hdr_len = qos_len, .next = qos_next,
@@ -358,6 +515,7 @@ static void iv_span(const uint8_t *h, size_t hlen, int fi, size_t *off, size_t *
   *len = 3;
 }
 
+
 static const sf_field wep_fields[] = {
   {"iv", SF_T_BYTES, 0, 0, 0, 0, 24, 0, "000000", NULL, NULL, NULL},
   UINTF("keyid", 24, 8, 0, 0, NULL, 0),
@@ -373,7 +531,7 @@ static sf_proto wep = {
   .name = "Dot11WEP", .display = "802.11 WEP packet", .kind = "Dot11Wep",
   .fields = wep_fields, .nfields = NFIELDS(wep_fields), .minlen = 4,
   .trailer = 4, .ws_fields = wep_ws, .hdr_len = fixed4, .next = raw_next,
-  .var = iv_span,
+  .var = iv_span, .scapy = &cipher_scapy,
 };
 
 enum { C_EXTIV = 1 };
@@ -413,7 +571,7 @@ static sf_proto tkip = {
   .name = "Dot11TKIP", .display = "802.11 TKIP packet", .kind = "Dot11Tkip",
   .fields = tkip_fields, .nfields = NFIELDS(tkip_fields), .minlen = 4,
   .ws_fields = tkip_ws, .hdr_len = extiv_len, .next = raw_next,
-  .present = extiv_present, .shape_len = extiv_shape,
+  .present = extiv_present, .shape_len = extiv_shape, .scapy = &cipher_scapy,
 };
 
 static const sf_field ccmp_fields[] = {
@@ -428,7 +586,7 @@ static sf_proto ccmp = {
   .name = "Dot11CCMP", .display = "802.11 CCMP packet", .kind = "Dot11Ccmp",
   .fields = ccmp_fields, .nfields = NFIELDS(ccmp_fields), .minlen = 4,
   .hdr_len = extiv_len, .next = raw_next, .present = extiv_present,
-  .shape_len = extiv_shape,
+  .shape_len = extiv_shape, .scapy = &cipher_scapy,
 };
 
 /* ---- management bodies ------------------------------------------------------------ */
@@ -570,8 +728,20 @@ BODY(deauth, "Dot11Deauth", "802.11 Deauthentication", "Dot11Deauth", reason_fie
      2, deauth_pl, reason_ws, len2, raw_next);
 BODY(disas, "Dot11Disas", "802.11 Disassociation", "Dot11Disas", reason_fields, 2,
      disas_pl, reason_ws, len2, raw_next);
-BODY(action, "Dot11Action", "802.11 Action", "Dot11Action", action_fields, 1,
-     action_pl, action_ws, len1, raw_next);
+/* Scapy 2.5 has no Action class: the body is its Raw */
+static const char *action_cls(const sf_pkt *p, int li) {
+  (void)p;
+  (void)li;
+  return "Raw";
+}
+static const sf_scapy action_scapy = {.cls = action_cls, .swallow = keeps_all};
+
+static sf_proto action = {
+  .name = "Dot11Action", .display = "802.11 Action", .kind = "Dot11Action",
+  .fields = action_fields, .nfields = NFIELDS(action_fields), .minlen = 1,
+  .places = action_pl, .ws_fields = action_ws, .hdr_len = len1, .next = raw_next,
+  .scapy = &action_scapy,
+};
 
 /* A probe request has no fixed fields: a constructor for Scapy's class,
    whose elements follow the 802.11 header when read back. */
@@ -654,7 +824,30 @@ static const sf_wsfield elt_ws[] = {
   WS("wlan.tag.number", "ID"), WS("wlan.tag.length", "len"), WSEND
 };
 
+/* Scapy's elements are layers, each its class; an SSID says
+   "SSID='...'" (its bytes as Python's str of them, undecodable ones
+   escaped) and has the 802.11 header below say its own text too. */
+static int elt_text(const sf_pkt *p, int li, const char *what, char *out, size_t cap) {
+  const sf_layer *l = &p->layers[li];
+  if (strcmp(what, "ssid") != 0) return -1;
+  return (int)sf_scapy_pystr(p->data + l->off + 2, l->hlen - 2, out, cap);
+}
+
+static const sf_scapy elt_scapy = {
+  .fmt = "{ID=0:SSID='%$ssid%'}", .text = elt_text, .needs = "Dot11", .layer = 1,
+};
+static const sf_scapy elt_layer = {.layer = 1};
+
+/* typed elements Scapy 2.5 has no class of */
+static const char *plain_elt(const sf_pkt *p, int li) {
+  (void)p;
+  (void)li;
+  return "Dot11Elt";
+}
+static const sf_scapy elt_plain = {.layer = 1, .cls = plain_elt};
+
 static sf_proto elt = {
+  .scapy = &elt_scapy,
   .name = "Dot11Elt", .display = "802.11 Information Element", .kind = "Dot11Elt",
   .fields = elt_fields, .nfields = NFIELDS(elt_fields), .minlen = 2,
   .ws_fields = elt_ws, .record = 1, .hdr_len = elt_len, .next = elt_next,
@@ -662,13 +855,15 @@ static sf_proto elt = {
 };
 
 /* a typed element: its fields, its ID, its default length */
-#define ELT(id_, nm, disp, knd, flds, min, pl, ws, vr) \
+#define ELT_SC(id_, nm, disp, knd, flds, min, pl, ws, vr, sc) \
   static sf_proto id_ = { \
     .name = (nm), .display = (disp), .kind = (knd), .fields = (flds), \
     .nfields = NFIELDS(flds), .minlen = (min), .places = (pl), .ws_fields = (ws), \
     .record = 1, .hdr_len = elt_len, .next = elt_next, .fixup = elt_fixup, \
-    .var = (vr), \
+    .var = (vr), .scapy = (sc), \
   }
+#define ELT(id_, nm, disp, knd, flds, min, pl, ws, vr) \
+  ELT_SC(id_, nm, disp, knd, flds, min, pl, ws, vr, &elt_layer)
 
 #define ELT_PLACE(name, id) \
   static const sf_place name[] = {{"dot11.elt", (id), 0, NULL}, {NULL, 0, 0, NULL}}
@@ -714,7 +909,8 @@ static const sf_wsfield tim_ws[] = {
   WS("wlan.tim.dtim_count", "dtim_count"), WS("wlan.tim.dtim_period", "dtim_period"),
   WSX("wlan.tim.bmapctl", "bitmap_control", 2), WSEND
 };
-ELT(tim, "Dot11EltTIM", "802.11 TIM", "Dot11EltTIM", tim_fields, 6, tim_pl, tim_ws, tim_span);
+ELT_SC(tim, "Dot11EltTIM", "802.11 TIM", "Dot11EltTIM", tim_fields, 6, tim_pl, tim_ws,
+       tim_span, &elt_plain);
 
 /* Country: a two-letter code and an environment byte, then triplets of
    first channel, number of channels and maximum power, and a pad byte
@@ -754,7 +950,8 @@ static const sf_wsfield country_ws[] = {WS("wlan.country_info.code", "country_st
 static sf_proto country = {
   .name = "Dot11EltCountry", .display = "802.11 Country", .kind = "Dot11EltCountry",
   .fields = country_fields, .nfields = NFIELDS(country_fields), .minlen = 6,
-  .places = country_pl, .ws_fields = country_ws, .record = 1, .hdr_len = elt_len,
+  .places = country_pl, .ws_fields = country_ws, .record = 1, .scapy = &elt_layer,
+  .hdr_len = elt_len,
   .next = elt_next, .fixup = country_fixup, .var = country_span,
 };
 
@@ -832,8 +1029,8 @@ static const sf_wsfield vhtcap_ws[] = {
   WSX("wlan.vht.capabilities", "vht_cap", 8), WSX("wlan.vht.mcsset.rxmcsmap", "rx_mcs_map", 4),
   WSX("wlan.vht.mcsset.txmcsmap", "tx_mcs_map", 4), WSEND
 };
-ELT(vhtcap, "Dot11EltVHTCapabilities", "802.11 VHT Capabilities",
-    "Dot11EltVHTCapabilities", vhtcap_fields, 14, vhtcap_pl, vhtcap_ws, NULL);
+ELT_SC(vhtcap, "Dot11EltVHTCapabilities", "802.11 VHT Capabilities",
+       "Dot11EltVHTCapabilities", vhtcap_fields, 14, vhtcap_pl, vhtcap_ws, NULL, &elt_plain);
 
 static const sf_field vendor_fields[] = {
   ELT_ID(221), ELT_LEN(3), UINTF("oui", 16, 24, 0, SF_FF_HEX, NULL, 0),
@@ -856,8 +1053,17 @@ static int has_oui(const sf_pkt *p, int li, const uint8_t *h, size_t n) {
 
 static const sf_place vendor_pl[] = {{"dot11.elt", 221, 0, has_oui}, {NULL, 0, 0, NULL}};
 static const sf_wsfield vendor_ws[] = {WS("wlan.tag.oui", "oui"), WSEND};
-ELT(vendor, "Dot11EltVendorSpecific", "802.11 Vendor Specific", "Dot11EltVendorSpecific",
-    vendor_fields, 5, vendor_pl, vendor_ws, vinfo_span);
+/* Microsoft's WPA element is a class of its own in Scapy */
+static const char *vendor_cls(const sf_pkt *p, int li) {
+  const sf_layer *l = &p->layers[li];
+  const uint8_t *h = p->data + l->off;
+  return l->hlen >= 6 && h[2] == 0x00 && h[3] == 0x50 && h[4] == 0xf2 && h[5] == 1
+             ? "Dot11EltMicrosoftWPA" : NULL;
+}
+static const sf_scapy vendor_scapy = {.layer = 1, .cls = vendor_cls};
+
+ELT_SC(vendor, "Dot11EltVendorSpecific", "802.11 Vendor Specific", "Dot11EltVendorSpecific",
+       vendor_fields, 5, vendor_pl, vendor_ws, vinfo_span, &vendor_scapy);
 
 
 /* RSN (802.11-2016 9.4.2.25): version, group cipher, counted pairwise
@@ -1048,7 +1254,7 @@ static const sf_wsfield rsn_ws[] = {
 static sf_proto rsn = {
   .name = "Dot11EltRSN", .display = "802.11 RSN information", .kind = "Dot11EltRSN",
   .fields = rsn_fields, .nfields = RN, .minlen = 28, .places = rsn_pl,
-  .ws_fields = rsn_ws, .record = 1, .hdr_len = elt_len, .next = elt_next, .dyn = &rsn_dyn,
+  .ws_fields = rsn_ws, .record = 1, .scapy = &elt_layer, .hdr_len = elt_len, .next = elt_next, .dyn = &rsn_dyn,
   .deftmpl = rsn_default,
 };
 

@@ -17,6 +17,7 @@
  * Dot15d4FCS has the FCS (CRC-16/KERMIT over the frame, little-endian)
  * as its trailer, filled in at build time.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common.h"
@@ -269,6 +270,244 @@ static void wpan_checksum(sf_pkt *p, int li) {
   sf_lput(p, li, F_FCS, kermit(p->data + l->off, l->end - l->off - 2));
 }
 
+/* ---- Scapy's text ------------------------------------------------------------------ */
+
+/* (a command's identifier: Scapy's text reads it too) */
+static const sf_enum cmd_ids[] = {
+  {1, "AssocReq"}, {2, "AssocResp"}, {3, "DisassocNotify"}, {4, "DataReq"},
+  {5, "PANIDConflictNotify"}, {6, "OrphanNotify"}, {7, "BeaconReq"},
+  {8, "CoordRealign"}, {9, "GTSReq"}, {0, NULL}
+};
+
+static const sf_field cmd_fields[] = {UINTF("cmd_id", 0, 8, 0, 0, cmd_ids, 0)};
+
+/* Scapy 2.5 keeps the addresses in the class after Dot15d4 and reads them
+   by the 2003 and 2006 rules whatever the frame version: Dot15d4Data and
+   Dot15d4Cmd a destination PAN ID and address, then a source PAN ID
+   unless compressed and a source address; Dot15d4Beacon a source PAN ID
+   and address.  An address of mode None or Reserved with bytes left
+   fails the class ("impossible case") and the bytes are Raw; a field the
+   bytes end before is its default. */
+enum { V_DPAN, V_DADDR, V_SPAN, V_SADDR, V_N };
+
+typedef struct sview {
+  int ok;            /* Scapy's class reads the bytes */
+  uint64_t v[V_N];   /* the address fields, defaults where absent */
+  const uint8_t *d;  /* the bytes after the sequence number, */
+  size_t n, at, end; /* n of them, the fields after the addresses at,
+                        the end of what the class reads */
+} sview;
+
+/* the bytes after the sequence number, up to the FCS */
+static const uint8_t *mac_payload(const sf_pkt *p, int li, size_t *n) {
+  const sf_layer *l = &p->layers[li];
+  size_t t = sf_proto_get(l->proto)->trailer, all = l->end - l->off;
+  *n = all >= 3 + t ? all - 3 - t : 0;
+  return p->data + l->off + 3;
+}
+
+/* One field of w bytes (little-endian) at *pos into *v: 1 read, 0 the
+   bytes ended before it (its default stays), -1 Scapy fails. */
+static int view_field(const uint8_t *d, size_t n, size_t *pos, unsigned w, uint64_t *v) {
+  unsigned i;
+  if (*pos >= n) return 0;
+  if (w == 0 || *pos + w > n) return -1;
+  for (*v = 0, i = w; i-- > 0;) *v = *v << 8 | d[*pos + i];
+  *pos += w;
+  return 1;
+}
+
+/* w bytes at *pos as for view_field, their value not kept */
+static int view_skip(const uint8_t *d, size_t n, size_t *pos, unsigned w) {
+  uint64_t v;
+  return w > 8 ? -1 : view_field(d, n, pos, w, &v);
+}
+
+/* Scapy's beacon after its addresses: the superframe, GTS specification
+   (and directions when it counts descriptors, whose list Scapy does not
+   read) and the pending addresses, each list read while bytes last. */
+static int view_beacon(const uint8_t *d, size_t n, size_t *pos) {
+  unsigned ps, k;
+  int r;
+  if ((r = view_skip(d, n, pos, 2)) <= 0 || (r = view_skip(d, n, pos, 1)) <= 0) return r;
+  if ((d[*pos - 1] & 7) && (r = view_skip(d, n, pos, 1)) <= 0) return r;
+  if ((r = view_skip(d, n, pos, 1)) <= 0) return r;
+  ps = d[*pos - 1];
+  for (k = 0; k < (ps & 7) && *pos < n; k++)
+    if (view_skip(d, n, pos, 2) < 0) return -1;
+  for (k = 0; k < ((ps >> 4) & 7) && *pos < n; k++)
+    if (view_skip(d, n, pos, 8) < 0) return -1;
+  return 1;
+}
+
+static sview scapy_view(const sf_pkt *p, int li) {
+  const uint8_t *h = p->data + p->layers[li].off, *d;
+  unsigned ft = h[0] & 7, dm = (h[1] >> 2) & 3, sm = h[1] >> 6, comp = (h[0] >> 6) & 1;
+  sview s = {1, {0xffff, ft == 3 ? 0 : 0xffff, 0, 0}, NULL, 0, 0, 0};
+  size_t n, pos = 0;
+  int r = 1;
+  s.d = d = mac_payload(p, li, &n);
+  s.n = n;
+  if (ft == 0) {
+    s.v[V_DPAN] = s.v[V_DADDR] = 0;
+    if ((r = view_field(d, n, &pos, 2, &s.v[V_SPAN])) > 0)
+      r = view_field(d, n, &pos, addr_len(sm), &s.v[V_SADDR]);
+  } else {
+    if ((r = view_field(d, n, &pos, 2, &s.v[V_DPAN])) > 0 &&
+        (r = view_field(d, n, &pos, addr_len(dm), &s.v[V_DADDR])) > 0 && sm && !comp)
+      r = view_field(d, n, &pos, 2, &s.v[V_SPAN]);
+    if (r > 0 && sm) r = view_field(d, n, &pos, addr_len(sm), &s.v[V_SADDR]);
+  }
+  s.at = pos;
+  if (r > 0 && ft == 0) r = view_beacon(d, n, &pos);
+  else if (r > 0 && ft == 3 && pos < n) pos++;  /* cmd_id */
+  s.ok = r >= 0;
+  s.end = pos;
+  return s;
+}
+
+/* byte k of what follows the addresses in Scapy's view (-1: none) */
+static int view_byte(const sview *s, size_t k) {
+  return s->at + k < s->n ? s->d[s->at + k] : -1;
+}
+
+/* an address as Scapy's dot15d4AddressField shows it: hex() when short
+   enough, else eight colon-separated bytes */
+static int addr_repr(uint64_t v, char *out, size_t cap) {
+  int i, w = 0;
+  if (v <= 0xffff) return snprintf(out, cap, "0x%llx", (unsigned long long)v);
+  for (i = 7; i >= 0; i--)
+    w += snprintf(out + w, cap > (size_t)w ? cap - (size_t)w : 0, i ? "%02x:" : "%02x",
+                  (unsigned)(v >> (8 * i)) & 0xff);
+  return w;
+}
+
+static int wpan_next(const sf_pkt *p, int li);
+static const char *wpan_extra(const sf_pkt *p, int li);
+
+static int is_header(const sf_pkt *p, int li) {
+  return sf_proto_get(p->layers[li].proto)->next == wpan_next;
+}
+
+/* The texts of layer li (a Dot15d4 header, or the beacon or command
+   after one): Scapy's address fields, and its [False, True] flags. */
+static int wpan_text(const sf_pkt *p, int li, const char *what, char *out, size_t cap) {
+  static const char *const addrs[V_N] = {"dpanid", "daddr", "spanid", "saddr"};
+  int hdr = is_header(p, li) ? li : li - 1, i;
+  sview s;
+  if (hdr < 0 || !is_header(p, hdr)) return -1;
+  for (i = 0; i < V_N; i++)
+    if (strcmp(what, addrs[i]) == 0) {
+      s = scapy_view(p, hdr);
+      return i == V_DADDR || i == V_SADDR ? addr_repr(s.v[i], out, cap)
+                                          : snprintf(out, cap, "0x%llx", (unsigned long long)s.v[i]);
+    }
+  /* Scapy's command identifier and superframe flags, where it reads them */
+  if (strcmp(what, "cmdid") == 0) {
+    int id = view_byte((s = scapy_view(p, hdr), &s), 0);
+    const char *name = sf_enum_name(&cmd_fields[0], id < 0 ? 0 : (unsigned)id);
+    return name ? snprintf(out, cap, "%s", name) : snprintf(out, cap, "%d", id < 0 ? 0 : id);
+  }
+  if (strcmp(what, "assocpermit") == 0 || strcmp(what, "pancoord") == 0) {
+    int b = view_byte((s = scapy_view(p, hdr), &s), 1);
+    int bit = what[0] == 'a' ? 0x80 : 0x40;
+    return snprintf(out, cap, "%s", b >= 0 && (b & bit) ? "True" : "False");
+  }
+  if (strcmp(what, "read") == 0) {  /* Scapy reads the class (else Raw) */
+    if (!scapy_view(p, hdr).ok) return -1;
+    if (cap) out[0] = '\0';
+    return 0;
+  }
+  if (strcmp(what, "Data") == 0 || strcmp(what, "Cmd") == 0 || strcmp(what, "Beacon") == 0) {
+    const char *c = wpan_extra(p, hdr);  /* is the class after the header Dot15d4<what>? */
+    if (!c || strncmp(c, "Dot15d4", 7) != 0 || strcmp(c + 7, what) != 0) return -1;
+    if (cap) out[0] = '\0';
+    return 0;
+  }
+  if (strncmp(what, "fcf_", 4) == 0 || strncmp(what, "sf_", 3) == 0 ||
+      strcmp(what, "gts_spec_permit") == 0) {
+    int fi = sf_field_lookup(sf_proto_get(p->layers[li].proto), what);
+    return fi < 0 ? -1 : snprintf(out, cap, "%s", sf_lget(p, li, fi) ? "True" : "False");
+  }
+  return -1;
+}
+
+/* What Scapy has after the header that sflua has no layer for: the
+   Dot15d4Data its addresses are in, an acknowledgement's (empty) class
+   before bytes that follow it -- and their Raw, when those are addresses
+   sflua's header holds (Scapy reads none in an acknowledgement) -- and
+   the Raw of bytes Scapy reads no class from (a failed class, a reserved
+   frame type) that sflua's header holds. */
+static const char *wpan_extra(const sf_pkt *p, int li) {
+  const uint8_t *h = p->data + p->layers[li].off;
+  int after = li + 1 < p->nlayers;
+  size_t n;
+  mac_payload(p, li, &n);
+  if (!n) return NULL;
+  switch (h[0] & 7) {
+    case 2: return after ? "Dot15d4Ack" : "Dot15d4Ack / Raw";
+    case 1:
+      if (scapy_view(p, li).ok) return "Dot15d4Data";
+      return after ? NULL : "Raw";
+    case 0: case 3:  /* (a beacon or command layer after says its own;
+                        without one, Scapy's class ends with the bytes) */
+      if (after) return NULL;
+      if (!scapy_view(p, li).ok) return "Raw";
+      return (h[0] & 7) ? "Dot15d4Cmd" : "Dot15d4Beacon";
+    default: return after ? NULL : "Raw";
+  }
+}
+
+/* A beacon or command Scapy fails to read is its Raw. */
+static const char *failed_cls(const sf_pkt *p, int li) {
+  return li > 0 && is_header(p, li - 1) && !scapy_view(p, li - 1).ok ? "Raw" : NULL;
+}
+
+/* Scapy's class after the header of layer hdr reads (or fails on) all
+   the bytes: what sflua reads after them is none of Scapy's. */
+static int view_takes_all(const sf_pkt *p, int hdr) {
+  sview s = scapy_view(p, hdr);
+  return !s.ok || s.end >= s.n;
+}
+
+/* a beacon's or command's layer */
+static int body_swallows(const sf_pkt *p, int li) {
+  return li > 0 && is_header(p, li - 1) && view_takes_all(p, li - 1);
+}
+
+/* the header, when Scapy's Dot15d4Data there takes all the bytes */
+static int header_swallows(const sf_pkt *p, int li) {
+  const char *c = wpan_extra(p, li);
+  return c && strcmp(c, "Dot15d4Data") == 0 && view_takes_all(p, li);
+}
+
+static const char *const wpan_names[] = {
+  "fcf_panidcompress", "$", "fcf_ackreq", "$", "fcf_pending", "$", "fcf_security", "$",
+  "dest_addr", "$", "src_addr", "$", NULL
+};
+
+/* the mysummary of the class after the header ($Data: it is Dot15d4Data) */
+#define WPAN_BEACON "802.15.4 Beacon ( %$spanid%:%$saddr% ) assocPermit(%$assocpermit%) " \
+                    "panCoord(%$pancoord%)"
+#define WPAN_CMD "802.15.4 Command %$cmdid% ( ??:%$saddr% -> %$dpanid%:%$daddr% )"
+#define WPAN_DATA "{$Data:802.15.4 Data ( %$spanid%:%$saddr% -> %$dpanid%:%$daddr% )}" \
+                  "{$Cmd:" WPAN_CMD "}{$Beacon:" WPAN_BEACON "}"
+
+static const sf_scapy wpan_scapy = {
+  .fmt = "802.15.4 %fcf_frametype% ackreq(%fcf_ackreq%) ( %fcf_destaddrmode% -> "
+         "%fcf_srcaddrmode% ) Seq#%seqnum%",
+  .names = wpan_names, .text = wpan_text, .extra = wpan_extra, .extra_fmt = WPAN_DATA,
+  .swallow = header_swallows,
+};
+
+/* Dot15d4FCS's mysummary asks for class Dot15d4's fields, which a
+   Dot15d4FCS is not: Scapy prints ?? for each */
+static const sf_scapy wpanfcs_scapy = {
+  .fmt = "802.15.4 ?\? ackreq(?\?) ( ?\? -> ?\? ) Seq#?\?",
+  .names = wpan_names, .text = wpan_text, .extra = wpan_extra, .extra_fmt = WPAN_DATA,
+  .swallow = header_swallows,
+};
+
 static const sf_place wpan_places[] = {{"linktype", 230, 0, NULL}, {NULL, 0, 0, NULL}};
 static const sf_place wpanfcs_places[] = {{"linktype", 195, 0, NULL}, {NULL, 0, 0, NULL}};
 
@@ -325,7 +564,7 @@ static sf_proto wpan = {
   .fields = wpan_fields, .nfields = NF - 1, .minlen = 7, .places = wpan_places,
   .aliases = wpan_aliases, .ws = "wpan", .ws_fields = wpan_ws,
   .variants = wpan_variants, .next = wpan_next, .fixup = wpan_fixup, .dyn = &wpan_dyn,
-  .deftmpl = wpan_default,
+  .deftmpl = wpan_default, .scapy = &wpan_scapy,
 };
 
 static sf_proto wpanfcs = {
@@ -335,6 +574,7 @@ static sf_proto wpanfcs = {
   .ws_fields = wpanfcs_ws, .variants = wpan_variants, .next = wpan_next,
   .fixup = wpan_fixup,
   .checksum = wpan_checksum, .dyn = &wpan_dyn, .deftmpl = wpan_default,
+  .scapy = &wpanfcs_scapy,
 };
 
 /* ---- beacon ---------------------------------------------------------------------- */
@@ -415,7 +655,17 @@ static const sf_wsfield beacon_ws[] = {
   WSEND
 };
 
+static const char *const beacon_names[] = {
+  "sf_assocpermit", "$", "sf_pancoord", "$", "sf_battlifeextend", "$",
+  "gts_spec_permit", "$", NULL
+};
+static const sf_scapy beacon_scapy = {
+  .fmt = "{$read:" WPAN_BEACON "}",
+  .names = beacon_names, .text = wpan_text, .cls = failed_cls, .swallow = body_swallows,
+};
+
 static sf_proto beacon = {
+  .scapy = &beacon_scapy,
   .name = "Dot15d4Beacon", .display = "802.15.4 Beacon", .kind = "Dot15d4Beacon",
   .fields = beacon_fields, .nfields = NFIELDS(beacon_fields), .minlen = 4,
   .ws_fields = beacon_ws, .hdr_len = beacon_len, .present = beacon_present,
@@ -424,13 +674,6 @@ static sf_proto beacon = {
 
 /* ---- commands ---------------------------------------------------------------------- */
 
-static const sf_enum cmd_ids[] = {
-  {1, "AssocReq"}, {2, "AssocResp"}, {3, "DisassocNotify"}, {4, "DataReq"},
-  {5, "PANIDConflictNotify"}, {6, "OrphanNotify"}, {7, "BeaconReq"},
-  {8, "CoordRealign"}, {9, "GTSReq"}, {0, NULL}
-};
-
-static const sf_field cmd_fields[] = {UINTF("cmd_id", 0, 8, 0, 0, cmd_ids, 0)};
 
 #define FIXED_LEN(name, k) \
   static size_t name(const sf_pkt *p, const uint8_t *h, size_t n) { \
@@ -442,7 +685,14 @@ FIXED_LEN(len7, 7)
 
 static const sf_wsfield cmd_ws[] = {WSX("wpan.cmd", "cmd_id", 2), WSEND};
 
+/* (Scapy's format names a class Dot15dCmd for the source PAN ID: ??) */
+static const sf_scapy cmd_scapy = {
+  .fmt = "{$read:" WPAN_CMD "}",
+  .text = wpan_text, .cls = failed_cls, .swallow = body_swallows,
+};
+
 static sf_proto cmd = {
+  .scapy = &cmd_scapy,
   .name = "Dot15d4Cmd", .display = "802.15.4 Command", .kind = "Dot15d4Cmd",
   .fields = cmd_fields, .nfields = 1, .minlen = 1, .next_table = "wpan.cmd",
   .next_keys = {"cmd_id"}, .ws_fields = cmd_ws, .hdr_len = len1,
@@ -501,25 +751,46 @@ CMD_PLACE(disassoc_pl, 3);
 CMD_PLACE(realign_pl, 8);
 CMD_PLACE(gtsreq_pl, 9);
 
-#define CMDP(id_, nm, disp, flds, min, pl, len, nxt) \
+#define CMDP(id_, nm, disp, flds, min, pl, len, nxt, sc) \
   static sf_proto id_ = { \
     .name = (nm), .display = (disp), .kind = (nm), .fields = (flds), \
     .nfields = NFIELDS(flds), .minlen = (min), .places = (pl), .hdr_len = (len), \
-    .next = (nxt), \
+    .next = (nxt), .scapy = (sc), \
   }
 
+/* Scapy's mysummary of the command payloads (the realignment's names a
+   class Dot15dCmdCoordRealign for the PAN ID: ??) */
+static const sf_scapy realign_scapy = {
+  .fmt = "802.15.4 Coordinator Realign Payload ( PAN ID: ?? : channel %channel% )"
+};
+static const sf_scapy assocreq_scapy = {
+  .fmt = "802.15.4 Association Request Payload ( Alt PAN Coord: "
+         "%alternate_pan_coordinator% Device Type: %device_type% )"
+};
+static const sf_scapy assocresp_scapy = {
+  .fmt = "802.15.4 Association Response Payload ( Association Status: "
+         "%association_status% Assigned Address: %short_address% )"
+};
+static const sf_scapy disassoc_scapy = {
+  .fmt = "802.15.4 Disassociation Notification Payload ( Disassociation Reason "
+         "%disassociation_reason% )"
+};
+static const sf_scapy gtsreq_scapy = {
+  .fmt = "802.15.4 GTS Request Command ( %gts_len% : %gts_dir% )"
+};
+
 CMDP(realign, "Dot15d4CmdCoordRealign", "802.15.4 Coordinator Realign Command",
-     realign_fields, 7, realign_pl, len7, realign_next);
+     realign_fields, 7, realign_pl, len7, realign_next, &realign_scapy);
 CMDP(page, "Dot15d4CmdCoordRealignPage", "802.15.4 Coordinator Realign Page",
-     page_fields, 1, NULL, len1, NULL);
+     page_fields, 1, NULL, len1, NULL, NULL);
 CMDP(assocreq, "Dot15d4CmdAssocReq", "802.15.4 Association Request Payload",
-     assocreq_fields, 1, assocreq_pl, len1, NULL);
+     assocreq_fields, 1, assocreq_pl, len1, NULL, &assocreq_scapy);
 CMDP(assocresp, "Dot15d4CmdAssocResp", "802.15.4 Association Response Payload",
-     assocresp_fields, 3, assocresp_pl, len3, NULL);
+     assocresp_fields, 3, assocresp_pl, len3, NULL, &assocresp_scapy);
 CMDP(disassoc, "Dot15d4CmdDisassociation", "802.15.4 Disassociation Notification Payload",
-     disassoc_fields, 1, disassoc_pl, len1, NULL);
+     disassoc_fields, 1, disassoc_pl, len1, NULL, &disassoc_scapy);
 CMDP(gtsreq, "Dot15d4CmdGTSReq", "802.15.4 GTS request command",
-     gtsreq_fields, 1, gtsreq_pl, len1, NULL);
+     gtsreq_fields, 1, gtsreq_pl, len1, NULL, &gtsreq_scapy);
 
 SF_PROTO_FILE(dot15d4) {
   sf_register(&wpan);

@@ -113,7 +113,24 @@ static const sf_wsfield llc_ws[] = {
   WSX("llc.control", "ctrl", 4), WSEND
 };
 
+/* Scapy binds SNAP after LLC only when both SAPs are 0xaa and the frame
+   is UI; before a SNAP header sflua reads by the DSAP alone, Scapy has
+   Raw (which keeps the rest). */
+static int snap_unbound(const sf_pkt *p, int li) {
+  static int snap;
+  const uint8_t *h = p->data + p->layers[li].off;
+  return li + 1 < p->nlayers && p->layers[li + 1].proto == proto_named(&snap, "SNAP") &&
+         (h[1] != 0xaa || h[2] != 3);
+}
+
+static const char *llc_extra(const sf_pkt *p, int li) {
+  return snap_unbound(p, li) ? "Raw" : NULL;
+}
+
+static const sf_scapy llc_scapy = {.extra = llc_extra, .swallow = snap_unbound};
+
 static sf_proto llc = {
+  .scapy = &llc_scapy,
   .name = "LLC", .display = "LLC", .kind = "Llc",
   .fields = llc_fields, .nfields = NFIELDS(llc_fields), .minlen = 3,
   .next_table = "llc.dsap", .next_keys = {"dsap"}, .places = llc_places,

@@ -812,25 +812,34 @@ static void mysummary(obuf *b, const sf_pkt *p, int li, int extra) {
    layers kept in a field of one before them), layers Scapy has none of
    (cls ""), classes Scapy has and sflua not (sf_scapy.outer before a
    layer, sf_scapy.extra after it), and what a class that swallows the
-   rest of the frame keeps.  Unit 3 li is the class before layer li,
-   3 li + 1 the layer, 3 li + 2 the class after it. */
+   rest of the frame keeps.  A layer's units: the class before it, the
+   layer, the class after it. */
 enum { U_OUTER, U_LAYER, U_EXTRA };
 
-static int last_scapy_layer(const sf_pkt *p) {
+/* The last layer that is Scapy's; *plain: no layer up to it adds
+   classes or needs another's text (the summary can take the short way) */
+static int scapy_extent(const sf_pkt *p, int *plain) {
   int li;
+  *plain = 1;
   for (li = 0; li < p->nlayers; li++) {
     const sf_scapy *sc = proto_at(p, li)->scapy;
-    if (sc && sc->swallow && sc->swallow(p, li)) return li;
+    if (!sc) continue;
+    if (sc->needs || sc->extra || sc->swallow) *plain = 0;
+    if (sc->swallow && sc->swallow(p, li)) return li;
   }
   return p->nlayers - 1;
 }
 
-/* Unit u's class, or NULL when it is none of Scapy's. */
-static const char *unit_class(const sf_pkt *p, int u) {
-  int li = u / 3;
+static int last_scapy_layer(const sf_pkt *p) {
+  int plain;
+  return scapy_extent(p, &plain);
+}
+
+/* The class of unit k of layer li, or NULL when it is none of Scapy's. */
+static const char *unit_class(const sf_pkt *p, int li, int k) {
   const sf_proto *pr = proto_at(p, li);
   const char *c;
-  switch (u % 3) {
+  switch (k) {
     case U_OUTER: return sf_scapy_hidden(p, li) ? NULL : sf_scapy_outer(p, li);
     case U_EXTRA: return pr->scapy && pr->scapy->extra ? pr->scapy->extra(p, li) : NULL;
     default:
@@ -840,40 +849,35 @@ static const char *unit_class(const sf_pkt *p, int u) {
   }
 }
 
-/* Is unit u one of Scapy's layers?  (unit_class without naming it: the
-   way in asks it of layers whose class it does not need) */
-static int unit_is(const sf_pkt *p, int u) {
-  int li = u / 3;
+/* Is unit k of layer li one of Scapy's layers?  (unit_class without
+   naming it: the way in asks it of layers whose class it does not need) */
+static int unit_is(const sf_pkt *p, int li, int k) {
   const sf_proto *pr = proto_at(p, li);
   const char *c;
-  if (u % 3 != U_LAYER) return unit_class(p, u) != NULL;
+  if (k != U_LAYER) return unit_class(p, li, k) != NULL;
   if (sf_scapy_hidden(p, li)) return 0;
   if ((p->layers[li].flags & SF_L_QUOTED) || !pr->scapy || !pr->scapy->cls) return 1;
   return !(c = pr->scapy->cls(p, li)) || *c;
 }
 
-/* the units of layer li to visit: those of classes sflua has no layer for
-   only when the protocol declares such */
-static int has_outer(const sf_pkt *p, int li) {
+/* the kinds of units of layer li to visit: those of classes sflua has no
+   layer for only when the protocol declares such */
+static int kinds_of(const sf_pkt *p, int li) {
   const sf_scapy *sc = proto_at(p, li)->scapy;
-  return sc && sc->outer;
-}
-
-static int has_extra(const sf_pkt *p, int li) {
-  const sf_scapy *sc = proto_at(p, li)->scapy;
-  return sc && sc->extra;
+  return 1 << U_LAYER | (sc && sc->outer ? 1 << U_OUTER : 0) | (sc && sc->extra ? 1 << U_EXTRA : 0);
 }
 
 size_t sf_scapy_layers(const sf_pkt *p, char *out, size_t cap) {
   obuf b = {out, cap, 0};
   const char *c;
-  int u, last = p->nlayers ? 3 * last_scapy_layer(p) + 2 : -1, first = 1;
-  for (u = 0; u <= last; u++) {
-    if (!(c = unit_class(p, u))) continue;
-    if (!first) put(&b, " / ", 3);
-    first = 0;
-    puts_(&b, c);
-  }
+  int li, k, last = p->nlayers ? last_scapy_layer(p) : -1, first = 1;
+  for (li = 0; li <= last; li++)
+    for (k = U_OUTER; k <= U_EXTRA; k++) {
+      if (!(c = unit_class(p, li, k))) continue;
+      if (!first) put(&b, " / ", 3);
+      first = 0;
+      puts_(&b, c);
+    }
   return finish(&b);
 }
 
@@ -881,51 +885,51 @@ size_t sf_scapy_layers(const sf_pkt *p, char *out, size_t cap) {
 #define MAX_KEPT 8
 
 /* The state of a summary on its way in: what the layers inside have
-   said (their texts, the units that said them) and which classes they
-   need to say theirs. */
+   said (their texts, the units that said them: bit k of said[li]) and
+   which classes they need to say theirs. */
 typedef struct inward {
   obuf t;
   const char *needed[MAX_NEEDED];
   int nneeded, found, nkept;
-  struct { int u; size_t at, n; } kept[MAX_KEPT];
-  uint8_t said[(3 * SF_MAX_LAYERS + 7) / 8];
+  struct { int li, k; size_t at, n; } kept[MAX_KEPT];
+  uint8_t said[SF_MAX_LAYERS];
 } inward;
 
-/* Unit u's mysummary into b: the layer's, or that of the class Scapy has
-   after it (an outer class has none) */
-static void unit_summary(obuf *b, const sf_pkt *p, int u) {
-  if (u % 3 != U_OUTER) mysummary(b, p, u / 3, u % 3 == U_EXTRA);
+/* Unit k of layer li's mysummary into b: the layer's, or that of the
+   class Scapy has after it (an outer class has none) */
+static void unit_summary(obuf *b, const sf_pkt *p, int li, int k) {
+  if (k != U_OUTER) mysummary(b, p, li, k == U_EXTRA);
 }
 
-/* Unit u on the way in: its mysummary when nothing inside it said
+/* A unit on the way in: its mysummary when nothing inside it said
    something or a text inside needs its class. */
-static void take_in(const sf_pkt *p, int u, inward *w) {
+static void take_in(const sf_pkt *p, int li, int k, inward *w) {
   const sf_scapy *sc;
   const char *c;
   size_t at = w->t.n;
   int want = !w->found, i;
-  if (!unit_is(p, u)) return;
-  if (!want && (c = unit_class(p, u)) != NULL)
+  if (!unit_is(p, li, k)) return;
+  if (!want && (c = unit_class(p, li, k)) != NULL)
     for (i = 0; i < w->nneeded && !want; i++) want = strcmp(w->needed[i], c) == 0;
   if (!want) return;
-  unit_summary(&w->t, p, u);
+  unit_summary(&w->t, p, li, k);
   if (w->t.n == at) return;
   w->found = 1;
-  w->said[u / 8] |= (uint8_t)(1u << (u % 8));
-  sc = proto_at(p, u / 3)->scapy;
-  if (u % 3 == U_LAYER && sc->needs && w->nneeded < MAX_NEEDED)
-    w->needed[w->nneeded++] = sc->needs;
+  w->said[li] |= (uint8_t)(1u << k);
+  sc = proto_at(p, li)->scapy;
+  if (k == U_LAYER && sc->needs && w->nneeded < MAX_NEEDED) w->needed[w->nneeded++] = sc->needs;
   if (w->nkept < MAX_KEPT && w->t.n < w->t.cap) {
-    w->kept[w->nkept].u = u, w->kept[w->nkept].at = at, w->kept[w->nkept].n = w->t.n - at;
+    w->kept[w->nkept].li = li, w->kept[w->nkept].k = k;
+    w->kept[w->nkept].at = at, w->kept[w->nkept].n = w->t.n - at;
     w->nkept++;
   }
 }
 
-/* Unit u on the way out: its class name, or the text it said. */
-static void put_out(obuf *b, const sf_pkt *p, int u, const inward *w, int *first) {
+/* A unit on the way out: its class name, or the text it said. */
+static void put_out(obuf *b, const sf_pkt *p, int li, int k, const inward *w, int *first) {
   const char *c = NULL;
-  int i, said = w->said[u / 8] >> (u % 8) & 1;
-  if (!said && !(c = unit_class(p, u))) return;  /* (a unit that said something is one) */
+  int i, said = w->said[li] >> k & 1;
+  if (!said && !(c = unit_class(p, li, k))) return;  /* (a unit that said something is one) */
   if (!*first) put(b, " / ", 3);
   *first = 0;
   if (!said) {
@@ -933,11 +937,41 @@ static void put_out(obuf *b, const sf_pkt *p, int u, const inward *w, int *first
     return;
   }
   for (i = 0; i < w->nkept; i++)
-    if (w->kept[i].u == u) {
+    if (w->kept[i].li == li && w->kept[i].k == k) {
       put(b, w->t.s + w->kept[i].at, w->kept[i].n);
       return;
     }
-  unit_summary(b, p, u);
+  unit_summary(b, p, li, k);
+}
+
+/* The summary of a packet whose layers add no classes and need no
+   other's text: the innermost that says something says it, every other
+   layer (and the class before it) is its class name. */
+static size_t plain_summary(const sf_pkt *p, obuf *b) {
+  char tmp[512];
+  const char *c;
+  int li, said = -1, first = 1;
+  size_t n = 0;
+  for (li = p->nlayers - 1; li >= 0 && said < 0; li--) {
+    obuf t = {tmp, sizeof tmp, 0};
+    if (!unit_is(p, li, U_LAYER)) continue;
+    mysummary(&t, p, li, 0);
+    if (t.n) said = li, n = t.n;
+  }
+  for (li = 0; li < p->nlayers; li++) {
+    const char *o;
+    if (li != said && (c = unit_class(p, li, U_LAYER)) == NULL) continue;
+    if (!first) put(b, " / ", 3);
+    first = 0;
+    if ((o = sf_scapy_outer(p, li)) != NULL) {
+      puts_(b, o);
+      put(b, " / ", 3);
+    }
+    if (li == said && n < sizeof tmp) put(b, tmp, n);  /* still there from the search */
+    else if (li == said) mysummary(b, p, li, 0);
+    else puts_(b, c);
+  }
+  return finish(b);
 }
 
 /* Scapy's _do_summary: from the innermost layer out, a layer gives its
@@ -949,21 +983,23 @@ size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap) {
   obuf b = {out, cap, 0};
   char tmp[1024];
   inward w;
-  int li, last, first = 1;
+  int li, last, first = 1, kinds, plain;
   if (p->nlayers == 0) return finish(&b);
+  if ((last = scapy_extent(p, &plain)) == p->nlayers - 1 && plain) return plain_summary(p, &b);
   w.t.s = tmp, w.t.cap = sizeof tmp, w.t.n = 0;
   w.nneeded = w.found = w.nkept = 0;
-  last = last_scapy_layer(p);
-  memset(w.said, 0, (size_t)((3 * last + 2) / 8 + 1));
+  memset(w.said, 0, (size_t)last + 1);
   for (li = last; li >= 0 && (!w.found || w.nneeded); li--) {  /* (then no more texts) */
-    if (has_extra(p, li)) take_in(p, 3 * li + U_EXTRA, &w);
-    take_in(p, 3 * li + U_LAYER, &w);
-    if (has_outer(p, li)) take_in(p, 3 * li + U_OUTER, &w);
+    kinds = kinds_of(p, li);
+    if (kinds & 1 << U_EXTRA) take_in(p, li, U_EXTRA, &w);
+    take_in(p, li, U_LAYER, &w);
+    if (kinds & 1 << U_OUTER) take_in(p, li, U_OUTER, &w);
   }
   for (li = 0; li <= last; li++) {
-    if (has_outer(p, li)) put_out(&b, p, 3 * li + U_OUTER, &w, &first);
-    put_out(&b, p, 3 * li + U_LAYER, &w, &first);
-    if (has_extra(p, li)) put_out(&b, p, 3 * li + U_EXTRA, &w, &first);
+    kinds = kinds_of(p, li);
+    if (kinds & 1 << U_OUTER) put_out(&b, p, li, U_OUTER, &w, &first);
+    put_out(&b, p, li, U_LAYER, &w, &first);
+    if (kinds & 1 << U_EXTRA) put_out(&b, p, li, U_EXTRA, &w, &first);
   }
   return finish(&b);
 }

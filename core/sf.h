@@ -305,14 +305,17 @@ typedef struct sf_scapy {
      layers (a TLS record's msg list): they are no part of Packet.summary()
      and the layer that holds them names them in its own text */
   uint8_t inner;
-  /* does layer li keep layer j after it (inner layers, or a Raw or
-     Padding: the rest of a TLS record, DHCP's pad options) in its fields?
-     NULL: it keeps none */
+  /* Does Scapy's class of layer li keep layer j (j > li) inside it, in
+     its fields or bytes, so that j is none of Scapy's layers?  The one
+     hook for every such case: a TLS record's messages and the Raw of one
+     cut short, DHCP's pad options (a Padding), a body Scapy's Raw holds,
+     all the bytes after the header (a CCMP frame's data field, a class
+     Scapy reads to the frame's end, or fails to read, its bytes then its
+     Raw).  Asked of the last layer before j with the hook that is one of
+     Scapy's, for each layer after it until one that is not kept and not
+     inner nor a record; a hook that keeps only inner layers, Raw and
+     Padding asks scapy_keepable (proto/common.h).  NULL: it keeps none */
   int (*keeps)(const sf_pkt *p, int li, int j);
-  /* Scapy's class of a layer of its own that comes before layer li and
-     that sflua has no layer for (HTTP, before HTTPRequest): the summary
-     names it first; NULL: none */
-  const char *(*outer)(const sf_pkt *p, int li);
   /* Scapy's class(es) of a Raw right after layer li when Scapy makes more
      of those bytes ("HTTP / Raw": a body's middle on port 80), or NULL */
   const char *(*raw_cls)(const sf_pkt *p, int li);
@@ -322,17 +325,14 @@ typedef struct sf_scapy {
   const char *needs;
   uint8_t layer;     /* a record that is a layer of its own in Scapy's
                         summary (802.11's elements), not its message's */
-  /* does Scapy's class of layer li keep the bytes after the layer's
-     header (a CCMP frame's data field, a class read to the frame's end,
-     one Scapy fails to read whose bytes are its Raw)?  Then the layers
-     sflua reads from them are not Scapy's.  NULL: no */
-  int (*swallow)(const sf_pkt *p, int li);
-  /* a class Scapy has right after layer li that sflua has no layer for
-     (a probe request's empty body; 802.15.4's Dot15d4Data, whose fields
-     are sflua's header's), or NULL; extra_fmt is its mysummary, over
-     layer li's fields and text() */
-  const char *(*extra)(const sf_pkt *p, int li);
-  const char *extra_fmt;
+  /* The one hook for a class Scapy has next to layer li that sflua has
+     no layer for: the class right before it (after 0: HTTP before
+     HTTPRequest, H2Frame) or right after it (after 1: a probe request's
+     empty body, 802.15.4's Dot15d4Data whose fields are sflua's
+     header's), or NULL.  added_fmt is the mysummary of the class after,
+     over layer li's fields and text() (those before have none). */
+  const char *(*added)(const sf_pkt *p, int li, int after);
+  const char *added_fmt;
 } sf_scapy;
 
 /* What a protocol is to code that works across protocols (flows,

@@ -267,32 +267,6 @@ const char *sf_scapy_class(const sf_pkt *p, int li) {
   return pr->name;
 }
 
-static int is_inner(const sf_proto *pr) { return pr->scapy && pr->scapy->inner; }
-
-/* Is layer li in a field of a layer before it?  An inner layer, or a
-   Raw or Padding after inner layers and records, if the layer before
-   them keeps it. */
-static int kept(const sf_pkt *p, int li) {
-  int k, id = p->layers[li].proto;
-  if (!is_inner(proto_at(p, li)) && id != SF_RAW && id != SF_PADDING) return 0;
-  for (k = li - 1; k >= 0; k--) {
-    const sf_proto *q = proto_at(p, k);
-    if (q->scapy && q->scapy->keeps) return q->scapy->keeps(p, k, li);
-    if (!is_inner(q) && !q->record) return 0;
-  }
-  return 0;
-}
-
-const char *sf_scapy_outer(const sf_pkt *p, int li) {
-  const sf_proto *pr = proto_at(p, li);
-  return pr->scapy && pr->scapy->outer ? pr->scapy->outer(p, li) : NULL;
-}
-
-int sf_scapy_hidden(const sf_pkt *p, int li) {
-  const sf_proto *pr = proto_at(p, li);
-  return (pr->record && li && !(pr->scapy && pr->scapy->layer)) || kept(p, li);
-}
-
 /* Does the names entry e ("res", or "res#3": the third field called res)
    name field fi of pr? */
 static int names_field(const sf_proto *pr, int fi, const char *e) {
@@ -708,13 +682,13 @@ static int op_field(const sf_pkt *p, int li, const fop *o) {
 }
 
 /* compiled formats by protocol id, made on first use: a protocol's
-   mysummary and that of the class it adds after its layer (extra_fmt) */
+   mysummary and that of the class it adds after its layer (added_fmt) */
 static _Atomic(fprog *) progs[2][SF_MAX_PROTOS];
 static pthread_mutex_t progs_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const fprog *prog_of(const sf_proto *pr, int extra) {
-  const char *fmt = extra ? pr->scapy->extra_fmt : pr->scapy->fmt;
-  _Atomic(fprog *) *slot = &progs[extra][pr->id];
+static const fprog *prog_of(const sf_proto *pr, int after) {
+  const char *fmt = after ? pr->scapy->added_fmt : pr->scapy->fmt;
+  _Atomic(fprog *) *slot = &progs[after][pr->id];
   fprog *pg = atomic_load_explicit(slot, memory_order_acquire);
   if (pg && pg->fmt == fmt) return pg;
   pthread_mutex_lock(&progs_lock);
@@ -795,183 +769,195 @@ static void run(obuf *b, const sf_pkt *p, int li, const fprog *pg) {
   }
 }
 
-/* Layer li's mysummary into b (nothing when it has none); extra: that
-   of the class Scapy has after it (sf_scapy.extra). */
-static void mysummary(obuf *b, const sf_pkt *p, int li, int extra) {
+/* Layer li's mysummary into b (nothing when it has none); after: that
+   of the class Scapy has after it (sf_scapy.added). */
+static void mysummary(obuf *b, const sf_pkt *p, int li, int after) {
   const sf_proto *pr = proto_at(p, li);
   const fprog *pg;
-  if (!pr->scapy || !(extra ? pr->scapy->extra_fmt : pr->scapy->fmt) ||
-      (!extra && (p->layers[li].flags & SF_L_QUOTED) && pr->scapy->quoted))
+  if (!pr->scapy || !(after ? pr->scapy->added_fmt : pr->scapy->fmt) ||
+      (!after && (p->layers[li].flags & SF_L_QUOTED) && pr->scapy->quoted))
     return;
-  if ((pg = prog_of(pr, extra))) run(b, p, li, pg);
+  if ((pg = prog_of(pr, after))) run(b, p, li, pg);
 }
 
 /* ---- Scapy's layers of a packet -------------------------------------------------- */
 
 /* Scapy's layers are sflua's but for those hidden (records of a message,
-   layers kept in a field of one before them), layers Scapy has none of
-   (cls ""), classes Scapy has and sflua not (sf_scapy.outer before a
-   layer, sf_scapy.extra after it), and what a class that swallows the
-   rest of the frame keeps.  A layer's units: the class before it, the
+   layers a layer before them keeps: sf_scapy.keeps), layers Scapy has
+   none of (cls ""), and classes Scapy has and sflua not (sf_scapy.added,
+   before or after a layer).  A layer's units: the class before it, the
    layer, the class after it. */
-enum { U_OUTER, U_LAYER, U_EXTRA };
+enum { U_BEFORE, U_LAYER, U_AFTER };
 
-/* The last layer that is Scapy's; *plain: no layer up to it adds
-   classes or needs another's text (the summary can take the short way) */
-static int scapy_extent(const sf_pkt *p, int *plain) {
-  int li;
-  *plain = 1;
+/* What the summary knows of each layer (a byte each): bit k, unit k said
+   its text on the way in; HIDDEN, the layer is none of Scapy's. */
+#define HIDDEN 0x80
+
+static int is_inner(const sf_proto *pr) { return pr->scapy && pr->scapy->inner; }
+
+/* Which of p's layers are none of Scapy's: st[li] is HIDDEN or 0.  A
+   record of the message before it, or a layer the keeper keeps: the last
+   layer before it with a keeps hook that is Scapy's, across the inner
+   layers, records and layers it keeps after it.  Returns whether the
+   summary can take the short way: no layer adds classes or needs
+   another's text. */
+static int hidden_layers(const sf_pkt *p, uint8_t *st) {
+  int li, keeper = -1, plain = 1;
   for (li = 0; li < p->nlayers; li++) {
-    const sf_scapy *sc = proto_at(p, li)->scapy;
-    if (!sc) continue;
-    if (sc->needs || sc->extra || sc->swallow) *plain = 0;
-    if (sc->swallow && sc->swallow(p, li)) return li;
+    const sf_proto *pr = proto_at(p, li);
+    const sf_scapy *sc = pr->scapy;
+    st[li] = HIDDEN;
+    if (pr->record && li && !(sc && sc->layer)) continue;
+    if (keeper >= 0 && proto_at(p, keeper)->scapy->keeps(p, keeper, li)) continue;
+    st[li] = 0;
+    if (sc && (sc->needs || sc->added)) plain = 0;
+    if (sc && sc->keeps) keeper = li;
+    else if (!is_inner(pr) && !pr->record) keeper = -1;
   }
-  return p->nlayers - 1;
+  return plain;
 }
 
-static int last_scapy_layer(const sf_pkt *p) {
-  int plain;
-  return scapy_extent(p, &plain);
+int sf_scapy_hidden(const sf_pkt *p, int li) {
+  uint8_t st[SF_MAX_LAYERS];
+  hidden_layers(p, st);
+  return st[li] == HIDDEN;
+}
+
+const char *sf_scapy_added(const sf_pkt *p, int li, int after) {
+  const sf_scapy *sc = proto_at(p, li)->scapy;
+  return sc && sc->added ? sc->added(p, li, after) : NULL;
 }
 
 /* The class of unit k of layer li, or NULL when it is none of Scapy's. */
-static const char *unit_class(const sf_pkt *p, int li, int k) {
-  const sf_proto *pr = proto_at(p, li);
+static const char *unit_class(const sf_pkt *p, const uint8_t *st, int li, int k) {
   const char *c;
-  switch (k) {
-    case U_OUTER: return sf_scapy_hidden(p, li) ? NULL : sf_scapy_outer(p, li);
-    case U_EXTRA: return pr->scapy && pr->scapy->extra ? pr->scapy->extra(p, li) : NULL;
-    default:
-      if (sf_scapy_hidden(p, li)) return NULL;
-      c = sf_scapy_class(p, li);
-      return *c ? c : NULL;
-  }
+  if (st[li] & HIDDEN) return NULL;
+  if (k != U_LAYER) return sf_scapy_added(p, li, k == U_AFTER);
+  c = sf_scapy_class(p, li);
+  return *c ? c : NULL;
 }
 
 /* Is unit k of layer li one of Scapy's layers?  (unit_class without
    naming it: the way in asks it of layers whose class it does not need) */
-static int unit_is(const sf_pkt *p, int li, int k) {
+static int unit_is(const sf_pkt *p, const uint8_t *st, int li, int k) {
   const sf_proto *pr = proto_at(p, li);
   const char *c;
-  if (k != U_LAYER) return unit_class(p, li, k) != NULL;
-  if (sf_scapy_hidden(p, li)) return 0;
+  if (k != U_LAYER || (st[li] & HIDDEN)) return unit_class(p, st, li, k) != NULL;
   if ((p->layers[li].flags & SF_L_QUOTED) || !pr->scapy || !pr->scapy->cls) return 1;
   return !(c = pr->scapy->cls(p, li)) || *c;
 }
 
-/* the kinds of units of layer li to visit: those of classes sflua has no
-   layer for only when the protocol declares such */
-static int kinds_of(const sf_pkt *p, int li) {
+/* Are there units of classes sflua has no layer for around layer li to
+   visit?  Only when the protocol declares such. */
+static int adds(const sf_pkt *p, int li) {
   const sf_scapy *sc = proto_at(p, li)->scapy;
-  return 1 << U_LAYER | (sc && sc->outer ? 1 << U_OUTER : 0) | (sc && sc->extra ? 1 << U_EXTRA : 0);
-}
-
-size_t sf_scapy_layers(const sf_pkt *p, char *out, size_t cap) {
-  obuf b = {out, cap, 0};
-  const char *c;
-  int li, k, last = p->nlayers ? last_scapy_layer(p) : -1, first = 1;
-  for (li = 0; li <= last; li++)
-    for (k = U_OUTER; k <= U_EXTRA; k++) {
-      if (!(c = unit_class(p, li, k))) continue;
-      if (!first) put(&b, " / ", 3);
-      first = 0;
-      puts_(&b, c);
-    }
-  return finish(&b);
+  return sc && sc->added;
 }
 
 #define MAX_NEEDED 8
 #define MAX_KEPT 8
 
 /* The state of a summary on its way in: what the layers inside have
-   said (their texts, the units that said them: bit k of said[li]) and
-   which classes they need to say theirs. */
+   said (their texts, the units that said them: st) and which classes
+   they need to say theirs. */
 typedef struct inward {
   obuf t;
+  uint8_t *st;
   const char *needed[MAX_NEEDED];
   int nneeded, found, nkept;
   struct { int li, k; size_t at, n; } kept[MAX_KEPT];
-  uint8_t said[SF_MAX_LAYERS];
 } inward;
 
 /* Unit k of layer li's mysummary into b: the layer's, or that of the
-   class Scapy has after it (an outer class has none) */
+   class Scapy has after it (a class before has none) */
 static void unit_summary(obuf *b, const sf_pkt *p, int li, int k) {
-  if (k != U_OUTER) mysummary(b, p, li, k == U_EXTRA);
+  if (k != U_BEFORE) mysummary(b, p, li, k == U_AFTER);
 }
 
-/* A unit on the way in: its mysummary when nothing inside it said
-   something or a text inside needs its class. */
-static void take_in(const sf_pkt *p, int li, int k, inward *w) {
-  const sf_scapy *sc;
-  const char *c;
+/* Unit k of layer li says its mysummary, if it has one to say: noted,
+   and the text kept for the way out.  Did it? */
+static int say(const sf_pkt *p, int li, int k, inward *w) {
   size_t at = w->t.n;
-  int want = !w->found, i;
-  if (!unit_is(p, li, k)) return;
-  if (!want && (c = unit_class(p, li, k)) != NULL)
-    for (i = 0; i < w->nneeded && !want; i++) want = strcmp(w->needed[i], c) == 0;
-  if (!want) return;
   unit_summary(&w->t, p, li, k);
-  if (w->t.n == at) return;
+  if (w->t.n == at) return 0;
   w->found = 1;
-  w->said[li] |= (uint8_t)(1u << k);
-  sc = proto_at(p, li)->scapy;
-  if (k == U_LAYER && sc->needs && w->nneeded < MAX_NEEDED) w->needed[w->nneeded++] = sc->needs;
+  w->st[li] |= (uint8_t)(1u << k);
   if (w->nkept < MAX_KEPT && w->t.n < w->t.cap) {
     w->kept[w->nkept].li = li, w->kept[w->nkept].k = k;
     w->kept[w->nkept].at = at, w->kept[w->nkept].n = w->t.n - at;
     w->nkept++;
   }
+  return 1;
 }
 
-/* A unit on the way out: its class name, or the text it said. */
-static void put_out(obuf *b, const sf_pkt *p, int li, int k, const inward *w, int *first) {
-  const char *c = NULL;
-  int i, said = w->said[li] >> k & 1;
-  if (!said && !(c = unit_class(p, li, k))) return;  /* (a unit that said something is one) */
-  if (!*first) put(b, " / ", 3);
-  *first = 0;
-  if (!said) {
-    puts_(b, c);
-    return;
+/* A unit on the way in: its mysummary when nothing inside it said
+   something or a text inside needs its class. */
+static void take_in(const sf_pkt *p, int li, int k, inward *w) {
+  const sf_scapy *sc = proto_at(p, li)->scapy;
+  const char *c;
+  int want = !w->found, i;
+  if (!want && (c = unit_class(p, w->st, li, k)) != NULL)
+    for (i = 0; i < w->nneeded && !want; i++) want = strcmp(w->needed[i], c) == 0;
+  if (!want || !unit_is(p, w->st, li, k) || !say(p, li, k, w)) return;
+  if (k == U_LAYER && sc->needs && w->nneeded < MAX_NEEDED) w->needed[w->nneeded++] = sc->needs;
+}
+
+/* The way in when no layer adds classes or needs another's text (the
+   short way: most packets): the innermost layer that says something. */
+static void take_innermost(const sf_pkt *p, inward *w) {
+  int li;
+  for (li = p->nlayers - 1; li >= 0; li--)
+    if (unit_is(p, w->st, li, U_LAYER) && say(p, li, U_LAYER, w)) return;
+}
+
+/* The way in otherwise: from the innermost unit out, until one has said
+   something and no text said needs a class further out. */
+static void take_all(const sf_pkt *p, inward *w) {
+  int li, around;
+  for (li = p->nlayers - 1; li >= 0 && (!w->found || w->nneeded); li--) {
+    if ((around = adds(p, li))) take_in(p, li, U_AFTER, w);
+    take_in(p, li, U_LAYER, w);
+    if (around) take_in(p, li, U_BEFORE, w);
   }
+}
+
+/* The text unit k of layer li said on the way in (w). */
+static void put_said(obuf *b, const sf_pkt *p, int li, int k, const inward *w) {
+  int i;
   for (i = 0; i < w->nkept; i++)
     if (w->kept[i].li == li && w->kept[i].k == k) {
       put(b, w->t.s + w->kept[i].at, w->kept[i].n);
       return;
     }
-  unit_summary(b, p, li, k);
+  unit_summary(b, p, li, k);  /* (not kept: made again) */
 }
 
-/* The summary of a packet whose layers add no classes and need no
-   other's text: the innermost that says something says it, every other
-   layer (and the class before it) is its class name. */
-static size_t plain_summary(const sf_pkt *p, obuf *b) {
-  char tmp[512];
-  const char *c;
-  int li, said = -1, first = 1;
-  size_t n = 0;
-  for (li = p->nlayers - 1; li >= 0 && said < 0; li--) {
-    obuf t = {tmp, sizeof tmp, 0};
-    if (!unit_is(p, li, U_LAYER)) continue;
-    mysummary(&t, p, li, 0);
-    if (t.n) said = li, n = t.n;
-  }
+/* The way out: every unit of Scapy's, " / " between them, as the text
+   it said on the way in (w; st says which did) or its class name.
+   plain: no layer adds classes (hidden_layers). */
+static void put_units(obuf *b, const sf_pkt *p, const uint8_t *st, int plain,
+                      const inward *w) {
+  const char *c = NULL;
+  int li, k, lo, hi, first = 1, said;
   for (li = 0; li < p->nlayers; li++) {
-    const char *o;
-    if (li != said && (c = unit_class(p, li, U_LAYER)) == NULL) continue;
-    if (!first) put(b, " / ", 3);
-    first = 0;
-    if ((o = sf_scapy_outer(p, li)) != NULL) {
-      puts_(b, o);
-      put(b, " / ", 3);
+    lo = hi = U_LAYER;
+    if (!plain && adds(p, li)) lo = U_BEFORE, hi = U_AFTER;
+    for (k = lo; k <= hi; k++) {
+      said = st[li] >> k & 1;
+      if (!said && !(c = unit_class(p, st, li, k))) continue;  /* (one that said is one) */
+      if (!first) put(b, " / ", 3);
+      first = 0;
+      if (said) put_said(b, p, li, k, w);
+      else puts_(b, c);
     }
-    if (li == said && n < sizeof tmp) put(b, tmp, n);  /* still there from the search */
-    else if (li == said) mysummary(b, p, li, 0);
-    else puts_(b, c);
   }
-  return finish(b);
+}
+
+size_t sf_scapy_layers(const sf_pkt *p, char *out, size_t cap) {
+  obuf b = {out, cap, 0};
+  uint8_t st[SF_MAX_LAYERS];
+  put_units(&b, p, st, hidden_layers(p, st), NULL);  /* (no unit said a text) */
+  return finish(&b);
 }
 
 /* Scapy's _do_summary: from the innermost layer out, a layer gives its
@@ -982,25 +968,17 @@ static size_t plain_summary(const sf_pkt *p, obuf *b) {
 size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap) {
   obuf b = {out, cap, 0};
   char tmp[1024];
+  uint8_t st[SF_MAX_LAYERS];
   inward w;
-  int li, last, first = 1, kinds, plain;
+  int plain;
   if (p->nlayers == 0) return finish(&b);
-  if ((last = scapy_extent(p, &plain)) == p->nlayers - 1 && plain) return plain_summary(p, &b);
+  plain = hidden_layers(p, st);
   w.t.s = tmp, w.t.cap = sizeof tmp, w.t.n = 0;
+  w.st = st;
   w.nneeded = w.found = w.nkept = 0;
-  memset(w.said, 0, (size_t)last + 1);
-  for (li = last; li >= 0 && (!w.found || w.nneeded); li--) {  /* (then no more texts) */
-    kinds = kinds_of(p, li);
-    if (kinds & 1 << U_EXTRA) take_in(p, li, U_EXTRA, &w);
-    take_in(p, li, U_LAYER, &w);
-    if (kinds & 1 << U_OUTER) take_in(p, li, U_OUTER, &w);
-  }
-  for (li = 0; li <= last; li++) {
-    kinds = kinds_of(p, li);
-    if (kinds & 1 << U_OUTER) put_out(&b, p, li, U_OUTER, &w, &first);
-    put_out(&b, p, li, U_LAYER, &w, &first);
-    if (kinds & 1 << U_EXTRA) put_out(&b, p, li, U_EXTRA, &w, &first);
-  }
+  if (plain) take_innermost(p, &w);
+  else take_all(p, &w);
+  put_units(&b, p, st, plain, &w);
   return finish(&b);
 }
 

@@ -37,13 +37,14 @@ size_t sf_scapy_layers(const sf_pkt *p, char *out, size_t cap);
 const char *sf_scapy_class(const sf_pkt *p, int li);
 
 /* Is layer li no layer of Scapy's own?  A record of the message before it
-   (a DNS answer) or a layer Scapy keeps in a field (a TLS record's
-   messages, sf_scapy.inner). */
+   (a DNS answer) or a layer a layer before it keeps (sf_scapy.keeps: a
+   TLS record's messages, the bytes a CCMP frame's data field holds). */
 int sf_scapy_hidden(const sf_pkt *p, int li);
 
-/* Scapy's class of a layer it has before layer li that sflua has not
-   (HTTP before HTTPRequest), or NULL */
-const char *sf_scapy_outer(const sf_pkt *p, int li);
+/* Scapy's class of a layer it has right before (after 0) or after
+   (after 1) layer li that sflua has not (HTTP before HTTPRequest,
+   Dot11ProbeReq after a probe request's header), or NULL */
+const char *sf_scapy_added(const sf_pkt *p, int li, int after);
 
 /* field fi of layer li as Scapy shows it (its i2repr) */
 size_t sf_scapy_repr(const sf_pkt *p, int li, int fi, char *out, size_t cap);

@@ -89,7 +89,7 @@ static int text_class(lua_State *L) {
   lua_Integer i = luaL_checkinteger(L, 2);
   if (i < 1 || i > p->nlayers) return 0;
   lua_pushstring(L, sf_scapy_class(p, (int)i - 1));
-  lua_pushstring(L, sf_scapy_outer(p, (int)i - 1));
+  lua_pushstring(L, sf_scapy_added(p, (int)i - 1, 0));
   return 2;
 }
 

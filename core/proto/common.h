@@ -65,6 +65,15 @@ static inline const char *scapy_payload_class(const sf_pkt *p, int li) {
   return c ? c : "Raw";
 }
 
+/* May a layer before layer j keep it in a field (sf_scapy.keeps)?  An
+   inner layer (a TLS record's message, an HTTP/2 frame), a Raw or a
+   Padding. */
+static inline int scapy_keepable(const sf_pkt *p, int j) {
+  const sf_proto *pr = sf_proto_get(p->layers[j].proto);
+  return (pr->scapy && pr->scapy->inner) || p->layers[j].proto == SF_RAW ||
+         p->layers[j].proto == SF_PADDING;
+}
+
 /* store a checksum unless the user set that field */
 static inline void put_checksum(sf_pkt *p, int li, int fi, uint16_t ck) {
   sf_lput(p, li, fi, ck);

@@ -258,12 +258,13 @@ static const sf_wsfield dot11fcs_ws[] = {
 /* ---- Scapy's text ------------------------------------------------------------ */
 
 /* Scapy's cipher classes keep the encrypted bytes as their data field */
-static int keeps_all(const sf_pkt *p, int li) {
+static int keeps_all(const sf_pkt *p, int li, int j) {
   (void)p;
   (void)li;
+  (void)j;
   return 1;
 }
-static const sf_scapy cipher_scapy = {.swallow = keeps_all};
+static const sf_scapy cipher_scapy = {.keeps = keeps_all};
 
 /* Scapy's subtype names, by type (its _dot11_subtypes) */
 static const sf_enum mgmt_subtypes[] = {
@@ -367,13 +368,13 @@ static const char *scapy_llc(const sf_pkt *p, int li, const uint8_t *d, size_t n
 /* Classes Scapy has after the 802.11 header and sflua none: a probe
    request's body (elements follow the header here), the empty ATIM and
    Ack classes before bytes that follow them, a protected body's cipher. */
-static const char *dot11_extra(const sf_pkt *p, int li) {
+static const char *dot11_added(const sf_pkt *p, int li, int after) {
   const sf_layer *l = &p->layers[li];
   const uint8_t *h = p->data + l->off, *d;
   unsigned t = fc_type(h), st = fc_subtype(h);
   size_t n;
   d = body(p, li, &n);
-  if (!n || (t == 2 && st >= 8 && st != 13)) return NULL;  /* (QoS: its own) */
+  if (!after || !n || (t == 2 && st >= 8 && st != 13)) return NULL;  /* (QoS: its own) */
   if (!is_cfe(h) && (h[1] & FC_PROTECTED)) return scapy_cipher(p, li, d, n);
   if (t == 0 && st == 4) return "Dot11ProbeReq";
   if (t == 0 && st == 9) return "Dot11ATIM";
@@ -381,10 +382,11 @@ static const char *dot11_extra(const sf_pkt *p, int li) {
   return t == 2 ? scapy_llc(p, li, d, n) : NULL;
 }
 
-/* A cipher class or LLC Scapy reads there keeps the body: sflua's Raw
-   is its. */
-static int dot11_swallows(const sf_pkt *p, int li) {
-  const char *c = sf_proto_get(p->layers[li].proto)->scapy->extra(p, li);
+/* A cipher class or LLC Scapy reads there keeps the body: sflua's
+   layers from it are its. */
+static int dot11_keeps(const sf_pkt *p, int li, int j) {
+  const char *c = sf_proto_get(p->layers[li].proto)->scapy->added(p, li, 1);
+  (void)j;
   return c && (strcmp(c, "Dot11WEP") == 0 || strcmp(c, "Dot11Encrypted") == 0 ||
                strncmp(c, "LLC", 3) == 0);
 }
@@ -393,7 +395,7 @@ static const char *const dot11_names[] = {"subtype", "$", "addr1", "$", "addr2",
                                           "addr3", "$", "addr4", "$", NULL};
 static const sf_scapy dot11_scapy = {
   .fmt = "802.11 %type% %$subtype% %$addr2% > %$addr1%", .names = dot11_names,
-  .text = dot11_text, .extra = dot11_extra, .swallow = dot11_swallows,
+  .text = dot11_text, .added = dot11_added, .keeps = dot11_keeps,
 };
 
 static sf_proto dot11 = {
@@ -473,17 +475,17 @@ static const sf_wsfield qos_ws[] = {
 };
 
 /* a protected QoS frame's body as Scapy reads it (see scapy_cipher) */
-static const char *qos_extra(const sf_pkt *p, int li) {
+static const char *qos_added(const sf_pkt *p, int li, int after) {
   int below = frame_below(p, p->data + p->layers[li].off);
   const uint8_t *d;
   size_t n;
   d = body(p, li, &n);
-  if (below < 0 || !n) return NULL;
+  if (!after || below < 0 || !n) return NULL;
   if (!(p->data[p->layers[below].off + 1] & FC_PROTECTED)) return scapy_llc(p, li, d, n);
   return scapy_cipher(p, li, d, n);
 }
 
-static const sf_scapy qos_scapy = {.extra = qos_extra, .swallow = dot11_swallows};
+static const sf_scapy qos_scapy = {.added = qos_added, .keeps = dot11_keeps};
 
 static sf_proto qos = {
   .scapy = &qos_scapy,
@@ -734,7 +736,7 @@ static const char *action_cls(const sf_pkt *p, int li) {
   (void)li;
   return "Raw";
 }
-static const sf_scapy action_scapy = {.cls = action_cls, .swallow = keeps_all};
+static const sf_scapy action_scapy = {.cls = action_cls, .keeps = keeps_all};
 
 static sf_proto action = {
   .name = "Dot11Action", .display = "802.11 Action", .kind = "Dot11Action",

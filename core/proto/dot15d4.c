@@ -471,14 +471,20 @@ static int view_takes_all(const sf_pkt *p, int hdr) {
 }
 
 /* a beacon's or command's layer */
-static int body_swallows(const sf_pkt *p, int li) {
+static int body_keeps(const sf_pkt *p, int li, int j) {
+  (void)j;
   return li > 0 && is_header(p, li - 1) && view_takes_all(p, li - 1);
 }
 
 /* the header, when Scapy's Dot15d4Data there takes all the bytes */
-static int header_swallows(const sf_pkt *p, int li) {
+static int header_keeps(const sf_pkt *p, int li, int j) {
   const char *c = wpan_extra(p, li);
+  (void)j;
   return c && strcmp(c, "Dot15d4Data") == 0 && view_takes_all(p, li);
+}
+
+static const char *wpan_added(const sf_pkt *p, int li, int after) {
+  return after ? wpan_extra(p, li) : NULL;
 }
 
 static const char *const wpan_names[] = {
@@ -496,16 +502,16 @@ static const char *const wpan_names[] = {
 static const sf_scapy wpan_scapy = {
   .fmt = "802.15.4 %fcf_frametype% ackreq(%fcf_ackreq%) ( %fcf_destaddrmode% -> "
          "%fcf_srcaddrmode% ) Seq#%seqnum%",
-  .names = wpan_names, .text = wpan_text, .extra = wpan_extra, .extra_fmt = WPAN_DATA,
-  .swallow = header_swallows,
+  .names = wpan_names, .text = wpan_text, .added = wpan_added, .added_fmt = WPAN_DATA,
+  .keeps = header_keeps,
 };
 
 /* Dot15d4FCS's mysummary asks for class Dot15d4's fields, which a
    Dot15d4FCS is not: Scapy prints ?? for each */
 static const sf_scapy wpanfcs_scapy = {
   .fmt = "802.15.4 ?\? ackreq(?\?) ( ?\? -> ?\? ) Seq#?\?",
-  .names = wpan_names, .text = wpan_text, .extra = wpan_extra, .extra_fmt = WPAN_DATA,
-  .swallow = header_swallows,
+  .names = wpan_names, .text = wpan_text, .added = wpan_added, .added_fmt = WPAN_DATA,
+  .keeps = header_keeps,
 };
 
 static const sf_place wpan_places[] = {{"linktype", 230, 0, NULL}, {NULL, 0, 0, NULL}};
@@ -661,7 +667,7 @@ static const char *const beacon_names[] = {
 };
 static const sf_scapy beacon_scapy = {
   .fmt = "{$read:" WPAN_BEACON "}",
-  .names = beacon_names, .text = wpan_text, .cls = failed_cls, .swallow = body_swallows,
+  .names = beacon_names, .text = wpan_text, .cls = failed_cls, .keeps = body_keeps,
 };
 
 static sf_proto beacon = {
@@ -688,7 +694,7 @@ static const sf_wsfield cmd_ws[] = {WSX("wpan.cmd", "cmd_id", 2), WSEND};
 /* (Scapy's format names a class Dot15dCmd for the source PAN ID: ??) */
 static const sf_scapy cmd_scapy = {
   .fmt = "{$read:" WPAN_CMD "}",
-  .text = wpan_text, .cls = failed_cls, .swallow = body_swallows,
+  .text = wpan_text, .cls = failed_cls, .keeps = body_keeps,
 };
 
 static sf_proto cmd = {

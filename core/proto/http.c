@@ -555,8 +555,8 @@ static int http_scapy_text(const sf_pkt *p, int li, const char *what, char *out,
   return 0;
 }
 
-static const char *http_outer(const sf_pkt *p, int li) {
-  return scapy_binds(p, li) ? "HTTP" : NULL;
+static const char *http_added(const sf_pkt *p, int li, int after) {
+  return !after && scapy_binds(p, li) ? "HTTP" : NULL;
 }
 
 static const char *http_cls(const sf_pkt *p, int li) {
@@ -565,18 +565,17 @@ static const char *http_cls(const sf_pkt *p, int li) {
 
 /* elsewhere Scapy's Raw holds the body too */
 static int http_keeps(const sf_pkt *p, int li, int j) {
-  (void)j;
-  return !scapy_binds(p, li);
+  return scapy_keepable(p, j) && !scapy_binds(p, li);
 }
 
 static const char *const http_scapy_names[] = {"*", "str", NULL};
 static const sf_scapy req_scapy = {
   .fmt = "{$bound:%Method% %Path% %Http_Version%}", .names = http_scapy_names,
-  .text = http_scapy_text, .cls = http_cls, .keeps = http_keeps, .outer = http_outer,
+  .text = http_scapy_text, .cls = http_cls, .keeps = http_keeps, .added = http_added,
 };
 static const sf_scapy resp_scapy = {
   .fmt = "{$bound:%Http_Version% %Status_Code% %Reason_Phrase%}", .names = http_scapy_names,
-  .text = http_scapy_text, .cls = http_cls, .keeps = http_keeps, .outer = http_outer,
+  .text = http_scapy_text, .cls = http_cls, .keeps = http_keeps, .added = http_added,
 };
 
 static sf_proto request = {

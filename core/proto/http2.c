@@ -574,8 +574,8 @@ static int framed(const sf_pkt *p, int li) {
          scapy_frames(p, li);
 }
 
-static const char *h2_outer(const sf_pkt *p, int li) {
-  return framed(p, li) ? "H2Frame" : NULL;
+static const char *h2_added(const sf_pkt *p, int li, int after) {
+  return !after && framed(p, li) ? "H2Frame" : NULL;
 }
 
 static const char *h2_cls(const sf_pkt *p, int li) {
@@ -588,12 +588,12 @@ static const char *h2_cls(const sf_pkt *p, int li) {
 /* what follows the first frame is one Padding (or all of it Scapy's Raw) */
 static int h2_keeps(const sf_pkt *p, int li, int j) {
   int first = run_start(p, li);
-  return !scapy_frames(p, first) || j > first + 1 || !is_h2(p, j);
+  return scapy_keepable(p, j) && (!scapy_frames(p, first) || j > first + 1 || !is_h2(p, j));
 }
 
 static const char *const h2_names[] = {"len", "hex", NULL};  /* X3BytesField */
 static const sf_scapy h2_scapy = {.names = h2_names, .cls = h2_cls, .inner = 1,
-                                  .keeps = h2_keeps, .outer = h2_outer};
+                                  .keeps = h2_keeps, .added = h2_added};
 
 /* ---- HPACK through libnghttp2 ----------------------------------------------------------- */
 

@@ -123,11 +123,16 @@ static int snap_unbound(const sf_pkt *p, int li) {
          (h[1] != 0xaa || h[2] != 3);
 }
 
-static const char *llc_extra(const sf_pkt *p, int li) {
-  return snap_unbound(p, li) ? "Raw" : NULL;
+static int llc_keeps(const sf_pkt *p, int li, int j) {
+  (void)j;
+  return snap_unbound(p, li);
 }
 
-static const sf_scapy llc_scapy = {.extra = llc_extra, .swallow = snap_unbound};
+static const char *llc_added(const sf_pkt *p, int li, int after) {
+  return after && snap_unbound(p, li) ? "Raw" : NULL;
+}
+
+static const sf_scapy llc_scapy = {.added = llc_added, .keeps = llc_keeps};
 
 static sf_proto llc = {
   .scapy = &llc_scapy,

@@ -565,6 +565,7 @@ static void put_session(text *b, const sf_pkt *p, int li) {
    that starts within it (the rest of a message cut short). */
 static int record_keeps(const sf_pkt *p, int li, int j) {
   const sf_layer *l = &p->layers[li];
+  if (!scapy_keepable(p, j)) return 0;
   if (!scapy_binds(p, li)) return 1;  /* all of it is in the first one's place */
   if (role_at(p, j) == R_RECORD) return 0;
   if (in_record(role_at(p, j))) return 1;

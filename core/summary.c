@@ -817,13 +817,9 @@ static int hidden_layers(const sf_pkt *p, uint8_t *st) {
   return plain;
 }
 
-int sf_scapy_hidden(const sf_pkt *p, int li) {
-  uint8_t st[SF_MAX_LAYERS];
-  hidden_layers(p, st);
-  return st[li] == HIDDEN;
-}
-
-const char *sf_scapy_added(const sf_pkt *p, int li, int after) {
+/* The class Scapy has right before (after 0) or after layer li that
+   sflua has no layer for, or NULL */
+static const char *added_class(const sf_pkt *p, int li, int after) {
   const sf_scapy *sc = proto_at(p, li)->scapy;
   return sc && sc->added ? sc->added(p, li, after) : NULL;
 }
@@ -832,7 +828,7 @@ const char *sf_scapy_added(const sf_pkt *p, int li, int after) {
 static const char *unit_class(const sf_pkt *p, const uint8_t *st, int li, int k) {
   const char *c;
   if (st[li] & HIDDEN) return NULL;
-  if (k != U_LAYER) return sf_scapy_added(p, li, k == U_AFTER);
+  if (k != U_LAYER) return added_class(p, li, k == U_AFTER);
   c = sf_scapy_class(p, li);
   return *c ? c : NULL;
 }
@@ -932,14 +928,14 @@ static void put_said(obuf *b, const sf_pkt *p, int li, int k, const inward *w) {
   unit_summary(b, p, li, k);  /* (not kept: made again) */
 }
 
-/* The way out: every unit of Scapy's, " / " between them, as the text
-   it said on the way in (w; st says which did) or its class name.
-   plain: no layer adds classes (hidden_layers). */
+/* The way out: every unit of Scapy's of layers from to to - 1, " / "
+   between them, as the text it said on the way in (w; st says which
+   did) or its class name.  plain: no layer adds classes (hidden_layers). */
 static void put_units(obuf *b, const sf_pkt *p, const uint8_t *st, int plain,
-                      const inward *w) {
+                      const inward *w, int from, int to) {
   const char *c = NULL;
   int li, k, lo, hi, first = 1, said;
-  for (li = 0; li < p->nlayers; li++) {
+  for (li = from; li < to; li++) {
     lo = hi = U_LAYER;
     if (!plain && adds(p, li)) lo = U_BEFORE, hi = U_AFTER;
     for (k = lo; k <= hi; k++) {
@@ -953,11 +949,13 @@ static void put_units(obuf *b, const sf_pkt *p, const uint8_t *st, int plain,
   }
 }
 
-size_t sf_scapy_layers(const sf_pkt *p, char *out, size_t cap) {
+long sf_scapy_units(const sf_pkt *p, int li, char *out, size_t cap) {
   obuf b = {out, cap, 0};
   uint8_t st[SF_MAX_LAYERS];
-  put_units(&b, p, st, hidden_layers(p, st), NULL);  /* (no unit said a text) */
-  return finish(&b);
+  size_t n;
+  put_units(&b, p, st, hidden_layers(p, st), NULL, li, li + 1);  /* (no unit said a text) */
+  n = finish(&b);
+  return n ? (long)n : -1;
 }
 
 /* Scapy's _do_summary: from the innermost layer out, a layer gives its
@@ -978,7 +976,7 @@ size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap) {
   w.nneeded = w.found = w.nkept = 0;
   if (plain) take_innermost(p, &w);
   else take_all(p, &w);
-  put_units(&b, p, st, plain, &w);
+  put_units(&b, p, st, plain, &w, 0, p->nlayers);
   return finish(&b);
 }
 

@@ -28,23 +28,16 @@
 /* Scapy's Packet.summary() of a dissected packet */
 size_t sf_scapy_summary(const sf_pkt *p, char *out, size_t cap);
 
-/* The classes of Scapy's layers of p, " / " between them: sflua's
-   layers as Scapy has them (records of a message left out, classes Scapy
-   has and sflua not put in); what a summary without texts would say */
-size_t sf_scapy_layers(const sf_pkt *p, char *out, size_t cap);
+/* The classes of Scapy's layers that layer li of p is, " / " between
+   them ("HTTP / HTTPRequest", "Dot11 / Dot11ProbeReq": classes Scapy has
+   and sflua not put in), as a summary without texts would say them; -1
+   when layer li is none of Scapy's: a record of the message before it (a
+   DNS answer) or a layer one before it keeps (sf_scapy.keeps: a TLS
+   record's messages, what a CCMP frame's data field holds). */
+long sf_scapy_units(const sf_pkt *p, int li, char *out, size_t cap);
 
 /* Scapy's class name of layer li: "TCP", "IPerror", "ICMPv6EchoRequest" */
 const char *sf_scapy_class(const sf_pkt *p, int li);
-
-/* Is layer li no layer of Scapy's own?  A record of the message before it
-   (a DNS answer) or a layer a layer before it keeps (sf_scapy.keeps: a
-   TLS record's messages, the bytes a CCMP frame's data field holds). */
-int sf_scapy_hidden(const sf_pkt *p, int li);
-
-/* Scapy's class of a layer it has right before (after 0) or after
-   (after 1) layer li that sflua has not (HTTP before HTTPRequest,
-   Dot11ProbeReq after a probe request's header), or NULL */
-const char *sf_scapy_added(const sf_pkt *p, int li, int after);
 
 /* field fi of layer li as Scapy shows it (its i2repr) */
 size_t sf_scapy_repr(const sf_pkt *p, int li, int fi, char *out, size_t cap);

@@ -142,8 +142,7 @@ void lsf_finalize(lua_State *L, int idx, sf_pkt *p);  /* raises */
 /* has volatile values to draw at each build (lsf_finalize draws them) */
 int lsf_volatile(const sf_pkt *p);
 /* ltext.c: Scapy's text -- p:summary("scapy") (over lpacket.c's summary),
-   p:sprintf, core.scapy_class, core.scapy_layers, core.scapy_repr,
-   core.scapy_name */
+   p:sprintf, core.scapy_class, core.scapy_repr, core.scapy_name */
 void lsf_open_text(lua_State *L, int mod, int methods);
 /* packet comments (pcapng), kept in a weak table */
 void lsf_push_comment(lua_State *L, int pidx);

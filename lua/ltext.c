@@ -82,36 +82,34 @@ static int text_sprintf(lua_State *L) {
   return 1;
 }
 
+typedef struct units {
+  int li;
+  long n;
+} units;
+
+static size_t units_fn(const sf_pkt *p, void *ud, char *out, size_t cap) {
+  units *u = (units *)ud;
+  u->n = sf_scapy_units(p, u->li, out, cap);
+  return u->n < 0 ? 0 : (size_t)u->n;
+}
+
 /* core.scapy_class(p, i): Scapy's class name of layer i (1-based), and
-   the class of a layer Scapy has before it that sflua has not (HTTP) */
+   the classes of Scapy's layers layer i is, " / " between them ("HTTP /
+   HTTPRequest"), or nil when it is none of Scapy's (a DNS record, a TLS
+   record's message, the bytes a CCMP frame's data field holds) */
 static int text_class(lua_State *L) {
-  sf_pkt *p = lsf_parsed(L, 1);
+  sf_pkt *p = ready(L, 1);
   lua_Integer i = luaL_checkinteger(L, 2);
+  units u;
   if (i < 1 || i > p->nlayers) return 0;
   lua_pushstring(L, sf_scapy_class(p, (int)i - 1));
-  lua_pushstring(L, sf_scapy_added(p, (int)i - 1, 0));
+  u.li = (int)i - 1;
+  push_text(L, p, units_fn, &u);
+  if (u.n < 0) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
   return 2;
-}
-
-/* core.scapy_hidden(p, i): is layer i (1-based) in a field of a layer
-   before it in Scapy (a DNS record, a TLS record's message)? */
-static int text_hidden(lua_State *L) {
-  sf_pkt *p = lsf_parsed(L, 1);
-  lua_Integer i = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, i >= 1 && i <= p->nlayers, 2, "no such layer");
-  lua_pushboolean(L, sf_scapy_hidden(p, (int)i - 1));
-  return 1;
-}
-
-static size_t layers_fn(const sf_pkt *p, void *ud, char *out, size_t cap) {
-  (void)ud;
-  return sf_scapy_layers(p, out, cap);
-}
-
-/* core.scapy_layers(p): the classes of Scapy's layers of p, " / " between */
-static int text_layers(lua_State *L) {
-  push_text(L, ready(L, 1), layers_fn, NULL);
-  return 1;
 }
 
 typedef struct rpr {
@@ -168,8 +166,7 @@ static int text_isset(lua_State *L) {
 
 static const luaL_Reg text_funcs[] = {
   {"field_isset", text_isset},
-  {"scapy_class", text_class}, {"scapy_hidden", text_hidden},
-  {"scapy_layers", text_layers}, {"scapy_repr", text_repr},
+  {"scapy_class", text_class}, {"scapy_repr", text_repr},
   {"scapy_name", text_name}, {NULL, NULL}
 };
 

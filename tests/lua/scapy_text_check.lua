@@ -10,6 +10,18 @@ function M.unescape(s)
   return (s:gsub("\\(.)", {t = "\t", n = "\n", ["\\"] = "\\"}))
 end
 
+-- Scapy's layers of p, " / " between them: those of each layer
+-- (core.scapy_class's second value), none for a layer that is none of
+-- Scapy's.
+function M.layers(p)
+  local out = {}
+  for i = 1, p.layer_count do
+    local _, units = core.scapy_class(p, i)
+    out[#out + 1] = units
+  end
+  return table.concat(out, " / ")
+end
+
 -- The layers of p as Scapy's classes (scapy_text.py's third column): a
 -- record of the message before it is not listed, and the layers Scapy
 -- keeps in a TLS record's msg list follow it in brackets
@@ -25,10 +37,10 @@ function M.classes(p)
   for i = 1, p.layer_count do
     local id = p:_layer_info(i)
     local record = i > 1 and require("stackforge.layers").protos[id + 1].record
-    if not core.scapy_hidden(p, i) then
+    local _, units = core.scapy_class(p, i)
+    if units then
       close()
-      local cls, outer = core.scapy_class(p, i)
-      out[#out + 1] = outer and outer .. " / " .. cls or cls
+      out[#out + 1] = units
     elseif not record and out[#out]:find("^TLS") then  -- (as scapy_text.py's class_of)
       kept = kept or {}
       local cls = core.scapy_class(p, i)
@@ -73,10 +85,10 @@ function M.compare_show2(scapy, p)
   local a, b = show_fields(scapy), show_fields(p:show2())
   if #b == p.layer_count then
     for i = p.layer_count, 1, -1 do
-      if core.scapy_hidden(p, i) then table.remove(b, i)
+      local _, units = core.scapy_class(p, i)
+      if not units then table.remove(b, i)
       else
-        local cls, outer = core.scapy_class(p, i)
-        local _, extra = (outer and outer .. " / " .. cls or cls):gsub(" / ", "")
+        local _, extra = units:gsub(" / ", "")
         for _ = 1, extra do table.insert(b, i + 1, {}) end
       end
     end

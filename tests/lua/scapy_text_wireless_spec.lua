@@ -9,7 +9,7 @@
 -- interop_scapy_wireless_text makes a new random set with Scapy each run
 -- and points SFLUA_SCAPY_WIRELESS_GOLDEN at it.
 --
--- Where sflua reads Scapy's layers alike (core.scapy_layers), the
+-- Where sflua reads Scapy's layers alike (scapy_text_check.layers), the
 -- summaries must be equal.  Where not, the frame must be one of the
 -- differences docs/scapy.md names: a protocol sflua lacks (6LoWPAN,
 -- ZigBee, STP); a QoS frame with an HT control field (Scapy 2.5 reads it
@@ -22,8 +22,8 @@
 -- element cut short or mangled (sflua leaves a header or element its
 -- bytes are too short for Raw, Scapy reads what is there).
 local sf = require("stackforge")
-local core = require("stackforge.core")
 local h = require("helpers")
+local check = require("scapy_text_check")
 
 local golden = os.getenv("SFLUA_SCAPY_WIRELESS_GOLDEN") or h.path("scapy_text_wireless.tsv")
 
@@ -111,7 +111,7 @@ describe("Scapy's summary of 802.11 and 802.15.4 frames", function()
     local diffs, compared, why = {}, {}, {}
     for i, c in ipairs(all) do
       local p = sf.Packet(h.unhex(c.hex), {linktype = c.linktype})
-      local mine = core.scapy_layers(p)
+      local mine = check.layers(p)
       if mine == c.classes then
         compared[c.linktype] = (compared[c.linktype] or 0) + 1
         compared[c.kind] = (compared[c.kind] or 0) + 1

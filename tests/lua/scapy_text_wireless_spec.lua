@@ -22,6 +22,7 @@
 -- element cut short or mangled (sflua leaves a header or element its
 -- bytes are too short for Raw, Scapy reads what is there).
 local sf = require("stackforge")
+local core = require("stackforge.core")
 local h = require("helpers")
 local check = require("scapy_text_check")
 
@@ -157,6 +158,19 @@ describe("Scapy's summary of 802.11 and 802.15.4 frames", function()
     -- addresses there, its bytes are Raw)
     local w = sf.Dot15d4FCS{fcf_frametype = 2, seqnum = 9}
     assert.equal("802.15.4 ?? ackreq(??) ( ?? -> ?? ) Seq#?? / Dot15d4Ack / Raw", w:summary("scapy"))
+  end)
+
+  it("leaves SNAP to Scapy's Raw after an LLC Scapy binds no SNAP to", function()
+    -- python3-scapy 2.5: Ether(bytes(Dot3()/LLC(dsap=0xaa, ssap=X, ctrl=3)/
+    -- SNAP(code=0x800)/IP(src="10.0.0.1", dst="10.0.0.2")/UDP(sport=1, dport=2))).summary()
+    local frame = "0102030405060a0b0c0d0e0f0024aa%s0300000008004500001c00010000401166ce0a0000010a00"
+      .. "0002000100020008ebd8"
+    local unbound = sf.Packet(h.unhex(frame:format("42")), {linktype = 1})
+    assert.equal("802.3 0a:0b:0c:0d:0e:0f > 01:02:03:04:05:06 / LLC / Raw", unbound:summary("scapy"))
+    assert.equal("LLC / Raw", select(2, core.scapy_class(unbound, 2)))
+    assert.is_nil(select(2, core.scapy_class(unbound, 3)), "SNAP is in Scapy's Raw")
+    local bound = sf.Packet(h.unhex(frame:format("aa")), {linktype = 1})
+    assert.equal("Dot3 / LLC / SNAP / IP / UDP 10.0.0.1:1 > 10.0.0.2:2", bound:summary("scapy"))
   end)
 
   it("shows an SSID as Python's str of its bytes", function()

@@ -19,15 +19,9 @@ Exit status: 0, or 77 when Scapy cannot be imported.
 """
 import sys
 
-try:
-    import logging
-    logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-    from scapy.all import conf, Raw  # noqa: F401
-    from scapy.packet import NoPayload
-    import scapy.all  # noqa: F401
-except Exception as e:  # pragma: no cover
-    print("scapy not importable: %s" % e, file=sys.stderr)
-    sys.exit(77)
+from scapy_common import escape  # exits 77 without Scapy
+from scapy.all import conf, Raw  # noqa: F401
+from scapy.packet import NoPayload
 
 # Formats with classes Scapy and sflua name alike (no ICMPv6 message
 # classes, whose Scapy names differ by type).
@@ -40,10 +34,6 @@ FORMATS = [
     "%%%(%IP.proto%%)%UDP.sport%{IPerror:quoted %IPerror.dst%}{TCPerror:%TCPerror.dport%}",
     "%TCP.dport% %UDP.sport% %ICMP.id% %IP.flags% %r,IP.flags% %TCP.window%",
 ]
-
-
-def escape(s):
-    return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
 def class_of(layer):

@@ -21,19 +21,10 @@ Exit status: 0, or 77 when Scapy cannot be imported.
 import random
 import sys
 
-try:
-    import logging
-    logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-    from scapy.all import *  # noqa: F401,F403
-    from scapy.all import conf, Raw, RawPcapReader
-    from scapy.packet import NoPayload
-except Exception as e:  # pragma: no cover
-    print("scapy not importable: %s" % e, file=sys.stderr)
-    sys.exit(77)
-
-
-def escape(s):
-    return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+from scapy_common import escape  # exits 77 without Scapy
+from scapy.all import *  # noqa: F401,F403
+from scapy.all import conf, Raw, RawPcapReader
+from scapy.packet import NoPayload
 
 
 def line(raw, linktype, kind):

@@ -34,6 +34,10 @@ echo "capture: $cap ($pk packets), $runs runs each, median"
 "$build/bench/flow_bench" "$cap" "$runs" copy
 "$build/sflua" "$here/flow_bench.lua" "$cap" "$runs"
 "$build/sflua" "$here/flow_bench.lua" "$cap" "$runs" on_flow
+# write_flows over a SYN flood's 60,020 short conversations
+scap="$build/bench/synflood_60k.pcap"
+[[ -s "$scap" ]] || "$build/sflua" "$here/gen_synflood.lua" "$scap" 60000 20 2>/dev/null
+"$build/sflua" "$here/write_flows_bench.lua" "$scap" "$runs"
 t=$(wall "$build/sflua" -e "require('stackforge').extract_flows(os.getenv('FLOW_CAP'))")
 echo "sflua extract_flows, whole process (wall): $t s = $(rate "$t") pkt/s"
 if command -v ndpiReader >/dev/null; then

@@ -178,6 +178,7 @@ local function column(conv, k, o)
   return conv[k]
 end
 
+-- any value as JSON, the general case (nested lists, odd types)
 local function json_value(v)
   local t = type(v)
   if t == "number" then return number(v)
@@ -191,31 +192,112 @@ local function json_value(v)
   return "null"
 end
 
--- each column's `"name":`, made once (a line a conversation: a SYN flood
--- writes millions)
-local KEY = {}
-for _, k in ipairs(COLUMNS) do KEY[k] = json_string(k) .. ":" end
+-- A line is pieces in one reused table, concatenated once, a piece a
+-- field where possible: a SYN flood writes millions of lines, and strings
+-- made per field (key .. value, a closure per string, tostring) cost 25 us
+-- a line where this costs 11 (bench/write_flows_bench.lua).  A column's
+-- integers are written with its key and kept (counts, protocols and
+-- states repeat), floats formatted with their key in one go.
+local concat, mtype, find, format = table.concat, math.type, string.find, string.format
+local NCOL = #COLUMNS
+local JSON_ESCAPED = '[%c"\\\128-\255]'  -- what json.string escapes
+local CACHED = 4096  -- integers kept a column, plain strings kept: memory stays small
 
-local function jsonl_line(conv, o)
-  local parts = {}
-  for _, k in ipairs(COLUMNS) do
-    local v = column(conv, k, o)
-    if v ~= nil then parts[#parts + 1] = KEY[k] .. json_value(v) end
+-- the columns column() derives; the others are the conversation's own
+local DERIVED = {}
+-- each column's key as it starts a line's first field (FIRST) or a later
+-- one (NEXT): alone, before a string's text, before %.9f, before a list
+local FIRST, NEXT, FIRST_Q, NEXT_Q, FIRST_F, NEXT_F, FIRST_L, NEXT_L = {}, {}, {}, {}, {}, {}, {}, {}
+local INTS, NINTS = {}, {}  -- per column: integer -> its piece (after the first)
+for i, k in ipairs(COLUMNS) do
+  DERIVED[i] = k:find("^reassembled_") ~= nil or k == "packet_indices"
+  FIRST[i] = json_string(k) .. ":"
+  NEXT[i] = "," .. FIRST[i]
+  FIRST_Q[i], NEXT_Q[i] = FIRST[i] .. '"', NEXT[i] .. '"'
+  FIRST_F[i], NEXT_F[i] = FIRST[i] .. "%.9f", NEXT[i] .. "%.9f"
+  FIRST_L[i], NEXT_L[i] = FIRST[i] .. "[", NEXT[i] .. "["
+  INTS[i], NINTS[i] = {}, 0
+end
+
+-- whether list v holds only integers (packet indices, VLAN ids)
+local function integers(v, len)
+  for i = 1, len do
+    if mtype(v[i]) ~= "integer" then return false end
   end
-  return "{" .. table.concat(parts, ",") .. "}\n"
+  return true
+end
+
+-- short strings written as they are (no byte json.string escapes):
+-- addresses, protocol and state names repeat, and a look-up costs less
+-- than find
+local CLEAN, NCLEAN = {}, 0
+
+local line = {}
+
+-- The line of conv, one field after another, inline: a function call a
+-- field costs as much as the field itself.
+local function jsonl_line(conv, o)
+  line[1] = "{"
+  local n = 1
+  for i = 1, NCOL do
+    local v
+    if DERIVED[i] then v = column(conv, COLUMNS[i], o) else v = conv[COLUMNS[i]] end
+    local m = mtype(v)
+    if v == nil then  -- luacheck: ignore 542 (absent: nothing written)
+    elseif m == "integer" then
+      local p = INTS[i][v]
+      if n == 1 then p = FIRST[i] .. v
+      elseif not p then
+        p = NEXT[i] .. v
+        if NINTS[i] < CACHED then INTS[i][v] = p NINTS[i] = NINTS[i] + 1 end
+      end
+      n = n + 1
+      line[n] = p
+    elseif m == "float" then
+      n = n + 1
+      line[n] = format(n == 2 and FIRST_F[i] or NEXT_F[i], v)
+    elseif CLEAN[v] or type(v) == "string" and not find(v, JSON_ESCAPED) then
+      if NCLEAN < CACHED and #v <= 64 and not CLEAN[v] then
+        CLEAN[v] = true
+        NCLEAN = NCLEAN + 1
+      end
+      line[n + 1], line[n + 2], line[n + 3] = n == 1 and FIRST_Q[i] or NEXT_Q[i], v, '"'
+      n = n + 3
+    elseif type(v) == "table" and integers(v, #v) then
+      line[n + 1], line[n + 2], line[n + 3] = n == 1 and FIRST_L[i] or NEXT_L[i], concat(v, ","), "]"
+      n = n + 3
+    else
+      line[n + 1], line[n + 2] = n == 1 and FIRST[i] or NEXT[i], json_value(v)
+      n = n + 2
+    end
+  end
+  line[n + 1] = "}\n"
+  return concat(line, "", 1, n + 1)
+end
+
+-- whether list v holds only numbers and strings (table.concat's own)
+local function plain(v, len)
+  for i = 1, len do
+    local t = type(v[i])
+    if t ~= "number" and t ~= "string" then return false end
+  end
+  return true
 end
 
 local function csv_cell(v)
-  if v == nil then return "" end
-  if type(v) == "table" then
-    local parts = {}
-    for i = 1, #v do parts[i] = tostring(v[i]) end
-    v = table.concat(parts, " ")
-  elseif type(v) == "number" then
-    v = number(v)
+  local t = type(v)
+  if t == "table" then
+    local len = #v
+    if plain(v, len) then
+      v = concat(v, " ", 1, len)  -- as tostring writes each
+    else
+      local parts = {}
+      for i = 1, len do parts[i] = tostring(v[i]) end
+      v = concat(parts, " ")
+    end
   end
   v = tostring(v)
-  if v:find('[",\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
+  if find(v, '[",\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
   return v
 end
 
@@ -230,10 +312,27 @@ local function csv_header(o)
   return cols
 end
 
+-- a cell of an integer, kept as line pieces are (small ones repeat)
+local INT_CELL = setmetatable({}, {__index = function(t, v)
+  local s = tostring(v)
+  if v >= 0 and v < CACHED * 16 then t[v] = s end
+  return s
+end})
+
+-- a line without its newline
+local cells = {}
 local function csv_line(conv, cols, o)
-  local cells = {}
-  for i, k in ipairs(cols) do cells[i] = csv_cell(column(conv, k, o)) end
-  return table.concat(cells, ",") .. "\n"
+  local ncols = #cols
+  for i = 1, ncols do
+    local v = column(conv, cols[i], o)
+    local m = mtype(v)
+    if m == "integer" then v = INT_CELL[v]
+    elseif m == "float" then v = format("%.9f", v)
+    elseif v == nil then v = ""
+    elseif type(v) ~= "string" or find(v, '[",\n\r]') then v = csv_cell(v) end
+    cells[i] = v
+  end
+  return concat(cells, ",", 1, ncols)
 end
 
 -- iterate a list or an iterator function
@@ -283,7 +382,11 @@ end
 
 function WriterMT:write(conv)
   if not self.f then error("attempt to use a closed FlowWriter", 2) end
-  self.f:write(self.cols and csv_line(conv, self.cols, self.o) or jsonl_line(conv, self.o))
+  if self.cols then
+    self.f:write(csv_line(conv, self.cols, self.o), "\n")
+  else
+    self.f:write(jsonl_line(conv, self.o))
+  end
   self.count = self.count + 1
   return self
 end

@@ -559,6 +559,11 @@ static int lazy_index(lua_State *L) {
     lua_rawget(L, 1);
     return 1;
   }
+  if (strcmp(k, "reassembled_forward_len") == 0 || strcmp(k, "reassembled_reverse_len") == 0) {
+    if (!(ref = check_ref(L, 1))) return 0;  /* a length without reading the stream */
+    lua_pushinteger(L, (lua_Integer)sf_flow_stream_len(ref->f, k[12] == 'r'));
+    return 1;
+  }
   if (strcmp(k, "reassembled_forward") == 0) d = 0;
   else if (strcmp(k, "reassembled_reverse") == 0) d = 1;
   else return 0;

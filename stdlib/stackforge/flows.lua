@@ -164,12 +164,26 @@ local function number(v)
   return ("%.9f"):format(v)
 end
 
+local STREAM_OF = {reassembled_forward_len = "reassembled_forward",
+                   reassembled_reverse_len = "reassembled_reverse"}
+
+-- a stream's length: of the stream the caller read or set, else the
+-- engine's (a conversation from extract_flows knows it without reading
+-- the stream into a string), else of the stream
+local function stream_len(conv, k)
+  local sk = STREAM_OF[k]
+  local s = rawget(conv, sk)
+  if s ~= nil then return s and #s end
+  local n = conv[k]
+  if n ~= nil then return n end
+  s = conv[sk]
+  return s and #s
+end
+
 -- the value of column k, with derived lengths and optional streams
 local function column(conv, k, o)
-  if k == "reassembled_forward_len" then
-    return conv.reassembled_forward and #conv.reassembled_forward
-  elseif k == "reassembled_reverse_len" then
-    return conv.reassembled_reverse and #conv.reassembled_reverse
+  if STREAM_OF[k] then
+    return stream_len(conv, k)
   elseif k == "reassembled_forward" or k == "reassembled_reverse" then
     return o.streams and conv[k] and hex(conv[k]) or nil
   elseif k == "packet_indices" and o.packet_indices == false then

@@ -75,3 +75,24 @@ describe("write_flows output", function()
     end
   end)
 end)
+
+describe("stream lengths", function()
+  it("come from the engine without reading the streams into strings", function()
+    local convs = sf.extract_flows(DATA .. "/http.pcap")
+    local seen = 0
+    for _, c in ipairs(convs) do
+      if c.protocol == "TCP" then
+        local fwd, rev = c.reassembled_forward_len, c.reassembled_reverse_len
+        assert.is_nil(rawget(c, "reassembled_forward"))  -- nothing read yet
+        local tmp = os.tmpname()
+        sf.write_flows({c}, tmp)
+        os.remove(tmp)
+        assert.is_nil(rawget(c, "reassembled_reverse"))  -- nor by the writer
+        assert.equal(#c.reassembled_forward, fwd)
+        assert.equal(#c.reassembled_reverse, rev)
+        seen = seen + (fwd > 0 and 1 or 0)
+      end
+    end
+    assert.is_true(seen > 0)
+  end)
+end)

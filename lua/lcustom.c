@@ -347,8 +347,22 @@ static void tell_error(void *host, const char *msg) {
   keep(lsf_current(), "%s", msg);
 }
 
+/* The engine remembers layouts per answering state: a state runs only
+   its own definitions' callbacks, and a thread with no Lua call none. */
+static const void *answerer(void *host) {
+  lsf_host *h = lsf_current();
+  const void *main;
+  (void)host;
+  if (!h || !lua_checkstack(h->L, 1)) return NULL;
+  lua_rawgeti(h->L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  main = lua_tothread(h->L, -1);
+  lua_pop(h->L, 1);
+  return main;
+}
+
 static const sf_custom_ops lua_ops = {
-  ask_number, ask_cond, ask_adjust, ask_post_build, ask_guess, tell_error
+  ask_number, ask_cond, ask_adjust, ask_post_build, ask_guess, tell_error,
+  answerer
 };
 
 /* ---- core.define(name, fields, display, hooks) ---------------------------- */

@@ -21,6 +21,8 @@ struct sf_custom {
   void *host;
   unsigned hooks;            /* SF_CH_POST_BUILD, SF_CH_GUESS */
   int registered, dead;
+  uint64_t serial;           /* unique for the process's life: the key of
+                                its remembered layouts (layout.c) */
   chunk *mem;
 };
 
@@ -48,6 +50,8 @@ int sf_custom_relay(const sf_custom *c, const uint8_t *h, const sf_span *old,
 /* fills c->dyn; fixed: every field has a static offset */
 void sf_custom_hooks(sf_custom *c, int fixed);
 void sf_custom_report(const sf_custom *c, const char *fmt, ...);
+/* a serial no protocol had before (never 0) */
+uint64_t sf_custom_next_serial(void);
 
 void sf_tb_free(sf_tbuf *b);
 

@@ -112,6 +112,12 @@ typedef struct sf_custom_ops {
   /* a value the engine refuses while building, as a message naming the
      layer and the field */
   void (*error)(void *host, const char *msg);
+  /* who would answer a callback on this thread now: the engine remembers
+     a thread's last layouts from bytes (length_from, count_from and cond
+     answers) under this key, and lays a header out again only when its
+     bytes, or the key, differ -- so the answers must depend on the header
+     alone.  NULL (or no such op): nobody can answer, nothing is kept. */
+  const void *(*answerer)(void *host);
 } sf_custom_ops;
 
 typedef struct sf_cdef {

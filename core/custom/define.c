@@ -328,6 +328,7 @@ sf_custom *sf_custom_new(const sf_cdef *d, char *err, size_t errlen) {
   }
   c->ops = d->ops;
   c->host = d->host;
+  c->serial = sf_custom_next_serial();
   c->hooks = d->hooks & (SF_CH_POST_BUILD | SF_CH_GUESS);
   if (copy_def(c, d, err, errlen)) {
     sf_custom_free(c);

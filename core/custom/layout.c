@@ -5,6 +5,7 @@
  * engine calls (sf_dyn).
  */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,15 +228,93 @@ static int lay_out(const laying *ly, size_t *len) {
   return 1;
 }
 
+/* ---- remembered layouts ---------------------------------------------------------
+
+   Laying a header out asks the host (Lua callbacks) field by field, and a
+   packet's header is laid out again for every field read, present and
+   resolve, and once more by the dissector: the last few layouts of each
+   thread are kept, keyed by the protocol, the bytes themselves and the
+   build flag, and who answers (ops->answerer: a Lua state), so a header
+   is laid out once until its bytes change (custom.h).  Only layouts that succeed
+   are kept (a failure reports, or keeps the host's error, each time); a
+   killed protocol's are never used.  Per thread, so no locking, and no
+   pointer into a packet: a changed or freed packet cannot be mistaken. */
+
+#define MEMOS 4          /* the headers a loop over layers reads in turn */
+#define MEMO_BYTES 512   /* longer headers are laid out each time */
+
+typedef struct memo {
+  uint64_t serial;       /* the protocol's (sf_custom.serial); 0: empty */
+  const void *who;       /* ops->answerer's key */
+  size_t n, len;
+  int build;
+  sf_span sp[SF_MAX_FIELDS];
+  uint8_t h[MEMO_BYTES];
+} memo;
+
+static _Thread_local struct {
+  memo m[MEMOS];
+  unsigned next;         /* the one to replace */
+} memos;
+
+uint64_t sf_custom_next_serial(void) {
+  static atomic_uint_fast64_t last;
+  return (uint64_t)atomic_fetch_add(&last, 1) + 1;
+}
+
+/* Who answers c's callbacks now, NULL: keep nothing. */
+static const void *answerer(const sf_custom *c, size_t n) {
+  if (n > MEMO_BYTES || c->dead || !c->ops->answerer) return NULL;
+  return c->ops->answerer(c->host);
+}
+
+static const memo *recall(const sf_custom *c, const void *who,
+                          const uint8_t *h, size_t n, int build) {
+  int i;
+  if (!who) return NULL;
+  for (i = 0; i < MEMOS; i++) {
+    const memo *m = &memos.m[i];
+    if (m->serial == c->serial && m->who == who && m->n == n &&
+        m->build == build &&
+        (n == 0 || memcmp(m->h, h, n) == 0))
+      return m;
+  }
+  return NULL;
+}
+
+static void remember(const sf_custom *c, const void *who, const uint8_t *h,
+                     size_t n, int build, const sf_span *sp, size_t len) {
+  memo *m;
+  if (!who || c->dead) return;
+  m = &memos.m[memos.next];
+  memos.next = (memos.next + 1) % MEMOS;
+  m->serial = c->serial;
+  m->who = who;
+  m->n = n;
+  m->build = build;
+  m->len = len;
+  if (n) memcpy(m->h, h, n);
+  memcpy(m->sp, sp, (size_t)c->proto.nfields * sizeof *sp);
+}
+
 int sf_custom_lay(const sf_custom *c, const uint8_t *h, size_t n, sf_span *sp,
                   int build, size_t *len) {
+  const void *who = answerer(c, n);
+  const memo *m = recall(c, who, h, n, build);
   laying ly;
+  if (m) {
+    memcpy(sp, m->sp, (size_t)c->proto.nfields * sizeof *sp);
+    *len = m->len;
+    return 1;
+  }
   ly.c = c;
   ly.h = h;
   ly.n = n;
   ly.sp = sp;
   ly.build = build;
-  return lay_out(&ly, len);
+  if (!lay_out(&ly, len)) return 0;
+  remember(c, who, h, n, build, sp, *len);
+  return 1;
 }
 
 /* ---- rebuilding from values -------------------------------------------------- */

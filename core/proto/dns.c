@@ -519,7 +519,7 @@ static void rec_error(void *host, const char *msg) {
 }
 
 static const sf_custom_ops rec_ops = {
-  rec_number, rec_cond, rec_adjust, NULL, NULL, rec_error
+  rec_number, rec_cond, rec_adjust, NULL, NULL, rec_error, NULL
 };
 
 /* ---- records: what follows each -------------------------------------------------- */

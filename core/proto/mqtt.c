@@ -715,7 +715,7 @@ static int connect_cond(void *host, const sf_cview *v, int fi, int *holds) {
   return SF_OK;
 }
 
-static const sf_custom_ops connect_ops = {connect_number, connect_cond, NULL, NULL, NULL, NULL};
+static const sf_custom_ops connect_ops = {connect_number, connect_cond, NULL, NULL, NULL, NULL, NULL};
 
 static const sf_alias connect_aliases[] = {
   {"client_id", "clientId"}, {"keep_alive", "klive"}, {"protocol_level", "protolevel"},

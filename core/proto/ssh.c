@@ -328,7 +328,7 @@ static int msg_number(void *host, const sf_cview *v, int fi, int what,
   return SF_OK;
 }
 
-static const sf_custom_ops msg_ops = {msg_number, NULL, NULL, NULL, NULL, NULL};
+static const sf_custom_ops msg_ops = {msg_number, NULL, NULL, NULL, NULL, NULL, NULL};
 
 /* The layout by hand, for parsing and reading (the engine asks this file
    field by field; this gives the same spans, checked against the

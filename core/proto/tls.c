@@ -1388,7 +1388,7 @@ static int hello_cond(void *host, const sf_cview *v, int fi, int *holds) {
   return SF_OK;
 }
 
-static const sf_custom_ops hello_ops = {hello_number, hello_cond, NULL, NULL, NULL, NULL};
+static const sf_custom_ops hello_ops = {hello_number, hello_cond, NULL, NULL, NULL, NULL, NULL};
 
 #define CU(n, bits, d, en, fl) {(n), SF_T_UINT, (fl), 0, 0, 0, (bits), (d), NULL, (en), NULL, NULL}
 #define CB(n, codec) {(n), SF_T_BYTES, 0, 0, 0, 0, 0, 0, NULL, NULL, (codec), NULL}

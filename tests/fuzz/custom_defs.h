@@ -100,7 +100,7 @@ static void fz_error(void *host, const char *msg) {
 }
 
 static const sf_custom_ops fz_ops = {
-  fz_number, fz_cond, fz_adjust, fz_post_build, fz_guess, fz_error
+  fz_number, fz_cond, fz_adjust, fz_post_build, fz_guess, fz_error, NULL
 };
 
 /* ---- the definitions ------------------------------------------------------- */

@@ -468,6 +468,55 @@ describe("callbacks and coroutines", function()
   end)
 end)
 
+-- The engine remembers a header's layout (per thread and Lua state) until
+-- its bytes change: reading fields asks length_from and conditions once.
+describe("layouts are remembered", function()
+  local calls = 0
+  local M = sf.CustomLayer("CSMemo", {sf.ByteField("n", 1),
+    sf.ConditionalField(sf.ShortField("x", 5), function(pkt) calls = calls + 1; return pkt.n == 2 end),
+    sf.StrLenField("v", "", {length_from = function(pkt) calls = calls + 1; return pkt.n end})})
+
+  it("one layout for every field read of a header", function()
+    local p = sf.Packet("\2\0\9ab", {proto = M})
+    calls = 0
+    assert.equal("ab", p.v)
+    assert.equal(9, p.x)
+    assert.equal(2, p.n)
+    assert.equal("ab", p.v)
+    assert.is_true(calls <= 2, calls)  -- a cond and a length_from: one layout
+    local before = calls
+    assert.equal("ab", sf.Packet("\2\0\9ab", {proto = M}).v)  -- the same bytes
+    assert.equal(before, calls)
+  end)
+
+  it("laid out again when the bytes change", function()
+    local p = sf.Packet("\2\0\9ab", {proto = M})
+    assert.equal("ab", p.v)
+    p.n = 1
+    assert.is_nil(p.x)
+    assert.equal("a", p.v)
+    assert.equal("016162", hex(p:bytes()))  -- "b" is payload now
+    p.v = "xyz"  -- n is no length field: v takes n bytes of it
+    assert.equal("x", p.v)
+    assert.equal("0178797a", hex(p:bytes()))
+  end)
+
+  it("never another protocol's, nor a failed one", function()
+    local N = sf.CustomLayer("CSMemo2", {sf.ByteField("n", 1), sf.ShortField("x", 5),
+      sf.StrLenField("v", "", {length_from = function(pkt) return pkt.n - 1 end})})
+    assert.equal("ab", sf.Packet("\2\0\9ab", {proto = M}).v)
+    assert.equal("a", sf.Packet("\2\0\9ab", {proto = N}).v)
+    local fail = true
+    local B = sf.CustomLayer("CSMemoBad", {sf.ByteField("n", 1),
+      sf.StrLenField("v", "", {length_from = function(pkt)
+        if fail then error("not yet") end
+        return pkt.n end})})
+    assert.is_false(pcall(function() return sf.Packet("\1a", {proto = B}).v end))
+    fail = false
+    assert.equal("a", sf.Packet("\1a", {proto = B}).v)  -- asked again, answered
+  end)
+end)
+
 -- A callback's error is raised by the call that ran it, never later by
 -- another one.
 describe("callback errors stay with their call", function()

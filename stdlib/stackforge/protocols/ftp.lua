@@ -34,9 +34,10 @@ local CODE = DIGIT * DIGIT * DIGIT * #(S" -" + EOL)
 -- A reply from its code on: one line ("230 ..."), or lines up to the one
 -- that starts with the same code and a space (RFC 959, 4.2).
 local multi = {}  -- code -> the pattern of its multi-line reply
+local AFTER_LINE = text.LINE * Cp()  -- built once: LPeg compiles it at its first match
 local function reply_len(rest)
   local code = rest:sub(1, 3)
-  if rest:sub(4, 4) ~= "-" then return (lpeg.match(text.LINE * Cp(), rest)) - 1 end
+  if rest:sub(4, 4) ~= "-" then return (lpeg.match(AFTER_LINE, rest)) - 1 end
   local m = multi[code]
   if not m then
     local last = P(code) * SP * text.LINE

@@ -27,9 +27,12 @@ M.commands = {"CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "AUTHENTICATE", "LOGIN
 local TAG = (1 - S" \r\n(){%*\"\\]+")^1 * SP + S"*+" * (SP + #EOL)
 local STATUS_WORD = P"OK" + P"NO" + P"BAD" + P"PREAUTH" + P"BYE"
 -- a status after a tag (what follows the tag is the rest of rest)
+-- (built once: LPeg compiles a pattern at its first match)
+local UNTAGGED_STATUS = (ATOM + P(true)) * Cp()
+local TAGGED_STATUS = STATUS_WORD * #(SP + EOL) * Cp()
 local function status_len(rest, tag)
-  local pat = (tag == "*" or tag == "+") and (ATOM + P(true)) or STATUS_WORD * #(SP + EOL)
-  return (lpeg.match(pat * Cp(), rest) or 1) - 1
+  local pat = (tag == "*" or tag == "+") and UNTAGGED_STATUS or TAGGED_STATUS
+  return (lpeg.match(pat, rest) or 1) - 1
 end
 -- a line, with the literals it announces ({n} at its end: the n bytes
 -- after it belong to the line, which goes on after them)

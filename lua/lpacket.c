@@ -9,9 +9,12 @@
  * once the engine gives it heap memory (lsf_track).  A layer view (p[TCP])
  * is a packet reference plus a layer index.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lsf.h"
 
@@ -692,9 +695,19 @@ static lua_Integer rng_range(lua_Integer lo, lua_Integer hi) {
   return (lua_Integer)((uint64_t)lo + (span && span <= (UINT64_C(1) << 63) ? r % span : r));
 }
 
-/* core.random_seed(n): splitmix64 of n, never 0 */
+/* A seed from the system's entropy (getrandom), so that processes and
+   threads started in the same second draw different values; the clock,
+   the process and an address mixed when it has none to give. */
+static uint64_t entropy_seed(void) {
+  uint64_t x;
+  if (getrandom(&x, sizeof x, GRND_NONBLOCK) == (ssize_t)sizeof x) return x;
+  return (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&x;
+}
+
+/* core.random_seed([n]): splitmix64 of n (or of the system's entropy), never 0 */
 static int core_random_seed(lua_State *L) {
-  uint64_t x = (uint64_t)luaL_checkinteger(L, 1) + UINT64_C(0x9E3779B97F4A7C15);
+  uint64_t x = (lua_isnoneornil(L, 1) ? entropy_seed() : (uint64_t)luaL_checkinteger(L, 1)) +
+               UINT64_C(0x9E3779B97F4A7C15);
   x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
   x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
   x ^= x >> 31;

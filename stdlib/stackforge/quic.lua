@@ -64,11 +64,11 @@ local function varint(v)
   return spack(">I8", v | 0xc000000000000000)
 end
 
-local function random_bytes(n)
-  local t = {}
-  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
-  return table.concat(t)
-end
+-- n bytes from the volatile values' generator (seeded from the system's
+-- entropy; random_seed(n) makes a run reproducible): a hello's random,
+-- connection ids and a key share a server answers, not keys to keep
+-- secrets with
+local random_bytes = core.random_bytes
 
 -- RFC 9000 18.2 transport parameters a client sends: its source
 -- connection ID and modest flow-control limits.

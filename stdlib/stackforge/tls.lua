@@ -104,13 +104,11 @@ end
 
 -- ---- a ClientHello builder ------------------------------------------------------------------
 
--- n bytes from Lua's generator (seeded at random by Lua 5.4): a hello's
--- random and a key share a server answers, not keys to keep secrets with
-local function random_bytes(n)
-  local t = {}
-  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
-  return table.concat(t)
-end
+-- n bytes from the volatile values' generator (seeded from the system's
+-- entropy; random_seed(n) makes a run reproducible): a hello's random,
+-- connection ids and a key share a server answers, not keys to keep
+-- secrets with
+local random_bytes = core.random_bytes
 
 local DEFAULTS = {
   ciphers = {0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,

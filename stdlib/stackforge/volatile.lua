@@ -30,7 +30,7 @@ function M.random_seed(n)
   end
   core.random_seed(n)
 end
-M.random_seed(os.time())
+core.random_seed()  -- from the system's entropy: each process and thread its own draws
 
 -- ---- volatile values -------------------------------------------------------------------
 

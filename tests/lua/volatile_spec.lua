@@ -9,6 +9,25 @@ local function ip4n(s)
 end
 
 describe("volatile values", function()
+  it("differ between processes started together, and repeat with random_seed(n)", function()
+    local sflua = assert(os.getenv("SFLUA_BIN"), "SFLUA_BIN")
+    local script = [[local hex = function(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
+      io.write(RandShort():draw(), " ", RandLong():draw(), " ", hex(quic_initial{sni = "a"}:layer(1).DstConnID))
+      random_seed(5)
+      io.write("|", RandInt():draw(), " ", hex(quic_initial{sni = "a"}:layer(1).SrcConnID))]]
+    local runs = {}
+    for i = 1, 3 do  -- within the same second: a clock seed was the same
+      local f = assert(io.popen(("%s -e %q"):format(sflua, script)))
+      runs[i] = {f:read("a"):match("^(%d+ %d+ %x+)|(%d+ %x+)$")}
+      f:close()
+      assert.truthy(runs[i][2])
+    end
+    assert.are_not.equal(runs[1][1], runs[2][1])  -- drawn from the system's entropy
+    assert.are_not.equal(runs[2][1], runs[3][1])
+    assert.equal(runs[1][2], runs[2][2])  -- random_seed(5): the same draws
+    assert.equal(runs[2][2], runs[3][2])
+  end)
+
   it("are drawn again at each build, within their ranges", function()
     sf.random_seed(7)
     local p = sf.IP{dst = "10.0.0.1", id = sf.RandShort(), ttl = sf.RandNum(10, 12)} / sf.TCP{sport = sf.RandByte()}

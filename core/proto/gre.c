@@ -23,7 +23,8 @@
 /* a one-bit field whose change reshapes the header */
 #define PRESENT(n, off, d) UINTF(n, off, 1, d, SF_FF_SHAPE, NULL, 0)
 
-static uint16_t gre_bits(const uint8_t *h) { return rd16(h); }
+/* The flag bits, none when the header is cut short before them. */
+static uint16_t gre_bits(const uint8_t *h, size_t hlen) { return hlen >= 2 ? rd16(h) : 0; }
 
 /* ---- GRE -------------------------------------------------------------------- */
 
@@ -59,8 +60,7 @@ static unsigned words_before(uint16_t b, uint16_t bit) {
 
 static int gre_present(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond) {
   (void)p;
-  uint16_t b = gre_bits(h);
-  (void)hlen;
+  uint16_t b = gre_bits(h, hlen);
   switch (cond) {
     case G_CR: return (b & (C_BIT | R_BIT)) != 0;
     case G_K4: return (b & K_BIT) && words_before(b, K_BIT) == 0;
@@ -73,8 +73,7 @@ static int gre_present(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond)
 }
 
 static size_t gre_shape(const uint8_t *h, size_t hlen) {
-  uint16_t b = gre_bits(h);
-  (void)hlen;
+  uint16_t b = gre_bits(h, hlen);
   return 4 + 4u * !!(b & (C_BIT | R_BIT)) + 4u * !!(b & K_BIT) + 4u * !!(b & S_BIT);
 }
 
@@ -89,8 +88,8 @@ static size_t gre_len(const sf_pkt *p, const uint8_t *h, size_t n) {
 static int gre_next(const sf_pkt *p, int li) {
   static int ether;
   const uint8_t *h = p->data + p->layers[li].off;
-  if (gre_bits(h) & R_BIT) return -2;  /* source route entries first */
-  if (rd16(h + 2) == TEB) return proto_named(&ether, "Ether");
+  if (gre_bits(h, p->layers[li].hlen) & R_BIT) return -2;  /* source route entries first */
+  if (p->layers[li].hlen >= 4 && rd16(h + 2) == TEB) return proto_named(&ether, "Ether");
   return -1;  /* the "ethertype" table */
 }
 
@@ -105,7 +104,7 @@ static void gre_fixup(sf_pkt *p, int li) {
 /* RFC 2784: over the header and payload, when the checksum bit says so. */
 static void gre_checksum(sf_pkt *p, int li) {
   const sf_layer *l = &p->layers[li];
-  if (l->hlen < 8 || !(gre_bits(p->data + l->off) & C_BIT) || sf_isset(p, li, F_CHKSUM))
+  if (l->hlen < 8 || !(gre_bits(p->data + l->off, l->hlen) & C_BIT) || sf_isset(p, li, F_CHKSUM))
     return;
   sf_lput(p, li, F_CHKSUM, 0);
   sf_lput(p, li, F_CHKSUM, sf_fold(sf_sum16(p->data + l->off, l->end - l->off, 0)));
@@ -168,8 +167,7 @@ static const sf_field pptp_fields[] = {
 
 static int pptp_present(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond) {
   (void)p;
-  uint16_t b = gre_bits(h);
-  (void)hlen;
+  uint16_t b = gre_bits(h, hlen);
   switch (cond) {
     case P_S: return (b & S_BIT) != 0;
     case P_A8: return (b & A_BIT) && !(b & S_BIT);
@@ -179,8 +177,7 @@ static int pptp_present(const sf_pkt *p, const uint8_t *h, size_t hlen, int cond
 }
 
 static size_t pptp_shape(const uint8_t *h, size_t hlen) {
-  uint16_t b = gre_bits(h);
-  (void)hlen;
+  uint16_t b = gre_bits(h, hlen);
   return 8 + 4u * !!(b & S_BIT) + 4u * !!(b & A_BIT);
 }
 

@@ -9,6 +9,18 @@ M.datadir = os.getenv("SFLUA_TESTDATA") or "tests/data"
 
 function M.path(name) return M.datadir .. "/" .. name end
 
+-- A random-build generator's packets (tests/interop/NAME_random.lua) for
+-- the seed of its golden set against Scapy's bytes kept there
+-- (tests/data/NAME_random_golden.lua): the differences ({} when none), and
+-- the golden set.
+function M.random_golden(name)
+  local golden = dofile(M.path(name .. "_random_golden.lua"))
+  local gen = dofile("tests/interop/" .. name .. "_random.lua")
+  local cases, scapy = gen.cases(golden.seed, golden.count), {}
+  for i, c in ipairs(cases) do scapy[c[1]] = golden.hex[i] end
+  return gen.check(cases, scapy), golden
+end
+
 function M.hex(s)
   return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
 end
